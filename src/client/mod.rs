@@ -1,0 +1,3 @@
+//! Client-side pieces of Kafka: what the Java client and librdkafka compute on their own.
+
+pub mod partitioner;

@@ -1,0 +1,69 @@
+//! What a state machine asks the world to do: send messages, arm or disarm its timers, and record
+//! trace events.
+//!
+//! State machines never call each other and never touch the scheduler. They append to an
+//! [`Effects`] buffer; `world.rs` drains it, routing sends through the network, scheduling timers
+//! and stamping trace events with the time and the component's name (stateright's `Out`, Kafka's
+//! `CoordinatorResult`).
+
+use crate::protocol::Message;
+use crate::trace::{Detail, TraceEvent};
+use crate::units::{NodeId, SimTime};
+
+/// The effects of handling one input. `K` is the component's own timer key type.
+#[derive(Debug)]
+pub struct Effects<K> {
+    detail: Detail,
+    /// Messages to send, in order.
+    pub sends: Vec<(NodeId, Message)>,
+    /// Timer changes, in order (a later change to the same key wins).
+    pub timers: Vec<TimerOp<K>>,
+    /// Facts to record, in order.
+    pub traces: Vec<TraceEvent>,
+}
+
+/// A change to one keyed timer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TimerOp<K> {
+    /// Arm `key` to fire at `at`, replacing any earlier deadline.
+    Set(K, SimTime),
+    /// Disarm `key`.
+    Cancel(K),
+}
+
+impl<K> Effects<K> {
+    /// An empty buffer for a trace that wants `detail`.
+    pub fn new(detail: Detail) -> Effects<K> {
+        Effects { detail, sends: Vec::new(), timers: Vec::new(), traces: Vec::new() }
+    }
+
+    /// Sends `message` to `to` through the network.
+    pub fn send(&mut self, to: NodeId, message: Message) {
+        self.sends.push((to, message));
+    }
+
+    /// Arms timer `key` at `at`.
+    pub fn set_timer(&mut self, key: K, at: SimTime) {
+        self.timers.push(TimerOp::Set(key, at));
+    }
+
+    /// Disarms timer `key`.
+    pub fn cancel_timer(&mut self, key: K) {
+        self.timers.push(TimerOp::Cancel(key));
+    }
+
+    /// Records a fact.
+    pub fn trace(&mut self, event: TraceEvent) {
+        self.traces.push(event);
+    }
+
+    /// True if the trace wants per-record events: build them only then.
+    pub fn wants_records(&self) -> bool {
+        self.detail >= Detail::Records
+    }
+
+    /// True if nothing was asked.
+    pub fn is_empty(&self) -> bool {
+        self.sends.is_empty() && self.timers.is_empty() && self.traces.is_empty()
+    }
+}

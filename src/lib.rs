@@ -1,0 +1,38 @@
+//! kafka-sim: a deterministic, in-process Apache Kafka simulator for teaching.
+//!
+//! # Layout
+//!
+//! The core is sans-IO: Kafka's pieces are plain state machines that take an input and the current
+//! virtual time and return effects; one scheduler owns time; I/O lives at the edges.
+//!
+//! | module | holds |
+//! |---|---|
+//! | [`units`] | newtypes with Kafka's units: `SimTime`, `Millis`, `Offset`, `PartitionId`, ... |
+//! | [`rng`] | `SimRng`: one seeded ChaCha8 stream per component, integer-only |
+//! | [`scheduler`] | the event queue ordered by (time, insertion sequence), keyed timers, the event limit |
+//! | [`record`] | records as stored: keys, values (real or synthetic), headers |
+//! | [`protocol`] | the messages on the network, named after Kafka's API keys; `ErrorCode` |
+//! | [`effects`] | what a state machine asks of the world: sends, timers, trace events |
+//! | [`client`] | client-side algorithms: partitioners |
+//! | [`trace`] | the trace: `TraceEvent`, sinks, the JSONL format |
+//!
+//! # Architecture invariants
+//!
+//! - Nothing under `broker/`, `client/`, `network`, `faults` or `scheduler` does I/O, reads a
+//!   clock or touches a global RNG: time comes in as `now: SimTime`, randomness as `&mut SimRng`.
+//! - A state machine never calls another one: it emits effects and the world routes them.
+//! - Reports are computed from traces, never from simulator internals.
+//! - Kafka protocol errors are data carried in responses; Rust errors are for the simulator's own
+//!   failures (a bad scenario, I/O); a broken invariant is a panic.
+#![forbid(unsafe_code)]
+#![warn(missing_docs, unreachable_pub)]
+#![deny(clippy::all)]
+
+pub mod client;
+pub mod effects;
+pub mod protocol;
+pub mod record;
+pub mod rng;
+pub mod scheduler;
+pub mod trace;
+pub mod units;

@@ -1,0 +1,3 @@
+//! The `kafka-sim` command line.
+
+fn main() {}

@@ -1,0 +1,78 @@
+//! `Fetch` and `ListOffsets`.
+
+use crate::protocol::ErrorCode;
+use crate::record::Record;
+use crate::units::{Millis, Offset, PartitionId, TopicName};
+
+/// A Fetch request: for each partition, where to read from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FetchRequest {
+    /// `fetch.max.wait.ms`: how long the broker may hold the request waiting for data.
+    pub max_wait: Millis,
+    /// `fetch.min.bytes`: answer as soon as this many bytes are available.
+    pub min_bytes: u64,
+    /// `fetch.max.bytes`: the response's byte budget (at least one batch is always returned).
+    pub max_bytes: u64,
+    /// The partitions to read.
+    pub partitions: Vec<FetchPartition>,
+}
+
+/// One partition of a Fetch request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FetchPartition {
+    /// Topic.
+    pub topic: TopicName,
+    /// Partition.
+    pub partition: PartitionId,
+    /// The first offset wanted.
+    pub fetch_offset: Offset,
+    /// `max.partition.fetch.bytes`.
+    pub max_bytes: u64,
+}
+
+/// The records returned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FetchResponse {
+    /// One entry per requested partition, in request order.
+    pub partitions: Vec<FetchedPartition>,
+}
+
+/// The records of one partition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FetchedPartition {
+    /// Topic.
+    pub topic: TopicName,
+    /// Partition.
+    pub partition: PartitionId,
+    /// `NONE`, or why nothing was returned (`OFFSET_OUT_OF_RANGE`, `NOT_LEADER_OR_FOLLOWER`).
+    pub error: ErrorCode,
+    /// The partition's high watermark: consumers only see offsets below it.
+    pub high_watermark: Offset,
+    /// The partition's log start offset.
+    pub log_start_offset: Offset,
+    /// Records from the fetch offset on, below the high watermark.
+    pub records: Vec<Record>,
+}
+
+/// Which end of a partition `ListOffsets` asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OffsetSpec {
+    /// The log start offset (`auto.offset.reset=earliest`).
+    Earliest,
+    /// The high watermark (`auto.offset.reset=latest`, and the LOG-END-OFFSET of lag).
+    Latest,
+}
+
+/// A ListOffsets request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListOffsetsRequest {
+    /// Partitions and which end of each.
+    pub partitions: Vec<(TopicName, PartitionId, OffsetSpec)>,
+}
+
+/// A ListOffsets response.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListOffsetsResponse {
+    /// Per requested partition: the offset, or the error.
+    pub partitions: Vec<(TopicName, PartitionId, Result<Offset, ErrorCode>)>,
+}

@@ -1,0 +1,200 @@
+//! The messages that cross the simulated network, named after Kafka's API keys.
+//!
+//! Kafka protocol errors are data: an [`ErrorCode`] travels in a response and is traced; it is
+//! never a Rust `Err`. Only the fields the model needs are carried (no wire encoding).
+
+pub mod fetch;
+pub mod group;
+pub mod produce;
+
+use std::fmt;
+
+/// A message on the network: a request, or the response to one (matched by correlation id).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Message {
+    /// Client to broker.
+    Request {
+        /// Chosen by the client, echoed in the response.
+        correlation_id: u64,
+        /// The request.
+        request: Request,
+    },
+    /// Broker to client.
+    Response {
+        /// The correlation id of the request.
+        correlation_id: u64,
+        /// The response.
+        response: Response,
+    },
+}
+
+impl Message {
+    /// True for a response: what a "lost ACK" toxic drops.
+    pub fn is_response(&self) -> bool {
+        matches!(self, Message::Response { .. })
+    }
+}
+
+/// Requests, one variant per Kafka API the model uses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Request {
+    /// `Produce` (API key 0).
+    Produce(produce::ProduceRequest),
+    /// `Fetch` (API key 1).
+    Fetch(fetch::FetchRequest),
+    /// `ListOffsets` (API key 2): where a partition starts and ends.
+    ListOffsets(fetch::ListOffsetsRequest),
+    /// `InitProducerId` (API key 22).
+    InitProducerId(produce::InitProducerIdRequest),
+    /// The consumer group APIs (JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit,
+    /// OffsetFetch).
+    Group(group::GroupRequest),
+}
+
+/// Responses, one variant per request kind.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Response {
+    /// To a `Produce`.
+    Produce(produce::ProduceResponse),
+    /// To a `Fetch`.
+    Fetch(fetch::FetchResponse),
+    /// To a `ListOffsets`.
+    ListOffsets(fetch::ListOffsetsResponse),
+    /// To an `InitProducerId`.
+    InitProducerId(produce::InitProducerIdResponse),
+    /// To a group request.
+    Group(group::GroupResponse),
+}
+
+/// Kafka's error codes (`org.apache.kafka.common.protocol.Errors`), the ones the model produces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ErrorCode {
+    /// 0: success.
+    None,
+    /// 1: the fetch offset is outside the log.
+    OffsetOutOfRange,
+    /// 3: the topic or partition does not exist.
+    UnknownTopicOrPartition,
+    /// 5: no leader right now (election in progress).
+    LeaderNotAvailable,
+    /// 6: this broker is not the partition's leader.
+    NotLeaderOrFollower,
+    /// 7: the request timed out (`request.timeout.ms`, or a replication wait).
+    RequestTimedOut,
+    /// 13: the connection broke before a response arrived (client-side).
+    NetworkException,
+    /// 15: the group coordinator is not available.
+    CoordinatorNotAvailable,
+    /// 16: this broker is not the group's coordinator.
+    NotCoordinator,
+    /// 19: fewer in-sync replicas than `min.insync.replicas`; nothing was written.
+    NotEnoughReplicas,
+    /// 20: written, but the ISR shrank below `min.insync.replicas` before it was replicated.
+    NotEnoughReplicasAfterAppend,
+    /// 22: the member's generation is not the group's.
+    IllegalGeneration,
+    /// 23: the member's protocols do not match the group's.
+    InconsistentGroupProtocol,
+    /// 25: the coordinator does not know the member id.
+    UnknownMemberId,
+    /// 26: `session.timeout.ms` outside the broker's allowed range.
+    InvalidSessionTimeout,
+    /// 27: the group is rebalancing; rejoin.
+    RebalanceInProgress,
+    /// 45: the batch's sequence is not the next one expected for its producer.
+    OutOfOrderSequenceNumber,
+    /// 46: the batch was already written (legacy; today's brokers answer success instead).
+    DuplicateSequenceNumber,
+    /// 47: the producer epoch is older than the broker's.
+    InvalidProducerEpoch,
+    /// 59: the broker has no state for this producer id.
+    UnknownProducerId,
+    /// 79: a dynamic member's first JoinGroup: retry with the member id given (KIP-394).
+    MemberIdRequired,
+    /// 82: another member with the same `group.instance.id` replaced this one.
+    FencedInstanceId,
+    /// 87: the record is invalid for this topic (a null key on a compacted topic).
+    InvalidRecord,
+}
+
+impl ErrorCode {
+    /// Kafka's numeric code.
+    pub fn code(self) -> i16 {
+        match self {
+            ErrorCode::None => 0,
+            ErrorCode::OffsetOutOfRange => 1,
+            ErrorCode::UnknownTopicOrPartition => 3,
+            ErrorCode::LeaderNotAvailable => 5,
+            ErrorCode::NotLeaderOrFollower => 6,
+            ErrorCode::RequestTimedOut => 7,
+            ErrorCode::NetworkException => 13,
+            ErrorCode::CoordinatorNotAvailable => 15,
+            ErrorCode::NotCoordinator => 16,
+            ErrorCode::NotEnoughReplicas => 19,
+            ErrorCode::NotEnoughReplicasAfterAppend => 20,
+            ErrorCode::IllegalGeneration => 22,
+            ErrorCode::InconsistentGroupProtocol => 23,
+            ErrorCode::UnknownMemberId => 25,
+            ErrorCode::InvalidSessionTimeout => 26,
+            ErrorCode::RebalanceInProgress => 27,
+            ErrorCode::OutOfOrderSequenceNumber => 45,
+            ErrorCode::DuplicateSequenceNumber => 46,
+            ErrorCode::InvalidProducerEpoch => 47,
+            ErrorCode::UnknownProducerId => 59,
+            ErrorCode::MemberIdRequired => 79,
+            ErrorCode::FencedInstanceId => 82,
+            ErrorCode::InvalidRecord => 87,
+        }
+    }
+
+    /// Kafka's name for it, as logs and tools print it (`OUT_OF_ORDER_SEQUENCE_NUMBER`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorCode::None => "NONE",
+            ErrorCode::OffsetOutOfRange => "OFFSET_OUT_OF_RANGE",
+            ErrorCode::UnknownTopicOrPartition => "UNKNOWN_TOPIC_OR_PARTITION",
+            ErrorCode::LeaderNotAvailable => "LEADER_NOT_AVAILABLE",
+            ErrorCode::NotLeaderOrFollower => "NOT_LEADER_OR_FOLLOWER",
+            ErrorCode::RequestTimedOut => "REQUEST_TIMED_OUT",
+            ErrorCode::NetworkException => "NETWORK_EXCEPTION",
+            ErrorCode::CoordinatorNotAvailable => "COORDINATOR_NOT_AVAILABLE",
+            ErrorCode::NotCoordinator => "NOT_COORDINATOR",
+            ErrorCode::NotEnoughReplicas => "NOT_ENOUGH_REPLICAS",
+            ErrorCode::NotEnoughReplicasAfterAppend => "NOT_ENOUGH_REPLICAS_AFTER_APPEND",
+            ErrorCode::IllegalGeneration => "ILLEGAL_GENERATION",
+            ErrorCode::InconsistentGroupProtocol => "INCONSISTENT_GROUP_PROTOCOL",
+            ErrorCode::UnknownMemberId => "UNKNOWN_MEMBER_ID",
+            ErrorCode::InvalidSessionTimeout => "INVALID_SESSION_TIMEOUT",
+            ErrorCode::RebalanceInProgress => "REBALANCE_IN_PROGRESS",
+            ErrorCode::OutOfOrderSequenceNumber => "OUT_OF_ORDER_SEQUENCE_NUMBER",
+            ErrorCode::DuplicateSequenceNumber => "DUPLICATE_SEQUENCE_NUMBER",
+            ErrorCode::InvalidProducerEpoch => "INVALID_PRODUCER_EPOCH",
+            ErrorCode::UnknownProducerId => "UNKNOWN_PRODUCER_ID",
+            ErrorCode::MemberIdRequired => "MEMBER_ID_REQUIRED",
+            ErrorCode::FencedInstanceId => "FENCED_INSTANCE_ID",
+            ErrorCode::InvalidRecord => "INVALID_RECORD",
+        }
+    }
+
+    /// Whether Kafka's client retries it (`RetriableException` subclasses).
+    pub fn is_retriable(self) -> bool {
+        matches!(
+            self,
+            ErrorCode::UnknownTopicOrPartition
+                | ErrorCode::LeaderNotAvailable
+                | ErrorCode::NotLeaderOrFollower
+                | ErrorCode::RequestTimedOut
+                | ErrorCode::NetworkException
+                | ErrorCode::CoordinatorNotAvailable
+                | ErrorCode::NotCoordinator
+                | ErrorCode::NotEnoughReplicas
+                | ErrorCode::NotEnoughReplicasAfterAppend
+        )
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}

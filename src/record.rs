@@ -1,0 +1,196 @@
+//! Kafka records as the simulator stores them: compact enough that millions stay cheap.
+//!
+//! A key is shared bytes (`Arc<[u8]>`), so a producer that interns its keys (`user-{n}` with 50
+//! distinct users) pays no allocation per record. A value is either real bytes or a synthetic
+//! descriptor (`template`, `n`, `size`): the text `payment-17` is rendered only when someone
+//! looks, and `size` stands for the bytes it would occupy on the wire.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::units::{Offset, ProducerEpoch, ProducerId, Sequence, SimTime};
+
+/// A record key: the bytes the client's serializer produced (UTF-8 for a string key).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Key(pub Arc<[u8]>);
+
+impl Key {
+    /// A key from a string, UTF-8 encoded as Java's `StringSerializer` does.
+    pub fn from_str(s: &str) -> Key {
+        Key(Arc::from(s.as_bytes()))
+    }
+
+    /// The key bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match std::str::from_utf8(&self.0) {
+            Ok(s) => f.write_str(s),
+            Err(_) => self.0.iter().try_for_each(|b| write!(f, "{b:02x}")),
+        }
+    }
+}
+
+/// A record value. `None` (at the [`Record`] level) is a null value: a tombstone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    /// Real bytes.
+    Bytes(Arc<[u8]>),
+    /// A value described, not stored: record number `n` of value template `template`, which
+    /// would weigh `size` bytes. Rendered by the scenario's templates when needed.
+    Synthetic {
+        /// Index of the value template (per world).
+        template: u32,
+        /// The record's number within its producer.
+        n: u64,
+        /// Serialized size in bytes.
+        size: u32,
+    },
+}
+
+impl Value {
+    /// The value's serialized size in bytes.
+    pub fn size(&self) -> u64 {
+        match self {
+            Value::Bytes(b) => b.len() as u64,
+            Value::Synthetic { size, .. } => u64::from(*size),
+        }
+    }
+}
+
+/// A record header (Kafka headers are an ordered list; keys may repeat).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Header {
+    /// Header key.
+    pub key: Arc<str>,
+    /// Header value; null allowed.
+    pub value: Option<Arc<[u8]>>,
+}
+
+/// Idempotence fields of the batch a record was written in (KIP-98); absent for a plain
+/// producer, whose batches carry producer id -1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProducerStamp {
+    /// The producer id.
+    pub producer_id: ProducerId,
+    /// Its epoch.
+    pub epoch: ProducerEpoch,
+    /// This record's sequence number.
+    pub sequence: Sequence,
+}
+
+/// A record in a partition's log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+    /// Its offset; offsets increase and may have gaps after compaction.
+    pub offset: Offset,
+    /// The record timestamp (CreateTime: when the producer's application sent it).
+    pub timestamp: SimTime,
+    /// The key; `None` is a null key.
+    pub key: Option<Key>,
+    /// The value; `None` is a null value (a tombstone).
+    pub value: Option<Value>,
+    /// Headers, if any.
+    pub headers: Option<Arc<[Header]>>,
+    /// Idempotence fields, if the producer is idempotent.
+    pub stamp: Option<ProducerStamp>,
+}
+
+/// A record before the log has given it an offset: what a producer sends.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewRecord {
+    /// The record timestamp (the send time).
+    pub timestamp: SimTime,
+    /// The key.
+    pub key: Option<Key>,
+    /// The value.
+    pub value: Option<Value>,
+    /// Headers.
+    pub headers: Option<Arc<[Header]>>,
+}
+
+impl NewRecord {
+    /// Kafka's v2 record size estimate: attributes, varint-framed deltas, key, value and headers,
+    /// preceded by the varint body size. Used for `batch.size` and fetch byte limits.
+    pub fn size_in_batch(&self, offset_delta: u32) -> u64 {
+        record_size(offset_delta, self.key.as_ref(), self.value.as_ref(), self.headers.as_deref())
+    }
+}
+
+impl Record {
+    /// The record's size estimate, as in [`NewRecord::size_in_batch`] at offset delta 0.
+    pub fn size_bytes(&self) -> u64 {
+        record_size(0, self.key.as_ref(), self.value.as_ref(), self.headers.as_deref())
+    }
+}
+
+/// `DefaultRecordBatch.RECORD_BATCH_OVERHEAD`: the v2 batch header is 61 bytes.
+pub const RECORD_BATCH_OVERHEAD: u64 = 61;
+
+fn varint_len(v: i64) -> u64 {
+    // Zig-zag then 7 bits per byte, as Kafka's ByteUtils.sizeOfVarlong.
+    let mut z = ((v << 1) ^ (v >> 63)) as u64;
+    let mut n = 1;
+    while z >= 0x80 {
+        z >>= 7;
+        n += 1;
+    }
+    n
+}
+
+fn record_size(
+    offset_delta: u32,
+    key: Option<&Key>,
+    value: Option<&Value>,
+    headers: Option<&[Header]>,
+) -> u64 {
+    let len_and = |len: Option<u64>| match len {
+        Some(l) => varint_len(l as i64) + l,
+        None => 1,
+    };
+    let mut body = 1 // attributes
+        + varint_len(i64::from(offset_delta))
+        + 1 // timestamp delta, 0 within a batch of one send instant
+        + len_and(key.map(|k| k.0.len() as u64))
+        + len_and(value.map(Value::size));
+    let headers = headers.unwrap_or_default();
+    body += varint_len(headers.len() as i64);
+    for h in headers {
+        body += len_and(Some(h.key.len() as u64));
+        body += len_and(h.value.as_ref().map(|v| v.len() as u64));
+    }
+    varint_len(body as i64) + body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_sizes_follow_the_v2_format() {
+        let r = NewRecord { timestamp: SimTime(0), key: None, value: None, headers: None };
+        // length(1) + attributes(1) + offsetDelta(1) + timestampDelta(1) + key -1 (1) +
+        // value -1 (1) + header count (1)
+        assert_eq!(r.size_in_batch(0), 7);
+        let r = NewRecord {
+            timestamp: SimTime(0),
+            key: Some(Key::from_str("user123")),
+            value: Some(Value::Synthetic { template: 0, n: 1, size: 100 }),
+            headers: None,
+        };
+        // body = 1 + 1 + 1 + (1 + 7) + (2 + 100) + 1 = 114, whose varint length is 2 bytes
+        assert_eq!(r.size_in_batch(0), 2 + 114);
+        assert_eq!(varint_len(63), 1); // zig-zag(63) = 126 < 128
+        assert_eq!(varint_len(64), 2); // zig-zag(64) = 128
+        assert_eq!(varint_len(-1), 1);
+    }
+
+    #[test]
+    fn records_stay_small() {
+        assert!(std::mem::size_of::<Record>() <= 96, "{}", std::mem::size_of::<Record>());
+    }
+}

@@ -1,0 +1,222 @@
+//! The one owner of virtual time: an event queue ordered by `(time, insertion sequence)`.
+//!
+//! Two events due at the same millisecond run in the order they were scheduled, never in an order
+//! chosen by heap internals or hashing (Kafka's `RaftEventSimulationTest.EventScheduler` orders by
+//! deadline then event id the same way). Time jumps straight to the next event. Every run is
+//! bounded: popping more than `limit` events is an error that says so, never a silent stop.
+//!
+//! Timers are keyed ([`TimerTable`]): setting a key again replaces the earlier deadline, and the
+//! firing of a replaced or cancelled timer is recognised as stale by its generation and dropped.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BinaryHeap};
+
+use crate::units::{Millis, SimTime};
+
+/// The event queue. `E` is whatever the world schedules.
+#[derive(Debug)]
+pub struct Scheduler<E> {
+    now: SimTime,
+    next_seq: u64,
+    heap: BinaryHeap<Entry<E>>,
+    popped: u64,
+    limit: u64,
+}
+
+/// A run went past its bound.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the run stopped at {at} after processing {limit} events, the event limit: the scenario \
+     never settles (raise the limit with --max-events if it is simply large)"
+)]
+pub struct EventLimitExceeded {
+    /// The configured limit.
+    pub limit: u64,
+    /// Virtual time when the limit was hit.
+    pub at: SimTime,
+}
+
+#[derive(Debug)]
+struct Entry<E> {
+    at: SimTime,
+    seq: u64,
+    event: E,
+}
+
+impl<E> PartialEq for Entry<E> {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+impl<E> Eq for Entry<E> {}
+impl<E> PartialOrd for Entry<E> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<E> Ord for Entry<E> {
+    /// Reversed, so that `BinaryHeap` (a max-heap) pops the earliest `(at, seq)` first.
+    fn cmp(&self, other: &Self) -> Ordering {
+        (other.at, other.seq).cmp(&(self.at, self.seq))
+    }
+}
+
+impl<E> Scheduler<E> {
+    /// An empty queue at time zero that allows at most `limit` events.
+    pub fn new(limit: u64) -> Scheduler<E> {
+        Scheduler { now: SimTime::ZERO, next_seq: 0, heap: BinaryHeap::new(), popped: 0, limit }
+    }
+
+    /// The current virtual time: the time of the event being processed.
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
+    /// Events processed so far.
+    pub fn processed(&self) -> u64 {
+        self.popped
+    }
+
+    /// Events still queued.
+    pub fn pending(&self) -> usize {
+        self.heap.len()
+    }
+
+    /// Queues `event` at `at`. Scheduling in the past is a programming error.
+    pub fn schedule_at(&mut self, at: SimTime, event: E) {
+        assert!(at >= self.now, "event scheduled in the past: {at} < {}", self.now);
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.heap.push(Entry { at, seq, event });
+    }
+
+    /// Queues `event` `delay` after now.
+    pub fn schedule_in(&mut self, delay: Millis, event: E) {
+        self.schedule_at(self.now + delay, event);
+    }
+
+    /// The time of the next event, if any.
+    pub fn peek_time(&self) -> Option<SimTime> {
+        self.heap.peek().map(|e| e.at)
+    }
+
+    /// Advances time to the next event and returns it, or `None` if the queue is empty.
+    pub fn pop(&mut self) -> Result<Option<(SimTime, E)>, EventLimitExceeded> {
+        let Some(entry) = self.heap.pop() else { return Ok(None) };
+        if self.popped >= self.limit {
+            return Err(EventLimitExceeded { limit: self.limit, at: entry.at });
+        }
+        self.popped += 1;
+        debug_assert!(entry.at >= self.now);
+        self.now = entry.at;
+        Ok(Some((entry.at, entry.event)))
+    }
+}
+
+/// Keyed timers: one live deadline per key, as Kafka's `CoordinatorTimer` keeps them.
+///
+/// [`TimerTable::set`] returns a token to schedule along with the key; when the scheduler hands
+/// it back, [`TimerTable::fire`] says whether it is still the live one.
+#[derive(Debug, Clone)]
+pub struct TimerTable<K: Ord> {
+    live: BTreeMap<K, (u64, SimTime)>,
+    next_token: u64,
+}
+
+impl<K: Ord> Default for TimerTable<K> {
+    fn default() -> Self {
+        TimerTable { live: BTreeMap::new(), next_token: 0 }
+    }
+}
+
+/// Identifies one setting of a keyed timer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TimerToken(u64);
+
+impl<K: Ord> TimerTable<K> {
+    /// Arms `key` at `at`, replacing any earlier deadline for it.
+    pub fn set(&mut self, key: K, at: SimTime) -> TimerToken {
+        let token = self.next_token;
+        self.next_token += 1;
+        self.live.insert(key, (token, at));
+        TimerToken(token)
+    }
+
+    /// Disarms `key`; its pending firing becomes stale.
+    pub fn cancel(&mut self, key: &K) {
+        self.live.remove(key);
+    }
+
+    /// The deadline of `key`, if armed.
+    pub fn deadline(&self, key: &K) -> Option<SimTime> {
+        self.live.get(key).map(|&(_, at)| at)
+    }
+
+    /// Called when a timer event comes due: true (and disarmed) if `token` is the live setting of
+    /// `key`, false if it was replaced or cancelled since.
+    pub fn fire(&mut self, key: &K, token: TimerToken) -> bool {
+        match self.live.get(key) {
+            Some(&(live, _)) if live == token.0 => {
+                self.live.remove(key);
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_time_events_keep_insertion_order() {
+        let mut s = Scheduler::new(100);
+        s.schedule_at(SimTime(5), "b");
+        s.schedule_at(SimTime(1), "a");
+        s.schedule_at(SimTime(5), "c");
+        s.schedule_at(SimTime(5), "d");
+        let order: Vec<_> = std::iter::from_fn(|| s.pop().unwrap()).collect();
+        assert_eq!(
+            order,
+            vec![(SimTime(1), "a"), (SimTime(5), "b"), (SimTime(5), "c"), (SimTime(5), "d")]
+        );
+        assert_eq!(s.now(), SimTime(5));
+    }
+
+    #[test]
+    fn the_event_limit_is_an_error_not_a_silent_stop() {
+        let mut s = Scheduler::new(2);
+        for t in 0..3 {
+            s.schedule_at(SimTime(t), t);
+        }
+        assert!(s.pop().unwrap().is_some());
+        assert!(s.pop().unwrap().is_some());
+        let err = s.pop().unwrap_err();
+        assert_eq!(err, EventLimitExceeded { limit: 2, at: SimTime(2) });
+        assert!(err.to_string().contains("event limit"));
+    }
+
+    #[test]
+    fn relative_scheduling() {
+        let mut s = Scheduler::new(10);
+        s.schedule_at(SimTime(10), 0);
+        s.pop().unwrap();
+        s.schedule_in(Millis(5), 1);
+        assert_eq!(s.peek_time(), Some(SimTime(15)));
+    }
+
+    #[test]
+    fn replaced_and_cancelled_timers_are_stale() {
+        let mut t: TimerTable<&str> = TimerTable::default();
+        let first = t.set("session", SimTime(45_000));
+        let second = t.set("session", SimTime(48_000));
+        assert!(!t.fire(&"session", first));
+        assert_eq!(t.deadline(&"session"), Some(SimTime(48_000)));
+        assert!(t.fire(&"session", second));
+        assert!(!t.fire(&"session", second), "a timer fires once");
+        let third = t.set("rebalance", SimTime(1));
+        t.cancel(&"rebalance");
+        assert!(!t.fire(&"rebalance", third));
+    }
+}

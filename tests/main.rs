@@ -1,0 +1,1 @@
+//! kafka-sim's integration tests: one binary, one module per area.
