@@ -6,6 +6,8 @@
 //! and stamping trace events with the time and the component's name (stateright's `Out`, Kafka's
 //! `CoordinatorResult`).
 
+use std::sync::Arc;
+
 use crate::protocol::Message;
 use crate::trace::{Detail, TraceEvent};
 use crate::units::{NodeId, SimTime};
@@ -18,8 +20,9 @@ pub struct Effects<K> {
     pub sends: Vec<(NodeId, Message)>,
     /// Timer changes, in order (a later change to the same key wins).
     pub timers: Vec<TimerOp<K>>,
-    /// Facts to record, in order.
-    pub traces: Vec<TraceEvent>,
+    /// Facts to record, in order, each with the component it is about when that is not the
+    /// emitting node itself (a broker's group coordinator traces as `group/<group.id>`).
+    pub traces: Vec<(Option<Arc<str>>, TraceEvent)>,
 }
 
 /// A change to one keyed timer.
@@ -34,7 +37,12 @@ pub enum TimerOp<K> {
 impl<K> Effects<K> {
     /// An empty buffer for a trace that wants `detail`.
     pub fn new(detail: Detail) -> Effects<K> {
-        Effects { detail, sends: Vec::new(), timers: Vec::new(), traces: Vec::new() }
+        Effects {
+            detail,
+            sends: Vec::new(),
+            timers: Vec::new(),
+            traces: Vec::new(),
+        }
     }
 
     /// Sends `message` to `to` through the network.
@@ -54,7 +62,12 @@ impl<K> Effects<K> {
 
     /// Records a fact.
     pub fn trace(&mut self, event: TraceEvent) {
-        self.traces.push(event);
+        self.traces.push((None, event));
+    }
+
+    /// Records a fact about another component than the emitting node (`group/analytics`).
+    pub fn trace_as(&mut self, component: Arc<str>, event: TraceEvent) {
+        self.traces.push((Some(component), event));
     }
 
     /// True if the trace wants per-record events: build them only then.

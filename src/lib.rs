@@ -9,11 +9,14 @@
 //! |---|---|
 //! | [`units`] | newtypes with Kafka's units: `SimTime`, `Millis`, `Offset`, `PartitionId`, ... |
 //! | [`rng`] | `SimRng`: one seeded ChaCha8 stream per component, integer-only |
-//! | [`scheduler`] | the event queue ordered by (time, insertion sequence), keyed timers, the event limit |
+//! | [`scheduler`] | the event queue ordered by (time, insertion seq), keyed timers, limit |
 //! | [`record`] | records as stored: keys, values (real or synthetic), headers |
 //! | [`protocol`] | the messages on the network, named after Kafka's API keys; `ErrorCode` |
 //! | [`effects`] | what a state machine asks of the world: sends, timers, trace events |
+//! | [`broker`] | the broker: topics, partition logs (LEO, high watermark), Produce/Fetch |
 //! | [`client`] | client-side algorithms: partitioners |
+//! | [`network`] | client-broker links: latency, in-order delivery, losses from faults |
+//! | [`world`] | owns every component; routes effects; the run loop |
 //! | [`trace`] | the trace: `TraceEvent`, sinks, the JSONL format |
 //!
 //! # Architecture invariants
@@ -28,11 +31,14 @@
 #![warn(missing_docs, unreachable_pub)]
 #![deny(clippy::all)]
 
+pub mod broker;
 pub mod client;
 pub mod effects;
+pub mod network;
 pub mod protocol;
 pub mod record;
 pub mod rng;
 pub mod scheduler;
 pub mod trace;
 pub mod units;
+pub mod world;

@@ -8,6 +8,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::trace::TraceBytes;
 use crate::units::{Offset, ProducerEpoch, ProducerId, Sequence, SimTime};
 
 /// A record key: the bytes the client's serializer produced (UTF-8 for a string key).
@@ -16,7 +17,7 @@ pub struct Key(pub Arc<[u8]>);
 
 impl Key {
     /// A key from a string, UTF-8 encoded as Java's `StringSerializer` does.
-    pub fn from_str(s: &str) -> Key {
+    pub fn utf8(s: &str) -> Key {
         Key(Arc::from(s.as_bytes()))
     }
 
@@ -40,15 +41,12 @@ impl fmt::Display for Key {
 pub enum Value {
     /// Real bytes.
     Bytes(Arc<[u8]>),
-    /// A value described, not stored: record number `n` of value template `template`, which
-    /// would weigh `size` bytes. Rendered by the scenario's templates when needed.
+    /// A value described, not stored: record number `n` rendered through a shared template.
     Synthetic {
-        /// Index of the value template (per world).
-        template: u32,
-        /// The record's number within its producer.
+        /// The template, shared by every record of a producer.
+        template: Arc<ValueTemplate>,
+        /// The record's number within its producer, from 0.
         n: u64,
-        /// Serialized size in bytes.
-        size: u32,
     },
 }
 
@@ -57,8 +55,47 @@ impl Value {
     pub fn size(&self) -> u64 {
         match self {
             Value::Bytes(b) => b.len() as u64,
-            Value::Synthetic { size, .. } => u64::from(*size),
+            Value::Synthetic { template, .. } => u64::from(template.size),
         }
+    }
+
+    /// The value as text (rendering a synthetic value), for traces and reports.
+    pub fn render(&self) -> Vec<u8> {
+        match self {
+            Value::Bytes(b) => b.to_vec(),
+            Value::Synthetic { template, n } => template.render(*n).into_bytes(),
+        }
+    }
+
+    /// The value as a trace field.
+    pub fn to_trace(&self) -> TraceBytes {
+        TraceBytes::from_bytes(&self.render())
+    }
+}
+
+/// A value template: `pattern` with `{n}` replaced by the record number, standing for `size`
+/// bytes on the wire. Millions of records then cost no value bytes at all.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValueTemplate {
+    /// The text, with `{n}` where the record number goes.
+    pub pattern: Arc<str>,
+    /// The serialized size each value stands for.
+    pub size: u32,
+}
+
+impl ValueTemplate {
+    /// A template whose size is the rendered length of record 0 (at least 1 byte).
+    pub fn new(pattern: &str) -> ValueTemplate {
+        let size = pattern.replace("{n}", "0").len().max(1) as u32;
+        ValueTemplate {
+            pattern: Arc::from(pattern),
+            size,
+        }
+    }
+
+    /// The text of record `n`.
+    pub fn render(&self, n: u64) -> String {
+        self.pattern.replace("{n}", &n.to_string())
     }
 }
 
@@ -117,14 +154,24 @@ impl NewRecord {
     /// Kafka's v2 record size estimate: attributes, varint-framed deltas, key, value and headers,
     /// preceded by the varint body size. Used for `batch.size` and fetch byte limits.
     pub fn size_in_batch(&self, offset_delta: u32) -> u64 {
-        record_size(offset_delta, self.key.as_ref(), self.value.as_ref(), self.headers.as_deref())
+        record_size(
+            offset_delta,
+            self.key.as_ref(),
+            self.value.as_ref(),
+            self.headers.as_deref(),
+        )
     }
 }
 
 impl Record {
     /// The record's size estimate, as in [`NewRecord::size_in_batch`] at offset delta 0.
     pub fn size_bytes(&self) -> u64 {
-        record_size(0, self.key.as_ref(), self.value.as_ref(), self.headers.as_deref())
+        record_size(
+            0,
+            self.key.as_ref(),
+            self.value.as_ref(),
+            self.headers.as_deref(),
+        )
     }
 }
 
@@ -172,14 +219,25 @@ mod tests {
 
     #[test]
     fn record_sizes_follow_the_v2_format() {
-        let r = NewRecord { timestamp: SimTime(0), key: None, value: None, headers: None };
+        let r = NewRecord {
+            timestamp: SimTime(0),
+            key: None,
+            value: None,
+            headers: None,
+        };
         // length(1) + attributes(1) + offsetDelta(1) + timestampDelta(1) + key -1 (1) +
         // value -1 (1) + header count (1)
         assert_eq!(r.size_in_batch(0), 7);
         let r = NewRecord {
             timestamp: SimTime(0),
-            key: Some(Key::from_str("user123")),
-            value: Some(Value::Synthetic { template: 0, n: 1, size: 100 }),
+            key: Some(Key::utf8("user123")),
+            value: Some(Value::Synthetic {
+                template: Arc::new(ValueTemplate {
+                    pattern: Arc::from("v{n}"),
+                    size: 100,
+                }),
+                n: 1,
+            }),
             headers: None,
         };
         // body = 1 + 1 + 1 + (1 + 7) + (2 + 100) + 1 = 114, whose varint length is 2 bytes
@@ -191,6 +249,10 @@ mod tests {
 
     #[test]
     fn records_stay_small() {
-        assert!(std::mem::size_of::<Record>() <= 96, "{}", std::mem::size_of::<Record>());
+        assert!(
+            std::mem::size_of::<Record>() <= 96,
+            "{}",
+            std::mem::size_of::<Record>()
+        );
     }
 }

@@ -90,7 +90,8 @@ impl SimRng {
 pub fn stream_id(name: &str) -> u64 {
     const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
     const PRIME: u64 = 0x0000_0100_0000_01b3;
-    name.bytes().fold(OFFSET, |h, b| (h ^ u64::from(b)).wrapping_mul(PRIME))
+    name.bytes()
+        .fold(OFFSET, |h, b| (h ^ u64::from(b)).wrapping_mul(PRIME))
 }
 
 /// A probability in parts per million, parsed once from a scenario and never a float.
@@ -128,7 +129,9 @@ impl Ratio {
 
     /// Parses an exact decimal such as `"0.05"` or `"1"` without going through a float.
     pub fn parse(input: &str) -> Result<Ratio, RatioError> {
-        let err = || RatioError { input: input.to_string() };
+        let err = || RatioError {
+            input: input.to_string(),
+        };
         let (int, frac) = input.split_once('.').unwrap_or((input, ""));
         if int.is_empty() && frac.is_empty() || frac.len() > 6 {
             return Err(err());
@@ -137,9 +140,16 @@ impl Ratio {
         if !digits(int) || !digits(frac) {
             return Err(err());
         }
-        let int: u64 = if int.is_empty() { 0 } else { int.parse().map_err(|_| err())? };
+        let int: u64 = if int.is_empty() {
+            0
+        } else {
+            int.parse().map_err(|_| err())?
+        };
         let frac_ppm: u64 = format!("{frac:0<6}").parse().map_err(|_| err())?;
-        let ppm = int.checked_mul(Self::SCALE).and_then(|v| v.checked_add(frac_ppm)).ok_or_else(err)?;
+        let ppm = int
+            .checked_mul(Self::SCALE)
+            .and_then(|v| v.checked_add(frac_ppm))
+            .ok_or_else(err)?;
         if ppm > Self::SCALE {
             return Err(err());
         }
@@ -196,7 +206,10 @@ mod tests {
         for _ in 0..60_000 {
             counts[r.below(6) as usize] += 1;
         }
-        assert!(counts.iter().all(|&c| (9_000..11_000).contains(&c)), "{counts:?}");
+        assert!(
+            counts.iter().all(|&c| (9_000..11_000).contains(&c)),
+            "{counts:?}"
+        );
         assert_eq!(r.between(5, 5), 5);
         assert!((3..=9).contains(&r.between(3, 9)));
     }

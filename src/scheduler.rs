@@ -64,7 +64,13 @@ impl<E> Ord for Entry<E> {
 impl<E> Scheduler<E> {
     /// An empty queue at time zero that allows at most `limit` events.
     pub fn new(limit: u64) -> Scheduler<E> {
-        Scheduler { now: SimTime::ZERO, next_seq: 0, heap: BinaryHeap::new(), popped: 0, limit }
+        Scheduler {
+            now: SimTime::ZERO,
+            next_seq: 0,
+            heap: BinaryHeap::new(),
+            popped: 0,
+            limit,
+        }
     }
 
     /// The current virtual time: the time of the event being processed.
@@ -84,7 +90,11 @@ impl<E> Scheduler<E> {
 
     /// Queues `event` at `at`. Scheduling in the past is a programming error.
     pub fn schedule_at(&mut self, at: SimTime, event: E) {
-        assert!(at >= self.now, "event scheduled in the past: {at} < {}", self.now);
+        assert!(
+            at >= self.now,
+            "event scheduled in the past: {at} < {}",
+            self.now
+        );
         let seq = self.next_seq;
         self.next_seq += 1;
         self.heap.push(Entry { at, seq, event });
@@ -102,9 +112,14 @@ impl<E> Scheduler<E> {
 
     /// Advances time to the next event and returns it, or `None` if the queue is empty.
     pub fn pop(&mut self) -> Result<Option<(SimTime, E)>, EventLimitExceeded> {
-        let Some(entry) = self.heap.pop() else { return Ok(None) };
+        let Some(entry) = self.heap.pop() else {
+            return Ok(None);
+        };
         if self.popped >= self.limit {
-            return Err(EventLimitExceeded { limit: self.limit, at: entry.at });
+            return Err(EventLimitExceeded {
+                limit: self.limit,
+                at: entry.at,
+            });
         }
         self.popped += 1;
         debug_assert!(entry.at >= self.now);
@@ -125,7 +140,10 @@ pub struct TimerTable<K: Ord> {
 
 impl<K: Ord> Default for TimerTable<K> {
     fn default() -> Self {
-        TimerTable { live: BTreeMap::new(), next_token: 0 }
+        TimerTable {
+            live: BTreeMap::new(),
+            next_token: 0,
+        }
     }
 }
 
@@ -179,7 +197,12 @@ mod tests {
         let order: Vec<_> = std::iter::from_fn(|| s.pop().unwrap()).collect();
         assert_eq!(
             order,
-            vec![(SimTime(1), "a"), (SimTime(5), "b"), (SimTime(5), "c"), (SimTime(5), "d")]
+            vec![
+                (SimTime(1), "a"),
+                (SimTime(5), "b"),
+                (SimTime(5), "c"),
+                (SimTime(5), "d")
+            ]
         );
         assert_eq!(s.now(), SimTime(5));
     }
@@ -193,7 +216,13 @@ mod tests {
         assert!(s.pop().unwrap().is_some());
         assert!(s.pop().unwrap().is_some());
         let err = s.pop().unwrap_err();
-        assert_eq!(err, EventLimitExceeded { limit: 2, at: SimTime(2) });
+        assert_eq!(
+            err,
+            EventLimitExceeded {
+                limit: 2,
+                at: SimTime(2)
+            }
+        );
         assert!(err.to_string().contains("event limit"));
     }
 

@@ -47,7 +47,11 @@ impl AddAssign<Millis> for SimTime {
 impl Sub<SimTime> for SimTime {
     type Output = Millis;
     fn sub(self, rhs: SimTime) -> Millis {
-        Millis(self.0.checked_sub(rhs.0).expect("subtracting a later time from an earlier one"))
+        Millis(
+            self.0
+                .checked_sub(rhs.0)
+                .expect("subtracting a later time from an earlier one"),
+        )
     }
 }
 
@@ -183,7 +187,9 @@ pub enum TopicNameError {
         len: usize,
     },
     /// A character outside `[a-zA-Z0-9._-]`.
-    #[error("topic name contains {found:?}; Kafka allows only ASCII letters, digits, '.', '_' and '-'")]
+    #[error(
+        "topic name contains {found:?}; Kafka allows only ASCII letters, digits, '.', '_' and '-'"
+    )]
     IllegalChar {
         /// The first illegal character.
         found: char,
@@ -203,10 +209,13 @@ impl TopicName {
             return Err(TopicNameError::Reserved);
         }
         if name.chars().count() > Self::MAX_LEN {
-            return Err(TopicNameError::TooLong { len: name.chars().count() });
+            return Err(TopicNameError::TooLong {
+                len: name.chars().count(),
+            });
         }
-        if let Some(found) =
-            name.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+        if let Some(found) = name
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
         {
             return Err(TopicNameError::IllegalChar { found });
         }
@@ -249,7 +258,10 @@ impl TopicPartition {
     pub fn parse(s: &str) -> Option<TopicPartition> {
         let (topic, partition) = s.rsplit_once('-')?;
         let partition = partition.parse::<u32>().ok()?;
-        Some(TopicPartition { topic: TopicName::new(topic).ok()?, partition: PartitionId(partition) })
+        Some(TopicPartition {
+            topic: TopicName::new(topic).ok()?,
+            partition: PartitionId(partition),
+        })
     }
 }
 
@@ -271,10 +283,19 @@ mod tests {
         assert_eq!(TopicName::new("."), Err(TopicNameError::Reserved));
         assert_eq!(TopicName::new(".."), Err(TopicNameError::Reserved));
         assert!(TopicName::new("...").is_ok());
-        assert_eq!(TopicName::new("a b"), Err(TopicNameError::IllegalChar { found: ' ' }));
-        assert_eq!(TopicName::new("é"), Err(TopicNameError::IllegalChar { found: 'é' }));
+        assert_eq!(
+            TopicName::new("a b"),
+            Err(TopicNameError::IllegalChar { found: ' ' })
+        );
+        assert_eq!(
+            TopicName::new("é"),
+            Err(TopicNameError::IllegalChar { found: 'é' })
+        );
         assert!(TopicName::new(&"x".repeat(249)).is_ok());
-        assert_eq!(TopicName::new(&"x".repeat(250)), Err(TopicNameError::TooLong { len: 250 }));
+        assert_eq!(
+            TopicName::new(&"x".repeat(250)),
+            Err(TopicNameError::TooLong { len: 250 })
+        );
     }
 
     #[test]

@@ -1,1 +1,14 @@
 //! kafka-sim's integration tests: one binary, one module per area.
+
+/// The command line, as a user runs it.
+mod cli;
+/// The same seed gives the same bytes; another seed changes what is seeded.
+mod determinism;
+/// Key hashing and partitioners against the shared murmur2 / FNV-1a / CRC32 vectors.
+mod partitioners;
+
+/// House rules checked mechanically.
+mod tidy;
+
+/// Helpers shared by the test modules.
+mod support;

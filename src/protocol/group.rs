@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::protocol::ErrorCode;
-use crate::units::{Generation, Millis, MemberId, Offset, TopicName, TopicPartition};
+use crate::units::{Generation, MemberId, Millis, Offset, TopicName, TopicPartition};
 
 /// A request to a group coordinator.
 #[derive(Clone, Debug, PartialEq, Eq)]

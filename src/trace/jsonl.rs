@@ -7,7 +7,7 @@
 use std::io::{self, BufRead, Write};
 use std::sync::Arc;
 
-use crate::trace::{Detail, TraceEvent, TraceHeader, TraceRecord, TraceSink, FORMAT};
+use crate::trace::{Detail, FORMAT, TraceEvent, TraceHeader, TraceRecord, TraceSink};
 use crate::units::SimTime;
 
 /// Writes a trace as it is produced.
@@ -24,7 +24,12 @@ impl<W: Write> JsonlWriter<W> {
     pub fn new(mut out: W, header: &TraceHeader, detail: Detail) -> io::Result<JsonlWriter<W>> {
         serde_json::to_writer(&mut out, header)?;
         out.write_all(b"\n")?;
-        Ok(JsonlWriter { out, detail, next_seq: 0, error: None })
+        Ok(JsonlWriter {
+            out,
+            detail,
+            next_seq: 0,
+            error: None,
+        })
     }
 
     /// Flushes and returns the writer, or the first I/O error met while tracing.
@@ -46,7 +51,12 @@ impl<W: Write> TraceSink for JsonlWriter<W> {
         if self.error.is_some() {
             return;
         }
-        let record = TraceRecord { t_ms: at.0, seq: self.next_seq, component: component.clone(), event };
+        let record = TraceRecord {
+            t_ms: at.0,
+            seq: self.next_seq,
+            component: component.clone(),
+            event,
+        };
         self.next_seq += 1;
         let written = serde_json::to_writer(&mut self.out, &record)
             .map_err(io::Error::from)
@@ -91,8 +101,10 @@ pub enum ReadError {
 pub fn read(input: impl BufRead) -> Result<(TraceHeader, Vec<TraceRecord>), ReadError> {
     let mut lines = input.lines();
     let first = lines.next().ok_or(ReadError::Empty)??;
-    let header: TraceHeader = serde_json::from_str(&first)
-        .map_err(|e| ReadError::Line { line: 1, message: format!("not a trace header: {e}") })?;
+    let header: TraceHeader = serde_json::from_str(&first).map_err(|e| ReadError::Line {
+        line: 1,
+        message: format!("not a trace header: {e}"),
+    })?;
     if header.format != FORMAT {
         return Err(ReadError::Line {
             line: 1,
@@ -105,8 +117,10 @@ pub fn read(input: impl BufRead) -> Result<(TraceHeader, Vec<TraceRecord>), Read
         if line.trim().is_empty() {
             continue;
         }
-        let record: TraceRecord = serde_json::from_str(&line)
-            .map_err(|e| ReadError::Line { line: i + 2, message: e.to_string() })?;
+        let record: TraceRecord = serde_json::from_str(&line).map_err(|e| ReadError::Line {
+            line: i + 2,
+            message: e.to_string(),
+        })?;
         records.push(record);
     }
     Ok((header, records))
@@ -136,12 +150,11 @@ mod tests {
         let bytes = w.finish().unwrap();
         let text = String::from_utf8(bytes).unwrap();
         let second = text.lines().nth(1).unwrap();
-        assert!(
-            second.starts_with(
-                r#"{"t_ms":1500,"seq":0,"component":"broker/1","event":"RecordAppended","topic":"orders""#
-            ),
-            "{second}"
+        let expected_start = concat!(
+            r#"{"t_ms":1500,"seq":0,"component":"broker/1","#,
+            r#""event":"RecordAppended","topic":"orders""#
         );
+        assert!(second.starts_with(expected_start), "{second}");
         let (h, records) = read(text.as_bytes()).unwrap();
         assert_eq!(h, header);
         assert_eq!(records[0].event, event);

@@ -98,7 +98,9 @@ impl TraceBytes {
     pub fn from_bytes(bytes: &[u8]) -> TraceBytes {
         match std::str::from_utf8(bytes) {
             Ok(s) => TraceBytes::Utf8(s.to_string()),
-            Err(_) => TraceBytes::Hex { hex: bytes.iter().map(|b| format!("{b:02x}")).collect() },
+            Err(_) => TraceBytes::Hex {
+                hex: bytes.iter().map(|b| format!("{b:02x}")).collect(),
+            },
         }
     }
 
@@ -172,6 +174,15 @@ pub enum TraceEvent {
         /// The producer that sent it, if known.
         producer: Option<Arc<str>>,
     },
+    /// The network lost a message (a fault: a dropped response, a cut connection).
+    MessageLost {
+        /// Sender component.
+        from: Arc<str>,
+        /// Intended receiver component.
+        to: Arc<str>,
+        /// `response dropped` or `connection cut`.
+        reason: String,
+    },
     /// The run ended.
     RunEnded {
         /// Why: `duration reached`, `nothing left to do`.
@@ -188,6 +199,7 @@ impl TraceEvent {
             TraceEvent::TopicCreated { .. } => "TopicCreated",
             TraceEvent::RecordAppended { .. } => "RecordAppended",
             TraceEvent::BatchAppended { .. } => "BatchAppended",
+            TraceEvent::MessageLost { .. } => "MessageLost",
             TraceEvent::RunEnded { .. } => "RunEnded",
         }
     }
@@ -213,7 +225,10 @@ pub struct VecSink {
 impl VecSink {
     /// An empty sink that wants `detail`.
     pub fn new(detail: Detail) -> VecSink {
-        VecSink { detail, records: Vec::new() }
+        VecSink {
+            detail,
+            records: Vec::new(),
+        }
     }
 }
 
@@ -224,7 +239,12 @@ impl TraceSink for VecSink {
 
     fn record(&mut self, at: SimTime, component: &Arc<str>, event: TraceEvent) {
         let seq = self.records.len() as u64;
-        self.records.push(TraceRecord { t_ms: at.0, seq, component: component.clone(), event });
+        self.records.push(TraceRecord {
+            t_ms: at.0,
+            seq,
+            component: component.clone(),
+            event,
+        });
     }
 }
 
@@ -251,7 +271,10 @@ mod tests {
 
     #[test]
     fn bytes_are_text_when_they_can_be() {
-        assert_eq!(TraceBytes::from_bytes(b"user123"), TraceBytes::Utf8("user123".into()));
+        assert_eq!(
+            TraceBytes::from_bytes(b"user123"),
+            TraceBytes::Utf8("user123".into())
+        );
         let raw = TraceBytes::from_bytes(&[0xff, 0x00]);
         assert_eq!(raw, TraceBytes::Hex { hex: "ff00".into() });
         assert_eq!(raw.to_bytes(), vec![0xff, 0x00]);

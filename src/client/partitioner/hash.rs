@@ -65,14 +65,25 @@ pub fn crc32(key: &[u8]) -> u32 {
     })
 }
 
-/// 32-bit FNV-1a: offset basis `0x811c9dc5`, prime `0x01000193`, xor then multiply per byte.
+/// librdkafka's `rd_fnv1a`: 32-bit FNV-1a (offset basis `0x811c9dc5`, prime `0x01000193`, xor
+/// then multiply per byte), then, as Sarama does, the absolute value of the result viewed as a
+/// signed `int32`. This is the hash librdkafka reduces modulo the partition count.
 ///
 /// ```
 /// use kafka_sim::client::partitioner::hash::fnv1a;
 /// assert_eq!(fnv1a(b"kafka"), 0x0d33c4e1); // librdkafka's rdfnv1a.c unit test
+/// assert_eq!(fnv1a(b"1234"), 0x023bdd03);  // plain FNV-1a is 0xfdc422fd, negative as int32
+/// assert_eq!(fnv1a(b""), 0x7ee3623b);      // |0x811c9dc5 as i32|
 /// ```
 pub fn fnv1a(key: &[u8]) -> u32 {
-    key.iter().fold(0x811c_9dc5u32, |h, &b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+    (fnv1a_plain(key) as i32).unsigned_abs()
+}
+
+/// Plain 32-bit FNV-1a, before librdkafka's absolute value.
+pub fn fnv1a_plain(key: &[u8]) -> u32 {
+    key.iter().fold(0x811c_9dc5u32, |h, &b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
 }
 
 const CRC32_TABLE: [u32; 256] = crc32_table();
@@ -84,7 +95,11 @@ const fn crc32_table() -> [u32; 256] {
         let mut c = i as u32;
         let mut bit = 0;
         while bit < 8 {
-            c = if c & 1 != 0 { 0xedb8_8320 ^ (c >> 1) } else { c >> 1 };
+            c = if c & 1 != 0 {
+                0xedb8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
             bit += 1;
         }
         table[i] = c;
@@ -116,6 +131,6 @@ mod tests {
     #[test]
     fn crc32_and_fnv1a_of_empty() {
         assert_eq!(crc32(b""), 0);
-        assert_eq!(fnv1a(b""), 0x811c_9dc5);
+        assert_eq!(fnv1a_plain(b""), 0x811c_9dc5);
     }
 }

@@ -9,18 +9,23 @@
 //! 2. The stateful paths ([`StickyState`] and friends), driven by the producer's seeded stream,
 //!    because real Kafka draws them from `ThreadLocalRandom` and is not reproducible there.
 //!
-//! | name (`--partitioner`) | client | keyed record | null key | empty key `""` |
+//! | name | client | keyed record | null key | empty key `""` |
 //! |---|---|---|---|---|
-//! | `java` (default) | Java 3.3+ built-in (KIP-794) | murmur2 | uniform sticky, switch after `batch.size` bytes | murmur2 of 0 bytes |
-//! | `java-legacy` | Java 2.4-3.2 `DefaultPartitioner` (KIP-480) | murmur2 | sticky, switch on new batch, never to the same partition | murmur2 |
-//! | `round-robin` | Java `RoundRobinPartitioner` | round-robin, key ignored | round-robin | round-robin |
-//! | `random` | librdkafka | random per record | sticky (time-based) | random per record |
+//! | `java` (default) | Java 3.3+ (KIP-794) | murmur2 | sticky by bytes | murmur2 of 0 bytes |
+//! | `java-legacy` | Java 2.4-3.2 (KIP-480) | murmur2 | sticky, new batch | murmur2 |
+//! | `round-robin` | Java `RoundRobinPartitioner` | round-robin | round-robin | round-robin |
+//! | `random` | librdkafka | random per record | sticky by time | random per record |
 //! | `consistent` | librdkafka | CRC32 | CRC32 of `""` = 0 | 0 |
-//! | `consistent_random` | librdkafka default (Python, .NET) | CRC32 | sticky (time-based) | sticky, like null |
-//! | `murmur2` | librdkafka (Java-compatible) | murmur2 | murmur2 of `""` | murmur2 of `""` |
-//! | `murmur2_random` | librdkafka | murmur2 | sticky (time-based) | murmur2 of `""` |
+//! | `consistent_random` | librdkafka default | CRC32 | sticky by time | sticky, like null |
+//! | `murmur2` | librdkafka | murmur2 | murmur2 of `""` | murmur2 of `""` |
+//! | `murmur2_random` | librdkafka | murmur2 | sticky by time | murmur2 of `""` |
 //! | `fnv1a` | librdkafka | FNV-1a | FNV-1a of `""` | FNV-1a of `""` |
-//! | `fnv1a_random` | librdkafka | FNV-1a | sticky (time-based) | FNV-1a of `""` |
+//! | `fnv1a_random` | librdkafka | FNV-1a | sticky by time | FNV-1a of `""` |
+//!
+//! "Sticky by bytes" switches after `batch.size` bytes (or when a new batch is needed), "sticky,
+//! new batch" switches whenever a new batch is needed and never to the same partition, "sticky by
+//! time" switches after `sticky.partitioning.linger.ms`. librdkafka's default is the partitioner of
+//! Python `confluent_kafka`, .NET `Confluent.Kafka` and Go clients.
 
 pub mod hash;
 
@@ -103,7 +108,10 @@ impl Partitioner {
 
     /// True for the librdkafka partitioners, whose null-key stickiness is time-based.
     pub fn is_librdkafka(self) -> bool {
-        !matches!(self, Partitioner::Java | Partitioner::JavaLegacy | Partitioner::RoundRobin)
+        !matches!(
+            self,
+            Partitioner::Java | Partitioner::JavaLegacy | Partitioner::RoundRobin
+        )
     }
 }
 
@@ -142,7 +150,9 @@ impl FromStr for Partitioner {
             "org.apache.kafka.clients.producer.RoundRobinPartitioner" | "roundrobin" => {
                 Ok(Partitioner::RoundRobin)
             }
-            _ => Err(UnknownPartitioner { name: s.to_string() }),
+            _ => Err(UnknownPartitioner {
+                name: s.to_string(),
+            }),
         }
     }
 }
@@ -202,17 +212,24 @@ pub fn route(partitioner: Partitioner, key: Option<&[u8]>, partitions: u32) -> K
     assert!(partitions > 0, "a topic has at least one partition");
     let murmur = |k: &[u8]| {
         let h = hash::murmur2(k);
-        KeyRoute::Hashed { hash: KeyHash::Murmur2(h), partition: PartitionId(hash::to_positive(h) % partitions) }
+        KeyRoute::Hashed {
+            hash: KeyHash::Murmur2(h),
+            partition: PartitionId(hash::to_positive(h) % partitions),
+        }
     };
     let crc = |k: &[u8]| {
         let h = hash::crc32(k);
-        KeyRoute::Hashed { hash: KeyHash::Crc32(h), partition: PartitionId(h % partitions) }
+        KeyRoute::Hashed {
+            hash: KeyHash::Crc32(h),
+            partition: PartitionId(h % partitions),
+        }
     };
     let fnv = |k: &[u8]| {
         let h = hash::fnv1a(k);
-        // librdkafka takes the absolute value of the hash viewed as int32 (Sarama compatibility).
-        let positive = (h as i32).unsigned_abs();
-        KeyRoute::Hashed { hash: KeyHash::Fnv1a(h), partition: PartitionId(positive % partitions) }
+        KeyRoute::Hashed {
+            hash: KeyHash::Fnv1a(h),
+            partition: PartitionId(h % partitions),
+        }
     };
     match (partitioner, key) {
         (Partitioner::RoundRobin, _) => KeyRoute::RoundRobin,
@@ -222,7 +239,7 @@ pub fn route(partitioner: Partitioner, key: Option<&[u8]>, partitions: u32) -> K
         (Partitioner::Random, Some(_)) => KeyRoute::RandomEach,
         (Partitioner::Consistent, k) => crc(k.unwrap_or_default()),
         (Partitioner::ConsistentRandom, None) => KeyRoute::Sticky,
-        (Partitioner::ConsistentRandom, Some(k)) if k.is_empty() => KeyRoute::Sticky,
+        (Partitioner::ConsistentRandom, Some([])) => KeyRoute::Sticky,
         (Partitioner::ConsistentRandom, Some(k)) => crc(k),
         (Partitioner::Murmur2, k) => murmur(k.unwrap_or_default()),
         (Partitioner::Murmur2Random, None) => KeyRoute::Sticky,
@@ -281,6 +298,10 @@ pub fn java_next_partition(
     unreachable!("cumulative weight reaches the total")
 }
 
+fn java_next(rng: &mut SimRng, c: Candidates<'_>) -> PartitionId {
+    java_next_partition(rng, c.available, c.partitions, c.queue_sizes)
+}
+
 /// KIP-480 `StickyPartitionCache.nextPartition` (Java 2.4-3.2): a uniform draw among available
 /// partitions that always differs from `previous` when at least two are available.
 pub fn java_legacy_next_partition(
@@ -303,7 +324,11 @@ pub fn java_legacy_next_partition(
 
 /// librdkafka's `random` partitioner: uniform over all partitions; if the draw is unavailable it
 /// draws once more without checking (`rd_kafka_msg_partitioner_random`).
-pub fn librdkafka_random(rng: &mut SimRng, partitions: u32, available: &[PartitionId]) -> PartitionId {
+pub fn librdkafka_random(
+    rng: &mut SimRng,
+    partitions: u32,
+    available: &[PartitionId],
+) -> PartitionId {
     let first = PartitionId(rng.below(u64::from(partitions)) as u32);
     if available.is_empty() || available.contains(&first) {
         first
@@ -315,6 +340,18 @@ pub fn librdkafka_random(rng: &mut SimRng, partitions: u32, available: &[Partiti
 /// The default of librdkafka's `sticky.partitioning.linger.ms`: `min(900000, 2 * linger.ms)`.
 pub fn librdkafka_sticky_linger(linger: Millis) -> Millis {
     Millis((2 * linger.0).min(900_000))
+}
+
+/// The partitions a sticky partitioner may switch to, as the producer's metadata shows them.
+#[derive(Clone, Copy, Debug)]
+pub struct Candidates<'a> {
+    /// Partitions whose leader is known; empty means "use all".
+    pub available: &'a [PartitionId],
+    /// The topic's partition count.
+    pub partitions: u32,
+    /// Batches queued per available partition, when every partition has had a batch
+    /// (adaptive partitioning); `None` for a plain uniform draw.
+    pub queue_sizes: Option<&'a [u32]>,
 }
 
 /// The sticky state one producer keeps per topic for records sent down [`KeyRoute::Sticky`].
@@ -341,16 +378,14 @@ impl StickyState {
     pub fn java_before_append(
         &mut self,
         rng: &mut SimRng,
-        available: &[PartitionId],
-        partitions: u32,
+        candidates: Candidates<'_>,
         batch_size: u64,
         current_all_full: bool,
-        queue_sizes: Option<&[u32]>,
     ) -> PartitionId {
         let need_switch = self.produced_bytes >= batch_size && current_all_full;
         match self.current {
             Some(p) if !need_switch => p,
-            _ => self.switch_to(java_next_partition(rng, available, partitions, queue_sizes)),
+            _ => self.switch_to(java_next(rng, candidates)),
         }
     }
 
@@ -359,18 +394,16 @@ impl StickyState {
     pub fn java_after_append(
         &mut self,
         rng: &mut SimRng,
-        available: &[PartitionId],
-        partitions: u32,
+        candidates: Candidates<'_>,
         batch_size: u64,
         appended_bytes: u64,
         all_full: bool,
-        queue_sizes: Option<&[u32]>,
     ) -> bool {
         self.produced_bytes += appended_bytes;
         let switch = (self.produced_bytes >= batch_size && all_full)
             || self.produced_bytes >= 2 * batch_size;
         if switch {
-            self.switch_to(java_next_partition(rng, available, partitions, queue_sizes));
+            self.switch_to(java_next(rng, candidates));
         }
         switch
     }
@@ -396,7 +429,9 @@ impl StickyState {
         partitions: u32,
     ) -> PartitionId {
         let previous = self.current;
-        self.switch_to(java_legacy_next_partition(rng, available, partitions, previous))
+        self.switch_to(java_legacy_next_partition(
+            rng, available, partitions, previous,
+        ))
     }
 
     /// librdkafka: keep the sticky partition until `sticky.partitioning.linger.ms` has elapsed
@@ -450,28 +485,52 @@ mod tests {
         for p in ALL {
             assert_eq!(p.name().parse::<Partitioner>(), Ok(p));
         }
-        assert!("crc".parse::<Partitioner>().unwrap_err().to_string().contains("consistent_random"));
+        assert!(
+            "crc"
+                .parse::<Partitioner>()
+                .unwrap_err()
+                .to_string()
+                .contains("consistent_random")
+        );
     }
 
     #[test]
     fn empty_key_is_a_key_for_java_but_not_for_consistent_random() {
-        assert_eq!(hashed(Partitioner::Java, Some(b""), 1000), (275_646_681, 681));
+        assert_eq!(
+            hashed(Partitioner::Java, Some(b""), 1000),
+            (275_646_681, 681)
+        );
         assert_eq!(route(Partitioner::Java, None, 3), KeyRoute::Sticky);
-        assert_eq!(route(Partitioner::ConsistentRandom, Some(b""), 3), KeyRoute::Sticky);
+        assert_eq!(
+            route(Partitioner::ConsistentRandom, Some(b""), 3),
+            KeyRoute::Sticky
+        );
         assert_eq!(hashed(Partitioner::Consistent, None, 17), (0, 0));
         assert_eq!(hashed(Partitioner::Murmur2, None, 17).1, 11);
         assert_eq!(hashed(Partitioner::Murmur2Random, Some(b""), 17).1, 11);
-        assert_eq!(route(Partitioner::Murmur2Random, None, 17), KeyRoute::Sticky);
+        assert_eq!(
+            route(Partitioner::Murmur2Random, None, 17),
+            KeyRoute::Sticky
+        );
         assert_eq!(hashed(Partitioner::Fnv1a, None, 17).1, 0x7ee3_623b % 17);
-        assert_eq!(route(Partitioner::Random, Some(b"k"), 3), KeyRoute::RandomEach);
-        assert_eq!(route(Partitioner::RoundRobin, Some(b"k"), 3), KeyRoute::RoundRobin);
+        assert_eq!(
+            route(Partitioner::Random, Some(b"k"), 3),
+            KeyRoute::RandomEach
+        );
+        assert_eq!(
+            route(Partitioner::RoundRobin, Some(b"k"), 3),
+            KeyRoute::RoundRobin
+        );
     }
 
     #[test]
     fn java_and_librdkafka_disagree_on_hello() {
         // kafka-semantics.md b.iv: "hello" with 6 partitions -> Java 3, .NET default 4.
         assert_eq!(hashed(Partitioner::Java, Some(b"hello"), 6).1, 3);
-        assert_eq!(hashed(Partitioner::ConsistentRandom, Some(b"hello"), 6).1, 4);
+        assert_eq!(
+            hashed(Partitioner::ConsistentRandom, Some(b"hello"), 6).1,
+            4
+        );
     }
 
     #[test]
@@ -507,10 +566,15 @@ mod tests {
         let parts: Vec<PartitionId> = (0..6).map(PartitionId).collect();
         let mut rng = SimRng::for_component(1, "p");
         let mut s = StickyState::default();
-        let first = s.java_before_append(&mut rng, &parts, 6, 16_384, true, None);
+        let c = Candidates {
+            available: &parts,
+            partitions: 6,
+            queue_sizes: None,
+        };
+        let first = s.java_before_append(&mut rng, c, 16_384, true);
         // 100-byte appends into a batch that is not full: switch only at 2 x batch.size.
         let mut appends = 0;
-        while !s.java_after_append(&mut rng, &parts, 6, 16_384, 100, false, None) {
+        while !s.java_after_append(&mut rng, c, 16_384, 100, false) {
             appends += 1;
             assert_eq!(s.current(), Some(first));
         }
@@ -524,7 +588,10 @@ mod tests {
         let linger = librdkafka_sticky_linger(Millis(5));
         assert_eq!(linger, Millis(10));
         let p0 = s.librdkafka_partition(&mut rng, SimTime(0), linger, &[], 12);
-        assert_eq!(s.librdkafka_partition(&mut rng, SimTime(9), linger, &[], 12), p0);
+        assert_eq!(
+            s.librdkafka_partition(&mut rng, SimTime(9), linger, &[], 12),
+            p0
+        );
         let draws: Vec<_> = (1..50)
             .map(|i| s.librdkafka_partition(&mut rng, SimTime(10 * i), linger, &[], 12))
             .collect();
