@@ -13,7 +13,7 @@ use crate::broker::{Broker, BrokerInput, BrokerTimer};
 use crate::client::load::{LoadGenerator, LoadInput, LoadReader, LoadTimer};
 use crate::effects::{Effects, TimerOp};
 use crate::network::{Delivery, LossReason, Network};
-use crate::protocol::Message;
+use crate::protocol::{Message, Response};
 use crate::rng::SimRng;
 use crate::scheduler::{EventLimitExceeded, Scheduler, TimerTable, TimerToken};
 use crate::trace::{TraceEvent, TraceSink};
@@ -88,6 +88,42 @@ pub enum ClientTimer {
     Load(LoadTimer),
 }
 
+/// What the world hands a client machine; each machine kind converts it to its own input type.
+#[derive(Clone, Debug)]
+pub enum ClientEvent {
+    /// The client process starts (its configured start time).
+    Start,
+    /// One of its timers fired.
+    Timer(ClientTimer),
+    /// A response arrived.
+    Response {
+        /// The correlation id of the request it answers.
+        correlation_id: u64,
+        /// The response.
+        response: Response,
+    },
+    /// A command from the scenario's timeline or fault plan.
+    Command(ClientCommand),
+}
+
+/// Commands a scenario's timeline or fault plan gives a client.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClientCommand {
+    /// Shut down cleanly: `close()` (a consumer commits if auto-commit is on and sends
+    /// LeaveGroup; a producer flushes).
+    Close,
+    /// The process dies: no more requests, no LeaveGroup, its timers are dropped.
+    Crash,
+    /// The process stops doing anything (a long GC pause, `SIGSTOP`) for `duration`, then
+    /// carries on where it was.
+    Pause {
+        /// How long.
+        duration: Millis,
+    },
+    /// Sent by the world itself when a pause ends.
+    Resume,
+}
+
 #[derive(Debug)]
 enum Input {
     Deliver {
@@ -105,8 +141,9 @@ enum Input {
         key: ClientTimer,
         token: TimerToken,
     },
-    ClientStart {
+    ClientEvent {
         client: usize,
+        event: ClientEvent,
     },
 }
 
@@ -124,6 +161,10 @@ struct ClientNode {
     component: Arc<str>,
     rng: SimRng,
     timers: TimerTable<ClientTimer>,
+    /// False once crashed: the process is gone and nothing reaches it any more.
+    alive: bool,
+    /// While paused (a GC pause), inputs wait until this time, in their original order.
+    paused_until: Option<SimTime>,
 }
 
 /// The simulated cluster and its clients, for one run.
@@ -206,10 +247,25 @@ impl<'t> World<'t> {
             rng: SimRng::for_component(self.config.seed, component),
             component: Arc::from(component),
             timers: TimerTable::default(),
+            alive: true,
+            paused_until: None,
         });
+        let event = ClientEvent::Start;
         self.sched
-            .schedule_at(start, Input::ClientStart { client: id });
+            .schedule_at(start, Input::ClientEvent { client: id, event });
         ClientId(id as u32)
+    }
+
+    /// Gives `client` a command at `at` (from the scenario's timeline or fault plan).
+    pub fn schedule_command(&mut self, at: SimTime, client: ClientId, command: ClientCommand) {
+        let event = ClientEvent::Command(command);
+        self.sched.schedule_at(
+            at,
+            Input::ClientEvent {
+                client: client.0 as usize,
+                event,
+            },
+        );
     }
 
     /// Read access to a client machine.
@@ -272,11 +328,10 @@ impl<'t> World<'t> {
             }
             Input::ClientTimer { client, key, token } => {
                 if self.clients[client].timers.fire(&key, token) {
-                    let ClientTimer::Load(t) = key;
-                    self.handle_client(now, client, LoadInput::Timer(t));
+                    self.handle_client(now, client, ClientEvent::Timer(key));
                 }
             }
-            Input::ClientStart { client } => self.handle_client(now, client, LoadInput::Start),
+            Input::ClientEvent { client, event } => self.handle_client(now, client, event),
         }
     }
 
@@ -303,8 +358,18 @@ impl<'t> World<'t> {
                     },
                 );
             }
-            (NodeId::Client(c), Message::Response { response, .. }) => {
-                self.handle_client(now, c.0 as usize, LoadInput::Response(response));
+            (
+                NodeId::Client(c),
+                Message::Response {
+                    correlation_id,
+                    response,
+                },
+            ) => {
+                let event = ClientEvent::Response {
+                    correlation_id,
+                    response,
+                };
+                self.handle_client(now, c.0 as usize, event);
             }
             (to, message) => panic!("cannot deliver {message:?} to {to:?}"),
         }
@@ -317,14 +382,77 @@ impl<'t> World<'t> {
         self.apply_broker(index, out);
     }
 
-    fn handle_client(&mut self, now: SimTime, index: usize, input: LoadInput) {
-        let mut out = Effects::new(self.sink.detail());
+    fn handle_client(&mut self, now: SimTime, index: usize, event: ClientEvent) {
         let node = &mut self.clients[index];
-        match &mut node.machine {
-            ClientMachine::LoadGenerator(m) => m.handle(now, input, &mut node.rng, &mut out),
-            ClientMachine::LoadReader(m) => m.handle(now, input, &mut out),
+        if !node.alive {
+            return;
         }
-        self.apply_client(index, out, ClientTimer::Load);
+        if let Some(until) = node.paused_until {
+            if now < until {
+                // A paused process runs nothing: the input waits, keeping its order.
+                self.sched.schedule_at(
+                    until,
+                    Input::ClientEvent {
+                        client: index,
+                        event,
+                    },
+                );
+                return;
+            }
+            node.paused_until = None;
+        }
+        match event {
+            ClientEvent::Command(ClientCommand::Crash) => {
+                node.alive = false;
+                let component = node.component.clone();
+                self.sink
+                    .record(now, &component, TraceEvent::ClientCrashed {});
+                return;
+            }
+            ClientEvent::Command(ClientCommand::Pause { duration }) => {
+                node.paused_until = Some(now + duration);
+                let component = node.component.clone();
+                let event = TraceEvent::ClientPaused {
+                    duration_ms: duration.0,
+                };
+                self.sink.record(now, &component, event);
+                let resumed = ClientEvent::Command(ClientCommand::Resume);
+                self.sched.schedule_at(
+                    now + duration,
+                    Input::ClientEvent {
+                        client: index,
+                        event: resumed,
+                    },
+                );
+                return;
+            }
+            ClientEvent::Command(ClientCommand::Resume) => {
+                let component = node.component.clone();
+                self.sink
+                    .record(now, &component, TraceEvent::ClientResumed {});
+                return;
+            }
+            _ => {}
+        }
+        let detail = self.sink.detail();
+        match &mut node.machine {
+            ClientMachine::LoadGenerator(m) => {
+                let Some(input) = load_input(event) else {
+                    return;
+                };
+                let mut out = Effects::new(detail);
+                m.handle(now, input, &mut node.rng, &mut out);
+                self.apply_client(index, out, ClientTimer::Load);
+            }
+            ClientMachine::LoadReader(m) => {
+                let Some(input) = load_input(event) else {
+                    return;
+                };
+                let mut out = Effects::new(detail);
+                m.handle(now, input, &mut out);
+                self.apply_client(index, out, ClientTimer::Load);
+            }
+        }
     }
 
     fn apply_broker(&mut self, index: usize, out: Effects<BrokerTimer>) {
@@ -437,5 +565,15 @@ impl<'t> World<'t> {
                 }
             }
         }
+    }
+}
+
+/// The load clients ignore commands.
+fn load_input(event: ClientEvent) -> Option<LoadInput> {
+    match event {
+        ClientEvent::Start => Some(LoadInput::Start),
+        ClientEvent::Timer(ClientTimer::Load(t)) => Some(LoadInput::Timer(t)),
+        ClientEvent::Response { response, .. } => Some(LoadInput::Response(response)),
+        ClientEvent::Command(_) => None,
     }
 }

@@ -183,6 +183,15 @@ pub enum TraceEvent {
         /// `response dropped` or `connection cut`.
         reason: String,
     },
+    /// A client process died: it sends nothing more, not even a LeaveGroup.
+    ClientCrashed {},
+    /// A client process froze (a long GC pause, `SIGSTOP`): nothing runs until it resumes.
+    ClientPaused {
+        /// How long the pause lasts.
+        duration_ms: u64,
+    },
+    /// A paused client process runs again; what arrived meanwhile is handled now, in order.
+    ClientResumed {},
     /// The run ended.
     RunEnded {
         /// Why: `duration reached`, `nothing left to do`.
@@ -200,6 +209,9 @@ impl TraceEvent {
             TraceEvent::RecordAppended { .. } => "RecordAppended",
             TraceEvent::BatchAppended { .. } => "BatchAppended",
             TraceEvent::MessageLost { .. } => "MessageLost",
+            TraceEvent::ClientCrashed { .. } => "ClientCrashed",
+            TraceEvent::ClientPaused { .. } => "ClientPaused",
+            TraceEvent::ClientResumed { .. } => "ClientResumed",
             TraceEvent::RunEnded { .. } => "RunEnded",
         }
     }
