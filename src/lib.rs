@@ -17,6 +17,7 @@
 //! | [`client`] | client-side algorithms: partitioners |
 //! | [`network`] | client-broker links: latency, in-order delivery, losses from faults |
 //! | [`world`] | owns every component; routes effects; the run loop |
+//! | [`scenario`] | scenario files: TOML parsed into a typed `Scenario`, errors with file:line |
 //! | [`trace`] | the trace: `TraceEvent`, sinks, the JSONL format |
 //!
 //! # Architecture invariants
@@ -38,6 +39,7 @@ pub mod network;
 pub mod protocol;
 pub mod record;
 pub mod rng;
+pub mod scenario;
 pub mod scheduler;
 pub mod trace;
 pub mod units;
