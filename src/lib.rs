@@ -18,6 +18,7 @@
 //! | [`network`] | client-broker links: latency, in-order delivery, losses from faults |
 //! | [`world`] | owns every component; routes effects; the run loop |
 //! | [`scenario`] | scenario files: TOML parsed into a typed `Scenario`, errors with file:line |
+//! | [`report`] | a `Report` computed from a trace only: partitions, duplicates, groups, lag |
 //! | [`trace`] | the trace: `TraceEvent`, sinks, the JSONL format |
 //!
 //! # Architecture invariants
@@ -38,6 +39,7 @@ pub mod effects;
 pub mod network;
 pub mod protocol;
 pub mod record;
+pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod scheduler;
