@@ -19,6 +19,7 @@
 //! | [`world`] | owns every component; routes effects; the run loop |
 //! | [`scenario`] | scenario files: TOML parsed into a typed `Scenario`, errors with file:line |
 //! | [`report`] | a `Report` computed from a trace only: partitions, duplicates, groups, lag |
+//! | [`expect`] | metrics named `name[arg]` and the `[[expect]]` claims checked against them |
 //! | [`trace`] | the trace: `TraceEvent`, sinks, the JSONL format |
 //!
 //! # Architecture invariants
@@ -36,6 +37,7 @@
 pub mod broker;
 pub mod client;
 pub mod effects;
+pub mod expect;
 pub mod network;
 pub mod protocol;
 pub mod record;
