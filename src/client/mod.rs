@@ -1,3 +1,4 @@
 //! Client-side pieces of Kafka: what the Java client and librdkafka compute on their own.
 
+pub mod assignor;
 pub mod partitioner;
