@@ -31,10 +31,12 @@
 //! reproduces that order ([`java_hash_map`]) instead of using hash maps, so results match Kafka
 //! exactly, tie-breaks included.
 
+pub mod cooperative_sticky;
 pub mod group;
 pub mod java_hash_map;
 pub mod range;
 pub mod round_robin;
+pub mod sticky;
 pub mod strategy;
 
 pub use group::{
@@ -45,3 +47,14 @@ pub use strategy::{
     ALL_STRATEGIES, Client, ProtocolSelection, ProtocolSelectionError, RebalanceProtocol, Strategy,
     StrategyError, StrategyList, select_protocol,
 };
+
+/// Runs `strategy` on `group`. For `cooperative-sticky` this is one round: partitions that
+/// change owner are withheld (see [`cooperative_sticky::rebalance`] for the follow-up round).
+pub fn assign(strategy: Strategy, group: &GroupSubscription) -> Assignment {
+    match strategy {
+        Strategy::Range => range::assign(group),
+        Strategy::RoundRobin => round_robin::assign(group),
+        Strategy::Sticky => sticky::assign(group),
+        Strategy::CooperativeSticky => cooperative_sticky::assign(group),
+    }
+}
