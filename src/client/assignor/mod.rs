@@ -36,6 +36,7 @@ pub mod group;
 pub mod java_hash_map;
 pub mod range;
 pub mod round_robin;
+pub mod server_range;
 pub mod sticky;
 pub mod strategy;
 
