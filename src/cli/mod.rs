@@ -1,0 +1,35 @@
+//! The command line: one file per subcommand. Everything here is an edge: it reads files, writes
+//! output, and measures wall time for progress and benchmarks; the simulator itself never does.
+
+mod assign;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit code for bad input (unknown names, malformed files): the command did not run.
+pub const EXIT_USAGE: u8 = 2;
+
+/// kafka-sim: what a Kafka cluster would do, computed in milliseconds, deterministically.
+#[derive(Debug, Parser)]
+#[command(name = "kafka-sim", version, about, long_about = None)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a consumer-group partition assignor (range, roundrobin, sticky, cooperative-sticky)
+    /// on one case file and show who reads which partition.
+    Assign(assign::AssignArgs),
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Assign(args) => assign::run(&args),
+    }
+}
