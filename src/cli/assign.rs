@@ -35,6 +35,13 @@ use kafka_sim::client::assignor::{
 use kafka_sim::units::{Generation, MemberId, TopicName, TopicPartition};
 use serde_json::Value;
 
+/// Limits on a case, so a typo cannot make the command run for hours: the sticky general
+/// path, like Kafka's, re-checks the balance of every member over every partition after each
+/// move. Course exercises use a few dozen partitions.
+const MAX_PARTITIONS: u64 = 10_000;
+/// See [`MAX_PARTITIONS`].
+const MAX_MEMBERS: usize = 1_000;
+
 /// Arguments of `kafka-sim assign`.
 #[derive(Debug, clap::Args)]
 pub struct AssignArgs {
@@ -224,6 +231,10 @@ pub fn parse_case(text: &str) -> Result<Case, CaseError> {
     let members_array = members_value
         .as_array()
         .ok_or_else(|| invalid("members", "expected a list"))?;
+    if members_array.len() > MAX_MEMBERS {
+        let problem = format!("at most {MAX_MEMBERS} members are accepted");
+        return Err(invalid("members", &problem));
+    }
     let members = members_array
         .iter()
         .enumerate()
@@ -262,6 +273,11 @@ fn parse_topics(value: &Value) -> Result<BTreeMap<TopicName, u32>, CaseError> {
             .filter(|&n| n > 0)
             .ok_or_else(|| invalid(&field, "expected a partition count of at least 1"))?;
         topics.insert(topic, count);
+    }
+    let total: u64 = topics.values().map(|&n| u64::from(n)).sum();
+    if total > MAX_PARTITIONS {
+        let problem = format!("{total} partitions in all; at most {MAX_PARTITIONS} are accepted");
+        return Err(invalid("topics", &problem));
     }
     Ok(topics)
 }
@@ -538,6 +554,12 @@ mod tests {
         assert_eq!(
             err,
             "field `topics.t`: expected a partition count of at least 1"
+        );
+
+        let err = parse_err(r#"{"topics": {"a": 6000, "b": 4001}, "members": []}"#);
+        assert_eq!(
+            err,
+            "field `topics`: 10001 partitions in all; at most 10000 are accepted"
         );
 
         let err = parse_err(r#"{"members": []}"#);
