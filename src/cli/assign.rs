@@ -29,8 +29,8 @@ use std::str::FromStr;
 use anyhow::Context;
 use kafka_sim::client::assignor::cooperative_sticky::{self, CooperativeAssignment};
 use kafka_sim::client::assignor::{
-    self, Assignment, GroupSubscription, GroupSubscriptionError, MemberSubscription, Strategy,
-    StrategyError, server_range,
+    self, Assignment, GroupSubscription, GroupSubscriptionError, MemberAssignment,
+    MemberSubscription, Strategy, StrategyError, member_info_cmp, server_range,
 };
 use kafka_sim::units::{Generation, MemberId, TopicName, TopicPartition};
 use serde_json::Value;
@@ -185,7 +185,7 @@ pub fn run(args: &AssignArgs) -> anyhow::Result<ExitCode> {
     let text = if args.json {
         render_json(&outcome)
     } else {
-        render_table(&outcome)
+        render_table(&outcome, &case.group)
     };
     std::io::stdout()
         .lock()
@@ -457,14 +457,20 @@ fn json_string(s: &str) -> String {
 }
 
 /// A table a student can read: member, partitions, count; then the imbalance.
-pub fn render_table(outcome: &Outcome) -> String {
+///
+/// Rows are in Kafka's `MemberInfo` order (static members by `group.instance.id`, then member
+/// ids compared as strings), the order range and round robin hand out partitions in, so
+/// surprises such as `consumer-g-10-…` coming before `consumer-g-2-…` show. The JSON output
+/// keeps the assignor's own (hash map) order instead.
+pub fn render_table(outcome: &Outcome, group: &GroupSubscription) -> String {
     let mut out = format!("assignor: {}\n", outcome.mode.describe());
+    out.push_str("members in Kafka's sort order: group.instance.id, then member id as a string\n");
     let several = outcome.rounds.len() > 1;
     for (i, (assignment, withheld)) in outcome.rounds.iter().enumerate() {
         if several {
             let _ = writeln!(out, "\nround {}:", i + 1);
         }
-        out.push_str(&table(assignment));
+        out.push_str(&table(assignment, group));
         if !withheld.is_empty() {
             out.push_str("withheld until the next rebalance (changing owner; revoked first):\n");
             for (tp, member) in withheld {
@@ -481,10 +487,12 @@ pub fn render_table(outcome: &Outcome) -> String {
     out
 }
 
-fn table(assignment: &Assignment) -> String {
-    let rows: Vec<(String, String, String)> = assignment
-        .members
-        .iter()
+fn table(assignment: &Assignment, group: &GroupSubscription) -> String {
+    let mut members: Vec<&MemberAssignment> = assignment.members.iter().collect();
+    let info = |m: &MemberAssignment| group.member(&m.member_id.0).expect("a group member");
+    members.sort_by(|a, b| member_info_cmp(info(a), info(b)));
+    let rows: Vec<(String, String, String)> = members
+        .into_iter()
         .map(|m| {
             let parts: Vec<String> = m.partitions.iter().map(ToString::to_string).collect();
             let parts = if parts.is_empty() {
@@ -616,7 +624,7 @@ mod tests {
     }
 
     #[test]
-    fn table_and_json_keep_the_assignor_order() {
+    fn the_table_sorts_members_and_json_keeps_the_assignor_order() {
         let case = parse_case(
             r#"{"topics": {"t": 3}, "assignor": "range", "members": [
                 {"member_id": "consumer2", "subscription": ["t"]},
@@ -625,11 +633,12 @@ mod tests {
         .unwrap();
         let outcome = run_case(case.assignor.unwrap(), &case.group);
         assert_eq!(
-            render_table(&outcome),
+            render_table(&outcome, &case.group),
             "assignor: range (RangeAssignor, eager)\n\
+             members in Kafka's sort order: group.instance.id, then member id as a string\n\
              member     partitions  count\n\
-             consumer2  t-2             1\n\
              consumer1  t-0, t-1        2\n\
+             consumer2  t-2             1\n\
              imbalance (max - min partitions per member): 1\n"
         );
         assert_eq!(
