@@ -1,6 +1,7 @@
 //! The command line: one file per subcommand. Everything here is an edge: it reads files, writes
 //! output, and measures wall time for progress and benchmarks; the simulator itself never does.
 
+mod assign;
 mod bench;
 mod partition;
 
@@ -27,6 +28,9 @@ pub enum Command {
     Partition(partition::PartitionArgs),
     /// Measure the simulator's speed against a baseline, in one run.
     Bench(bench::BenchArgs),
+    /// Run a consumer-group partition assignor (range, roundrobin, sticky, cooperative-sticky)
+    /// on one case file and show who reads which partition.
+    Assign(assign::AssignArgs),
 }
 
 /// Runs a parsed command line.
@@ -34,5 +38,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Partition(args) => partition::run(&args),
         Command::Bench(args) => bench::run(&args),
+        Command::Assign(args) => assign::run(&args),
     }
 }
