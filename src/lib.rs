@@ -19,6 +19,7 @@
 //! | [`world`] | owns every component; routes effects; the run loop |
 //! | [`scenario`] | scenario files: TOML parsed into a typed `Scenario`, errors with file:line |
 //! | [`report`] | a `Report` computed from a trace only: partitions, duplicates, groups, lag |
+//! | [`plot`] | charts as PNG (lag, partitions, assignments, throughput) from plain series |
 //! | [`trace`] | the trace: `TraceEvent`, sinks, the JSONL format |
 //!
 //! # Architecture invariants
@@ -37,6 +38,7 @@ pub mod broker;
 pub mod client;
 pub mod effects;
 pub mod network;
+pub mod plot;
 pub mod protocol;
 pub mod record;
 pub mod report;
