@@ -3,6 +3,7 @@
 
 mod bench;
 mod partition;
+mod plot;
 
 use std::process::ExitCode;
 
@@ -27,6 +28,8 @@ pub enum Command {
     Partition(partition::PartitionArgs),
     /// Measure the simulator's speed against a baseline, in one run.
     Bench(bench::BenchArgs),
+    /// Draw a chart of one or more traces as a PNG: lag, partitions, assignments, throughput.
+    Plot(plot::PlotArgs),
 }
 
 /// Runs a parsed command line.
@@ -34,5 +37,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Partition(args) => partition::run(&args),
         Command::Bench(args) => bench::run(&args),
+        Command::Plot(args) => plot::run(&args),
     }
 }
