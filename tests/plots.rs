@@ -74,6 +74,13 @@ fn decode(path: &Path) -> (Size, Vec<[u8; 3]>) {
     (size, pixels)
 }
 
+/// Writes `chart` to a PNG named `name` at `size` and checks it with [`assert_drawn`].
+fn assert_writes(chart: Chart, name: &str, size: Size, colours: &[[u8; 3]]) {
+    let out = OutFile::new(name);
+    chart.write_png(&out.path, size).unwrap();
+    assert_drawn(&out.path, size, colours);
+}
+
 /// The PNG at `path` has `size`, is not blank, and shows each of `colours` (curves, bars).
 fn assert_drawn(path: &Path, size: Size, colours: &[[u8; 3]]) {
     let (got, pixels) = decode(path);
@@ -232,9 +239,12 @@ fn lag_plot_has_one_curve_per_variant() {
     );
     assert_eq!(lag.markers.len(), 4);
     assert_eq!(lag.markers[3].label, "generation 1 analytics (3p3c)");
-    let out = OutFile::new("lag.png");
-    Chart::Lag(lag).write_png(&out.path, DEFAULT_SIZE).unwrap();
-    assert_drawn(&out.path, DEFAULT_SIZE, &[BLUE, VERMILLION]);
+    assert_writes(
+        Chart::Lag(lag),
+        "lag.png",
+        DEFAULT_SIZE,
+        &[BLUE, VERMILLION],
+    );
 }
 
 #[test]
@@ -260,15 +270,16 @@ fn assignment_gantt_shows_eager_gaps_and_cooperative_moves() {
     assert_eq!(spans(10), [(3_000, 30_000, "3"), (43_000, 60_000, "1")]);
     let members = gantt.members();
     assert_eq!(members.len(), 3, "{members:?}");
-    let out = OutFile::new("assignments.png");
     let size = Size {
         width: 1280,
         height: 720,
     };
-    Chart::Assignments(gantt)
-        .write_png(&out.path, size)
-        .unwrap();
-    assert_drawn(&out.path, size, &[BLUE, VERMILLION]);
+    assert_writes(
+        Chart::Assignments(gantt),
+        "assignments.png",
+        size,
+        &[BLUE, VERMILLION],
+    );
 }
 
 #[test]
@@ -286,11 +297,13 @@ fn throughput_plot_shows_produced_and_processed() {
     );
     assert_eq!(chart.curves[1].counts[3..6], [10, 10, 10]);
     assert_eq!(chart.curves[1].counts.iter().sum::<u64>(), 1_000);
-    let out = OutFile::new("throughput.png");
-    Chart::Throughput(chart)
-        .write_png(&out.path, DEFAULT_SIZE)
-        .unwrap();
-    assert_drawn(&out.path, DEFAULT_SIZE, &[BLUE, VERMILLION]);
+    let colours = [BLUE, VERMILLION];
+    assert_writes(
+        Chart::Throughput(chart),
+        "throughput.png",
+        DEFAULT_SIZE,
+        &colours,
+    );
 }
 
 /// The partitions and throughput of a trace the engine wrote, read back as a user would.

@@ -1,7 +1,7 @@
 //! The lag chart: consumer lag over virtual time, one curve per group and variant on shared
 //! axes, rebalances and crashes marked. The Black Friday picture: with 1 partition and 1
-//! consumer the lag climbs for the whole flood; with 3 and 3 it stays three times lower and
-//! drains three times sooner.
+//! consumer the lag climbs for the whole flood and drains slowly; with 3 and 3 it drains three
+//! times faster.
 
 use std::error::Error;
 
