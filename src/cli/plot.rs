@@ -28,7 +28,7 @@ header's variant, or by its file name.";
 #[derive(Debug, Args)]
 #[command(after_long_help = KINDS_HELP)]
 pub(crate) struct PlotArgs {
-    /// The traces to plot (JSONL, as `kafka-sim run --trace` writes them).
+    /// The traces to plot (JSONL, the format of sim-traces/README.md).
     #[arg(required = true, value_name = "TRACE")]
     traces: Vec<PathBuf>,
     /// What to draw: lag, partitions, assignments or throughput (see --help).
