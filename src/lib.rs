@@ -20,6 +20,7 @@
 //! | [`scenario`] | scenario files: TOML parsed into a typed `Scenario`, errors with file:line |
 //! | [`report`] | a `Report` computed from a trace only: partitions, duplicates, groups, lag |
 //! | [`expect`] | metrics named `name[arg]` and the `[[expect]]` claims checked against them |
+//! | [`plot`] | charts as PNG (lag, partitions, assignments, throughput) from plain series |
 //! | [`trace`] | the trace: `TraceEvent`, sinks, the JSONL format |
 //!
 //! # Architecture invariants
@@ -39,6 +40,7 @@ pub mod client;
 pub mod effects;
 pub mod expect;
 pub mod network;
+pub mod plot;
 pub mod protocol;
 pub mod record;
 pub mod report;

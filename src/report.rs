@@ -4,6 +4,9 @@
 //! Because reports never look at simulator internals, a trace recorded against a real broker by
 //! `real-kafka/` is reported, plotted and compared by the same code.
 
+pub mod groups;
+pub mod series;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::trace::{TraceEvent, TraceHeader, TraceRecord};
@@ -23,6 +26,8 @@ pub struct Report {
     pub partitions: BTreeMap<(String, u32), PartitionStats>,
     /// Every record appended, in trace order (detail `records` only).
     pub appended: Vec<Appended>,
+    /// Every batch appended, in trace order (detail `batches` only).
+    pub appended_batches: Vec<AppendedBatch>,
     /// Records appended more than once: extra copies of the same (topic, value).
     pub duplicates_appended: u64,
     /// Messages the network lost.
@@ -57,6 +62,19 @@ pub struct Appended {
     pub value: Option<String>,
     /// The producer that sent it.
     pub producer: Option<String>,
+}
+
+/// One appended batch (detail `batches`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppendedBatch {
+    /// When.
+    pub t_ms: u64,
+    /// Topic.
+    pub topic: String,
+    /// Partition.
+    pub partition: u32,
+    /// Records in the batch.
+    pub records: u64,
 }
 
 impl Report {
@@ -131,6 +149,12 @@ impl Report {
                         .or_default();
                     stats.records += u64::from(*records);
                     stats.log_end_offset = stats.log_end_offset.max(last_offset + 1);
+                    report.appended_batches.push(AppendedBatch {
+                        t_ms: r.t_ms,
+                        topic: topic.to_string(),
+                        partition: *partition,
+                        records: u64::from(*records),
+                    });
                 }
                 TraceEvent::MessageLost { .. } => report.messages_lost += 1,
                 TraceEvent::ClientCrashed {} => {

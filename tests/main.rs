@@ -9,6 +9,8 @@ mod cli;
 mod determinism;
 /// Key hashing and partitioners against the shared murmur2 / FNV-1a / CRC32 vectors.
 mod partitioners;
+/// Plots: the series behind each chart, and PNGs that decode at the size asked for.
+mod plots;
 
 /// House rules checked mechanically.
 mod tidy;

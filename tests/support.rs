@@ -2,6 +2,13 @@
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
+use std::sync::Arc;
+
+use kafka_sim::client::load::{LoadGenerator, LoadReader, LoadSpec};
+use kafka_sim::record::ValueTemplate;
+use kafka_sim::trace::{Detail, TraceHeader, VecSink, jsonl};
+use kafka_sim::units::{BrokerId, Millis, SimTime, TopicName};
+use kafka_sim::world::{ClientMachine, World, WorldConfig};
 
 /// The repository root.
 pub fn root() -> PathBuf {
@@ -32,4 +39,47 @@ pub fn stdout(o: &Output) -> String {
 /// Standard error as text.
 pub fn stderr(o: &Output) -> String {
     String::from_utf8(o.stderr.clone()).expect("UTF-8 output")
+}
+
+/// Runs a small produce-and-read-back workload through the engine (200 records with 20 keys to
+/// a 3-partition topic, 7 per request every 10 ms); returns the JSONL trace.
+pub fn engine_trace(seed: u64, detail: Detail) -> String {
+    let topic = TopicName::new("orders").unwrap();
+    let mut sink = VecSink::new(detail);
+    let config = WorldConfig {
+        seed,
+        check_invariants: true,
+        ..WorldConfig::default()
+    };
+    let mut world = World::new(config, &mut sink);
+    world.add_broker(BrokerId(1));
+    world.with_broker(BrokerId(1), |b, out| {
+        b.create_topic(topic.clone(), 3, 1, Default::default(), out)
+    });
+    let spec = LoadSpec {
+        topic: topic.clone(),
+        partitions: 3,
+        records: 200,
+        records_per_request: 7,
+        interval: Millis(10),
+        distinct_keys: 20,
+        value: Arc::new(ValueTemplate::new("order-{n}")),
+    };
+    world.add_client(
+        "load/producer",
+        ClientMachine::LoadGenerator(LoadGenerator::new(spec, BrokerId(1))),
+        SimTime(0),
+    );
+    let reader = world.add_client(
+        "load/reader",
+        ClientMachine::LoadReader(LoadReader::new(topic, 3, 200, BrokerId(1))),
+        SimTime(5),
+    );
+    let outcome = world.run_until(SimTime(60_000)).unwrap();
+    let ClientMachine::LoadReader(r) = world.client(reader) else {
+        unreachable!()
+    };
+    assert_eq!(r.read(), 200, "every record appended is read back");
+    assert!(outcome.ended_at <= SimTime(60_000));
+    jsonl::to_string(&TraceHeader::new("engine-load", None, seed), &sink.records)
 }

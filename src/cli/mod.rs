@@ -4,6 +4,7 @@
 mod assign;
 mod bench;
 mod partition;
+mod plot;
 
 use std::process::ExitCode;
 
@@ -31,6 +32,8 @@ pub enum Command {
     /// Run a consumer-group partition assignor (range, roundrobin, sticky, cooperative-sticky)
     /// on one case file and show who reads which partition.
     Assign(assign::AssignArgs),
+    /// Draw a chart of one or more traces as a PNG: lag, partitions, assignments, throughput.
+    Plot(plot::PlotArgs),
 }
 
 /// Runs a parsed command line.
@@ -39,5 +42,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Partition(args) => partition::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Assign(args) => assign::run(&args),
+        Command::Plot(args) => plot::run(&args),
     }
 }
