@@ -13,7 +13,7 @@
 //! | [`record`] | records as stored: keys, values (real or synthetic), headers |
 //! | [`protocol`] | the messages on the network, named after Kafka's API keys; `ErrorCode` |
 //! | [`effects`] | what a state machine asks of the world: sends, timers, trace events |
-//! | [`broker`] | the broker: topics, partition logs (LEO, high watermark), Produce/Fetch |
+//! | [`broker`] | the broker: partition logs (LEO, high watermark), Produce/Fetch, groups |
 //! | [`client`] | client-side algorithms: partitioners |
 //! | [`network`] | client-broker links: latency, in-order delivery, losses from faults |
 //! | [`world`] | owns every component; routes effects; the run loop |

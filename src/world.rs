@@ -462,7 +462,7 @@ impl<'t> World<'t> {
         for op in out.timers {
             match op {
                 TimerOp::Set(key, at) => {
-                    let token = self.brokers[index].timers.set(key, at);
+                    let token = self.brokers[index].timers.set(key.clone(), at);
                     self.sched.schedule_at(
                         at,
                         Input::BrokerTimer {

@@ -1,4 +1,5 @@
 //! Client-side pieces of Kafka: what the Java client and librdkafka compute on their own.
 
+pub mod assignor_seam;
 pub mod load;
 pub mod partitioner;
