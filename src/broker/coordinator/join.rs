@@ -83,6 +83,15 @@ pub fn generate_member_id(prefix: &str, rng: &mut SimRng) -> MemberId {
     MemberId(Arc::from(format!("{prefix}-{uuid}")))
 }
 
+/// The join reason as Kafka's `JoinGroupRequest.joinReason` prints it (KIP-800).
+fn client_reason(req: &JoinGroupRequest) -> &str {
+    if req.reason.is_empty() {
+        "not provided"
+    } else {
+        &req.reason
+    }
+}
+
 impl ClassicGroup {
     fn join_new_member(
         &mut self,
@@ -144,7 +153,7 @@ impl ClassicGroup {
             return;
         }
         let unchanged = self.members[&id].protocols == req.protocols;
-        let reason = |what: &str| format!("{what}; client reason: {}", req.reason);
+        let reason = |what: &str| format!("{what}; client reason: {}", client_reason(&req));
         match self.state() {
             GroupState::PreparingRebalance => {
                 let why = reason(&format!(
@@ -201,7 +210,7 @@ impl ClassicGroup {
         let instance = req.group_instance_id.as_deref().unwrap_or("null");
         let why = format!(
             "Adding new member {id} with group instance id {instance}; client reason: {}",
-            req.reason
+            client_reason(&req)
         );
         self.add(Member {
             id: id.clone(),
@@ -284,7 +293,7 @@ impl ClassicGroup {
         let why = format!(
             "Updating metadata for static member {new_id} with instance id {instance}; \
              client reason: {}",
-            req.reason
+            client_reason(&req)
         );
         match self.state() {
             GroupState::Stable if self.protocol.as_ref() == Some(&self.select_protocol()) => {
