@@ -14,7 +14,7 @@
 //! | [`protocol`] | the messages on the network, named after Kafka's API keys; `ErrorCode` |
 //! | [`effects`] | what a state machine asks of the world: sends, timers, trace events |
 //! | [`broker`] | the broker: partition logs (LEO, high watermark), Produce/Fetch, groups |
-//! | [`client`] | client-side algorithms: partitioners |
+//! | [`client`] | the client side: partitioners, the consumer and its group protocol |
 //! | [`network`] | client-broker links: latency, in-order delivery, losses from faults |
 //! | [`world`] | owns every component; routes effects; the run loop |
 //! | [`trace`] | the trace: `TraceEvent`, sinks, the JSONL format |
