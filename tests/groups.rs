@@ -770,3 +770,47 @@ fn no_offset_reset_fails_the_consumer() {
     assert_eq!(times(&sink, "ConsumerClosed"), vec![3_008]);
     assert_eq!(times(&sink, "MemberLeft"), vec![3_009]);
 }
+
+/// Consumers work in batches: the scheduler's events grow with poll batches, not with records
+/// (600000 records cost about 2500 events in release measurements).
+#[test]
+fn consumers_cost_events_per_batch_not_per_record() {
+    for flavour in [Flavour::Java, Flavour::Librdkafka] {
+        let mut sink = VecSink::new(Detail::Batches);
+        let outcome = {
+            let mut w = world(&mut sink, 42, 6);
+            for p in 0..6 {
+                produce(&mut w, p, 20_000);
+            }
+            for id in ["a", "b", "c"] {
+                let settings = [
+                    ("group.id", "g"),
+                    ("client.id", id),
+                    ("auto.offset.reset", "earliest"),
+                ];
+                consumer(
+                    &mut w,
+                    id,
+                    flavour,
+                    &settings,
+                    app(0, ManualCommit::None),
+                    0,
+                );
+            }
+            w.run_until(SimTime(20_000)).unwrap()
+        };
+        let processed: u64 = events(&sink, "RecordsProcessed")
+            .iter()
+            .map(|r| match &r.event {
+                TraceEvent::RecordsProcessed { records, .. } => u64::from(*records),
+                _ => 0,
+            })
+            .sum();
+        assert_eq!(processed, 120_000, "{flavour:?}");
+        assert!(
+            outcome.events < 1_000,
+            "{flavour:?}: {} events",
+            outcome.events
+        );
+    }
+}
