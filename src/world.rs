@@ -114,8 +114,8 @@ pub enum ClientEvent {
 /// Commands a scenario's timeline or fault plan gives a client.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ClientCommand {
-    /// Shut down cleanly: `close()` (a consumer commits if auto-commit is on and sends
-    /// LeaveGroup; a producer flushes).
+    /// Shut down cleanly: `close()` (a consumer finishes its batch, commits if auto-commit is
+    /// on, and sends LeaveGroup unless it is a static member; a producer flushes).
     Close,
     /// The process dies: no more requests, no LeaveGroup, its timers are dropped.
     Crash,

@@ -249,35 +249,43 @@ fn course_three_consumers_then_one_stopped() {
     assert_eq!(times(&sink, "GenerationStarted"), vec![6_003, 21_009]);
 }
 
-/// Runs two Java consumers `a` and `b` (`session.timeout.ms` = 10000, as in course 002) on two
-/// partitions and gives `a` `command` at 20000.
-fn two_members_then(command: ClientCommand) -> VecSink {
+/// The settings of consumer `id` of group `g` with `session.timeout.ms` = 10000 (course 002):
+/// dynamic with `client.id` = `id`, or static with `group.instance.id` = `worker-<id>`.
+fn pair_settings(id: &str, static_member: bool) -> Vec<(&'static str, String)> {
+    let mut s = vec![
+        ("group.id", "g".to_string()),
+        ("session.timeout.ms", "10000".to_string()),
+    ];
+    if static_member {
+        s.push(("group.instance.id", format!("worker-{id}")));
+    } else {
+        s.push(("client.id", id.to_string()));
+    }
+    s
+}
+
+/// Adds consumer `consumer/g/<name>` with the [`pair_settings`] of `id`, started at `start`.
+fn pair_member(w: &mut World<'_>, name: &str, id: &str, is_static: bool, start: u64) -> ClientId {
+    let settings = pair_settings(id, is_static);
+    let settings: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    consumer(
+        w,
+        name,
+        Flavour::Java,
+        &settings,
+        Application::default(),
+        start,
+    )
+}
+
+/// Runs consumers `a` and `b` on two partitions from time 0, gives `a` `command` at 20000, and
+/// returns the trace at 40000.
+fn two_members_then(static_members: bool, command: ClientCommand) -> VecSink {
     let mut sink = VecSink::new(Detail::Batches);
     {
         let mut w = world(&mut sink, 42, 2);
-        let s = |id| {
-            [
-                ("group.id", "g"),
-                ("client.id", id),
-                ("session.timeout.ms", "10000"),
-            ]
-        };
-        let a = consumer(
-            &mut w,
-            "a",
-            Flavour::Java,
-            &s("a"),
-            Application::default(),
-            0,
-        );
-        consumer(
-            &mut w,
-            "b",
-            Flavour::Java,
-            &s("b"),
-            Application::default(),
-            0,
-        );
+        let a = pair_member(&mut w, "a", "a", static_members, 0);
+        pair_member(&mut w, "b", "b", static_members, 0);
         w.schedule_command(SimTime(20_000), a, command);
         w.run_until(SimTime(40_000)).unwrap();
     }
@@ -303,7 +311,7 @@ fn when_b_got_partition_0(sink: &VecSink) -> u64 {
 fn a_crashed_members_partitions_move_after_the_session_timeout_a_closed_ones_at_once() {
     // Both members got their JoinGroup response at 6004 and heartbeat every 3000 ms from then:
     // 9004, ..., 18004 (arriving at 18005); a crashes at 20000, before its 21004 heartbeat.
-    let crash = two_members_then(ClientCommand::Crash);
+    let crash = two_members_then(false, ClientCommand::Crash);
     assert_eq!(times(&crash, "ClientCrashed"), vec![20_000]);
     assert_eq!(times(&crash, "MemberExpired"), vec![18_005 + 10_000]);
     let expired = 28_005;
@@ -316,7 +324,7 @@ fn a_crashed_members_partitions_move_after_the_session_timeout_a_closed_ones_at_
 
     // close(): commit (answered at 20002), LeaveGroup (arrives 20003): the group rebalances at
     // once; b learns it at its next heartbeat (21004) and has orders-0 at 21012.
-    let close = two_members_then(ClientCommand::Close);
+    let close = two_members_then(false, ClientCommand::Close);
     assert_eq!(times(&close, "ConsumerClosed"), vec![20_002]);
     assert_eq!(times(&close, "MemberLeft"), vec![20_003]);
     assert!(times(&close, "MemberExpired").is_empty());
@@ -325,46 +333,17 @@ fn a_crashed_members_partitions_move_after_the_session_timeout_a_closed_ones_at_
 }
 
 /// KIP-345: a static member that restarts within `session.timeout.ms` gets its partitions back
-/// without any rebalance; one that is closed sends no LeaveGroup and is only removed when its
-/// session expires.
+/// without any rebalance.
 #[test]
 fn a_static_member_restarting_within_the_session_timeout_causes_no_rebalance() {
     let mut sink = VecSink::new(Detail::Batches);
     {
         let mut w = world(&mut sink, 42, 2);
-        let s = |instance| {
-            [
-                ("group.id", "g"),
-                ("group.instance.id", instance),
-                ("session.timeout.ms", "10000"),
-            ]
-        };
-        let a = consumer(
-            &mut w,
-            "a",
-            Flavour::Java,
-            &s("worker-a"),
-            Application::default(),
-            0,
-        );
-        consumer(
-            &mut w,
-            "b",
-            Flavour::Java,
-            &s("worker-b"),
-            Application::default(),
-            0,
-        );
+        let a = pair_member(&mut w, "a", "a", true, 0);
+        pair_member(&mut w, "b", "b", true, 0);
         w.schedule_command(SimTime(20_000), a, ClientCommand::Crash);
-        // The same instance restarted (a new process) 5 s later.
-        consumer(
-            &mut w,
-            "a2",
-            Flavour::Java,
-            &s("worker-a"),
-            Application::default(),
-            25_000,
-        );
+        // The same instance (worker-a) restarted as a new process 5 s later.
+        pair_member(&mut w, "a2", "a", true, 25_000);
         w.run_until(SimTime(60_000)).unwrap();
     }
     assert!(times(&sink, "MemberExpired").is_empty());
@@ -398,37 +377,10 @@ fn a_static_member_restarting_within_the_session_timeout_causes_no_rebalance() {
     );
 }
 
+/// KIP-345: a closed static member sends no LeaveGroup; it is removed when its session expires.
 #[test]
 fn a_closed_static_member_sends_no_leave_group_and_expires() {
-    let mut sink = VecSink::new(Detail::Batches);
-    {
-        let mut w = world(&mut sink, 42, 2);
-        let s = |instance| {
-            [
-                ("group.id", "g"),
-                ("group.instance.id", instance),
-                ("session.timeout.ms", "10000"),
-            ]
-        };
-        let a = consumer(
-            &mut w,
-            "a",
-            Flavour::Java,
-            &s("worker-a"),
-            Application::default(),
-            0,
-        );
-        consumer(
-            &mut w,
-            "b",
-            Flavour::Java,
-            &s("worker-b"),
-            Application::default(),
-            0,
-        );
-        w.schedule_command(SimTime(20_000), a, ClientCommand::Close);
-        w.run_until(SimTime(40_000)).unwrap();
-    }
+    let sink = two_members_then(true, ClientCommand::Close);
     let closed = events(&sink, "ConsumerClosed");
     assert!(matches!(closed[..], [r] if matches!(r.event,
         TraceEvent::ConsumerClosed { left_group: false, .. })));

@@ -245,6 +245,20 @@ impl ClassicGroup {
         self.pending_sync.remove(member);
     }
 
+    /// Removes a member that may be waiting in a JoinGroup: that JoinGroup is answered
+    /// `UNKNOWN_MEMBER_ID` first, so a client still alive joins again (Kafka completes the join
+    /// future before `remove`, on leave and on expiry alike).
+    pub(crate) fn evict(&mut self, member: &MemberId, cx: &mut Ctx<'_>) {
+        if let Some(reply) = self
+            .members
+            .get_mut(member)
+            .and_then(|m| m.awaiting_join.take())
+        {
+            reply.join_error(cx, ErrorCode::UnknownMemberId, None);
+        }
+        self.remove(member);
+    }
+
     /// Members in the order Kafka would iterate them (here: by member id).
     pub(crate) fn member_ids(&self) -> Vec<MemberId> {
         self.members.keys().cloned().collect()

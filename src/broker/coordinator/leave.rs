@@ -43,14 +43,7 @@ impl ClassicGroup {
                 return error;
             }
             self.cancel_session(id, cx);
-            if let Some(reply) = self
-                .members
-                .get_mut(id)
-                .and_then(|m| m.awaiting_join.take())
-            {
-                reply.join_error(cx, ErrorCode::UnknownMemberId, None);
-            }
-            self.remove(id);
+            self.evict(id, cx);
         }
         let event = TraceEvent::MemberLeft {
             group: self.id.clone(),

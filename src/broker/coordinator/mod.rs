@@ -41,8 +41,9 @@ use crate::effects::Effects;
 use crate::protocol::ErrorCode;
 use crate::protocol::group::GroupRequest;
 use crate::rng::SimRng;
-use crate::units::TopicPartition;
-use crate::units::{ClientId, Generation, MemberId, Millis, Offset, SimTime, TopicName};
+use crate::units::{
+    ClientId, Generation, MemberId, Millis, Offset, SimTime, TopicName, TopicPartition,
+};
 
 use self::group::{ClassicGroup, Reply};
 pub use self::join::generate_member_id;

@@ -235,14 +235,7 @@ impl ClassicGroup {
         reason: &str,
         cx: &mut Ctx<'_>,
     ) {
-        if let Some(reply) = self
-            .members
-            .get_mut(id)
-            .and_then(|m| m.awaiting_join.take())
-        {
-            reply.join_error(cx, ErrorCode::UnknownMemberId, None);
-        }
-        self.remove(id);
+        self.evict(id, cx);
         match self.state() {
             GroupState::Stable | GroupState::CompletingRebalance => {
                 self.maybe_prepare_rebalance_or_complete_join(reason, cx);
