@@ -342,7 +342,8 @@ impl Consumer {
     }
 
     /// Commits what the application has consumed: Java, every position (`allConsumed`);
-    /// librdkafka, the stored offsets that changed since the last commit. False if nothing was
+    /// librdkafka, the stored offsets beyond the committed ones (only those are committed, as in
+    /// its `rd_kafka_topic_partition_list_set_offsets`). False if nothing was
     /// sent (nothing to commit, or not in a generation).
     pub(super) fn commit_consumed(
         &mut self,
@@ -361,7 +362,7 @@ impl Consumer {
             Flavour::Librdkafka => self
                 .stored_offsets(self.now)
                 .into_iter()
-                .filter(|(tp, o)| self.partitions[tp].committed != Some(*o))
+                .filter(|(tp, o)| self.partitions[tp].committed.is_none_or(|c| *o > c))
                 .collect(),
         };
         if offsets.is_empty() {
