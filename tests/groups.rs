@@ -455,6 +455,7 @@ fn exceeding_max_poll_interval_makes_the_member_leave() {
 /// idle beside it, crashes `a` 7 s into its work, and returns (processed by a, by b).
 fn crash_outcome(flavour: Flavour, extra: &[(&str, &str)], commit: ManualCommit) -> Outcome {
     let mut sink = VecSink::new(Detail::Records);
+    let drained;
     {
         let mut w = world(&mut sink, 42, 1);
         produce(&mut w, 0, 100);
@@ -476,8 +477,30 @@ fn crash_outcome(flavour: Flavour, extra: &[(&str, &str)], commit: ManualCommit)
         // a gets orders-0 (range: "a-..." sorts first) and its first batch at 6012.
         w.schedule_command(SimTime(6_012 + 7_050), a, ClientCommand::Crash);
         w.run_until(SimTime(60_000)).unwrap();
+        drained = match w.client_mut(a) {
+            ClientMachine::Consumer(c) => c.drain_processed(),
+            _ => unreachable!(),
+        };
     }
     let by = processed(&sink);
+    // What the world drains from the consumer is what the trace shows, with processing times.
+    let from_trace: Vec<(u64, u64)> = events(&sink, "RecordProcessed")
+        .iter()
+        .filter(|r| &*r.component == "consumer/g/a")
+        .map(|r| match &r.event {
+            TraceEvent::RecordProcessed {
+                offset,
+                processed_at_ms,
+                ..
+            } => (*offset, *processed_at_ms),
+            _ => unreachable!(),
+        })
+        .collect();
+    let drained: Vec<(u64, u64)> = drained
+        .iter()
+        .map(|p| (p.offset.0, p.processed_at.0))
+        .collect();
+    assert_eq!(drained, from_trace);
     Outcome {
         a: by.get("consumer/g/a").cloned().unwrap_or_default(),
         b: by.get("consumer/g/b").cloned().unwrap_or_default(),
