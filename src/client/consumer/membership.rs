@@ -26,7 +26,7 @@ use crate::protocol::group::{
 use crate::protocol::metadata::{MetadataRequest, MetadataResponse};
 use crate::protocol::{ErrorCode, Request};
 use crate::trace::TraceEvent;
-use crate::units::{Generation, SimTime, TopicName, TopicPartition};
+use crate::units::{Generation, MemberId, SimTime, TopicName, TopicPartition};
 
 use super::config::Flavour;
 use super::{
@@ -242,7 +242,7 @@ impl Consumer {
 
     fn send_sync(
         &mut self,
-        assignments: Vec<(crate::units::MemberId, Vec<TopicPartition>)>,
+        assignments: Vec<(MemberId, Vec<TopicPartition>)>,
         out: &mut Effects<ConsumerTimer>,
     ) {
         let request = SyncGroupRequest {

@@ -32,6 +32,8 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
 use crate::effects::Effects;
+use crate::protocol::group::JoinedMember;
+use crate::protocol::metadata::MetadataRequest;
 use crate::protocol::{Message, Request, Response};
 use crate::record::Record;
 use crate::rng::SimRng;
@@ -119,7 +121,7 @@ struct Membership {
 
 #[derive(Clone, Debug)]
 struct PendingAssignment {
-    members: Vec<crate::protocol::group::JoinedMember>,
+    members: Vec<JoinedMember>,
     skip: bool,
 }
 
@@ -350,7 +352,7 @@ impl Consumer {
 
     fn start(&mut self, now: SimTime, out: &mut Effects<ConsumerTimer>) {
         self.last_poll = now;
-        let request = crate::protocol::metadata::MetadataRequest {
+        let request = MetadataRequest {
             topics: self.topics.clone(),
         };
         self.send(Request::Metadata(request), Pending::Metadata, out);

@@ -27,6 +27,7 @@ use std::sync::Arc;
 use crate::effects::Effects;
 use crate::protocol::group::{GroupRequest, OffsetCommitRequest, OffsetCommitResponse};
 use crate::protocol::{ErrorCode, Request};
+use crate::record::Record;
 use crate::rng::SimRng;
 use crate::trace::{TraceBytes, TraceEvent};
 use crate::units::{Offset, SimTime, TopicPartition};
@@ -99,7 +100,7 @@ impl Consumer {
     fn start_batch(
         &mut self,
         now: SimTime,
-        records: Vec<(TopicPartition, crate::record::Record)>,
+        records: Vec<(TopicPartition, Record)>,
         rng: &mut SimRng,
         out: &mut Effects<ConsumerTimer>,
     ) {
