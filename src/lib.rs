@@ -13,8 +13,8 @@
 //! | [`record`] | records as stored: keys, values (real or synthetic), headers |
 //! | [`protocol`] | the messages on the network, named after Kafka's API keys; `ErrorCode` |
 //! | [`effects`] | what a state machine asks of the world: sends, timers, trace events |
-//! | [`broker`] | the broker: topics, partition logs (LEO, high watermark), Produce/Fetch |
-//! | [`client`] | client-side algorithms: partitioners, assignors, load clients |
+//! | [`broker`] | the broker: partition logs (LEO, high watermark), Produce/Fetch, groups |
+//! | [`client`] | the client side: partitioners, assignors, the consumer, load clients |
 //! | [`network`] | client-broker links: latency, in-order delivery, losses from faults |
 //! | [`world`] | owns every component; routes effects; the run loop |
 //! | [`scenario`] | scenario files: TOML parsed into a typed `Scenario`, errors with file:line |

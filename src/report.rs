@@ -160,9 +160,7 @@ impl Report {
                 TraceEvent::ClientCrashed {} => {
                     report.crashes.push((r.t_ms, r.component.to_string()))
                 }
-                TraceEvent::ClientPaused { .. }
-                | TraceEvent::ClientResumed {}
-                | TraceEvent::RunEnded { .. } => {}
+                _ => {}
             }
         }
         report

@@ -10,6 +10,7 @@
 use std::sync::Arc;
 
 use crate::broker::{Broker, BrokerInput, BrokerTimer};
+use crate::client::consumer::{Consumer, ConsumerInput, ConsumerTimer};
 use crate::client::load::{LoadGenerator, LoadInput, LoadReader, LoadTimer};
 use crate::effects::{Effects, TimerOp};
 use crate::network::{Delivery, LossReason, Network};
@@ -79,6 +80,8 @@ pub enum ClientMachine {
     LoadGenerator(LoadGenerator),
     /// A load reader.
     LoadReader(LoadReader),
+    /// A consumer in a consumer group.
+    Consumer(Box<Consumer>),
 }
 
 /// Every client timer key, tagged by machine kind.
@@ -86,6 +89,8 @@ pub enum ClientMachine {
 pub enum ClientTimer {
     /// A load client's timer.
     Load(LoadTimer),
+    /// A consumer's timer.
+    Consumer(ConsumerTimer),
 }
 
 /// What the world hands a client machine; each machine kind converts it to its own input type.
@@ -109,8 +114,8 @@ pub enum ClientEvent {
 /// Commands a scenario's timeline or fault plan gives a client.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ClientCommand {
-    /// Shut down cleanly: `close()` (a consumer commits if auto-commit is on and sends
-    /// LeaveGroup; a producer flushes).
+    /// Shut down cleanly: `close()` (a consumer finishes its batch, commits if auto-commit is
+    /// on, and sends LeaveGroup unless it is a static member; a producer flushes).
     Close,
     /// The process dies: no more requests, no LeaveGroup, its timers are dropped.
     Crash,
@@ -273,6 +278,11 @@ impl<'t> World<'t> {
         &self.clients[id.0 as usize].machine
     }
 
+    /// Mutable access to a client machine (to drain a consumer's processed records).
+    pub fn client_mut(&mut self, id: ClientId) -> &mut ClientMachine {
+        &mut self.clients[id.0 as usize].machine
+    }
+
     /// The network, to configure links before or between runs.
     pub fn network_mut(&mut self) -> &mut Network {
         &mut self.network
@@ -404,6 +414,14 @@ impl<'t> World<'t> {
         match event {
             ClientEvent::Command(ClientCommand::Crash) => {
                 node.alive = false;
+                if let ClientMachine::Consumer(m) = &mut node.machine {
+                    // What its application finished before dying is still done.
+                    let mut out = Effects::new(self.sink.detail());
+                    m.crashed(now, &mut out);
+                    let component = node.component.clone();
+                    self.record_traces(now, &component, out.traces);
+                }
+                let node = &mut self.clients[index];
                 let component = node.component.clone();
                 self.sink
                     .record(now, &component, TraceEvent::ClientCrashed {});
@@ -411,6 +429,13 @@ impl<'t> World<'t> {
             }
             ClientEvent::Command(ClientCommand::Pause { duration }) => {
                 node.paused_until = Some(now + duration);
+                if let ClientMachine::Consumer(m) = &mut node.machine {
+                    // Its application's work in progress now ends `duration` later.
+                    let mut out = Effects::new(self.sink.detail());
+                    m.paused(now, duration, &mut out);
+                    self.apply_client(index, out, ClientTimer::Consumer);
+                }
+                let node = &mut self.clients[index];
                 let component = node.component.clone();
                 let event = TraceEvent::ClientPaused {
                     duration_ms: duration.0,
@@ -452,6 +477,14 @@ impl<'t> World<'t> {
                 m.handle(now, input, &mut out);
                 self.apply_client(index, out, ClientTimer::Load);
             }
+            ClientMachine::Consumer(m) => {
+                let Some(input) = consumer_input(event) else {
+                    return;
+                };
+                let mut out = Effects::new(detail);
+                m.handle(now, input, &mut node.rng, &mut out);
+                self.apply_client(index, out, ClientTimer::Consumer);
+            }
         }
     }
 
@@ -462,7 +495,7 @@ impl<'t> World<'t> {
         for op in out.timers {
             match op {
                 TimerOp::Set(key, at) => {
-                    let token = self.brokers[index].timers.set(key, at);
+                    let token = self.brokers[index].timers.set(key.clone(), at);
                     self.sched.schedule_at(
                         at,
                         Input::BrokerTimer {
@@ -564,6 +597,26 @@ impl<'t> World<'t> {
                     assert!(log.high_watermark() <= log.log_end_offset());
                 }
             }
+            let coordinator = node.broker.coordinator();
+            for group in coordinator.group_ids() {
+                let described = coordinator.describe(&group).expect("listed");
+                for (tp, committed) in &described.offsets {
+                    if let Some(log) = node.broker.log(&tp.topic, tp.partition) {
+                        assert!(
+                            *committed <= log.high_watermark(),
+                            "group {group} committed {committed} on {tp} beyond its high \
+                             watermark {}",
+                            log.high_watermark()
+                        );
+                    }
+                }
+                let mut owners = std::collections::BTreeSet::new();
+                for member in &described.members {
+                    for tp in &member.assignment {
+                        assert!(owners.insert(tp), "group {group}: {tp} has two owners");
+                    }
+                }
+            }
         }
     }
 }
@@ -574,6 +627,23 @@ fn load_input(event: ClientEvent) -> Option<LoadInput> {
         ClientEvent::Start => Some(LoadInput::Start),
         ClientEvent::Timer(ClientTimer::Load(t)) => Some(LoadInput::Timer(t)),
         ClientEvent::Response { response, .. } => Some(LoadInput::Response(response)),
-        ClientEvent::Command(_) => None,
+        ClientEvent::Timer(_) | ClientEvent::Command(_) => None,
+    }
+}
+
+/// A consumer understands `Close`; crash and pause are the world's business.
+fn consumer_input(event: ClientEvent) -> Option<ConsumerInput> {
+    match event {
+        ClientEvent::Start => Some(ConsumerInput::Start),
+        ClientEvent::Timer(ClientTimer::Consumer(t)) => Some(ConsumerInput::Timer(t)),
+        ClientEvent::Response {
+            correlation_id,
+            response,
+        } => Some(ConsumerInput::Response {
+            correlation_id,
+            response,
+        }),
+        ClientEvent::Command(ClientCommand::Close) => Some(ConsumerInput::Close),
+        ClientEvent::Timer(_) | ClientEvent::Command(_) => None,
     }
 }

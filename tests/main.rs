@@ -7,6 +7,8 @@ mod assignors;
 mod cli;
 /// The same seed gives the same bytes; another seed changes what is seeded.
 mod determinism;
+/// Consumer groups: joins, rebalances, crashes, commits and lag, checked on the trace.
+mod groups;
 /// Key hashing and partitioners against the shared murmur2 / FNV-1a / CRC32 vectors.
 mod partitioners;
 /// Plots: the series behind each chart, and PNGs that decode at the size asked for.

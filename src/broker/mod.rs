@@ -6,7 +6,12 @@
 //! Fetches long-poll as in Kafka (`fetch.max.wait.ms`, `fetch.min.bytes`): a Fetch that finds
 //! fewer than `min_bytes` is parked until enough data is appended or the wait expires
 //! (`DelayedFetch`).
+//!
+//! Group requests go to the broker's [`GroupCoordinator`](coordinator::GroupCoordinator), whose
+//! timers become [`BrokerTimer::Coordinator`]. With lag sampling on, every interval the broker
+//! traces each group's lag against its partitions' high watermarks.
 
+pub mod coordinator;
 pub mod log;
 
 use std::collections::BTreeMap;
@@ -17,6 +22,7 @@ use crate::protocol::fetch::{
     FetchRequest, FetchResponse, FetchedPartition, ListOffsetsRequest, ListOffsetsResponse,
     OffsetSpec,
 };
+use crate::protocol::metadata::{MetadataRequest, MetadataResponse};
 use crate::protocol::produce::{
     Acks, PartitionProduceResponse, ProduceBatch, ProduceRequest, ProduceResponse,
 };
@@ -24,8 +30,9 @@ use crate::protocol::{ErrorCode, Message, Request, Response};
 use crate::record::Record;
 use crate::rng::SimRng;
 use crate::trace::{TraceBytes, TraceEvent};
-use crate::units::{BrokerId, ClientId, NodeId, Offset, PartitionId, SimTime, TopicName};
+use crate::units::{BrokerId, ClientId, Millis, NodeId, Offset, PartitionId, SimTime, TopicName};
 
+use self::coordinator::{CoordinatorConfig, CoordinatorInput, CoordinatorTimer, GroupCoordinator};
 use self::log::PartitionLog;
 
 /// A broker and the partitions it hosts.
@@ -36,6 +43,8 @@ pub struct Broker {
     parked_fetches: BTreeMap<u64, ParkedFetch>,
     next_fetch_id: u64,
     producer_names: BTreeMap<u32, Arc<str>>,
+    coordinator: GroupCoordinator,
+    lag_interval: Option<Millis>,
 }
 
 /// A topic: its partitions' logs and its configuration.
@@ -86,10 +95,14 @@ pub enum BrokerInput {
 }
 
 /// The broker's keyed timers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum BrokerTimer {
     /// A parked fetch's `fetch.max.wait.ms` ran out.
     FetchExpiry(u64),
+    /// A timer of the group coordinator.
+    Coordinator(CoordinatorTimer),
+    /// Time to trace every group's lag again.
+    LagSample,
 }
 
 #[derive(Debug)]
@@ -108,7 +121,51 @@ impl Broker {
             parked_fetches: BTreeMap::new(),
             next_fetch_id: 0,
             producer_names: BTreeMap::new(),
+            coordinator: GroupCoordinator::default(),
+            lag_interval: None,
         }
+    }
+
+    /// Replaces the group coordinator's settings (`group.initial.rebalance.delay.ms`, ...).
+    /// Only before any group exists: a programming error otherwise.
+    pub fn set_coordinator_config(&mut self, config: CoordinatorConfig) {
+        assert!(
+            self.coordinator.group_ids().is_empty(),
+            "coordinator settings change after groups exist"
+        );
+        self.coordinator = GroupCoordinator::new(config);
+    }
+
+    /// The group coordinator, to inspect groups.
+    pub fn coordinator(&self) -> &GroupCoordinator {
+        &self.coordinator
+    }
+
+    /// Traces every group's lag now and then every `interval` (the figures
+    /// `kafka-consumer-groups --describe` would print at those times).
+    pub fn sample_lag_every(
+        &mut self,
+        interval: Millis,
+        now: SimTime,
+        out: &mut Effects<BrokerTimer>,
+    ) {
+        assert!(interval.0 > 0, "a lag sampling interval must be positive");
+        self.lag_interval = Some(interval);
+        out.set_timer(BrokerTimer::LagSample, now + interval);
+    }
+
+    /// Deletes an Empty group (`kafka-consumer-groups --delete`); see
+    /// [`GroupCoordinator::delete_group`].
+    pub fn delete_group(
+        &mut self,
+        now: SimTime,
+        group: &str,
+        out: &mut Effects<BrokerTimer>,
+    ) -> ErrorCode {
+        let mut sub = Effects::new(out.detail());
+        let error = self.coordinator.delete_group(now, group, &mut sub);
+        out.absorb(sub, BrokerTimer::Coordinator);
+        error
     }
 
     /// This broker's id.
@@ -173,7 +230,7 @@ impl Broker {
         &mut self,
         now: SimTime,
         input: BrokerInput,
-        _rng: &mut SimRng,
+        rng: &mut SimRng,
         out: &mut Effects<BrokerTimer>,
     ) {
         match input {
@@ -188,8 +245,30 @@ impl Broker {
                     let response = Response::ListOffsets(self.list_offsets(&req));
                     respond(out, from, correlation_id, response);
                 }
+                Request::Metadata(req) => {
+                    let response = Response::Metadata(self.metadata(&req));
+                    respond(out, from, correlation_id, response);
+                }
+                Request::Group(request) => {
+                    let input = CoordinatorInput::Request {
+                        from,
+                        correlation_id,
+                        request,
+                    };
+                    self.run_coordinator(now, input, rng, out);
+                }
                 other => panic!("broker {} has no handler for {other:?}", self.id),
             },
+            BrokerInput::Timer(BrokerTimer::Coordinator(timer)) => {
+                self.run_coordinator(now, CoordinatorInput::Timer(timer), rng, out);
+            }
+            BrokerInput::Timer(BrokerTimer::LagSample) => {
+                let interval = self.lag_interval.expect("lag sampling is on");
+                let mut sub = Effects::new(out.detail());
+                self.coordinator.sample_lag(now, &self.topics, &mut sub);
+                out.absorb(sub, BrokerTimer::Coordinator);
+                out.set_timer(BrokerTimer::LagSample, now + interval);
+            }
             BrokerInput::Timer(BrokerTimer::FetchExpiry(id)) => {
                 if let Some(parked) = self.parked_fetches.remove(&id) {
                     let response = self.read(&parked.request).0;
@@ -202,6 +281,32 @@ impl Broker {
                 }
             }
         }
+    }
+
+    fn run_coordinator(
+        &mut self,
+        now: SimTime,
+        input: CoordinatorInput,
+        rng: &mut SimRng,
+        out: &mut Effects<BrokerTimer>,
+    ) {
+        let mut sub = Effects::new(out.detail());
+        self.coordinator.handle(now, input, rng, &mut sub);
+        out.absorb(sub, BrokerTimer::Coordinator);
+    }
+
+    fn metadata(&self, req: &MetadataRequest) -> MetadataResponse {
+        let topics = req
+            .topics
+            .iter()
+            .map(|t| {
+                let count = self
+                    .partition_count(t)
+                    .ok_or(ErrorCode::UnknownTopicOrPartition);
+                (t.clone(), count)
+            })
+            .collect();
+        MetadataResponse { topics }
     }
 
     fn handle_produce(

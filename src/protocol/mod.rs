@@ -5,6 +5,7 @@
 
 pub mod fetch;
 pub mod group;
+pub mod metadata;
 pub mod produce;
 
 use std::fmt;
@@ -44,6 +45,8 @@ pub enum Request {
     Fetch(fetch::FetchRequest),
     /// `ListOffsets` (API key 2): where a partition starts and ends.
     ListOffsets(fetch::ListOffsetsRequest),
+    /// `Metadata` (API key 3): how many partitions each topic has.
+    Metadata(metadata::MetadataRequest),
     /// `InitProducerId` (API key 22).
     InitProducerId(produce::InitProducerIdRequest),
     /// The consumer group APIs (JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit,
@@ -60,6 +63,8 @@ pub enum Response {
     Fetch(fetch::FetchResponse),
     /// To a `ListOffsets`.
     ListOffsets(fetch::ListOffsetsResponse),
+    /// To a `Metadata`.
+    Metadata(metadata::MetadataResponse),
     /// To an `InitProducerId`.
     InitProducerId(produce::InitProducerIdResponse),
     /// To a group request.
@@ -109,6 +114,10 @@ pub enum ErrorCode {
     InvalidProducerEpoch,
     /// 59: the broker has no state for this producer id.
     UnknownProducerId,
+    /// 68: the group still has members (DeleteGroups on a non-empty group).
+    NonEmptyGroup,
+    /// 69: the group does not exist.
+    GroupIdNotFound,
     /// 79: a dynamic member's first JoinGroup: retry with the member id given (KIP-394).
     MemberIdRequired,
     /// 82: another member with the same `group.instance.id` replaced this one.
@@ -141,6 +150,8 @@ impl ErrorCode {
             ErrorCode::DuplicateSequenceNumber => 46,
             ErrorCode::InvalidProducerEpoch => 47,
             ErrorCode::UnknownProducerId => 59,
+            ErrorCode::NonEmptyGroup => 68,
+            ErrorCode::GroupIdNotFound => 69,
             ErrorCode::MemberIdRequired => 79,
             ErrorCode::FencedInstanceId => 82,
             ErrorCode::InvalidRecord => 87,
@@ -170,6 +181,8 @@ impl ErrorCode {
             ErrorCode::DuplicateSequenceNumber => "DUPLICATE_SEQUENCE_NUMBER",
             ErrorCode::InvalidProducerEpoch => "INVALID_PRODUCER_EPOCH",
             ErrorCode::UnknownProducerId => "UNKNOWN_PRODUCER_ID",
+            ErrorCode::NonEmptyGroup => "NON_EMPTY_GROUP",
+            ErrorCode::GroupIdNotFound => "GROUP_ID_NOT_FOUND",
             ErrorCode::MemberIdRequired => "MEMBER_ID_REQUIRED",
             ErrorCode::FencedInstanceId => "FENCED_INSTANCE_ID",
             ErrorCode::InvalidRecord => "INVALID_RECORD",

@@ -183,6 +183,260 @@ pub enum TraceEvent {
         /// `response dropped` or `connection cut`.
         reason: String,
     },
+    /// A consumer group's coordinator moved the group to another state (Kafka's
+    /// `ClassicGroup.transitionTo`, with the reason its log line gives).
+    GroupStateChanged {
+        /// `group.id`.
+        group: Arc<str>,
+        /// The state left: `Empty`, `PreparingRebalance`, `CompletingRebalance`, `Stable`.
+        from: Arc<str>,
+        /// The state entered (the same names, or `Dead`).
+        to: Arc<str>,
+        /// Why, e.g. `Adding new member consumer-g-1-... with group instance id null`.
+        reason: String,
+    },
+    /// A member was added to a group by a JoinGroup (a dynamic member's second JoinGroup, after
+    /// `MEMBER_ID_REQUIRED`; a static member's first).
+    MemberJoined {
+        /// `group.id`.
+        group: Arc<str>,
+        /// The member id the coordinator generated: `{client.id}-{uuid}`.
+        member_id: Arc<str>,
+        /// `group.instance.id` for a static member.
+        group_instance_id: Option<Arc<str>>,
+        /// `client.id`.
+        client_id: Arc<str>,
+        /// The member's `session.timeout.ms`.
+        session_timeout_ms: u64,
+        /// Its rebalance timeout (`max.poll.interval.ms`).
+        rebalance_timeout_ms: u64,
+        /// Its assignors in preference order (`partition.assignment.strategy`).
+        protocols: Vec<Arc<str>>,
+    },
+    /// A member left with a LeaveGroup request (a dynamic member's `close()`, or its poll timeout).
+    MemberLeft {
+        /// `group.id`.
+        group: Arc<str>,
+        /// The member that left.
+        member_id: Arc<str>,
+        /// The reason the client gave (KIP-800), e.g. `the consumer is being closed`.
+        reason: String,
+    },
+    /// A member's session expired: no heartbeat, JoinGroup or SyncGroup reached the coordinator
+    /// within its `session.timeout.ms` (a crash, a pause, a lost connection).
+    MemberExpired {
+        /// `group.id`.
+        group: Arc<str>,
+        /// The expired member.
+        member_id: Arc<str>,
+        /// `group.instance.id`, if static.
+        group_instance_id: Option<Arc<str>>,
+        /// The timeout that ran out: `session.timeout.ms`, or the broker's 300000 ms join timeout
+        /// for a member that never completed its first join.
+        timeout_ms: u64,
+        /// True for a member id handed out with `MEMBER_ID_REQUIRED` and never used.
+        pending: bool,
+    },
+    /// The coordinator removed a member that did not take part in a rebalance in time.
+    MemberRemoved {
+        /// `group.id`.
+        group: Arc<str>,
+        /// The removed member.
+        member_id: Arc<str>,
+        /// `did not rejoin before the rebalance timeout` or `did not sync before the rebalance
+        /// timeout`.
+        reason: String,
+    },
+    /// A static member rejoined with an unknown member id: its `group.instance.id` now maps to a
+    /// new member id and the old one is fenced (KIP-345).
+    StaticMemberReplaced {
+        /// `group.id`.
+        group: Arc<str>,
+        /// `group.instance.id`.
+        group_instance_id: Arc<str>,
+        /// The fenced member id.
+        old_member_id: Arc<str>,
+        /// The new member id.
+        new_member_id: Arc<str>,
+    },
+    /// The join phase of a rebalance completed: a new generation exists with these members.
+    GenerationStarted {
+        /// `group.id`.
+        group: Arc<str>,
+        /// The new generation id.
+        generation: i32,
+        /// The assignor chosen by vote, or null for an empty group.
+        protocol: Option<Arc<str>>,
+        /// The leader's member id, or null for an empty group.
+        leader: Option<Arc<str>>,
+        /// Every member id, sorted.
+        members: Vec<Arc<str>>,
+    },
+    /// The leader's SyncGroup arrived: the group's assignment is stored and the group is Stable.
+    AssignmentStored {
+        /// `group.id`.
+        group: Arc<str>,
+        /// The generation the assignment belongs to.
+        generation: i32,
+        /// Per member (sorted by member id), its partitions as `topic-partition`.
+        assignments: Vec<MemberAssignment>,
+    },
+    /// The coordinator stored a committed offset for one partition.
+    OffsetCommitted {
+        /// `group.id`.
+        group: Arc<str>,
+        /// The committing member, or null for a commit from outside the group protocol.
+        member_id: Option<Arc<str>>,
+        /// The member's generation, or null.
+        generation: Option<i32>,
+        /// Topic.
+        topic: Arc<str>,
+        /// Partition.
+        partition: u32,
+        /// The committed offset: the next offset the group will read.
+        offset: u64,
+    },
+    /// The coordinator refused an OffsetCommit.
+    OffsetCommitRejected {
+        /// `group.id`.
+        group: Arc<str>,
+        /// The committing member, or null.
+        member_id: Option<Arc<str>>,
+        /// The generation it claimed, or null.
+        generation: Option<i32>,
+        /// Kafka's error name: `ILLEGAL_GENERATION`, `UNKNOWN_MEMBER_ID`,
+        /// `REBALANCE_IN_PROGRESS`, ...
+        error: Arc<str>,
+    },
+    /// A periodic sample of a group's lag on one partition, computed as `kafka-consumer-groups
+    /// --describe` does: high watermark minus committed offset.
+    LagSampled {
+        /// `group.id`.
+        group: Arc<str>,
+        /// Topic.
+        topic: Arc<str>,
+        /// Partition.
+        partition: u32,
+        /// The high watermark (LOG-END-OFFSET in `kafka-consumer-groups`).
+        log_end_offset: u64,
+        /// The committed offset (CURRENT-OFFSET), or null if the group committed none.
+        committed_offset: Option<u64>,
+        /// `log_end_offset - committed_offset`; with no commit, the whole log
+        /// (`log_end_offset - log_start_offset`).
+        lag: u64,
+    },
+    /// A consumer was given partitions after a rebalance (`onPartitionsAssigned`: the newly
+    /// added ones).
+    PartitionsAssigned {
+        /// `group.id`.
+        group: Arc<str>,
+        /// The consumer's member id.
+        member_id: Arc<str>,
+        /// The generation of the assignment.
+        generation: i32,
+        /// The added partitions, as `topic-partition`.
+        partitions: Vec<Arc<str>>,
+    },
+    /// A consumer gave partitions up before or during a rebalance (`onPartitionsRevoked`).
+    PartitionsRevoked {
+        /// `group.id`.
+        group: Arc<str>,
+        /// The consumer's member id.
+        member_id: Arc<str>,
+        /// The generation the partitions were owned in.
+        generation: i32,
+        /// The revoked partitions.
+        partitions: Vec<Arc<str>>,
+    },
+    /// A consumer learned it no longer owns its partitions without having revoked them
+    /// (`onPartitionsLost`): it was removed from the group.
+    PartitionsLost {
+        /// `group.id`.
+        group: Arc<str>,
+        /// The partitions.
+        partitions: Vec<Arc<str>>,
+        /// Why, e.g. `UNKNOWN_MEMBER_ID` or `max.poll.interval.ms exceeded`.
+        reason: String,
+    },
+    /// A consumer had no valid position on a partition and applied `auto.offset.reset`.
+    PositionReset {
+        /// Topic.
+        topic: Arc<str>,
+        /// Partition.
+        partition: u32,
+        /// `earliest` or `latest`.
+        policy: Arc<str>,
+        /// The new position.
+        offset: u64,
+    },
+    /// A consumer's application finished processing records of one partition (one event per
+    /// partition per poll batch).
+    RecordsProcessed {
+        /// `group.id`.
+        group: Arc<str>,
+        /// Topic.
+        topic: Arc<str>,
+        /// Partition.
+        partition: u32,
+        /// The first offset processed.
+        first_offset: u64,
+        /// The last offset processed.
+        last_offset: u64,
+        /// How many records.
+        records: u32,
+    },
+    /// One record processed by a consumer's application (detail `records` only).
+    RecordProcessed {
+        /// `group.id`.
+        group: Arc<str>,
+        /// Topic.
+        topic: Arc<str>,
+        /// Partition.
+        partition: u32,
+        /// Offset.
+        offset: u64,
+        /// The record key.
+        key: Option<TraceBytes>,
+        /// The record value.
+        value: Option<TraceBytes>,
+        /// When its processing finished (at or before the event's `t_ms`).
+        processed_at_ms: u64,
+    },
+    /// A consumer's offset commit failed, on the client or at the coordinator.
+    CommitFailed {
+        /// `group.id`.
+        group: Arc<str>,
+        /// Kafka's error name, or the client's reason.
+        error: Arc<str>,
+        /// The partitions whose offsets were not committed.
+        partitions: Vec<Arc<str>>,
+    },
+    /// A consumer's application did not call `poll()` within `max.poll.interval.ms`: the client
+    /// left the group on its own (a dynamic member sends LeaveGroup).
+    MaxPollIntervalExceeded {
+        /// `group.id`.
+        group: Arc<str>,
+        /// The member id given up.
+        member_id: Arc<str>,
+        /// When the application last called `poll()`.
+        last_poll_ms: u64,
+        /// The limit.
+        max_poll_interval_ms: u64,
+    },
+    /// A consumer was closed cleanly (`close()`).
+    ConsumerClosed {
+        /// `group.id`.
+        group: Arc<str>,
+        /// Whether it sent LeaveGroup (dynamic members do, static ones do not).
+        left_group: bool,
+    },
+    /// A consumer stopped on an error its application does not handle.
+    ConsumerFailed {
+        /// `group.id`.
+        group: Arc<str>,
+        /// The error, e.g. `NoOffsetForPartitionException: orders-0`.
+        error: String,
+    },
     /// A client process died: it sends nothing more, not even a LeaveGroup.
     ClientCrashed {},
     /// A client process froze (a long GC pause, `SIGSTOP`): nothing runs until it resumes.
@@ -209,12 +463,42 @@ impl TraceEvent {
             TraceEvent::RecordAppended { .. } => "RecordAppended",
             TraceEvent::BatchAppended { .. } => "BatchAppended",
             TraceEvent::MessageLost { .. } => "MessageLost",
+            TraceEvent::GroupStateChanged { .. } => "GroupStateChanged",
+            TraceEvent::MemberJoined { .. } => "MemberJoined",
+            TraceEvent::MemberLeft { .. } => "MemberLeft",
+            TraceEvent::MemberExpired { .. } => "MemberExpired",
+            TraceEvent::MemberRemoved { .. } => "MemberRemoved",
+            TraceEvent::StaticMemberReplaced { .. } => "StaticMemberReplaced",
+            TraceEvent::GenerationStarted { .. } => "GenerationStarted",
+            TraceEvent::AssignmentStored { .. } => "AssignmentStored",
+            TraceEvent::OffsetCommitted { .. } => "OffsetCommitted",
+            TraceEvent::OffsetCommitRejected { .. } => "OffsetCommitRejected",
+            TraceEvent::LagSampled { .. } => "LagSampled",
+            TraceEvent::PartitionsAssigned { .. } => "PartitionsAssigned",
+            TraceEvent::PartitionsRevoked { .. } => "PartitionsRevoked",
+            TraceEvent::PartitionsLost { .. } => "PartitionsLost",
+            TraceEvent::PositionReset { .. } => "PositionReset",
+            TraceEvent::RecordsProcessed { .. } => "RecordsProcessed",
+            TraceEvent::RecordProcessed { .. } => "RecordProcessed",
+            TraceEvent::CommitFailed { .. } => "CommitFailed",
+            TraceEvent::MaxPollIntervalExceeded { .. } => "MaxPollIntervalExceeded",
+            TraceEvent::ConsumerClosed { .. } => "ConsumerClosed",
+            TraceEvent::ConsumerFailed { .. } => "ConsumerFailed",
             TraceEvent::ClientCrashed { .. } => "ClientCrashed",
             TraceEvent::ClientPaused { .. } => "ClientPaused",
             TraceEvent::ClientResumed { .. } => "ClientResumed",
             TraceEvent::RunEnded { .. } => "RunEnded",
         }
     }
+}
+
+/// One member's partitions in an `AssignmentStored` event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberAssignment {
+    /// The member id.
+    pub member_id: Arc<str>,
+    /// Its partitions as `topic-partition`, sorted by topic then partition.
+    pub partitions: Vec<Arc<str>>,
 }
 
 /// Where a run's events go. The world calls it; I/O, if any, is the sink's business.
