@@ -4,7 +4,9 @@
 
 use std::fmt;
 
-use crate::report::Report;
+use std::collections::BTreeSet;
+
+use crate::report::{OwnershipKind, Report};
 use crate::scenario::{ExpectValue, Expectation, Op};
 
 /// A metric's value.
@@ -105,6 +107,52 @@ pub const METRICS: &[(&str, &str)] = &[
     ),
     ("messages_lost", "messages the network lost (faults)"),
     ("crashes", "client processes that crashed"),
+    (
+        "drained_at_ms[GROUP]",
+        "first lag sample at or after the last append with the group's lag 0",
+    ),
+    ("max_lag[GROUP]", "the group's largest total lag"),
+    (
+        "final_lag[GROUP]",
+        "the group's total lag at the last sample",
+    ),
+    (
+        "lag_at[GROUP@T]",
+        "the group's total lag at the last sample at or before T ms",
+    ),
+    ("processed[GROUP]", "records processed, counting repeats"),
+    ("processed_distinct[GROUP]", "distinct records processed"),
+    (
+        "reprocessed[GROUP]",
+        "distinct records processed more than once",
+    ),
+    (
+        "skipped[GROUP]",
+        "records of the group's topics never processed",
+    ),
+    ("rebalances[GROUP]", "completed rebalances (generations)"),
+    (
+        "first_assignment_ms[GROUP]",
+        "when a member first got partitions",
+    ),
+    ("members[GROUP]", "members alive at the end"),
+    (
+        "idle_members[GROUP]",
+        "members alive at the end with no partition",
+    ),
+    (
+        "reassigned_after_ms[GROUP]",
+        "from the first crash or close of a member to all its partitions owned again",
+    ),
+    (
+        "assignment[MEMBER]",
+        "a member's partitions at the end, e.g. \"orders-0,orders-1\"",
+    ),
+    (
+        "partitions_owned[MEMBER]",
+        "how many partitions a member owns at the end",
+    ),
+    ("processed_by[MEMBER]", "records a member processed"),
 ];
 
 /// Looks up one metric; `Ok(None)` when it has no value in this run.
@@ -154,6 +202,67 @@ pub fn metric(report: &Report, name: &str) -> Result<Option<MetricValue>, Unknow
             };
             number(value)
         }
+        ("drained_at_ms", Some(g)) => {
+            Ok(drained_at(report, g).map(|t| MetricValue::Number(t as f64)))
+        }
+        ("max_lag", Some(g)) => Ok(lag_metric(report, g, |s| s.iter().map(|&(_, l)| l).max())),
+        ("final_lag", Some(g)) => Ok(lag_metric(report, g, |s| s.last().map(|&(_, l)| l))),
+        ("lag_at", Some(arg)) => {
+            let (g, t) = arg.split_once('@').ok_or_else(unknown)?;
+            let t: u64 = t.parse().map_err(|_| unknown())?;
+            Ok(lag_metric(report, g, |s| {
+                s.iter().rev().find(|&&(at, _)| at <= t).map(|&(_, l)| l)
+            }))
+        }
+        ("processed", Some(g)) => number(report.processing_totals(g).processings),
+        ("processed_distinct", Some(g)) => number(report.processing_totals(g).distinct),
+        ("reprocessed", Some(g)) => number(report.processing_totals(g).reprocessed),
+        ("skipped", Some(g)) => number(report.processing_totals(g).skipped),
+        ("rebalances", Some(g)) => number(
+            report
+                .rebalances
+                .iter()
+                .filter(|r| r.group == g && r.completed_at_ms.is_some())
+                .count() as u64,
+        ),
+        ("first_assignment_ms", Some(g)) => Ok(report
+            .ownership
+            .iter()
+            .find(|e| {
+                e.group == g && matches!(&e.change, OwnershipKind::Assigned(l) if !l.is_empty())
+            })
+            .map(|e| MetricValue::Number(e.t_ms as f64))),
+        ("members", Some(g)) => number(report.final_assignment(g).len() as u64),
+        ("idle_members", Some(g)) => number(
+            report
+                .final_assignment(g)
+                .values()
+                .filter(|p| p.is_empty())
+                .count() as u64,
+        ),
+        ("reassigned_after_ms", Some(g)) => {
+            Ok(reassigned_after(report, g).map(|d| MetricValue::Number(d as f64)))
+        }
+        ("assignment" | "partitions_owned", Some(member)) => {
+            let group = member.split('/').nth(1).unwrap_or_default();
+            let assignment = report.final_assignment(group);
+            let Some(parts) = assignment.get(member) else {
+                return Ok(None);
+            };
+            Ok(Some(if base == "assignment" {
+                MetricValue::Text(parts.join(","))
+            } else {
+                MetricValue::Number(parts.len() as f64)
+            }))
+        }
+        ("processed_by", Some(member)) => number(
+            report
+                .processed
+                .iter()
+                .filter(|p| p.member == member)
+                .map(|p| p.last_offset - p.first_offset + 1)
+                .sum(),
+        ),
         ("partition_of", Some(arg)) => {
             let (topic, key) = arg.split_once(':').ok_or_else(unknown)?;
             let partitions = report.key_partitions(topic);
@@ -168,6 +277,82 @@ pub fn metric(report: &Report, name: &str) -> Result<Option<MetricValue>, Unknow
         }
         _ => Err(unknown()),
     }
+}
+
+fn lag_metric(
+    report: &Report,
+    group: &str,
+    pick: impl Fn(&[(u64, u64)]) -> Option<u64>,
+) -> Option<MetricValue> {
+    pick(&report.group_lag_series(group)).map(|l| MetricValue::Number(l as f64))
+}
+
+/// The first lag sample at or after the group's topics received their last record in which the
+/// group's total lag is 0 (`kafka-consumer-groups` would show LAG 0 everywhere).
+fn drained_at(report: &Report, group: &str) -> Option<u64> {
+    let topics = report.group_topics(group);
+    let last_append = report
+        .appended
+        .iter()
+        .filter(|a| topics.contains(&a.topic))
+        .map(|a| a.t_ms)
+        .chain(
+            report
+                .appended_batches
+                .iter()
+                .filter(|b| topics.contains(&b.topic))
+                .map(|b| b.t_ms),
+        )
+        .max()?;
+    report
+        .group_lag_series(group)
+        .into_iter()
+        .find(|&(t, lag)| t >= last_append && lag == 0)
+        .map(|(t, _)| t)
+}
+
+/// From the first crash or close of a member of `group` to the moment every partition it owned
+/// then has been assigned to another member.
+fn reassigned_after(report: &Report, group: &str) -> Option<u64> {
+    let members = report.group_members.get(group)?;
+    let (t0, who) = report
+        .crashes
+        .iter()
+        .chain(&report.closes)
+        .filter(|(_, c)| members.contains(c))
+        .min_by_key(|(t, _)| *t)?;
+    let mut owned: BTreeSet<String> = BTreeSet::new();
+    for e in report
+        .ownership
+        .iter()
+        .filter(|e| &e.member == who && e.t_ms < *t0)
+    {
+        match &e.change {
+            OwnershipKind::Assigned(list) => owned.extend(list.iter().cloned()),
+            OwnershipKind::Revoked(list) => list.iter().for_each(|p| {
+                owned.remove(p);
+            }),
+            OwnershipKind::Lost => owned.clear(),
+        }
+    }
+    if owned.is_empty() {
+        return None;
+    }
+    for e in report
+        .ownership
+        .iter()
+        .filter(|e| e.t_ms >= *t0 && &e.member != who)
+    {
+        if let OwnershipKind::Assigned(list) = &e.change {
+            for p in list {
+                owned.remove(p);
+            }
+            if owned.is_empty() {
+                return Some(e.t_ms - t0);
+            }
+        }
+    }
+    None
 }
 
 /// `orders-2` as a known (topic, partition).

@@ -34,6 +34,103 @@ pub struct Report {
     pub messages_lost: u64,
     /// Client crashes: (time, component).
     pub crashes: Vec<(u64, String)>,
+    /// Clean consumer closes: (time, component).
+    pub closes: Vec<(u64, String)>,
+    /// Every lag sample, in trace order.
+    pub lag: Vec<LagRow>,
+    /// Every processed batch, in trace order.
+    pub processed: Vec<ProcessedRange>,
+    /// Every change of partition ownership seen by a consumer, in trace order.
+    pub ownership: Vec<OwnershipEvent>,
+    /// Every rebalance, in the order they started.
+    pub rebalances: Vec<Rebalance>,
+    /// Member id -> the component that holds it (`consumer/analytics/1`).
+    pub members: BTreeMap<String, String>,
+    /// Consumer components by group, in order of first appearance.
+    pub group_members: BTreeMap<String, Vec<String>>,
+    /// Committed offsets: (time, group, topic, partition, offset).
+    pub commits: Vec<(u64, String, String, u32, u64)>,
+}
+
+/// One `LagSampled`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LagRow {
+    /// When.
+    pub t_ms: u64,
+    /// `group.id`.
+    pub group: String,
+    /// Topic.
+    pub topic: String,
+    /// Partition.
+    pub partition: u32,
+    /// The high watermark (the tool's LOG-END-OFFSET).
+    pub log_end_offset: u64,
+    /// The committed offset, if any.
+    pub committed_offset: Option<u64>,
+    /// `log_end_offset - committed`, or the whole log without a commit.
+    pub lag: u64,
+}
+
+/// One `RecordsProcessed`: a member finished a contiguous range of one partition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProcessedRange {
+    /// When the last record of the range was done.
+    pub t_ms: u64,
+    /// The consumer component.
+    pub member: String,
+    /// `group.id`.
+    pub group: String,
+    /// Topic.
+    pub topic: String,
+    /// Partition.
+    pub partition: u32,
+    /// First offset.
+    pub first_offset: u64,
+    /// Last offset.
+    pub last_offset: u64,
+}
+
+/// A consumer's partitions changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnershipEvent {
+    /// When.
+    pub t_ms: u64,
+    /// The consumer component.
+    pub member: String,
+    /// `group.id`.
+    pub group: String,
+    /// What changed, with `topic-partition` names.
+    pub change: OwnershipKind,
+}
+
+/// What an [`OwnershipEvent`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OwnershipKind {
+    /// `onPartitionsAssigned` with these (added) partitions.
+    Assigned(Vec<String>),
+    /// `onPartitionsRevoked`.
+    Revoked(Vec<String>),
+    /// `onPartitionsLost`, or the process died or closed: it owns nothing.
+    Lost,
+}
+
+/// A rebalance as the coordinator ran it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rebalance {
+    /// `group.id`.
+    pub group: String,
+    /// The generation it produced, once known.
+    pub generation: Option<i32>,
+    /// When the group entered `PreparingRebalance`.
+    pub started_at_ms: u64,
+    /// When it became `Stable` (or `Empty`) again, if it did.
+    pub completed_at_ms: Option<u64>,
+    /// Why it started.
+    pub reason: String,
+    /// The selected assignor.
+    pub protocol: Option<String>,
+    /// Member (component when known, else member id) -> its partitions.
+    pub assignment: BTreeMap<String, Vec<String>>,
 }
 
 /// One partition's totals.
@@ -158,12 +255,293 @@ impl Report {
                 }
                 TraceEvent::MessageLost { .. } => report.messages_lost += 1,
                 TraceEvent::ClientCrashed {} => {
-                    report.crashes.push((r.t_ms, r.component.to_string()))
+                    report.crashes.push((r.t_ms, r.component.to_string()));
+                    report.lose_member(r.t_ms, &r.component);
                 }
-                _ => {}
+                _ => report.group_fact(r),
             }
         }
         report
+    }
+
+    fn group_fact(&mut self, r: &TraceRecord) {
+        let member = r.component.to_string();
+        match &r.event {
+            TraceEvent::LagSampled {
+                group,
+                topic,
+                partition,
+                log_end_offset,
+                committed_offset,
+                lag,
+            } => self.lag.push(LagRow {
+                t_ms: r.t_ms,
+                group: group.to_string(),
+                topic: topic.to_string(),
+                partition: *partition,
+                log_end_offset: *log_end_offset,
+                committed_offset: *committed_offset,
+                lag: *lag,
+            }),
+            TraceEvent::RecordsProcessed {
+                group,
+                topic,
+                partition,
+                first_offset,
+                last_offset,
+                ..
+            } => {
+                self.processed.push(ProcessedRange {
+                    t_ms: r.t_ms,
+                    member,
+                    group: group.to_string(),
+                    topic: topic.to_string(),
+                    partition: *partition,
+                    first_offset: *first_offset,
+                    last_offset: *last_offset,
+                });
+            }
+            TraceEvent::PartitionsAssigned {
+                group,
+                member_id,
+                partitions,
+                ..
+            } => {
+                self.members.insert(member_id.to_string(), member.clone());
+                self.note_member(group, &member);
+                let list = partitions.iter().map(ToString::to_string).collect();
+                self.ownership_event(r.t_ms, member, group, OwnershipKind::Assigned(list));
+            }
+            TraceEvent::PartitionsRevoked {
+                group,
+                member_id,
+                partitions,
+                ..
+            } => {
+                self.members.insert(member_id.to_string(), member.clone());
+                let list = partitions.iter().map(ToString::to_string).collect();
+                self.ownership_event(r.t_ms, member, group, OwnershipKind::Revoked(list));
+            }
+            TraceEvent::PartitionsLost { group, .. } => {
+                self.ownership_event(r.t_ms, member, group, OwnershipKind::Lost);
+            }
+            TraceEvent::ConsumerClosed { .. } => {
+                self.closes.push((r.t_ms, member.clone()));
+                self.lose_member(r.t_ms, &r.component);
+            }
+            TraceEvent::OffsetCommitted {
+                group,
+                topic,
+                partition,
+                offset,
+                ..
+            } => {
+                let c = (
+                    r.t_ms,
+                    group.to_string(),
+                    topic.to_string(),
+                    *partition,
+                    *offset,
+                );
+                self.commits.push(c);
+            }
+            TraceEvent::GroupStateChanged {
+                group, to, reason, ..
+            } => {
+                self.state_changed(r.t_ms, group, to, reason);
+            }
+            TraceEvent::GenerationStarted {
+                group,
+                generation,
+                protocol,
+                ..
+            } => {
+                if let Some(rb) = self.open_rebalance(group) {
+                    rb.generation = Some(*generation);
+                    rb.protocol = protocol.as_ref().map(ToString::to_string);
+                }
+            }
+            TraceEvent::AssignmentStored {
+                group, assignments, ..
+            } => {
+                let named: BTreeMap<String, Vec<String>> = assignments
+                    .iter()
+                    .map(|a| {
+                        let who = self.members.get(&*a.member_id).cloned();
+                        let parts = a.partitions.iter().map(ToString::to_string).collect();
+                        (who.unwrap_or_else(|| a.member_id.to_string()), parts)
+                    })
+                    .collect();
+                if let Some(rb) = self.open_rebalance(group) {
+                    rb.assignment = named;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn note_member(&mut self, group: &str, member: &str) {
+        let list = self.group_members.entry(group.to_string()).or_default();
+        if !list.iter().any(|m| m == member) {
+            list.push(member.to_string());
+        }
+    }
+
+    fn ownership_event(&mut self, t_ms: u64, member: String, group: &str, change: OwnershipKind) {
+        self.ownership.push(OwnershipEvent {
+            t_ms,
+            member,
+            group: group.to_string(),
+            change,
+        });
+    }
+
+    /// A consumer that crashed or closed owns nothing any more.
+    fn lose_member(&mut self, t_ms: u64, component: &str) {
+        let group = self
+            .group_members
+            .iter()
+            .find(|(_, members)| members.iter().any(|m| m == component))
+            .map(|(g, _)| g.clone());
+        if let Some(group) = group {
+            self.ownership_event(t_ms, component.to_string(), &group, OwnershipKind::Lost);
+        }
+    }
+
+    fn open_rebalance(&mut self, group: &str) -> Option<&mut Rebalance> {
+        self.rebalances
+            .iter_mut()
+            .rev()
+            .find(|rb| rb.group == group && rb.completed_at_ms.is_none())
+    }
+
+    fn state_changed(&mut self, t_ms: u64, group: &str, to: &str, reason: &str) {
+        match to {
+            "PreparingRebalance" if self.open_rebalance(group).is_none() => {
+                self.rebalances.push(Rebalance {
+                    group: group.to_string(),
+                    generation: None,
+                    started_at_ms: t_ms,
+                    completed_at_ms: None,
+                    reason: reason.to_string(),
+                    protocol: None,
+                    assignment: BTreeMap::new(),
+                });
+            }
+            "Stable" | "Empty" | "Dead" => {
+                if let Some(rb) = self.open_rebalance(group) {
+                    rb.completed_at_ms = Some(t_ms);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Each member's partitions at the end of the trace (`topic-partition`, sorted), for the
+    /// members of `group` still alive.
+    pub fn final_assignment(&self, group: &str) -> BTreeMap<String, Vec<String>> {
+        let mut owned: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for m in self.group_members.get(group).into_iter().flatten() {
+            owned.insert(m.clone(), BTreeSet::new());
+        }
+        for e in self.ownership.iter().filter(|e| e.group == group) {
+            let set = owned.entry(e.member.clone()).or_default();
+            match &e.change {
+                OwnershipKind::Assigned(list) => set.extend(list.iter().cloned()),
+                OwnershipKind::Revoked(list) => list.iter().for_each(|p| {
+                    set.remove(p);
+                }),
+                OwnershipKind::Lost => set.clear(),
+            }
+        }
+        let gone: BTreeSet<&str> = self
+            .crashes
+            .iter()
+            .chain(&self.closes)
+            .map(|(_, c)| c.as_str())
+            .collect();
+        owned
+            .into_iter()
+            .filter(|(m, _)| !gone.contains(m.as_str()))
+            .map(|(m, set)| {
+                let mut list: Vec<String> = set.into_iter().collect();
+                list.sort_by_key(|tp| partition_sort_key(tp));
+                (m, list)
+            })
+            .collect()
+    }
+
+    /// The group's total lag at each sample time: `(t_ms, sum over partitions)`, using each
+    /// partition's latest sample at or before that time.
+    pub fn group_lag_series(&self, group: &str) -> Vec<(u64, u64)> {
+        let mut latest: BTreeMap<(String, u32), u64> = BTreeMap::new();
+        let mut series: Vec<(u64, u64)> = Vec::new();
+        for row in self.lag.iter().filter(|r| r.group == group) {
+            latest.insert((row.topic.clone(), row.partition), row.lag);
+            let total = latest.values().sum();
+            match series.last_mut() {
+                Some(last) if last.0 == row.t_ms => last.1 = total,
+                _ => series.push((row.t_ms, total)),
+            }
+        }
+        series
+    }
+
+    /// Topics a group consumed or was lagging on.
+    pub fn group_topics(&self, group: &str) -> BTreeSet<String> {
+        let lagging = self
+            .lag
+            .iter()
+            .filter(|r| r.group == group)
+            .map(|r| r.topic.clone());
+        let processed = self
+            .processed
+            .iter()
+            .filter(|p| p.group == group)
+            .map(|p| p.topic.clone());
+        lagging.chain(processed).collect()
+    }
+
+    /// Processing totals of a group: (processings, distinct records processed, records
+    /// processed more than once, records of its topics never processed).
+    pub fn processing_totals(&self, group: &str) -> ProcessingTotals {
+        let mut ranges: BTreeMap<(String, u32), Vec<(u64, u64)>> = BTreeMap::new();
+        let mut processings = 0;
+        for p in self.processed.iter().filter(|p| p.group == group) {
+            processings += p.last_offset - p.first_offset + 1;
+            let key = (p.topic.clone(), p.partition);
+            ranges
+                .entry(key)
+                .or_default()
+                .push((p.first_offset, p.last_offset + 1));
+        }
+        let (mut distinct, mut repeated) = (0, 0);
+        for list in ranges.values() {
+            let (d, r) = coverage(list);
+            distinct += d;
+            repeated += r;
+        }
+        let topics = self.group_topics(group);
+        let total: u64 = self
+            .partitions
+            .iter()
+            .filter(|((t, _), _)| topics.contains(t))
+            .map(|(_, s)| s.records)
+            .sum();
+        ProcessingTotals {
+            processings,
+            distinct,
+            reprocessed: repeated,
+            skipped: total.saturating_sub(distinct),
+        }
+    }
+
+    /// Groups that appear in the trace, by name.
+    pub fn groups(&self) -> BTreeSet<String> {
+        let mut out: BTreeSet<String> = self.group_members.keys().cloned().collect();
+        out.extend(self.lag.iter().map(|r| r.group.clone()));
+        out.extend(self.rebalances.iter().map(|r| r.group.clone()));
+        out
     }
 
     /// The partitions each key of `topic` was appended to (one, unless the partition count
@@ -185,6 +563,49 @@ impl Report {
             .filter(|((t, _), _)| t == topic)
             .map(|(_, s)| s.records)
             .sum()
+    }
+}
+
+/// What a group did with the records of its topics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProcessingTotals {
+    /// Records processed, counting repeats.
+    pub processings: u64,
+    /// Distinct records processed at least once.
+    pub distinct: u64,
+    /// Distinct records processed more than once.
+    pub reprocessed: u64,
+    /// Records appended to the group's topics and never processed.
+    pub skipped: u64,
+}
+
+/// Half-open ranges `[from, to)` -> (offsets covered at least once, offsets covered twice or more).
+fn coverage(ranges: &[(u64, u64)]) -> (u64, u64) {
+    let mut edges: Vec<(u64, i64)> = Vec::with_capacity(ranges.len() * 2);
+    for &(from, to) in ranges {
+        edges.push((from, 1));
+        edges.push((to, -1));
+    }
+    edges.sort_unstable();
+    let (mut once, mut twice, mut depth, mut at) = (0, 0, 0i64, 0);
+    for (x, delta) in edges {
+        if depth >= 1 {
+            once += x - at;
+        }
+        if depth >= 2 {
+            twice += x - at;
+        }
+        depth += delta;
+        at = x;
+    }
+    (once, twice)
+}
+
+/// Sorts `orders-10` after `orders-9`.
+pub fn partition_sort_key(tp: &str) -> (String, u32) {
+    match tp.rsplit_once('-') {
+        Some((t, p)) => (t.to_string(), p.parse().unwrap_or(u32::MAX)),
+        None => (tp.to_string(), 0),
     }
 }
 
@@ -212,6 +633,13 @@ mod tests {
                 sequence: None,
             },
         }
+    }
+
+    #[test]
+    fn coverage_counts_repeats() {
+        assert_eq!(coverage(&[(0, 10), (5, 15), (20, 21)]), (16, 5));
+        assert_eq!(coverage(&[(0, 3), (0, 3), (0, 3)]), (3, 3));
+        assert_eq!(coverage(&[]), (0, 0));
     }
 
     #[test]
