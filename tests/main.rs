@@ -4,6 +4,8 @@
 mod cli;
 /// The same seed gives the same bytes; another seed changes what is seeded.
 mod determinism;
+/// Broker-side idempotence (KIP-98) against the shared vectors from Kafka's own tests.
+mod idempotence;
 /// Key hashing and partitioners against the shared murmur2 / FNV-1a / CRC32 vectors.
 mod partitioners;
 
