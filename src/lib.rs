@@ -15,7 +15,8 @@
 //! | [`effects`] | what a state machine asks of the world: sends, timers, trace events |
 //! | [`broker`] | the broker: topics, partition logs (LEO, high watermark), Produce/Fetch |
 //! | [`client`] | client-side algorithms: partitioners |
-//! | [`network`] | client-broker links: latency, in-order delivery, losses from faults |
+//! | [`network`] | client-broker links: latency, in-order delivery, Toxiproxy-style toxics |
+//! | [`faults`] | the fault plan: link toxics, broker down, crash, pause, poison pills |
 //! | [`world`] | owns every component; routes effects; the run loop |
 //! | [`trace`] | the trace: `TraceEvent`, sinks, the JSONL format |
 //!
@@ -34,6 +35,7 @@
 pub mod broker;
 pub mod client;
 pub mod effects;
+pub mod faults;
 pub mod network;
 pub mod protocol;
 pub mod record;

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use crate::broker::{Broker, BrokerInput, BrokerTimer};
 use crate::client::load::{LoadGenerator, LoadInput, LoadReader, LoadTimer};
 use crate::effects::{Effects, TimerOp};
-use crate::network::{Delivery, LossReason, Network};
+use crate::network::{Delivery, Network};
 use crate::protocol::{Message, Response};
 use crate::rng::SimRng;
 use crate::scheduler::{EventLimitExceeded, Scheduler, TimerTable, TimerToken};
@@ -532,10 +532,7 @@ impl<'t> World<'t> {
                 let event = TraceEvent::MessageLost {
                     from: self.node_name(from),
                     to: self.node_name(to),
-                    reason: match reason {
-                        LossReason::ResponseDropped => "response dropped".to_string(),
-                        LossReason::ConnectionCut => "connection cut".to_string(),
-                    },
+                    reason: reason.describe().to_string(),
                 };
                 self.sink.record(now, &self.network_component, event);
             }
