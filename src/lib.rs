@@ -14,7 +14,7 @@
 //! | [`protocol`] | the messages on the network, named after Kafka's API keys; `ErrorCode` |
 //! | [`effects`] | what a state machine asks of the world: sends, timers, trace events |
 //! | [`broker`] | the broker: topics, partition logs (LEO, high watermark), Produce/Fetch |
-//! | [`client`] | client-side algorithms: partitioners |
+//! | [`client`] | clients: partitioners, the producer (accumulator, sender, idempotence) |
 //! | [`network`] | client-broker links: latency, in-order delivery, Toxiproxy-style toxics |
 //! | [`faults`] | the fault plan: link toxics, broker down, crash, pause, poison pills |
 //! | [`world`] | owns every component; routes effects; the run loop |

@@ -130,8 +130,8 @@ impl Network {
             return Delivery::Lost(LossReason::ResponseDropped);
         }
         let toxic = if link.jitter.0 > 0 {
-            // Toxiproxy: latency + uniform(-jitter, +jitter), a negative delay being none.
-            let spread = rng.between(0, 2 * link.jitter.0);
+            // Toxiproxy: latency + uniform[-jitter, +jitter), a negative delay being none.
+            let spread = rng.between(0, 2 * link.jitter.0 - 1);
             Millis((link.extra_latency.0 + spread).saturating_sub(link.jitter.0))
         } else {
             link.extra_latency

@@ -4,10 +4,14 @@
 mod cli;
 /// The same seed gives the same bytes; another seed changes what is seeded.
 mod determinism;
+/// The fault plan: each fault kind and its effect in the trace.
+mod faults;
 /// Broker-side idempotence (KIP-98) against the shared vectors from Kafka's own tests.
 mod idempotence;
 /// Key hashing and partitioners against the shared murmur2 / FNV-1a / CRC32 vectors.
 mod partitioners;
+/// The producer-reliability lab: batching, acks, retries, idempotence, asserted on traces.
+mod producer;
 
 /// House rules checked mechanically.
 mod tidy;

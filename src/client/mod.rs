@@ -2,3 +2,4 @@
 
 pub mod load;
 pub mod partitioner;
+pub mod producer;
