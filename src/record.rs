@@ -84,17 +84,21 @@ impl Value {
     }
 
     /// The same value made malformed (a poison pill). A synthetic value keeps its record number
-    /// and points at `malformed_template`, a copy of its template whose every value is
-    /// malformed, so no bytes are allocated; real bytes get the [`MALFORMED_PREFIX`].
-    pub fn into_malformed(self, malformed_template: &Arc<ValueTemplate>) -> Value {
+    /// and points at `all_malformed(template)`, a copy of its template whose every value is
+    /// malformed (the caller caches it), so no bytes are allocated; real bytes get the
+    /// [`MALFORMED_PREFIX`].
+    pub fn into_malformed(
+        self,
+        all_malformed: impl FnOnce(&Arc<ValueTemplate>) -> Arc<ValueTemplate>,
+    ) -> Value {
         match self {
             Value::Bytes(b) => {
                 let mut bytes = MALFORMED_PREFIX.as_bytes().to_vec();
                 bytes.extend_from_slice(&b);
                 Value::Bytes(Arc::from(bytes))
             }
-            Value::Synthetic { n, .. } => Value::Synthetic {
-                template: malformed_template.clone(),
+            Value::Synthetic { template, n } => Value::Synthetic {
+                template: all_malformed(&template),
                 n,
             },
         }
@@ -355,10 +359,11 @@ mod tests {
         });
         let count = (0..10_000).filter(|&n| tenth.malformed.contains(n)).count();
         assert!((900..1100).contains(&count), "{count}");
-        let all = Arc::new(ValueTemplate::new("x").with_malformed(Malformed::all()));
-        assert!(v(2).into_malformed(&all).is_malformed());
-        let bytes = Value::Bytes(Arc::from(&b"{}"[..])).into_malformed(&all);
+        let all = |t: &Arc<ValueTemplate>| Arc::new((**t).clone().with_malformed(Malformed::all()));
+        assert!(v(2).into_malformed(all).is_malformed());
+        let bytes = Value::Bytes(Arc::from(&b"{}"[..])).into_malformed(all);
         assert!(bytes.is_malformed());
+        assert_eq!(bytes.render(), b"!malformed!{}".to_vec());
     }
 
     #[test]

@@ -473,3 +473,36 @@ fn the_lab_is_deterministic_to_the_byte() {
         "the seed decides jitter and sticky partitions"
     );
 }
+
+#[test]
+fn the_librdkafka_default_producer_is_plain_and_duplicates_after_a_lost_ack() {
+    // The lab's .NET API uses Confluent.Kafka: librdkafka's enable.idempotence defaults to false.
+    let trace = run(42, 120_000, |world| {
+        let p = lab::producer(world, "dotnet", Flavour::Librdkafka, &[], None);
+        let lost = FaultKind::LostAck { count: 1 };
+        let plan = FaultPlan::new().with(SimTime(0), None, "producer/dotnet", lost);
+        world.add_faults(&plan).unwrap();
+        let record = SendRequest::new(&topic(), Some("DOTNET-SYNC-1"), "order-7").sync();
+        world.send_records(SimTime(10), p, vec![record]);
+    });
+    let TraceEvent::ProducerConfigured {
+        client,
+        enable_idempotence,
+        linger_ms,
+        partitioner,
+        ..
+    } = &named(&trace, "ProducerConfigured")[0].event
+    else {
+        unreachable!()
+    };
+    assert_eq!(
+        (
+            client.as_str(),
+            *enable_idempotence,
+            *linger_ms,
+            partitioner.as_str()
+        ),
+        ("librdkafka", false, 5, "consistent_random")
+    );
+    assert_eq!(appended(&trace).len(), 2, "{}", lab::dump(&trace));
+}

@@ -394,15 +394,12 @@ impl Producer {
         } = to;
         let poisoned = self.poison.is_some_and(|share| rng.chance(share));
         if poisoned {
-            let template = match &record.value {
-                Some(Value::Synthetic { template, .. }) => self.malformed_template(template),
-                _ => Arc::new(ValueTemplate::new("").with_malformed(Malformed::all())),
-            };
+            // A tombstone made malformed becomes an empty value with the marker.
             let value = record
                 .value
                 .take()
                 .unwrap_or(Value::Bytes(Arc::from(&[][..])));
-            record.value = Some(value.into_malformed(&template));
+            record.value = Some(value.into_malformed(|t| self.malformed_template(t)));
         }
         let value = poisoned.then(|| record.value.as_ref().map(Value::to_trace));
         self.stats.sent += 1;
