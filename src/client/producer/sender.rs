@@ -80,11 +80,15 @@ impl Producer {
         broker: BrokerId,
         out: &mut Effects<ProducerTimer>,
     ) {
-        let id = self.correlation();
-        let conn = self.connections.entry(broker).or_default();
-        if conn.state != ConnState::Disconnected {
+        if self
+            .connections
+            .get(&broker)
+            .is_some_and(|c| c.state != ConnState::Disconnected)
+        {
             return;
         }
+        let id = self.correlation();
+        let conn = self.connections.entry(broker).or_default();
         conn.state = ConnState::Connecting { since: now };
         conn.in_flight.push(InFlight {
             correlation_id: id,
