@@ -275,7 +275,7 @@ impl Accumulator {
                 // KIP-480: a record needing a new batch in the sticky partition moves the
                 // sticky partition on, whatever its key (`onNewBatch`).
                 if !t.has_room(p, record_size, &limits) && t.sticky.current() == Some(p) {
-                    t.sticky.java_legacy_on_new_batch(rng, &[], n);
+                    t.sticky.java_legacy_on_new_batch(rng, &t.all, n);
                 }
                 p
             }
@@ -287,11 +287,12 @@ impl Accumulator {
                 sticky.java_before_append(rng, candidates, limits.batch_size, current_full)
             }
             (None, Partitioner::JavaLegacy) => {
-                let p = t.sticky.java_legacy_partition(rng, &[], n);
+                // Every partition's leader is known: all are available.
+                let p = t.sticky.java_legacy_partition(rng, &t.all, n);
                 if t.has_room(p, record_size, &limits) {
                     p
                 } else {
-                    t.sticky.java_legacy_on_new_batch(rng, &[], n)
+                    t.sticky.java_legacy_on_new_batch(rng, &t.all, n)
                 }
             }
             (None, _) if self.sticky_linger.0 == 0 => partitioner::librdkafka_random(rng, n, &[]),
@@ -660,6 +661,42 @@ mod tests {
         assert!(parts[..8].iter().all(|&p| p == parts[0]), "{parts:?}");
         let distinct: std::collections::BTreeSet<_> = parts.iter().collect();
         assert!(distinct.len() > 1, "{parts:?}");
+    }
+
+    #[test]
+    fn legacy_sticky_partitioner_moves_on_each_new_batch() {
+        let config = ProducerConfig::parse(
+            Flavour::Java3,
+            [("partitioner.class", "java-legacy"), ("batch.size", "500")],
+        )
+        .unwrap();
+        let meta = TopicMetadata {
+            topic: TopicName::new("t").unwrap(),
+            partitions: 3,
+            leader: BrokerId(1),
+        };
+        let mut acc = Accumulator::new(&config, &[meta]);
+        let mut rng = SimRng::for_component(2, "p");
+        let mut parts = Vec::new();
+        for _ in 0..40 {
+            let r = record(None, 100);
+            let tp = acc
+                .append(
+                    SimTime(0),
+                    0,
+                    PartitionChoice::Partitioner,
+                    r,
+                    false,
+                    &mut rng,
+                )
+                .unwrap();
+            parts.push(tp.partition.0);
+        }
+        // 61 + 4 x 107 fits in 500 bytes, a fifth record does not: runs of 4, each run on
+        // another partition than the one before (KIP-480 never draws the same one twice).
+        let runs: Vec<&[u32]> = parts.chunk_by(|a, b| a == b).collect();
+        assert!(runs.iter().all(|r| r.len() == 4), "{parts:?}");
+        assert!(runs.windows(2).all(|w| w[0][0] != w[1][0]), "{parts:?}");
     }
 
     #[test]
