@@ -14,8 +14,9 @@
 //! | [`protocol`] | the messages on the network, named after Kafka's API keys; `ErrorCode` |
 //! | [`effects`] | what a state machine asks of the world: sends, timers, trace events |
 //! | [`broker`] | the broker: partition logs (LEO, high watermark), Produce/Fetch, groups |
-//! | [`client`] | the client side: partitioners, assignors, the consumer, load clients |
-//! | [`network`] | client-broker links: latency, in-order delivery, losses from faults |
+//! | [`client`] | the client side: partitioners, assignors, producer, consumer, load clients |
+//! | [`network`] | client-broker links: latency, in-order delivery, Toxiproxy-style toxics |
+//! | [`faults`] | the fault plan: link toxics, broker down, crash, pause, poison pills |
 //! | [`world`] | owns every component; routes effects; the run loop |
 //! | [`scenario`] | scenario files: TOML parsed into a typed `Scenario`, errors with file:line |
 //! | [`report`] | a `Report` computed from a trace only: partitions, duplicates, groups, lag |
@@ -39,6 +40,7 @@ pub mod broker;
 pub mod client;
 pub mod effects;
 pub mod expect;
+pub mod faults;
 pub mod network;
 pub mod plot;
 pub mod protocol;

@@ -7,12 +7,18 @@ mod assignors;
 mod cli;
 /// The same seed gives the same bytes; another seed changes what is seeded.
 mod determinism;
+/// The fault plan: each fault kind and its effect in the trace.
+mod faults;
 /// Consumer groups: joins, rebalances, crashes, commits and lag, checked on the trace.
 mod groups;
+/// Broker-side idempotence (KIP-98) against the shared vectors from Kafka's own tests.
+mod idempotence;
 /// Key hashing and partitioners against the shared murmur2 / FNV-1a / CRC32 vectors.
 mod partitioners;
 /// Plots: the series behind each chart, and PNGs that decode at the size asked for.
 mod plots;
+/// The producer-reliability lab: batching, acks, retries, idempotence, asserted on traces.
+mod producer;
 
 /// House rules checked mechanically.
 mod tidy;

@@ -10,6 +10,8 @@ pub mod produce;
 
 use std::fmt;
 
+use crate::record::RECORD_BATCH_OVERHEAD;
+
 /// A message on the network: a request, or the response to one (matched by correlation id).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Message {
@@ -30,9 +32,86 @@ pub enum Message {
 }
 
 impl Message {
-    /// True for a response: what a "lost ACK" toxic drops.
+    /// True for a response.
     pub fn is_response(&self) -> bool {
         matches!(self, Message::Response { .. })
+    }
+
+    /// True for a Produce response: the acknowledgement a "lost ACK" fault drops.
+    pub fn is_produce_response(&self) -> bool {
+        matches!(
+            self,
+            Message::Response {
+                response: Response::Produce(_),
+                ..
+            }
+        )
+    }
+
+    /// True for the request a client sends first on a new connection (`ApiVersions`): how the
+    /// network tells a fresh connection from traffic on an established one.
+    pub fn opens_connection(&self) -> bool {
+        matches!(
+            self,
+            Message::Request {
+                request: Request::ApiVersions,
+                ..
+            }
+        )
+    }
+
+    /// An estimate of the message's size on the wire, for bandwidth limits: a fixed 64-byte
+    /// envelope (request or response header, top-level fields) plus, per partition, its name and
+    /// index and, for records, the v2 batch header and the records' own sizes. Good to within a
+    /// few percent for batches of more than a handful of records, which is what a bandwidth
+    /// toxic's delay depends on.
+    pub fn size_bytes(&self) -> u64 {
+        const ENVELOPE: u64 = 64;
+        const PARTITION: u64 = 24;
+        let body = match self {
+            Message::Request {
+                request: Request::Produce(p),
+                ..
+            } => p
+                .batches
+                .iter()
+                .map(|b| {
+                    let records: u64 = b
+                        .records
+                        .iter()
+                        .enumerate()
+                        .map(|(i, r)| r.size_in_batch(i as u32))
+                        .sum();
+                    PARTITION + b.topic.as_str().len() as u64 + RECORD_BATCH_OVERHEAD + records
+                })
+                .sum(),
+            Message::Response {
+                response: Response::Fetch(f),
+                ..
+            } => f
+                .partitions
+                .iter()
+                .map(|p| {
+                    let records: u64 = p.records.iter().map(|r| r.size_bytes()).sum();
+                    let header = if p.records.is_empty() {
+                        0
+                    } else {
+                        RECORD_BATCH_OVERHEAD
+                    };
+                    PARTITION + p.topic.as_str().len() as u64 + header + records
+                })
+                .sum(),
+            Message::Response {
+                response: Response::Produce(p),
+                ..
+            } => p
+                .partitions
+                .iter()
+                .map(|p| PARTITION + p.topic.as_str().len() as u64)
+                .sum(),
+            _ => 0,
+        };
+        ENVELOPE + body
     }
 }
 
@@ -49,6 +128,9 @@ pub enum Request {
     Metadata(metadata::MetadataRequest),
     /// `InitProducerId` (API key 22).
     InitProducerId(produce::InitProducerIdRequest),
+    /// `ApiVersions` (API key 18): the first request on every new connection; a client sends
+    /// nothing else until it is answered, which is how it knows the connection works.
+    ApiVersions,
     /// The consumer group APIs (JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit,
     /// OffsetFetch).
     Group(group::GroupRequest),
@@ -67,6 +149,8 @@ pub enum Response {
     Metadata(metadata::MetadataResponse),
     /// To an `InitProducerId`.
     InitProducerId(produce::InitProducerIdResponse),
+    /// To an `ApiVersions` (the versions themselves are not modelled).
+    ApiVersions,
     /// To a group request.
     Group(group::GroupResponse),
 }
@@ -112,6 +196,10 @@ pub enum ErrorCode {
     DuplicateSequenceNumber,
     /// 47: the producer epoch is older than the broker's.
     InvalidProducerEpoch,
+    /// 48: a non-transactional write from a producer with an open transaction (or the reverse).
+    InvalidTxnState,
+    /// 52: a transaction marker from a transaction coordinator with an older epoch.
+    TransactionCoordinatorFenced,
     /// 59: the broker has no state for this producer id.
     UnknownProducerId,
     /// 68: the group still has members (DeleteGroups on a non-empty group).
@@ -149,6 +237,8 @@ impl ErrorCode {
             ErrorCode::OutOfOrderSequenceNumber => 45,
             ErrorCode::DuplicateSequenceNumber => 46,
             ErrorCode::InvalidProducerEpoch => 47,
+            ErrorCode::InvalidTxnState => 48,
+            ErrorCode::TransactionCoordinatorFenced => 52,
             ErrorCode::UnknownProducerId => 59,
             ErrorCode::NonEmptyGroup => 68,
             ErrorCode::GroupIdNotFound => 69,
@@ -180,6 +270,8 @@ impl ErrorCode {
             ErrorCode::OutOfOrderSequenceNumber => "OUT_OF_ORDER_SEQUENCE_NUMBER",
             ErrorCode::DuplicateSequenceNumber => "DUPLICATE_SEQUENCE_NUMBER",
             ErrorCode::InvalidProducerEpoch => "INVALID_PRODUCER_EPOCH",
+            ErrorCode::InvalidTxnState => "INVALID_TXN_STATE",
+            ErrorCode::TransactionCoordinatorFenced => "TRANSACTION_COORDINATOR_FENCED",
             ErrorCode::UnknownProducerId => "UNKNOWN_PRODUCER_ID",
             ErrorCode::NonEmptyGroup => "NON_EMPTY_GROUP",
             ErrorCode::GroupIdNotFound => "GROUP_ID_NOT_FOUND",

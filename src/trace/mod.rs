@@ -446,6 +446,228 @@ pub enum TraceEvent {
     },
     /// A paused client process runs again; what arrived meanwhile is handled now, in order.
     ClientResumed {},
+    /// A broker handed a producer its id and epoch (`InitProducerId`, KIP-98).
+    ProducerIdAllocated {
+        /// The producer's scenario name, if known.
+        producer: Option<Arc<str>>,
+        /// The producer id.
+        producer_id: i64,
+        /// The epoch.
+        producer_epoch: i16,
+    },
+    /// The leader recognised a retried batch it already holds (same producer id and epoch,
+    /// same sequence range as one of its last five batches): it appended nothing and answered
+    /// with the original offsets.
+    DuplicateBatchIgnored {
+        /// Topic name.
+        topic: Arc<str>,
+        /// Partition number.
+        partition: u32,
+        /// The producer that sent it, if known.
+        producer: Option<Arc<str>>,
+        /// Producer id.
+        producer_id: i64,
+        /// Producer epoch.
+        producer_epoch: i16,
+        /// Sequence of the batch's first record.
+        first_sequence: i32,
+        /// Sequence of its last record.
+        last_sequence: i32,
+        /// The offset the original got, returned again.
+        base_offset: u64,
+        /// The original's last offset.
+        last_offset: u64,
+    },
+    /// The leader refused an idempotent producer's batch and appended nothing.
+    BatchRejected {
+        /// Topic name.
+        topic: Arc<str>,
+        /// Partition number.
+        partition: u32,
+        /// The producer that sent it, if known.
+        producer: Option<Arc<str>>,
+        /// Kafka's error name: `OUT_OF_ORDER_SEQUENCE_NUMBER`, `INVALID_PRODUCER_EPOCH`.
+        error: String,
+        /// Producer id.
+        producer_id: i64,
+        /// Producer epoch.
+        producer_epoch: i16,
+        /// Sequence of the batch's first record.
+        first_sequence: i32,
+        /// Sequence of its last record.
+        last_sequence: i32,
+    },
+    /// A producer started, with the settings that decide its behaviour after Kafka's defaults
+    /// and conflict rules were applied.
+    ProducerConfigured {
+        /// The client modelled: `java-3`, `java-4` or `librdkafka`.
+        client: String,
+        /// `acks`: `0`, `1` or `all`.
+        acks: String,
+        /// `enable.idempotence` as in effect.
+        enable_idempotence: bool,
+        /// Why idempotence is off when the client's default has it on, if it is.
+        idempotence_note: Option<String>,
+        /// `linger.ms`.
+        linger_ms: u64,
+        /// `batch.size`.
+        batch_size: u64,
+        /// `max.in.flight.requests.per.connection`.
+        max_in_flight: u32,
+        /// `retries`.
+        retries: u32,
+        /// `request.timeout.ms`.
+        request_timeout_ms: u64,
+        /// `delivery.timeout.ms` as in effect.
+        delivery_timeout_ms: u64,
+        /// `retry.backoff.ms`.
+        retry_backoff_ms: u64,
+        /// `retry.backoff.max.ms`.
+        retry_backoff_max_ms: u64,
+        /// The partitioner.
+        partitioner: String,
+    },
+    /// A producer sent a batch in a Produce request (a first attempt or a retry).
+    BatchSent {
+        /// Topic name.
+        topic: Arc<str>,
+        /// Partition number.
+        partition: u32,
+        /// The batch's number within its producer, from 0.
+        batch: u64,
+        /// Records in it.
+        records: u32,
+        /// The broker it went to.
+        broker: u32,
+        /// The request's correlation id.
+        correlation_id: u64,
+        /// 1 for the first attempt, 2 for the first retry...
+        attempt: u32,
+        /// Idempotence: producer id, or null.
+        producer_id: Option<i64>,
+        /// Idempotence: producer epoch, or null.
+        producer_epoch: Option<i16>,
+        /// Idempotence: sequence of the first record, or null.
+        base_sequence: Option<i32>,
+    },
+    /// A batch succeeded: the broker acknowledged it (or, with `acks=0`, it was written to the
+    /// connection and counts as done without any answer).
+    BatchAcked {
+        /// Topic name.
+        topic: Arc<str>,
+        /// Partition number.
+        partition: u32,
+        /// The batch's number within its producer.
+        batch: u64,
+        /// Records in it.
+        records: u32,
+        /// Offset of its first record; null with `acks=0` (Java reports -1).
+        base_offset: Option<u64>,
+        /// Attempts it took.
+        attempts: u32,
+    },
+    /// An attempt failed with an error the producer retries: the batch goes back to the
+    /// accumulator and waits `backoff_ms` (`retry.backoff.ms`, exponential, with jitter).
+    BatchRetried {
+        /// Topic name.
+        topic: Arc<str>,
+        /// Partition number.
+        partition: u32,
+        /// The batch's number within its producer.
+        batch: u64,
+        /// Records in it.
+        records: u32,
+        /// Why the attempt failed (a Kafka error name).
+        error: String,
+        /// The attempt that failed.
+        attempt: u32,
+        /// How long the batch waits before it may be sent again.
+        backoff_ms: u64,
+    },
+    /// A batch failed for good; its records' delivery reports carry the error.
+    BatchFailed {
+        /// Topic name.
+        topic: Arc<str>,
+        /// Partition number.
+        partition: u32,
+        /// The batch's number within its producer.
+        batch: u64,
+        /// Records in it.
+        records: u32,
+        /// Why (a Kafka error name, or `DELIVERY_TIMEOUT`).
+        error: String,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// What the application's callback (or `send().get()`) received for one record (detail
+    /// `records`).
+    DeliveryReported {
+        /// Topic name.
+        topic: Arc<str>,
+        /// Partition number.
+        partition: u32,
+        /// The record's offset; null on error and with `acks=0`.
+        offset: Option<u64>,
+        /// Null on success, else the error.
+        error: Option<String>,
+        /// The record key.
+        key: Option<TraceBytes>,
+        /// The record value.
+        value: Option<TraceBytes>,
+        /// When the application called `send()` (the record's CreateTime).
+        sent_ms: u64,
+    },
+    /// A client's connection to a broker is ready: `ApiVersions` was answered.
+    ConnectionEstablished {
+        /// The broker.
+        broker: u32,
+    },
+    /// A client's connection to a broker closed, failing the requests in flight on it.
+    ConnectionClosed {
+        /// The broker.
+        broker: u32,
+        /// `request timeout` (`request.timeout.ms` ran out: the client closes the connection)
+        /// or `disconnected` (the broker or a proxy closed it; `NETWORK_EXCEPTION`).
+        reason: String,
+        /// Requests that were in flight and failed.
+        requests_failed: u32,
+    },
+    /// An idempotent producer bumped its epoch on its own (KIP-360), restarting the sequences
+    /// of the partitions that had a gap.
+    ProducerEpochBumped {
+        /// Producer id.
+        producer_id: i64,
+        /// The new epoch.
+        producer_epoch: i16,
+        /// The partitions whose sequences restart at 0, as `topic-partition`.
+        partitions: Vec<String>,
+    },
+    /// A producer sent a malformed record (a poison-pill fault was active).
+    PoisonPillProduced {
+        /// Topic name.
+        topic: Arc<str>,
+        /// Partition number.
+        partition: u32,
+        /// The malformed value.
+        value: Option<TraceBytes>,
+    },
+    /// A fault of the fault plan began.
+    FaultStarted {
+        /// Its kind: `latency`, `timeout`, `bandwidth`, `lost_ack`, `broker_down`, `crash`,
+        /// `pause`, `poison_pill`.
+        fault: String,
+        /// The component it targets.
+        target: Arc<str>,
+        /// Its parameters, in Kafka's and Toxiproxy's words.
+        detail: String,
+    },
+    /// A fault of the fault plan ended (a crash never ends).
+    FaultEnded {
+        /// Its kind.
+        fault: String,
+        /// The component it targeted.
+        target: Arc<str>,
+    },
     /// The run ended.
     RunEnded {
         /// Why: `duration reached`, `nothing left to do`.
@@ -487,6 +709,21 @@ impl TraceEvent {
             TraceEvent::ClientCrashed { .. } => "ClientCrashed",
             TraceEvent::ClientPaused { .. } => "ClientPaused",
             TraceEvent::ClientResumed { .. } => "ClientResumed",
+            TraceEvent::ProducerIdAllocated { .. } => "ProducerIdAllocated",
+            TraceEvent::DuplicateBatchIgnored { .. } => "DuplicateBatchIgnored",
+            TraceEvent::BatchRejected { .. } => "BatchRejected",
+            TraceEvent::ProducerConfigured { .. } => "ProducerConfigured",
+            TraceEvent::BatchSent { .. } => "BatchSent",
+            TraceEvent::BatchAcked { .. } => "BatchAcked",
+            TraceEvent::BatchRetried { .. } => "BatchRetried",
+            TraceEvent::BatchFailed { .. } => "BatchFailed",
+            TraceEvent::DeliveryReported { .. } => "DeliveryReported",
+            TraceEvent::ConnectionEstablished { .. } => "ConnectionEstablished",
+            TraceEvent::ConnectionClosed { .. } => "ConnectionClosed",
+            TraceEvent::ProducerEpochBumped { .. } => "ProducerEpochBumped",
+            TraceEvent::PoisonPillProduced { .. } => "PoisonPillProduced",
+            TraceEvent::FaultStarted { .. } => "FaultStarted",
+            TraceEvent::FaultEnded { .. } => "FaultEnded",
             TraceEvent::RunEnded { .. } => "RunEnded",
         }
     }
