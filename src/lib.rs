@@ -13,7 +13,7 @@
 //! | [`record`] | records as stored: keys, values (real or synthetic), headers |
 //! | [`protocol`] | the messages on the network, named after Kafka's API keys; `ErrorCode` |
 //! | [`effects`] | what a state machine asks of the world: sends, timers, trace events |
-//! | [`broker`] | the broker: partition logs (LEO, high watermark), Produce/Fetch, groups |
+//! | [`broker`] | the broker: partition logs and segments, replication, the controller, groups |
 //! | [`client`] | the client side: partitioners, assignors, producer, consumer, load clients |
 //! | [`network`] | client-broker links: latency, in-order delivery, Toxiproxy-style toxics |
 //! | [`faults`] | the fault plan: link toxics, broker down, crash, pause, poison pills |

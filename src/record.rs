@@ -211,6 +211,10 @@ pub struct ProducerStamp {
     pub epoch: ProducerEpoch,
     /// This record's sequence number.
     pub sequence: Sequence,
+    /// True for the last record of its producer batch: followers rebuild the batches (and so
+    /// the leader's five-batch window, KIP-98) from replicated records with it. Free in memory:
+    /// the stamp's padding holds it.
+    pub last_in_batch: bool,
 }
 
 /// A record in a partition's log.

@@ -1,9 +1,11 @@
 //! A [`Report`] computed from a trace, and only from a trace: what was produced where, which
-//! records were appended twice, and (as group events are added) rebalances, lag and processing.
+//! records were appended twice, rebalances, lag and processing, and the cluster's partitions,
+//! leaders, ISRs and final logs ([`cluster`]).
 //!
 //! Because reports never look at simulator internals, a trace recorded against a real broker by
 //! `real-kafka/` is reported, plotted and compared by the same code.
 
+pub mod cluster;
 pub mod groups;
 pub mod series;
 
@@ -50,6 +52,8 @@ pub struct Report {
     pub group_members: BTreeMap<String, Vec<String>>,
     /// Committed offsets: (time, group, topic, partition, offset).
     pub commits: Vec<(u64, String, String, u32, u64)>,
+    /// Replicas, leaders, ISRs, fencing, final logs and acknowledged records.
+    pub cluster: cluster::ClusterFacts,
 }
 
 /// One `LagSampled`.
@@ -184,11 +188,13 @@ impl Report {
         let mut seen_values: BTreeMap<(String, String), u64> = BTreeMap::new();
         for r in records {
             report.ended_at_ms = report.ended_at_ms.max(r.t_ms);
+            report.cluster.add(r);
             match &r.event {
                 TraceEvent::TopicCreated {
                     topic,
                     partitions,
                     replication_factor,
+                    ..
                 } => {
                     report
                         .topics

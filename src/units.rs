@@ -112,6 +112,18 @@ impl fmt::Display for BrokerId {
     }
 }
 
+/// A partition's leader epoch: bumped by the controller at every leader change (KIP-101). Records
+/// carry the epoch of the leader that appended them, which is how a returning replica finds where
+/// its log diverges from the new leader's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LeaderEpoch(pub u32);
+
+impl fmt::Display for LeaderEpoch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 /// A consumer group's generation id, incremented at every completed join phase.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Generation(pub i32);
@@ -186,6 +198,8 @@ pub enum NodeId {
     Broker(BrokerId),
     /// A client instance.
     Client(ClientId),
+    /// The KRaft controller (an isolated controller quorum, seen as one node that never fails).
+    Controller,
 }
 
 /// A consumer group member id, `{client.id}-{uuid}` as the classic coordinator makes them.

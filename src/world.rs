@@ -11,6 +11,12 @@
 //! [`Network`], a broker that is down handles nothing and refuses what reaches it, crashes,
 //! pauses and poison pills are commands to clients.
 //!
+//! A cluster of several brokers has a KRaft [`Controller`] (component `controller`), created with
+//! the first topic ([`World::create_topic`]): brokers heartbeat to it, it fences the ones that
+//! stop and elects leaders, and followers fetch from leaders through the network, so a broker's
+//! death moves leadership 7 to 9 s later (`broker.session.timeout.ms`). A single broker has no
+//! controller and nothing of replication runs.
+//!
 //! Broker down, as Kafka clients experience it: the broker's process is gone, so its host's TCP
 //! stack closes every connection (each client sees the close one network latency later, after
 //! whatever the broker had already sent) and answers new connections and any data with a reset.
@@ -22,7 +28,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::broker::{Broker, BrokerInput, BrokerTimer};
+use crate::broker::config::{BrokerConfig, ConfigError, TopicConfig};
+use crate::broker::controller::{Controller, ControllerInput, ControllerTimer};
+use crate::broker::{Broker, BrokerInput, BrokerTimer, TopicLayout};
 use crate::client::consumer::{Consumer, ConsumerInput, ConsumerTimer};
 use crate::client::load::{LoadGenerator, LoadInput, LoadReader, LoadTimer};
 use crate::client::producer::{Producer, ProducerInput, ProducerTimer, SendRequest};
@@ -30,11 +38,12 @@ use crate::effects::{Effects, TimerOp};
 use crate::faults::{Fault, FaultError, FaultEvent, FaultKind, FaultPlan, Phase, Target};
 use crate::network::{Delivery, LossReason, Network};
 use crate::protocol::metadata::TopicMetadata;
+use crate::protocol::replication::PartitionState;
 use crate::protocol::{Message, Response};
 use crate::rng::{Ratio, SimRng};
 use crate::scheduler::{EventLimitExceeded, Scheduler, TimerTable, TimerToken};
 use crate::trace::{TraceEvent, TraceSink};
-use crate::units::{BrokerId, ClientId, Millis, NodeId, SimTime};
+use crate::units::{BrokerId, ClientId, Millis, NodeId, PartitionId, SimTime, TopicName};
 
 /// Settings of a run that are not part of any Kafka component.
 #[derive(Clone, Debug)]
@@ -189,6 +198,15 @@ enum Input {
         event: ClientEvent,
     },
     Fault(FaultEvent),
+    ControllerTimer {
+        key: ControllerTimer,
+        token: TimerToken,
+    },
+    /// A broker learns that its connection to `peer` closed.
+    PeerClosed {
+        broker: usize,
+        peer: NodeId,
+    },
     /// A `timeout` toxic's proxy closes the connection between a client and a broker.
     ToxicClose {
         client: usize,
@@ -218,6 +236,13 @@ struct ClientNode {
     paused_until: Option<SimTime>,
 }
 
+#[derive(Debug)]
+struct ControllerNode {
+    controller: Controller,
+    component: Arc<str>,
+    timers: TimerTable<ControllerTimer>,
+}
+
 /// The simulated cluster and its clients, for one run.
 pub struct World<'t> {
     config: WorldConfig,
@@ -231,6 +256,10 @@ pub struct World<'t> {
     brokers: Vec<BrokerNode>,
     clients: Vec<ClientNode>,
     faults: Vec<Fault>,
+    broker_config: BrokerConfig,
+    controller: Option<ControllerNode>,
+    /// The controller's stream: topic ids.
+    controller_rng: SimRng,
 }
 
 impl<'t> World<'t> {
@@ -246,9 +275,144 @@ impl<'t> World<'t> {
             brokers: Vec::new(),
             clients: Vec::new(),
             faults: Vec::new(),
+            broker_config: BrokerConfig::default(),
+            controller: None,
+            controller_rng: SimRng::for_component(config.seed, "controller"),
             sink,
             config,
         }
+    }
+
+    /// Sets every broker's settings (`server.properties`: `min.insync.replicas`,
+    /// `log.cleaner.backoff.ms`, ...), for the brokers added so far and those to come. Only
+    /// before the first topic.
+    pub fn set_broker_config(&mut self, config: BrokerConfig) {
+        for b in &mut self.brokers {
+            b.broker.set_config(config.clone());
+        }
+        self.broker_config = config;
+    }
+
+    /// Creates a topic as `kafka-topics --create` does: `partitions` partitions of
+    /// `replication_factor` replicas each, placed on the brokers round-robin (partition `p` on
+    /// the brokers from the `p`-th on, in id order: `[1,2,3]`, `[2,3,1]`, `[3,1,2]`, ...; Kafka
+    /// starts at a random broker, the simulator at the first so that the course's layouts come
+    /// out), the first replica leading. With more than one broker this starts the controller.
+    pub fn create_topic(
+        &mut self,
+        name: TopicName,
+        partitions: u32,
+        replication_factor: u32,
+        configs: BTreeMap<String, String>,
+    ) -> Result<(), ConfigError> {
+        let ids: Vec<BrokerId> = self.brokers.iter().map(|b| b.broker.id()).collect();
+        assert!(
+            partitions > 0 && replication_factor >= 1 && replication_factor as usize <= ids.len(),
+            "replication factor {replication_factor} with {} broker(s)",
+            ids.len()
+        );
+        let assignment = (0..partitions as usize)
+            .map(|p| {
+                (0..replication_factor as usize)
+                    .map(|r| ids[(p + r) % ids.len()])
+                    .collect()
+            })
+            .collect();
+        self.create_topic_with_replicas(name, assignment, configs)
+    }
+
+    /// Creates a topic with an explicit replica list per partition (`--replica-assignment`).
+    pub fn create_topic_with_replicas(
+        &mut self,
+        name: TopicName,
+        assignment: Vec<Vec<BrokerId>>,
+        configs: BTreeMap<String, String>,
+    ) -> Result<(), ConfigError> {
+        let config = TopicConfig::resolve(
+            &self.broker_config.topic_defaults,
+            configs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        )?;
+        if self.brokers.len() == 1 {
+            let id = self.brokers[0].broker.id();
+            assert!(
+                assignment.iter().all(|r| r == &[id]),
+                "one broker holds every replica"
+            );
+            let n = assignment.len() as u32;
+            self.with_broker(id, |b, out| b.create_topic(name, n, 1, configs, out));
+            return Ok(());
+        }
+        let now = self.sched.now();
+        self.start_controller(now);
+        let topic_id = kafka_uuid(&mut self.controller_rng);
+        let mut out = Effects::new(self.sink.detail());
+        let node = self.controller.as_mut().expect("started");
+        node.controller.create_topic(
+            now,
+            &name,
+            &topic_id,
+            &assignment,
+            &configs,
+            config.unclean_leader_election,
+            &mut out,
+        );
+        let partitions: Vec<PartitionState> = (0..assignment.len())
+            .map(|p| {
+                node.controller
+                    .partition(&name, PartitionId(p as u32))
+                    .expect("created")
+                    .clone()
+            })
+            .collect();
+        self.apply_controller(out);
+        let layout = TopicLayout {
+            name,
+            id: Arc::from(topic_id),
+            partitions,
+            configs,
+        };
+        for i in 0..self.brokers.len() {
+            let id = self.brokers[i].broker.id();
+            let layout = layout.clone();
+            self.with_broker(id, |b, out| b.create_replicated_topic(now, layout, out));
+        }
+        Ok(())
+    }
+
+    /// Starts the controller (once): every broker registered and joins the cluster.
+    fn start_controller(&mut self, now: SimTime) {
+        if self.controller.is_some() {
+            return;
+        }
+        let ids: Vec<BrokerId> = self.brokers.iter().map(|b| b.broker.id()).collect();
+        let timeout = self.broker_config.broker_session_timeout;
+        self.controller = Some(ControllerNode {
+            controller: Controller::new(timeout, &ids, now),
+            component: Arc::from("controller"),
+            timers: TimerTable::default(),
+        });
+        for id in ids {
+            self.with_broker(id, |b, out| b.join_cluster(now, out));
+        }
+    }
+
+    /// The controller, once the cluster has one.
+    pub fn controller(&self) -> Option<&Controller> {
+        self.controller.as_ref().map(|c| &c.controller)
+    }
+
+    /// The broker that coordinates `group`: the leader of its `__consumer_offsets` partition,
+    /// `abs(groupId.hashCode()) % 50` (`offsets.topic.num.partitions`), with that topic's
+    /// partitions placed as [`World::create_topic`] places them (partition `p` led by the
+    /// `p mod n`-th broker). The coordinator stays there for the whole run: if that broker dies,
+    /// its groups stall until it returns (Kafka would move the coordinator with the partition's
+    /// leadership; the simulator does not model `__consumer_offsets` replication).
+    pub fn coordinator_for(&self, group: &str) -> BrokerId {
+        let hash = group.encode_utf16().fold(0i32, |h, c| {
+            h.wrapping_mul(31).wrapping_add(i32::from(c as i16))
+        });
+        let partition = (hash.unsigned_abs() % 50) as usize;
+        self.brokers[partition % self.brokers.len()].broker.id()
     }
 
     /// Adds broker `id`; its component name is `broker/<id>`.
@@ -257,9 +421,15 @@ impl<'t> World<'t> {
             self.brokers.iter().all(|b| b.broker.id() != id),
             "broker {id} added twice"
         );
+        assert!(
+            self.controller.is_none(),
+            "brokers are added before the first topic"
+        );
         let name = format!("broker/{id}");
+        let mut broker = Broker::new(id);
+        broker.set_config(self.broker_config.clone());
         self.brokers.push(BrokerNode {
-            broker: Broker::new(id),
+            broker,
             rng: SimRng::for_component(self.config.seed, &name),
             component: Arc::from(name),
             timers: TimerTable::default(),
@@ -354,19 +524,23 @@ impl<'t> World<'t> {
             .map(|i| ClientId(i as u32))
     }
 
-    /// What a Metadata request would tell a client: every topic, its partition count and the
-    /// broker that leads it.
+    /// What a Metadata request would tell a client now: every topic, its partitions and their
+    /// leaders.
     pub fn metadata(&self) -> Vec<TopicMetadata> {
         let mut topics: BTreeMap<_, TopicMetadata> = BTreeMap::new();
         for node in &self.brokers {
             for topic in node.broker.topics().values() {
-                topics
-                    .entry(topic.name().clone())
-                    .or_insert_with(|| TopicMetadata {
+                topics.entry(topic.name().clone()).or_insert_with(|| {
+                    let states: Vec<&PartitionState> = (0..topic.partition_count())
+                        .filter_map(|p| topic.partition_state(PartitionId(p)))
+                        .collect();
+                    TopicMetadata {
                         topic: topic.name().clone(),
-                        partitions: topic.logs().len() as u32,
-                        leader: node.broker.id(),
-                    });
+                        partitions: topic.partition_count(),
+                        leaders: states.iter().map(|s| s.leader).collect(),
+                        replicas: states.iter().map(|s| s.replicas.clone()).collect(),
+                    }
+                });
             }
         }
         topics.into_values().collect()
@@ -478,6 +652,20 @@ impl<'t> World<'t> {
             }
             Input::ClientEvent { client, event } => self.handle_client(now, client, event),
             Input::Fault(event) => self.apply_fault(now, event),
+            Input::ControllerTimer { key, token } => {
+                let fired = self
+                    .controller
+                    .as_mut()
+                    .is_some_and(|c| c.timers.fire(&key, token));
+                if fired {
+                    self.handle_controller(now, ControllerInput::Timer(key));
+                }
+            }
+            Input::PeerClosed { broker, peer } => {
+                if self.brokers[broker].up {
+                    self.handle_broker(now, broker, BrokerInput::ConnectionClosed { peer });
+                }
+            }
             Input::ToxicClose { client, broker } => {
                 let (c, b) = (
                     NodeId::Client(ClientId(client as u32)),
@@ -492,17 +680,15 @@ impl<'t> World<'t> {
     }
 
     fn deliver(&mut self, now: SimTime, from: NodeId, to: NodeId, message: Message) {
-        match (to, message) {
+        match (from, to, message) {
             (
+                NodeId::Client(from),
                 NodeId::Broker(b),
                 Message::Request {
                     correlation_id,
                     request,
                 },
             ) => {
-                let NodeId::Client(from) = from else {
-                    panic!("broker-to-broker request")
-                };
                 let index = self.broker_index(b);
                 if !self.brokers[index].up {
                     // Nothing listens: the host answers with a reset.
@@ -521,6 +707,67 @@ impl<'t> World<'t> {
                 );
             }
             (
+                NodeId::Broker(f),
+                NodeId::Broker(b),
+                Message::Request {
+                    correlation_id,
+                    request,
+                },
+            ) => {
+                let index = self.broker_index(b);
+                if !self.brokers[index].up {
+                    // The follower's connection is reset; inter-broker traffic is not counted
+                    // as a lost client message.
+                    self.close_peer(now, NodeId::Broker(b), f);
+                    return;
+                }
+                let input = BrokerInput::PeerRequest {
+                    from: f,
+                    correlation_id,
+                    request,
+                };
+                self.handle_broker(now, index, input);
+            }
+            (NodeId::Controller, NodeId::Broker(b), Message::Request { request, .. }) => {
+                let index = self.broker_index(b);
+                if self.brokers[index].up {
+                    self.handle_broker(now, index, BrokerInput::FromController(request));
+                }
+            }
+            (
+                NodeId::Broker(b),
+                NodeId::Controller,
+                Message::Request {
+                    correlation_id,
+                    request,
+                },
+            ) => {
+                let input = ControllerInput::Request {
+                    from: b,
+                    correlation_id,
+                    request,
+                };
+                self.handle_controller(now, input);
+            }
+            (
+                _,
+                NodeId::Broker(b),
+                Message::Response {
+                    correlation_id,
+                    response,
+                },
+            ) => {
+                let index = self.broker_index(b);
+                if self.brokers[index].up {
+                    let input = BrokerInput::Response {
+                        correlation_id,
+                        response,
+                    };
+                    self.handle_broker(now, index, input);
+                }
+            }
+            (
+                _,
                 NodeId::Client(c),
                 Message::Response {
                     correlation_id,
@@ -533,7 +780,43 @@ impl<'t> World<'t> {
                 };
                 self.handle_client(now, c.0 as usize, event);
             }
-            (to, message) => panic!("cannot deliver {message:?} to {to:?}"),
+            (from, to, message) => panic!("cannot deliver {message:?} from {from:?} to {to:?}"),
+        }
+    }
+
+    /// `peer`'s side of a connection from broker `to` closed now: `to` learns of it one
+    /// latency later.
+    fn close_peer(&mut self, now: SimTime, peer: NodeId, to: BrokerId) {
+        let at = self.network.route_close(now, peer, NodeId::Broker(to));
+        let broker = self.broker_index(to);
+        self.sched
+            .schedule_at(at, Input::PeerClosed { broker, peer });
+    }
+
+    fn handle_controller(&mut self, now: SimTime, input: ControllerInput) {
+        let mut out = Effects::new(self.sink.detail());
+        let node = self.controller.as_mut().expect("a controller runs");
+        node.controller.handle(now, input, &mut out);
+        self.apply_controller(out);
+    }
+
+    fn apply_controller(&mut self, out: Effects<ControllerTimer>) {
+        let now = self.sched.now();
+        let node = self.controller.as_mut().expect("a controller runs");
+        let component = node.component.clone();
+        for op in out.timers {
+            match op {
+                TimerOp::Set(key, at) => {
+                    let token = node.timers.set(key, at);
+                    self.sched
+                        .schedule_at(at, Input::ControllerTimer { key, token });
+                }
+                TimerOp::Cancel(key) => node.timers.cancel(&key),
+            }
+        }
+        self.record_traces(now, &component, out.traces);
+        for (to, message) in out.sends {
+            self.send(now, NodeId::Controller, to, message);
         }
     }
 
@@ -892,16 +1175,29 @@ impl<'t> World<'t> {
         }
     }
 
-    /// Stops or restarts broker `id`. Stopping closes every client's connection to it.
+    /// Stops or restarts broker `id`. Stopping closes every client's and every other broker's
+    /// connection to it; restarting makes it register with the controller again.
     fn set_broker_up(&mut self, now: SimTime, id: BrokerId, up: bool) {
         let index = self.broker_index(id);
         self.brokers[index].up = up;
         if up {
+            self.handle_broker(now, index, BrokerInput::Restarted);
             return;
         }
         self.brokers[index].broker.stop();
         for c in 0..self.clients.len() {
             self.close_from_broker(now, id, ClientId(c as u32));
+        }
+        if self.controller.is_some() {
+            let peers: Vec<BrokerId> = self
+                .brokers
+                .iter()
+                .map(|b| b.broker.id())
+                .filter(|&b| b != id)
+                .collect();
+            for peer in peers {
+                self.close_peer(now, NodeId::Broker(id), peer);
+            }
         }
     }
 
@@ -909,6 +1205,7 @@ impl<'t> World<'t> {
         match node {
             NodeId::Broker(b) => self.brokers[self.broker_index(b)].component.clone(),
             NodeId::Client(c) => self.clients[c.0 as usize].component.clone(),
+            NodeId::Controller => Arc::from("controller"),
         }
     }
 
@@ -923,6 +1220,8 @@ impl<'t> World<'t> {
         for node in &self.brokers {
             for topic in node.broker.topics().values() {
                 for log in topic.logs() {
+                    // The offset-by-offset checks are the log's own unit tests' business: after
+                    // every event only what is O(1).
                     assert!(log.log_start_offset() <= log.high_watermark());
                     assert!(log.high_watermark() <= log.log_end_offset());
                 }
@@ -934,12 +1233,18 @@ impl<'t> World<'t> {
             for group in coordinator.group_ids() {
                 let described = coordinator.describe(&group).expect("listed");
                 for (tp, committed) in &described.offsets {
-                    if let Some(log) = node.broker.log(&tp.topic, tp.partition) {
+                    let hw = self
+                        .brokers
+                        .iter()
+                        .filter_map(|n| n.broker.log(&tp.topic, tp.partition))
+                        .map(|l| l.high_watermark())
+                        .max();
+                    // In a cluster an unclean election can leave a commit beyond the new log.
+                    if let Some(hw) = hw.filter(|_| self.controller.is_none()) {
                         assert!(
-                            *committed <= log.high_watermark(),
+                            *committed <= hw,
                             "group {group} committed {committed} on {tp} beyond its high \
-                             watermark {}",
-                            log.high_watermark()
+                             watermark {hw}"
                         );
                     }
                 }
@@ -1001,9 +1306,34 @@ fn consumer_input(event: ClientEvent) -> Option<ConsumerInput> {
             response,
         }),
         ClientEvent::Command(ClientCommand::Close) => Some(ConsumerInput::Close),
-        // The consumer models no connection loss yet: it waits for its next response or timer.
-        ClientEvent::Timer(_) | ClientEvent::Command(_) | ClientEvent::ConnectionClosed { .. } => {
-            None
+        ClientEvent::ConnectionClosed { broker, .. } => {
+            Some(ConsumerInput::ConnectionClosed { broker })
+        }
+        ClientEvent::Timer(_) | ClientEvent::Command(_) => None,
+    }
+}
+
+/// A topic id as Kafka prints it: 16 random bytes (from the controller's seeded stream), in
+/// URL-safe base64 without padding (`Uuid.toString`), never starting with `-` (Kafka redraws
+/// those, `Uuid.randomUuid`).
+fn kafka_uuid(rng: &mut SimRng) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    loop {
+        let bits = rng.next_u128();
+        let bytes = bits.to_be_bytes();
+        let mut out = String::with_capacity(22);
+        for chunk in bytes.chunks(3) {
+            let mut n = 0u32;
+            for (i, b) in chunk.iter().enumerate() {
+                n |= u32::from(*b) << (16 - 8 * i);
+            }
+            let chars = chunk.len() + 1;
+            for i in 0..chars {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            }
+        }
+        if !out.starts_with('-') {
+            return out;
         }
     }
 }

@@ -19,6 +19,8 @@ mod partitioners;
 mod plots;
 /// The producer-reliability lab: batching, acks, retries, idempotence, asserted on traces.
 mod producer;
+/// Replication, broker failure and leader election (issue 9), asserted on traces.
+mod replication;
 
 /// House rules checked mechanically.
 mod tidy;

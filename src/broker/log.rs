@@ -1,26 +1,117 @@
-//! A partition's log: an append-only sequence of records with Kafka's three offsets.
+//! A partition's log: records with Kafka's offsets, cut into segments, with the leader-epoch
+//! cache that replication needs.
 //!
-//! - the **log start offset**: the first offset still readable (moves with retention/deletion);
+//! - the **log start offset**: the first offset still readable (moves with retention);
 //! - the **log end offset** (LEO): the offset the next appended record will get;
 //! - the **high watermark** (HW): the first offset not yet replicated to every in-sync replica.
 //!   Consumers only see records below it (`Partition.maybeIncrementLeaderHW`). On a single
 //!   replica it follows the LEO at once.
 //!
-//! Invariant: `log_start <= high_watermark <= log_end`, and record offsets strictly increase
-//! (they are contiguous until compaction removes records, which leaves gaps).
+//! **Segments** (Kafka's `LogSegment`): the log is a list of segments named by their base offset;
+//! the last one is the *active* segment, the only one written to. A segment rolls only when a
+//! batch is appended (`LogSegment.shouldRoll`): when the batch would push the active segment past
+//! `segment.bytes`, or when the batch's timestamp is more than `segment.ms` after the segment's
+//! first batch's. An idle partition therefore never rolls. Retention deletes whole segments and
+//! the cleaner never touches the active one (`cleaner.rs`).
+//!
+//! **Leader epochs** (KIP-101, KIP-279): the cache of `(epoch, start offset)` pairs says which
+//! leader appended which range. A replica that comes back compares its last epoch with the
+//! leader's cache to find where the logs diverge, and truncates there.
+//!
+//! Records live in one offset-sorted `Vec` whatever the segments: a segment is only its base
+//! offset and bookkeeping, so an unsegmented log (the default 1 GiB, 7 days) costs nothing more
+//! than before. Invariant: `log_start <= high_watermark <= log_end`, record offsets strictly
+//! increase (contiguous until compaction removes records, which leaves gaps), segment base
+//! offsets strictly increase and the first is at most the log start.
+
+use std::collections::BTreeMap;
 
 use crate::protocol::produce::BatchIdempotence;
-use crate::record::{NewRecord, ProducerStamp, Record};
-use crate::units::{Offset, SimTime};
+use crate::record::{NewRecord, ProducerStamp, RECORD_BATCH_OVERHEAD, Record};
+use crate::units::{LeaderEpoch, Millis, Offset, SimTime};
 
-/// One partition's records and offsets.
-#[derive(Clone, Debug, Default)]
+/// One partition's records, offsets, segments and leader epochs.
+#[derive(Clone, Debug)]
 pub struct PartitionLog {
-    records: Vec<Record>,
-    log_start: Offset,
-    log_end: Offset,
-    high_watermark: Offset,
-    size_bytes: u64,
+    pub(super) records: Vec<Record>,
+    pub(super) log_start: Offset,
+    pub(super) log_end: Offset,
+    pub(super) high_watermark: Offset,
+    pub(super) size_bytes: u64,
+    pub(super) segments: Vec<Segment>,
+    pub(super) roll: RollConfig,
+    epochs: Vec<(LeaderEpoch, Offset)>,
+    /// The cleaner's checkpoint: the first offset not yet compacted ("first dirty offset").
+    pub(super) cleaner_checkpoint: Offset,
+    /// Tombstones a cleaning pass has seen, with the time from which they may go (the batch's
+    /// `deleteHorizonMs`, KIP-534).
+    pub(super) delete_horizons: BTreeMap<Offset, SimTime>,
+}
+
+/// A segment's bookkeeping (Kafka's `LogSegment`): the records are in the log's one list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Segment {
+    /// The offset it starts at (its file name in Kafka).
+    pub base_offset: Offset,
+    /// When it was created (the roll).
+    pub created: SimTime,
+    /// The first batch's max timestamp: `segment.ms` counts from it.
+    pub first_batch_timestamp: Option<SimTime>,
+    /// The largest record timestamp: `retention.ms` counts from it.
+    pub max_timestamp: Option<SimTime>,
+    /// Bytes on disk: the records' v2 sizes plus one 61-byte header per batch.
+    pub size_bytes: u64,
+    /// Batches written to it (after compaction: at most the records left).
+    pub batches: u64,
+}
+
+/// What rolls the active segment: `segment.bytes` and `segment.ms`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RollConfig {
+    /// `segment.bytes`.
+    pub segment_bytes: u64,
+    /// `segment.ms`.
+    pub segment_ms: Millis,
+}
+
+impl Default for RollConfig {
+    fn default() -> Self {
+        RollConfig {
+            segment_bytes: 1 << 30,
+            segment_ms: Millis(7 * 86_400_000),
+        }
+    }
+}
+
+/// Why the active segment rolled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RollReason {
+    /// The batch would not fit in `segment.bytes`.
+    SegmentBytes,
+    /// The batch is more than `segment.ms` younger than the segment's first batch.
+    SegmentMs,
+    /// Retention is deleting every segment: a new empty one takes over at the log end.
+    Retention,
+}
+
+impl RollReason {
+    /// The config that caused it, as the trace writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            RollReason::SegmentBytes => "segment.bytes",
+            RollReason::SegmentMs => "segment.ms",
+            RollReason::Retention => "retention",
+        }
+    }
+}
+
+/// A roll that happened: the new active segment's base offset and why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rolled {
+    /// The new active segment's base offset.
+    pub base_offset: Offset,
+    /// Why.
+    pub reason: RollReason,
 }
 
 /// Where an appended batch landed.
@@ -30,6 +121,8 @@ pub struct AppendInfo {
     pub base_offset: Offset,
     /// Offset of the last record.
     pub last_offset: Offset,
+    /// The roll this append caused, if any.
+    pub rolled: Option<Rolled>,
 }
 
 /// Why a fetch returned nothing.
@@ -47,10 +140,32 @@ pub enum FetchError {
     },
 }
 
+impl Default for PartitionLog {
+    fn default() -> Self {
+        PartitionLog::new()
+    }
+}
+
 impl PartitionLog {
-    /// An empty log.
+    /// An empty log with Kafka's default segment settings (1 GiB, 7 days).
     pub fn new() -> PartitionLog {
-        PartitionLog::default()
+        PartitionLog::with_roll(RollConfig::default(), SimTime::ZERO)
+    }
+
+    /// An empty log whose active segment rolls by `roll`, created at `now`.
+    pub fn with_roll(roll: RollConfig, now: SimTime) -> PartitionLog {
+        PartitionLog {
+            records: Vec::new(),
+            log_start: Offset(0),
+            log_end: Offset(0),
+            high_watermark: Offset(0),
+            size_bytes: 0,
+            segments: vec![Segment::new(Offset(0), now)],
+            roll,
+            epochs: Vec::new(),
+            cleaner_checkpoint: Offset(0),
+            delete_horizons: BTreeMap::new(),
+        }
     }
 
     /// The first readable offset.
@@ -78,10 +193,54 @@ impl PartitionLog {
         self.size_bytes
     }
 
-    /// Appends a batch at the end of the log and returns its offsets. An empty batch is a
-    /// programming error. Idempotence fields, if any, are stamped per record (base sequence +
-    /// position). The high watermark does not move: the caller decides (single replica: at once;
-    /// replicated: when the ISR has it).
+    /// The segments, oldest first; the last is the active one.
+    pub fn segments(&self) -> &[Segment] {
+        &self.segments
+    }
+
+    /// The cleaner's checkpoint (the first offset not compacted yet).
+    pub fn cleaner_checkpoint(&self) -> Offset {
+        self.cleaner_checkpoint
+    }
+
+    /// The leader-epoch cache: `(epoch, first offset appended in it)`, oldest first.
+    pub fn epochs(&self) -> &[(LeaderEpoch, Offset)] {
+        &self.epochs
+    }
+
+    /// The epoch of the last cache entry, if any.
+    pub fn latest_epoch(&self) -> Option<LeaderEpoch> {
+        self.epochs.last().map(|(e, _)| *e)
+    }
+
+    /// Records `epoch` as starting at `start` (a new leader's first offset, KIP-101): drops
+    /// entries of later epochs or starting at or after `start`, which a truncation made stale.
+    pub fn assign_epoch(&mut self, epoch: LeaderEpoch, start: Offset) {
+        if self.latest_epoch().is_some_and(|e| e >= epoch) {
+            return;
+        }
+        self.epochs.retain(|&(e, s)| e < epoch && s < start);
+        self.epochs.push((epoch, start));
+    }
+
+    /// Kafka's `LeaderEpochFileCache.endOffsetFor`: the largest epoch at most `epoch` that this
+    /// log knows, and the offset where it ended (the next epoch's start, or the LEO for the
+    /// latest). `None` if the log knows no epoch that old.
+    pub fn end_offset_for_epoch(&self, epoch: LeaderEpoch) -> Option<(LeaderEpoch, Offset)> {
+        let i = self.epochs.partition_point(|(e, _)| *e <= epoch);
+        if i == 0 {
+            return None;
+        }
+        let found = self.epochs[i - 1].0;
+        let end = self.epochs.get(i).map_or(self.log_end, |(_, s)| *s);
+        Some((found, end))
+    }
+
+    /// Appends a batch at the end of the log and returns its offsets, rolling the active
+    /// segment first if the batch calls for it. An empty batch is a programming error.
+    /// Idempotence fields, if any, are stamped per record (base sequence + position). The high
+    /// watermark does not move: the caller decides (single replica: at once; replicated: when
+    /// the ISR has it).
     pub fn append(
         &mut self,
         now: SimTime,
@@ -89,12 +248,16 @@ impl PartitionLog {
         idempotence: Option<BatchIdempotence>,
     ) -> AppendInfo {
         let base_offset = self.log_end;
+        let first = self.records.len();
         let mut count = 0u32;
+        let mut bytes = RECORD_BATCH_OVERHEAD;
+        let mut max_ts = SimTime::ZERO;
         for r in batch {
             let stamp = idempotence.map(|i| ProducerStamp {
                 producer_id: i.producer_id,
                 epoch: i.epoch,
                 sequence: i.base_sequence.plus(count),
+                last_in_batch: false,
             });
             let record = Record {
                 offset: self.log_end,
@@ -104,15 +267,116 @@ impl PartitionLog {
                 headers: r.headers,
                 stamp,
             };
-            self.size_bytes += record.size_bytes();
+            bytes += record.size_bytes();
+            max_ts = max_ts.max(record.timestamp);
             self.records.push(record);
             self.log_end = self.log_end.next();
             count += 1;
         }
         assert!(count > 0, "appending an empty batch");
+        if let Some(stamp) = self.records.last_mut().and_then(|r| r.stamp.as_mut()) {
+            stamp.last_in_batch = true;
+        }
+        self.size_bytes += bytes - RECORD_BATCH_OVERHEAD;
+        // The roll is decided before the batch goes in; the batch then opens the new segment.
+        let rolled = self.maybe_roll(now, base_offset, bytes, max_ts);
+        self.segments
+            .last_mut()
+            .expect("a log has a segment")
+            .add_batch(bytes, max_ts);
+        debug_assert_eq!(self.records.len() - first, count as usize);
         AppendInfo {
             base_offset,
             last_offset: Offset(self.log_end.0 - 1),
+            rolled,
+        }
+    }
+
+    /// Appends records a follower fetched from the leader, keeping their offsets (which may
+    /// have gaps where the leader compacted) and the leader's epochs. Each producer batch, or
+    /// each plain record, counts as a batch for the roll decision.
+    pub fn append_replicated(
+        &mut self,
+        now: SimTime,
+        records: &[Record],
+        epochs: &[(LeaderEpoch, Offset)],
+    ) -> Vec<Rolled> {
+        let mut rolls = Vec::new();
+        let Some(first) = records.first() else {
+            return rolls;
+        };
+        assert!(
+            first.offset >= self.log_end,
+            "replicated offset {} below the log end {}",
+            first.offset,
+            self.log_end
+        );
+        for &(epoch, start) in epochs {
+            let last = records.last().expect("non-empty").offset;
+            if start <= last {
+                self.assign_epoch(epoch, start.max(first.offset));
+            }
+        }
+        let mut batch_start = 0;
+        for (i, r) in records.iter().enumerate() {
+            let ends_batch = r.stamp.is_none_or(|s| s.last_in_batch) || i + 1 == records.len();
+            if !ends_batch {
+                continue;
+            }
+            let batch = &records[batch_start..=i];
+            let bytes = RECORD_BATCH_OVERHEAD + batch.iter().map(Record::size_bytes).sum::<u64>();
+            let max_ts = batch.iter().map(|r| r.timestamp).max().expect("non-empty");
+            if let Some(r) = self.maybe_roll(now, batch[0].offset, bytes, max_ts) {
+                rolls.push(r);
+            }
+            self.segments
+                .last_mut()
+                .expect("a log has a segment")
+                .add_batch(bytes, max_ts);
+            self.size_bytes += bytes - RECORD_BATCH_OVERHEAD;
+            self.records.extend(batch.iter().cloned());
+            self.log_end = batch.last().expect("non-empty").offset.next();
+            batch_start = i + 1;
+        }
+        rolls
+    }
+
+    /// `LogSegment.shouldRoll` for a batch of `bytes` whose max timestamp is `max_ts`, to land
+    /// at `next`: rolls and returns the roll.
+    fn maybe_roll(
+        &mut self,
+        now: SimTime,
+        next: Offset,
+        bytes: u64,
+        max_ts: SimTime,
+    ) -> Option<Rolled> {
+        let active = self.segments.last().expect("a log has a segment");
+        if active.size_bytes == 0 {
+            return None;
+        }
+        let reason = if active.size_bytes > self.roll.segment_bytes.saturating_sub(bytes) {
+            RollReason::SegmentBytes
+        } else if active.waited_for_roll(now, max_ts) > self.roll.segment_ms.0 {
+            RollReason::SegmentMs
+        } else {
+            return None;
+        };
+        self.segments.push(Segment::new(next, now));
+        Some(Rolled {
+            base_offset: next,
+            reason,
+        })
+    }
+
+    /// Rolls an empty active segment at the log end (retention deleting everything).
+    pub(super) fn roll_at_end(&mut self, now: SimTime) -> Rolled {
+        let base_offset = self.log_end;
+        if self.segments.last().expect("segment").base_offset != base_offset {
+            self.segments.push(Segment::new(base_offset, now));
+        }
+        Rolled {
+            base_offset,
+            reason: RollReason::Retention,
         }
     }
 
@@ -130,10 +394,23 @@ impl PartitionLog {
 
     /// Records from `from` on, below the high watermark: at most `max_records`, and at most
     /// `max_bytes` except that the first record is always returned (KIP-74: a fetch always makes
-    /// progress). Fetching exactly at the high watermark returns nothing.
+    /// progress). Fetching exactly at the high watermark returns nothing; fetching from an
+    /// offset compaction removed returns the next record there is.
     pub fn fetch(
         &self,
         from: Offset,
+        max_records: usize,
+        max_bytes: u64,
+    ) -> Result<&[Record], FetchError> {
+        self.read(from, self.high_watermark, max_records, max_bytes)
+    }
+
+    /// Like [`PartitionLog::fetch`], but up to `upper` (a follower reads up to the leader's LEO,
+    /// not its high watermark).
+    pub fn read(
+        &self,
+        from: Offset,
+        upper: Offset,
         max_records: usize,
         max_bytes: u64,
     ) -> Result<&[Record], FetchError> {
@@ -145,7 +422,7 @@ impl PartitionLog {
             });
         }
         let start = self.records.partition_point(|r| r.offset < from);
-        let visible = self.records[start..].partition_point(|r| r.offset < self.high_watermark);
+        let visible = self.records[start..].partition_point(|r| r.offset < upper);
         let candidates = &self.records[start..start + visible.min(max_records)];
         let mut bytes = 0;
         let mut take = 0;
@@ -159,8 +436,9 @@ impl PartitionLog {
         Ok(&candidates[..take])
     }
 
-    /// Drops every record below `offset` and moves the log start there (retention,
-    /// `DeleteRecords`). Never moves past the high watermark.
+    /// Drops every record below `offset` and moves the log start there (`DeleteRecords`, a
+    /// follower following the leader's log start). Never moves past the high watermark.
+    /// Segments wholly below the new start go.
     pub fn truncate_before(&mut self, offset: Offset) {
         let offset = offset.min(self.high_watermark);
         if offset <= self.log_start {
@@ -171,6 +449,75 @@ impl PartitionLog {
         self.records.drain(..cut);
         self.size_bytes -= removed;
         self.log_start = offset;
+        let keep = self
+            .segments
+            .partition_point(|s| s.base_offset <= offset)
+            .saturating_sub(1);
+        self.segments.drain(..keep);
+        self.cleaner_checkpoint = self.cleaner_checkpoint.max(offset);
+        self.delete_horizons.retain(|o, _| *o >= offset);
+    }
+
+    /// A follower's `truncateTo`: removes every record at or after `offset` (where its log
+    /// diverges from the new leader's), with the segments and epochs that started there.
+    /// Returns how many records went.
+    pub fn truncate_to(&mut self, offset: Offset, now: SimTime) -> u64 {
+        if offset >= self.log_end {
+            return 0;
+        }
+        let offset = offset.max(self.log_start);
+        let cut = self.records.partition_point(|r| r.offset < offset);
+        let removed = (self.records.len() - cut) as u64;
+        let bytes: u64 = self.records[cut..].iter().map(Record::size_bytes).sum();
+        self.records.truncate(cut);
+        self.size_bytes -= bytes;
+        self.log_end = offset;
+        self.high_watermark = self.high_watermark.min(offset);
+        self.epochs.retain(|&(_, s)| s < offset);
+        self.segments.retain(|s| s.base_offset < offset);
+        if self.segments.is_empty() {
+            self.segments.push(Segment::new(offset, now));
+        }
+        // The truncated segment's bookkeeping is rebuilt from what it still holds.
+        let base = self.segments.last().expect("segment").base_offset;
+        let from = self.records.partition_point(|r| r.offset < base);
+        let active = self.segments.last_mut().expect("segment");
+        active.rebuild(&self.records[from..]);
+        self.cleaner_checkpoint = self.cleaner_checkpoint.min(offset);
+        self.delete_horizons.retain(|o, _| *o < offset);
+        removed
+    }
+
+    /// Empties the log and starts it at `offset` (`truncateFullyAndStartAt`: a follower so far
+    /// behind that the leader's retention passed it).
+    pub fn reset_to(&mut self, offset: Offset, now: SimTime) {
+        self.records.clear();
+        self.size_bytes = 0;
+        self.log_start = offset;
+        self.log_end = offset;
+        self.high_watermark = offset;
+        self.segments = vec![Segment::new(offset, now)];
+        self.epochs.clear();
+        self.cleaner_checkpoint = offset;
+        self.delete_horizons.clear();
+    }
+
+    /// Follows the leader's high watermark on a follower: `min(leader HW, own LEO)`, forward
+    /// only.
+    pub fn follow_high_watermark(&mut self, leader_hw: Offset) {
+        self.advance_high_watermark(leader_hw.min(self.log_end));
+    }
+
+    /// The records of the segment starting at `base` (up to the next segment's base).
+    pub(super) fn segment_range(&self, index: usize) -> std::ops::Range<usize> {
+        let base = self.segments[index].base_offset;
+        let end = self
+            .segments
+            .get(index + 1)
+            .map_or(Offset(u64::MAX), |s| s.base_offset);
+        let from = self.records.partition_point(|r| r.offset < base);
+        let to = self.records.partition_point(|r| r.offset < end);
+        from..to
     }
 
     /// Checks the log's invariants; used by tests after every event.
@@ -183,6 +530,64 @@ impl PartitionLog {
         if let (Some(first), Some(last)) = (self.records.first(), self.records.last()) {
             assert!(first.offset >= self.log_start && last.offset < self.log_end);
         }
+        assert!(!self.segments.is_empty(), "a log always has a segment");
+        assert!(
+            self.segments
+                .windows(2)
+                .all(|w| w[0].base_offset < w[1].base_offset),
+            "segment bases increase"
+        );
+        assert!(self.segments[0].base_offset <= self.log_start.max(self.segments[0].base_offset));
+        assert!(
+            self.epochs.windows(2).all(|w| w[0] < w[1]),
+            "leader epochs and their start offsets increase: {:?}",
+            self.epochs
+        );
+    }
+}
+
+impl Segment {
+    fn new(base_offset: Offset, created: SimTime) -> Segment {
+        Segment {
+            base_offset,
+            created,
+            first_batch_timestamp: None,
+            max_timestamp: None,
+            size_bytes: 0,
+            batches: 0,
+        }
+    }
+
+    fn add_batch(&mut self, bytes: u64, max_ts: SimTime) {
+        self.first_batch_timestamp.get_or_insert(max_ts);
+        self.max_timestamp = Some(self.max_timestamp.map_or(max_ts, |m| m.max(max_ts)));
+        self.size_bytes += bytes;
+        self.batches += 1;
+    }
+
+    /// `LogSegment.timeWaitedForRoll`: from the first batch's timestamp to the new batch's, or
+    /// from the creation time when the segment has no batch yet.
+    fn waited_for_roll(&self, now: SimTime, batch_ts: SimTime) -> u64 {
+        match self.first_batch_timestamp {
+            Some(first) => batch_ts.0.saturating_sub(first.0),
+            None => now.0.saturating_sub(self.created.0),
+        }
+    }
+
+    /// Recomputes sizes and timestamps from the records it holds (after a truncation or a
+    /// cleaning); each remaining run of records keeps at most its batch count.
+    pub(super) fn rebuild(&mut self, records: &[Record]) {
+        let batches = self
+            .batches
+            .min(records.len() as u64)
+            .max(u64::from(!records.is_empty()));
+        self.batches = batches;
+        self.size_bytes =
+            records.iter().map(Record::size_bytes).sum::<u64>() + batches * RECORD_BATCH_OVERHEAD;
+        self.max_timestamp = records.iter().map(|r| r.timestamp).max();
+        if records.is_empty() {
+            self.first_batch_timestamp = None;
+        }
     }
 }
 
@@ -194,8 +599,12 @@ mod tests {
     use std::sync::Arc;
 
     fn rec(key: &str) -> NewRecord {
+        rec_at(key, 0)
+    }
+
+    fn rec_at(key: &str, t: u64) -> NewRecord {
         NewRecord {
-            timestamp: SimTime(0),
+            timestamp: SimTime(t),
             key: Some(Key::utf8(key)),
             value: Some(Value::Synthetic {
                 template: Arc::new(ValueTemplate::new("v{n}")),
@@ -210,19 +619,10 @@ mod tests {
         let mut log = PartitionLog::new();
         let a = log.append(SimTime(1), vec![rec("a"), rec("b")], None);
         let b = log.append(SimTime(2), vec![rec("c")], None);
+        assert_eq!((a.base_offset, a.last_offset), (Offset(0), Offset(1)));
         assert_eq!(
-            a,
-            AppendInfo {
-                base_offset: Offset(0),
-                last_offset: Offset(1)
-            }
-        );
-        assert_eq!(
-            b,
-            AppendInfo {
-                base_offset: Offset(2),
-                last_offset: Offset(2)
-            }
+            (b.base_offset, b.last_offset, b.rolled),
+            (Offset(2), Offset(2), None)
         );
         assert_eq!(log.log_end_offset(), Offset(3));
         assert_eq!(log.high_watermark(), Offset(0), "the caller moves the HW");
@@ -248,6 +648,12 @@ mod tests {
             "the first record is returned even over the byte limit"
         );
         assert!(log.fetch(Offset(6), 100, u64::MAX).unwrap().is_empty());
+        assert_eq!(
+            log.read(Offset(6), Offset(10), 100, u64::MAX)
+                .unwrap()
+                .len(),
+            4
+        );
         assert!(matches!(
             log.fetch(Offset(11), 1, 1),
             Err(FetchError::OffsetOutOfRange { .. })
@@ -263,12 +669,12 @@ mod tests {
             base_sequence: Sequence(5),
         };
         log.append(SimTime(0), vec![rec("a"), rec("b")], Some(idem));
-        let seqs: Vec<_> = log
+        let stamps: Vec<_> = log
             .records()
             .iter()
-            .map(|r| r.stamp.unwrap().sequence)
+            .map(|r| (r.stamp.unwrap().sequence, r.stamp.unwrap().last_in_batch))
             .collect();
-        assert_eq!(seqs, vec![Sequence(5), Sequence(6)]);
+        assert_eq!(stamps, vec![(Sequence(5), false), (Sequence(6), true)]);
     }
 
     #[test]
@@ -280,6 +686,89 @@ mod tests {
         assert_eq!(log.log_start_offset(), Offset(3));
         assert_eq!(log.records().len(), 2);
         assert!(log.fetch(Offset(2), 10, u64::MAX).is_err());
+        log.check_invariants();
+    }
+
+    /// The course's `segment.ms=1000` lab: V1 at 1 s, V2 at 3 s, V3 at 5 s. Each later batch is
+    /// more than 1 s younger than its segment's first, so each rolls: three segments, V3 alone
+    /// in the active one.
+    #[test]
+    fn segment_ms_rolls_only_when_a_batch_arrives() {
+        let roll = RollConfig {
+            segment_bytes: 1 << 30,
+            segment_ms: Millis(1000),
+        };
+        let mut log = PartitionLog::with_roll(roll, SimTime(0));
+        let mut rolls = Vec::new();
+        for t in [1000, 3000, 5000] {
+            rolls.push(
+                log.append(SimTime(t), vec![rec_at("customer-42", t)], None)
+                    .rolled,
+            );
+        }
+        assert_eq!(rolls[0], None, "an empty segment never rolls");
+        assert_eq!(
+            rolls[1],
+            Some(Rolled {
+                base_offset: Offset(1),
+                reason: RollReason::SegmentMs
+            })
+        );
+        let bases: Vec<u64> = log.segments().iter().map(|s| s.base_offset.0).collect();
+        assert_eq!(bases, vec![0, 1, 2]);
+        // Within segment.ms of the active segment's first batch: no roll.
+        let same = log.append(SimTime(5500), vec![rec_at("k", 5500)], None);
+        assert_eq!(same.rolled, None);
+        log.check_invariants();
+    }
+
+    #[test]
+    fn segment_bytes_rolls_before_the_batch_that_would_not_fit() {
+        let roll = RollConfig {
+            segment_bytes: 200,
+            segment_ms: Millis(u64::MAX / 2),
+        };
+        let mut log = PartitionLog::with_roll(roll, SimTime(0));
+        let sizes: Vec<Option<Rolled>> = (0..4)
+            .map(|i| log.append(SimTime(i), vec![rec("k"); 3], None).rolled)
+            .collect();
+        assert!(sizes[0].is_none());
+        assert!(
+            sizes
+                .iter()
+                .flatten()
+                .all(|r| r.reason == RollReason::SegmentBytes)
+        );
+        assert!(
+            log.segments().iter().all(|s| s.size_bytes <= 200),
+            "{:?}",
+            log.segments()
+        );
+        log.check_invariants();
+    }
+
+    #[test]
+    fn epochs_find_where_logs_diverge() {
+        let mut log = PartitionLog::new();
+        log.assign_epoch(LeaderEpoch(0), Offset(0));
+        log.append(SimTime(0), (0..5).map(|i| rec(&i.to_string())), None);
+        log.assign_epoch(LeaderEpoch(2), Offset(5));
+        log.append(SimTime(0), (0..3).map(|i| rec(&i.to_string())), None);
+        assert_eq!(
+            log.end_offset_for_epoch(LeaderEpoch(1)),
+            Some((LeaderEpoch(0), Offset(5)))
+        );
+        assert_eq!(
+            log.end_offset_for_epoch(LeaderEpoch(2)),
+            Some((LeaderEpoch(2), Offset(8)))
+        );
+        log.advance_high_watermark(Offset(6));
+        assert_eq!(log.truncate_to(Offset(4), SimTime(9)), 4);
+        assert_eq!(
+            (log.log_end_offset(), log.high_watermark()),
+            (Offset(4), Offset(4))
+        );
+        assert_eq!(log.epochs(), &[(LeaderEpoch(0), Offset(0))]);
         log.check_invariants();
     }
 }

@@ -7,6 +7,7 @@ pub mod fetch;
 pub mod group;
 pub mod metadata;
 pub mod produce;
+pub mod replication;
 
 use std::fmt;
 
@@ -102,6 +103,17 @@ impl Message {
                 })
                 .sum(),
             Message::Response {
+                response: Response::ReplicaFetch(f),
+                ..
+            } => f
+                .partitions
+                .iter()
+                .map(|p| {
+                    let records: u64 = p.records.iter().map(|r| r.size_bytes()).sum();
+                    PARTITION + p.topic.as_str().len() as u64 + RECORD_BATCH_OVERHEAD + records
+                })
+                .sum(),
+            Message::Response {
                 response: Response::Produce(p),
                 ..
             } => p
@@ -134,6 +146,17 @@ pub enum Request {
     /// The consumer group APIs (JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit,
     /// OffsetFetch).
     Group(group::GroupRequest),
+    /// `Fetch` (API key 1) from a follower broker.
+    ReplicaFetch(replication::ReplicaFetchRequest),
+    /// `BrokerRegistration` (API key 62), broker to controller.
+    BrokerRegistration(replication::BrokerRegistrationRequest),
+    /// `BrokerHeartbeat` (API key 63), broker to controller.
+    BrokerHeartbeat(replication::BrokerHeartbeatRequest),
+    /// `AlterPartition` (API key 56), partition leader to controller; answered by the metadata
+    /// update it causes.
+    AlterPartition(replication::AlterPartitionRequest),
+    /// Committed partition changes, controller to broker (KRaft's metadata log); no response.
+    UpdateMetadata(replication::UpdateMetadata),
 }
 
 /// Responses, one variant per request kind.
@@ -153,6 +176,12 @@ pub enum Response {
     ApiVersions,
     /// To a group request.
     Group(group::GroupResponse),
+    /// To a follower's fetch.
+    ReplicaFetch(replication::ReplicaFetchResponse),
+    /// To a `BrokerRegistration`.
+    BrokerRegistration(replication::BrokerRegistrationResponse),
+    /// To a `BrokerHeartbeat`.
+    BrokerHeartbeat(replication::BrokerHeartbeatResponse),
 }
 
 /// Kafka's error codes (`org.apache.kafka.common.protocol.Errors`), the ones the model produces.
@@ -208,6 +237,8 @@ pub enum ErrorCode {
     GroupIdNotFound,
     /// 79: a dynamic member's first JoinGroup: retry with the member id given (KIP-394).
     MemberIdRequired,
+    /// 77: the broker epoch is not the broker's current one (a re-registered broker).
+    StaleBrokerEpoch,
     /// 82: another member with the same `group.instance.id` replaced this one.
     FencedInstanceId,
     /// 87: the record is invalid for this topic (a null key on a compacted topic).
@@ -243,6 +274,7 @@ impl ErrorCode {
             ErrorCode::NonEmptyGroup => 68,
             ErrorCode::GroupIdNotFound => 69,
             ErrorCode::MemberIdRequired => 79,
+            ErrorCode::StaleBrokerEpoch => 77,
             ErrorCode::FencedInstanceId => 82,
             ErrorCode::InvalidRecord => 87,
         }
@@ -276,6 +308,7 @@ impl ErrorCode {
             ErrorCode::NonEmptyGroup => "NON_EMPTY_GROUP",
             ErrorCode::GroupIdNotFound => "GROUP_ID_NOT_FOUND",
             ErrorCode::MemberIdRequired => "MEMBER_ID_REQUIRED",
+            ErrorCode::StaleBrokerEpoch => "STALE_BROKER_EPOCH",
             ErrorCode::FencedInstanceId => "FENCED_INSTANCE_ID",
             ErrorCode::InvalidRecord => "INVALID_RECORD",
         }

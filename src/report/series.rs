@@ -548,6 +548,9 @@ mod tests {
                 topic: Arc::from("orders"),
                 partitions,
                 replication_factor: 1,
+                topic_id: None,
+                configs: Default::default(),
+                replicas: Vec::new(),
             },
         )
     }

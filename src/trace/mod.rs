@@ -11,6 +11,7 @@
 
 pub mod jsonl;
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -137,6 +138,16 @@ pub enum TraceEvent {
         partitions: u32,
         /// Replicas per partition.
         replication_factor: u32,
+        /// The topic id the controller gave it (Kafka's base64 UUID); null on a lone broker.
+        #[serde(default)]
+        topic_id: Option<String>,
+        /// Topic configs set at creation (the non-default ones `kafka-topics --describe` lists).
+        #[serde(default)]
+        configs: BTreeMap<String, String>,
+        /// Each partition's replicas, preferred leader first; empty when one broker holds every
+        /// partition (the emitting broker).
+        #[serde(default)]
+        replicas: Vec<Vec<u32>>,
     },
     /// One record was written to a partition's log (detail `Records` only).
     RecordAppended {
@@ -651,6 +662,182 @@ pub enum TraceEvent {
         /// The malformed value.
         value: Option<TraceBytes>,
     },
+    /// A broker registered with the controller (at its start or restart); it stays fenced until
+    /// its first heartbeat.
+    BrokerRegistered {
+        /// The broker.
+        broker: u32,
+        /// The epoch of this incarnation.
+        broker_epoch: u64,
+    },
+    /// The controller fenced a broker: its heartbeats stopped for `broker.session.timeout.ms`,
+    /// or it re-registered. Its partitions get new leaders and it leaves every ISR.
+    BrokerFenced {
+        /// The broker.
+        broker: u32,
+        /// Why.
+        reason: String,
+        /// When its last heartbeat reached the controller.
+        last_heartbeat_ms: u64,
+    },
+    /// A fenced broker heartbeated again and is back in service.
+    BrokerUnfenced {
+        /// The broker.
+        broker: u32,
+    },
+    /// The controller changed a partition's leader (or left it without one).
+    LeaderElected {
+        /// Topic name.
+        topic: Arc<str>,
+        /// Partition number.
+        partition: u32,
+        /// The new leader; null when no replica can lead (`Leader: none`).
+        leader: Option<u32>,
+        /// The leader before.
+        previous_leader: Option<u32>,
+        /// The new leader epoch.
+        leader_epoch: u32,
+        /// The ISR after the change.
+        isr: Vec<u32>,
+        /// `clean` (from the ISR), `unclean` (outside the ISR: acknowledged records may be
+        /// lost) or `none`.
+        election: String,
+        /// Why it happened.
+        reason: String,
+    },
+    /// A partition's ISR lost members (the controller committed it).
+    IsrShrunk {
+        /// Topic name.
+        topic: Arc<str>,
+        /// Partition number.
+        partition: u32,
+        /// The leader.
+        leader: Option<u32>,
+        /// The ISR after.
+        isr: Vec<u32>,
+        /// The brokers removed.
+        removed: Vec<u32>,
+        /// Why: a fenced broker, or `replica.lag.time.max.ms`.
+        reason: String,
+    },
+    /// A follower caught up and joined a partition's ISR (the controller committed it).
+    IsrExpanded {
+        /// Topic name.
+        topic: Arc<str>,
+        /// Partition number.
+        partition: u32,
+        /// The leader.
+        leader: Option<u32>,
+        /// The ISR after.
+        isr: Vec<u32>,
+        /// The brokers added.
+        added: Vec<u32>,
+    },
+    /// A broker became a partition's leader: its epoch starts at its log end.
+    LeaderEpochStarted {
+        /// Topic name.
+        topic: Arc<str>,
+        /// Partition number.
+        partition: u32,
+        /// The epoch.
+        leader_epoch: u32,
+        /// Its log end offset, where the epoch starts: whatever a previous leader appended at or
+        /// after it and this replica lacks is gone.
+        start_offset: u64,
+        /// Its high watermark then.
+        high_watermark: u64,
+    },
+    /// A follower copied records from its leader (one event per partition and fetch).
+    RecordsReplicated {
+        /// Topic name.
+        topic: Arc<str>,
+        /// Partition number.
+        partition: u32,
+        /// The leader fetched from.
+        leader: u32,
+        /// First offset copied.
+        base_offset: u64,
+        /// Last offset copied.
+        last_offset: u64,
+        /// Records copied.
+        records: u32,
+    },
+    /// A replica removed the end of its log where it diverged from the leader's.
+    LogTruncated {
+        /// Topic name.
+        topic: Arc<str>,
+        /// Partition number.
+        partition: u32,
+        /// Its new log end offset.
+        to_offset: u64,
+        /// Records removed.
+        removed: u64,
+        /// Why.
+        reason: String,
+    },
+    /// The leader refused a batch before appending it (`NOT_ENOUGH_REPLICAS`,
+    /// `INVALID_RECORD`).
+    ProduceRefused {
+        /// Topic name.
+        topic: Arc<str>,
+        /// Partition number.
+        partition: u32,
+        /// The producer, if known.
+        producer: Option<Arc<str>>,
+        /// The error code's name.
+        error: String,
+        /// Why, in Kafka's words.
+        reason: String,
+    },
+    /// A replica's active segment rolled: a new one starts.
+    SegmentRolled {
+        /// Topic name.
+        topic: Arc<str>,
+        /// Partition number.
+        partition: u32,
+        /// The new segment's base offset.
+        base_offset: u64,
+        /// `segment.bytes`, `segment.ms` or `retention`.
+        reason: String,
+    },
+    /// Retention deleted a whole segment.
+    SegmentDeleted {
+        /// Topic name.
+        topic: Arc<str>,
+        /// Partition number.
+        partition: u32,
+        /// Its base offset.
+        base_offset: u64,
+        /// The next segment's base offset.
+        end_offset: u64,
+        /// Records it held.
+        records: u64,
+        /// `retention.ms`, `retention.bytes` or `log start offset`.
+        reason: String,
+        /// The log start offset after the deletion.
+        log_start_offset: u64,
+    },
+    /// The log cleaner compacted a replica's log.
+    LogCleaned {
+        /// Topic name.
+        topic: Arc<str>,
+        /// Partition number.
+        partition: u32,
+        /// The first dirty offset (the cleaner's checkpoint before).
+        first_dirty_offset: u64,
+        /// The first uncleanable offset (the active segment's base, or the high watermark).
+        first_uncleanable_offset: u64,
+        /// Bytes of the dirty segments.
+        dirty_bytes: u64,
+        /// Bytes of the clean and dirty segments.
+        total_bytes: u64,
+        /// Records removed.
+        removed: u64,
+        /// The offsets removed, as inclusive `[first, last]` ranges.
+        removed_offsets: Vec<[u64; 2]>,
+        /// Tombstones removed (past their `delete.retention.ms` horizon).
+        tombstones_removed: u64,
+    },
     /// A fault of the fault plan began.
     FaultStarted {
         /// Its kind: `latency`, `timeout`, `bandwidth`, `lost_ack`, `broker_down`, `crash`,
@@ -722,6 +909,19 @@ impl TraceEvent {
             TraceEvent::ConnectionClosed { .. } => "ConnectionClosed",
             TraceEvent::ProducerEpochBumped { .. } => "ProducerEpochBumped",
             TraceEvent::PoisonPillProduced { .. } => "PoisonPillProduced",
+            TraceEvent::BrokerRegistered { .. } => "BrokerRegistered",
+            TraceEvent::BrokerFenced { .. } => "BrokerFenced",
+            TraceEvent::BrokerUnfenced { .. } => "BrokerUnfenced",
+            TraceEvent::LeaderElected { .. } => "LeaderElected",
+            TraceEvent::IsrShrunk { .. } => "IsrShrunk",
+            TraceEvent::IsrExpanded { .. } => "IsrExpanded",
+            TraceEvent::LeaderEpochStarted { .. } => "LeaderEpochStarted",
+            TraceEvent::RecordsReplicated { .. } => "RecordsReplicated",
+            TraceEvent::LogTruncated { .. } => "LogTruncated",
+            TraceEvent::ProduceRefused { .. } => "ProduceRefused",
+            TraceEvent::SegmentRolled { .. } => "SegmentRolled",
+            TraceEvent::SegmentDeleted { .. } => "SegmentDeleted",
+            TraceEvent::LogCleaned { .. } => "LogCleaned",
             TraceEvent::FaultStarted { .. } => "FaultStarted",
             TraceEvent::FaultEnded { .. } => "FaultEnded",
             TraceEvent::RunEnded { .. } => "RunEnded",

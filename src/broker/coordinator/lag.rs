@@ -11,6 +11,10 @@
 //! partition the group has committed an offset for (as the tool lists owned partitions, then
 //! partitions with a commit but no owner). Groups are sampled in `group.id` order, partitions by
 //! topic then partition number.
+//!
+//! In a cluster the coordinator reads its own replica's high watermark: on a follower it trails
+//! the leader's by one fetch round trip (the tool would ask the leader); a partition the
+//! coordinator's broker hosts no replica of is not sampled.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -36,16 +40,13 @@ pub(super) fn sample_lag(
         let mut partitions: BTreeSet<TopicPartition> = group.offsets.keys().cloned().collect();
         for topic in group.subscribed_topics() {
             if let Some(t) = topics.get(&topic) {
-                let count = t.logs().len() as u32;
+                let count = t.partition_count();
                 partitions
                     .extend((0..count).map(|p| TopicPartition::new(topic.clone(), PartitionId(p))));
             }
         }
         for tp in partitions {
-            let Some(log) = topics
-                .get(&tp.topic)
-                .and_then(|t| t.logs().get(tp.partition.0 as usize))
-            else {
+            let Some(log) = topics.get(&tp.topic).and_then(|t| t.log(tp.partition)) else {
                 continue;
             };
             let end = log.high_watermark();

@@ -96,6 +96,11 @@ pub struct ConsumerConfig {
     pub max_partition_fetch_bytes: u64,
     /// `fetch.max.bytes`.
     pub fetch_max_bytes: u64,
+    /// `request.timeout.ms` (Java 30000; librdkafka's `socket.timeout.ms`, 60000): a request
+    /// to a broker unanswered this long fails, and its connection is closed.
+    pub request_timeout: Millis,
+    /// `retry.backoff.ms` (100): the wait before asking again (metadata, a lost coordinator).
+    pub retry_backoff: Millis,
 }
 
 /// Why a consumer configuration cannot be used.
@@ -166,6 +171,11 @@ impl ConsumerConfig {
             fetch_min_bytes: 1,
             max_partition_fetch_bytes: 1_048_576,
             fetch_max_bytes: 52_428_800,
+            request_timeout: match flavour {
+                Flavour::Java => Millis(30_000),
+                Flavour::Librdkafka => Millis(60_000),
+            },
+            retry_backoff: Millis(100),
         }
     }
 
@@ -239,6 +249,9 @@ impl ConsumerConfig {
             "max.poll.interval.ms" => self.max_poll_interval = millis(key, value)?,
             "auto.commit.interval.ms" => self.auto_commit_interval = millis(key, value)?,
             "fetch.max.wait.ms" => self.fetch_max_wait = millis(key, value)?,
+            "request.timeout.ms" if java => self.request_timeout = millis(key, value)?,
+            "socket.timeout.ms" if !java => self.request_timeout = millis(key, value)?,
+            "retry.backoff.ms" => self.retry_backoff = millis(key, value)?,
             "fetch.wait.max.ms" if !java => self.fetch_max_wait = millis(key, value)?,
             "max.poll.records" => {
                 self.max_poll_records = u32::try_from(positive(key, value)?)

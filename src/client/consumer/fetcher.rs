@@ -4,14 +4,23 @@
 //! A newly assigned partition starts at the group's committed offset (OffsetFetch); with none,
 //! `auto.offset.reset` decides (ListOffsets: earliest = log start, latest = high watermark;
 //! `none` fails with `NoOffsetForPartitionException`). A fetch position outside the log
-//! (`OFFSET_OUT_OF_RANGE`) is reset the same way.
+//! (`OFFSET_OUT_OF_RANGE`: below a log start that retention moved, or beyond a log that an
+//! unclean election cut short) is reset the same way.
+//!
+//! Offsets need not be contiguous: a compacted partition has gaps, and a fetch from an offset
+//! that compaction removed returns the next record there is. The next position is always the
+//! last record handed out plus one, never a count.
+//!
+//! Fetches and ListOffsets go to each partition's leader: one Fetch in flight per broker, for
+//! all the partitions it leads. A partition whose leader is unknown, or that answers
+//! `NOT_LEADER_OR_FOLLOWER`, waits for a metadata refresh.
 //!
 //! The Java client sends fetches only from `poll()` (and right after handing a batch out, so the
 //! next one is on its way while the application works); it fetches a partition only when none of
 //! its records are buffered. librdkafka's fetcher runs on its own: it fetches again as soon as a
 //! response arrives, while a partition has fewer than `queued.min.messages` (100000) buffered.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 use crate::effects::Effects;
 use crate::protocol::fetch::{
@@ -22,7 +31,7 @@ use crate::protocol::group::{GroupRequest, OffsetFetchRequest, OffsetFetchRespon
 use crate::protocol::{ErrorCode, Request};
 use crate::record::Record;
 use crate::trace::TraceEvent;
-use crate::units::{Offset, TopicPartition};
+use crate::units::{BrokerId, Offset, TopicPartition};
 
 use super::config::{Flavour, OffsetReset};
 use super::{Consumer, ConsumerTimer, MemberState, Pending, Position};
@@ -107,23 +116,39 @@ impl Consumer {
                 return;
             }
         };
-        for (tp, _) in &partitions {
-            if let Some(state) = self.partitions.get_mut(tp) {
-                state.position = Position::AwaitingReset;
-                state.buffered.clear();
+        let mut by_leader: BTreeMap<BrokerId, Vec<(TopicPartition, u64)>> = BTreeMap::new();
+        for (tp, epoch) in partitions {
+            let leader = self.leaders.get(&tp).copied().flatten();
+            let Some(state) = self.partitions.get_mut(&tp) else {
+                continue;
+            };
+            state.buffered.clear();
+            match leader {
+                Some(b) => {
+                    state.position = Position::AwaitingReset;
+                    by_leader.entry(b).or_default().push((tp, epoch));
+                }
+                None => {
+                    // Asked again once a refresh names the leader.
+                    state.position = Position::Unknown;
+                    self.metadata_wanted = true;
+                }
             }
         }
-        let request = ListOffsetsRequest {
-            partitions: partitions
-                .iter()
-                .map(|(tp, _)| (tp.topic.clone(), tp.partition, spec))
-                .collect(),
-        };
-        self.send(
-            Request::ListOffsets(request),
-            Pending::ListOffsets(partitions),
-            out,
-        );
+        for (leader, partitions) in by_leader {
+            let request = ListOffsetsRequest {
+                partitions: partitions
+                    .iter()
+                    .map(|(tp, _)| (tp.topic.clone(), tp.partition, spec))
+                    .collect(),
+            };
+            self.send_to(
+                leader,
+                Request::ListOffsets(request),
+                Pending::ListOffsets(partitions),
+                out,
+            );
+        }
     }
 
     pub(super) fn on_list_offsets(
@@ -152,61 +177,77 @@ impl Consumer {
                         offset: offset.0,
                     });
                 }
-                // A partition unknown to the broker: ask again at the next poll.
-                _ => state.position = Position::Unknown,
+                // Not the leader, or unknown to it: ask again at the next poll, after a
+                // metadata refresh.
+                _ => {
+                    state.position = Position::Unknown;
+                    self.metadata_wanted = true;
+                }
             }
         }
     }
 
-    /// Sends a Fetch for the partitions that can take more records, unless one is in flight.
+    /// Sends a Fetch to each leader of partitions that can take more records, unless one is in
+    /// flight to it.
     pub(super) fn maybe_fetch(&mut self, out: &mut Effects<ConsumerTimer>) {
-        if self.fetch_in_flight || self.revocation_pending() {
+        if self.revocation_pending() {
             return;
         }
         let limit = match self.config.flavour {
             Flavour::Java => 1,
             Flavour::Librdkafka => LIBRDKAFKA_QUEUED_MIN_MESSAGES,
         };
-        let wanted: Vec<(TopicPartition, u64, Offset)> = self
-            .partitions
-            .iter()
-            .filter(|(_, s)| s.buffered.len() < limit)
-            .filter_map(|(tp, s)| match s.position {
-                Position::Known(p) => {
-                    let next = s.buffered.back().map_or(p, |r| r.offset.next());
-                    Some((tp.clone(), s.epoch, next))
-                }
-                _ => None,
-            })
-            .collect();
-        if wanted.is_empty() {
-            return;
+        let mut by_leader: BTreeMap<BrokerId, Vec<(TopicPartition, u64, Offset)>> = BTreeMap::new();
+        let mut leaderless = false;
+        for (tp, s) in &self.partitions {
+            let Position::Known(p) = s.position else {
+                continue;
+            };
+            if s.buffered.len() >= limit {
+                continue;
+            }
+            let Some(leader) = self.leaders.get(tp).copied().flatten() else {
+                leaderless = true;
+                continue;
+            };
+            if self.fetches_in_flight.contains(&leader) {
+                continue;
+            }
+            let next = s.buffered.back().map_or(p, |r| r.offset.next());
+            by_leader
+                .entry(leader)
+                .or_default()
+                .push((tp.clone(), s.epoch, next));
         }
-        let request = FetchRequest {
-            max_wait: self.config.fetch_max_wait,
-            min_bytes: self.config.fetch_min_bytes,
-            max_bytes: self.config.fetch_max_bytes,
-            partitions: wanted
-                .iter()
-                .map(|(tp, _, offset)| FetchPartition {
-                    topic: tp.topic.clone(),
-                    partition: tp.partition,
-                    fetch_offset: *offset,
-                    max_bytes: self.config.max_partition_fetch_bytes,
-                })
-                .collect(),
-        };
-        self.fetch_in_flight = true;
-        self.send(Request::Fetch(request), Pending::Fetch(wanted), out);
+        self.metadata_wanted |= leaderless;
+        for (leader, wanted) in by_leader {
+            let request = FetchRequest {
+                max_wait: self.config.fetch_max_wait,
+                min_bytes: self.config.fetch_min_bytes,
+                max_bytes: self.config.fetch_max_bytes,
+                partitions: wanted
+                    .iter()
+                    .map(|(tp, _, offset)| FetchPartition {
+                        topic: tp.topic.clone(),
+                        partition: tp.partition,
+                        fetch_offset: *offset,
+                        max_bytes: self.config.max_partition_fetch_bytes,
+                    })
+                    .collect(),
+            };
+            self.fetches_in_flight.insert(leader);
+            self.send_to(leader, Request::Fetch(request), Pending::Fetch(wanted), out);
+        }
     }
 
     pub(super) fn on_fetch(
         &mut self,
+        leader: BrokerId,
         asked: Vec<(TopicPartition, u64, Offset)>,
         r: FetchResponse,
         out: &mut Effects<ConsumerTimer>,
     ) {
-        self.fetch_in_flight = false;
+        self.fetches_in_flight.remove(&leader);
         let mut reset = Vec::new();
         for (fetched, (tp, epoch, offset)) in r.partitions.into_iter().zip(asked) {
             debug_assert!(fetched.topic == tp.topic && fetched.partition == tp.partition);
@@ -223,6 +264,13 @@ impl Consumer {
             match fetched.error {
                 ErrorCode::None => state.buffered.extend(fetched.records),
                 ErrorCode::OffsetOutOfRange => reset.push((tp, epoch)),
+                ErrorCode::NotLeaderOrFollower
+                | ErrorCode::UnknownTopicOrPartition
+                | ErrorCode::LeaderNotAvailable => {
+                    // The leader moved: find it again (`FetchCollector.handleInitializeErrors`).
+                    self.leaders.insert(tp, None);
+                    self.metadata_wanted = true;
+                }
                 _ => {}
             }
         }

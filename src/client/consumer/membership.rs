@@ -36,9 +36,17 @@ use super::{
 
 impl Consumer {
     pub(super) fn on_metadata(&mut self, r: MetadataResponse, out: &mut Effects<ConsumerTimer>) {
-        for (topic, count) in r.topics {
-            if let Ok(count) = count {
-                self.metadata.insert(topic, count);
+        self.metadata_wanted = false;
+        for (topic, partitions) in r.topics {
+            let Ok(partitions) = partitions else {
+                continue;
+            };
+            self.metadata.insert(topic.clone(), partitions.len() as u32);
+            for p in partitions {
+                self.known_brokers.extend(p.replicas.iter().copied());
+                self.metadata_wanted |= p.leader.is_none();
+                self.leaders
+                    .insert(TopicPartition::new(topic.clone(), p.partition), p.leader);
             }
         }
         if let Some(pending) = self.member.pending_leader.take() {
@@ -202,7 +210,7 @@ impl Consumer {
             && !self
                 .in_flight
                 .values()
-                .any(|p| matches!(p, Pending::Metadata))
+                .any(|p| matches!(p.pending, Pending::Metadata))
         {
             self.member.pending_leader = Some(pending);
             let request = MetadataRequest { topics: missing };

@@ -11,6 +11,7 @@
 //! | `app.rs` | the application: processing time, manual commits, processed records, batches |
 //! | `membership.rs` | JoinGroup, SyncGroup, Heartbeat, LeaveGroup; the rebalance listener |
 //! | `fetcher.rs` | positions (OffsetFetch, `auto.offset.reset`), Fetch, the record buffer |
+//! | `network.rs` | requests per broker, `request.timeout.ms`, lost connections, metadata refresh |
 //! | `poll.rs` | the poll loop: batches, commits, `max.poll.interval.ms`, `close()` |
 //!
 //! How the pieces meet, as in the real clients: group protocol responses are handled when they
@@ -19,16 +20,19 @@
 //! the slowest member's batch, up to the rebalance timeout (`max.poll.interval.ms`). While the
 //! application waits inside `poll()`, everything that arrives is acted on at once.
 //!
-//! The coordinator is the bootstrap broker (one broker coordinates every group), so there is no
-//! FindCoordinator round trip.
+//! The coordinator is the broker the consumer is given (see `World::coordinator_for`), so there
+//! is no FindCoordinator round trip. Fetches and ListOffsets go to each partition's leader, as
+//! the last Metadata response named it; a leader that moved is found again by a metadata refresh
+//! (`network.rs`).
 
 pub mod app;
 pub mod config;
 mod fetcher;
 mod membership;
+mod network;
 mod poll;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 
 use crate::effects::Effects;
@@ -55,6 +59,12 @@ pub enum ConsumerTimer {
     ProcessingDone,
     /// `max.poll.interval.ms` ran out without a `poll()`.
     MaxPoll,
+    /// The oldest request in flight may have waited `request.timeout.ms`.
+    RequestTimeout,
+    /// `retry.backoff.ms` after losing the coordinator: try the group again.
+    CoordinatorRetry,
+    /// `retry.backoff.ms` after a metadata refresh: another may go.
+    MetadataRetry,
 }
 
 /// What a consumer reacts to.
@@ -73,6 +83,12 @@ pub enum ConsumerInput {
     },
     /// The application calls `close()`.
     Close,
+    /// The connection to `broker` closed (it went down, or a proxy cut it): every request in
+    /// flight on it failed.
+    ConnectionClosed {
+        /// The broker.
+        broker: BrokerId,
+    },
 }
 
 /// A consumer subscribed to some topics in a group.
@@ -81,9 +97,23 @@ pub struct Consumer {
     config: ConsumerConfig,
     app: Application,
     topics: Vec<TopicName>,
+    /// The group coordinator.
     broker: BrokerId,
     next_correlation: u64,
-    in_flight: BTreeMap<u64, Pending>,
+    in_flight: BTreeMap<u64, InFlight>,
+    /// Each assigned partition's leader, from the last Metadata response.
+    leaders: BTreeMap<TopicPartition, Option<BrokerId>>,
+    /// Brokers named by Metadata responses (where a refresh may go).
+    known_brokers: BTreeSet<BrokerId>,
+    /// Brokers whose connection closed and that have not answered since.
+    down: BTreeSet<BrokerId>,
+    /// A metadata refresh is wanted; none goes before `metadata_next`.
+    metadata_wanted: bool,
+    metadata_next: SimTime,
+    /// When the request-timeout timer is armed for.
+    request_timer: Option<SimTime>,
+    /// After losing the coordinator, no group request before this.
+    coordinator_backoff: Option<SimTime>,
     member: Membership,
     /// Partition counts learned from Metadata.
     metadata: BTreeMap<TopicName, u32>,
@@ -92,7 +122,8 @@ pub struct Consumer {
     /// The order in which partitions give records to `poll()`: a drained partition moves to the
     /// back (Java's `movePartitionToEnd`, for fairness).
     order: VecDeque<TopicPartition>,
-    fetch_in_flight: bool,
+    /// Brokers with a Fetch in flight (one per broker, as Java's fetcher).
+    fetches_in_flight: BTreeSet<BrokerId>,
     next_epoch: u64,
     activity: Activity,
     last_poll: SimTime,
@@ -185,7 +216,15 @@ enum Activity {
     Closed,
 }
 
-/// A request in flight, to match its response.
+/// A request in flight: where it went, when, and what for.
+#[derive(Clone, Debug)]
+struct InFlight {
+    broker: BrokerId,
+    sent: SimTime,
+    pending: Pending,
+}
+
+/// What a request in flight was for, to match its response.
 #[derive(Clone, Debug)]
 enum Pending {
     Metadata,
@@ -236,6 +275,13 @@ impl Consumer {
             broker,
             next_correlation: 0,
             in_flight: BTreeMap::new(),
+            leaders: BTreeMap::new(),
+            known_brokers: BTreeSet::from([broker]),
+            down: BTreeSet::new(),
+            metadata_wanted: false,
+            metadata_next: SimTime::ZERO,
+            request_timer: None,
+            coordinator_backoff: None,
             member: Membership {
                 state: MemberState::Unjoined,
                 member_id: None,
@@ -248,7 +294,7 @@ impl Consumer {
             metadata: BTreeMap::new(),
             partitions: BTreeMap::new(),
             order: VecDeque::new(),
-            fetch_in_flight: false,
+            fetches_in_flight: BTreeSet::new(),
             next_epoch: 0,
             activity: Activity::Polling,
             last_poll: SimTime::ZERO,
@@ -280,14 +326,26 @@ impl Consumer {
                 self.processing_done(now, rng, out);
             }
             ConsumerInput::Timer(ConsumerTimer::MaxPoll) => self.max_poll_expired(now, out),
+            ConsumerInput::Timer(ConsumerTimer::RequestTimeout) => {
+                self.request_timer = None;
+                self.expire_requests(now, rng, out);
+            }
+            ConsumerInput::Timer(ConsumerTimer::CoordinatorRetry) => {
+                self.coordinator_backoff = None;
+            }
+            ConsumerInput::Timer(ConsumerTimer::MetadataRetry) => {}
             ConsumerInput::Response {
                 correlation_id,
                 response,
             } => {
-                let Some(pending) = self.in_flight.remove(&correlation_id) else {
+                let Some(sent) = self.in_flight.remove(&correlation_id) else {
                     return;
                 };
-                self.on_response(now, pending, response, rng, out);
+                self.down.remove(&sent.broker);
+                self.on_response(now, sent.broker, sent.pending, response, rng, out);
+            }
+            ConsumerInput::ConnectionClosed { broker } => {
+                self.connection_lost(now, broker, rng, out);
             }
             ConsumerInput::Close => self.closing = true,
         }
@@ -295,6 +353,8 @@ impl Consumer {
         if matches!(self.activity, Activity::Polling) {
             self.poll(now, rng, out);
         }
+        self.maybe_refresh_metadata(now, out);
+        self.arm_request_timer(out);
     }
 
     /// The process crashed at `now` (the world calls this before dropping it): the records its
@@ -372,6 +432,7 @@ impl Consumer {
     fn on_response(
         &mut self,
         now: SimTime,
+        leader: BrokerId,
         pending: Pending,
         response: Response,
         rng: &mut SimRng,
@@ -392,7 +453,7 @@ impl Consumer {
             (Pending::ListOffsets(asked), Response::ListOffsets(r)) => {
                 self.on_list_offsets(asked, r, out);
             }
-            (Pending::Fetch(asked), Response::Fetch(r)) => self.on_fetch(asked, r, out),
+            (Pending::Fetch(asked), Response::Fetch(r)) => self.on_fetch(leader, asked, r, out),
             (Pending::Commit { purpose, offsets }, Response::Group(G::OffsetCommit(r))) => {
                 self.on_commit(now, purpose, offsets, r, rng, out);
             }
@@ -402,13 +463,29 @@ impl Consumer {
         }
     }
 
-    /// Sends `request` to the coordinator (the bootstrap broker) and remembers what it was for.
+    /// Sends `request` to the coordinator and remembers what it was for.
     fn send(&mut self, request: Request, pending: Pending, out: &mut Effects<ConsumerTimer>) {
+        self.send_to(self.broker, request, pending, out);
+    }
+
+    /// Sends `request` to `broker` and remembers what it was for.
+    fn send_to(
+        &mut self,
+        broker: BrokerId,
+        request: Request,
+        pending: Pending,
+        out: &mut Effects<ConsumerTimer>,
+    ) {
         let correlation_id = self.next_correlation;
         self.next_correlation += 1;
-        self.in_flight.insert(correlation_id, pending);
+        let sent = InFlight {
+            broker,
+            sent: self.now,
+            pending,
+        };
+        self.in_flight.insert(correlation_id, sent);
         out.send(
-            NodeId::Broker(self.broker),
+            NodeId::Broker(broker),
             Message::Request {
                 correlation_id,
                 request,

@@ -58,7 +58,9 @@ impl Consumer {
             self.begin_close(out);
             return;
         }
-        if self.member.rejoin.is_some()
+        let coordinator = self.coordinator_backoff.is_none();
+        if coordinator
+            && self.member.rejoin.is_some()
             && matches!(
                 self.member.state,
                 MemberState::Unjoined | MemberState::Stable
@@ -66,7 +68,8 @@ impl Consumer {
         {
             self.prepare_join(out);
         }
-        if self.config.flavour == Flavour::Java
+        if coordinator
+            && self.config.flavour == Flavour::Java
             && self.member.state == MemberState::Stable
             && self.next_auto_commit.is_some_and(|due| due <= now)
         {
@@ -75,7 +78,9 @@ impl Consumer {
             out.set_timer(ConsumerTimer::AutoCommit, due);
             self.commit_consumed(CommitPurpose::Auto, out);
         }
-        self.resolve_positions(out);
+        if coordinator {
+            self.resolve_positions(out);
+        }
         if matches!(self.activity, Activity::Closed) {
             return;
         }

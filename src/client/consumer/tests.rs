@@ -9,7 +9,7 @@ use crate::client::assignor::StrategyList;
 use crate::protocol::group::{
     GroupRequest, GroupResponse, HeartbeatResponse, JoinGroupResponse, SyncGroupResponse,
 };
-use crate::protocol::metadata::MetadataResponse;
+use crate::protocol::metadata::{MetadataResponse, PartitionMetadata};
 use crate::protocol::{ErrorCode, Request, Response};
 use crate::trace::{Detail, TraceEvent};
 use crate::units::PartitionId;
@@ -144,8 +144,17 @@ impl Harness {
 
 fn metadata(h: &mut Harness) {
     let (c, _) = h.last(|r| matches!(r, Request::Metadata(_)));
+    let partitions = (0..2)
+        .map(|p| PartitionMetadata {
+            partition: crate::units::PartitionId(p),
+            leader: Some(crate::units::BrokerId(1)),
+            leader_epoch: crate::units::LeaderEpoch(0),
+            replicas: vec![crate::units::BrokerId(1)],
+            isr: vec![crate::units::BrokerId(1)],
+        })
+        .collect();
     let response = MetadataResponse {
-        topics: vec![(TopicName::new("orders").unwrap(), Ok(2))],
+        topics: vec![(TopicName::new("orders").unwrap(), Ok(partitions))],
     };
     h.respond(c, Response::Metadata(response));
 }

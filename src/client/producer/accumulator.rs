@@ -189,19 +189,10 @@ pub(crate) struct Accumulator {
 impl Accumulator {
     /// Empty queues for the topics of `metadata`.
     pub(crate) fn new(config: &ProducerConfig, metadata: &[TopicMetadata]) -> Accumulator {
-        let mut by_broker: BTreeMap<BrokerId, Vec<Tp>> = BTreeMap::new();
         let topics = metadata
             .iter()
-            .enumerate()
-            .map(|(i, meta)| {
+            .map(|meta| {
                 let n = meta.partitions;
-                by_broker
-                    .entry(meta.leader)
-                    .or_default()
-                    .extend((0..n).map(|p| Tp {
-                        topic: i as u32,
-                        partition: PartitionId(p),
-                    }));
                 TopicState {
                     meta: meta.clone(),
                     queues: (0..n).map(|_| PartitionQueue::default()).collect(),
@@ -212,9 +203,9 @@ impl Accumulator {
                 }
             })
             .collect();
-        Accumulator {
+        let mut acc = Accumulator {
             topics,
-            by_broker,
+            by_broker: BTreeMap::new(),
             drain_index: BTreeMap::new(),
             limits: Limits {
                 batch_size: config.batch_size,
@@ -226,7 +217,56 @@ impl Accumulator {
             adaptive: config.adaptive_partitioning,
             sticky_linger: config.sticky_partitioning_linger,
             next_batch_id: 0,
+        };
+        acc.index_leaders();
+        acc
+    }
+
+    /// Takes a topic's partition leaders from a metadata refresh: batches now drain to the new
+    /// leaders; a partition without a leader keeps its batches until it has one.
+    pub(crate) fn set_leaders(&mut self, topic: u32, leaders: &[Option<BrokerId>]) {
+        let t = &mut self.topics[topic as usize];
+        for (slot, leader) in t.meta.leaders.iter_mut().zip(leaders) {
+            *slot = *leader;
         }
+        // The partitioner draws among partitions with a leader (`availablePartitionsForTopic`),
+        // or among all of them when none has one.
+        let available: Vec<PartitionId> = (0..t.meta.partitions)
+            .map(PartitionId)
+            .filter(|p| t.meta.leaders[p.0 as usize].is_some())
+            .collect();
+        t.all = if available.is_empty() {
+            (0..t.meta.partitions).map(PartitionId).collect()
+        } else {
+            available
+        };
+        self.index_leaders();
+    }
+
+    /// Rebuilds the broker -> partitions index from the topics' leaders.
+    fn index_leaders(&mut self) {
+        self.by_broker.clear();
+        for (i, t) in self.topics.iter().enumerate() {
+            for (p, leader) in t.meta.leaders.iter().enumerate() {
+                if let Some(b) = leader {
+                    self.by_broker.entry(*b).or_default().push(Tp {
+                        topic: i as u32,
+                        partition: PartitionId(p as u32),
+                    });
+                }
+            }
+        }
+    }
+
+    /// True if some partition with a queued batch has no known leader.
+    pub(crate) fn has_leaderless_batches(&self) -> bool {
+        self.topics.iter().any(|t| {
+            t.meta
+                .leaders
+                .iter()
+                .zip(&t.queues)
+                .any(|(l, q)| l.is_none() && !q.deque.is_empty())
+        })
     }
 
     /// The brokers that lead at least one partition.
@@ -562,11 +602,7 @@ mod tests {
 
     fn setup(kv: &[(&str, &str)], partitions: u32) -> Accumulator {
         let config = ProducerConfig::parse(Flavour::Java4, kv.iter().copied()).unwrap();
-        let meta = TopicMetadata {
-            topic: TopicName::new("t").unwrap(),
-            partitions,
-            leader: BrokerId(1),
-        };
+        let meta = TopicMetadata::led_by(TopicName::new("t").unwrap(), partitions, BrokerId(1));
         Accumulator::new(&config, &[meta])
     }
 
@@ -670,11 +706,7 @@ mod tests {
             [("partitioner.class", "java-legacy"), ("batch.size", "500")],
         )
         .unwrap();
-        let meta = TopicMetadata {
-            topic: TopicName::new("t").unwrap(),
-            partitions: 3,
-            leader: BrokerId(1),
-        };
+        let meta = TopicMetadata::led_by(TopicName::new("t").unwrap(), 3, BrokerId(1));
         let mut acc = Accumulator::new(&config, &[meta]);
         let mut rng = SimRng::for_component(2, "p");
         let mut parts = Vec::new();

@@ -44,7 +44,7 @@ use crate::units::{BrokerId, Offset, PartitionId, SimTime, TopicName};
 
 use self::accumulator::{Accumulator, AppendError, PartitionChoice, ProducerBatch};
 use self::idempotence::Idempotence;
-use self::sender::Connection;
+use self::sender::{Connection, MetadataRefresh};
 use self::workload::WorkloadState;
 
 pub use self::config::{ConfigError, Flavour, ProducerConfig};
@@ -168,6 +168,8 @@ pub struct Producer {
     acc: Accumulator,
     topics: BTreeMap<TopicName, u32>,
     connections: BTreeMap<BrokerId, Connection>,
+    /// Metadata refreshes and the brokers known.
+    metadata: MetadataRefresh,
     idempotence: Option<Idempotence>,
     /// Where `InitProducerId` goes (the lowest broker id, as the "least loaded node").
     init_broker: BrokerId,
@@ -221,12 +223,14 @@ impl Producer {
         };
         let acc = Accumulator::new(&config, &metadata);
         let init_broker = acc.brokers().next().unwrap_or(BrokerId(0));
+        let refresh = MetadataRefresh::new(&metadata);
         Ok(Producer {
             idempotence: config.idempotent().then(Idempotence::new),
             config,
             acc,
             topics,
             connections: BTreeMap::new(),
+            metadata: refresh,
             init_broker,
             next_correlation: 0,
             queue: VecDeque::new(),

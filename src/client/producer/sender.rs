@@ -14,11 +14,21 @@
 //!   the whole connection (`NetworkClient.handleTimedOutRequests`): every request in flight on it
 //!   fails with `REQUEST_TIMED_OUT`. A connection closed by the other side (a broker going down, a
 //!   proxy's timeout) fails them with `NETWORK_EXCEPTION`. Both are retriable.
+//! - **Metadata.** A partition's leader is learned from Metadata responses. A batch failing
+//!   with an error that means the leader may have moved (`NOT_LEADER_OR_FOLLOWER`,
+//!   `LEADER_NOT_AVAILABLE`, `UNKNOWN_TOPIC_OR_PARTITION`, a closed connection, a timeout:
+//!   Java's `InvalidMetadataException`s and `handleServerDisconnect`), or a batch for a partition
+//!   without a known leader, asks for a refresh; it goes to the least loaded broker with a ready
+//!   connection (fewest requests in flight, then lowest id; a connection is opened if none is
+//!   ready), at most once per `retry.backoff.ms`. Retried batches then drain to the new leader.
+//!   Not modelled: `metadata.max.age.ms` refreshes and the new leader carried in the error
+//!   response (KIP-951).
 //! - **Retries.** A retriable error is retried while `retries` allows and `delivery.timeout.ms`
 //!   (counted from the batch's creation, so it includes linger, retries and backoffs) has not run
 //!   out; the batch waits an exponential backoff with seeded jitter. Otherwise the batch fails and
 //!   its records' delivery reports carry the error.
 
+use std::collections::BTreeSet;
 use std::mem;
 
 use crate::client::producer::accumulator::ProducerBatch;
@@ -26,6 +36,7 @@ use crate::client::producer::backoff;
 use crate::client::producer::idempotence::{Bump, PidState};
 use crate::client::producer::{Producer, ProducerTimer};
 use crate::effects::Effects;
+use crate::protocol::metadata::{MetadataRequest, MetadataResponse, TopicMetadata};
 use crate::protocol::produce::{
     Acks, InitProducerIdRequest, PartitionProduceResponse, ProduceBatch, ProduceRequest,
 };
@@ -59,6 +70,49 @@ enum ConnState {
     Ready { since: SimTime },
 }
 
+/// The producer's view of the cluster's metadata: whether a refresh is wanted, the one in
+/// flight, and the brokers it knows.
+#[derive(Debug, Default)]
+pub(crate) struct MetadataRefresh {
+    needed: bool,
+    in_flight: Option<u64>,
+    next_attempt: SimTime,
+    pub(crate) brokers: BTreeSet<BrokerId>,
+}
+
+impl MetadataRefresh {
+    /// The brokers named by `metadata` as leaders or replicas.
+    pub(crate) fn new(metadata: &[TopicMetadata]) -> MetadataRefresh {
+        let brokers = metadata
+            .iter()
+            .flat_map(|m| {
+                m.leaders
+                    .iter()
+                    .flatten()
+                    .chain(m.replicas.iter().flatten())
+            })
+            .copied()
+            .collect();
+        MetadataRefresh {
+            brokers,
+            ..MetadataRefresh::default()
+        }
+    }
+}
+
+/// Errors after which Java asks for a metadata refresh (`InvalidMetadataException`, plus a
+/// broken or timed-out connection).
+fn stale_metadata(error: ErrorCode) -> bool {
+    matches!(
+        error,
+        ErrorCode::NotLeaderOrFollower
+            | ErrorCode::LeaderNotAvailable
+            | ErrorCode::UnknownTopicOrPartition
+            | ErrorCode::NetworkException
+            | ErrorCode::RequestTimedOut
+    )
+}
+
 #[derive(Debug)]
 struct InFlight {
     correlation_id: u64,
@@ -69,6 +123,7 @@ struct InFlight {
 enum RequestKind {
     ApiVersions,
     InitProducerId,
+    Metadata,
     Produce(Vec<ProducerBatch>),
 }
 
@@ -123,9 +178,97 @@ impl Producer {
             }
         }
         self.expire(now, out);
-        let brokers: Vec<BrokerId> = self.acc.brokers().collect();
+        if self.acc.has_leaderless_batches() {
+            self.metadata.needed = true;
+        }
+        self.maybe_refresh_metadata(now, out);
+        let mut brokers: Vec<BrokerId> = self.acc.brokers().collect();
+        let wants_id = self
+            .idempotence
+            .as_ref()
+            .is_some_and(|i| matches!(i.state, PidState::Uninitialized { .. }));
+        if wants_id && !brokers.contains(&self.init_broker) {
+            brokers.push(self.init_broker);
+            brokers.sort();
+        }
         for broker in brokers {
             self.send_to(now, broker, out);
+        }
+    }
+
+    /// Sends a Metadata request to the least loaded broker if a refresh is wanted (Java's
+    /// `DefaultMetadataUpdater.maybeUpdate` and `leastLoadedNode`).
+    fn maybe_refresh_metadata(&mut self, now: SimTime, out: &mut Effects<ProducerTimer>) {
+        let m = &self.metadata;
+        if !m.needed || m.in_flight.is_some() || now < m.next_attempt {
+            return;
+        }
+        let max = self.config.max_in_flight as usize;
+        let ready = m
+            .brokers
+            .iter()
+            .filter_map(|b| {
+                let c = self.connections.get(b)?;
+                let usable = matches!(c.state, ConnState::Ready { .. }) && c.in_flight.len() < max;
+                usable.then_some((c.in_flight.len(), *b))
+            })
+            .min();
+        let Some((_, broker)) = ready else {
+            let connectable = m.brokers.iter().copied().find(|b| {
+                self.connections
+                    .get(b)
+                    .is_none_or(|c| c.state == ConnState::Disconnected && c.next_attempt <= now)
+            });
+            let connecting = m.brokers.iter().any(|b| {
+                self.connections
+                    .get(b)
+                    .is_some_and(|c| matches!(c.state, ConnState::Connecting { .. }))
+            });
+            if let Some(b) = connectable.filter(|_| !connecting) {
+                self.connect(now, b, out);
+            }
+            return;
+        };
+        let id = self.correlation();
+        let topics = (0..self.topics.len() as u32)
+            .map(|t| self.acc.topic(t).topic.clone())
+            .collect();
+        self.metadata.in_flight = Some(id);
+        self.metadata.next_attempt = now + self.config.retry_backoff;
+        let conn = self.connections.get_mut(&broker).expect("ready");
+        conn.in_flight.push(InFlight {
+            correlation_id: id,
+            kind: RequestKind::Metadata,
+        });
+        out.send(
+            NodeId::Broker(broker),
+            Message::Request {
+                correlation_id: id,
+                request: Request::Metadata(MetadataRequest { topics }),
+            },
+        );
+        out.set_timer(
+            ProducerTimer::RequestTimeout(id),
+            now + self.config.request_timeout,
+        );
+    }
+
+    /// A metadata refresh arrived: new leaders, and the brokers named.
+    fn on_metadata(&mut self, r: MetadataResponse) {
+        self.metadata.in_flight = None;
+        self.metadata.needed = false;
+        for (topic, partitions) in r.topics {
+            let (Some(&index), Ok(partitions)) = (self.topics.get(&topic), partitions) else {
+                continue;
+            };
+            let meta = TopicMetadata::from_partitions(topic, &partitions);
+            self.metadata
+                .brokers
+                .extend(meta.replicas.iter().flatten().copied());
+            if meta.leaders.iter().any(Option::is_none) {
+                self.metadata.needed = true;
+            }
+            self.acc.set_leaders(index, &meta.leaders);
         }
     }
 
@@ -313,6 +456,7 @@ impl Producer {
                     }
                 };
             }
+            (RequestKind::Metadata, Response::Metadata(r)) => self.on_metadata(r),
             (RequestKind::Produce(batches), Response::Produce(r)) => {
                 assert_eq!(batches.len(), r.partitions.len(), "one answer per batch");
                 for (batch, answer) in batches.into_iter().zip(r.partitions) {
@@ -338,6 +482,9 @@ impl Producer {
     ) {
         if self.config.max_in_flight == 1 {
             self.acc.set_muted(batch.tp, false);
+        }
+        if stale_metadata(error) {
+            self.metadata.needed = true;
         }
         if batch.done {
             // Already expired by delivery.timeout.ms while its request was in flight.
@@ -522,10 +669,25 @@ impl Producer {
             .to_string(),
             requests_failed: requests.len() as u32,
         });
+        // A broken connection may mean a moved leader (`handleServerDisconnect`).
+        self.metadata.needed = true;
+        if broker == self.init_broker
+            && let Some(next) = self
+                .metadata
+                .brokers
+                .iter()
+                .copied()
+                .find(|b| *b > broker)
+                .or_else(|| self.metadata.brokers.first().copied())
+        {
+            // InitProducerId goes to the least loaded node: not to this one next time.
+            self.init_broker = next;
+        }
         for request in requests {
             out.cancel_timer(ProducerTimer::RequestTimeout(request.correlation_id));
             match request.kind {
                 RequestKind::ApiVersions => {}
+                RequestKind::Metadata => self.metadata.in_flight = None,
                 RequestKind::InitProducerId => {
                     let idem = self.idempotence.as_mut().expect("idempotent");
                     idem.state = PidState::Uninitialized {
@@ -600,6 +762,17 @@ impl Producer {
             self.idempotence.as_ref().map(|i| i.state)
         {
             consider(retry_at);
+        }
+        let m = &self.metadata;
+        if m.needed && m.in_flight.is_none() {
+            consider(m.next_attempt);
+            for b in &m.brokers {
+                if let Some(c) = self.connections.get(b)
+                    && c.state == ConnState::Disconnected
+                {
+                    consider(c.next_attempt);
+                }
+            }
         }
         next
     }

@@ -1,0 +1,857 @@
+//! A broker's part in replication: following leaders, leading followers, the produce
+//! purgatory, and its heartbeats to the controller.
+//!
+//! **How records reach followers, and when `acks=all` is answered.** Each follower runs one
+//! replica fetcher per leader (`ReplicaFetcherThread`, `num.replica.fetchers=1`): a fetch of every
+//! partition it follows there, from its log end, parked at the leader for up to
+//! `replica.fetch.wait.max.ms` (500) while there is nothing new, answered as soon as records
+//! are appended. The next fetch leaves as soon as the answer is appended. The leader learns
+//! where a follower is only from its *next* fetch's offset, and moves the high watermark then.
+//! So with one-way latency `L`, a record appended at `t` is in the follower's log at `t + L`,
+//! the leader knows it at `t + 2L`, and an `acks=all` producer hears back at `t + 3L`: the
+//! network is the replication delay, as it is in Kafka. This is modelled with real messages
+//! between brokers rather than an internal copy step so that a broker going down, a slow link
+//! or a lagging follower change the timing exactly as they would.
+//!
+//! **The purgatory** (`DelayedProduce`): an `acks=all` batch is answered once the high watermark
+//! passes it (`checkEnoughReplicasReachOffset`: `NOT_ENOUGH_REPLICAS_AFTER_APPEND` if the ISR
+//! shrank under `min.insync.replicas` meanwhile), with `NOT_LEADER_OR_FOLLOWER` if the broker
+//! stops leading, or with `REQUEST_TIMED_OUT` after the request's timeout.
+//!
+//! **Heartbeats**: a broker in a cluster heartbeats to the controller every
+//! `broker.heartbeat.interval.ms`; after a restart it registers first. A follower that comes
+//! back truncates its log where it diverges from the leader's (leader epochs, KIP-101/279) and
+//! catches up; the leader asks the controller to add it to the ISR once it has reached the high
+//! watermark, and to remove any follower that has not caught up for
+//! `replica.lag.time.max.ms`.
+
+use std::collections::BTreeMap;
+
+use crate::effects::Effects;
+use crate::protocol::produce::{PartitionProduceResponse, ProduceResponse};
+use crate::protocol::replication::{
+    AlterPartitionRequest, BrokerHeartbeatRequest, BrokerRegistrationRequest, PartitionState,
+    ReplicaFetchPartition, ReplicaFetchRequest, ReplicaFetchResponse, ReplicaFetchedPartition,
+};
+use crate::protocol::{ErrorCode, Message, Request, Response};
+use crate::record::Record;
+use crate::trace::TraceEvent;
+use crate::units::{
+    BrokerId, ClientId, LeaderEpoch, NodeId, Offset, PartitionId, SimTime, TopicName,
+};
+
+use super::{Broker, BrokerTimer, ParkedFetch, respond};
+
+/// What a broker in a cluster keeps about the cluster.
+#[derive(Debug, Default)]
+pub(super) struct ClusterState {
+    /// The epoch of this incarnation, once registered.
+    broker_epoch: Option<u64>,
+    /// The brokers the controller has fenced (they may not join an ISR).
+    pub(super) fenced: Vec<BrokerId>,
+    next_correlation: u64,
+    in_flight: BTreeMap<u64, Outgoing>,
+    fetchers: BTreeMap<BrokerId, Fetcher>,
+}
+
+impl ClusterState {
+    /// The process stopped: nothing in flight survives, and it must register again.
+    pub(super) fn stop(&mut self) {
+        self.broker_epoch = None;
+        self.in_flight.clear();
+        self.fetchers.clear();
+    }
+}
+
+#[derive(Debug)]
+enum Outgoing {
+    Fetch { leader: BrokerId, asked: Vec<Asked> },
+    Heartbeat,
+    Registration,
+}
+
+/// One partition of a fetch in flight: what it was asked at.
+#[derive(Debug)]
+struct Asked {
+    topic: TopicName,
+    partition: PartitionId,
+    epoch: LeaderEpoch,
+    fetch_offset: Offset,
+}
+
+#[derive(Debug, Default)]
+struct Fetcher {
+    in_flight: Option<u64>,
+    backing_off: bool,
+}
+
+/// An `acks=all` Produce waiting for replication.
+#[derive(Debug)]
+pub(super) struct DelayedProduce {
+    from: ClientId,
+    correlation_id: u64,
+    partitions: Vec<PartitionProduceResponse>,
+    /// Response index and the offset the high watermark must reach.
+    waiting: Vec<(usize, Offset)>,
+}
+
+impl DelayedProduce {
+    pub(super) fn new(
+        from: ClientId,
+        correlation_id: u64,
+        partitions: Vec<PartitionProduceResponse>,
+        waiting: Vec<(usize, Offset)>,
+    ) -> DelayedProduce {
+        DelayedProduce {
+            from,
+            correlation_id,
+            partitions,
+            waiting,
+        }
+    }
+}
+
+/// Where a waiting partition stands.
+enum Check {
+    Done(ErrorCode),
+    Wait,
+}
+
+impl Broker {
+    /// Joins a cluster run by a controller, registered at `now` (the cluster's start): from now
+    /// on the broker heartbeats, follows and leads as the controller says, and checks its
+    /// followers' lag.
+    pub fn join_cluster(&mut self, now: SimTime, out: &mut Effects<BrokerTimer>) {
+        self.cluster = Some(ClusterState {
+            broker_epoch: Some(1),
+            ..ClusterState::default()
+        });
+        out.set_timer(
+            BrokerTimer::Heartbeat,
+            now + self.config.broker_heartbeat_interval,
+        );
+        self.arm_isr_expiration(now, out);
+    }
+
+    /// True once the broker is part of a cluster with a controller.
+    pub fn in_cluster(&self) -> bool {
+        self.cluster.is_some()
+    }
+
+    fn arm_isr_expiration(&self, now: SimTime, out: &mut Effects<BrokerTimer>) {
+        let half = (self.config.replica_lag_time_max.0 / 2).max(1);
+        out.set_timer(BrokerTimer::IsrExpiration, now + crate::units::Millis(half));
+    }
+
+    /// The process starts again: in a cluster it registers with the controller (and stays
+    /// fenced until its first heartbeat); its log timers run again.
+    pub(super) fn restart(&mut self, now: SimTime, out: &mut Effects<BrokerTimer>) {
+        self.now = now;
+        self.ensure_log_timers(now, out);
+        if self.cluster.is_none() {
+            return;
+        }
+        self.register(out);
+        out.set_timer(
+            BrokerTimer::Heartbeat,
+            now + self.config.broker_heartbeat_interval,
+        );
+        self.arm_isr_expiration(now, out);
+    }
+
+    fn register(&mut self, out: &mut Effects<BrokerTimer>) {
+        let me = self.id;
+        let request = Request::BrokerRegistration(BrokerRegistrationRequest { broker: me });
+        self.send_to_controller(request, Some(Outgoing::Registration), out);
+    }
+
+    fn send_to_controller(
+        &mut self,
+        request: Request,
+        track: Option<Outgoing>,
+        out: &mut Effects<BrokerTimer>,
+    ) {
+        let cluster = self.cluster.as_mut().expect("in a cluster");
+        let correlation_id = cluster.next_correlation;
+        cluster.next_correlation += 1;
+        if let Some(t) = track {
+            cluster.in_flight.insert(correlation_id, t);
+        }
+        out.send(
+            NodeId::Controller,
+            Message::Request {
+                correlation_id,
+                request,
+            },
+        );
+    }
+
+    /// `broker.heartbeat.interval.ms` is up: heartbeat (or register, if a registration was
+    /// lost).
+    pub(super) fn heartbeat(&mut self, now: SimTime, out: &mut Effects<BrokerTimer>) {
+        let Some(cluster) = self.cluster.as_ref() else {
+            return;
+        };
+        out.set_timer(
+            BrokerTimer::Heartbeat,
+            now + self.config.broker_heartbeat_interval,
+        );
+        match cluster.broker_epoch {
+            Some(broker_epoch) => {
+                let request = Request::BrokerHeartbeat(BrokerHeartbeatRequest {
+                    broker: self.id,
+                    broker_epoch,
+                });
+                self.send_to_controller(request, Some(Outgoing::Heartbeat), out);
+            }
+            None if !cluster
+                .in_flight
+                .values()
+                .any(|o| matches!(o, Outgoing::Registration)) =>
+            {
+                self.register(out);
+            }
+            None => {}
+        }
+    }
+
+    /// A response to the broker's own request: a leader's fetch answer, the controller's.
+    pub(super) fn on_peer_response(
+        &mut self,
+        now: SimTime,
+        correlation_id: u64,
+        response: Response,
+        out: &mut Effects<BrokerTimer>,
+    ) {
+        let Some(cluster) = self.cluster.as_mut() else {
+            return;
+        };
+        let Some(outgoing) = cluster.in_flight.remove(&correlation_id) else {
+            return;
+        };
+        match (outgoing, response) {
+            (Outgoing::Fetch { leader, asked }, Response::ReplicaFetch(r)) => {
+                self.on_replica_fetch_response(now, leader, asked, r, out);
+            }
+            (Outgoing::Registration, Response::BrokerRegistration(r)) => {
+                cluster.broker_epoch = Some(r.broker_epoch);
+                self.apply_metadata(now, r.partitions, r.fenced, out);
+                // The first heartbeat follows at once: it unfences the broker.
+                self.heartbeat(now, out);
+            }
+            (Outgoing::Heartbeat, Response::BrokerHeartbeat(r)) => {
+                if r.error == ErrorCode::StaleBrokerEpoch {
+                    cluster.broker_epoch = None;
+                    self.register(out);
+                }
+            }
+            (outgoing, response) => panic!("{response:?} answers {outgoing:?}"),
+        }
+    }
+
+    /// A connection to a leader or to the controller closed: what was in flight on it failed.
+    pub(super) fn on_connection_closed(
+        &mut self,
+        now: SimTime,
+        peer: NodeId,
+        out: &mut Effects<BrokerTimer>,
+    ) {
+        let Some(cluster) = self.cluster.as_mut() else {
+            return;
+        };
+        let NodeId::Broker(leader) = peer else {
+            cluster
+                .in_flight
+                .retain(|_, o| matches!(o, Outgoing::Fetch { .. }));
+            return;
+        };
+        cluster
+            .in_flight
+            .retain(|_, o| !matches!(o, Outgoing::Fetch { leader: l, .. } if *l == leader));
+        let fetcher = cluster.fetchers.entry(leader).or_default();
+        fetcher.in_flight = None;
+        if !fetcher.backing_off {
+            fetcher.backing_off = true;
+            out.set_timer(
+                BrokerTimer::FetchBackoff(leader),
+                now + self.config.replica_fetch_backoff,
+            );
+        }
+    }
+
+    pub(super) fn fetch_backoff_over(
+        &mut self,
+        now: SimTime,
+        leader: BrokerId,
+        out: &mut Effects<BrokerTimer>,
+    ) {
+        if let Some(f) = self
+            .cluster
+            .as_mut()
+            .and_then(|c| c.fetchers.get_mut(&leader))
+        {
+            f.backing_off = false;
+        }
+        self.send_fetches(now, out);
+    }
+
+    /// Applies partition changes from the controller (`ReplicaManager.applyDelta`): leads what
+    /// it now leads (a new epoch starts at its log end), follows the others' leaders, and lets
+    /// waiting requests see the change.
+    pub(super) fn apply_metadata(
+        &mut self,
+        now: SimTime,
+        partitions: Vec<PartitionState>,
+        fenced: Vec<BrokerId>,
+        out: &mut Effects<BrokerTimer>,
+    ) {
+        let me = self.id;
+        let max_lag = self.config.replica_lag_time_max;
+        if let Some(c) = self.cluster.as_mut() {
+            c.fenced = fenced;
+        }
+        let fenced = self
+            .cluster
+            .as_ref()
+            .map_or(Vec::new(), |c| c.fenced.clone());
+        for state in partitions {
+            let Some(topic) = self.topics.get_mut(&state.topic) else {
+                continue;
+            };
+            let config = &topic.config;
+            let Some(slot) = topic.partitions.get_mut(state.partition.0 as usize) else {
+                continue;
+            };
+            slot.state = state;
+            let Some(replica) = slot.replica.as_mut() else {
+                continue;
+            };
+            let state = &slot.state;
+            if state.leader != Some(me) {
+                replica.leader = None;
+                continue;
+            }
+            match replica.leader.as_mut() {
+                Some(l) if l.epoch == state.leader_epoch => l.pending_isr = None,
+                _ => {
+                    replica.become_leader(me, state, now);
+                    out.trace(TraceEvent::LeaderEpochStarted {
+                        topic: state.topic.as_arc().clone(),
+                        partition: state.partition.0,
+                        leader_epoch: state.leader_epoch.0,
+                        start_offset: replica.log.log_end_offset().0,
+                        high_watermark: replica.log.high_watermark().0,
+                    });
+                }
+            }
+            replica.maybe_increment_hw(state, config, &fenced, now, max_lag);
+        }
+        self.after_hw_change(now, out);
+        self.send_fetches(now, out);
+    }
+
+    /// Sends a fetch to every leader this broker follows partitions of, unless one is in flight
+    /// or backing off.
+    pub(super) fn send_fetches(&mut self, _now: SimTime, out: &mut Effects<BrokerTimer>) {
+        let me = self.id;
+        let Some(cluster) = self.cluster.as_ref() else {
+            return;
+        };
+        if cluster.broker_epoch.is_none() {
+            return;
+        }
+        let mut by_leader: BTreeMap<BrokerId, Vec<ReplicaFetchPartition>> = BTreeMap::new();
+        for topic in self.topics.values() {
+            for slot in &topic.partitions {
+                let (Some(replica), Some(leader)) = (&slot.replica, slot.state.leader) else {
+                    continue;
+                };
+                if leader == me || replica.is_leader() {
+                    continue;
+                }
+                let busy = cluster
+                    .fetchers
+                    .get(&leader)
+                    .is_some_and(|f| f.in_flight.is_some() || f.backing_off);
+                if busy {
+                    continue;
+                }
+                by_leader
+                    .entry(leader)
+                    .or_default()
+                    .push(ReplicaFetchPartition {
+                        topic: topic.name.clone(),
+                        partition: slot.state.partition,
+                        current_leader_epoch: slot.state.leader_epoch,
+                        fetch_offset: replica.log.log_end_offset(),
+                        last_fetched_epoch: replica.log.latest_epoch(),
+                        max_bytes: self.config.replica_fetch_max_bytes,
+                    });
+            }
+        }
+        for (leader, partitions) in by_leader {
+            let asked = partitions
+                .iter()
+                .map(|p| Asked {
+                    topic: p.topic.clone(),
+                    partition: p.partition,
+                    epoch: p.current_leader_epoch,
+                    fetch_offset: p.fetch_offset,
+                })
+                .collect();
+            let request = ReplicaFetchRequest {
+                replica: me,
+                max_wait: self.config.replica_fetch_wait_max,
+                min_bytes: 1,
+                max_bytes: self.config.replica_fetch_response_max_bytes,
+                partitions,
+            };
+            let cluster = self.cluster.as_mut().expect("checked");
+            let correlation_id = cluster.next_correlation;
+            cluster.next_correlation += 1;
+            cluster
+                .in_flight
+                .insert(correlation_id, Outgoing::Fetch { leader, asked });
+            cluster.fetchers.entry(leader).or_default().in_flight = Some(correlation_id);
+            out.send(
+                NodeId::Broker(leader),
+                Message::Request {
+                    correlation_id,
+                    request: Request::ReplicaFetch(request),
+                },
+            );
+        }
+    }
+
+    /// A leader's answer to this follower's fetch (`AbstractFetcherThread.processFetchRequest`):
+    /// truncate where the logs diverge, append what came, follow the high watermark and the log
+    /// start; then fetch again (or back off after an error).
+    fn on_replica_fetch_response(
+        &mut self,
+        now: SimTime,
+        leader: BrokerId,
+        asked: Vec<Asked>,
+        r: ReplicaFetchResponse,
+        out: &mut Effects<BrokerTimer>,
+    ) {
+        let me = self.id;
+        let mut failed = false;
+        for (a, p) in asked.into_iter().zip(r.partitions) {
+            let Some(topic) = self.topics.get_mut(&a.topic) else {
+                continue;
+            };
+            let Some(slot) = topic.partitions.get_mut(a.partition.0 as usize) else {
+                continue;
+            };
+            let current = slot.state.leader == Some(leader) && slot.state.leader_epoch == a.epoch;
+            let Some(replica) = slot.replica.as_mut().filter(|r| !r.is_leader() && current) else {
+                continue;
+            };
+            if replica.log.log_end_offset() != a.fetch_offset {
+                continue;
+            }
+            let tp = a.topic.as_arc();
+            match p.error {
+                ErrorCode::None => {}
+                ErrorCode::OffsetOutOfRange if a.fetch_offset < p.log_start_offset => {
+                    // Behind the leader's retention: start over at its log start.
+                    let removed = replica.log.truncate_to(replica.log.log_start_offset(), now);
+                    replica.log.reset_to(p.log_start_offset, now);
+                    replica.rebuild_producers();
+                    out.trace(TraceEvent::LogTruncated {
+                        topic: tp.clone(),
+                        partition: a.partition.0,
+                        to_offset: p.log_start_offset.0,
+                        removed,
+                        reason: format!(
+                            "fetch offset {} is below leader {leader}'s log start offset {}",
+                            a.fetch_offset, p.log_start_offset
+                        ),
+                    });
+                    continue;
+                }
+                _ => {
+                    failed = true;
+                    continue;
+                }
+            }
+            if let Some((epoch, end)) = p.diverging_epoch {
+                let own = replica
+                    .log
+                    .end_offset_for_epoch(epoch)
+                    .map_or(end, |(_, o)| o);
+                let to = end.min(own);
+                let removed = replica.log.truncate_to(to, now);
+                replica.rebuild_producers();
+                out.trace(TraceEvent::LogTruncated {
+                    topic: tp.clone(),
+                    partition: a.partition.0,
+                    to_offset: to.0,
+                    removed,
+                    reason: format!(
+                        "its log diverges from leader {leader}'s: epoch {epoch} ends at offset \
+                         {end} there"
+                    ),
+                });
+                continue;
+            }
+            if let (Some(first), Some(last)) = (p.records.first(), p.records.last()) {
+                let (base, last, count) = (first.offset.0, last.offset.0, p.records.len() as u32);
+                for rolled in replica.append_replicated(now, &p.records, &p.epochs) {
+                    out.trace(TraceEvent::SegmentRolled {
+                        topic: tp.clone(),
+                        partition: a.partition.0,
+                        base_offset: rolled.base_offset.0,
+                        reason: rolled.reason.name().to_string(),
+                    });
+                }
+                out.trace(TraceEvent::RecordsReplicated {
+                    topic: tp.clone(),
+                    partition: a.partition.0,
+                    leader: leader.0,
+                    base_offset: base,
+                    last_offset: last,
+                    records: count,
+                });
+            }
+            replica.log.follow_high_watermark(p.high_watermark);
+            if p.log_start_offset > replica.log.log_start_offset() {
+                replica.log.truncate_before(p.log_start_offset);
+            }
+            let _ = me;
+        }
+        let cluster = self.cluster.as_mut().expect("in a cluster");
+        let fetcher = cluster.fetchers.entry(leader).or_default();
+        fetcher.in_flight = None;
+        if failed {
+            fetcher.backing_off = true;
+            out.set_timer(
+                BrokerTimer::FetchBackoff(leader),
+                now + self.config.replica_fetch_backoff,
+            );
+        }
+        self.send_fetches(now, out);
+    }
+
+    /// A follower's fetch at the leader (`ReplicaManager.fetchMessages` from a follower): each
+    /// partition's follower position is recorded (which may expand the ISR and move the high
+    /// watermark), then records up to the log end are returned, or the fetch waits for some.
+    pub(super) fn handle_replica_fetch(
+        &mut self,
+        now: SimTime,
+        from: BrokerId,
+        correlation_id: u64,
+        req: ReplicaFetchRequest,
+        out: &mut Effects<BrokerTimer>,
+    ) {
+        let me = self.id;
+        let max_lag = self.config.replica_lag_time_max;
+        let fenced = self
+            .cluster
+            .as_ref()
+            .map_or(Vec::new(), |c| c.fenced.clone());
+        let mut moved = false;
+        let mut proposals = Vec::new();
+        for p in &req.partitions {
+            let Some(topic) = self.topics.get_mut(&p.topic) else {
+                continue;
+            };
+            let config = &topic.config;
+            let Some(slot) = topic.partitions.get_mut(p.partition.0 as usize) else {
+                continue;
+            };
+            let Some(replica) = slot.replica.as_mut().filter(|r| r.is_leader()) else {
+                continue;
+            };
+            if slot.state.leader_epoch != p.current_leader_epoch
+                || diverges(replica.log(), p).is_some()
+                || p.fetch_offset > replica.log.log_end_offset()
+            {
+                continue;
+            }
+            if let Some(isr) =
+                replica.follower_fetched(from, p.fetch_offset, now, &slot.state, &fenced)
+            {
+                proposals.push((slot.state.clone(), isr, format!("broker {from} caught up")));
+            }
+            moved |= replica.maybe_increment_hw(&slot.state, config, &fenced, now, max_lag);
+        }
+        for (state, isr, reason) in proposals {
+            self.propose_isr(&state, isr, reason, out);
+        }
+        if moved {
+            self.after_hw_change(now, out);
+        }
+        let _ = me;
+        let (response, bytes) = self.read_for_follower(&req);
+        let settled = response
+            .partitions
+            .iter()
+            .any(|p| p.error != ErrorCode::None || p.diverging_epoch.is_some());
+        if bytes >= req.min_bytes.max(1) || req.max_wait.0 == 0 || settled {
+            out.send(
+                NodeId::Broker(from),
+                Message::Response {
+                    correlation_id,
+                    response: Response::ReplicaFetch(response),
+                },
+            );
+            return;
+        }
+        let wait = req.max_wait;
+        let parked = ParkedFetch::Replica {
+            from,
+            correlation_id,
+            request: req,
+        };
+        self.park(now, parked, wait, out);
+    }
+
+    /// Asks the controller for a new ISR (`AlterPartition`).
+    fn propose_isr(
+        &mut self,
+        state: &PartitionState,
+        isr: Vec<BrokerId>,
+        reason: String,
+        out: &mut Effects<BrokerTimer>,
+    ) {
+        let request = Request::AlterPartition(AlterPartitionRequest {
+            broker: self.id,
+            topic: state.topic.clone(),
+            partition: state.partition,
+            leader_epoch: state.leader_epoch,
+            partition_epoch: state.partition_epoch,
+            new_isr: isr,
+            reason,
+        });
+        self.send_to_controller(request, None, out);
+    }
+
+    /// True if a parked follower fetch has something to return now.
+    pub(super) fn replica_fetch_ready(&self, req: &ReplicaFetchRequest) -> bool {
+        req.partitions.iter().any(|p| {
+            let slot = self
+                .topics
+                .get(&p.topic)
+                .and_then(|t| t.partitions.get(p.partition.0 as usize));
+            match slot.and_then(|s| s.replica.as_ref().filter(|r| r.is_leader()).map(|r| (s, r))) {
+                Some((slot, r)) => {
+                    slot.state.leader_epoch != p.current_leader_epoch
+                        || r.log.log_end_offset() > p.fetch_offset
+                }
+                None => true,
+            }
+        })
+    }
+
+    /// Reads a follower's fetch: records from each fetch offset up to the log end.
+    pub(super) fn read_for_follower(
+        &self,
+        req: &ReplicaFetchRequest,
+    ) -> (ReplicaFetchResponse, u64) {
+        let mut budget = req.max_bytes;
+        let mut total = 0;
+        let mut partitions = Vec::with_capacity(req.partitions.len());
+        for p in &req.partitions {
+            let mut answer = ReplicaFetchedPartition {
+                topic: p.topic.clone(),
+                partition: p.partition,
+                error: ErrorCode::None,
+                high_watermark: Offset(0),
+                log_start_offset: Offset(0),
+                diverging_epoch: None,
+                records: Vec::new(),
+                epochs: Vec::new(),
+            };
+            let slot = self
+                .topics
+                .get(&p.topic)
+                .and_then(|t| t.partitions.get(p.partition.0 as usize));
+            let leader =
+                slot.and_then(|s| s.replica.as_ref().filter(|r| r.is_leader()).map(|r| (s, r)));
+            let Some((slot, replica)) = leader else {
+                answer.error = ErrorCode::NotLeaderOrFollower;
+                partitions.push(answer);
+                continue;
+            };
+            let log = replica.log();
+            answer.high_watermark = log.high_watermark();
+            answer.log_start_offset = log.log_start_offset();
+            if slot.state.leader_epoch != p.current_leader_epoch {
+                answer.error = ErrorCode::NotLeaderOrFollower;
+            } else if let Some(d) = diverges(log, p) {
+                answer.diverging_epoch = Some(d);
+            } else {
+                let limit = p.max_bytes.min(budget);
+                match log.read(p.fetch_offset, log.log_end_offset(), usize::MAX, limit) {
+                    Ok(_) if budget == 0 => {}
+                    Ok(records) => {
+                        let bytes: u64 = records.iter().map(Record::size_bytes).sum();
+                        budget = budget.saturating_sub(bytes);
+                        total += bytes;
+                        if let Some(last) = records.last() {
+                            answer.epochs = log
+                                .epochs()
+                                .iter()
+                                .filter(|(_, s)| *s <= last.offset)
+                                .copied()
+                                .collect();
+                        }
+                        answer.records = records.to_vec();
+                    }
+                    Err(_) => answer.error = ErrorCode::OffsetOutOfRange,
+                }
+            }
+            partitions.push(answer);
+        }
+        (ReplicaFetchResponse { partitions }, total)
+    }
+
+    /// Every `replica.lag.time.max.ms / 2` (`ReplicaManager`'s `isr-expiration` task): asks to
+    /// remove the followers that have not caught up for `replica.lag.time.max.ms`.
+    pub(super) fn isr_expiration(&mut self, now: SimTime, out: &mut Effects<BrokerTimer>) {
+        if self.cluster.is_none() {
+            return;
+        }
+        let max_lag = self.config.replica_lag_time_max;
+        let mut proposals = Vec::new();
+        for topic in self.topics.values_mut() {
+            for slot in &mut topic.partitions {
+                if let Some(replica) = slot.replica.as_mut()
+                    && let Some((isr, reason)) = replica.isr_to_shrink(&slot.state, now, max_lag)
+                {
+                    proposals.push((slot.state.clone(), isr, reason));
+                }
+            }
+        }
+        for (state, isr, reason) in proposals {
+            self.propose_isr(&state, isr, reason, out);
+        }
+        self.arm_isr_expiration(now, out);
+    }
+
+    /// The high watermark of some partition moved, or its leadership changed: delayed produces
+    /// and parked consumer fetches may complete.
+    pub(super) fn after_hw_change(&mut self, now: SimTime, out: &mut Effects<BrokerTimer>) {
+        self.try_complete_delayed_produces(out);
+        self.wake_parked_fetches(now, out);
+    }
+
+    /// Parks an `acks=all` produce unless it can be answered now.
+    pub(super) fn delay_produce(
+        &mut self,
+        now: SimTime,
+        mut op: DelayedProduce,
+        timeout: crate::units::Millis,
+        out: &mut Effects<BrokerTimer>,
+    ) {
+        if self.settle(&mut op) {
+            answer(op, out);
+            return;
+        }
+        let id = self.next_fetch_id;
+        self.next_fetch_id += 1;
+        out.set_timer(BrokerTimer::ProduceExpiry(id), now + timeout);
+        self.delayed_produces.insert(id, op);
+    }
+
+    /// Checks each waiting partition; true once none waits.
+    fn settle(&self, op: &mut DelayedProduce) -> bool {
+        let mut waiting = std::mem::take(&mut op.waiting);
+        waiting.retain(|&(i, required)| {
+            let p = &op.partitions[i];
+            match self.check_replicated(&p.topic, p.partition, required) {
+                Check::Wait => true,
+                Check::Done(error) => {
+                    let p = &mut op.partitions[i];
+                    if error != ErrorCode::None {
+                        p.error = error;
+                        p.base_offset = None;
+                    }
+                    false
+                }
+            }
+        });
+        op.waiting = waiting;
+        op.waiting.is_empty()
+    }
+
+    /// `Partition.checkEnoughReplicasReachOffset`.
+    fn check_replicated(
+        &self,
+        topic: &TopicName,
+        partition: PartitionId,
+        required: Offset,
+    ) -> Check {
+        let Some((t, slot)) = self
+            .topics
+            .get(topic)
+            .and_then(|t| Some((t, t.partitions.get(partition.0 as usize)?)))
+        else {
+            return Check::Done(ErrorCode::UnknownTopicOrPartition);
+        };
+        match slot.replica.as_ref().filter(|r| r.is_leader()) {
+            None => Check::Done(ErrorCode::NotLeaderOrFollower),
+            Some(r) if r.log().high_watermark() >= required => {
+                let min = t.config.effective_min_isr(slot.state.replicas.len());
+                if slot.state.isr.len() >= min {
+                    Check::Done(ErrorCode::None)
+                } else {
+                    Check::Done(ErrorCode::NotEnoughReplicasAfterAppend)
+                }
+            }
+            Some(_) => Check::Wait,
+        }
+    }
+
+    fn try_complete_delayed_produces(&mut self, out: &mut Effects<BrokerTimer>) {
+        if self.delayed_produces.is_empty() {
+            return;
+        }
+        let mut ops = std::mem::take(&mut self.delayed_produces);
+        let done: Vec<u64> = ops
+            .iter_mut()
+            .filter_map(|(id, op)| self.settle(op).then_some(*id))
+            .collect();
+        for id in done {
+            out.cancel_timer(BrokerTimer::ProduceExpiry(id));
+            answer(ops.remove(&id).expect("listed"), out);
+        }
+        self.delayed_produces = ops;
+    }
+
+    /// The produce timeout ran out: what still waits is `REQUEST_TIMED_OUT`.
+    pub(super) fn expire_delayed_produce(&mut self, id: u64, out: &mut Effects<BrokerTimer>) {
+        let Some(mut op) = self.delayed_produces.remove(&id) else {
+            return;
+        };
+        for &(i, _) in &op.waiting {
+            op.partitions[i].error = ErrorCode::RequestTimedOut;
+            op.partitions[i].base_offset = None;
+        }
+        op.waiting.clear();
+        answer(op, out);
+    }
+}
+
+fn answer(op: DelayedProduce, out: &mut Effects<BrokerTimer>) {
+    let response = Response::Produce(ProduceResponse {
+        partitions: op.partitions,
+    });
+    respond(out, op.from, op.correlation_id, response);
+}
+
+/// Where a follower's log diverges from the leader's (`Partition.fetchRecords`' check against
+/// `lastFetchedEpoch`): the leader's largest epoch not above the follower's last one, and where
+/// it ended, when that is before the follower's log end or is another epoch.
+fn diverges(
+    log: &super::log::PartitionLog,
+    p: &ReplicaFetchPartition,
+) -> Option<(LeaderEpoch, Offset)> {
+    let last = p.last_fetched_epoch?;
+    match log.end_offset_for_epoch(last) {
+        Some((epoch, end)) if epoch == last && end >= p.fetch_offset => None,
+        Some((epoch, end)) => Some((epoch, end.min(p.fetch_offset))),
+        None => Some((last, log.log_start_offset())),
+    }
+}

@@ -1,0 +1,195 @@
+//! The consumer's requests as a network client (Kafka's `NetworkClient` and
+//! `ConsumerNetworkClient`, the parts the consumer's behaviour depends on):
+//!
+//! - **`request.timeout.ms`** (Java 30000; librdkafka `socket.timeout.ms`, 60000): a request
+//!   unanswered this long fails, and the connection to its broker with it, as if the broker had
+//!   closed it. A JoinGroup may wait the rebalance timeout plus 5 s
+//!   (`AbstractCoordinator.joinGroupTimeoutMs`), so it is exempt. This is what frees a consumer
+//!   waiting on a broker that vanished without closing anything.
+//! - **A lost connection** fails every request in flight on it. Fetches and ListOffsets are
+//!   asked again after a metadata refresh; the group's requests wait `retry.backoff.ms`
+//!   before the consumer tries the coordinator again (a lost JoinGroup or SyncGroup rejoins; a
+//!   lost commit fails with `COORDINATOR_NOT_AVAILABLE`). The coordinator does not move (see
+//!   `World::coordinator_for`): while its broker is down, the group waits for it.
+//! - **Metadata refresh**: wanted after a lost connection, a leader error, or a partition without
+//!   a leader; sent to the coordinator's broker, or another known broker if that one is down, at
+//!   most once per `retry.backoff.ms`.
+
+use std::sync::Arc;
+
+use crate::effects::Effects;
+use crate::protocol::group::OffsetCommitResponse;
+use crate::protocol::metadata::MetadataRequest;
+use crate::protocol::{ErrorCode, Request};
+use crate::rng::SimRng;
+use crate::units::{BrokerId, SimTime};
+
+use super::{Consumer, ConsumerTimer, InFlight, MemberState, Pending, Position};
+
+impl Consumer {
+    /// The connection to `broker` closed: everything in flight on it failed.
+    pub(super) fn connection_lost(
+        &mut self,
+        now: SimTime,
+        broker: BrokerId,
+        rng: &mut SimRng,
+        out: &mut Effects<ConsumerTimer>,
+    ) {
+        self.down.insert(broker);
+        let lost: Vec<u64> = self
+            .in_flight
+            .iter()
+            .filter(|(_, r)| r.broker == broker)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in lost {
+            let r = self.in_flight.remove(&id).expect("listed");
+            self.request_failed(now, r, rng, out);
+        }
+        // A broken connection may mean a moved leader (`handleServerDisconnect`).
+        self.metadata_wanted = true;
+    }
+
+    /// One request failed without an answer.
+    fn request_failed(
+        &mut self,
+        now: SimTime,
+        r: InFlight,
+        rng: &mut SimRng,
+        out: &mut Effects<ConsumerTimer>,
+    ) {
+        match r.pending {
+            Pending::Fetch(_) => {
+                self.fetches_in_flight.remove(&r.broker);
+            }
+            Pending::ListOffsets(asked) => {
+                for (tp, epoch) in asked {
+                    if let Some(s) = self.partitions.get_mut(&tp).filter(|s| s.epoch == epoch)
+                        && s.position == Position::AwaitingReset
+                    {
+                        s.position = Position::Unknown;
+                    }
+                }
+            }
+            Pending::OffsetFetch(asked) => {
+                for (tp, epoch) in asked {
+                    if let Some(s) = self.partitions.get_mut(&tp).filter(|s| s.epoch == epoch)
+                        && s.position == Position::AwaitingCommitted
+                    {
+                        s.position = Position::Unknown;
+                    }
+                }
+                self.coordinator_lost(now, out);
+            }
+            Pending::Metadata => {}
+            Pending::Heartbeat(_) | Pending::Leave => self.coordinator_lost(now, out),
+            Pending::Join | Pending::Sync => {
+                if matches!(
+                    self.member.state,
+                    MemberState::Joining | MemberState::Syncing
+                ) {
+                    self.member.state = MemberState::Unjoined;
+                    self.member.rejoin = Some(Arc::from(
+                        "rebalance failed: the coordinator is not available",
+                    ));
+                }
+                self.coordinator_lost(now, out);
+            }
+            Pending::Commit { purpose, offsets } => {
+                let partitions = offsets
+                    .iter()
+                    .map(|(tp, _)| (tp.clone(), ErrorCode::CoordinatorNotAvailable))
+                    .collect();
+                let response = OffsetCommitResponse { partitions };
+                self.coordinator_lost(now, out);
+                self.on_commit(now, purpose, offsets, response, rng, out);
+            }
+        }
+    }
+
+    /// The coordinator is unreachable: group requests wait `retry.backoff.ms`.
+    fn coordinator_lost(&mut self, now: SimTime, out: &mut Effects<ConsumerTimer>) {
+        if self.coordinator_backoff.is_none() {
+            let until = now + self.config.retry_backoff;
+            self.coordinator_backoff = Some(until);
+            out.set_timer(ConsumerTimer::CoordinatorRetry, until);
+        }
+    }
+
+    /// The request-timeout timer fired: requests older than `request.timeout.ms` fail, with
+    /// their connections.
+    pub(super) fn expire_requests(
+        &mut self,
+        now: SimTime,
+        rng: &mut SimRng,
+        out: &mut Effects<ConsumerTimer>,
+    ) {
+        let timeout = self.config.request_timeout;
+        let expired: Vec<BrokerId> = self
+            .in_flight
+            .values()
+            .filter(|r| !is_join(&r.pending) && r.sent + timeout <= now)
+            .map(|r| r.broker)
+            .collect();
+        for broker in expired {
+            self.connection_lost(now, broker, rng, out);
+        }
+    }
+
+    /// Arms the request-timeout timer for the oldest request that can time out, if it is not
+    /// armed already.
+    pub(super) fn arm_request_timer(&mut self, out: &mut Effects<ConsumerTimer>) {
+        if self.request_timer.is_some() {
+            return;
+        }
+        let oldest = self
+            .in_flight
+            .values()
+            .filter(|r| !is_join(&r.pending))
+            .map(|r| r.sent)
+            .min();
+        if let Some(sent) = oldest {
+            let at = sent + self.config.request_timeout;
+            self.request_timer = Some(at);
+            out.set_timer(ConsumerTimer::RequestTimeout, at);
+        }
+    }
+
+    /// Sends a Metadata request if a refresh is wanted and none is in flight or backing off.
+    pub(super) fn maybe_refresh_metadata(
+        &mut self,
+        now: SimTime,
+        out: &mut Effects<ConsumerTimer>,
+    ) {
+        if !self.metadata_wanted
+            || self
+                .in_flight
+                .values()
+                .any(|r| matches!(r.pending, Pending::Metadata))
+        {
+            return;
+        }
+        if now < self.metadata_next {
+            out.set_timer(ConsumerTimer::MetadataRetry, self.metadata_next);
+            return;
+        }
+        let broker = if self.down.contains(&self.broker) {
+            self.known_brokers
+                .iter()
+                .copied()
+                .find(|b| !self.down.contains(b))
+                .unwrap_or(self.broker)
+        } else {
+            self.broker
+        };
+        self.metadata_next = now + self.config.retry_backoff;
+        let request = MetadataRequest {
+            topics: self.topics.clone(),
+        };
+        self.send_to(broker, Request::Metadata(request), Pending::Metadata, out);
+    }
+}
+
+fn is_join(p: &Pending) -> bool {
+    matches!(p, Pending::Join)
+}

