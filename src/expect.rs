@@ -153,6 +153,22 @@ pub const METRICS: &[(&str, &str)] = &[
         "how many partitions a member owns at the end",
     ),
     ("processed_by[MEMBER]", "records a member processed"),
+    (
+        "acked[PRODUCER]",
+        "delivery reports without error received by producer/<name>",
+    ),
+    (
+        "delivery_errors[PRODUCER]",
+        "delivery reports with an error",
+    ),
+    (
+        "max_send_latency_ms[PRODUCER]",
+        "longest time from send() to its delivery report",
+    ),
+    (
+        "acked_lost[TOPIC]",
+        "records reported delivered that are not in the topic's log",
+    ),
 ];
 
 /// Looks up one metric; `Ok(None)` when it has no value in this run.
@@ -263,6 +279,18 @@ pub fn metric(report: &Report, name: &str) -> Result<Option<MetricValue>, Unknow
                 .map(|p| p.last_offset - p.first_offset + 1)
                 .sum(),
         ),
+        ("acked" | "delivery_errors" | "max_send_latency_ms", Some(producer)) => {
+            let mine = report.deliveries.iter().filter(|d| d.producer == producer);
+            match base {
+                "acked" => number(mine.filter(|d| d.error.is_none()).count() as u64),
+                "delivery_errors" => number(mine.filter(|d| d.error.is_some()).count() as u64),
+                _ => Ok(mine
+                    .map(|d| d.t_ms - d.sent_ms)
+                    .max()
+                    .map(|m| MetricValue::Number(m as f64))),
+            }
+        }
+        ("acked_lost", Some(topic)) => number(report.acked_lost(topic)),
         ("partition_of", Some(arg)) => {
             let (topic, key) = arg.split_once(':').ok_or_else(unknown)?;
             let partitions = report.key_partitions(topic);

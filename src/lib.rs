@@ -19,6 +19,7 @@
 //! | [`faults`] | the fault plan: link toxics, broker down, crash, pause, poison pills |
 //! | [`world`] | owns every component; routes effects; the run loop |
 //! | [`scenario`] | scenario files: TOML parsed into a typed `Scenario`, errors with file:line |
+//! | [`runner`] | builds a `World` from a `Scenario` and runs it |
 //! | [`report`] | a `Report` computed from a trace only: partitions, duplicates, groups, lag |
 //! | [`expect`] | metrics named `name[arg]` and the `[[expect]]` claims checked against them |
 //! | [`plot`] | charts as PNG (lag, partitions, assignments, throughput) from plain series |
@@ -47,6 +48,7 @@ pub mod protocol;
 pub mod record;
 pub mod report;
 pub mod rng;
+pub mod runner;
 pub mod scenario;
 pub mod scheduler;
 pub mod trace;

@@ -4,8 +4,10 @@
 //! Because reports never look at simulator internals, a trace recorded against a real broker by
 //! `real-kafka/` is reported, plotted and compared by the same code.
 
+pub mod describe;
 pub mod groups;
 pub mod series;
+pub mod summary;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -50,6 +52,37 @@ pub struct Report {
     pub group_members: BTreeMap<String, Vec<String>>,
     /// Committed offsets: (time, group, topic, partition, offset).
     pub commits: Vec<(u64, String, String, u32, u64)>,
+    /// Group state changes: (time, group, new state).
+    pub group_states: Vec<(u64, String, String)>,
+    /// Member id -> `client.id`, from `MemberJoined`.
+    pub client_ids: BTreeMap<String, String>,
+    /// Client restarts: (time, component).
+    pub restarts: Vec<(u64, String)>,
+    /// Delivery reports as producers' applications received them, in trace order.
+    pub deliveries: Vec<DeliveryRow>,
+}
+
+/// One `DeliveryReported`: what `send()`'s callback (or `.get()`) told the application.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliveryRow {
+    /// When the report arrived.
+    pub t_ms: u64,
+    /// The producer component.
+    pub producer: String,
+    /// Topic.
+    pub topic: String,
+    /// Partition.
+    pub partition: u32,
+    /// Offset, when the broker said (null with `acks=0` or on error).
+    pub offset: Option<u64>,
+    /// The error, or `None` for a success.
+    pub error: Option<String>,
+    /// Key as text.
+    pub key: Option<String>,
+    /// Value as text.
+    pub value: Option<String>,
+    /// When the application called `send()`.
+    pub sent_ms: u64,
 }
 
 /// One `LagSampled`.
@@ -97,6 +130,8 @@ pub struct OwnershipEvent {
     pub t_ms: u64,
     /// The consumer component.
     pub member: String,
+    /// The member id it had then, when the event says.
+    pub member_id: Option<String>,
     /// `group.id`.
     pub group: String,
     /// What changed, with `topic-partition` names.
@@ -261,7 +296,18 @@ impl Report {
                 _ => report.group_fact(r),
             }
         }
+        report.name_rebalance_members();
         report
+    }
+
+    /// Replaces member ids by component names (`consumer/analytics/1`) in rebalance assignments.
+    fn name_rebalance_members(&mut self) {
+        for rb in &mut self.rebalances {
+            rb.assignment = std::mem::take(&mut rb.assignment)
+                .into_iter()
+                .map(|(id, parts)| (self.members.get(&id).cloned().unwrap_or(id), parts))
+                .collect();
+        }
     }
 
     fn group_fact(&mut self, r: &TraceRecord) {
@@ -310,7 +356,8 @@ impl Report {
                 self.members.insert(member_id.to_string(), member.clone());
                 self.note_member(group, &member);
                 let list = partitions.iter().map(ToString::to_string).collect();
-                self.ownership_event(r.t_ms, member, group, OwnershipKind::Assigned(list));
+                let id = Some(member_id.to_string());
+                self.ownership_event_of(r.t_ms, member, id, group, OwnershipKind::Assigned(list));
             }
             TraceEvent::PartitionsRevoked {
                 group,
@@ -320,7 +367,8 @@ impl Report {
             } => {
                 self.members.insert(member_id.to_string(), member.clone());
                 let list = partitions.iter().map(ToString::to_string).collect();
-                self.ownership_event(r.t_ms, member, group, OwnershipKind::Revoked(list));
+                let id = Some(member_id.to_string());
+                self.ownership_event_of(r.t_ms, member, id, group, OwnershipKind::Revoked(list));
             }
             TraceEvent::PartitionsLost { group, .. } => {
                 self.ownership_event(r.t_ms, member, group, OwnershipKind::Lost);
@@ -345,9 +393,41 @@ impl Report {
                 );
                 self.commits.push(c);
             }
+            TraceEvent::DeliveryReported {
+                topic,
+                partition,
+                offset,
+                error,
+                key,
+                value,
+                sent_ms,
+            } => {
+                self.deliveries.push(DeliveryRow {
+                    t_ms: r.t_ms,
+                    producer: member,
+                    topic: topic.to_string(),
+                    partition: *partition,
+                    offset: *offset,
+                    error: error.clone(),
+                    key: key.as_ref().map(ToString::to_string),
+                    value: value.as_ref().map(ToString::to_string),
+                    sent_ms: *sent_ms,
+                });
+            }
+            TraceEvent::MemberJoined {
+                member_id,
+                client_id,
+                ..
+            } => {
+                self.client_ids
+                    .insert(member_id.to_string(), client_id.to_string());
+            }
+            TraceEvent::ClientRestarted {} => self.restarts.push((r.t_ms, member)),
             TraceEvent::GroupStateChanged {
                 group, to, reason, ..
             } => {
+                self.group_states
+                    .push((r.t_ms, group.to_string(), to.to_string()));
                 self.state_changed(r.t_ms, group, to, reason);
             }
             TraceEvent::GenerationStarted {
@@ -364,12 +444,13 @@ impl Report {
             TraceEvent::AssignmentStored {
                 group, assignments, ..
             } => {
+                // Keyed by member id here; `Report::from_trace` names the members once every
+                // member id is known (the consumers announce theirs after the assignment).
                 let named: BTreeMap<String, Vec<String>> = assignments
                     .iter()
                     .map(|a| {
-                        let who = self.members.get(&*a.member_id).cloned();
                         let parts = a.partitions.iter().map(ToString::to_string).collect();
-                        (who.unwrap_or_else(|| a.member_id.to_string()), parts)
+                        (a.member_id.to_string(), parts)
                     })
                     .collect();
                 if let Some(rb) = self.open_rebalance(group) {
@@ -388,7 +469,19 @@ impl Report {
     }
 
     fn ownership_event(&mut self, t_ms: u64, member: String, group: &str, change: OwnershipKind) {
+        self.ownership_event_of(t_ms, member, None, group, change);
+    }
+
+    fn ownership_event_of(
+        &mut self,
+        t_ms: u64,
+        member: String,
+        member_id: Option<String>,
+        group: &str,
+        change: OwnershipKind,
+    ) {
         self.ownership.push(OwnershipEvent {
+            member_id,
             t_ms,
             member,
             group: group.to_string(),
@@ -454,12 +547,7 @@ impl Report {
                 OwnershipKind::Lost => set.clear(),
             }
         }
-        let gone: BTreeSet<&str> = self
-            .crashes
-            .iter()
-            .chain(&self.closes)
-            .map(|(_, c)| c.as_str())
-            .collect();
+        let gone = self.gone_members();
         owned
             .into_iter()
             .filter(|(m, _)| !gone.contains(m.as_str()))
@@ -467,6 +555,22 @@ impl Report {
                 let mut list: Vec<String> = set.into_iter().collect();
                 list.sort_by_key(|tp| partition_sort_key(tp));
                 (m, list)
+            })
+            .collect()
+    }
+
+    /// Components whose process is gone at the end: crashed or closed after their last restart.
+    pub fn gone_members(&self) -> BTreeSet<&str> {
+        let last = |list: &[(u64, String)], who: &str| {
+            list.iter().filter(|(_, c)| c == who).map(|(t, _)| *t).max()
+        };
+        self.crashes
+            .iter()
+            .chain(&self.closes)
+            .map(|(_, c)| c.as_str())
+            .filter(|c| {
+                let ended = last(&self.crashes, c).max(last(&self.closes, c));
+                ended > last(&self.restarts, c)
             })
             .collect()
     }
@@ -485,6 +589,22 @@ impl Report {
             }
         }
         series
+    }
+
+    /// Records a producer was told were delivered (no error) whose value is nowhere in the
+    /// topic's log: acknowledged and lost (`acks=0` to a dead broker, an unclean election).
+    pub fn acked_lost(&self, topic: &str) -> u64 {
+        let present: BTreeSet<&str> = self
+            .appended
+            .iter()
+            .filter(|a| a.topic == topic)
+            .filter_map(|a| a.value.as_deref())
+            .collect();
+        self.deliveries
+            .iter()
+            .filter(|d| d.topic == topic && d.error.is_none())
+            .filter(|d| d.value.as_deref().is_some_and(|v| !present.contains(v)))
+            .count() as u64
     }
 
     /// Topics a group consumed or was lagging on.

@@ -173,6 +173,14 @@ enum Input {
         from: NodeId,
         to: NodeId,
         message: Message,
+        /// For a client destination: the process incarnation it was sent to. A process that
+        /// restarted since never sees it (its connections are new).
+        incarnation: u32,
+    },
+    /// A new process takes over a client slot (a restarted consumer or producer).
+    Restart {
+        client: usize,
+        machine: Box<ClientMachine>,
     },
     BrokerTimer {
         broker: usize,
@@ -216,6 +224,8 @@ struct ClientNode {
     alive: bool,
     /// While paused (a GC pause), inputs wait until this time, in their original order.
     paused_until: Option<SimTime>,
+    /// Bumped at each restart: messages and timers of an earlier process are dropped.
+    incarnation: u32,
 }
 
 /// The simulated cluster and its clients, for one run.
@@ -312,6 +322,7 @@ impl<'t> World<'t> {
             timers: TimerTable::default(),
             alive: true,
             paused_until: None,
+            incarnation: 0,
         });
         let event = ClientEvent::Start;
         self.sched
@@ -430,10 +441,17 @@ impl<'t> World<'t> {
     /// Processes events until none is due at or before `end`, or none is left. Ends the trace
     /// with `RunEnded`.
     pub fn run_until(&mut self, end: SimTime) -> Result<RunOutcome, EventLimitExceeded> {
-        let reason = loop {
+        let quiescent = self.advance_until(end)?;
+        Ok(self.finish(end, quiescent))
+    }
+
+    /// Processes every event due at or before `end`, without ending the run (so a caller can
+    /// advance in steps, e.g. to show progress). True if no event is left at all.
+    pub fn advance_until(&mut self, end: SimTime) -> Result<bool, EventLimitExceeded> {
+        loop {
             match self.sched.peek_time() {
-                None => break EndReason::Quiescent,
-                Some(t) if t > end => break EndReason::DurationReached,
+                None => return Ok(true),
+                Some(t) if t > end => return Ok(false),
                 Some(_) => {}
             }
             let (now, input) = self.sched.pop()?.expect("peeked");
@@ -441,10 +459,15 @@ impl<'t> World<'t> {
             if self.config.check_invariants {
                 self.check_invariants();
             }
-        };
-        let ended_at = match reason {
-            EndReason::DurationReached => end,
-            EndReason::Quiescent => self.sched.now(),
+        }
+    }
+
+    /// Ends the run at `end` (or earlier if nothing was left to do) with `RunEnded`.
+    pub fn finish(&mut self, end: SimTime, quiescent: bool) -> RunOutcome {
+        let (reason, ended_at) = if quiescent {
+            (EndReason::Quiescent, self.sched.now())
+        } else {
+            (EndReason::DurationReached, end)
         };
         let events = self.sched.processed();
         self.sink.record(
@@ -455,16 +478,53 @@ impl<'t> World<'t> {
                 events_processed: events,
             },
         );
-        Ok(RunOutcome {
+        RunOutcome {
             ended_at,
             reason,
             events,
-        })
+        }
+    }
+
+    /// At `at`, a new process with `machine` takes over client `id`'s slot (its component name
+    /// and stream): the old process, dead or alive, is gone with its timers and connections,
+    /// and the new one starts. A restarted consumer gets a new member id unless it is static.
+    pub fn restart_client(&mut self, at: SimTime, id: ClientId, machine: ClientMachine) {
+        let input = Input::Restart {
+            client: id.0 as usize,
+            machine: Box::new(machine),
+        };
+        self.sched.schedule_at(at, input);
+    }
+
+    fn restart(&mut self, now: SimTime, index: usize, machine: ClientMachine) {
+        let node = &mut self.clients[index];
+        node.machine = machine;
+        node.alive = true;
+        node.paused_until = None;
+        node.incarnation += 1;
+        node.timers.clear();
+        let component = node.component.clone();
+        self.sink
+            .record(now, &component, TraceEvent::ClientRestarted {});
+        self.handle_client(now, index, ClientEvent::Start);
     }
 
     fn dispatch(&mut self, now: SimTime, input: Input) {
         match input {
-            Input::Deliver { from, to, message } => self.deliver(now, from, to, message),
+            Input::Deliver {
+                from,
+                to,
+                message,
+                incarnation,
+            } => {
+                if let NodeId::Client(c) = to
+                    && self.clients[c.0 as usize].incarnation != incarnation
+                {
+                    return;
+                }
+                self.deliver(now, from, to, message);
+            }
+            Input::Restart { client, machine } => self.restart(now, client, *machine),
             Input::BrokerTimer { broker, key, token } => {
                 // A stopped broker's timers died with its process.
                 if self.brokers[broker].timers.fire(&key, token) && self.brokers[broker].up {
@@ -727,9 +787,19 @@ impl<'t> World<'t> {
             .network
             .route(now, from, to, &message, &mut self.network_rng)
         {
-            Delivery::At(at) => self
-                .sched
-                .schedule_at(at, Input::Deliver { from, to, message }),
+            Delivery::At(at) => {
+                let incarnation = match to {
+                    NodeId::Client(c) => self.clients[c.0 as usize].incarnation,
+                    NodeId::Broker(_) => 0,
+                };
+                let input = Input::Deliver {
+                    from,
+                    to,
+                    message,
+                    incarnation,
+                };
+                self.sched.schedule_at(at, input);
+            }
             Delivery::Lost(reason) => self.lost(now, from, to, reason),
         }
     }

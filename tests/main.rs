@@ -20,6 +20,11 @@ mod plots;
 /// The producer-reliability lab: batching, acks, retries, idempotence, asserted on traces.
 mod producer;
 
+/// Malformed scenarios: errors that name the file, line, column and field.
+mod scenario_errors;
+/// Every scenario: deterministic, expectations met, golden files; the run command.
+mod scenarios;
+
 /// House rules checked mechanically.
 mod tidy;
 

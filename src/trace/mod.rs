@@ -446,6 +446,9 @@ pub enum TraceEvent {
     },
     /// A paused client process runs again; what arrived meanwhile is handled now, in order.
     ClientResumed {},
+    /// A new process took over a client slot (a restart after a crash or a close): new
+    /// connections, no state carried over except what the brokers keep (committed offsets).
+    ClientRestarted {},
     /// A broker handed a producer its id and epoch (`InitProducerId`, KIP-98).
     ProducerIdAllocated {
         /// The producer's scenario name, if known.
@@ -709,6 +712,7 @@ impl TraceEvent {
             TraceEvent::ClientCrashed { .. } => "ClientCrashed",
             TraceEvent::ClientPaused { .. } => "ClientPaused",
             TraceEvent::ClientResumed { .. } => "ClientResumed",
+            TraceEvent::ClientRestarted { .. } => "ClientRestarted",
             TraceEvent::ProducerIdAllocated { .. } => "ProducerIdAllocated",
             TraceEvent::DuplicateBatchIgnored { .. } => "DuplicateBatchIgnored",
             TraceEvent::BatchRejected { .. } => "BatchRejected",
