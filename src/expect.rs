@@ -256,6 +256,29 @@ pub fn metric(report: &Report, name: &str) -> Result<Option<MetricValue>, Unknow
                 .filter(|p| p.is_empty())
                 .count() as u64,
         ),
+        ("owned_max" | "owned_min", Some(g)) => {
+            let counts = report
+                .final_assignment(g)
+                .into_values()
+                .map(|p| p.len() as u64);
+            let v = if base == "owned_max" {
+                counts.max()
+            } else {
+                counts.min()
+            };
+            Ok(v.map(|n| MetricValue::Number(n as f64)))
+        }
+        ("revocations", Some(g)) => number(
+            report
+                .ownership
+                .iter()
+                .filter(|e| e.group == g)
+                .map(|e| match &e.change {
+                    OwnershipKind::Revoked(list) => list.len() as u64,
+                    _ => 0,
+                })
+                .sum(),
+        ),
         ("reassigned_after_ms", Some(g)) => {
             Ok(reassigned_after(report, g).map(|d| MetricValue::Number(d as f64)))
         }
