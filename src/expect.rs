@@ -131,6 +131,7 @@ pub const METRICS: &[(&str, &str)] = &[
         "records of the group's topics never processed",
     ),
     ("rebalances[GROUP]", "completed rebalances (generations)"),
+    ("out_of_order[GROUP]", "records processed after one produced later (across partitions)"),
     (
         "first_assignment_ms[GROUP]",
         "when a member first got partitions",
@@ -234,6 +235,7 @@ pub fn metric(report: &Report, name: &str) -> Result<Option<MetricValue>, Unknow
         ("processed_distinct", Some(g)) => number(report.processing_totals(g).distinct),
         ("reprocessed", Some(g)) => number(report.processing_totals(g).reprocessed),
         ("skipped", Some(g)) => number(report.processing_totals(g).skipped),
+        ("out_of_order", Some(g)) => number(report.out_of_production_order(g)),
         ("rebalances", Some(g)) => number(
             report
                 .rebalances
@@ -314,6 +316,12 @@ pub fn metric(report: &Report, name: &str) -> Result<Option<MetricValue>, Unknow
             }
         }
         ("acked_lost", Some(topic)) => number(report.acked_lost(topic)),
+        ("delivered_offset", Some(producer)) => Ok(report
+            .deliveries
+            .iter()
+            .find(|d| d.producer == producer)
+            .and_then(|d| d.offset)
+            .map(|o| MetricValue::Number(o as f64))),
         ("partition_of", Some(arg)) => {
             let (topic, key) = arg.split_once(':').ok_or_else(unknown)?;
             let partitions = report.key_partitions(topic);

@@ -607,6 +607,31 @@ impl Report {
             .count() as u64
     }
 
+    /// Records a group processed before a record that was produced (appended) earlier: how
+    /// much the processing order departs from the production order across partitions
+    /// (needs detail `records`; repeats after a rebalance count too).
+    pub fn out_of_production_order(&self, group: &str) -> u64 {
+        let appended_at: BTreeMap<(&str, u32, u64), u64> = self
+            .appended
+            .iter()
+            .map(|a| ((a.topic.as_str(), a.partition, a.offset), a.t_ms))
+            .collect();
+        let mut latest = 0;
+        let mut late = 0;
+        for p in self.processed.iter().filter(|p| p.group == group) {
+            for offset in p.first_offset..=p.last_offset {
+                let Some(&t) = appended_at.get(&(p.topic.as_str(), p.partition, offset)) else {
+                    continue;
+                };
+                if t < latest {
+                    late += 1;
+                }
+                latest = latest.max(t);
+            }
+        }
+        late
+    }
+
     /// Topics a group consumed or was lagging on.
     pub fn group_topics(&self, group: &str) -> BTreeSet<String> {
         let lagging = self

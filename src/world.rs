@@ -756,6 +756,9 @@ impl<'t> World<'t> {
             }
         }
         self.record_traces(now, &component, out.traces);
+        for to in out.disconnects {
+            self.network.reset_connection(now, from, to);
+        }
         for (to, message) in out.sends {
             self.send(now, from, to, message);
         }

@@ -984,7 +984,7 @@ impl Builder<'_> {
             }
             let members = over.and_then(|o| o.members.as_ref()).unwrap_or(&g.members);
             let count = *members.get_ref() as usize;
-            let start = SimTime(g.start_ms.unwrap_or(0));
+            let start = SimTime(over.and_then(|o| o.start_ms).or(g.start_ms).unwrap_or(0));
             let member_starts = match &g.member_start_ms {
                 Some(list) if list.get_ref().len() != count => {
                     return Err(self.err(

@@ -53,6 +53,9 @@ pub enum ConsumerTimer {
     AutoCommit,
     /// The application finishes a record or a batch.
     ProcessingDone,
+    /// A long batch is under way: report the records finished so far (every second), so that
+    /// the trace shows processing as it happens, not only at the end of a batch.
+    ProcessingProgress,
     /// `max.poll.interval.ms` ran out without a `poll()`.
     MaxPoll,
 }
@@ -278,6 +281,9 @@ impl Consumer {
             ConsumerInput::Timer(ConsumerTimer::AutoCommit) => self.auto_commit_due(now, out),
             ConsumerInput::Timer(ConsumerTimer::ProcessingDone) => {
                 self.processing_done(now, rng, out);
+            }
+            ConsumerInput::Timer(ConsumerTimer::ProcessingProgress) => {
+                self.processing_progress(now, out);
             }
             ConsumerInput::Timer(ConsumerTimer::MaxPoll) => self.max_poll_expired(now, out),
             ConsumerInput::Response {

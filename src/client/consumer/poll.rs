@@ -30,7 +30,7 @@ use crate::protocol::{ErrorCode, Request};
 use crate::record::Record;
 use crate::rng::SimRng;
 use crate::trace::{TraceBytes, TraceEvent};
-use crate::units::{Offset, SimTime, TopicPartition};
+use crate::units::{Millis, Offset, SimTime, TopicPartition};
 
 use super::app::{Batch, ManualCommit, ProcessedRecord};
 use super::config::Flavour;
@@ -39,6 +39,9 @@ use super::{Activity, CommitPurpose, Consumer, ConsumerTimer, MemberState, Pendi
 
 /// The most records a run of librdkafka polls is scheduled at once (more runs, same result).
 const LIBRDKAFKA_RUN: usize = 500;
+
+/// How often a long batch reports the records it has finished.
+const PROGRESS_EVERY: Millis = Millis(1_000);
 
 /// librdkafka checks `max.poll.interval.ms` on a 500 ms timer.
 const LIBRDKAFKA_MAX_POLL_CHECK: u64 = 500;
@@ -123,6 +126,9 @@ impl Consumer {
         } else {
             let batch = Batch::scheduled(records, now, group, self.app.processing, rng);
             out.set_timer(ConsumerTimer::ProcessingDone, batch.end());
+            if batch.end() > now + PROGRESS_EVERY {
+                out.set_timer(ConsumerTimer::ProcessingProgress, now + PROGRESS_EVERY);
+            }
             batch
         };
         self.arm_max_poll(&batch, out);
@@ -152,6 +158,19 @@ impl Consumer {
             }
         };
         out.set_timer(ConsumerTimer::MaxPoll, at);
+    }
+
+    /// A long batch reports what it has finished so far; processing itself is unchanged.
+    pub(super) fn processing_progress(&mut self, now: SimTime, out: &mut Effects<ConsumerTimer>) {
+        let mut activity = std::mem::replace(&mut self.activity, Activity::Polling);
+        if let Activity::Processing(batch) = &mut activity {
+            let finished = batch.finished_by(now);
+            self.report(batch, finished, out);
+            if batch.end() > now + PROGRESS_EVERY {
+                out.set_timer(ConsumerTimer::ProcessingProgress, now + PROGRESS_EVERY);
+            }
+        }
+        self.activity = activity;
     }
 
     /// The record (stepwise) or the batch in progress is finished.
