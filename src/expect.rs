@@ -106,7 +106,10 @@ pub const METRICS: &[(&str, &str)] = &[
         "extra copies of a (topic, value) appended more than once",
     ),
     ("messages_lost", "messages the network lost (faults)"),
-    ("crashes", "client processes that crashed"),
+    (
+        "crashes",
+        "client processes that crashed (a service member's consumer and producer are one)",
+    ),
     (
         "drained_at_ms[GROUP]",
         "first lag sample at or after the last append with the group's lag 0",
@@ -202,7 +205,7 @@ pub fn metric(report: &Report, name: &str) -> Result<Option<MetricValue>, Unknow
     match (base, arg) {
         ("duplicates_appended", None) => number(report.duplicates_appended),
         ("messages_lost", None) => number(report.messages_lost),
-        ("crashes", None) => number(report.crashes.len() as u64),
+        ("crashes", None) => number(report.crashed_processes()),
         ("records", Some(arg)) => match partition_arg(report, arg) {
             Some(key) => number(report.partitions[&key].records),
             None if report.topics.contains_key(arg) => number(report.topic_records(arg)),

@@ -670,6 +670,22 @@ impl Report {
         Some(count as u64)
     }
 
+    /// Client processes that crashed: every crashed component, except that the producer
+    /// `producer/<group>/<n>` of a service member dying with its consumer `consumer/<group>/<n>`
+    /// (at the same time) is the same process.
+    pub fn crashed_processes(&self) -> u64 {
+        let partner_died = |t: u64, c: &str| {
+            c.strip_prefix("producer/").is_some_and(|member| {
+                let consumer = format!("consumer/{member}");
+                self.crashes.iter().any(|(u, d)| *u == t && *d == consumer)
+            })
+        };
+        self.crashes
+            .iter()
+            .filter(|(t, c)| !partner_died(*t, c))
+            .count() as u64
+    }
+
     /// Records appended to `topic`, all partitions.
     pub fn topic_records(&self, topic: &str) -> u64 {
         self.partitions

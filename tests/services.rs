@@ -660,6 +660,8 @@ fn a_crash_kills_the_member_process_consumer_and_producer() {
             (7_500, "producer/orders-svc/1".to_string()),
         ]
     );
+    let report = Report::from_trace(None, &trace);
+    assert_eq!(number(&report, "crashes"), 1.0, "one process");
     // Payments 0-2 (sent at 5, 6 and 7 s) became orders, copied unchanged; 3 and 4 did not.
     let orders: Vec<String> = values(&trace, "orders").into_iter().map(|v| v.2).collect();
     let expected: Vec<String> = (0..3)
