@@ -1135,13 +1135,19 @@ impl Builder<'_> {
                     .iter()
                     .find(|g| g.group_id == *group)
                     .ok_or_else(|| bad(format!("no consumer group {group:?} is declared")))?;
-                let member: u32 =
-                    n.parse().map_err(|_| bad(format!("{n:?} is not a member number")))?;
+                let member: u32 = n
+                    .parse()
+                    .map_err(|_| bad(format!("{n:?} is not a member number")))?;
                 if g.output.is_none() && !matches!(g.on_failure, OnFailure::DeadLetter { .. }) {
-                    return Err(bad(format!("group {group} produces nothing: it has no producer")));
+                    return Err(bad(format!(
+                        "group {group} produces nothing: it has no producer"
+                    )));
                 }
                 if member == 0 || member > g.members() {
-                    return Err(bad(format!("group {group} has members 1 to {}", g.members())));
+                    return Err(bad(format!(
+                        "group {group} has members 1 to {}",
+                        g.members()
+                    )));
                 }
                 Ok(Target::Producer(format!("{group}/{member}")))
             }
