@@ -18,7 +18,9 @@
 //! | [`network`] | client-broker links: latency, in-order delivery, Toxiproxy-style toxics |
 //! | [`faults`] | the fault plan: link toxics, broker down, crash, pause, poison pills |
 //! | [`world`] | owns every component; routes effects; the run loop |
+//! | [`service`] | services: a member's consumer feeding its producer (outputs, dead letters) |
 //! | [`scenario`] | scenario files: TOML parsed into a typed `Scenario`, errors with file:line |
+//! | [`runner`] | builds a `World` from a `Scenario` and runs it |
 //! | [`report`] | a `Report` computed from a trace only: partitions, duplicates, groups, lag |
 //! | [`expect`] | metrics named `name[arg]` and the `[[expect]]` claims checked against them |
 //! | [`plot`] | charts as PNG (lag, partitions, assignments, throughput) from plain series |
@@ -47,8 +49,10 @@ pub mod protocol;
 pub mod record;
 pub mod report;
 pub mod rng;
+pub mod runner;
 pub mod scenario;
 pub mod scheduler;
+pub mod service;
 pub mod trace;
 pub mod units;
 pub mod world;

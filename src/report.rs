@@ -6,8 +6,10 @@
 //! `real-kafka/` is reported, plotted and compared by the same code.
 
 pub mod cluster;
+pub mod describe;
 pub mod groups;
 pub mod series;
+pub mod summary;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -54,6 +56,79 @@ pub struct Report {
     pub commits: Vec<(u64, String, String, u32, u64)>,
     /// Replicas, leaders, ISRs, fencing, final logs and acknowledged records.
     pub cluster: cluster::ClusterFacts,
+    /// Group state changes: (time, group, new state).
+    pub group_states: Vec<(u64, String, String)>,
+    /// Member id -> `client.id`, from `MemberJoined`.
+    pub client_ids: BTreeMap<String, String>,
+    /// Client restarts: (time, component).
+    pub restarts: Vec<(u64, String)>,
+    /// Delivery reports as producers' applications received them, in trace order.
+    pub deliveries: Vec<DeliveryRow>,
+    /// Every record processed, with its value (detail `records` only), in trace order.
+    pub processed_records: Vec<ProcessedValue>,
+    /// Every failed processing attempt (a poison pill), in trace order.
+    pub failures: Vec<FailedAttempt>,
+    /// Records given up to a dead-letter topic: (time, group, dead-letter topic).
+    pub dead_lettered: Vec<(u64, String, String)>,
+}
+
+/// One `DeliveryReported`: what `send()`'s callback (or `.get()`) told the application.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliveryRow {
+    /// When the report arrived.
+    pub t_ms: u64,
+    /// The producer component.
+    pub producer: String,
+    /// Topic.
+    pub topic: String,
+    /// Partition.
+    pub partition: u32,
+    /// Offset, when the broker said (null with `acks=0` or on error).
+    pub offset: Option<u64>,
+    /// The error, or `None` for a success.
+    pub error: Option<String>,
+    /// Key as text.
+    pub key: Option<String>,
+    /// Value as text.
+    pub value: Option<String>,
+    /// When the application called `send()`.
+    pub sent_ms: u64,
+}
+
+/// One `RecordProcessed`: what an analytics service computes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProcessedValue {
+    /// When its processing finished.
+    pub processed_at_ms: u64,
+    /// `group.id`.
+    pub group: String,
+    /// The consumer component.
+    pub member: String,
+    /// Topic.
+    pub topic: String,
+    /// The value as text, `None` for a tombstone.
+    pub value: Option<String>,
+}
+
+/// One `ProcessingFailed`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FailedAttempt {
+    /// When the attempt failed.
+    pub t_ms: u64,
+    /// `group.id`.
+    pub group: String,
+    /// The consumer component.
+    pub member: String,
+    /// Topic.
+    pub topic: String,
+    /// Partition.
+    pub partition: u32,
+    /// Offset.
+    pub offset: u64,
+    /// 1 for the first attempt.
+    pub attempt: u32,
+    /// What followed: `retry`, `skip`, `dead-letter`, `crash`.
+    pub action: String,
 }
 
 /// One `LagSampled`.
@@ -101,6 +176,8 @@ pub struct OwnershipEvent {
     pub t_ms: u64,
     /// The consumer component.
     pub member: String,
+    /// The member id it had then, when the event says.
+    pub member_id: Option<String>,
     /// `group.id`.
     pub group: String,
     /// What changed, with `topic-partition` names.
@@ -267,7 +344,18 @@ impl Report {
                 _ => report.group_fact(r),
             }
         }
+        report.name_rebalance_members();
         report
+    }
+
+    /// Replaces member ids by component names (`consumer/analytics/1`) in rebalance assignments.
+    fn name_rebalance_members(&mut self) {
+        for rb in &mut self.rebalances {
+            rb.assignment = std::mem::take(&mut rb.assignment)
+                .into_iter()
+                .map(|(id, parts)| (self.members.get(&id).cloned().unwrap_or(id), parts))
+                .collect();
+        }
     }
 
     fn group_fact(&mut self, r: &TraceRecord) {
@@ -307,6 +395,45 @@ impl Report {
                     last_offset: *last_offset,
                 });
             }
+            TraceEvent::RecordProcessed {
+                group,
+                topic,
+                value,
+                processed_at_ms,
+                ..
+            } => self.processed_records.push(ProcessedValue {
+                processed_at_ms: *processed_at_ms,
+                group: group.to_string(),
+                member,
+                topic: topic.to_string(),
+                value: value.as_ref().map(ToString::to_string),
+            }),
+            TraceEvent::ProcessingFailed {
+                group,
+                topic,
+                partition,
+                offset,
+                attempt,
+                action,
+                ..
+            } => self.failures.push(FailedAttempt {
+                t_ms: r.t_ms,
+                group: group.to_string(),
+                member,
+                topic: topic.to_string(),
+                partition: *partition,
+                offset: *offset,
+                attempt: *attempt,
+                action: action.clone(),
+            }),
+            TraceEvent::RecordDeadLettered {
+                group,
+                dead_letter_topic,
+                ..
+            } => {
+                self.dead_lettered
+                    .push((r.t_ms, group.to_string(), dead_letter_topic.to_string()))
+            }
             TraceEvent::PartitionsAssigned {
                 group,
                 member_id,
@@ -316,7 +443,8 @@ impl Report {
                 self.members.insert(member_id.to_string(), member.clone());
                 self.note_member(group, &member);
                 let list = partitions.iter().map(ToString::to_string).collect();
-                self.ownership_event(r.t_ms, member, group, OwnershipKind::Assigned(list));
+                let id = Some(member_id.to_string());
+                self.ownership_event_of(r.t_ms, member, id, group, OwnershipKind::Assigned(list));
             }
             TraceEvent::PartitionsRevoked {
                 group,
@@ -326,7 +454,8 @@ impl Report {
             } => {
                 self.members.insert(member_id.to_string(), member.clone());
                 let list = partitions.iter().map(ToString::to_string).collect();
-                self.ownership_event(r.t_ms, member, group, OwnershipKind::Revoked(list));
+                let id = Some(member_id.to_string());
+                self.ownership_event_of(r.t_ms, member, id, group, OwnershipKind::Revoked(list));
             }
             TraceEvent::PartitionsLost { group, .. } => {
                 self.ownership_event(r.t_ms, member, group, OwnershipKind::Lost);
@@ -351,9 +480,41 @@ impl Report {
                 );
                 self.commits.push(c);
             }
+            TraceEvent::DeliveryReported {
+                topic,
+                partition,
+                offset,
+                error,
+                key,
+                value,
+                sent_ms,
+            } => {
+                self.deliveries.push(DeliveryRow {
+                    t_ms: r.t_ms,
+                    producer: member,
+                    topic: topic.to_string(),
+                    partition: *partition,
+                    offset: *offset,
+                    error: error.clone(),
+                    key: key.as_ref().map(ToString::to_string),
+                    value: value.as_ref().map(ToString::to_string),
+                    sent_ms: *sent_ms,
+                });
+            }
+            TraceEvent::MemberJoined {
+                member_id,
+                client_id,
+                ..
+            } => {
+                self.client_ids
+                    .insert(member_id.to_string(), client_id.to_string());
+            }
+            TraceEvent::ClientRestarted {} => self.restarts.push((r.t_ms, member)),
             TraceEvent::GroupStateChanged {
                 group, to, reason, ..
             } => {
+                self.group_states
+                    .push((r.t_ms, group.to_string(), to.to_string()));
                 self.state_changed(r.t_ms, group, to, reason);
             }
             TraceEvent::GenerationStarted {
@@ -370,12 +531,13 @@ impl Report {
             TraceEvent::AssignmentStored {
                 group, assignments, ..
             } => {
+                // Keyed by member id here; `Report::from_trace` names the members once every
+                // member id is known (the consumers announce theirs after the assignment).
                 let named: BTreeMap<String, Vec<String>> = assignments
                     .iter()
                     .map(|a| {
-                        let who = self.members.get(&*a.member_id).cloned();
                         let parts = a.partitions.iter().map(ToString::to_string).collect();
-                        (who.unwrap_or_else(|| a.member_id.to_string()), parts)
+                        (a.member_id.to_string(), parts)
                     })
                     .collect();
                 if let Some(rb) = self.open_rebalance(group) {
@@ -394,7 +556,19 @@ impl Report {
     }
 
     fn ownership_event(&mut self, t_ms: u64, member: String, group: &str, change: OwnershipKind) {
+        self.ownership_event_of(t_ms, member, None, group, change);
+    }
+
+    fn ownership_event_of(
+        &mut self,
+        t_ms: u64,
+        member: String,
+        member_id: Option<String>,
+        group: &str,
+        change: OwnershipKind,
+    ) {
         self.ownership.push(OwnershipEvent {
+            member_id,
             t_ms,
             member,
             group: group.to_string(),
@@ -460,12 +634,7 @@ impl Report {
                 OwnershipKind::Lost => set.clear(),
             }
         }
-        let gone: BTreeSet<&str> = self
-            .crashes
-            .iter()
-            .chain(&self.closes)
-            .map(|(_, c)| c.as_str())
-            .collect();
+        let gone = self.gone_members();
         owned
             .into_iter()
             .filter(|(m, _)| !gone.contains(m.as_str()))
@@ -473,6 +642,22 @@ impl Report {
                 let mut list: Vec<String> = set.into_iter().collect();
                 list.sort_by_key(|tp| partition_sort_key(tp));
                 (m, list)
+            })
+            .collect()
+    }
+
+    /// Components whose process is gone at the end: crashed or closed after their last restart.
+    pub fn gone_members(&self) -> BTreeSet<&str> {
+        let last = |list: &[(u64, String)], who: &str| {
+            list.iter().filter(|(_, c)| c == who).map(|(t, _)| *t).max()
+        };
+        self.crashes
+            .iter()
+            .chain(&self.closes)
+            .map(|(_, c)| c.as_str())
+            .filter(|c| {
+                let ended = last(&self.crashes, c).max(last(&self.closes, c));
+                ended > last(&self.restarts, c)
             })
             .collect()
     }
@@ -491,6 +676,47 @@ impl Report {
             }
         }
         series
+    }
+
+    /// Records a producer was told were delivered (no error) whose value is nowhere in the
+    /// topic's log: acknowledged and lost (`acks=0` to a dead broker, an unclean election).
+    pub fn acked_lost(&self, topic: &str) -> u64 {
+        let present: BTreeSet<&str> = self
+            .appended
+            .iter()
+            .filter(|a| a.topic == topic)
+            .filter_map(|a| a.value.as_deref())
+            .collect();
+        self.deliveries
+            .iter()
+            .filter(|d| d.topic == topic && d.error.is_none())
+            .filter(|d| d.value.as_deref().is_some_and(|v| !present.contains(v)))
+            .count() as u64
+    }
+
+    /// Records a group processed before a record that was produced (appended) earlier: how
+    /// much the processing order departs from the production order across partitions
+    /// (needs detail `records`; repeats after a rebalance count too).
+    pub fn out_of_production_order(&self, group: &str) -> u64 {
+        let appended_at: BTreeMap<(&str, u32, u64), u64> = self
+            .appended
+            .iter()
+            .map(|a| ((a.topic.as_str(), a.partition, a.offset), a.t_ms))
+            .collect();
+        let mut latest = 0;
+        let mut late = 0;
+        for p in self.processed.iter().filter(|p| p.group == group) {
+            for offset in p.first_offset..=p.last_offset {
+                let Some(&t) = appended_at.get(&(p.topic.as_str(), p.partition, offset)) else {
+                    continue;
+                };
+                if t < latest {
+                    late += 1;
+                }
+                latest = latest.max(t);
+            }
+        }
+        late
     }
 
     /// Topics a group consumed or was lagging on.
@@ -560,6 +786,55 @@ impl Report {
             }
         }
         out
+    }
+
+    /// The revenue a naive analytics service computes: the sum of the `amount` field
+    /// ([`value_field`](crate::record::value_field)) of every value `group` processed, on
+    /// `topic` only if given. A record processed twice counts twice, as it would in a service
+    /// that adds up what it reads. `None` without per-record events (detail `batches`).
+    pub fn revenue(&self, group: &str, topic: Option<&str>) -> Option<f64> {
+        if !self.has_records {
+            return None;
+        }
+        let amounts = self
+            .processed_records
+            .iter()
+            .filter(|p| p.group == group && topic.is_none_or(|t| p.topic == t))
+            .filter_map(|p| crate::record::value_field(p.value.as_deref()?, "amount"))
+            .filter_map(|a| a.parse::<f64>().ok());
+        Some(amounts.sum())
+    }
+
+    /// Records `group` finished processing in minute `minute` of virtual time (from
+    /// `minute x 60000` ms inclusive to the next minute exclusive), counting repeats: a
+    /// per-minute rate as the course's analytics computes it, from processing time. `None`
+    /// without per-record events.
+    pub fn processed_in_minute(&self, group: &str, minute: u64) -> Option<u64> {
+        if !self.has_records {
+            return None;
+        }
+        let count = self
+            .processed_records
+            .iter()
+            .filter(|p| p.group == group && p.processed_at_ms / 60_000 == minute)
+            .count();
+        Some(count as u64)
+    }
+
+    /// Client processes that crashed: every crashed component, except that the producer
+    /// `producer/<group>/<n>` of a service member dying with its consumer `consumer/<group>/<n>`
+    /// (at the same time) is the same process.
+    pub fn crashed_processes(&self) -> u64 {
+        let partner_died = |t: u64, c: &str| {
+            c.strip_prefix("producer/").is_some_and(|member| {
+                let consumer = format!("consumer/{member}");
+                self.crashes.iter().any(|(u, d)| *u == t && *d == consumer)
+            })
+        };
+        self.crashes
+            .iter()
+            .filter(|(t, c)| !partner_died(*t, c))
+            .count() as u64
     }
 
     /// Records appended to `topic`, all partitions.

@@ -17,6 +17,11 @@
 //! death moves leadership 7 to 9 s later (`broker.session.timeout.ms`). A single broker has no
 //! controller and nothing of replication runs.
 //!
+//! Services ([`crate::service`]): after each input of a consumer linked to a producer
+//! ([`World::link_service`]), the world hands what its application processed or gave up on to
+//! that producer as `send()` calls; a consumer whose application died on a poison pill is
+//! crashed; a crash or a pause of either client of a linked pair hits both (one process).
+//!
 //! Broker down, as Kafka clients experience it: the broker's process is gone, so its host's TCP
 //! stack closes every connection (each client sees the close one network latency later, after
 //! whatever the broker had already sent) and answers new connections and any data with a reset.
@@ -42,6 +47,7 @@ use crate::protocol::replication::PartitionState;
 use crate::protocol::{Message, Response};
 use crate::rng::{Ratio, SimRng};
 use crate::scheduler::{EventLimitExceeded, Scheduler, TimerTable, TimerToken};
+use crate::service::{ServiceOutput, Services};
 use crate::trace::{TraceEvent, TraceSink};
 use crate::units::{BrokerId, ClientId, Millis, NodeId, PartitionId, SimTime, TopicName};
 
@@ -182,6 +188,14 @@ enum Input {
         from: NodeId,
         to: NodeId,
         message: Message,
+        /// For a client destination: the process incarnation it was sent to. A process that
+        /// restarted since never sees it (its connections are new).
+        incarnation: u32,
+    },
+    /// A new process takes over a client slot (a restarted consumer or producer).
+    Restart {
+        client: usize,
+        machine: Box<ClientMachine>,
     },
     BrokerTimer {
         broker: usize,
@@ -234,6 +248,8 @@ struct ClientNode {
     alive: bool,
     /// While paused (a GC pause), inputs wait until this time, in their original order.
     paused_until: Option<SimTime>,
+    /// Bumped at each restart: messages and timers of an earlier process are dropped.
+    incarnation: u32,
 }
 
 #[derive(Debug)]
@@ -260,6 +276,7 @@ pub struct World<'t> {
     controller: Option<ControllerNode>,
     /// The controller's stream: topic ids.
     controller_rng: SimRng,
+    services: Services,
 }
 
 impl<'t> World<'t> {
@@ -278,6 +295,7 @@ impl<'t> World<'t> {
             broker_config: BrokerConfig::default(),
             controller: None,
             controller_rng: SimRng::for_component(config.seed, "controller"),
+            services: Services::default(),
             sink,
             config,
         }
@@ -482,11 +500,32 @@ impl<'t> World<'t> {
             timers: TimerTable::default(),
             alive: true,
             paused_until: None,
+            incarnation: 0,
         });
         let event = ClientEvent::Start;
         self.sched
             .schedule_at(start, Input::ClientEvent { client: id, event });
         ClientId(id as u32)
+    }
+
+    /// Makes `consumer` and `producer` one process of service `group` (see [`crate::service`]):
+    /// what the consumer's application processes becomes `output` records (if any), what it
+    /// gives up on is sent to its dead-letter topic, both by `producer`; a crash or pause of
+    /// either hits both. [`crate::service::add_member`] does this for a scenario's group.
+    pub fn link_service(
+        &mut self,
+        consumer: ClientId,
+        producer: ClientId,
+        group: &str,
+        output: Option<ServiceOutput>,
+    ) {
+        let (c, p) = (consumer.0 as usize, producer.0 as usize);
+        assert!(
+            matches!(self.clients[c].machine, ClientMachine::Consumer(_))
+                && matches!(self.clients[p].machine, ClientMachine::Producer(_)),
+            "a service links a consumer to a producer"
+        );
+        self.services.link(c, p, group, output);
     }
 
     /// Gives `client` a command at `at` (from the scenario's timeline or fault plan).
@@ -604,10 +643,17 @@ impl<'t> World<'t> {
     /// Processes events until none is due at or before `end`, or none is left. Ends the trace
     /// with `RunEnded`.
     pub fn run_until(&mut self, end: SimTime) -> Result<RunOutcome, EventLimitExceeded> {
-        let reason = loop {
+        let quiescent = self.advance_until(end)?;
+        Ok(self.finish(end, quiescent))
+    }
+
+    /// Processes every event due at or before `end`, without ending the run (so a caller can
+    /// advance in steps, e.g. to show progress). True if no event is left at all.
+    pub fn advance_until(&mut self, end: SimTime) -> Result<bool, EventLimitExceeded> {
+        loop {
             match self.sched.peek_time() {
-                None => break EndReason::Quiescent,
-                Some(t) if t > end => break EndReason::DurationReached,
+                None => return Ok(true),
+                Some(t) if t > end => return Ok(false),
                 Some(_) => {}
             }
             let (now, input) = self.sched.pop()?.expect("peeked");
@@ -615,10 +661,15 @@ impl<'t> World<'t> {
             if self.config.check_invariants {
                 self.check_invariants();
             }
-        };
-        let ended_at = match reason {
-            EndReason::DurationReached => end,
-            EndReason::Quiescent => self.sched.now(),
+        }
+    }
+
+    /// Ends the run at `end` (or earlier if nothing was left to do) with `RunEnded`.
+    pub fn finish(&mut self, end: SimTime, quiescent: bool) -> RunOutcome {
+        let (reason, ended_at) = if quiescent {
+            (EndReason::Quiescent, self.sched.now())
+        } else {
+            (EndReason::DurationReached, end)
         };
         let events = self.sched.processed();
         self.sink.record(
@@ -629,16 +680,53 @@ impl<'t> World<'t> {
                 events_processed: events,
             },
         );
-        Ok(RunOutcome {
+        RunOutcome {
             ended_at,
             reason,
             events,
-        })
+        }
+    }
+
+    /// At `at`, a new process with `machine` takes over client `id`'s slot (its component name
+    /// and stream): the old process, dead or alive, is gone with its timers and connections,
+    /// and the new one starts. A restarted consumer gets a new member id unless it is static.
+    pub fn restart_client(&mut self, at: SimTime, id: ClientId, machine: ClientMachine) {
+        let input = Input::Restart {
+            client: id.0 as usize,
+            machine: Box::new(machine),
+        };
+        self.sched.schedule_at(at, input);
+    }
+
+    fn restart(&mut self, now: SimTime, index: usize, machine: ClientMachine) {
+        let node = &mut self.clients[index];
+        node.machine = machine;
+        node.alive = true;
+        node.paused_until = None;
+        node.incarnation += 1;
+        node.timers.clear();
+        let component = node.component.clone();
+        self.sink
+            .record(now, &component, TraceEvent::ClientRestarted {});
+        self.handle_client(now, index, ClientEvent::Start);
     }
 
     fn dispatch(&mut self, now: SimTime, input: Input) {
         match input {
-            Input::Deliver { from, to, message } => self.deliver(now, from, to, message),
+            Input::Deliver {
+                from,
+                to,
+                message,
+                incarnation,
+            } => {
+                if let NodeId::Client(c) = to
+                    && self.clients[c.0 as usize].incarnation != incarnation
+                {
+                    return;
+                }
+                self.deliver(now, from, to, message);
+            }
+            Input::Restart { client, machine } => self.restart(now, client, *machine),
             Input::BrokerTimer { broker, key, token } => {
                 // A stopped broker's timers died with its process.
                 if self.brokers[broker].timers.fire(&key, token) && self.brokers[broker].up {
@@ -848,42 +936,17 @@ impl<'t> World<'t> {
         }
         match event {
             ClientEvent::Command(ClientCommand::Crash) => {
-                node.alive = false;
-                if let ClientMachine::Consumer(m) = &mut node.machine {
-                    // What its application finished before dying is still done.
-                    let mut out = Effects::new(self.sink.detail());
-                    m.crashed(now, &mut out);
-                    let component = node.component.clone();
-                    self.record_traces(now, &component, out.traces);
+                self.crash(now, index);
+                if let Some(partner) = self.services.partner(index) {
+                    self.crash(now, partner);
                 }
-                let node = &mut self.clients[index];
-                let component = node.component.clone();
-                self.sink
-                    .record(now, &component, TraceEvent::ClientCrashed {});
                 return;
             }
             ClientEvent::Command(ClientCommand::Pause { duration }) => {
-                node.paused_until = Some(now + duration);
-                if let ClientMachine::Consumer(m) = &mut node.machine {
-                    // Its application's work in progress now ends `duration` later.
-                    let mut out = Effects::new(self.sink.detail());
-                    m.paused(now, duration, &mut out);
-                    self.apply_client(index, out, ClientTimer::Consumer);
+                self.pause(now, index, duration);
+                if let Some(partner) = self.services.partner(index) {
+                    self.pause(now, partner, duration);
                 }
-                let node = &mut self.clients[index];
-                let component = node.component.clone();
-                let event = TraceEvent::ClientPaused {
-                    duration_ms: duration.0,
-                };
-                self.sink.record(now, &component, event);
-                let resumed = ClientEvent::Command(ClientCommand::Resume);
-                self.sched.schedule_at(
-                    now + duration,
-                    Input::ClientEvent {
-                        client: index,
-                        event: resumed,
-                    },
-                );
                 return;
             }
             ClientEvent::Command(ClientCommand::Resume) => {
@@ -919,6 +982,7 @@ impl<'t> World<'t> {
                 let mut out = Effects::new(detail);
                 m.handle(now, input, &mut node.rng, &mut out);
                 self.apply_client(index, out, ClientTimer::Consumer);
+                self.serve_consumer(now, index);
             }
             ClientMachine::Producer(m) => {
                 let Some(input) = producer_input(event) else {
@@ -927,6 +991,91 @@ impl<'t> World<'t> {
                 let mut out = Effects::new(detail);
                 m.handle(now, input, &mut node.rng, &mut out);
                 self.apply_client(index, out, ClientTimer::Producer);
+            }
+        }
+    }
+
+    /// The process of client `index` dies (if it is still alive).
+    fn crash(&mut self, now: SimTime, index: usize) {
+        let node = &mut self.clients[index];
+        if !node.alive {
+            return;
+        }
+        node.alive = false;
+        if let ClientMachine::Consumer(m) = &mut node.machine {
+            // What its application finished before dying is still done.
+            let mut out = Effects::new(self.sink.detail());
+            m.crashed(now, &mut out);
+            let component = node.component.clone();
+            self.record_traces(now, &component, out.traces);
+        }
+        let component = self.clients[index].component.clone();
+        self.sink
+            .record(now, &component, TraceEvent::ClientCrashed {});
+    }
+
+    /// The process of client `index` freezes for `duration`.
+    fn pause(&mut self, now: SimTime, index: usize, duration: Millis) {
+        let node = &mut self.clients[index];
+        if !node.alive {
+            return;
+        }
+        node.paused_until = Some(now + duration);
+        if let ClientMachine::Consumer(m) = &mut node.machine {
+            // Its application's work in progress now ends `duration` later.
+            let mut out = Effects::new(self.sink.detail());
+            m.paused(now, duration, &mut out);
+            self.apply_client(index, out, ClientTimer::Consumer);
+        }
+        let component = self.clients[index].component.clone();
+        let event = TraceEvent::ClientPaused {
+            duration_ms: duration.0,
+        };
+        self.sink.record(now, &component, event);
+        let resumed = ClientEvent::Command(ClientCommand::Resume);
+        self.sched.schedule_at(
+            now + duration,
+            Input::ClientEvent {
+                client: index,
+                event: resumed,
+            },
+        );
+    }
+
+    /// After an input of consumer `index`: its linked producer sends what the application
+    /// processed and gave up on (now, as the application calls `send()` right after each
+    /// record), and a consumer whose application died on a poison pill is crashed, with its
+    /// producer, after those sends were handed over (they die with it unless already sent).
+    fn serve_consumer(&mut self, now: SimTime, index: usize) {
+        let ClientMachine::Consumer(m) = &mut self.clients[index].machine else {
+            unreachable!("called for consumers")
+        };
+        let crash = m.take_crash_request();
+        let dead = m.drain_dead_letters();
+        if self.services.partner(index).is_some() {
+            let processed = m.drain_processed();
+            let (client, records) = self
+                .services
+                .sends(index, processed, dead)
+                .expect("a linked consumer");
+            if !records.is_empty() {
+                let event = ClientEvent::Command(ClientCommand::Produce { records });
+                self.sched
+                    .schedule_at(now, Input::ClientEvent { client, event });
+            }
+        } else {
+            // Not a service: the processed records stay for whoever drains them.
+            assert!(
+                dead.is_empty(),
+                "{} dead-letters records but has no producer: link one with \
+                 World::link_service",
+                self.clients[index].component
+            );
+        }
+        if crash {
+            self.crash(now, index);
+            if let Some(partner) = self.services.partner(index) {
+                self.crash(now, partner);
             }
         }
     }
@@ -979,6 +1128,9 @@ impl<'t> World<'t> {
             }
         }
         self.record_traces(now, &component, out.traces);
+        for to in out.disconnects {
+            self.network.reset_connection(now, from, to);
+        }
         for (to, message) in out.sends {
             self.send(now, from, to, message);
         }
@@ -1010,9 +1162,19 @@ impl<'t> World<'t> {
             .network
             .route(now, from, to, &message, &mut self.network_rng)
         {
-            Delivery::At(at) => self
-                .sched
-                .schedule_at(at, Input::Deliver { from, to, message }),
+            Delivery::At(at) => {
+                let incarnation = match to {
+                    NodeId::Client(c) => self.clients[c.0 as usize].incarnation,
+                    NodeId::Broker(_) | NodeId::Controller => 0,
+                };
+                let input = Input::Deliver {
+                    from,
+                    to,
+                    message,
+                    incarnation,
+                };
+                self.sched.schedule_at(at, input);
+            }
             Delivery::Lost(reason) => self.lost(now, from, to, reason),
         }
     }

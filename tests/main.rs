@@ -21,6 +21,14 @@ mod plots;
 mod producer;
 /// Replication, broker failure and leader election (issue 9), asserted on traces.
 mod replication;
+/// Services (a member's consumer feeding its producer), poison pills under each `on_failure`
+/// policy, dead-letter topics, and the analytics metrics, asserted on traces.
+mod services;
+
+/// Malformed scenarios: errors that name the file, line, column and field.
+mod scenario_errors;
+/// Every scenario: deterministic, expectations met, golden files; the run command.
+mod scenarios;
 
 /// House rules checked mechanically.
 mod tidy;

@@ -5,11 +5,14 @@ mod assign;
 mod bench;
 mod partition;
 mod plot;
+mod run;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// Exit code when the command ran but a check failed (an expectation, a comparison).
+pub const EXIT_FAILED: u8 = 1;
 /// Exit code for bad input (unknown names, malformed files): the command did not run.
 pub const EXIT_USAGE: u8 = 2;
 
@@ -25,6 +28,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Replay a scenario: what happened, in Kafka's own terms, and its expectations checked.
+    Run(run::RunArgs),
     /// Show which partition each key goes to, with the partitioner's raw hash.
     Partition(partition::PartitionArgs),
     /// Measure the simulator's speed against a baseline, in one run.
@@ -39,6 +44,7 @@ pub enum Command {
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Run(args) => run::run(&args),
         Command::Partition(args) => partition::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Assign(args) => assign::run(&args),
