@@ -678,19 +678,34 @@ impl Report {
         series
     }
 
-    /// Records a producer was told were delivered (no error) whose value is nowhere in the
-    /// topic's log: acknowledged and lost (`acks=0` to a dead broker, an unclean election).
+    /// Records a producer was told were delivered (no error) that the topic's log does not hold:
+    /// acknowledged and lost. With an offset (`acks=1`, `all`), the log must hold the record's
+    /// value at that offset; without (`acks=0`), anywhere. The log is the one the last leaders
+    /// kept ([`cluster::ClusterFacts`]): what an unclean election cut off is lost, what
+    /// retention or compaction removed is not.
     pub fn acked_lost(&self, topic: &str) -> u64 {
-        let present: BTreeSet<&str> = self
-            .appended
+        let logs: BTreeMap<u32, _> = self
+            .cluster
+            .log
             .iter()
-            .filter(|a| a.topic == topic)
-            .filter_map(|a| a.value.as_deref())
+            .filter(|((t, _), _)| t == topic)
+            .map(|((_, p), log)| (*p, log))
+            .collect();
+        let present: BTreeSet<&str> = logs
+            .values()
+            .flat_map(|log| log.values())
+            .filter_map(|(_, v)| v.as_deref())
             .collect();
         self.deliveries
             .iter()
             .filter(|d| d.topic == topic && d.error.is_none())
-            .filter(|d| d.value.as_deref().is_some_and(|v| !present.contains(v)))
+            .filter(|d| match d.offset {
+                Some(o) => {
+                    let held = logs.get(&d.partition).and_then(|log| log.get(&o));
+                    held.is_none_or(|(_, v)| v != &d.value)
+                }
+                None => d.value.as_deref().is_some_and(|v| !present.contains(v)),
+            })
             .count() as u64
     }
 

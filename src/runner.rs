@@ -2,14 +2,17 @@
 //! written and the state machines that replay it.
 //!
 //! Each piece of the scenario becomes what it names in Kafka: `[cluster]` brokers (with their
-//! group-coordinator settings), `[[topic]]`s created on them, one producer process per
-//! `[[producer]]` (`producer/<name>`, Kafka producer configs by name, the workload), one consumer
-//! process per group member (`consumer/<group>/<n>`), the timeline's actions and the fault plan
+//! broker configs: group coordinator, replication, log cleaner and retention), `[[topic]]`s
+//! created on them (replicas placed round-robin; more than one broker starts the controller),
+//! one producer process per `[[producer]]` (`producer/<name>`, Kafka producer configs by name,
+//! the workload), one consumer process per group member (`consumer/<group>/<n>`, coordinated by
+//! the broker `World::coordinator_for` names), the timeline's actions and the fault plan
 //! scheduled at their times, lag sampled at `[report] lag_sample_ms`. Config errors come back
 //! as [`ScenarioError`]s that point at the offending key in the file.
 
 use std::sync::Arc;
 
+use crate::broker::config::{BROKER_CONFIGS as LOG_AND_REPLICATION_CONFIGS, BrokerConfig};
 use crate::broker::coordinator::CoordinatorConfig;
 use crate::client::consumer::Consumer;
 use crate::client::consumer::app::{Application, ManualCommit, ProcessingTime};
@@ -38,7 +41,8 @@ pub enum RunError {
     EventLimit(#[from] EventLimitExceeded),
 }
 
-/// Broker configs a scenario may set in `[cluster] config`.
+/// The group coordinator's broker configs a scenario may set in `[cluster] config` (the others
+/// are [`LOG_AND_REPLICATION_CONFIGS`]).
 const BROKER_CONFIGS: &[&str] = &[
     "group.initial.rebalance.delay.ms",
     "group.min.session.timeout.ms",
@@ -80,7 +84,7 @@ fn build(
     scenario: &Scenario,
     map: &SourceMap<'_>,
 ) -> Result<(), ScenarioError> {
-    let coordinator = coordinator_config(&scenario.cluster.config, map)?;
+    let (coordinator, broker_config) = broker_configs(&scenario.cluster.config, map)?;
     let lag_interval = scenario.report.lag_sample;
     for &id in &scenario.cluster.brokers {
         world.add_broker(id);
@@ -90,8 +94,7 @@ fn build(
             b.sample_lag_every(lag_interval, SimTime::ZERO, out);
         });
     }
-    // One broker hosts every partition until replication lands; it also coordinates groups.
-    let leader = scenario.cluster.brokers[0];
+    world.set_broker_config(broker_config);
     for t in &scenario.topics {
         let configs = t
             .config
@@ -99,9 +102,9 @@ fn build(
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         let (name, partitions, rf) = (t.name.clone(), t.partitions, t.replication_factor);
-        world.with_broker(leader, |b, out| {
-            b.create_topic(name, partitions, rf, configs, out)
-        });
+        world
+            .create_topic(name, partitions, rf, configs)
+            .map_err(|e| config_error(&t.config, map, "topic.config", e.to_string()))?;
     }
     for p in &scenario.producers {
         let machine = producer_machine(world, p, map)?;
@@ -110,7 +113,8 @@ fn build(
     for g in &scenario.groups {
         for (i, &start) in g.member_starts.iter().enumerate() {
             let member = i as u32 + 1;
-            let (consumer, producer) = member_process(world, g, member, leader, map)?;
+            let coordinator = world.coordinator_for(&g.group_id);
+            let (consumer, producer) = member_process(world, g, member, coordinator, map)?;
             service::add_member(world, g, member, consumer, producer, start);
         }
     }
@@ -125,7 +129,7 @@ fn build(
             Action::Pause(d) => {
                 world.schedule_command(a.at, id, ClientCommand::Pause { duration: *d })
             }
-            Action::Restart => restart(world, scenario, a.at, id, &a.target, leader, map)?,
+            Action::Restart => restart(world, scenario, a.at, id, &a.target, map)?,
         }
     }
     let mut plan = FaultPlan::new();
@@ -144,7 +148,6 @@ fn restart(
     at: SimTime,
     id: ClientId,
     target: &Target,
-    leader: BrokerId,
     map: &SourceMap<'_>,
 ) -> Result<(), ScenarioError> {
     let machine = match target {
@@ -154,7 +157,8 @@ fn restart(
                 .iter()
                 .find(|g| &g.group_id == group)
                 .expect("checked");
-            let (mut consumer, producer) = member_process(world, g, *member, leader, map)?;
+            let coordinator = world.coordinator_for(&g.group_id);
+            let (mut consumer, producer) = member_process(world, g, *member, coordinator, map)?;
             if let Some(p) = producer {
                 // The process restarts whole: its producer too.
                 let name = service::producer_name(&g.group_id, *member);
@@ -182,11 +186,14 @@ fn restart(
     Ok(())
 }
 
-fn coordinator_config(
+/// `[cluster] config`: the group coordinator's settings and the broker's own (replication, log
+/// cleaner, retention, topic defaults).
+fn broker_configs(
     configs: &Configs,
     map: &SourceMap<'_>,
-) -> Result<CoordinatorConfig, ScenarioError> {
+) -> Result<(CoordinatorConfig, BrokerConfig), ScenarioError> {
     let mut config = CoordinatorConfig::default();
+    let mut broker = BrokerConfig::default();
     for (key, value) in configs.iter() {
         let ms = || {
             value.parse::<u64>().map(Millis).map_err(|_| {
@@ -201,19 +208,25 @@ fn coordinator_config(
             "group.initial.rebalance.delay.ms" => config.initial_rebalance_delay = ms()?,
             "group.min.session.timeout.ms" => config.min_session_timeout = ms()?,
             "group.max.session.timeout.ms" => config.max_session_timeout = ms()?,
-            other => {
-                return Err(map.error(
-                    configs.span(other),
-                    other,
-                    format!(
-                        "unknown broker config; known: {}",
-                        BROKER_CONFIGS.join(", ")
-                    ),
-                ));
-            }
+            other => match broker.set(other, value) {
+                Ok(true) => {}
+                Ok(false) => {
+                    let known: Vec<&str> = BROKER_CONFIGS
+                        .iter()
+                        .chain(LOG_AND_REPLICATION_CONFIGS)
+                        .copied()
+                        .collect();
+                    return Err(map.error(
+                        configs.span(other),
+                        other,
+                        format!("unknown broker config; known: {}", known.join(", ")),
+                    ));
+                }
+                Err(e) => return Err(map.error(configs.span(other), other, e.to_string())),
+            },
         }
     }
-    Ok(config)
+    Ok((config, broker))
 }
 
 /// The config key a client config error is about: the longest key of `configs` its message

@@ -287,31 +287,13 @@ pub const BROKER_CONFIGS: &[&str] = &[
 
 impl BrokerConfig {
     /// Parses broker configs by Kafka name over Kafka's defaults. Unknown names are errors.
+    /// The finer unit wins, as in Kafka (`log.retention.ms` over `.minutes` over `.hours`):
+    /// the names are applied in sorted order, which puts the finer one last.
     pub fn parse<'a>(
         configs: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<BrokerConfig, ConfigError> {
         let configs: BTreeMap<&str, &str> = configs.into_iter().collect();
         let mut c = BrokerConfig::default();
-        // The finer unit wins, as in Kafka (`log.retention.ms` over `.minutes` over `.hours`).
-        for (name, factor) in [
-            ("log.retention.hours", 3_600_000),
-            ("log.retention.minutes", 60_000),
-            ("log.roll.hours", 3_600_000),
-        ] {
-            if let Some(v) = configs.get(name) {
-                let n = int(v, 1).ok_or_else(|| ConfigError::Invalid {
-                    name: name.to_string(),
-                    value: v.to_string(),
-                    expected: ">= 1",
-                })?;
-                let d = &mut c.topic_defaults;
-                if name.starts_with("log.roll") {
-                    d.segment_ms = Millis(n * factor);
-                } else {
-                    d.retention_ms = Some(Millis(n * factor));
-                }
-            }
-        }
         for (name, value) in configs {
             if !c.set(name, value)? {
                 return Err(ConfigError::Unknown {
@@ -324,7 +306,8 @@ impl BrokerConfig {
     }
 
     /// Sets one broker config; `Ok(false)` if the name is not one of [`BROKER_CONFIGS`] (the
-    /// caller may know it: the group coordinator's `group.*` settings).
+    /// caller may know it: the group coordinator's `group.*` settings). Set a coarse unit
+    /// (`log.retention.hours`) before a finer one (`log.retention.ms`).
     pub fn set(&mut self, name: &str, value: &str) -> Result<bool, ConfigError> {
         let invalid = |expected| ConfigError::Invalid {
             name: name.to_string(),
@@ -351,8 +334,15 @@ impl BrokerConfig {
             self.topic_defaults.set(field, name, value)?;
             return Ok(true);
         }
+        let scaled = |factor: u64| {
+            int(value, 1)
+                .map(|n| Millis(n * factor))
+                .ok_or_else(|| invalid(">= 1"))
+        };
         match name {
-            "log.retention.hours" | "log.retention.minutes" | "log.roll.hours" => {}
+            "log.retention.hours" => self.topic_defaults.retention_ms = Some(scaled(3_600_000)?),
+            "log.retention.minutes" => self.topic_defaults.retention_ms = Some(scaled(60_000)?),
+            "log.roll.hours" => self.topic_defaults.segment_ms = scaled(3_600_000)?,
             "replica.lag.time.max.ms" => self.replica_lag_time_max = ms(1)?,
             "replica.fetch.wait.max.ms" => self.replica_fetch_wait_max = ms(0)?,
             "replica.fetch.backoff.ms" => self.replica_fetch_backoff = ms(0)?,

@@ -11,8 +11,9 @@
 //! unclean one may). Retention (`SegmentDeleted`) and compaction (`LogCleaned`) are recorded per
 //! broker: they remove records from that broker's copy, on purpose, and do not count as lost.
 //!
-//! **Acknowledged and lost.** A `DeliveryReported` with an offset is an acknowledged record; it
-//! is *lost* if the final log does not hold its value at its offset. Needs detail `records`.
+//! **Acknowledged and lost** ([`Report::acked_lost`](super::Report::acked_lost)): a
+//! `DeliveryReported` without an error is an acknowledged record; it is *lost* if the final log
+//! does not hold its value at its offset. Needs detail `records`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -35,10 +36,6 @@ pub struct ClusterFacts {
     pub removed: BTreeMap<(String, u32, u32), Vec<(u64, u64)>>,
     /// Per (topic, partition, broker): the log start offset retention left.
     pub log_start: BTreeMap<(String, u32, u32), u64>,
-    /// Acknowledged records: (topic, partition, offset, value).
-    pub acked: Vec<(String, u32, u64, Option<String>)>,
-    /// Records whose delivery report is an error, per topic.
-    pub delivery_failed: BTreeMap<String, u64>,
     /// `ProduceRefused` per (topic, error).
     pub refused: BTreeMap<(String, String), u64>,
     /// `LogTruncated` records removed, per (topic, partition, broker).
@@ -199,23 +196,6 @@ impl ClusterFacts {
                 // RecordAppended is also a record fact: the caller goes on with it.
                 return false;
             }
-            TraceEvent::DeliveryReported {
-                topic,
-                partition,
-                offset,
-                error,
-                value,
-                ..
-            } => match (offset, error) {
-                (Some(o), None) => self.acked.push((
-                    topic.to_string(),
-                    *partition,
-                    *o,
-                    value.as_ref().map(ToString::to_string),
-                )),
-                (_, Some(_)) => *self.delivery_failed.entry(topic.to_string()).or_default() += 1,
-                _ => {}
-            },
             TraceEvent::ProduceRefused { topic, error, .. } => {
                 *self
                     .refused
@@ -319,20 +299,6 @@ impl ClusterFacts {
             .get(&(topic.to_string(), partition, leader))
             .copied()
             .unwrap_or(0)
-    }
-
-    /// Acknowledged records of `topic` that the partition's log does not hold at their offset
-    /// (retention and compaction excepted: they remove records on purpose).
-    pub fn acked_lost(&self, topic: &str) -> Vec<(u32, u64, Option<String>)> {
-        self.acked
-            .iter()
-            .filter(|(t, ..)| t == topic)
-            .filter(|(t, p, o, v)| {
-                let held = self.log.get(&(t.clone(), *p)).and_then(|l| l.get(o));
-                held.is_none_or(|(_, value)| value != v)
-            })
-            .map(|(_, p, o, v)| (*p, *o, v.clone()))
-            .collect()
     }
 
     /// The values a key has in the final logs of `topic`, as `value@offset`, in offset order
