@@ -21,6 +21,8 @@ mod plots;
 mod producer;
 /// Replication, broker failure and leader election (issue 9), asserted on traces.
 mod replication;
+/// Retention and compaction (issue 9): segments, the cleaner, tombstones, gaps, log start.
+mod retention;
 /// Services (a member's consumer feeding its producer), poison pills under each `on_failure`
 /// policy, dead-letter topics, and the analytics metrics, asserted on traces.
 mod services;

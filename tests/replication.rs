@@ -8,13 +8,16 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use kafka_sim::broker::config::BrokerConfig;
+use kafka_sim::client::consumer::Consumer;
+use kafka_sim::client::consumer::app::{Application, ManualCommit, ProcessingTime};
+use kafka_sim::client::consumer::config::{ConsumerConfig, Flavour as ConsumerFlavour};
 use kafka_sim::client::producer::{Flavour, KeySpec, Pacing, Workload};
 use kafka_sim::faults::{FaultKind, FaultPlan};
 use kafka_sim::record::ValueTemplate;
 use kafka_sim::report::Report;
 use kafka_sim::trace::{Detail, TraceEvent, TraceRecord, VecSink};
 use kafka_sim::units::{BrokerId, Millis, SimTime, TopicName};
-use kafka_sim::world::{World, WorldConfig};
+use kafka_sim::world::{ClientMachine, World, WorldConfig};
 
 use crate::support::lab::{self, dump, named};
 
@@ -193,4 +196,131 @@ fn tail(trace: &[TraceRecord]) -> String {
 #[allow(dead_code)]
 fn events<'a>(trace: &'a [TraceRecord], name: &str) -> Vec<&'a TraceRecord> {
     named(trace, name)
+}
+
+/// An unclean election loses acknowledged records: replicas [1,2], acks=1. Broker 2 dies at
+/// 10 s (fenced about 9 s later: the ISR is broker 1 alone), broker 1 goes on acknowledging,
+/// then dies at 30 s: the partition is offline (`Leader: none`, ISR 1). Broker 2 comes back at
+/// 45 s; with unclean.leader.election.enable it leads from outside the ISR, without what
+/// broker 1 wrote after 10 s. Broker 1 comes back at 60 s and truncates its log to broker 2's.
+#[test]
+fn unclean_election_loses_acknowledged_records() {
+    let trace = unclean_run(true);
+    let report = Report::from_trace(None, &trace);
+    let c = &report.cluster;
+    let offline = c.view_at(TOPIC, 0, Some(44_000)).unwrap();
+    assert_eq!((offline.leader, offline.isr.clone()), (None, vec![1]));
+    let unclean: Vec<_> = c
+        .elections
+        .iter()
+        .filter(|e| e.election == "unclean")
+        .collect();
+    assert_eq!(unclean.len(), 1, "{:?}", c.elections);
+    assert!(unclean[0].t_ms > 45_000 && unclean[0].t_ms < 45_010);
+    assert!(unclean[0].reason.contains("lost"), "{}", unclean[0].reason);
+    let lost = report.acked_lost(TOPIC);
+    // Broker 1 acknowledged alone from 10 s to 30 s, 20 records a second.
+    assert!((380..=420).contains(&lost), "{lost} lost\n{}", tail(&trace));
+    let truncated: u64 = c.truncated.values().sum();
+    assert!(
+        truncated >= lost,
+        "broker 1 threw away its extra records: {truncated}"
+    );
+    let end = c.view_at(TOPIC, 0, None).unwrap();
+    assert_eq!((end.leader, end.isr.clone()), (Some(2), vec![2, 1]));
+}
+
+/// The same without unclean elections (Kafka's default): the partition stays offline until
+/// broker 1, the last in-sync replica, is back; nothing acknowledged is lost.
+#[test]
+fn without_unclean_election_the_partition_waits_for_its_last_isr_member() {
+    let trace = unclean_run(false);
+    let report = Report::from_trace(None, &trace);
+    let c = &report.cluster;
+    assert!(c.elections.iter().all(|e| e.election != "unclean"));
+    assert_eq!(c.view_at(TOPIC, 0, Some(59_000)).unwrap().leader, None);
+    let back = c.view_at(TOPIC, 0, Some(61_000)).unwrap();
+    assert_eq!(back.leader, Some(1), "{}", c.describe(Some(61_000)));
+    assert_eq!(report.acked_lost(TOPIC), 0);
+}
+
+fn unclean_run(unclean: bool) -> Vec<TraceRecord> {
+    let mut sink = VecSink::new(Detail::Records);
+    let config = WorldConfig {
+        seed: 5,
+        network_latency: Millis(1),
+        max_events: 20_000_000,
+        check_invariants: true,
+    };
+    let mut world = World::new(config, &mut sink);
+    for b in 1..=3 {
+        world.add_broker(BrokerId(b));
+    }
+    let configs = BTreeMap::from([(
+        "unclean.leader.election.enable".to_string(),
+        unclean.to_string(),
+    )]);
+    let replicas = vec![vec![BrokerId(1), BrokerId(2)]];
+    world
+        .create_topic_with_replicas(topic(), replicas, configs)
+        .unwrap();
+    let settings = [("acks", "1"), ("enable.idempotence", "false")];
+    producer(&mut world, &settings, 1_600, 20);
+    down(&mut world, 2, 10_000, Some(45_000));
+    down(&mut world, 1, 30_000, Some(60_000));
+    run(world, 120_000);
+    sink.records
+}
+
+/// Consumers follow the leaders: a group of two reads a 3-partition topic while the leader of
+/// some partitions (not the group's coordinator) is down for 50 s. Fetches to it fail, a
+/// metadata refresh finds the new leaders once the controller has elected them, and every
+/// record is processed.
+#[test]
+fn consumers_fetch_from_the_new_leader() {
+    let mut sink = VecSink::new(Detail::Records);
+    let mut world = cluster(
+        &mut sink,
+        11,
+        3,
+        &[],
+        (3, 3),
+        &[("min.insync.replicas", "2")],
+    );
+    producer(&mut world, &[("acks", "all")], 3_000, 50);
+    let coordinator = world.coordinator_for("analytics");
+    let victim = (1..=3).find(|b| BrokerId(*b) != coordinator).unwrap();
+    for n in 1..=2 {
+        let config = ConsumerConfig::parse(
+            ConsumerFlavour::Java,
+            [("group.id", "analytics"), ("auto.offset.reset", "earliest")],
+        )
+        .unwrap();
+        let app = Application {
+            processing: ProcessingTime::Constant(Millis(1)),
+            commit: ManualCommit::None,
+            ..Application::default()
+        };
+        let machine = Consumer::new(config, app, vec![topic()], coordinator);
+        let name = format!("consumer/analytics/{n}");
+        world.add_client(
+            &name,
+            ClientMachine::Consumer(Box::new(machine)),
+            SimTime(0),
+        );
+    }
+    down(&mut world, victim, 20_000, Some(70_000));
+    run(world, 120_000);
+    let trace = sink.records;
+    let report = Report::from_trace(None, &trace);
+    let totals = report.processing_totals("analytics");
+    assert_eq!(totals.distinct, 3_000, "{totals:?}\n{}", tail(&trace));
+    assert_eq!(totals.skipped, 0);
+    let moved = report
+        .cluster
+        .elections
+        .iter()
+        .filter(|e| e.leader.is_some() && e.t_ms < 30_000)
+        .count();
+    assert!(moved >= 1, "broker {victim} led something");
 }
