@@ -7,6 +7,8 @@ use std::fmt;
 use std::collections::BTreeSet;
 
 use crate::report::{OwnershipKind, Report};
+
+mod cluster;
 use crate::scenario::{ExpectValue, Expectation, Op};
 
 /// A metric's value.
@@ -200,7 +202,53 @@ pub const METRICS: &[(&str, &str)] = &[
     ),
     (
         "acked_lost[TOPIC]",
-        "records reported delivered that are not in the topic's log",
+        "records reported delivered that the log the last leaders kept does not hold (an \
+         unclean election, acks=0 into a dead connection; not retention or compaction)",
+    ),
+    (
+        "leader[TOPIC-P]",
+        "the partition's leader at the end (or at T ms: leader[TOPIC-P@T]); none if offline",
+    ),
+    ("isr[TOPIC-P]", "the ISR at the end (or @T), e.g. \"2,3,1\""),
+    (
+        "replicas[TOPIC-P]",
+        "the replica list, preferred leader first",
+    ),
+    (
+        "leader_elected_at_ms[TOPIC-P]",
+        "when the controller first changed the partition's leader",
+    ),
+    (
+        "elections[TOPIC]",
+        "leader changes of the topic's partitions (offline counts)",
+    ),
+    (
+        "unclean_elections[TOPIC]",
+        "leaders elected from outside the ISR",
+    ),
+    (
+        "fenced_at_ms[BROKER]",
+        "when the controller first fenced broker N (fenced_at_ms[1])",
+    ),
+    (
+        "refused[TOPIC:ERROR]",
+        "batches a leader refused, e.g. refused[orders:NOT_ENOUGH_REPLICAS]",
+    ),
+    (
+        "truncated[TOPIC]",
+        "records replicas removed where their log diverged from the leader's",
+    ),
+    (
+        "log_start_offset[TOPIC-P]",
+        "the leader's log start offset at the end (moved by retention)",
+    ),
+    (
+        "log_records[TOPIC-P]",
+        "records the leader's log holds at the end (after retention and compaction)",
+    ),
+    (
+        "values[TOPIC:KEY]",
+        "the key's records in the final log as value@offset, e.g. \"V2@1,V3@2\"",
     ),
 ];
 
@@ -397,7 +445,9 @@ pub fn metric(report: &Report, name: &str) -> Result<Option<MetricValue>, Unknow
                 }
             }))
         }
-        _ => Err(unknown()),
+        _ => cluster::metric(report, base, arg)
+            .unwrap_or(Err(()))
+            .map_err(|()| unknown()),
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod assign;
 mod bench;
+mod describe;
 mod partition;
 mod plot;
 mod run;
@@ -39,6 +40,9 @@ pub enum Command {
     Assign(assign::AssignArgs),
     /// Draw a chart of one or more traces as a PNG: lag, partitions, assignments, throughput.
     Plot(plot::PlotArgs),
+    /// Print `kafka-topics --describe` for the topics of a trace: leaders, replicas, ISRs,
+    /// at the end of the run or at a given time.
+    Describe(describe::DescribeArgs),
 }
 
 /// Runs a parsed command line.
@@ -49,5 +53,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(args) => bench::run(&args),
         Command::Assign(args) => assign::run(&args),
         Command::Plot(args) => plot::run(&args),
+        Command::Describe(args) => describe::run(&args),
     }
 }

@@ -258,6 +258,61 @@ fn print_report(
     Ok(failed)
 }
 
+/// For a cluster (a controller created its topics): fencing and elections as they happened,
+/// `kafka-topics --describe` at the end, acknowledged records lost. For compacted or retained
+/// topics: the cleaner's and retention's work.
+fn print_cluster(out: &mut impl Write, report: &Report) -> anyhow::Result<()> {
+    let c = &report.cluster;
+    let clustered = c.topics.values().any(|t| t.topic_id.is_some());
+    if clustered {
+        writeln!(out, "cluster:")?;
+        let mut facts: Vec<(u64, String)> = c
+            .fencing
+            .iter()
+            .map(|&(t, b, fenced)| {
+                let what = if fenced { "fenced" } else { "unfenced" };
+                (t, format!("broker {b} {what}"))
+            })
+            .collect();
+        for e in &c.elections {
+            let leader = e.leader.map_or("none".to_string(), |l| l.to_string());
+            let line = format!(
+                "{}-{} leader -> {leader} ({}): {}",
+                e.topic, e.partition, e.election, e.reason
+            );
+            facts.push((e.t_ms, line));
+        }
+        facts.sort_by_key(|(t, _)| *t);
+        for (t, line) in facts {
+            writeln!(out, "  {t:>9} ms  {line}")?;
+        }
+        writeln!(
+            out,
+            "kafka-topics --describe  (at {} ms)",
+            report.ended_at_ms
+        )?;
+        write!(out, "{}", c.describe(None))?;
+    }
+    for topic in report.topics.keys() {
+        let lost = report.acked_lost(topic);
+        if lost > 0 {
+            writeln!(out, "  {topic}: {lost} acknowledged records lost")?;
+        }
+        for p in 0..c.topics.get(topic).map_or(0, |t| t.partitions) {
+            let start = c.log_start_offset(topic, p);
+            let cleaned = c.removed.keys().any(|(t, q, _)| t == topic && *q == p);
+            if start > 0 || cleaned {
+                let held = c.final_records(topic, p).len();
+                writeln!(
+                    out,
+                    "  {topic}-{p}: log start offset {start}, {held} records held at the end"
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
 fn print_details(out: &mut impl Write, r: &VariantRun) -> anyhow::Result<()> {
     let report = &r.report;
     writeln!(out, "produced:")?;
@@ -311,6 +366,7 @@ fn print_details(out: &mut impl Write, r: &VariantRun) -> anyhow::Result<()> {
     if report.duplicates_appended > 0 {
         writeln!(out, "  duplicates appended: {}", report.duplicates_appended)?;
     }
+    print_cluster(out, report)?;
     if !report.rebalances.is_empty() {
         writeln!(out, "rebalances:")?;
     }
