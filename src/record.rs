@@ -127,6 +127,9 @@ pub struct ValueTemplate {
     pub size: u32,
     /// Which record numbers render as poison pills.
     pub malformed: Malformed,
+    /// The records carry no value at all: tombstones (a null value deletes the key from a
+    /// compacted topic).
+    pub tombstone: bool,
 }
 
 /// What a rendered poison pill starts with, so that it stands out in a trace and a consumer can
@@ -244,6 +247,7 @@ impl ValueTemplate {
             pattern: Arc::from(pattern),
             size: 1,
             malformed: Malformed::default(),
+            tombstone: false,
         };
         template.size = template.text(0, Some("")).len().max(1) as u32;
         template
@@ -434,6 +438,7 @@ mod tests {
                     pattern: Arc::from("v{n}"),
                     size: 100,
                     malformed: Malformed::default(),
+                    tombstone: false,
                 }),
                 n: 1,
             }),

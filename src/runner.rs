@@ -267,6 +267,7 @@ fn producer_machine(
     if let Some(size) = p.value.size {
         template.size = size;
     }
+    template.tombstone = p.value.tombstone;
     let workload = Workload {
         topic: p.topic.clone(),
         records: p.records,

@@ -410,6 +410,10 @@ impl Controller {
                          the ISR, and whatever it lacks is lost",
                         leader.map_or(0, |b| b.0)
                     ),
+                    Election::None if unclean => format!(
+                        "{reason}; no replica is alive (ISR {}): the partition is offline",
+                        list(&isr)
+                    ),
                     Election::None => format!(
                         "{reason}; no in-sync replica is alive (ISR {}) and \
                          unclean.leader.election.enable=false: the partition is offline",

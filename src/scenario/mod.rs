@@ -197,6 +197,8 @@ pub struct ValueSpec {
     pub malformed_ratio: Ratio,
     /// Record numbers whose values are malformed.
     pub malformed: BTreeSet<u64>,
+    /// Null values (tombstones) instead of the template.
+    pub tombstone: bool,
 }
 
 /// `[[producer]]`.
@@ -825,7 +827,7 @@ impl Builder<'_> {
                 )?,
                 topic,
                 records: *records.get_ref(),
-                start: SimTime(p.start_ms.unwrap_or(0)),
+                start: SimTime(over.and_then(|o| o.start_ms).or(p.start_ms).unwrap_or(0)),
                 pacing,
                 send,
                 keys: self.keys(key)?,
@@ -929,6 +931,7 @@ impl Builder<'_> {
                 size: None,
                 malformed_ratio: Ratio::ZERO,
                 malformed: BTreeSet::new(),
+                tombstone: false,
             });
         };
         Ok(ValueSpec {
@@ -939,6 +942,7 @@ impl Builder<'_> {
                 None => Ratio::ZERO,
             },
             malformed: v.malformed.iter().copied().collect(),
+            tombstone: v.tombstone,
         })
     }
 

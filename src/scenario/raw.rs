@@ -193,6 +193,9 @@ pub struct RawValue {
     /// Record numbers whose values are malformed.
     #[serde(default)]
     pub malformed: Vec<u64>,
+    /// Null values: tombstones.
+    #[serde(default)]
+    pub tombstone: bool,
 }
 
 /// `[[consumer_group]]`: an application whose instances share a `group.id`.
@@ -381,6 +384,9 @@ pub struct RawProducerOverride {
     /// Records.
     #[serde(default)]
     pub records: Option<Spanned<u64>>,
+    /// When the first record is sent.
+    #[serde(default)]
+    pub start_ms: Option<u64>,
     /// Rate.
     #[serde(default)]
     pub rate_per_s: Option<Spanned<u64>>,

@@ -334,10 +334,12 @@ impl Producer {
                     (None, None) => PartitionChoice::Partitioner,
                 },
             };
+            let tombstone =
+                matches!(&rec.value, Value::Synthetic { template, .. } if template.tombstone);
             let record = NewRecord {
                 timestamp: now,
                 key: rec.key,
-                value: Some(rec.value),
+                value: (!tombstone).then_some(rec.value),
                 headers: None,
             };
             self.send_record(now, to, record, rng, out);
