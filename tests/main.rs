@@ -21,6 +21,9 @@ mod plots;
 mod producer;
 /// Replication, broker failure and leader election (issue 9), asserted on traces.
 mod replication;
+/// The durability property: acks=all, min.insync.replicas >= 2, clean elections, any single
+/// broker failure: no acknowledged record lost.
+mod replication_properties;
 /// Retention and compaction (issue 9): segments, the cleaner, tombstones, gaps, log start.
 mod retention;
 /// Services (a member's consumer feeding its producer), poison pills under each `on_failure`

@@ -16,7 +16,7 @@ use kafka_sim::faults::{FaultKind, FaultPlan};
 use kafka_sim::record::ValueTemplate;
 use kafka_sim::report::Report;
 use kafka_sim::trace::{Detail, TraceEvent, TraceRecord, VecSink};
-use kafka_sim::units::{BrokerId, Millis, SimTime, TopicName};
+use kafka_sim::units::{BrokerId, Millis, NodeId, SimTime, TopicName};
 use kafka_sim::world::{ClientMachine, World, WorldConfig};
 
 use crate::support::lab::{self, dump, named};
@@ -89,8 +89,7 @@ fn down(world: &mut World<'_>, broker: u32, from: u64, until: Option<u64>) {
     world.add_faults(&plan).unwrap();
 }
 
-fn run(world: World<'_>, ms: u64) {
-    let mut world = world;
+fn run(mut world: World<'_>, ms: u64) {
     world.run_until(SimTime(ms)).unwrap();
 }
 
@@ -191,11 +190,6 @@ fn min_insync_two_refuses_writes_with_two_brokers_down() {
 
 fn tail(trace: &[TraceRecord]) -> String {
     dump(&trace[trace.len().saturating_sub(40)..])
-}
-
-#[allow(dead_code)]
-fn events<'a>(trace: &'a [TraceRecord], name: &str) -> Vec<&'a TraceRecord> {
-    named(trace, name)
 }
 
 /// An unclean election loses acknowledged records: replicas [1,2], acks=1. Broker 2 dies at
@@ -323,4 +317,49 @@ fn consumers_fetch_from_the_new_leader() {
         .filter(|e| e.leader.is_some() && e.t_ms < 30_000)
         .count();
     assert!(moved >= 1, "broker {victim} led something");
+}
+
+/// replica.lag.time.max.ms: a follower that is alive but slow (its fetches take 40 s to reach
+/// the leader) has not caught up for 30 s: the leader asks the controller to drop it from the
+/// ISR (its checks run every 15 s), and acks=all stops waiting for it. When the link is fast
+/// again it catches up and rejoins.
+#[test]
+fn a_slow_follower_leaves_the_isr_after_replica_lag_time_max_ms() {
+    let mut sink = VecSink::new(Detail::Records);
+    let mut world = cluster(
+        &mut sink,
+        2,
+        3,
+        &[],
+        (1, 3),
+        &[("min.insync.replicas", "2")],
+    );
+    producer(&mut world, &[("acks", "all")], 3_000, 50);
+    let (leader, slow) = (NodeId::Broker(BrokerId(1)), NodeId::Broker(BrokerId(3)));
+    world.run_until(SimTime(5_000)).unwrap();
+    world.network_mut().link_mut(slow, leader).extra_latency = Millis(40_000);
+    world.run_until(SimTime(50_000)).unwrap();
+    world.network_mut().link_mut(slow, leader).extra_latency = Millis(0);
+    run(world, 120_000);
+    let trace = sink.records;
+    let shrunk = named(&trace, "IsrShrunk");
+    let TraceEvent::IsrShrunk { isr, reason, .. } = &shrunk[0].event else {
+        unreachable!()
+    };
+    assert_eq!(isr, &vec![1, 2]);
+    assert!(reason.contains("replica.lag.time.max.ms=30000"), "{reason}");
+    // Caught up at 5 s; out of sync from 35 s; the check at 45 s notices.
+    assert!(
+        (35_000..=45_100).contains(&shrunk[0].t_ms),
+        "{}",
+        shrunk[0].t_ms
+    );
+    let rejoined = first_time(&trace, "IsrExpanded", |_| true);
+    assert!(rejoined > shrunk[0].t_ms, "rejoined at {rejoined}");
+    let report = Report::from_trace(None, &trace);
+    assert_eq!(report.acked_lost(TOPIC), 0);
+    assert_eq!(
+        report.cluster.view_at(TOPIC, 0, None).unwrap().isr,
+        vec![1, 2, 3]
+    );
 }
