@@ -36,6 +36,9 @@ use crate::units::{BrokerId, Offset, TopicPartition};
 use super::config::{Flavour, OffsetReset};
 use super::{Consumer, ConsumerTimer, MemberState, Pending, Position};
 
+/// A partition a fetch asks for: its assignment epoch and the offset to read from.
+type Wanted = (TopicPartition, u64, Offset);
+
 /// librdkafka's `queued.min.messages`: it keeps prefetching a partition up to this many records.
 const LIBRDKAFKA_QUEUED_MIN_MESSAGES: usize = 100_000;
 
@@ -118,10 +121,10 @@ impl Consumer {
         };
         let mut by_leader: BTreeMap<BrokerId, Vec<(TopicPartition, u64)>> = BTreeMap::new();
         for (tp, epoch) in partitions {
-            let leader = self.leaders.get(&tp).copied().flatten();
             let Some(state) = self.partitions.get_mut(&tp) else {
                 continue;
             };
+            let leader = state.leader;
             state.buffered.clear();
             match leader {
                 Some(b) => {
@@ -197,7 +200,8 @@ impl Consumer {
             Flavour::Java => 1,
             Flavour::Librdkafka => LIBRDKAFKA_QUEUED_MIN_MESSAGES,
         };
-        let mut by_leader: BTreeMap<BrokerId, Vec<(TopicPartition, u64, Offset)>> = BTreeMap::new();
+        // Brokers in the order first met; usually one (a lone broker), a few in a cluster.
+        let mut by_leader: Vec<(BrokerId, Vec<Wanted>)> = Vec::new();
         let mut leaderless = false;
         for (tp, s) in &self.partitions {
             let Position::Known(p) = s.position else {
@@ -206,7 +210,7 @@ impl Consumer {
             if s.buffered.len() >= limit {
                 continue;
             }
-            let Some(leader) = self.leaders.get(tp).copied().flatten() else {
+            let Some(leader) = s.leader else {
                 leaderless = true;
                 continue;
             };
@@ -214,11 +218,13 @@ impl Consumer {
                 continue;
             }
             let next = s.buffered.back().map_or(p, |r| r.offset.next());
-            by_leader
-                .entry(leader)
-                .or_default()
-                .push((tp.clone(), s.epoch, next));
+            let entry = (tp.clone(), s.epoch, next);
+            match by_leader.iter_mut().find(|(b, _)| *b == leader) {
+                Some((_, list)) => list.push(entry),
+                None => by_leader.push((leader, vec![entry])),
+            }
         }
+        by_leader.sort_by_key(|(b, _)| *b);
         self.metadata_wanted |= leaderless;
         for (leader, wanted) in by_leader {
             let request = FetchRequest {
@@ -268,6 +274,7 @@ impl Consumer {
                 | ErrorCode::UnknownTopicOrPartition
                 | ErrorCode::LeaderNotAvailable => {
                     // The leader moved: find it again (`FetchCollector.handleInitializeErrors`).
+                    state.leader = None;
                     self.leaders.insert(tp, None);
                     self.metadata_wanted = true;
                 }

@@ -45,8 +45,11 @@ impl Consumer {
             for p in partitions {
                 self.known_brokers.extend(p.replicas.iter().copied());
                 self.metadata_wanted |= p.leader.is_none();
-                self.leaders
-                    .insert(TopicPartition::new(topic.clone(), p.partition), p.leader);
+                let tp = TopicPartition::new(topic.clone(), p.partition);
+                if let Some(state) = self.partitions.get_mut(&tp) {
+                    state.leader = p.leader;
+                }
+                self.leaders.insert(tp, p.leader);
             }
         }
         if let Some(pending) = self.member.pending_leader.take() {
@@ -362,6 +365,7 @@ impl Consumer {
                 buffered: Default::default(),
                 stored: None,
                 committed: None,
+                leader: self.leaders.get(tp).copied().flatten(),
             };
             self.next_epoch += 1;
             self.partitions.insert(tp.clone(), state);

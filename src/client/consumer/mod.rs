@@ -196,6 +196,8 @@ struct PartitionState {
     stored: Option<Offset>,
     /// The last offset known committed.
     committed: Option<Offset>,
+    /// Its leader as the last Metadata response said (`None`: unknown or none).
+    leader: Option<BrokerId>,
 }
 
 /// Where the consumer reads a partition next.

@@ -177,6 +177,8 @@ pub(crate) enum AppendError {
 pub(crate) struct Accumulator {
     topics: Vec<TopicState>,
     by_broker: BTreeMap<BrokerId, Vec<Tp>>,
+    /// Some partition has no known leader (a cheap test before looking for its batches).
+    leaderless: bool,
     drain_index: BTreeMap<BrokerId, usize>,
     limits: Limits,
     partitioner: Partitioner,
@@ -206,6 +208,7 @@ impl Accumulator {
         let mut acc = Accumulator {
             topics,
             by_broker: BTreeMap::new(),
+            leaderless: false,
             drain_index: BTreeMap::new(),
             limits: Limits {
                 batch_size: config.batch_size,
@@ -246,6 +249,10 @@ impl Accumulator {
     /// Rebuilds the broker -> partitions index from the topics' leaders.
     fn index_leaders(&mut self) {
         self.by_broker.clear();
+        self.leaderless = self
+            .topics
+            .iter()
+            .any(|t| t.meta.leaders.iter().any(Option::is_none));
         for (i, t) in self.topics.iter().enumerate() {
             for (p, leader) in t.meta.leaders.iter().enumerate() {
                 if let Some(b) = leader {
@@ -260,13 +267,14 @@ impl Accumulator {
 
     /// True if some partition with a queued batch has no known leader.
     pub(crate) fn has_leaderless_batches(&self) -> bool {
-        self.topics.iter().any(|t| {
-            t.meta
-                .leaders
-                .iter()
-                .zip(&t.queues)
-                .any(|(l, q)| l.is_none() && !q.deque.is_empty())
-        })
+        self.leaderless
+            && self.topics.iter().any(|t| {
+                t.meta
+                    .leaders
+                    .iter()
+                    .zip(&t.queues)
+                    .any(|(l, q)| l.is_none() && !q.deque.is_empty())
+            })
     }
 
     /// The brokers that lead at least one partition.
