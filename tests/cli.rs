@@ -95,3 +95,38 @@ fn partition_bad_input_exits_2_with_a_clear_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("not valid hex"), "{}", stderr(&out));
 }
+
+/// `kafka-sim describe`: `kafka-topics --describe` from a trace, at a time and at the end (the
+/// unclean election scenario: offline at 44 s, broker 2 leading at the end).
+#[test]
+fn describe_prints_kafka_topics_describe_from_a_trace() {
+    let dir = std::env::temp_dir().join(format!("kafka-sim-describe-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let trace = dir.join("u.jsonl");
+    let trace_arg = trace.to_str().unwrap();
+    let run = kafka_sim(&[
+        "run",
+        "scenarios/unclean_election.toml",
+        "--variant",
+        "unclean",
+        "--trace",
+        trace_arg,
+        "--quiet",
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let topic = "Topic: payments\tTopicId: Eh5RVYVD7WcFYL-opB2C4A\tPartitionCount: 1\t\
+                 ReplicationFactor: 2\tConfigs: unclean.leader.election.enable=true\n";
+    let at = kafka_sim(&["describe", trace_arg, "--at", "44000"]);
+    assert!(at.status.success(), "{}", stderr(&at));
+    let offline = "\tTopic: payments\tPartition: 0\tLeader: none\tReplicas: 1,2\tIsr: 1\t\
+                   Elr: \tLastKnownElr: \n";
+    assert_eq!(stdout(&at), format!("{topic}{offline}"));
+    let end = kafka_sim(&["describe", trace_arg]);
+    let unclean = "\tTopic: payments\tPartition: 0\tLeader: 2\tReplicas: 1,2\tIsr: 2,1\t\
+                   Elr: \tLastKnownElr: \n";
+    assert_eq!(stdout(&end), format!("{topic}{unclean}"));
+    let missing = kafka_sim(&["describe", trace_arg, "--topic", "orders"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr(&missing).contains("no topic \"orders\""));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
