@@ -124,6 +124,15 @@ impl fmt::Display for TraceBytes {
     }
 }
 
+/// A topic-partition as it appears in a trace: `{"topic": "orders", "partition": 0}`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct TracePartition {
+    /// Topic name.
+    pub topic: Arc<str>,
+    /// Partition number.
+    pub partition: u32,
+}
+
 /// Everything a run can report. Variants are past-tense facts; fields use Kafka's vocabulary.
 /// Adding a variant means documenting it in `sim-traces/README.md` (a test checks).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -192,6 +201,67 @@ pub enum TraceEvent {
     },
     /// A paused client process runs again; what arrived meanwhile is handled now, in order.
     ClientResumed {},
+    /// A producer received a delivery report for one record: where it was written, or why it
+    /// was not. This is the producer's view; `RecordAppended` is the log's (a record appended twice
+    /// after a lost acknowledgement is reported once).
+    DeliveryReported {
+        /// Topic name.
+        topic: Arc<str>,
+        /// The partition, if the record was written.
+        partition: Option<u32>,
+        /// The offset it got, if it was written.
+        offset: Option<u64>,
+        /// The record key, or null for a null key.
+        key: Option<TraceBytes>,
+        /// The value, or null for a tombstone.
+        value: Option<TraceBytes>,
+        /// Kafka's error name (`MSG_TIMED_OUT`, `NOT_ENOUGH_REPLICAS`), or null on success.
+        error: Option<String>,
+    },
+    /// A consumer subscribed to topics (`subscribe()`), joining its group.
+    TopicsSubscribed {
+        /// The topics, sorted.
+        topics: Vec<Arc<str>>,
+        /// `group.instance.id` (static membership, KIP-345), or null for a dynamic member.
+        group_instance_id: Option<String>,
+    },
+    /// Partitions were added to a consumer's assignment, as `onPartitionsAssigned` reports them:
+    /// the whole new assignment under an eager protocol, only the increment under
+    /// `cooperative-sticky`.
+    PartitionsAssigned {
+        /// The partitions added.
+        partitions: Vec<TracePartition>,
+    },
+    /// Partitions were taken from a consumer's assignment (`onPartitionsRevoked`, or
+    /// `onPartitionsLost` when the member was expelled).
+    PartitionsRevoked {
+        /// The partitions removed.
+        partitions: Vec<TracePartition>,
+    },
+    /// A consumer committed an offset: the next offset the group will read from the partition.
+    OffsetCommitted {
+        /// Topic name.
+        topic: Arc<str>,
+        /// Partition number.
+        partition: u32,
+        /// The committed offset.
+        offset: u64,
+    },
+    /// The group's lag on one partition, as `kafka-consumer-groups --describe` would print it.
+    LagSampled {
+        /// Topic name.
+        topic: Arc<str>,
+        /// Partition number.
+        partition: u32,
+        /// The group's committed offset, or null if it never committed one.
+        committed: Option<u64>,
+        /// The partition's high watermark (the tool's LOG-END-OFFSET).
+        log_end_offset: u64,
+        /// `log_end_offset - committed` (from 0 when nothing is committed).
+        lag: u64,
+    },
+    /// A client shut down cleanly (`close()`): a consumer leaves its group at once.
+    ClientClosed {},
     /// The run ended.
     RunEnded {
         /// Why: `duration reached`, `nothing left to do`.
@@ -212,6 +282,13 @@ impl TraceEvent {
             TraceEvent::ClientCrashed { .. } => "ClientCrashed",
             TraceEvent::ClientPaused { .. } => "ClientPaused",
             TraceEvent::ClientResumed { .. } => "ClientResumed",
+            TraceEvent::DeliveryReported { .. } => "DeliveryReported",
+            TraceEvent::TopicsSubscribed { .. } => "TopicsSubscribed",
+            TraceEvent::PartitionsAssigned { .. } => "PartitionsAssigned",
+            TraceEvent::PartitionsRevoked { .. } => "PartitionsRevoked",
+            TraceEvent::OffsetCommitted { .. } => "OffsetCommitted",
+            TraceEvent::LagSampled { .. } => "LagSampled",
+            TraceEvent::ClientClosed { .. } => "ClientClosed",
             TraceEvent::RunEnded { .. } => "RunEnded",
         }
     }
