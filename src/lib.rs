@@ -19,6 +19,7 @@
 //! | [`world`] | owns every component; routes effects; the run loop |
 //! | [`scenario`] | scenario files: TOML parsed into a typed `Scenario`, errors with file:line |
 //! | [`report`] | a `Report` computed from a trace only: partitions, duplicates, groups, lag |
+//! | [`compare`] | two reports (simulated, real broker) compared fact by fact, with tolerances |
 //! | [`trace`] | the trace: `TraceEvent`, sinks, the JSONL format |
 //!
 //! # Architecture invariants
@@ -35,6 +36,7 @@
 
 pub mod broker;
 pub mod client;
+pub mod compare;
 pub mod effects;
 pub mod network;
 pub mod protocol;

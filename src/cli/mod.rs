@@ -2,6 +2,7 @@
 //! output, and measures wall time for progress and benchmarks; the simulator itself never does.
 
 mod bench;
+mod compare;
 mod partition;
 
 use std::process::ExitCode;
@@ -27,6 +28,8 @@ pub enum Command {
     Partition(partition::PartitionArgs),
     /// Measure the simulator's speed against a baseline, in one run.
     Bench(bench::BenchArgs),
+    /// Compare a simulated trace with one recorded against a real broker, fact by fact.
+    Compare(compare::CompareArgs),
 }
 
 /// Runs a parsed command line.
@@ -34,5 +37,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Partition(args) => partition::run(&args),
         Command::Bench(args) => bench::run(&args),
+        Command::Compare(args) => compare::run(&args),
     }
 }
