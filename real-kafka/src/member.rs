@@ -1,0 +1,373 @@
+//! A consumer group member, run as a child process so that it can crash for real.
+//!
+//! Dropping an rdkafka consumer closes it (LeaveGroup, the group rebalances at once), and a
+//! consumer that stops polling keeps heartbeating from librdkafka's thread until
+//! `max.poll.interval.ms`. Neither is a crash. A member in its own process is crashed with
+//! `SIGKILL` (no LeaveGroup: the coordinator notices after `session.timeout.ms`), paused with
+//! `SIGSTOP`/`SIGCONT` (a long GC pause: heartbeats stop too) and closed by a line on its stdin.
+//!
+//! The child ([`run_member`], the binary's hidden `member` command) writes one trace event per
+//! line on stdout: `TopicsSubscribed`, `PartitionsAssigned`, `PartitionsRevoked`,
+//! `OffsetCommitted`. The parent ([`MemberProcess`]) stamps each with the run clock as it reads
+//! it; a pipe adds well under a millisecond.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use kafka_sim::scenario::CommitMode;
+use kafka_sim::trace::{TraceEvent, TracePartition};
+use rdkafka::config::RDKafkaLogLevel;
+use rdkafka::consumer::{
+    BaseConsumer, CommitMode as RdCommit, Consumer, ConsumerContext, Rebalance,
+};
+use rdkafka::error::KafkaResult;
+use rdkafka::{ClientConfig, ClientContext, TopicPartitionList};
+
+use crate::error::{Error, Result};
+use crate::recorder::Recorder;
+
+/// Everything a member process needs, passed on its command line.
+#[derive(Clone, Debug)]
+pub struct MemberSpec {
+    /// `consumer/<group>/<n>`.
+    pub component: String,
+    /// `bootstrap.servers`.
+    pub bootstrap: String,
+    /// Subscribed topics, as named on the broker.
+    pub topics: Vec<String>,
+    /// The run suffix, stripped from topic names in events.
+    pub suffix: String,
+    /// librdkafka settings (`group.id`, strategy, timeouts, ...).
+    pub settings: Vec<(String, String)>,
+    /// Processing time per record.
+    pub processing_ms: u64,
+    /// When to commit.
+    pub commit: CommitMode,
+}
+
+impl MemberSpec {
+    /// The command-line arguments of `kafka-sim-real member`.
+    pub fn to_args(&self) -> Vec<String> {
+        let mut args = vec![
+            "member".to_string(),
+            "--component".into(),
+            self.component.clone(),
+            "--bootstrap".into(),
+            self.bootstrap.clone(),
+            "--processing-ms".into(),
+            self.processing_ms.to_string(),
+            "--commit".into(),
+            commit_name(self.commit).into(),
+            "--suffix".into(),
+            self.suffix.clone(),
+        ];
+        for t in &self.topics {
+            args.push("--topic".into());
+            args.push(t.clone());
+        }
+        for (k, v) in &self.settings {
+            args.push("--set".into());
+            args.push(format!("{k}={v}"));
+        }
+        args
+    }
+}
+
+/// `auto`, `per-record` or `per-batch`, as in scenario files.
+pub fn commit_name(mode: CommitMode) -> &'static str {
+    match mode {
+        CommitMode::Auto => "auto",
+        CommitMode::PerRecord => "per-record",
+        CommitMode::PerBatch => "per-batch",
+    }
+}
+
+/// Parses [`commit_name`]'s output.
+pub fn parse_commit(name: &str) -> Option<CommitMode> {
+    match name {
+        "auto" => Some(CommitMode::Auto),
+        "per-record" => Some(CommitMode::PerRecord),
+        "per-batch" => Some(CommitMode::PerBatch),
+        _ => None,
+    }
+}
+
+/// Writes trace events on stdout, one JSON object per line.
+struct Emitter {
+    suffix: String,
+}
+
+impl Emitter {
+    fn emit(&self, event: &TraceEvent) {
+        let line = serde_json::to_string(event).expect("events serialise");
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    }
+
+    fn topic(&self, broker_topic: &str) -> Arc<str> {
+        Arc::from(
+            broker_topic
+                .strip_suffix(&self.suffix)
+                .unwrap_or(broker_topic),
+        )
+    }
+
+    fn partitions(&self, tpl: &TopicPartitionList) -> Vec<TracePartition> {
+        let mut out: Vec<TracePartition> = tpl
+            .elements()
+            .iter()
+            .map(|e| TracePartition {
+                topic: self.topic(e.topic()),
+                partition: e.partition() as u32,
+            })
+            .collect();
+        out.sort();
+        out
+    }
+}
+
+impl ClientContext for Emitter {
+    /// librdkafka's log lines go to stderr, which the parent sends to the member's log file.
+    fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
+        eprintln!("{level:?} {fac}: {message}");
+    }
+}
+
+impl ConsumerContext for Emitter {
+    fn post_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        match rebalance {
+            Rebalance::Assign(tpl) => self.emit(&TraceEvent::PartitionsAssigned {
+                partitions: self.partitions(tpl),
+            }),
+            Rebalance::Revoke(tpl) => self.emit(&TraceEvent::PartitionsRevoked {
+                partitions: self.partitions(tpl),
+            }),
+            Rebalance::Error(e) => eprintln!("rebalance error: {e}"),
+        }
+    }
+
+    fn commit_callback(&self, result: KafkaResult<()>, offsets: &TopicPartitionList) {
+        if result.is_err() {
+            return;
+        }
+        for e in offsets.elements() {
+            if let rdkafka::Offset::Offset(o) = e.offset() {
+                self.emit(&TraceEvent::OffsetCommitted {
+                    topic: self.topic(e.topic()),
+                    partition: e.partition() as u32,
+                    offset: o as u64,
+                });
+            }
+        }
+    }
+}
+
+/// The child's main loop: subscribe, poll, process, commit; close on a `close` line or when
+/// stdin ends (the parent is gone: never outlive it).
+pub fn run_member(spec: &MemberSpec) -> Result<()> {
+    let mut config = ClientConfig::new();
+    config.set("bootstrap.servers", &spec.bootstrap);
+    for (k, v) in &spec.settings {
+        config.set(k, v);
+    }
+    config.set_log_level(crate::producer::log_level(&spec.settings));
+    let emitter = Emitter {
+        suffix: spec.suffix.clone(),
+    };
+    let consumer: BaseConsumer<Emitter> =
+        config
+            .create_with_context(emitter)
+            .map_err(Error::kafka(format!(
+                "{}: creating the consumer",
+                spec.component
+            )))?;
+    let topics: Vec<&str> = spec.topics.iter().map(String::as_str).collect();
+    consumer
+        .subscribe(&topics)
+        .map_err(Error::kafka(format!("{}: subscribing", spec.component)))?;
+    let mut subscribed: Vec<Arc<str>> =
+        topics.iter().map(|t| consumer.context().topic(t)).collect();
+    subscribed.sort();
+    let instance = spec
+        .settings
+        .iter()
+        .find(|(k, _)| k == "group.instance.id")
+        .map(|(_, v)| v.clone());
+    consumer.context().emit(&TraceEvent::TopicsSubscribed {
+        topics: subscribed,
+        group_instance_id: instance,
+    });
+    let stop = Arc::new(AtomicBool::new(false));
+    let watcher = stop.clone();
+    thread::spawn(move || {
+        let stdin = std::io::stdin();
+        for line in stdin.lock().lines() {
+            match line {
+                Ok(l) if l.trim() == "close" => break,
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+        watcher.store(true, Ordering::SeqCst);
+    });
+    let mut uncommitted = false;
+    while !stop.load(Ordering::SeqCst) {
+        match consumer.poll(Duration::from_millis(100)) {
+            Some(Ok(message)) => {
+                thread::sleep(Duration::from_millis(spec.processing_ms));
+                match spec.commit {
+                    CommitMode::PerRecord => {
+                        let _ = consumer.commit_message(&message, RdCommit::Sync);
+                    }
+                    CommitMode::PerBatch => uncommitted = true,
+                    CommitMode::Auto => {}
+                }
+            }
+            Some(Err(e)) => eprintln!("{}: {e}", spec.component),
+            None if uncommitted => {
+                // The poll found nothing more: the end of a batch, as Java's poll loop sees it.
+                let _ = consumer.commit_consumer_state(RdCommit::Sync);
+                uncommitted = false;
+            }
+            None => {}
+        }
+    }
+    if uncommitted {
+        let _ = consumer.commit_consumer_state(RdCommit::Sync);
+    }
+    drop(consumer);
+    Ok(())
+}
+
+/// The parent's handle on a member process.
+#[derive(Debug)]
+pub struct MemberProcess {
+    component: String,
+    child: Child,
+    stdin: Option<ChildStdin>,
+    reader: Option<JoinHandle<()>>,
+}
+
+impl MemberProcess {
+    /// Starts `exe member ...` and records its events as they arrive.
+    pub fn spawn(
+        exe: &PathBuf,
+        spec: &MemberSpec,
+        recorder: &Recorder,
+        log: &PathBuf,
+    ) -> Result<MemberProcess> {
+        let stderr = File::options()
+            .create(true)
+            .append(true)
+            .open(log)
+            .map_err(Error::io(format!("opening {}", log.display())))?;
+        let mut child = Command::new(exe)
+            .args(spec.to_args())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .map_err(Error::io(format!(
+                "starting {} for {}",
+                exe.display(),
+                spec.component
+            )))?;
+        let stdout = child.stdout.take().expect("piped");
+        let stdin = child.stdin.take();
+        let (component, recorder) = (spec.component.clone(), recorder.clone());
+        let reader = thread::Builder::new()
+            .name(format!("{component} events"))
+            .spawn(move || {
+                for line in BufReader::new(stdout).lines() {
+                    let Ok(line) = line else { break };
+                    match serde_json::from_str::<TraceEvent>(&line) {
+                        Ok(event) => recorder.record(&component, event),
+                        Err(e) => eprintln!("{component}: unreadable event {line:?}: {e}"),
+                    }
+                }
+            })
+            .map_err(Error::io("starting a reader thread"))?;
+        Ok(MemberProcess {
+            component: spec.component.clone(),
+            child,
+            stdin,
+            reader: Some(reader),
+        })
+    }
+
+    /// The member's component name.
+    pub fn component(&self) -> &str {
+        &self.component
+    }
+
+    /// SIGKILL: the process dies without a LeaveGroup.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.stdin = None;
+        if let Some(r) = self.reader.take() {
+            let _ = r.join();
+        }
+    }
+
+    /// Asks the member to close (commit if it must, LeaveGroup) and waits up to `timeout` for
+    /// it to exit; kills it after that.
+    pub fn close(&mut self, timeout: Duration) -> Result<()> {
+        if let Some(mut stdin) = self.stdin.take() {
+            let _ = writeln!(stdin, "close");
+        }
+        let deadline = Instant::now() + timeout;
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(_)) => break,
+                Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(20)),
+                _ => {
+                    self.kill();
+                    return Err(Error::Member {
+                        member: self.component.clone(),
+                        message: format!("did not close within {timeout:?}; killed"),
+                    });
+                }
+            }
+        }
+        if let Some(r) = self.reader.take() {
+            let _ = r.join();
+        }
+        Ok(())
+    }
+
+    /// SIGSTOP (`stop = true`) or SIGCONT: freezes or thaws the whole process, heartbeat thread
+    /// included, like a long garbage-collection pause.
+    pub fn signal_stop(&self, stop: bool) -> Result<()> {
+        let signal = if stop { "-STOP" } else { "-CONT" };
+        let status = Command::new("kill")
+            .arg(signal)
+            .arg(self.child.id().to_string())
+            .status()
+            .map_err(Error::io(format!("kill {signal} {}", self.component)))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(Error::Member {
+                member: self.component.clone(),
+                message: format!("kill {signal} failed: {status}"),
+            })
+        }
+    }
+}
+
+impl Drop for MemberProcess {
+    fn drop(&mut self) {
+        if self.reader.is_some() {
+            let _ = self.signal_stop(false);
+            self.kill();
+        }
+    }
+}
