@@ -223,7 +223,10 @@ pub fn compare(sim: &Report, real: &Report, tolerances: &Tolerances) -> Comparis
     let groups: BTreeSet<&String> = sim.groups.keys().chain(real.groups.keys()).collect();
     for group in groups {
         match (sim.groups.get(group), real.groups.get(group)) {
-            (Some(s), Some(r)) => compare_group(&mut out, group, s, r, tolerances),
+            (Some(s), Some(r)) => {
+                compare_group(&mut out, group, s, r, tolerances);
+                log_end_rows(&mut out, group, (sim, s), (real, r));
+            }
             (s, _) => {
                 let (sim_text, real_text) = if s.is_some() {
                     ("present", "absent")
@@ -540,6 +543,58 @@ fn compare_group(
         Status::Info,
         "depends on when samples fall".into(),
     );
+}
+
+/// The high watermark of each partition at the last lag sample: what
+/// `kafka-consumer-groups --describe` prints as LOG-END-OFFSET. Once every record is appended it
+/// is the number of records (plus markers) in the partition, so it must agree; a sample taken
+/// while records were still arriving is only informative.
+fn log_end_rows(
+    out: &mut Comparison,
+    group: &str,
+    sim: (&Report, &GroupReport),
+    real: (&Report, &GroupReport),
+) {
+    let last_append = |r: &Report, topic: &str| {
+        r.appended
+            .iter()
+            .filter(|a| a.topic == topic)
+            .map(|a| a.t_ms)
+            .max()
+    };
+    let partitions: BTreeSet<&(String, u32)> = sim
+        .1
+        .last_log_end
+        .keys()
+        .chain(real.1.last_log_end.keys())
+        .collect();
+    for tp in partitions {
+        let (s, r) = (sim.1.last_log_end.get(tp), real.1.last_log_end.get(tp));
+        let settled = |report: &Report, sample: Option<&(u64, u64)>| match sample {
+            Some((t, _)) => last_append(report, &tp.0).is_none_or(|a| a <= *t),
+            None => false,
+        };
+        let text = |x: Option<&(u64, u64)>| x.map_or("no sample".to_string(), |x| x.1.to_string());
+        let same = s.map(|x| x.1) == r.map(|x| x.1);
+        let (status, note) = match (same, settled(sim.0, s) && settled(real.0, r)) {
+            (true, _) => (Status::Same, String::new()),
+            (false, true) => (
+                Status::Differs,
+                "every record was appended by then".to_string(),
+            ),
+            (false, false) => (Status::Info, "records were still arriving".to_string()),
+        };
+        out.push(
+            format!(
+                "group {group}: {}-{} log-end offset at the last sample",
+                tp.0, tp.1
+            ),
+            text(s),
+            text(r),
+            status,
+            note,
+        );
+    }
 }
 
 fn reassignment_row(

@@ -226,6 +226,9 @@ pub struct GroupReport {
     pub commits: u64,
     /// The group's total lag at each sample time.
     pub lag: BTreeMap<u64, u64>,
+    /// Per partition, the last sample's time and log end offset (the high watermark the tool
+    /// prints as LOG-END-OFFSET).
+    pub last_log_end: BTreeMap<Tp, (u64, u64)>,
 }
 
 /// The group's assignment at a moment when it was complete: every live member that has received
@@ -355,10 +358,20 @@ fn consumer_group(component: &str) -> Option<&str> {
 impl GroupsBuilder {
     fn event(&mut self, r: &TraceRecord, topics: &BTreeMap<String, (u32, u32)>) {
         let member = r.component.to_string();
-        if let TraceEvent::LagSampled { lag, .. } = &r.event {
+        if let TraceEvent::LagSampled {
+            lag,
+            topic,
+            partition,
+            log_end_offset,
+            ..
+        } = &r.event
+        {
             if let Some(g) = member.strip_prefix("group/") {
                 let group = self.groups.entry(g.to_string()).or_default();
                 *group.lag.entry(r.t_ms).or_default() += lag;
+                group
+                    .last_log_end
+                    .insert((topic.to_string(), *partition), (r.t_ms, *log_end_offset));
             }
             return;
         }
