@@ -447,8 +447,9 @@ fn step(live: &mut Live<'_>, op: Op) -> Result<()> {
         }
         Op::Resume(who) => {
             if let Some(m) = live.members.get(&who) {
-                m.signal_stop(false)?;
+                // Recorded first: what the member says once it runs again comes after.
                 rec.record(&who, TraceEvent::ClientResumed {});
+                m.signal_stop(false)?;
             }
         }
         Op::LoseAcks(producer, count) => lose_acks(live, &producer, count)?,

@@ -80,11 +80,13 @@ fn group_tolerances(kind: BrokerKind) -> Tolerances {
     // at their next heartbeat; plus process and poll scheduling on a loaded 2-core machine.
     t.set_within(Metric::Reassignment, 1_500);
     match kind {
-        // rdkafka_mock_cgrp.c: after a member expires, the mock keeps the rebalance open for
-        // session.timeout.ms - 1000 (5 s) waiting for the others to rejoin.
+        // rdkafka_mock_cgrp.c: when the member count changed (an expiry, a LeaveGroup), the
+        // mock keeps the rebalance open for session.timeout.ms - 1000 (5 s) for the others to
+        // rejoin; Kafka completes it as soon as every remaining member has rejoined.
         BrokerKind::Mock => t.set_shift(Metric::Reassignment, 4_000),
-        // tansu waits about session.timeout.ms / 2 (3 s) before it completes a rebalance, and
-        // one member's first assignment sometimes comes one heartbeat (1 s) after the others'.
+        // tansu waits about session.timeout.ms / 2 (3 s) before it completes a rebalance
+        // (after an expiry or a LeaveGroup alike), and one member's first assignment sometimes
+        // comes one heartbeat (1 s) after the others'.
         BrokerKind::Tansu => {
             t.set_shift(Metric::Reassignment, 3_000);
             t.set_within(Metric::FirstAssignment, 1_500);
@@ -113,7 +115,7 @@ fn run_on_both_past_the_mock_sync_race(s: &Scenario, group: &str) -> (Recorded, 
     (mock, tansu)
 }
 
-fn check_group_crash(variant: &str) {
+fn check_group(variant: &str) {
     let cooperative = variant == "cooperative-sticky";
     let s = scenario("group-crash", variant);
     let sim = simulate(&s);
@@ -161,13 +163,19 @@ fn survivors_keep_their_partitions(label: &str, real: &Report) {
 /// Three members, eager range, member 2 crashes.
 #[test]
 fn group_range_crash_reassigns_after_the_session_timeout() {
-    check_group_crash("range");
+    check_group("range");
 }
 
 /// Three members, cooperative-sticky, member 2 crashes.
 #[test]
 fn group_cooperative_sticky_crash_moves_only_the_lost_partition() {
-    check_group_crash("cooperative-sticky");
+    check_group("cooperative-sticky");
+}
+
+/// Three members, eager range, member 2 closes: LeaveGroup, so no session timeout to wait for.
+#[test]
+fn group_close_reassigns_without_waiting_for_the_session_timeout() {
+    check_group("close");
 }
 
 /// An idempotent producer whose acknowledgement is lost writes no duplicate: on tansu as in the

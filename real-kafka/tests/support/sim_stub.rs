@@ -13,11 +13,13 @@
 //!   per request (`max.in.flight.requests.per.connection` = 1, records further apart than
 //!   `linger.ms`), the first record sent after the fault is appended twice, back to back: the
 //!   retry goes out before anything queued behind it;
-//! - consumer groups (one topic, members starting together, crashes only): what Apache Kafka
-//!   does, by its documented timings: the first assignment after
+//! - consumer groups (one topic, members starting together, crashes and closes): what Apache
+//!   Kafka does, by its documented timings: the first assignment after
 //!   `group.initial.rebalance.delay.ms` (3000), a crashed member's partitions reassigned
 //!   `session.timeout.ms` after the crash (expiry between `session - heartbeat` and `session`
-//!   after the crash, then one heartbeat for the survivors to rejoin), partitions handed out
+//!   after the crash, then one heartbeat for the survivors to rejoin), a closed member's one
+//!   `heartbeat.interval.ms` after the close (LeaveGroup starts the rebalance at once; the
+//!   survivors hear of it with their next heartbeat), partitions handed out
 //!   in member order (`range`: consecutive ranges; `cooperative-sticky`: survivors keep theirs
 //!   and the lost partitions go to the first survivors);
 //! - lag (one member owning every partition, fed by one burst): the member processes the
@@ -222,23 +224,33 @@ fn groups(scenario: &Scenario, out: &mut Events) {
                 TraceEvent::PartitionsAssigned { partitions },
             );
         }
-        let mut crashes: Vec<(u64, u32)> = scenario
+        let heartbeat: u64 = g
+            .config
+            .get("heartbeat.interval.ms")
+            .map_or(3_000, |v| v.parse().unwrap());
+        let mut departures: Vec<(u64, u32, bool)> = scenario
             .actions
             .iter()
-            .filter(|a| a.action == Action::Crash)
+            .filter(|a| matches!(a.action, Action::Crash | Action::Close))
             .filter_map(|a| match &a.target {
                 Target::Consumer { group, member } if *group == g.group_id => {
-                    Some((a.at.0, *member))
+                    Some((a.at.0, *member, a.action == Action::Crash))
                 }
                 _ => None,
             })
             .collect();
-        crashes.sort();
-        for (at, victim) in crashes {
-            out.push(at, &member(victim), TraceEvent::ClientCrashed {});
+        departures.sort();
+        for (at, victim, crashed) in departures {
+            // A crash is noticed when the session expires; a close sends LeaveGroup and the
+            // survivors rejoin at their next heartbeat.
+            let (event, t) = if crashed {
+                (TraceEvent::ClientCrashed {}, at + session)
+            } else {
+                (TraceEvent::ClientClosed {}, at + heartbeat)
+            };
+            out.push(at, &member(victim), event);
             live.retain(|n| *n != victim);
             let lost = owned.remove(&victim).unwrap_or_default();
-            let t = at + session;
             if cooperative {
                 // Survivors keep theirs; each lost partition goes to the survivor with the
                 // fewest, the first in member order on a tie.
