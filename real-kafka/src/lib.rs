@@ -27,6 +27,7 @@
 //! time from the start of the run, because the broker's own timers (`session.timeout.ms`, the
 //! initial rebalance delay) cannot be scaled from a client. Events are stamped by the parent
 //! process when it learns of them (a member reports over a pipe, within a millisecond).
+#![deny(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 #![deny(clippy::all)]
 

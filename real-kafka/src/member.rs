@@ -13,7 +13,7 @@
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
+use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -258,10 +258,10 @@ pub struct MemberProcess {
 impl MemberProcess {
     /// Starts `exe member ...` and records its events as they arrive.
     pub fn spawn(
-        exe: &PathBuf,
+        exe: &Path,
         spec: &MemberSpec,
         recorder: &Recorder,
-        log: &PathBuf,
+        log: &Path,
     ) -> Result<MemberProcess> {
         let stderr = File::options()
             .create(true)
@@ -369,5 +369,34 @@ impl Drop for MemberProcess {
             let _ = self.signal_stop(false);
             self.kill();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commit_modes_round_trip() {
+        for mode in [
+            CommitMode::Auto,
+            CommitMode::PerRecord,
+            CommitMode::PerBatch,
+        ] {
+            assert_eq!(parse_commit(commit_name(mode)), Some(mode));
+        }
+        let spec = MemberSpec {
+            component: "consumer/g/1".into(),
+            bootstrap: "127.0.0.1:9092".into(),
+            topics: vec!["orders".into()],
+            suffix: String::new(),
+            settings: vec![("group.id".into(), "g".into())],
+            processing_ms: 5,
+            commit: CommitMode::PerRecord,
+        };
+        let args = spec.to_args();
+        assert_eq!(args[0], "member");
+        assert!(args.windows(2).any(|w| w == ["--set", "group.id=g"]));
+        assert!(args.windows(2).any(|w| w == ["--topic", "orders"]));
     }
 }

@@ -221,3 +221,16 @@ pub fn send_time(spec: &ProducerSpec, i: u64) -> u64 {
             Pacing::Rate(per_s) => i * 1000 / per_s,
         }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_names_are_kafkas() {
+        let e = KafkaError::MessageProduction(RDKafkaErrorCode::NotEnoughReplicas);
+        assert_eq!(error_name(&e), "NOT_ENOUGH_REPLICAS");
+        let e = KafkaError::MessageProduction(RDKafkaErrorCode::MessageTimedOut);
+        assert_eq!(error_name(&e), "MESSAGE_TIMED_OUT");
+    }
+}

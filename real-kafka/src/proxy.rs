@@ -194,3 +194,55 @@ fn forward_responses(
         to.write_all(&frame)?;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A Produce request header: length, api key 0, version 9, correlation id 7, client id.
+    #[test]
+    fn the_request_header_names_its_client() {
+        let mut frame = vec![0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 7, 0, 8];
+        frame.extend_from_slice(b"checkout");
+        assert_eq!(client_id(&frame).as_deref(), Some("checkout"));
+        assert_eq!(client_id(&frame[..13]), None);
+        let null = [0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 7, 0xff, 0xff];
+        assert_eq!(client_id(&null), None);
+    }
+
+    /// Two requests through the proxy to an echo server: the first Produce's response is
+    /// dropped (and reported), the second passes.
+    #[test]
+    fn drops_the_next_produce_response_only() {
+        let upstream = TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = upstream.local_addr().unwrap();
+        thread::spawn(move || {
+            let (mut conn, _) = upstream.accept().unwrap();
+            while let Ok(frame) = read_frame(&mut conn) {
+                // Respond with the request's correlation id and nothing else.
+                let mut response = vec![0, 0, 0, 4];
+                response.extend_from_slice(&frame[8..12]);
+                conn.write_all(&response).unwrap();
+            }
+        });
+        let proxy = AckDropper::start(address).unwrap();
+        let dropped = Arc::new(Mutex::new(Vec::new()));
+        let seen = dropped.clone();
+        proxy.observe(Box::new(move |c| seen.lock().unwrap().push(c.to_string())));
+        proxy.drop_next_produce_responses(1);
+        let mut client = TcpStream::connect(proxy.address()).unwrap();
+        for id in [1u8, 2] {
+            let mut frame = vec![0, 0, 0, 12, 0, 0, 0, 9, 0, 0, 0, id, 0, 2];
+            frame.extend_from_slice(b"p1");
+            frame[3] = (frame.len() - 4) as u8;
+            client.write_all(&frame).unwrap();
+        }
+        let response = read_frame(&mut client).unwrap();
+        assert_eq!(
+            response[4..8],
+            [0, 0, 0, 2],
+            "the first response was dropped"
+        );
+        assert_eq!(*dropped.lock().unwrap(), vec!["p1".to_string()]);
+    }
+}

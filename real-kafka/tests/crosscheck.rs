@@ -1,6 +1,9 @@
 //! Each cross-check scenario, simulated and run on the mock cluster and on tansu, compared.
 //! Every allowance below is a row of the "Differences found" table in `real-kafka/README.md`.
 
+use std::sync::Mutex;
+use std::thread;
+
 use kafka_sim::compare::{Metric, Status, Tolerances};
 use kafka_sim::report::Report;
 use kafka_sim::scenario::Scenario;
@@ -83,12 +86,15 @@ fn group_tolerances(kind: BrokerKind) -> Tolerances {
         // rdkafka_mock_cgrp.c: when the member count changed (an expiry, a LeaveGroup), the
         // mock keeps the rebalance open for session.timeout.ms - 1000 (5 s) for the others to
         // rejoin; Kafka completes it as soon as every remaining member has rejoined.
+        // Measured: 10.0 to 10.2 s after a crash, 5.0 to 5.1 s after a close.
         BrokerKind::Mock => t.set_shift(Metric::Reassignment, 4_000),
         // tansu waits about session.timeout.ms / 2 (3 s) before it completes a rebalance
         // (after an expiry or a LeaveGroup alike), and one member's first assignment sometimes
         // comes one heartbeat (1 s) after the others'.
+        // Measured: 8.0 to 10.0 s after a crash, 4.1 to 5.1 s after a close.
         BrokerKind::Tansu => {
             t.set_shift(Metric::Reassignment, 3_000);
+            t.set_within(Metric::Reassignment, 2_000);
             t.set_within(Metric::FirstAssignment, 1_500);
         }
         BrokerKind::External => {}
@@ -99,20 +105,29 @@ fn group_tolerances(kind: BrokerKind) -> Tolerances {
 /// The mock cluster completes a SyncGroup round as soon as the leader has sent the
 /// assignments, and answers a follower whose SyncGroup comes after that INVALID_REQUEST
 /// (`rdkafka_mock_cgrp.c`: `sync_check` counts assignments, not requests); the follower rejoins
-/// and the group rebalances again 5 s later. On a loaded machine a follower is sometimes that
-/// slow. Then the mock side is run once more, and the test says so; twice in a row fails.
+/// and the group rebalances again 5 s later. A follower is that slow now and then on a loaded
+/// machine (about one mock run in ten here, while other builds ran). The mock side of a group
+/// scenario therefore runs alone (one at a time across tests), and again when the trace shows
+/// the race, up to three attempts, each announced; three in a row fail the test.
 fn run_on_both_past_the_mock_sync_race(s: &Scenario, group: &str) -> (Recorded, Recorded) {
-    let (mock, tansu) = run_on_both(s);
+    static MOCK_GROUPS: Mutex<()> = Mutex::new(());
     let late = |r: &Recorded| {
         r.report().groups[group]
             .first_assignment_ms()
             .is_none_or(|t| t > 4_000)
     };
-    if late(&mock) {
-        println!("the mock cluster hit its SyncGroup race (README): running the mock side again");
-        return (support::run_on(BrokerKind::Mock, s), tansu);
-    }
-    (mock, tansu)
+    thread::scope(|scope| {
+        let tansu = scope.spawn(|| support::run_on(BrokerKind::Tansu, s));
+        let _alone = MOCK_GROUPS.lock().unwrap_or_else(|e| e.into_inner());
+        for attempt in 1..=3 {
+            let mock = support::run_on(BrokerKind::Mock, s);
+            if !late(&mock) {
+                return (mock, tansu.join().expect("the tansu run"));
+            }
+            println!("attempt {attempt}: the mock cluster hit its SyncGroup race (README, row 7)");
+        }
+        panic!("the mock cluster hit its SyncGroup race three times in a row");
+    })
 }
 
 fn check_group(variant: &str) {

@@ -6,7 +6,8 @@
 //! rust-rdkafka's safe `MockCluster` API lacks two calls a scenario needs: the broker config
 //! `group.initial.rebalance.delay.ms` and delayed responses (the only way the mock can lose an
 //! acknowledgement while still appending the records). Those two go through librdkafka's C API
-//! below, the one `unsafe` block of the project.
+//! below: the project's only `unsafe` code, allowed in this module alone.
+#![allow(unsafe_code)]
 
 use std::time::Duration;
 
