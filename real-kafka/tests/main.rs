@@ -3,6 +3,8 @@
 //! `kafka_sim::compare`. A broker that cannot start fails the test with the reason; nothing is
 //! skipped.
 
+/// The `kafka-sim-real` binary.
+mod cli;
 /// The scenarios, compared.
 mod crosscheck;
 /// Brokers, runs, the simulated side.
