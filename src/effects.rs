@@ -70,6 +70,23 @@ impl<K> Effects<K> {
         self.traces.push((Some(component), event));
     }
 
+    /// The detail the trace wants, to build a nested buffer for a sub-machine.
+    pub fn detail(&self) -> Detail {
+        self.detail
+    }
+
+    /// Appends the effects of a sub-machine (a broker's group coordinator), whose timer keys
+    /// `wrap` turns into this machine's.
+    pub fn absorb<J>(&mut self, other: Effects<J>, wrap: impl Fn(J) -> K) {
+        self.sends.extend(other.sends);
+        self.timers
+            .extend(other.timers.into_iter().map(|op| match op {
+                TimerOp::Set(key, at) => TimerOp::Set(wrap(key), at),
+                TimerOp::Cancel(key) => TimerOp::Cancel(wrap(key)),
+            }));
+        self.traces.extend(other.traces);
+    }
+
     /// True if the trace wants per-record events: build them only then.
     pub fn wants_records(&self) -> bool {
         self.detail >= Detail::Records

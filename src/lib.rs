@@ -13,13 +13,16 @@
 //! | [`record`] | records as stored: keys, values (real or synthetic), headers |
 //! | [`protocol`] | the messages on the network, named after Kafka's API keys; `ErrorCode` |
 //! | [`effects`] | what a state machine asks of the world: sends, timers, trace events |
-//! | [`broker`] | the broker: topics, partition logs (LEO, high watermark), Produce/Fetch |
-//! | [`client`] | client-side algorithms: partitioners |
-//! | [`network`] | client-broker links: latency, in-order delivery, losses from faults |
+//! | [`broker`] | the broker: partition logs (LEO, high watermark), Produce/Fetch, groups |
+//! | [`client`] | the client side: partitioners, assignors, producer, consumer, load clients |
+//! | [`network`] | client-broker links: latency, in-order delivery, Toxiproxy-style toxics |
+//! | [`faults`] | the fault plan: link toxics, broker down, crash, pause, poison pills |
 //! | [`world`] | owns every component; routes effects; the run loop |
 //! | [`scenario`] | scenario files: TOML parsed into a typed `Scenario`, errors with file:line |
+//! | [`runner`] | builds a `World` from a `Scenario` and runs it |
 //! | [`report`] | a `Report` computed from a trace only: partitions, duplicates, groups, lag |
-//! | [`compare`] | two reports (simulated, real broker) compared fact by fact, with tolerances |
+//! | [`expect`] | metrics named `name[arg]` and the `[[expect]]` claims checked against them |
+//! | [`plot`] | charts as PNG (lag, partitions, assignments, throughput) from plain series |
 //! | [`trace`] | the trace: `TraceEvent`, sinks, the JSONL format |
 //!
 //! # Architecture invariants
@@ -36,13 +39,16 @@
 
 pub mod broker;
 pub mod client;
-pub mod compare;
 pub mod effects;
+pub mod expect;
+pub mod faults;
 pub mod network;
+pub mod plot;
 pub mod protocol;
 pub mod record;
 pub mod report;
 pub mod rng;
+pub mod runner;
 pub mod scenario;
 pub mod scheduler;
 pub mod trace;

@@ -2,8 +2,19 @@
 //!
 //! Every client-broker pair is one connection carrying messages in order both ways, as Kafka's
 //! single TCP connection does: a message is never delivered before one sent earlier in the same
-//! direction. By default a message takes `latency` to arrive. Faults (latency with jitter, a lost
-//! response, a cut connection) change a link's behaviour through [`Network::link_mut`].
+//! direction. By default a message takes `latency` to arrive. Faults change one direction of a
+//! link through [`Network::link_mut`], with the semantics of Toxiproxy's toxics, which the
+//! course's producer-reliability lab uses in front of a real broker:
+//!
+//! - `latency` with `jitter`: each message waits `latency ± jitter` (uniform, never below zero)
+//!   more;
+//! - `bandwidth`: a message of `n` bytes occupies the link for `n / rate`, and the next one waits
+//!   its turn;
+//! - `timeout`: data stops getting through (it is swallowed, not refused); the proxy closes the
+//!   connection `timeout` ms later (the world schedules that close), or never if 0;
+//! - a lost acknowledgement: the next `n` Produce responses vanish (the "lost ACK").
+//!
+//! A toxic delays or swallows bytes; it never reorders them within a connection.
 
 use std::collections::BTreeMap;
 
@@ -23,12 +34,19 @@ pub struct Network {
 pub struct LinkState {
     /// Extra latency added to every message in this direction (a Toxiproxy `latency` toxic).
     pub extra_latency: Millis,
-    /// Up to this much more, drawn uniformly per message (the toxic's `jitter`).
+    /// The toxic's `jitter`: the extra latency varies by up to this much either way, drawn
+    /// uniformly per message from the network's seeded stream.
     pub jitter: Millis,
-    /// Responses to drop before letting one through (the "lost ACK").
-    pub drop_next_responses: u32,
-    /// While true, every message in this direction is lost (a cut or down connection).
+    /// Produce responses to drop before letting one through (the "lost ACK").
+    pub drop_next_acks: u32,
+    /// While true, every message in this direction is lost (a cut connection).
     pub cut: bool,
+    /// While set, a Toxiproxy `timeout` toxic swallows every message in this direction; the
+    /// value is the toxic's `timeout` (0: the connection is never closed).
+    pub timeout_toxic: Option<Millis>,
+    /// A Toxiproxy `bandwidth` toxic: bytes per second this direction carries.
+    pub bandwidth: Option<u64>,
+    busy_until: SimTime,
     last_delivery: SimTime,
 }
 
@@ -44,10 +62,26 @@ pub enum Delivery {
 /// Why a message was lost.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LossReason {
-    /// A fault dropped this response (the ACK was lost).
+    /// A fault dropped this Produce response (the ACK was lost).
     ResponseDropped,
     /// The connection is cut.
     ConnectionCut,
+    /// A Toxiproxy `timeout` toxic swallowed it.
+    TimeoutToxic,
+    /// It reached a broker whose process is down.
+    BrokerDown,
+}
+
+impl LossReason {
+    /// The reason as the trace writes it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            LossReason::ResponseDropped => "response dropped",
+            LossReason::ConnectionCut => "connection cut",
+            LossReason::TimeoutToxic => "timeout toxic",
+            LossReason::BrokerDown => "broker down",
+        }
+    }
 }
 
 impl Network {
@@ -69,6 +103,11 @@ impl Network {
         self.links.entry((from, to)).or_default()
     }
 
+    /// The direction `from -> to`, if it was ever used or configured.
+    pub fn link(&self, from: NodeId, to: NodeId) -> Option<&LinkState> {
+        self.links.get(&(from, to))
+    }
+
     /// Decides when (or whether) `message` sent at `now` from `from` arrives at `to`.
     pub fn route(
         &mut self,
@@ -83,19 +122,42 @@ impl Network {
         if link.cut {
             return Delivery::Lost(LossReason::ConnectionCut);
         }
-        if message.is_response() && link.drop_next_responses > 0 {
-            link.drop_next_responses -= 1;
+        if link.timeout_toxic.is_some() {
+            return Delivery::Lost(LossReason::TimeoutToxic);
+        }
+        if link.drop_next_acks > 0 && message.is_produce_response() {
+            link.drop_next_acks -= 1;
             return Delivery::Lost(LossReason::ResponseDropped);
         }
-        let jitter = if link.jitter.0 > 0 {
-            Millis(rng.between(0, link.jitter.0))
+        let toxic = if link.jitter.0 > 0 {
+            // Toxiproxy: latency + uniform[-jitter, +jitter), a negative delay being none.
+            let spread = rng.between(0, 2 * link.jitter.0 - 1);
+            Millis((link.extra_latency.0 + spread).saturating_sub(link.jitter.0))
         } else {
-            Millis(0)
+            link.extra_latency
         };
+        let mut sent = now;
+        if let Some(rate) = link.bandwidth {
+            // The message occupies the link for size / rate, after the ones before it.
+            let transmit = (message.size_bytes() * 1000).div_ceil(rate.max(1));
+            sent = now.max(link.busy_until) + Millis(transmit);
+            link.busy_until = sent;
+        }
         // In-order delivery on one connection: never before the previous message.
-        let at = (now + latency + link.extra_latency + jitter).max(link.last_delivery);
+        let at = (sent + latency + toxic).max(link.last_delivery);
         link.last_delivery = at;
         Delivery::At(at)
+    }
+
+    /// When a connection close (a TCP FIN or RST) sent at `now` from `from` reaches `to`: after
+    /// everything already sent that way, with the link's latency but no loss (a proxy forwards
+    /// closes too).
+    pub fn route_close(&mut self, now: SimTime, from: NodeId, to: NodeId) -> SimTime {
+        let latency = self.latency;
+        let link = self.link_mut(from, to);
+        let at = (now + latency + link.extra_latency).max(link.last_delivery);
+        link.last_delivery = at;
+        at
     }
 }
 
@@ -103,6 +165,7 @@ impl Network {
 mod tests {
     use super::*;
     use crate::protocol::fetch::{ListOffsetsRequest, ListOffsetsResponse};
+    use crate::protocol::produce::ProduceResponse;
     use crate::protocol::{Request, Response};
     use crate::units::{BrokerId, ClientId};
 
@@ -117,6 +180,13 @@ mod tests {
         Message::Response {
             correlation_id: 1,
             response: Response::ListOffsets(ListOffsetsResponse { partitions: vec![] }),
+        }
+    }
+
+    fn ack() -> Message {
+        Message::Response {
+            correlation_id: 1,
+            response: Response::Produce(ProduceResponse { partitions: vec![] }),
         }
     }
 
@@ -140,19 +210,57 @@ mod tests {
             net.route(SimTime(30), c, b, &request(), &mut rng),
             Delivery::At(SimTime(5021))
         );
-        net.link_mut(b, c).drop_next_responses = 1;
-        let lost = net.route(SimTime(40), b, c, &response(), &mut rng);
-        assert_eq!(lost, Delivery::Lost(LossReason::ResponseDropped));
+        net.link_mut(b, c).drop_next_acks = 1;
+        // Only a Produce response is an acknowledgement.
         assert_eq!(
             net.route(SimTime(40), b, c, &response(), &mut rng),
             Delivery::At(SimTime(41))
         );
+        let lost = net.route(SimTime(40), b, c, &ack(), &mut rng);
+        assert_eq!(lost, Delivery::Lost(LossReason::ResponseDropped));
+        assert_eq!(
+            net.route(SimTime(40), b, c, &ack(), &mut rng),
+            Delivery::At(SimTime(41))
+        );
+        net.link_mut(c, b).extra_latency = Millis(100);
         net.link_mut(c, b).jitter = Millis(10);
+        let mut seen = std::collections::BTreeSet::new();
+        let mut last = SimTime(0);
         for t in 6000..6100 {
             let Delivery::At(at) = net.route(SimTime(t), c, b, &request(), &mut rng) else {
                 panic!()
             };
-            assert!((t + 1..=t + 11).contains(&at.0), "{at}");
+            // 1 ms base + 100 ms +/- 10 ms, and never before the message sent just before.
+            assert!(at.0 >= t + 91 && at.0 <= t + 111, "{at}");
+            assert!(at >= last);
+            last = at;
+            seen.insert(at.0 - t);
         }
+        assert!(seen.len() > 5, "jitter varies the delay: {seen:?}");
+    }
+
+    #[test]
+    fn timeout_toxic_swallows_and_bandwidth_queues() {
+        let (c, b) = (NodeId::Client(ClientId(0)), NodeId::Broker(BrokerId(1)));
+        let mut net = Network::new(Millis(1));
+        let mut rng = SimRng::for_component(1, "network");
+        net.link_mut(c, b).timeout_toxic = Some(Millis(0));
+        assert_eq!(
+            net.route(SimTime(0), c, b, &request(), &mut rng),
+            Delivery::Lost(LossReason::TimeoutToxic)
+        );
+        net.link_mut(c, b).timeout_toxic = None;
+        // 64 bytes at 1000 B/s: 64 ms on the wire each, one after the other.
+        net.link_mut(c, b).bandwidth = Some(1000);
+        assert_eq!(request().size_bytes(), 64);
+        assert_eq!(
+            net.route(SimTime(10), c, b, &request(), &mut rng),
+            Delivery::At(SimTime(10 + 64 + 1))
+        );
+        assert_eq!(
+            net.route(SimTime(10), c, b, &request(), &mut rng),
+            Delivery::At(SimTime(10 + 128 + 1))
+        );
+        assert_eq!(net.route_close(SimTime(10), c, b), SimTime(139));
     }
 }

@@ -4,10 +4,18 @@
 //! distinct users) pays no allocation per record. A value is either real bytes or a synthetic
 //! descriptor (`template`, `n`, `size`): the text `payment-17` is rendered only when someone
 //! looks, and `size` stands for the bytes it would occupy on the wire.
+//!
+//! A value can be **malformed**: a poison pill that a consumer's deserializer or processing fails
+//! on (the course's Black Friday exercise sends them to a dead-letter queue). Whether a value is
+//! malformed is a property of the record itself ([`Value::is_malformed`]), so a consumer decides
+//! from the record alone, with no shared state; a malformed value renders with the
+//! [`MALFORMED_PREFIX`] so that it is visible in a trace.
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
 
+use crate::rng::Ratio;
 use crate::trace::TraceBytes;
 use crate::units::{Offset, ProducerEpoch, ProducerId, Sequence, SimTime};
 
@@ -67,6 +75,35 @@ impl Value {
         }
     }
 
+    /// True for a poison pill: a value the consumer's processing must fail on.
+    pub fn is_malformed(&self) -> bool {
+        match self {
+            Value::Bytes(b) => b.starts_with(MALFORMED_PREFIX.as_bytes()),
+            Value::Synthetic { template, n } => template.malformed.contains(*n),
+        }
+    }
+
+    /// The same value made malformed (a poison pill). A synthetic value keeps its record number
+    /// and points at `all_malformed(template)`, a copy of its template whose every value is
+    /// malformed (the caller caches it), so no bytes are allocated; real bytes get the
+    /// [`MALFORMED_PREFIX`].
+    pub fn into_malformed(
+        self,
+        all_malformed: impl FnOnce(&Arc<ValueTemplate>) -> Arc<ValueTemplate>,
+    ) -> Value {
+        match self {
+            Value::Bytes(b) => {
+                let mut bytes = MALFORMED_PREFIX.as_bytes().to_vec();
+                bytes.extend_from_slice(&b);
+                Value::Bytes(Arc::from(bytes))
+            }
+            Value::Synthetic { template, n } => Value::Synthetic {
+                template: all_malformed(&template),
+                n,
+            },
+        }
+    }
+
     /// The value as a trace field.
     pub fn to_trace(&self) -> TraceBytes {
         TraceBytes::from_bytes(&self.render())
@@ -81,6 +118,50 @@ pub struct ValueTemplate {
     pub pattern: Arc<str>,
     /// The serialized size each value stands for.
     pub size: u32,
+    /// Which record numbers render as poison pills.
+    pub malformed: Malformed,
+}
+
+/// What a rendered poison pill starts with, so that it stands out in a trace and a consumer can
+/// recognise real-bytes poison pills too.
+pub const MALFORMED_PREFIX: &str = "!malformed!";
+
+/// Which values of a template are malformed: a share of them, chosen by a fixed hash of the record
+/// number (so every run and every reader agrees without drawing from any stream), plus listed
+/// record numbers. `Ratio::ONE` makes every value malformed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Malformed {
+    /// The share of record numbers that are malformed.
+    pub ratio: Ratio,
+    /// Record numbers that are malformed whatever the ratio.
+    pub records: BTreeSet<u64>,
+}
+
+impl Malformed {
+    /// Every value.
+    pub fn all() -> Malformed {
+        Malformed {
+            ratio: Ratio::ONE,
+            records: BTreeSet::new(),
+        }
+    }
+
+    /// True if record `n` is malformed.
+    pub fn contains(&self, n: u64) -> bool {
+        match self.ratio.ppm() {
+            0 => self.records.contains(&n),
+            ppm if u64::from(ppm) >= Ratio::SCALE => true,
+            ppm => mix64(n) % Ratio::SCALE < u64::from(ppm) || self.records.contains(&n),
+        }
+    }
+}
+
+/// SplitMix64's finaliser: a fixed, well-mixed hash of a record number.
+fn mix64(n: u64) -> u64 {
+    let mut z = n.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 impl ValueTemplate {
@@ -90,12 +171,24 @@ impl ValueTemplate {
         ValueTemplate {
             pattern: Arc::from(pattern),
             size,
+            malformed: Malformed::default(),
         }
     }
 
-    /// The text of record `n`.
+    /// The same template with `malformed` values.
+    pub fn with_malformed(mut self, malformed: Malformed) -> ValueTemplate {
+        self.malformed = malformed;
+        self
+    }
+
+    /// The text of record `n` (with [`MALFORMED_PREFIX`] if it is a poison pill).
     pub fn render(&self, n: u64) -> String {
-        self.pattern.replace("{n}", &n.to_string())
+        let text = self.pattern.replace("{n}", &n.to_string());
+        if self.malformed.contains(n) {
+            format!("{MALFORMED_PREFIX}{text}")
+        } else {
+            text
+        }
     }
 }
 
@@ -138,7 +231,7 @@ pub struct Record {
 }
 
 /// A record before the log has given it an offset: what a producer sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NewRecord {
     /// The record timestamp (the send time).
     pub timestamp: SimTime,
@@ -235,6 +328,7 @@ mod tests {
                 template: Arc::new(ValueTemplate {
                     pattern: Arc::from("v{n}"),
                     size: 100,
+                    malformed: Malformed::default(),
                 }),
                 n: 1,
             }),
@@ -245,6 +339,31 @@ mod tests {
         assert_eq!(varint_len(63), 1); // zig-zag(63) = 126 < 128
         assert_eq!(varint_len(64), 2); // zig-zag(64) = 128
         assert_eq!(varint_len(-1), 1);
+    }
+
+    #[test]
+    fn malformed_values_are_a_property_of_the_record() {
+        let mut listed = Malformed::default();
+        listed.records.insert(3);
+        let t = Arc::new(ValueTemplate::new("order-{n}").with_malformed(listed));
+        let v = |n| Value::Synthetic {
+            template: t.clone(),
+            n,
+        };
+        assert!(!v(2).is_malformed());
+        assert!(v(3).is_malformed());
+        assert_eq!(v(3).render(), b"!malformed!order-3".to_vec());
+        let tenth = ValueTemplate::new("x").with_malformed(Malformed {
+            ratio: Ratio::parse("0.1").unwrap(),
+            records: BTreeSet::new(),
+        });
+        let count = (0..10_000).filter(|&n| tenth.malformed.contains(n)).count();
+        assert!((900..1100).contains(&count), "{count}");
+        let all = |t: &Arc<ValueTemplate>| Arc::new((**t).clone().with_malformed(Malformed::all()));
+        assert!(v(2).into_malformed(all).is_malformed());
+        let bytes = Value::Bytes(Arc::from(&b"{}"[..])).into_malformed(all);
+        assert!(bytes.is_malformed());
+        assert_eq!(bytes.render(), b"!malformed!{}".to_vec());
     }
 
     #[test]

@@ -1,9 +1,13 @@
 //! A [`Report`] computed from a trace, and only from a trace: what was produced where, which
-//! records were appended twice, delivery reports, and per consumer group the assignment after
-//! each rebalance, departures, commits and lag.
+//! records were appended twice, and (as group events are added) rebalances, lag and processing.
 //!
 //! Because reports never look at simulator internals, a trace recorded against a real broker by
 //! `real-kafka/` is reported, plotted and compared by the same code.
+
+pub mod describe;
+pub mod groups;
+pub mod series;
+pub mod summary;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -24,27 +28,144 @@ pub struct Report {
     pub partitions: BTreeMap<(String, u32), PartitionStats>,
     /// Every record appended, in trace order (detail `records` only).
     pub appended: Vec<Appended>,
+    /// Every batch appended, in trace order (detail `batches` only).
+    pub appended_batches: Vec<AppendedBatch>,
     /// Records appended more than once: extra copies of the same (topic, value).
     pub duplicates_appended: u64,
     /// Messages the network lost.
     pub messages_lost: u64,
     /// Client crashes: (time, component).
     pub crashes: Vec<(u64, String)>,
-    /// Delivery reports per producer name (only when the trace has `DeliveryReported` events).
-    pub deliveries: BTreeMap<String, DeliveryStats>,
-    /// Consumer groups by `group.id`, from their members' and monitors' events.
-    pub groups: BTreeMap<String, GroupReport>,
+    /// Clean consumer closes: (time, component).
+    pub closes: Vec<(u64, String)>,
+    /// Every lag sample, in trace order.
+    pub lag: Vec<LagRow>,
+    /// Every processed batch, in trace order.
+    pub processed: Vec<ProcessedRange>,
+    /// Every change of partition ownership seen by a consumer, in trace order.
+    pub ownership: Vec<OwnershipEvent>,
+    /// Every rebalance, in the order they started.
+    pub rebalances: Vec<Rebalance>,
+    /// Member id -> the component that holds it (`consumer/analytics/1`).
+    pub members: BTreeMap<String, String>,
+    /// Consumer components by group, in order of first appearance.
+    pub group_members: BTreeMap<String, Vec<String>>,
+    /// Committed offsets: (time, group, topic, partition, offset).
+    pub commits: Vec<(u64, String, String, u32, u64)>,
+    /// Group state changes: (time, group, new state).
+    pub group_states: Vec<(u64, String, String)>,
+    /// Member id -> `client.id`, from `MemberJoined`.
+    pub client_ids: BTreeMap<String, String>,
+    /// Client restarts: (time, component).
+    pub restarts: Vec<(u64, String)>,
+    /// Delivery reports as producers' applications received them, in trace order.
+    pub deliveries: Vec<DeliveryRow>,
 }
 
-/// What one producer's delivery reports said.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct DeliveryStats {
-    /// Records reported written.
-    pub delivered: u64,
-    /// Records reported failed.
-    pub failed: u64,
-    /// Failures by Kafka error name.
-    pub errors: BTreeMap<String, u64>,
+/// One `DeliveryReported`: what `send()`'s callback (or `.get()`) told the application.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliveryRow {
+    /// When the report arrived.
+    pub t_ms: u64,
+    /// The producer component.
+    pub producer: String,
+    /// Topic.
+    pub topic: String,
+    /// Partition.
+    pub partition: u32,
+    /// Offset, when the broker said (null with `acks=0` or on error).
+    pub offset: Option<u64>,
+    /// The error, or `None` for a success.
+    pub error: Option<String>,
+    /// Key as text.
+    pub key: Option<String>,
+    /// Value as text.
+    pub value: Option<String>,
+    /// When the application called `send()`.
+    pub sent_ms: u64,
+}
+
+/// One `LagSampled`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LagRow {
+    /// When.
+    pub t_ms: u64,
+    /// `group.id`.
+    pub group: String,
+    /// Topic.
+    pub topic: String,
+    /// Partition.
+    pub partition: u32,
+    /// The high watermark (the tool's LOG-END-OFFSET).
+    pub log_end_offset: u64,
+    /// The committed offset, if any.
+    pub committed_offset: Option<u64>,
+    /// `log_end_offset - committed`, or the whole log without a commit.
+    pub lag: u64,
+}
+
+/// One `RecordsProcessed`: a member finished a contiguous range of one partition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProcessedRange {
+    /// When the last record of the range was done.
+    pub t_ms: u64,
+    /// The consumer component.
+    pub member: String,
+    /// `group.id`.
+    pub group: String,
+    /// Topic.
+    pub topic: String,
+    /// Partition.
+    pub partition: u32,
+    /// First offset.
+    pub first_offset: u64,
+    /// Last offset.
+    pub last_offset: u64,
+}
+
+/// A consumer's partitions changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnershipEvent {
+    /// When.
+    pub t_ms: u64,
+    /// The consumer component.
+    pub member: String,
+    /// The member id it had then, when the event says.
+    pub member_id: Option<String>,
+    /// `group.id`.
+    pub group: String,
+    /// What changed, with `topic-partition` names.
+    pub change: OwnershipKind,
+}
+
+/// What an [`OwnershipEvent`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OwnershipKind {
+    /// `onPartitionsAssigned` with these (added) partitions.
+    Assigned(Vec<String>),
+    /// `onPartitionsRevoked`.
+    Revoked(Vec<String>),
+    /// `onPartitionsLost`, or the process died or closed: it owns nothing.
+    Lost,
+}
+
+/// A rebalance as the coordinator ran it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rebalance {
+    /// `group.id`.
+    pub group: String,
+    /// The generation it produced, once known.
+    pub generation: Option<i32>,
+    /// When the group entered `PreparingRebalance`.
+    pub started_at_ms: u64,
+    /// When it became `Stable` (or `Empty`) again, if it did.
+    pub completed_at_ms: Option<u64>,
+    /// Why it started.
+    pub reason: String,
+    /// The selected assignor.
+    pub protocol: Option<String>,
+    /// Member (component when known, else member id) -> its partitions.
+    pub assignment: BTreeMap<String, Vec<String>>,
 }
 
 /// One partition's totals.
@@ -75,6 +196,19 @@ pub struct Appended {
     pub producer: Option<String>,
 }
 
+/// One appended batch (detail `batches`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppendedBatch {
+    /// When.
+    pub t_ms: u64,
+    /// Topic.
+    pub topic: String,
+    /// Partition.
+    pub partition: u32,
+    /// Records in the batch.
+    pub records: u64,
+}
+
 impl Report {
     /// Builds the report of a whole trace.
     pub fn from_trace(header: Option<&TraceHeader>, records: &[TraceRecord]) -> Report {
@@ -83,10 +217,8 @@ impl Report {
             ..Report::default()
         };
         let mut seen_values: BTreeMap<(String, String), u64> = BTreeMap::new();
-        let mut groups = GroupsBuilder::default();
         for r in records {
             report.ended_at_ms = report.ended_at_ms.max(r.t_ms);
-            groups.event(r, &report.topics);
             match &r.event {
                 TraceEvent::TopicCreated {
                     topic,
@@ -149,38 +281,387 @@ impl Report {
                         .or_default();
                     stats.records += u64::from(*records);
                     stats.log_end_offset = stats.log_end_offset.max(last_offset + 1);
+                    report.appended_batches.push(AppendedBatch {
+                        t_ms: r.t_ms,
+                        topic: topic.to_string(),
+                        partition: *partition,
+                        records: u64::from(*records),
+                    });
                 }
                 TraceEvent::MessageLost { .. } => report.messages_lost += 1,
                 TraceEvent::ClientCrashed {} => {
-                    report.crashes.push((r.t_ms, r.component.to_string()))
+                    report.crashes.push((r.t_ms, r.component.to_string()));
+                    report.lose_member(r.t_ms, &r.component);
                 }
-                TraceEvent::DeliveryReported { error, .. } => {
-                    let producer = r
-                        .component
-                        .strip_prefix("producer/")
-                        .unwrap_or(&r.component);
-                    let stats = report.deliveries.entry(producer.to_string()).or_default();
-                    match error {
-                        None => stats.delivered += 1,
-                        Some(e) => {
-                            stats.failed += 1;
-                            *stats.errors.entry(e.clone()).or_default() += 1;
-                        }
-                    }
-                }
-                TraceEvent::ClientPaused { .. }
-                | TraceEvent::ClientResumed {}
-                | TraceEvent::ClientClosed {}
-                | TraceEvent::TopicsSubscribed { .. }
-                | TraceEvent::PartitionsAssigned { .. }
-                | TraceEvent::PartitionsRevoked { .. }
-                | TraceEvent::OffsetCommitted { .. }
-                | TraceEvent::LagSampled { .. }
-                | TraceEvent::RunEnded { .. } => {}
+                _ => report.group_fact(r),
             }
         }
-        report.groups = groups.finish();
+        report.name_rebalance_members();
         report
+    }
+
+    /// Replaces member ids by component names (`consumer/analytics/1`) in rebalance assignments.
+    fn name_rebalance_members(&mut self) {
+        for rb in &mut self.rebalances {
+            rb.assignment = std::mem::take(&mut rb.assignment)
+                .into_iter()
+                .map(|(id, parts)| (self.members.get(&id).cloned().unwrap_or(id), parts))
+                .collect();
+        }
+    }
+
+    fn group_fact(&mut self, r: &TraceRecord) {
+        let member = r.component.to_string();
+        match &r.event {
+            TraceEvent::LagSampled {
+                group,
+                topic,
+                partition,
+                log_end_offset,
+                committed_offset,
+                lag,
+            } => self.lag.push(LagRow {
+                t_ms: r.t_ms,
+                group: group.to_string(),
+                topic: topic.to_string(),
+                partition: *partition,
+                log_end_offset: *log_end_offset,
+                committed_offset: *committed_offset,
+                lag: *lag,
+            }),
+            TraceEvent::RecordsProcessed {
+                group,
+                topic,
+                partition,
+                first_offset,
+                last_offset,
+                ..
+            } => {
+                self.processed.push(ProcessedRange {
+                    t_ms: r.t_ms,
+                    member,
+                    group: group.to_string(),
+                    topic: topic.to_string(),
+                    partition: *partition,
+                    first_offset: *first_offset,
+                    last_offset: *last_offset,
+                });
+            }
+            TraceEvent::PartitionsAssigned {
+                group,
+                member_id,
+                partitions,
+                ..
+            } => {
+                self.members.insert(member_id.to_string(), member.clone());
+                self.note_member(group, &member);
+                let list = partitions.iter().map(ToString::to_string).collect();
+                let id = Some(member_id.to_string());
+                self.ownership_event_of(r.t_ms, member, id, group, OwnershipKind::Assigned(list));
+            }
+            TraceEvent::PartitionsRevoked {
+                group,
+                member_id,
+                partitions,
+                ..
+            } => {
+                self.members.insert(member_id.to_string(), member.clone());
+                let list = partitions.iter().map(ToString::to_string).collect();
+                let id = Some(member_id.to_string());
+                self.ownership_event_of(r.t_ms, member, id, group, OwnershipKind::Revoked(list));
+            }
+            TraceEvent::PartitionsLost { group, .. } => {
+                self.ownership_event(r.t_ms, member, group, OwnershipKind::Lost);
+            }
+            TraceEvent::ConsumerClosed { .. } => {
+                self.closes.push((r.t_ms, member.clone()));
+                self.lose_member(r.t_ms, &r.component);
+            }
+            TraceEvent::OffsetCommitted {
+                group,
+                topic,
+                partition,
+                offset,
+                ..
+            } => {
+                let c = (
+                    r.t_ms,
+                    group.to_string(),
+                    topic.to_string(),
+                    *partition,
+                    *offset,
+                );
+                self.commits.push(c);
+            }
+            TraceEvent::DeliveryReported {
+                topic,
+                partition,
+                offset,
+                error,
+                key,
+                value,
+                sent_ms,
+            } => {
+                self.deliveries.push(DeliveryRow {
+                    t_ms: r.t_ms,
+                    producer: member,
+                    topic: topic.to_string(),
+                    partition: *partition,
+                    offset: *offset,
+                    error: error.clone(),
+                    key: key.as_ref().map(ToString::to_string),
+                    value: value.as_ref().map(ToString::to_string),
+                    sent_ms: *sent_ms,
+                });
+            }
+            TraceEvent::MemberJoined {
+                member_id,
+                client_id,
+                ..
+            } => {
+                self.client_ids
+                    .insert(member_id.to_string(), client_id.to_string());
+            }
+            TraceEvent::ClientRestarted {} => self.restarts.push((r.t_ms, member)),
+            TraceEvent::GroupStateChanged {
+                group, to, reason, ..
+            } => {
+                self.group_states
+                    .push((r.t_ms, group.to_string(), to.to_string()));
+                self.state_changed(r.t_ms, group, to, reason);
+            }
+            TraceEvent::GenerationStarted {
+                group,
+                generation,
+                protocol,
+                ..
+            } => {
+                if let Some(rb) = self.open_rebalance(group) {
+                    rb.generation = Some(*generation);
+                    rb.protocol = protocol.as_ref().map(ToString::to_string);
+                }
+            }
+            TraceEvent::AssignmentStored {
+                group, assignments, ..
+            } => {
+                // Keyed by member id here; `Report::from_trace` names the members once every
+                // member id is known (the consumers announce theirs after the assignment).
+                let named: BTreeMap<String, Vec<String>> = assignments
+                    .iter()
+                    .map(|a| {
+                        let parts = a.partitions.iter().map(ToString::to_string).collect();
+                        (a.member_id.to_string(), parts)
+                    })
+                    .collect();
+                if let Some(rb) = self.open_rebalance(group) {
+                    rb.assignment = named;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn note_member(&mut self, group: &str, member: &str) {
+        let list = self.group_members.entry(group.to_string()).or_default();
+        if !list.iter().any(|m| m == member) {
+            list.push(member.to_string());
+        }
+    }
+
+    fn ownership_event(&mut self, t_ms: u64, member: String, group: &str, change: OwnershipKind) {
+        self.ownership_event_of(t_ms, member, None, group, change);
+    }
+
+    fn ownership_event_of(
+        &mut self,
+        t_ms: u64,
+        member: String,
+        member_id: Option<String>,
+        group: &str,
+        change: OwnershipKind,
+    ) {
+        self.ownership.push(OwnershipEvent {
+            member_id,
+            t_ms,
+            member,
+            group: group.to_string(),
+            change,
+        });
+    }
+
+    /// A consumer that crashed or closed owns nothing any more.
+    fn lose_member(&mut self, t_ms: u64, component: &str) {
+        let group = self
+            .group_members
+            .iter()
+            .find(|(_, members)| members.iter().any(|m| m == component))
+            .map(|(g, _)| g.clone());
+        if let Some(group) = group {
+            self.ownership_event(t_ms, component.to_string(), &group, OwnershipKind::Lost);
+        }
+    }
+
+    fn open_rebalance(&mut self, group: &str) -> Option<&mut Rebalance> {
+        self.rebalances
+            .iter_mut()
+            .rev()
+            .find(|rb| rb.group == group && rb.completed_at_ms.is_none())
+    }
+
+    fn state_changed(&mut self, t_ms: u64, group: &str, to: &str, reason: &str) {
+        match to {
+            "PreparingRebalance" if self.open_rebalance(group).is_none() => {
+                self.rebalances.push(Rebalance {
+                    group: group.to_string(),
+                    generation: None,
+                    started_at_ms: t_ms,
+                    completed_at_ms: None,
+                    reason: reason.to_string(),
+                    protocol: None,
+                    assignment: BTreeMap::new(),
+                });
+            }
+            "Stable" | "Empty" | "Dead" => {
+                if let Some(rb) = self.open_rebalance(group) {
+                    rb.completed_at_ms = Some(t_ms);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Each member's partitions at the end of the trace (`topic-partition`, sorted), for the
+    /// members of `group` still alive.
+    pub fn final_assignment(&self, group: &str) -> BTreeMap<String, Vec<String>> {
+        let mut owned: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for m in self.group_members.get(group).into_iter().flatten() {
+            owned.insert(m.clone(), BTreeSet::new());
+        }
+        for e in self.ownership.iter().filter(|e| e.group == group) {
+            let set = owned.entry(e.member.clone()).or_default();
+            match &e.change {
+                OwnershipKind::Assigned(list) => set.extend(list.iter().cloned()),
+                OwnershipKind::Revoked(list) => list.iter().for_each(|p| {
+                    set.remove(p);
+                }),
+                OwnershipKind::Lost => set.clear(),
+            }
+        }
+        let gone = self.gone_members();
+        owned
+            .into_iter()
+            .filter(|(m, _)| !gone.contains(m.as_str()))
+            .map(|(m, set)| {
+                let mut list: Vec<String> = set.into_iter().collect();
+                list.sort_by_key(|tp| partition_sort_key(tp));
+                (m, list)
+            })
+            .collect()
+    }
+
+    /// Components whose process is gone at the end: crashed or closed after their last restart.
+    pub fn gone_members(&self) -> BTreeSet<&str> {
+        let last = |list: &[(u64, String)], who: &str| {
+            list.iter().filter(|(_, c)| c == who).map(|(t, _)| *t).max()
+        };
+        self.crashes
+            .iter()
+            .chain(&self.closes)
+            .map(|(_, c)| c.as_str())
+            .filter(|c| {
+                let ended = last(&self.crashes, c).max(last(&self.closes, c));
+                ended > last(&self.restarts, c)
+            })
+            .collect()
+    }
+
+    /// The group's total lag at each sample time: `(t_ms, sum over partitions)`, using each
+    /// partition's latest sample at or before that time.
+    pub fn group_lag_series(&self, group: &str) -> Vec<(u64, u64)> {
+        let mut latest: BTreeMap<(String, u32), u64> = BTreeMap::new();
+        let mut series: Vec<(u64, u64)> = Vec::new();
+        for row in self.lag.iter().filter(|r| r.group == group) {
+            latest.insert((row.topic.clone(), row.partition), row.lag);
+            let total = latest.values().sum();
+            match series.last_mut() {
+                Some(last) if last.0 == row.t_ms => last.1 = total,
+                _ => series.push((row.t_ms, total)),
+            }
+        }
+        series
+    }
+
+    /// Records a producer was told were delivered (no error) whose value is nowhere in the
+    /// topic's log: acknowledged and lost (`acks=0` to a dead broker, an unclean election).
+    pub fn acked_lost(&self, topic: &str) -> u64 {
+        let present: BTreeSet<&str> = self
+            .appended
+            .iter()
+            .filter(|a| a.topic == topic)
+            .filter_map(|a| a.value.as_deref())
+            .collect();
+        self.deliveries
+            .iter()
+            .filter(|d| d.topic == topic && d.error.is_none())
+            .filter(|d| d.value.as_deref().is_some_and(|v| !present.contains(v)))
+            .count() as u64
+    }
+
+    /// Topics a group consumed or was lagging on.
+    pub fn group_topics(&self, group: &str) -> BTreeSet<String> {
+        let lagging = self
+            .lag
+            .iter()
+            .filter(|r| r.group == group)
+            .map(|r| r.topic.clone());
+        let processed = self
+            .processed
+            .iter()
+            .filter(|p| p.group == group)
+            .map(|p| p.topic.clone());
+        lagging.chain(processed).collect()
+    }
+
+    /// Processing totals of a group: (processings, distinct records processed, records
+    /// processed more than once, records of its topics never processed).
+    pub fn processing_totals(&self, group: &str) -> ProcessingTotals {
+        let mut ranges: BTreeMap<(String, u32), Vec<(u64, u64)>> = BTreeMap::new();
+        let mut processings = 0;
+        for p in self.processed.iter().filter(|p| p.group == group) {
+            processings += p.last_offset - p.first_offset + 1;
+            let key = (p.topic.clone(), p.partition);
+            ranges
+                .entry(key)
+                .or_default()
+                .push((p.first_offset, p.last_offset + 1));
+        }
+        let (mut distinct, mut repeated) = (0, 0);
+        for list in ranges.values() {
+            let (d, r) = coverage(list);
+            distinct += d;
+            repeated += r;
+        }
+        let topics = self.group_topics(group);
+        let total: u64 = self
+            .partitions
+            .iter()
+            .filter(|((t, _), _)| topics.contains(t))
+            .map(|(_, s)| s.records)
+            .sum();
+        ProcessingTotals {
+            processings,
+            distinct,
+            reprocessed: repeated,
+            skipped: total.saturating_sub(distinct),
+        }
+    }
+
+    /// Groups that appear in the trace, by name.
+    pub fn groups(&self) -> BTreeSet<String> {
+        let mut out: BTreeSet<String> = self.group_members.keys().cloned().collect();
+        out.extend(self.lag.iter().map(|r| r.group.clone()));
+        out.extend(self.rebalances.iter().map(|r| r.group.clone()));
+        out
     }
 
     /// The partitions each key of `topic` was appended to (one, unless the partition count
@@ -205,276 +686,46 @@ impl Report {
     }
 }
 
-/// A topic-partition in a report: (topic, partition).
-pub type Tp = (String, u32);
-
-/// One consumer group, seen through its members' events (`consumer/<group>/<n>`) and the lag
-/// samples of `group/<group>`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct GroupReport {
-    /// Members that subscribed, with their `group.instance.id` (null for dynamic members).
-    pub members: BTreeMap<String, Option<String>>,
-    /// Topics the members subscribed to.
-    pub topics: BTreeSet<String>,
-    /// Every settled assignment, in time order (see [`Settled`]).
-    pub assignments: Vec<Settled>,
-    /// Members that left: crashed or closed.
-    pub departures: Vec<Departure>,
-    /// Pauses: (start, member, duration).
-    pub pauses: Vec<(u64, String, u64)>,
-    /// `OffsetCommitted` events.
-    pub commits: u64,
-    /// The group's total lag at each sample time.
-    pub lag: BTreeMap<u64, u64>,
-    /// Per partition, the last sample's time and log end offset (the high watermark the tool
-    /// prints as LOG-END-OFFSET).
-    pub last_log_end: BTreeMap<Tp, (u64, u64)>,
+/// What a group did with the records of its topics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProcessingTotals {
+    /// Records processed, counting repeats.
+    pub processings: u64,
+    /// Distinct records processed at least once.
+    pub distinct: u64,
+    /// Distinct records processed more than once.
+    pub reprocessed: u64,
+    /// Records appended to the group's topics and never processed.
+    pub skipped: u64,
 }
 
-/// The group's assignment at a moment when it was complete: every live member that has received
-/// an assignment owns a disjoint set of partitions, together covering every partition of the
-/// subscribed topics. This is what "the assignment after a rebalance" means from outside the
-/// coordinator; a trace from a real broker has no other way to tell that a rebalance finished.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Settled {
-    /// When it became complete.
-    pub t_ms: u64,
-    /// Member component -> its partitions.
-    pub owners: BTreeMap<String, BTreeSet<Tp>>,
-}
-
-impl Settled {
-    /// The assignment without member names: each member's partitions, sorted. Member ids of
-    /// dynamic members are random UUIDs, so this is what two runs can agree on.
-    pub fn shape(&self) -> Vec<Vec<Tp>> {
-        let mut sets: Vec<Vec<Tp>> = self
-            .owners
-            .values()
-            .map(|s| s.iter().cloned().collect())
-            .collect();
-        sets.sort();
-        sets
+/// Half-open ranges `[from, to)` -> (offsets covered at least once, offsets covered twice or more).
+fn coverage(ranges: &[(u64, u64)]) -> (u64, u64) {
+    let mut edges: Vec<(u64, i64)> = Vec::with_capacity(ranges.len() * 2);
+    for &(from, to) in ranges {
+        edges.push((from, 1));
+        edges.push((to, -1));
     }
-
-    /// Partition counts per member, largest first.
-    pub fn sizes(&self) -> Vec<usize> {
-        let mut sizes: Vec<usize> = self.owners.values().map(BTreeSet::len).collect();
-        sizes.sort_unstable_by(|a, b| b.cmp(a));
-        sizes
-    }
-}
-
-/// How a member left its group.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum DepartureKind {
-    /// The process died: the group notices after `session.timeout.ms`.
-    Crashed,
-    /// `close()`: LeaveGroup, the group rebalances at once.
-    Closed,
-}
-
-impl DepartureKind {
-    /// As written in reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            DepartureKind::Crashed => "crash",
-            DepartureKind::Closed => "close",
+    edges.sort_unstable();
+    let (mut once, mut twice, mut depth, mut at) = (0, 0, 0i64, 0);
+    for (x, delta) in edges {
+        if depth >= 1 {
+            once += x - at;
         }
-    }
-}
-
-/// A member leaving its group.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Departure {
-    /// When.
-    pub t_ms: u64,
-    /// The member's component.
-    pub member: String,
-    /// How.
-    pub kind: DepartureKind,
-}
-
-impl GroupReport {
-    /// True when every member is static (`group.instance.id`), so members can be compared one
-    /// by one across runs.
-    pub fn static_members(&self) -> bool {
-        !self.members.is_empty() && self.members.values().all(Option::is_some)
-    }
-
-    /// When the group first had a complete assignment.
-    pub fn first_assignment_ms(&self) -> Option<u64> {
-        self.assignments.first().map(|s| s.t_ms)
-    }
-
-    /// The last settled assignment at or before `t_ms`.
-    pub fn assignment_at(&self, t_ms: u64) -> Option<&Settled> {
-        self.assignments.iter().rev().find(|s| s.t_ms <= t_ms)
-    }
-
-    /// How long after `departure` its partitions were owned by the other members again: the
-    /// first settled assignment after it. `None` if that never happened.
-    pub fn reassigned_after_ms(&self, departure: &Departure) -> Option<u64> {
-        self.assignments
-            .iter()
-            .find(|s| s.t_ms >= departure.t_ms && !s.owners.contains_key(&departure.member))
-            .map(|s| s.t_ms - departure.t_ms)
-    }
-
-    /// The first lag sample after the last sample with lag: when the group caught up for good.
-    /// `None` if the lag never went above 0, or had not come back to 0 by the end.
-    pub fn drained_at_ms(&self) -> Option<u64> {
-        let last_busy = self.lag.iter().rev().find(|(_, lag)| **lag > 0)?.0;
-        self.lag.range(last_busy + 1..).next().map(|(t, _)| *t)
-    }
-
-    /// The largest total lag and when it was first sampled.
-    pub fn max_lag(&self) -> Option<(u64, u64)> {
-        let max = *self.lag.values().max()?;
-        self.lag
-            .iter()
-            .find(|(_, l)| **l == max)
-            .map(|(t, l)| (*t, *l))
-    }
-}
-
-/// Replays group events in trace order, keeping each member's owned partitions.
-#[derive(Default)]
-struct GroupsBuilder {
-    groups: BTreeMap<String, GroupReport>,
-    /// Per group, per member that has received an assignment: what it owns.
-    owned: BTreeMap<String, BTreeMap<String, BTreeSet<Tp>>>,
-    /// Paused members: their ownership does not count until they resume.
-    paused: BTreeSet<String>,
-    /// Per group: the partitions its subscriptions cover, fixed at the first assignment.
-    universe: BTreeMap<String, BTreeSet<Tp>>,
-}
-
-/// `consumer/<group>/<n>` -> `<group>`.
-fn consumer_group(component: &str) -> Option<&str> {
-    let rest = component.strip_prefix("consumer/")?;
-    rest.rsplit_once('/').map(|(group, _)| group)
-}
-
-impl GroupsBuilder {
-    fn event(&mut self, r: &TraceRecord, topics: &BTreeMap<String, (u32, u32)>) {
-        let member = r.component.to_string();
-        if let TraceEvent::LagSampled {
-            lag,
-            topic,
-            partition,
-            log_end_offset,
-            ..
-        } = &r.event
-        {
-            if let Some(g) = member.strip_prefix("group/") {
-                let group = self.groups.entry(g.to_string()).or_default();
-                *group.lag.entry(r.t_ms).or_default() += lag;
-                group
-                    .last_log_end
-                    .insert((topic.to_string(), *partition), (r.t_ms, *log_end_offset));
-            }
-            return;
+        if depth >= 2 {
+            twice += x - at;
         }
-        let Some(g) = consumer_group(&member).map(str::to_string) else {
-            return;
-        };
-        let group = self.groups.entry(g.clone()).or_default();
-        let owned = self.owned.entry(g.clone()).or_default();
-        match &r.event {
-            TraceEvent::TopicsSubscribed {
-                topics: subscribed,
-                group_instance_id,
-            } => {
-                group
-                    .members
-                    .insert(member.clone(), group_instance_id.clone());
-                group
-                    .topics
-                    .extend(subscribed.iter().map(|t| t.to_string()));
-                return;
-            }
-            TraceEvent::PartitionsAssigned { partitions } => {
-                let set = owned.entry(member.clone()).or_default();
-                set.extend(
-                    partitions
-                        .iter()
-                        .map(|p| (p.topic.to_string(), p.partition)),
-                );
-            }
-            TraceEvent::PartitionsRevoked { partitions } => {
-                if let Some(set) = owned.get_mut(&member) {
-                    for p in partitions {
-                        set.remove(&(p.topic.to_string(), p.partition));
-                    }
-                }
-            }
-            TraceEvent::OffsetCommitted { .. } => {
-                group.commits += 1;
-                return;
-            }
-            TraceEvent::ClientCrashed {} | TraceEvent::ClientClosed {} => {
-                let kind = if matches!(r.event, TraceEvent::ClientCrashed {}) {
-                    DepartureKind::Crashed
-                } else {
-                    DepartureKind::Closed
-                };
-                owned.remove(&member);
-                self.paused.remove(&member);
-                group.departures.push(Departure {
-                    t_ms: r.t_ms,
-                    member: member.clone(),
-                    kind,
-                });
-            }
-            TraceEvent::ClientPaused { duration_ms } => {
-                group.pauses.push((r.t_ms, member.clone(), *duration_ms));
-                self.paused.insert(member.clone());
-            }
-            TraceEvent::ClientResumed {} => {
-                self.paused.remove(&member);
-            }
-            _ => return,
-        }
-        self.settle(&g, r.t_ms, topics);
+        depth += delta;
+        at = x;
     }
+    (once, twice)
+}
 
-    /// Records the group's assignment if it is now complete and differs from the last one.
-    fn settle(&mut self, g: &str, t_ms: u64, topics: &BTreeMap<String, (u32, u32)>) {
-        let group = self.groups.get_mut(g).expect("group seen");
-        let owned = &self.owned[g];
-        let universe = self.universe.entry(g.to_string()).or_insert_with(|| {
-            // Subscriptions, or (for traces without them) the topics assigned so far.
-            let mut names = group.topics.clone();
-            if names.is_empty() {
-                names = owned.values().flatten().map(|(t, _)| t.clone()).collect();
-            }
-            names
-                .iter()
-                .filter_map(|t| topics.get(t).map(|(n, _)| (t, *n)))
-                .flat_map(|(t, n)| (0..n).map(move |p| (t.clone(), p)))
-                .collect()
-        });
-        if universe.is_empty() {
-            self.universe.remove(g);
-            return;
-        }
-        let live: BTreeMap<String, BTreeSet<Tp>> = owned
-            .iter()
-            .filter(|(m, _)| !self.paused.contains(*m))
-            .map(|(m, s)| (m.clone(), s.clone()))
-            .collect();
-        let total: usize = live.values().map(BTreeSet::len).sum();
-        let union: BTreeSet<&Tp> = live.values().flatten().collect();
-        let complete = total == union.len()
-            && union.len() == universe.len()
-            && universe.iter().all(|p| union.contains(p));
-        if complete && group.assignments.last().map(|s| &s.owners) != Some(&live) {
-            group.assignments.push(Settled { t_ms, owners: live });
-        }
-    }
-
-    fn finish(self) -> BTreeMap<String, GroupReport> {
-        self.groups
+/// Sorts `orders-10` after `orders-9`.
+pub fn partition_sort_key(tp: &str) -> (String, u32) {
+    match tp.rsplit_once('-') {
+        Some((t, p)) => (t.to_string(), p.parse().unwrap_or(u32::MAX)),
+        None => (tp.to_string(), 0),
     }
 }
 
@@ -505,6 +756,13 @@ mod tests {
     }
 
     #[test]
+    fn coverage_counts_repeats() {
+        assert_eq!(coverage(&[(0, 10), (5, 15), (20, 21)]), (16, 5));
+        assert_eq!(coverage(&[(0, 3), (0, 3), (0, 3)]), (3, 3));
+        assert_eq!(coverage(&[]), (0, 0));
+    }
+
+    #[test]
     fn duplicates_and_key_partitions() {
         let trace = vec![
             appended(1, 0, 0, "user123", "payment-1"),
@@ -522,102 +780,5 @@ mod tests {
         let keys = report.key_partitions("orders");
         assert_eq!(keys["user123"], BTreeSet::from([0]));
         assert_eq!(keys["user456"], BTreeSet::from([2]));
-    }
-    fn at(t: u64, component: &str, event: TraceEvent) -> TraceRecord {
-        TraceRecord {
-            t_ms: t,
-            seq: t,
-            component: Arc::from(component),
-            event,
-        }
-    }
-
-    fn tps(ps: &[u32]) -> Vec<crate::trace::TracePartition> {
-        ps.iter()
-            .map(|p| crate::trace::TracePartition {
-                topic: Arc::from("orders"),
-                partition: *p,
-            })
-            .collect()
-    }
-
-    /// Three members, eager range; member 2 crashes at 8000 and the survivors get everything at
-    /// 14000. Partial states (during a rebalance) are not "settled".
-    #[test]
-    fn settled_assignments_crash_and_reassignment() {
-        let assigned = |ps: &[u32]| TraceEvent::PartitionsAssigned {
-            partitions: tps(ps),
-        };
-        let revoked = |ps: &[u32]| TraceEvent::PartitionsRevoked {
-            partitions: tps(ps),
-        };
-        let subscribed = TraceEvent::TopicsSubscribed {
-            topics: vec![Arc::from("orders")],
-            group_instance_id: None,
-        };
-        let (m1, m2, m3) = ("consumer/g/1", "consumer/g/2", "consumer/g/3");
-        let trace = vec![
-            at(
-                0,
-                "broker/1",
-                TraceEvent::TopicCreated {
-                    topic: Arc::from("orders"),
-                    partitions: 3,
-                    replication_factor: 1,
-                },
-            ),
-            at(0, m1, subscribed.clone()),
-            at(0, m2, subscribed.clone()),
-            at(0, m3, subscribed),
-            at(3000, m1, assigned(&[0])),
-            at(3001, m2, assigned(&[1])),
-            at(3002, m3, assigned(&[2])),
-            at(8000, m2, TraceEvent::ClientCrashed {}),
-            at(14000, m1, revoked(&[0])),
-            at(14000, m3, revoked(&[2])),
-            at(14001, m1, assigned(&[0, 1])),
-            at(14002, m3, assigned(&[2])),
-        ];
-        let report = Report::from_trace(None, &trace);
-        let g = &report.groups["g"];
-        assert_eq!(g.first_assignment_ms(), Some(3002));
-        assert_eq!(g.assignments.len(), 2, "{:?}", g.assignments);
-        assert_eq!(g.departures[0].kind, DepartureKind::Crashed);
-        assert_eq!(g.reassigned_after_ms(&g.departures[0]), Some(6002));
-        let after = g.assignments.last().unwrap();
-        let o = |p: u32| ("orders".to_string(), p);
-        assert_eq!(after.shape(), vec![vec![o(0), o(1)], vec![o(2)]]);
-        assert_eq!(after.sizes(), vec![2, 1]);
-        assert!(!g.static_members());
-    }
-
-    #[test]
-    fn lag_drains_after_the_last_busy_sample() {
-        let lag = |t: u64, p: u32, lag: u64| {
-            at(
-                t,
-                "group/g",
-                TraceEvent::LagSampled {
-                    topic: Arc::from("orders"),
-                    partition: p,
-                    committed: None,
-                    log_end_offset: lag,
-                    lag,
-                },
-            )
-        };
-        let trace = vec![
-            lag(1000, 0, 0),
-            lag(2000, 0, 5),
-            lag(2000, 1, 3),
-            lag(3000, 0, 1),
-            lag(4000, 0, 0),
-            lag(4000, 1, 0),
-            lag(5000, 0, 0),
-        ];
-        let g = &Report::from_trace(None, &trace).groups["g"];
-        assert_eq!(g.lag[&2000], 8);
-        assert_eq!(g.max_lag(), Some((2000, 8)));
-        assert_eq!(g.drained_at_ms(), Some(4000));
     }
 }

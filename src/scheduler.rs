@@ -165,6 +165,12 @@ impl<K: Ord> TimerTable<K> {
         self.live.remove(key);
     }
 
+    /// Disarms every key; their pending firings become stale (tokens keep increasing, so no
+    /// later setting can be mistaken for an earlier one).
+    pub fn clear(&mut self) {
+        self.live.clear();
+    }
+
     /// The deadline of `key`, if armed.
     pub fn deadline(&self, key: &K) -> Option<SimTime> {
         self.live.get(key).map(|&(_, at)| at)

@@ -141,6 +141,38 @@ impl Sequence {
         let wide = i64::from(self.0) + i64::from(n);
         Sequence((wide % (i64::from(i32::MAX) + 1)) as i32)
     }
+
+    /// The sequence `n` records earlier, wrapping below 0 to `i32::MAX` (Kafka's
+    /// `DefaultRecordBatch.decrementSequence`: a batch's first sequence from its last).
+    pub fn minus(self, n: u32) -> Sequence {
+        let modulus = i64::from(i32::MAX) + 1;
+        let wide = (i64::from(self.0) - i64::from(n)).rem_euclid(modulus);
+        Sequence(wide as i32)
+    }
+
+    /// True if `next` directly follows `self` (Kafka `ProducerAppendInfo.inSequence`): one more,
+    /// or 0 after `i32::MAX`.
+    pub fn is_followed_by(self, next: Sequence) -> bool {
+        i64::from(next.0) == i64::from(self.0) + 1 || (next.0 == 0 && self.0 == i32::MAX)
+    }
+}
+
+impl fmt::Display for Sequence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl fmt::Display for ProducerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl fmt::Display for ProducerEpoch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
 }
 
 /// A client process in the simulated network: one producer or one consumer instance.
@@ -312,6 +344,11 @@ mod tests {
         assert_eq!(Sequence(5).plus(3), Sequence(8));
         assert_eq!(Sequence(i32::MAX).plus(1), Sequence(0));
         assert_eq!(Sequence(i32::MAX - 1).plus(3), Sequence(1));
+        assert_eq!(Sequence(9).minus(20), Sequence(2_147_483_637));
+        assert_eq!(Sequence(5).minus(5), Sequence(0));
+        assert!(Sequence(i32::MAX).is_followed_by(Sequence(0)));
+        assert!(Sequence(-1).is_followed_by(Sequence(0)));
+        assert!(!Sequence(3).is_followed_by(Sequence(5)));
     }
 
     #[test]

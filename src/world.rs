@@ -6,15 +6,32 @@
 //! apply the effects: sends go through the [`Network`] (which may delay or lose them), timers are
 //! armed in the component's [`TimerTable`], trace events go to the [`TraceSink`] stamped with the
 //! time and the component's name.
+//!
+//! The world also applies the fault plan ([`World::add_faults`]): link toxics change the
+//! [`Network`], a broker that is down handles nothing and refuses what reaches it, crashes,
+//! pauses and poison pills are commands to clients.
+//!
+//! Broker down, as Kafka clients experience it: the broker's process is gone, so its host's TCP
+//! stack closes every connection (each client sees the close one network latency later, after
+//! whatever the broker had already sent) and answers new connections and any data with a reset.
+//! Clients therefore learn of it quickly, as a `NETWORK_EXCEPTION` for the requests in flight,
+//! not after `request.timeout.ms`; a request sent before the close reached the client is lost,
+//! which is how `acks=0` loses records without knowing. (A machine that vanishes without closing
+//! anything is the `timeout` toxic's case: requests then wait for `request.timeout.ms`.)
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::broker::{Broker, BrokerInput, BrokerTimer};
+use crate::client::consumer::{Consumer, ConsumerInput, ConsumerTimer};
 use crate::client::load::{LoadGenerator, LoadInput, LoadReader, LoadTimer};
+use crate::client::producer::{Producer, ProducerInput, ProducerTimer, SendRequest};
 use crate::effects::{Effects, TimerOp};
+use crate::faults::{Fault, FaultError, FaultEvent, FaultKind, FaultPlan, Phase, Target};
 use crate::network::{Delivery, LossReason, Network};
+use crate::protocol::metadata::TopicMetadata;
 use crate::protocol::{Message, Response};
-use crate::rng::SimRng;
+use crate::rng::{Ratio, SimRng};
 use crate::scheduler::{EventLimitExceeded, Scheduler, TimerTable, TimerToken};
 use crate::trace::{TraceEvent, TraceSink};
 use crate::units::{BrokerId, ClientId, Millis, NodeId, SimTime};
@@ -79,6 +96,10 @@ pub enum ClientMachine {
     LoadGenerator(LoadGenerator),
     /// A load reader.
     LoadReader(LoadReader),
+    /// A consumer in a consumer group.
+    Consumer(Box<Consumer>),
+    /// A Kafka producer (boxed: it is much larger than the load clients).
+    Producer(Box<Producer>),
 }
 
 /// Every client timer key, tagged by machine kind.
@@ -86,6 +107,10 @@ pub enum ClientMachine {
 pub enum ClientTimer {
     /// A load client's timer.
     Load(LoadTimer),
+    /// A consumer's timer.
+    Consumer(ConsumerTimer),
+    /// A producer's timer.
+    Producer(ProducerTimer),
 }
 
 /// What the world hands a client machine; each machine kind converts it to its own input type.
@@ -104,13 +129,20 @@ pub enum ClientEvent {
     },
     /// A command from the scenario's timeline or fault plan.
     Command(ClientCommand),
+    /// The other end (a broker, its host, or a proxy) closed the connection to `broker` at `at`.
+    ConnectionClosed {
+        /// The broker the connection led to.
+        broker: BrokerId,
+        /// When the close happened.
+        at: SimTime,
+    },
 }
 
 /// Commands a scenario's timeline or fault plan gives a client.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ClientCommand {
-    /// Shut down cleanly: `close()` (a consumer commits if auto-commit is on and sends
-    /// LeaveGroup; a producer flushes).
+    /// Shut down cleanly: `close()` (a consumer finishes its batch, commits if auto-commit is
+    /// on, and sends LeaveGroup unless it is a static member; a producer flushes).
     Close,
     /// The process dies: no more requests, no LeaveGroup, its timers are dropped.
     Crash,
@@ -122,6 +154,17 @@ pub enum ClientCommand {
     },
     /// Sent by the world itself when a pause ends.
     Resume,
+    /// A producer's application sends these records (`producer.send()` each, in order).
+    Produce {
+        /// The records.
+        records: Vec<SendRequest>,
+    },
+    /// A producer's application starts (`Some(share)`) or stops (`None`) sending a share of
+    /// malformed records: the poison-pill fault.
+    Poison {
+        /// The share of records made malformed.
+        ratio: Option<Ratio>,
+    },
 }
 
 #[derive(Debug)]
@@ -130,6 +173,14 @@ enum Input {
         from: NodeId,
         to: NodeId,
         message: Message,
+        /// For a client destination: the process incarnation it was sent to. A process that
+        /// restarted since never sees it (its connections are new).
+        incarnation: u32,
+    },
+    /// A new process takes over a client slot (a restarted consumer or producer).
+    Restart {
+        client: usize,
+        machine: Box<ClientMachine>,
     },
     BrokerTimer {
         broker: usize,
@@ -145,6 +196,12 @@ enum Input {
         client: usize,
         event: ClientEvent,
     },
+    Fault(FaultEvent),
+    /// A `timeout` toxic's proxy closes the connection between a client and a broker.
+    ToxicClose {
+        client: usize,
+        broker: BrokerId,
+    },
 }
 
 #[derive(Debug)]
@@ -153,6 +210,8 @@ struct BrokerNode {
     component: Arc<str>,
     rng: SimRng,
     timers: TimerTable<BrokerTimer>,
+    /// False while a `broker_down` fault holds it down.
+    up: bool,
 }
 
 #[derive(Debug)]
@@ -165,6 +224,8 @@ struct ClientNode {
     alive: bool,
     /// While paused (a GC pause), inputs wait until this time, in their original order.
     paused_until: Option<SimTime>,
+    /// Bumped at each restart: messages and timers of an earlier process are dropped.
+    incarnation: u32,
 }
 
 /// The simulated cluster and its clients, for one run.
@@ -176,8 +237,10 @@ pub struct World<'t> {
     network_rng: SimRng,
     network_component: Arc<str>,
     world_component: Arc<str>,
+    faults_component: Arc<str>,
     brokers: Vec<BrokerNode>,
     clients: Vec<ClientNode>,
+    faults: Vec<Fault>,
 }
 
 impl<'t> World<'t> {
@@ -189,8 +252,10 @@ impl<'t> World<'t> {
             network_rng: SimRng::for_component(config.seed, "network"),
             network_component: Arc::from("network"),
             world_component: Arc::from("world"),
+            faults_component: Arc::from("faults"),
             brokers: Vec::new(),
             clients: Vec::new(),
+            faults: Vec::new(),
             sink,
             config,
         }
@@ -208,6 +273,7 @@ impl<'t> World<'t> {
             rng: SimRng::for_component(self.config.seed, &name),
             component: Arc::from(name),
             timers: TimerTable::default(),
+            up: true,
         });
     }
 
@@ -242,6 +308,13 @@ impl<'t> World<'t> {
             "client {component} added twice"
         );
         let id = self.clients.len();
+        if matches!(machine, ClientMachine::Producer(_)) {
+            // Brokers trace appends with the producer's name.
+            for b in &mut self.brokers {
+                b.broker
+                    .register_producer_name(id as u32, Arc::from(component));
+            }
+        }
         self.clients.push(ClientNode {
             machine,
             rng: SimRng::for_component(self.config.seed, component),
@@ -249,6 +322,7 @@ impl<'t> World<'t> {
             timers: TimerTable::default(),
             alive: true,
             paused_until: None,
+            incarnation: 0,
         });
         let event = ClientEvent::Start;
         self.sched
@@ -268,9 +342,90 @@ impl<'t> World<'t> {
         );
     }
 
+    /// Has `client`'s application send `records` at `at` (a producer's `send()` calls).
+    pub fn send_records(&mut self, at: SimTime, client: ClientId, records: Vec<SendRequest>) {
+        self.schedule_command(at, client, ClientCommand::Produce { records });
+    }
+
     /// Read access to a client machine.
     pub fn client(&self, id: ClientId) -> &ClientMachine {
         &self.clients[id.0 as usize].machine
+    }
+
+    /// Mutable access to a client machine (to drain a consumer's processed records).
+    pub fn client_mut(&mut self, id: ClientId) -> &mut ClientMachine {
+        &mut self.clients[id.0 as usize].machine
+    }
+
+    /// The client whose component name is `component`, if any.
+    pub fn client_id(&self, component: &str) -> Option<ClientId> {
+        self.clients
+            .iter()
+            .position(|c| &*c.component == component)
+            .map(|i| ClientId(i as u32))
+    }
+
+    /// What a Metadata request would tell a client: every topic, its partition count and the
+    /// broker that leads it.
+    pub fn metadata(&self) -> Vec<TopicMetadata> {
+        let mut topics: BTreeMap<_, TopicMetadata> = BTreeMap::new();
+        for node in &self.brokers {
+            for topic in node.broker.topics().values() {
+                topics
+                    .entry(topic.name().clone())
+                    .or_insert_with(|| TopicMetadata {
+                        topic: topic.name().clone(),
+                        partitions: topic.logs().len() as u32,
+                        leader: node.broker.id(),
+                    });
+            }
+        }
+        topics.into_values().collect()
+    }
+
+    /// Schedules every fault of `plan` (checked first: a fault must target a component of this
+    /// world, of a kind it applies to, and start no earlier than now).
+    pub fn add_faults(&mut self, plan: &FaultPlan) -> Result<(), FaultError> {
+        let events = plan.schedule()?;
+        let base = self.faults.len();
+        for (index, fault) in plan.faults().iter().enumerate() {
+            let unknown = || FaultError::UnknownTarget {
+                index,
+                kind: fault.kind.name(),
+                target: fault.target.clone(),
+            };
+            match Target::parse(&fault.target) {
+                Target::Broker(id) if !self.brokers.iter().any(|b| b.broker.id() == id) => {
+                    return Err(unknown());
+                }
+                Target::Broker(_) => {}
+                Target::Client(name) => {
+                    let id = self.client_id(&name).ok_or_else(unknown)?;
+                    let is_producer = matches!(
+                        self.clients[id.0 as usize].machine,
+                        ClientMachine::Producer(_)
+                    );
+                    if matches!(fault.kind, FaultKind::PoisonPill { .. }) && !is_producer {
+                        return Err(FaultError::WrongTarget {
+                            index,
+                            kind: fault.kind.name(),
+                            target: fault.target.clone(),
+                            expected: "a producer (producer/<name>)",
+                        });
+                    }
+                }
+            }
+        }
+        self.faults.extend(plan.faults().iter().cloned());
+        for e in events {
+            let at = e.at.max(self.sched.now());
+            let event = FaultEvent {
+                index: base + e.index,
+                ..e
+            };
+            self.sched.schedule_at(at, Input::Fault(event));
+        }
+        Ok(())
     }
 
     /// The network, to configure links before or between runs.
@@ -286,10 +441,17 @@ impl<'t> World<'t> {
     /// Processes events until none is due at or before `end`, or none is left. Ends the trace
     /// with `RunEnded`.
     pub fn run_until(&mut self, end: SimTime) -> Result<RunOutcome, EventLimitExceeded> {
-        let reason = loop {
+        let quiescent = self.advance_until(end)?;
+        Ok(self.finish(end, quiescent))
+    }
+
+    /// Processes every event due at or before `end`, without ending the run (so a caller can
+    /// advance in steps, e.g. to show progress). True if no event is left at all.
+    pub fn advance_until(&mut self, end: SimTime) -> Result<bool, EventLimitExceeded> {
+        loop {
             match self.sched.peek_time() {
-                None => break EndReason::Quiescent,
-                Some(t) if t > end => break EndReason::DurationReached,
+                None => return Ok(true),
+                Some(t) if t > end => return Ok(false),
                 Some(_) => {}
             }
             let (now, input) = self.sched.pop()?.expect("peeked");
@@ -297,10 +459,15 @@ impl<'t> World<'t> {
             if self.config.check_invariants {
                 self.check_invariants();
             }
-        };
-        let ended_at = match reason {
-            EndReason::DurationReached => end,
-            EndReason::Quiescent => self.sched.now(),
+        }
+    }
+
+    /// Ends the run at `end` (or earlier if nothing was left to do) with `RunEnded`.
+    pub fn finish(&mut self, end: SimTime, quiescent: bool) -> RunOutcome {
+        let (reason, ended_at) = if quiescent {
+            (EndReason::Quiescent, self.sched.now())
+        } else {
+            (EndReason::DurationReached, end)
         };
         let events = self.sched.processed();
         self.sink.record(
@@ -311,18 +478,56 @@ impl<'t> World<'t> {
                 events_processed: events,
             },
         );
-        Ok(RunOutcome {
+        RunOutcome {
             ended_at,
             reason,
             events,
-        })
+        }
+    }
+
+    /// At `at`, a new process with `machine` takes over client `id`'s slot (its component name
+    /// and stream): the old process, dead or alive, is gone with its timers and connections,
+    /// and the new one starts. A restarted consumer gets a new member id unless it is static.
+    pub fn restart_client(&mut self, at: SimTime, id: ClientId, machine: ClientMachine) {
+        let input = Input::Restart {
+            client: id.0 as usize,
+            machine: Box::new(machine),
+        };
+        self.sched.schedule_at(at, input);
+    }
+
+    fn restart(&mut self, now: SimTime, index: usize, machine: ClientMachine) {
+        let node = &mut self.clients[index];
+        node.machine = machine;
+        node.alive = true;
+        node.paused_until = None;
+        node.incarnation += 1;
+        node.timers.clear();
+        let component = node.component.clone();
+        self.sink
+            .record(now, &component, TraceEvent::ClientRestarted {});
+        self.handle_client(now, index, ClientEvent::Start);
     }
 
     fn dispatch(&mut self, now: SimTime, input: Input) {
         match input {
-            Input::Deliver { from, to, message } => self.deliver(now, from, to, message),
+            Input::Deliver {
+                from,
+                to,
+                message,
+                incarnation,
+            } => {
+                if let NodeId::Client(c) = to
+                    && self.clients[c.0 as usize].incarnation != incarnation
+                {
+                    return;
+                }
+                self.deliver(now, from, to, message);
+            }
+            Input::Restart { client, machine } => self.restart(now, client, *machine),
             Input::BrokerTimer { broker, key, token } => {
-                if self.brokers[broker].timers.fire(&key, token) {
+                // A stopped broker's timers died with its process.
+                if self.brokers[broker].timers.fire(&key, token) && self.brokers[broker].up {
                     self.handle_broker(now, broker, BrokerInput::Timer(key));
                 }
             }
@@ -332,6 +537,17 @@ impl<'t> World<'t> {
                 }
             }
             Input::ClientEvent { client, event } => self.handle_client(now, client, event),
+            Input::Fault(event) => self.apply_fault(now, event),
+            Input::ToxicClose { client, broker } => {
+                let (c, b) = (
+                    NodeId::Client(ClientId(client as u32)),
+                    NodeId::Broker(broker),
+                );
+                if self.toxic_timeout(c, b).is_some() {
+                    let event = ClientEvent::ConnectionClosed { broker, at: now };
+                    self.handle_client(now, client, event);
+                }
+            }
         }
     }
 
@@ -348,6 +564,12 @@ impl<'t> World<'t> {
                     panic!("broker-to-broker request")
                 };
                 let index = self.broker_index(b);
+                if !self.brokers[index].up {
+                    // Nothing listens: the host answers with a reset.
+                    self.lost(now, NodeId::Client(from), to, LossReason::BrokerDown);
+                    self.close_from_broker(now, b, from);
+                    return;
+                }
                 self.handle_broker(
                     now,
                     index,
@@ -404,6 +626,14 @@ impl<'t> World<'t> {
         match event {
             ClientEvent::Command(ClientCommand::Crash) => {
                 node.alive = false;
+                if let ClientMachine::Consumer(m) = &mut node.machine {
+                    // What its application finished before dying is still done.
+                    let mut out = Effects::new(self.sink.detail());
+                    m.crashed(now, &mut out);
+                    let component = node.component.clone();
+                    self.record_traces(now, &component, out.traces);
+                }
+                let node = &mut self.clients[index];
                 let component = node.component.clone();
                 self.sink
                     .record(now, &component, TraceEvent::ClientCrashed {});
@@ -411,6 +641,13 @@ impl<'t> World<'t> {
             }
             ClientEvent::Command(ClientCommand::Pause { duration }) => {
                 node.paused_until = Some(now + duration);
+                if let ClientMachine::Consumer(m) = &mut node.machine {
+                    // Its application's work in progress now ends `duration` later.
+                    let mut out = Effects::new(self.sink.detail());
+                    m.paused(now, duration, &mut out);
+                    self.apply_client(index, out, ClientTimer::Consumer);
+                }
+                let node = &mut self.clients[index];
                 let component = node.component.clone();
                 let event = TraceEvent::ClientPaused {
                     duration_ms: duration.0,
@@ -452,6 +689,22 @@ impl<'t> World<'t> {
                 m.handle(now, input, &mut out);
                 self.apply_client(index, out, ClientTimer::Load);
             }
+            ClientMachine::Consumer(m) => {
+                let Some(input) = consumer_input(event) else {
+                    return;
+                };
+                let mut out = Effects::new(detail);
+                m.handle(now, input, &mut node.rng, &mut out);
+                self.apply_client(index, out, ClientTimer::Consumer);
+            }
+            ClientMachine::Producer(m) => {
+                let Some(input) = producer_input(event) else {
+                    return;
+                };
+                let mut out = Effects::new(detail);
+                m.handle(now, input, &mut node.rng, &mut out);
+                self.apply_client(index, out, ClientTimer::Producer);
+            }
         }
     }
 
@@ -462,7 +715,7 @@ impl<'t> World<'t> {
         for op in out.timers {
             match op {
                 TimerOp::Set(key, at) => {
-                    let token = self.brokers[index].timers.set(key, at);
+                    let token = self.brokers[index].timers.set(key.clone(), at);
                     self.sched.schedule_at(
                         at,
                         Input::BrokerTimer {
@@ -521,24 +774,204 @@ impl<'t> World<'t> {
     }
 
     fn send(&mut self, now: SimTime, from: NodeId, to: NodeId, message: Message) {
+        if let (NodeId::Client(c), NodeId::Broker(b)) = (from, to)
+            && message.opens_connection()
+            && let Some(after) = self.toxic_timeout(from, to).filter(|a| a.0 > 0)
+        {
+            // A new connection meets the toxic: the proxy will close it `after` from now.
+            let client = c.0 as usize;
+            self.sched
+                .schedule_at(now + after, Input::ToxicClose { client, broker: b });
+        }
         match self
             .network
             .route(now, from, to, &message, &mut self.network_rng)
         {
-            Delivery::At(at) => self
-                .sched
-                .schedule_at(at, Input::Deliver { from, to, message }),
-            Delivery::Lost(reason) => {
-                let event = TraceEvent::MessageLost {
-                    from: self.node_name(from),
-                    to: self.node_name(to),
-                    reason: match reason {
-                        LossReason::ResponseDropped => "response dropped".to_string(),
-                        LossReason::ConnectionCut => "connection cut".to_string(),
-                    },
+            Delivery::At(at) => {
+                let incarnation = match to {
+                    NodeId::Client(c) => self.clients[c.0 as usize].incarnation,
+                    NodeId::Broker(_) => 0,
                 };
-                self.sink.record(now, &self.network_component, event);
+                let input = Input::Deliver {
+                    from,
+                    to,
+                    message,
+                    incarnation,
+                };
+                self.sched.schedule_at(at, input);
             }
+            Delivery::Lost(reason) => self.lost(now, from, to, reason),
+        }
+    }
+
+    fn lost(&mut self, now: SimTime, from: NodeId, to: NodeId, reason: LossReason) {
+        let event = TraceEvent::MessageLost {
+            from: self.node_name(from),
+            to: self.node_name(to),
+            reason: reason.describe().to_string(),
+        };
+        self.sink.record(now, &self.network_component, event);
+    }
+
+    /// The `timeout` toxic active on either direction between `a` and `b`, if any.
+    fn toxic_timeout(&self, a: NodeId, b: NodeId) -> Option<Millis> {
+        let toxic = |x, y| self.network.link(x, y).and_then(|l| l.timeout_toxic);
+        toxic(a, b).or(toxic(b, a))
+    }
+
+    /// Broker `broker`'s side closes its connection to `client` now: the client learns of it one
+    /// latency later, after what was already on its way.
+    fn close_from_broker(&mut self, now: SimTime, broker: BrokerId, client: ClientId) {
+        let at = self
+            .network
+            .route_close(now, NodeId::Broker(broker), NodeId::Client(client));
+        let event = ClientEvent::ConnectionClosed { broker, at: now };
+        let client = client.0 as usize;
+        self.sched
+            .schedule_at(at, Input::ClientEvent { client, event });
+    }
+
+    fn apply_fault(&mut self, now: SimTime, event: FaultEvent) {
+        let fault = self.faults[event.index].clone();
+        let start = event.phase == Phase::Start;
+        let target: Arc<str> = Arc::from(fault.target.as_str());
+        let fault_name = fault.kind.name().to_string();
+        let trace = if start {
+            TraceEvent::FaultStarted {
+                fault: fault_name,
+                target,
+                detail: fault.kind.detail(),
+            }
+        } else {
+            TraceEvent::FaultEnded {
+                fault: fault_name,
+                target,
+            }
+        };
+        self.sink.record(now, &self.faults_component, trace);
+        let parsed = Target::parse(&fault.target);
+        let client = match &parsed {
+            Target::Client(name) => self.client_id(name),
+            Target::Broker(_) => None,
+        };
+        let command = |c: ClientCommand| {
+            let client = client.expect("checked when added").0 as usize;
+            Input::ClientEvent {
+                client,
+                event: ClientEvent::Command(c),
+            }
+        };
+        match &fault.kind {
+            FaultKind::BrokerDown => {
+                let Target::Broker(id) = parsed else {
+                    unreachable!("checked when added")
+                };
+                self.set_broker_up(now, id, !start);
+            }
+            FaultKind::Crash => self.dispatch(now, command(ClientCommand::Crash)),
+            FaultKind::Pause if start => {
+                let end = fault.end.expect("a pause has an end");
+                let duration = end - fault.start;
+                self.dispatch(now, command(ClientCommand::Pause { duration }));
+            }
+            FaultKind::Pause => {}
+            FaultKind::PoisonPill { ratio } => {
+                let ratio = start.then_some(*ratio);
+                self.dispatch(now, command(ClientCommand::Poison { ratio }));
+            }
+            kind => {
+                let links: Vec<(ClientId, BrokerId)> = match parsed {
+                    Target::Broker(b) => (0..self.clients.len())
+                        .map(|c| (ClientId(c as u32), b))
+                        .collect(),
+                    Target::Client(_) => {
+                        let c = client.expect("checked when added");
+                        self.brokers.iter().map(|b| (c, b.broker.id())).collect()
+                    }
+                };
+                for (c, b) in links {
+                    self.apply_toxic(now, c, b, kind, start);
+                }
+            }
+        }
+    }
+
+    /// Adds (`start`) or removes a Toxiproxy-style toxic on the link between `c` and `b`.
+    fn apply_toxic(
+        &mut self,
+        now: SimTime,
+        c: ClientId,
+        b: BrokerId,
+        kind: &FaultKind,
+        start: bool,
+    ) {
+        let (cn, bn) = (NodeId::Client(c), NodeId::Broker(b));
+        let directions = |d: crate::faults::Direction| {
+            let mut v = Vec::new();
+            if d.upstream() {
+                v.push((cn, bn));
+            }
+            if d.downstream() {
+                v.push((bn, cn));
+            }
+            v
+        };
+        match *kind {
+            FaultKind::Latency {
+                latency,
+                jitter,
+                direction,
+            } => {
+                for (from, to) in directions(direction) {
+                    let link = self.network.link_mut(from, to);
+                    link.extra_latency = if start {
+                        link.extra_latency + latency
+                    } else {
+                        Millis(link.extra_latency.0.saturating_sub(latency.0))
+                    };
+                    link.jitter = if start { jitter } else { Millis(0) };
+                }
+            }
+            FaultKind::Timeout { after, direction } => {
+                for (from, to) in directions(direction) {
+                    self.network.link_mut(from, to).timeout_toxic = start.then_some(after);
+                }
+                if start && after.0 > 0 {
+                    let client = c.0 as usize;
+                    self.sched
+                        .schedule_at(now + after, Input::ToxicClose { client, broker: b });
+                }
+            }
+            FaultKind::Bandwidth {
+                bytes_per_s,
+                direction,
+            } => {
+                for (from, to) in directions(direction) {
+                    self.network.link_mut(from, to).bandwidth = start.then_some(bytes_per_s);
+                }
+            }
+            FaultKind::LostAck { count } => {
+                let link = self.network.link_mut(bn, cn);
+                link.drop_next_acks = if start {
+                    link.drop_next_acks + count
+                } else {
+                    0
+                };
+            }
+            _ => unreachable!("not a link fault: {kind:?}"),
+        }
+    }
+
+    /// Stops or restarts broker `id`. Stopping closes every client's connection to it.
+    fn set_broker_up(&mut self, now: SimTime, id: BrokerId, up: bool) {
+        let index = self.broker_index(id);
+        self.brokers[index].up = up;
+        if up {
+            return;
+        }
+        self.brokers[index].broker.stop();
+        for c in 0..self.clients.len() {
+            self.close_from_broker(now, id, ClientId(c as u32));
         }
     }
 
@@ -563,9 +996,55 @@ impl<'t> World<'t> {
                     assert!(log.log_start_offset() <= log.high_watermark());
                     assert!(log.high_watermark() <= log.log_end_offset());
                 }
+                for states in topic.producer_states() {
+                    states.check_invariants();
+                }
+            }
+            let coordinator = node.broker.coordinator();
+            for group in coordinator.group_ids() {
+                let described = coordinator.describe(&group).expect("listed");
+                for (tp, committed) in &described.offsets {
+                    if let Some(log) = node.broker.log(&tp.topic, tp.partition) {
+                        assert!(
+                            *committed <= log.high_watermark(),
+                            "group {group} committed {committed} on {tp} beyond its high \
+                             watermark {}",
+                            log.high_watermark()
+                        );
+                    }
+                }
+                let mut owners = std::collections::BTreeSet::new();
+                for member in &described.members {
+                    for tp in &member.assignment {
+                        assert!(owners.insert(tp), "group {group}: {tp} has two owners");
+                    }
+                }
             }
         }
     }
+}
+
+/// A producer's input for a world event; the world handles crash and pause itself.
+fn producer_input(event: ClientEvent) -> Option<ProducerInput> {
+    Some(match event {
+        ClientEvent::Start => ProducerInput::Start,
+        ClientEvent::Timer(ClientTimer::Producer(t)) => ProducerInput::Timer(t),
+        ClientEvent::Timer(_) => return None,
+        ClientEvent::Response {
+            correlation_id,
+            response,
+        } => ProducerInput::Response {
+            correlation_id,
+            response,
+        },
+        ClientEvent::ConnectionClosed { broker, at } => {
+            ProducerInput::ConnectionClosed { broker, at }
+        }
+        ClientEvent::Command(ClientCommand::Close) => ProducerInput::Close,
+        ClientEvent::Command(ClientCommand::Produce { records }) => ProducerInput::Send(records),
+        ClientEvent::Command(ClientCommand::Poison { ratio }) => ProducerInput::Poison(ratio),
+        ClientEvent::Command(_) => return None,
+    })
 }
 
 /// The load clients ignore commands.
@@ -573,7 +1052,28 @@ fn load_input(event: ClientEvent) -> Option<LoadInput> {
     match event {
         ClientEvent::Start => Some(LoadInput::Start),
         ClientEvent::Timer(ClientTimer::Load(t)) => Some(LoadInput::Timer(t)),
+        ClientEvent::Timer(_) => None,
         ClientEvent::Response { response, .. } => Some(LoadInput::Response(response)),
-        ClientEvent::Command(_) => None,
+        ClientEvent::Command(_) | ClientEvent::ConnectionClosed { .. } => None,
+    }
+}
+
+/// A consumer understands `Close`; crash and pause are the world's business.
+fn consumer_input(event: ClientEvent) -> Option<ConsumerInput> {
+    match event {
+        ClientEvent::Start => Some(ConsumerInput::Start),
+        ClientEvent::Timer(ClientTimer::Consumer(t)) => Some(ConsumerInput::Timer(t)),
+        ClientEvent::Response {
+            correlation_id,
+            response,
+        } => Some(ConsumerInput::Response {
+            correlation_id,
+            response,
+        }),
+        ClientEvent::Command(ClientCommand::Close) => Some(ConsumerInput::Close),
+        // The consumer models no connection loss yet: it waits for its next response or timer.
+        ClientEvent::Timer(_) | ClientEvent::Command(_) | ClientEvent::ConnectionClosed { .. } => {
+            None
+        }
     }
 }

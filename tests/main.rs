@@ -1,11 +1,29 @@
 //! kafka-sim's integration tests: one binary, one module per area.
 
+/// Consumer-group assignors: Kafka's test vectors (through the library and the CLI) and the
+/// course's claims about range, roundrobin, sticky and cooperative-sticky.
+mod assignors;
 /// The command line, as a user runs it.
 mod cli;
 /// The same seed gives the same bytes; another seed changes what is seeded.
 mod determinism;
+/// The fault plan: each fault kind and its effect in the trace.
+mod faults;
+/// Consumer groups: joins, rebalances, crashes, commits and lag, checked on the trace.
+mod groups;
+/// Broker-side idempotence (KIP-98) against the shared vectors from Kafka's own tests.
+mod idempotence;
 /// Key hashing and partitioners against the shared murmur2 / FNV-1a / CRC32 vectors.
 mod partitioners;
+/// Plots: the series behind each chart, and PNGs that decode at the size asked for.
+mod plots;
+/// The producer-reliability lab: batching, acks, retries, idempotence, asserted on traces.
+mod producer;
+
+/// Malformed scenarios: errors that name the file, line, column and field.
+mod scenario_errors;
+/// Every scenario: deterministic, expectations met, golden files; the run command.
+mod scenarios;
 
 /// House rules checked mechanically.
 mod tidy;

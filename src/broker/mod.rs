@@ -6,8 +6,19 @@
 //! Fetches long-poll as in Kafka (`fetch.max.wait.ms`, `fetch.min.bytes`): a Fetch that finds
 //! fewer than `min_bytes` is parked until enough data is appended or the wait expires
 //! (`DelayedFetch`).
+//!
+//! Group requests go to the broker's [`GroupCoordinator`](coordinator::GroupCoordinator), whose
+//! timers become [`BrokerTimer::Coordinator`]. With lag sampling on, every interval the broker
+//! traces each group's lag against its partitions' high watermarks.
+//!
+//! Idempotent producers (KIP-98): `InitProducerId` hands out producer ids from a counter, and
+//! every partition keeps a [`producer_state::ProducerStateManager`] that the Produce path
+//! consults before appending: a duplicate is answered with its original offsets and not
+//! appended; an out-of-order or fenced batch is refused with its error code, as data.
 
+pub mod coordinator;
 pub mod log;
+pub mod producer_state;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -17,16 +28,26 @@ use crate::protocol::fetch::{
     FetchRequest, FetchResponse, FetchedPartition, ListOffsetsRequest, ListOffsetsResponse,
     OffsetSpec,
 };
+use crate::protocol::metadata::{MetadataRequest, MetadataResponse};
 use crate::protocol::produce::{
-    Acks, PartitionProduceResponse, ProduceBatch, ProduceRequest, ProduceResponse,
+    Acks, BatchIdempotence, InitProducerIdRequest, InitProducerIdResponse,
+    PartitionProduceResponse, ProduceBatch, ProduceRequest, ProduceResponse,
 };
 use crate::protocol::{ErrorCode, Message, Request, Response};
 use crate::record::Record;
 use crate::rng::SimRng;
 use crate::trace::{TraceBytes, TraceEvent};
-use crate::units::{BrokerId, ClientId, NodeId, Offset, PartitionId, SimTime, TopicName};
+use crate::units::{
+    BrokerId, ClientId, Millis, NodeId, Offset, PartitionId, ProducerEpoch, ProducerId, Sequence,
+    SimTime, TopicName,
+};
 
+use self::coordinator::{CoordinatorConfig, CoordinatorInput, CoordinatorTimer, GroupCoordinator};
 use self::log::PartitionLog;
+use self::producer_state::{AppendOrigin, DataBatch, ProducerStateManager};
+
+/// Producer ids come in blocks of this many (Kafka's `ProducerIdsBlock.PRODUCER_ID_BLOCK_SIZE`).
+const PRODUCER_ID_BLOCK_SIZE: i64 = 1000;
 
 /// A broker and the partitions it hosts.
 #[derive(Debug)]
@@ -36,6 +57,9 @@ pub struct Broker {
     parked_fetches: BTreeMap<u64, ParkedFetch>,
     next_fetch_id: u64,
     producer_names: BTreeMap<u32, Arc<str>>,
+    coordinator: GroupCoordinator,
+    lag_interval: Option<Millis>,
+    next_producer_id: i64,
 }
 
 /// A topic: its partitions' logs and its configuration.
@@ -43,6 +67,7 @@ pub struct Broker {
 pub struct Topic {
     name: TopicName,
     logs: Vec<PartitionLog>,
+    producer_states: Vec<ProducerStateManager>,
     replication_factor: u32,
     configs: BTreeMap<String, String>,
 }
@@ -56,6 +81,11 @@ impl Topic {
     /// The partition logs, indexed by partition number.
     pub fn logs(&self) -> &[PartitionLog] {
         &self.logs
+    }
+
+    /// The idempotent producers' state of each partition, indexed by partition number.
+    pub fn producer_states(&self) -> &[ProducerStateManager] {
+        &self.producer_states
     }
 
     /// Replicas per partition.
@@ -86,10 +116,14 @@ pub enum BrokerInput {
 }
 
 /// The broker's keyed timers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum BrokerTimer {
     /// A parked fetch's `fetch.max.wait.ms` ran out.
     FetchExpiry(u64),
+    /// A timer of the group coordinator.
+    Coordinator(CoordinatorTimer),
+    /// Time to trace every group's lag again.
+    LagSample,
 }
 
 #[derive(Debug)]
@@ -101,6 +135,10 @@ struct ParkedFetch {
 
 impl Broker {
     /// A broker with no topics.
+    ///
+    /// Its producer ids start at `1000 x node.id`: in KRaft the controller hands brokers blocks
+    /// of 1000 ids in the order they ask; here each broker owns the block numbered by its id, so
+    /// that ids never collide and never depend on which broker asked first.
     pub fn new(id: BrokerId) -> Broker {
         Broker {
             id,
@@ -108,7 +146,59 @@ impl Broker {
             parked_fetches: BTreeMap::new(),
             next_fetch_id: 0,
             producer_names: BTreeMap::new(),
+            coordinator: GroupCoordinator::default(),
+            lag_interval: None,
+            next_producer_id: i64::from(id.0) * PRODUCER_ID_BLOCK_SIZE,
         }
+    }
+
+    /// Replaces the group coordinator's settings (`group.initial.rebalance.delay.ms`, ...).
+    /// Only before any group exists: a programming error otherwise.
+    pub fn set_coordinator_config(&mut self, config: CoordinatorConfig) {
+        assert!(
+            self.coordinator.group_ids().is_empty(),
+            "coordinator settings change after groups exist"
+        );
+        self.coordinator = GroupCoordinator::new(config);
+    }
+
+    /// The group coordinator, to inspect groups.
+    pub fn coordinator(&self) -> &GroupCoordinator {
+        &self.coordinator
+    }
+
+    /// Traces every group's lag now and then every `interval` (the figures
+    /// `kafka-consumer-groups --describe` would print at those times).
+    pub fn sample_lag_every(
+        &mut self,
+        interval: Millis,
+        now: SimTime,
+        out: &mut Effects<BrokerTimer>,
+    ) {
+        assert!(interval.0 > 0, "a lag sampling interval must be positive");
+        self.lag_interval = Some(interval);
+        out.set_timer(BrokerTimer::LagSample, now + interval);
+    }
+
+    /// Deletes an Empty group (`kafka-consumer-groups --delete`); see
+    /// [`GroupCoordinator::delete_group`].
+    pub fn delete_group(
+        &mut self,
+        now: SimTime,
+        group: &str,
+        out: &mut Effects<BrokerTimer>,
+    ) -> ErrorCode {
+        let mut sub = Effects::new(out.detail());
+        let error = self.coordinator.delete_group(now, group, &mut sub);
+        out.absorb(sub, BrokerTimer::Coordinator);
+        error
+    }
+
+    /// The broker process stops (a crash or a shutdown): what it held only in memory, the
+    /// fetches parked waiting for data, is gone. Logs and producer state survive (they are on
+    /// disk, and Kafka rebuilds producer state from its snapshots and the log).
+    pub fn stop(&mut self) {
+        self.parked_fetches.clear();
     }
 
     /// This broker's id.
@@ -142,11 +232,15 @@ impl Broker {
             replication_factor,
         });
         let logs = (0..partitions).map(|_| PartitionLog::new()).collect();
+        let producer_states = (0..partitions)
+            .map(|_| ProducerStateManager::new())
+            .collect();
         self.topics.insert(
             name.clone(),
             Topic {
                 name,
                 logs,
+                producer_states,
                 replication_factor,
                 configs,
             },
@@ -173,7 +267,7 @@ impl Broker {
         &mut self,
         now: SimTime,
         input: BrokerInput,
-        _rng: &mut SimRng,
+        rng: &mut SimRng,
         out: &mut Effects<BrokerTimer>,
     ) {
         match input {
@@ -188,8 +282,34 @@ impl Broker {
                     let response = Response::ListOffsets(self.list_offsets(&req));
                     respond(out, from, correlation_id, response);
                 }
-                other => panic!("broker {} has no handler for {other:?}", self.id),
+                Request::Metadata(req) => {
+                    let response = Response::Metadata(self.metadata(&req));
+                    respond(out, from, correlation_id, response);
+                }
+                Request::Group(request) => {
+                    let input = CoordinatorInput::Request {
+                        from,
+                        correlation_id,
+                        request,
+                    };
+                    self.run_coordinator(now, input, rng, out);
+                }
+                Request::InitProducerId(req) => {
+                    let response = Response::InitProducerId(self.init_producer_id(from, req, out));
+                    respond(out, from, correlation_id, response);
+                }
+                Request::ApiVersions => respond(out, from, correlation_id, Response::ApiVersions),
             },
+            BrokerInput::Timer(BrokerTimer::Coordinator(timer)) => {
+                self.run_coordinator(now, CoordinatorInput::Timer(timer), rng, out);
+            }
+            BrokerInput::Timer(BrokerTimer::LagSample) => {
+                let interval = self.lag_interval.expect("lag sampling is on");
+                let mut sub = Effects::new(out.detail());
+                self.coordinator.sample_lag(now, &self.topics, &mut sub);
+                out.absorb(sub, BrokerTimer::Coordinator);
+                out.set_timer(BrokerTimer::LagSample, now + interval);
+            }
             BrokerInput::Timer(BrokerTimer::FetchExpiry(id)) => {
                 if let Some(parked) = self.parked_fetches.remove(&id) {
                     let response = self.read(&parked.request).0;
@@ -202,6 +322,32 @@ impl Broker {
                 }
             }
         }
+    }
+
+    fn run_coordinator(
+        &mut self,
+        now: SimTime,
+        input: CoordinatorInput,
+        rng: &mut SimRng,
+        out: &mut Effects<BrokerTimer>,
+    ) {
+        let mut sub = Effects::new(out.detail());
+        self.coordinator.handle(now, input, rng, &mut sub);
+        out.absorb(sub, BrokerTimer::Coordinator);
+    }
+
+    fn metadata(&self, req: &MetadataRequest) -> MetadataResponse {
+        let topics = req
+            .topics
+            .iter()
+            .map(|t| {
+                let count = self
+                    .partition_count(t)
+                    .ok_or(ErrorCode::UnknownTopicOrPartition);
+                (t.clone(), count)
+            })
+            .collect();
+        MetadataResponse { topics }
     }
 
     fn handle_produce(
@@ -227,6 +373,37 @@ impl Broker {
         }
     }
 
+    /// `InitProducerId` for an idempotent (non-transactional) producer: a fresh id at epoch 0,
+    /// or, when the producer names its current id and epoch (KIP-360), the same id one epoch up.
+    fn init_producer_id<K>(
+        &mut self,
+        from: ClientId,
+        req: InitProducerIdRequest,
+        out: &mut Effects<K>,
+    ) -> InitProducerIdResponse {
+        let (producer_id, epoch) = match req.current {
+            Some((id, epoch)) => (id, ProducerEpoch(epoch.0.saturating_add(1))),
+            None => {
+                let id = ProducerId(self.next_producer_id);
+                self.next_producer_id += 1;
+                (id, ProducerEpoch(0))
+            }
+        };
+        out.trace(TraceEvent::ProducerIdAllocated {
+            producer: self.producer_names.get(&from.0).cloned(),
+            producer_id: producer_id.0,
+            producer_epoch: epoch.0,
+        });
+        InitProducerIdResponse {
+            error: ErrorCode::None,
+            producer_id,
+            epoch,
+        }
+    }
+
+    /// Appends one batch as the partition leader (`UnifiedLog.appendAsLeader`): for an
+    /// idempotent producer, the duplicate check, then the epoch and sequence checks, then the
+    /// append, then the producer state update.
     fn append_batch(
         &mut self,
         now: SimTime,
@@ -236,22 +413,67 @@ impl Broker {
     ) -> PartitionProduceResponse {
         let producer = self.producer_names.get(&from.0).cloned();
         let (topic_name, partition) = (batch.topic, batch.partition);
-        let Some(log) = self
+        let response = |error, base_offset| PartitionProduceResponse {
+            topic: topic_name.clone(),
+            partition,
+            error,
+            base_offset,
+        };
+        let index = partition.0 as usize;
+        let Some(topic) = self
             .topics
             .get_mut(&topic_name)
-            .and_then(|t| t.logs.get_mut(partition.0 as usize))
+            .filter(|t| index < t.logs.len())
         else {
-            return PartitionProduceResponse {
-                topic: topic_name,
-                partition,
-                error: ErrorCode::UnknownTopicOrPartition,
-                base_offset: None,
-            };
+            return response(ErrorCode::UnknownTopicOrPartition, None);
         };
         let count = batch.records.len() as u32;
-        let info = log.append(now, batch.records, batch.idempotence);
+        assert!(count > 0, "a producer never sends an empty batch");
+        if let Some(idem) = batch.idempotence {
+            let states = &topic.producer_states[index];
+            if let Some(verdict) =
+                idempotence_verdict(states, &idem, count, topic.logs[index].log_end_offset())
+            {
+                let event = verdict_event(
+                    topic_name.as_arc(),
+                    partition,
+                    producer,
+                    &idem,
+                    count,
+                    verdict,
+                );
+                out.trace(event);
+                return match verdict {
+                    Verdict::Duplicate { base_offset, .. } => {
+                        response(ErrorCode::None, Some(base_offset))
+                    }
+                    Verdict::Rejected(error) => response(error, None),
+                };
+            }
+        }
+        let log = &mut topic.logs[index];
+        let mut records = batch.records;
+        let info = match Arc::get_mut(&mut records) {
+            // The only reference: move the records into the log instead of copying them.
+            Some(owned) => log.append(now, owned.iter_mut().map(std::mem::take), batch.idempotence),
+            None => log.append(now, records.iter().cloned(), batch.idempotence),
+        };
         // A single replica: the high watermark follows the log end at once.
         log.advance_high_watermark(log.log_end_offset());
+        if let Some(idem) = batch.idempotence {
+            let data = DataBatch {
+                epoch: idem.epoch,
+                first_seq: idem.base_sequence,
+                last_seq: idem.base_sequence.plus(count - 1),
+                first_offset: info.base_offset,
+                last_offset: info.last_offset,
+                timestamp: log.records().last().map_or(now, |r| r.timestamp),
+                transactional: false,
+            };
+            topic.producer_states[index]
+                .append_data_batch(AppendOrigin::Client, idem.producer_id, &data)
+                .expect("validated before the append");
+        }
         let topic = topic_name.as_arc();
         if out.wants_records() {
             let appended = &log.records()[log.records().len() - count as usize..];
@@ -268,12 +490,7 @@ impl Broker {
                 producer,
             });
         }
-        PartitionProduceResponse {
-            topic: topic_name,
-            partition,
-            error: ErrorCode::None,
-            base_offset: Some(info.base_offset),
-        }
+        response(ErrorCode::None, Some(info.base_offset))
     }
 
     fn handle_fetch(
@@ -397,6 +614,87 @@ impl Broker {
             })
             .collect();
         ListOffsetsResponse { partitions }
+    }
+}
+
+/// Why an idempotent batch is not appended.
+#[derive(Clone, Copy, Debug)]
+enum Verdict {
+    /// A retry of a retained batch: answer its original offsets.
+    Duplicate {
+        base_offset: Offset,
+        last_offset: Offset,
+    },
+    /// Refused with this error.
+    Rejected(ErrorCode),
+}
+
+/// The leader's decision for an idempotent batch of `count` records that would land at
+/// `log_end`, or `None` to append it.
+fn idempotence_verdict(
+    states: &ProducerStateManager,
+    idem: &BatchIdempotence,
+    count: u32,
+    log_end: Offset,
+) -> Option<Verdict> {
+    let last_seq = idem.base_sequence.plus(count - 1);
+    if let Some(dup) =
+        states.find_duplicate(idem.producer_id, idem.epoch, idem.base_sequence, last_seq)
+    {
+        return Some(Verdict::Duplicate {
+            base_offset: dup.first_offset(),
+            last_offset: dup.last_offset,
+        });
+    }
+    let header = DataBatch {
+        epoch: idem.epoch,
+        first_seq: idem.base_sequence,
+        last_seq,
+        first_offset: log_end,
+        last_offset: Offset(log_end.0 + u64::from(count) - 1),
+        timestamp: SimTime::ZERO,
+        transactional: false,
+    };
+    states
+        .check_data_batch(AppendOrigin::Client, idem.producer_id, &header)
+        .err()
+        .map(Verdict::Rejected)
+}
+
+fn verdict_event(
+    topic: &Arc<str>,
+    partition: PartitionId,
+    producer: Option<Arc<str>>,
+    idem: &BatchIdempotence,
+    count: u32,
+    verdict: Verdict,
+) -> TraceEvent {
+    let last: Sequence = idem.base_sequence.plus(count - 1);
+    match verdict {
+        Verdict::Duplicate {
+            base_offset,
+            last_offset,
+        } => TraceEvent::DuplicateBatchIgnored {
+            topic: topic.clone(),
+            partition: partition.0,
+            producer,
+            producer_id: idem.producer_id.0,
+            producer_epoch: idem.epoch.0,
+            first_sequence: idem.base_sequence.0,
+            last_sequence: last.0,
+            base_offset: base_offset.0,
+            last_offset: last_offset.0,
+        },
+        Verdict::Rejected(error) => TraceEvent::BatchRejected {
+            topic: topic.clone(),
+            partition: partition.0,
+            producer,
+            error: error.name().to_string(),
+            producer_id: idem.producer_id.0,
+            producer_epoch: idem.epoch.0,
+            first_sequence: idem.base_sequence.0,
+            last_sequence: last.0,
+        },
     }
 }
 

@@ -1,14 +1,18 @@
 //! The command line: one file per subcommand. Everything here is an edge: it reads files, writes
 //! output, and measures wall time for progress and benchmarks; the simulator itself never does.
 
+mod assign;
 mod bench;
-mod compare;
 mod partition;
+mod plot;
+mod run;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// Exit code when the command ran but a check failed (an expectation, a comparison).
+pub const EXIT_FAILED: u8 = 1;
 /// Exit code for bad input (unknown names, malformed files): the command did not run.
 pub const EXIT_USAGE: u8 = 2;
 
@@ -24,19 +28,26 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Replay a scenario: what happened, in Kafka's own terms, and its expectations checked.
+    Run(run::RunArgs),
     /// Show which partition each key goes to, with the partitioner's raw hash.
     Partition(partition::PartitionArgs),
     /// Measure the simulator's speed against a baseline, in one run.
     Bench(bench::BenchArgs),
-    /// Compare a simulated trace with one recorded against a real broker, fact by fact.
-    Compare(compare::CompareArgs),
+    /// Run a consumer-group partition assignor (range, roundrobin, sticky, cooperative-sticky)
+    /// on one case file and show who reads which partition.
+    Assign(assign::AssignArgs),
+    /// Draw a chart of one or more traces as a PNG: lag, partitions, assignments, throughput.
+    Plot(plot::PlotArgs),
 }
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Run(args) => run::run(&args),
         Command::Partition(args) => partition::run(&args),
         Command::Bench(args) => bench::run(&args),
-        Command::Compare(args) => compare::run(&args),
+        Command::Assign(args) => assign::run(&args),
+        Command::Plot(args) => plot::run(&args),
     }
 }

@@ -148,7 +148,7 @@ impl LoadGenerator {
                 topic: self.spec.topic.clone(),
                 partition,
                 idempotence: None,
-                records,
+                records: records.into(),
                 origin: None,
             })
             .collect();

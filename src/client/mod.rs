@@ -1,4 +1,7 @@
 //! Client-side pieces of Kafka: what the Java client and librdkafka compute on their own.
 
+pub mod assignor;
+pub mod consumer;
 pub mod load;
 pub mod partitioner;
+pub mod producer;

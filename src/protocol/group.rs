@@ -100,6 +100,9 @@ pub struct JoinGroupResponse {
     pub member_id: Option<MemberId>,
     /// Every member with its subscription: for the leader only, empty for the others.
     pub members: Vec<JoinedMember>,
+    /// KIP-814: a static leader that rejoined without a rebalance must not compute a new
+    /// assignment (the group keeps the one it has); it still sends SyncGroup.
+    pub skip_assignment: bool,
 }
 
 /// SyncGroup.
@@ -173,6 +176,8 @@ pub struct OffsetCommitRequest {
     pub generation: Option<Generation>,
     /// Member id, if in the group.
     pub member_id: Option<MemberId>,
+    /// `group.instance.id`, if static (checked against the member id: `FENCED_INSTANCE_ID`).
+    pub group_instance_id: Option<Arc<str>>,
     /// Committed offsets: the next offset to read, per partition.
     pub offsets: Vec<(TopicPartition, Offset)>,
 }

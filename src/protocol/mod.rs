@@ -5,9 +5,12 @@
 
 pub mod fetch;
 pub mod group;
+pub mod metadata;
 pub mod produce;
 
 use std::fmt;
+
+use crate::record::RECORD_BATCH_OVERHEAD;
 
 /// A message on the network: a request, or the response to one (matched by correlation id).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,9 +32,86 @@ pub enum Message {
 }
 
 impl Message {
-    /// True for a response: what a "lost ACK" toxic drops.
+    /// True for a response.
     pub fn is_response(&self) -> bool {
         matches!(self, Message::Response { .. })
+    }
+
+    /// True for a Produce response: the acknowledgement a "lost ACK" fault drops.
+    pub fn is_produce_response(&self) -> bool {
+        matches!(
+            self,
+            Message::Response {
+                response: Response::Produce(_),
+                ..
+            }
+        )
+    }
+
+    /// True for the request a client sends first on a new connection (`ApiVersions`): how the
+    /// network tells a fresh connection from traffic on an established one.
+    pub fn opens_connection(&self) -> bool {
+        matches!(
+            self,
+            Message::Request {
+                request: Request::ApiVersions,
+                ..
+            }
+        )
+    }
+
+    /// An estimate of the message's size on the wire, for bandwidth limits: a fixed 64-byte
+    /// envelope (request or response header, top-level fields) plus, per partition, its name and
+    /// index and, for records, the v2 batch header and the records' own sizes. Good to within a
+    /// few percent for batches of more than a handful of records, which is what a bandwidth
+    /// toxic's delay depends on.
+    pub fn size_bytes(&self) -> u64 {
+        const ENVELOPE: u64 = 64;
+        const PARTITION: u64 = 24;
+        let body = match self {
+            Message::Request {
+                request: Request::Produce(p),
+                ..
+            } => p
+                .batches
+                .iter()
+                .map(|b| {
+                    let records: u64 = b
+                        .records
+                        .iter()
+                        .enumerate()
+                        .map(|(i, r)| r.size_in_batch(i as u32))
+                        .sum();
+                    PARTITION + b.topic.as_str().len() as u64 + RECORD_BATCH_OVERHEAD + records
+                })
+                .sum(),
+            Message::Response {
+                response: Response::Fetch(f),
+                ..
+            } => f
+                .partitions
+                .iter()
+                .map(|p| {
+                    let records: u64 = p.records.iter().map(|r| r.size_bytes()).sum();
+                    let header = if p.records.is_empty() {
+                        0
+                    } else {
+                        RECORD_BATCH_OVERHEAD
+                    };
+                    PARTITION + p.topic.as_str().len() as u64 + header + records
+                })
+                .sum(),
+            Message::Response {
+                response: Response::Produce(p),
+                ..
+            } => p
+                .partitions
+                .iter()
+                .map(|p| PARTITION + p.topic.as_str().len() as u64)
+                .sum(),
+            _ => 0,
+        };
+        ENVELOPE + body
     }
 }
 
@@ -44,8 +124,13 @@ pub enum Request {
     Fetch(fetch::FetchRequest),
     /// `ListOffsets` (API key 2): where a partition starts and ends.
     ListOffsets(fetch::ListOffsetsRequest),
+    /// `Metadata` (API key 3): how many partitions each topic has.
+    Metadata(metadata::MetadataRequest),
     /// `InitProducerId` (API key 22).
     InitProducerId(produce::InitProducerIdRequest),
+    /// `ApiVersions` (API key 18): the first request on every new connection; a client sends
+    /// nothing else until it is answered, which is how it knows the connection works.
+    ApiVersions,
     /// The consumer group APIs (JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit,
     /// OffsetFetch).
     Group(group::GroupRequest),
@@ -60,8 +145,12 @@ pub enum Response {
     Fetch(fetch::FetchResponse),
     /// To a `ListOffsets`.
     ListOffsets(fetch::ListOffsetsResponse),
+    /// To a `Metadata`.
+    Metadata(metadata::MetadataResponse),
     /// To an `InitProducerId`.
     InitProducerId(produce::InitProducerIdResponse),
+    /// To an `ApiVersions` (the versions themselves are not modelled).
+    ApiVersions,
     /// To a group request.
     Group(group::GroupResponse),
 }
@@ -107,8 +196,16 @@ pub enum ErrorCode {
     DuplicateSequenceNumber,
     /// 47: the producer epoch is older than the broker's.
     InvalidProducerEpoch,
+    /// 48: a non-transactional write from a producer with an open transaction (or the reverse).
+    InvalidTxnState,
+    /// 52: a transaction marker from a transaction coordinator with an older epoch.
+    TransactionCoordinatorFenced,
     /// 59: the broker has no state for this producer id.
     UnknownProducerId,
+    /// 68: the group still has members (DeleteGroups on a non-empty group).
+    NonEmptyGroup,
+    /// 69: the group does not exist.
+    GroupIdNotFound,
     /// 79: a dynamic member's first JoinGroup: retry with the member id given (KIP-394).
     MemberIdRequired,
     /// 82: another member with the same `group.instance.id` replaced this one.
@@ -140,7 +237,11 @@ impl ErrorCode {
             ErrorCode::OutOfOrderSequenceNumber => 45,
             ErrorCode::DuplicateSequenceNumber => 46,
             ErrorCode::InvalidProducerEpoch => 47,
+            ErrorCode::InvalidTxnState => 48,
+            ErrorCode::TransactionCoordinatorFenced => 52,
             ErrorCode::UnknownProducerId => 59,
+            ErrorCode::NonEmptyGroup => 68,
+            ErrorCode::GroupIdNotFound => 69,
             ErrorCode::MemberIdRequired => 79,
             ErrorCode::FencedInstanceId => 82,
             ErrorCode::InvalidRecord => 87,
@@ -169,7 +270,11 @@ impl ErrorCode {
             ErrorCode::OutOfOrderSequenceNumber => "OUT_OF_ORDER_SEQUENCE_NUMBER",
             ErrorCode::DuplicateSequenceNumber => "DUPLICATE_SEQUENCE_NUMBER",
             ErrorCode::InvalidProducerEpoch => "INVALID_PRODUCER_EPOCH",
+            ErrorCode::InvalidTxnState => "INVALID_TXN_STATE",
+            ErrorCode::TransactionCoordinatorFenced => "TRANSACTION_COORDINATOR_FENCED",
             ErrorCode::UnknownProducerId => "UNKNOWN_PRODUCER_ID",
+            ErrorCode::NonEmptyGroup => "NON_EMPTY_GROUP",
+            ErrorCode::GroupIdNotFound => "GROUP_ID_NOT_FOUND",
             ErrorCode::MemberIdRequired => "MEMBER_ID_REQUIRED",
             ErrorCode::FencedInstanceId => "FENCED_INSTANCE_ID",
             ErrorCode::InvalidRecord => "INVALID_RECORD",

@@ -1,5 +1,7 @@
 //! `Produce` and `InitProducerId`.
 
+use std::sync::Arc;
+
 use crate::protocol::ErrorCode;
 use crate::record::NewRecord;
 use crate::units::{Millis, Offset, PartitionId, ProducerEpoch, ProducerId, Sequence, TopicName};
@@ -35,8 +37,10 @@ pub struct ProduceBatch {
     pub partition: PartitionId,
     /// Idempotence fields (KIP-98): producer id, epoch and the first record's sequence.
     pub idempotence: Option<BatchIdempotence>,
-    /// The records, in order.
-    pub records: Vec<NewRecord>,
+    /// The records, in order. Shared: a producer keeps its batch for retries while the request
+    /// is in flight, as the Java client keeps the batch's `MemoryRecords`; a broker that holds
+    /// the only reference moves the records into its log instead of copying them.
+    pub records: Arc<[NewRecord]>,
     /// The simulated client that sent it (for the trace).
     pub origin: Option<u32>,
 }

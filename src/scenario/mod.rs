@@ -18,9 +18,12 @@ pub mod raw;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use toml::Spanned;
 
+pub use crate::client::producer::{KeySpec, Pacing};
+use crate::faults::{Direction, Fault, FaultKind};
 use crate::rng::Ratio;
 use crate::trace::Detail;
 use crate::units::{BrokerId, Millis, PartitionId, SimTime, TopicName};
@@ -41,6 +44,8 @@ pub struct ScenarioFile {
 pub struct Scenario {
     /// The file it came from.
     pub path: PathBuf,
+    /// Its text, so that later errors (a bad Kafka config) can point at a line.
+    pub source: Arc<str>,
     /// `[scenario] name`.
     pub name: String,
     /// The course exercise.
@@ -70,7 +75,7 @@ pub struct Scenario {
     /// Operator actions, by time.
     pub actions: Vec<ActionSpec>,
     /// Faults, by start time.
-    pub faults: Vec<FaultSpec>,
+    pub faults: Vec<Fault>,
     /// Claims checked at the end.
     pub expectations: Vec<Expectation>,
     /// What the report shows.
@@ -172,17 +177,6 @@ pub struct TopicSpec {
     pub config: Configs,
 }
 
-/// How a producer spaces its records.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Pacing {
-    /// All at the start time.
-    Burst,
-    /// A fixed gap between records.
-    Interval(Millis),
-    /// Records per second, spread evenly (record i at `start + i * 1000 / rate` ms).
-    Rate(u64),
-}
-
 /// Sync or async sends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SendMode {
@@ -190,28 +184,6 @@ pub enum SendMode {
     Async,
     /// `send().get()`: wait for each record's delivery report before the next send.
     Sync,
-}
-
-/// How keys are chosen.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum KeySpec {
-    /// Null keys.
-    Null,
-    /// `pattern` with `{n}` from `first` to `first + distinct - 1`.
-    Pattern {
-        /// The text with `{n}`.
-        pattern: String,
-        /// The first `{n}`.
-        first: u64,
-        /// Distinct values.
-        distinct: u64,
-        /// Draw at random (seeded) instead of cycling.
-        random: bool,
-        /// A hot key and its share.
-        hot: Option<(String, Ratio)>,
-    },
-    /// These keys in turn.
-    Values(Vec<String>),
 }
 
 /// Record values.
@@ -398,65 +370,6 @@ pub struct ActionSpec {
     pub target: Target,
 }
 
-/// Which way a link fault applies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Direction {
-    /// Client to broker (requests).
-    Upstream,
-    /// Broker to client (responses).
-    Downstream,
-    /// Both.
-    Both,
-}
-
-/// What a fault does.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum FaultKind {
-    /// Toxiproxy `latency`: every message on the link is delayed.
-    Latency {
-        /// Added latency.
-        latency: Millis,
-        /// Up to this much more.
-        jitter: Millis,
-        /// Which way.
-        direction: Direction,
-    },
-    /// The next `count` responses are lost (the "lost ACK").
-    LostAck {
-        /// How many.
-        count: u32,
-    },
-    /// Toxiproxy `timeout`: data stops flowing and the connection is closed after `after`.
-    Timeout {
-        /// Time before the close.
-        after: Millis,
-    },
-    /// Toxiproxy `bandwidth`.
-    Bandwidth {
-        /// Bytes per second.
-        bytes_per_s: u64,
-    },
-    /// The broker is down.
-    BrokerDown,
-    /// The client process dies.
-    Crash,
-    /// The client process freezes for the fault's duration.
-    Pause,
-}
-
-/// `[[fault]]`.
-#[derive(Clone, Debug)]
-pub struct FaultSpec {
-    /// Start.
-    pub at: SimTime,
-    /// End, if any.
-    pub until: Option<SimTime>,
-    /// What.
-    pub kind: FaultKind,
-    /// Where.
-    pub target: Target,
-}
-
 /// Comparison of an expectation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Op {
@@ -611,6 +524,7 @@ impl ScenarioFile {
         };
         Builder {
             map,
+            text: &self.text,
             raw: &self.raw,
             variant: chosen,
         }
@@ -620,6 +534,7 @@ impl ScenarioFile {
 
 struct Builder<'a> {
     map: SourceMap<'a>,
+    text: &'a str,
     raw: &'a RawScenario,
     variant: Option<&'a RawVariant>,
 }
@@ -658,6 +573,7 @@ impl Builder<'_> {
         };
         Ok(Scenario {
             path: self.map.path().to_path_buf(),
+            source: Arc::from(self.text),
             name: meta.name.clone(),
             course: meta.course.clone(),
             notes: meta.notes.clone(),
@@ -861,10 +777,13 @@ impl Builder<'_> {
             if *records.get_ref() == 0 {
                 return Err(self.err(records.span(), "producer.records", "must be at least 1"));
             }
-            let rate = over
-                .and_then(|o| o.rate_per_s.as_ref())
-                .or(p.rate_per_s.as_ref());
-            let pacing = match (rate, p.interval_ms.as_ref()) {
+            // A variant that sets a pacing replaces the scenario's, whichever kind it was.
+            let over_pacing = over.filter(|o| o.rate_per_s.is_some() || o.interval_ms.is_some());
+            let (rate, interval) = match over_pacing {
+                Some(o) => (o.rate_per_s.as_ref(), o.interval_ms.as_ref()),
+                None => (p.rate_per_s.as_ref(), p.interval_ms.as_ref()),
+            };
+            let pacing = match (rate, interval) {
                 (Some(r), Some(_)) => {
                     return Err(self.err(
                         r.span(),
@@ -1291,14 +1210,14 @@ impl Builder<'_> {
         producers: &[ProducerSpec],
         groups: &[GroupSpec],
         cluster: &ClusterSpec,
-    ) -> Res<Vec<FaultSpec>> {
+    ) -> Res<Vec<Fault>> {
         let extra = self.variant.map(|v| v.fault.as_slice()).unwrap_or_default();
         let mut out = Vec::new();
         for f in self.raw.fault.iter().chain(extra) {
             let target = self.target(&f.target, "fault.target", producers, groups, cluster)?;
-            let at = SimTime(*f.at_ms.get_ref());
-            let until = match &f.until_ms {
-                Some(u) if *u.get_ref() <= at.0 => {
+            let start = SimTime(*f.at_ms.get_ref());
+            let end = match &f.until_ms {
+                Some(u) if *u.get_ref() <= start.0 => {
                     return Err(self.err(u.span(), "fault.until_ms", "must be after at_ms"));
                 }
                 Some(u) => Some(SimTime(*u.get_ref())),
@@ -1322,15 +1241,16 @@ impl Builder<'_> {
                     ));
                 }
             };
+            let need = |value: Option<u64>, field: &str, what: &str| {
+                value.ok_or_else(|| self.err(kind_span.clone(), field, what.to_string()))
+            };
             let kind = match f.kind.get_ref().as_str() {
                 "latency" => FaultKind::Latency {
-                    latency: Millis(f.latency_ms.ok_or_else(|| {
-                        self.err(
-                            kind_span.clone(),
-                            "fault.latency_ms",
-                            "latency needs latency_ms",
-                        )
-                    })?),
+                    latency: Millis(need(
+                        f.latency_ms,
+                        "fault.latency_ms",
+                        "latency needs latency_ms",
+                    )?),
                     jitter: Millis(f.jitter_ms.unwrap_or(0)),
                     direction,
                 },
@@ -1339,26 +1259,32 @@ impl Builder<'_> {
                 },
                 "timeout" => FaultKind::Timeout {
                     after: Millis(f.timeout_ms.unwrap_or(0)),
+                    direction,
                 },
                 "bandwidth" => FaultKind::Bandwidth {
-                    bytes_per_s: f.rate_bytes_per_s.filter(|&r| r > 0).ok_or_else(|| {
-                        self.err(
-                            kind_span.clone(),
-                            "fault.rate_bytes_per_s",
-                            "bandwidth needs > 0",
-                        )
-                    })?,
+                    bytes_per_s: need(
+                        f.rate_bytes_per_s.filter(|&r| r > 0),
+                        "fault.rate_bytes_per_s",
+                        "bandwidth needs rate_bytes_per_s > 0",
+                    )?,
+                    direction,
                 },
                 "broker_down" => FaultKind::BrokerDown,
                 "crash" => FaultKind::Crash,
                 "pause" => FaultKind::Pause,
+                "poison_pill" => FaultKind::PoisonPill {
+                    ratio: match &f.ratio {
+                        Some(r) => self.ratio(r, "fault.ratio")?,
+                        None => Ratio::ONE,
+                    },
+                },
                 other => {
                     return Err(self.err(
                         kind_span,
                         "fault.kind",
                         format!(
                             "unknown fault {other:?}; use latency, lost_ack, timeout, bandwidth, \
-                             broker_down, crash or pause"
+                             broker_down, crash, pause or poison_pill"
                         ),
                     ));
                 }
@@ -1376,17 +1302,31 @@ impl Builder<'_> {
                     format!("this fault targets {want}"),
                 ));
             }
-            if matches!(kind, FaultKind::Pause) && until.is_none() {
+            if matches!(kind, FaultKind::PoisonPill { .. })
+                && !matches!(target, Target::Producer(_))
+            {
+                return Err(self.err(
+                    f.target.span(),
+                    "fault.target",
+                    "poison_pill targets producer/<name>",
+                ));
+            }
+            if matches!(kind, FaultKind::Pause) && end.is_none() {
                 return Err(self.err(f.kind.span(), "fault.until_ms", "a pause needs until_ms"));
             }
-            out.push(FaultSpec {
-                at,
-                until,
+            let end = if matches!(kind, FaultKind::Crash) {
+                None
+            } else {
+                end
+            };
+            out.push(Fault {
+                start,
+                end,
+                target: target.component(),
                 kind,
-                target,
             });
         }
-        out.sort_by_key(|f| f.at);
+        out.sort_by_key(|f| f.start);
         Ok(out)
     }
 

@@ -302,7 +302,8 @@ pub struct RawFault {
     /// When it ends (absent: until the end of the run).
     #[serde(default)]
     pub until_ms: Option<Spanned<u64>>,
-    /// `latency`, `lost_ack`, `timeout`, `bandwidth`, `broker_down`, `crash`, `pause`.
+    /// `latency`, `lost_ack`, `timeout`, `bandwidth`, `broker_down`, `crash`, `pause`,
+    /// `poison_pill`.
     pub kind: Spanned<String>,
     /// What it hits: `producer/<name>`, `consumer/<group>/<n>`, `broker/<id>`.
     pub target: Spanned<String>,
@@ -324,6 +325,9 @@ pub struct RawFault {
     /// Cut the connection after this long (`timeout`).
     #[serde(default)]
     pub timeout_ms: Option<u64>,
+    /// Share of records made malformed (`poison_pill`), a decimal such as `"0.1"`.
+    #[serde(default)]
+    pub ratio: Option<Spanned<String>>,
 }
 
 /// `[[variant]]`: named overrides, run side by side with the others.
@@ -380,6 +384,9 @@ pub struct RawProducerOverride {
     /// Rate.
     #[serde(default)]
     pub rate_per_s: Option<Spanned<u64>>,
+    /// Fixed gap between records.
+    #[serde(default)]
+    pub interval_ms: Option<Spanned<u64>>,
     /// Send mode.
     #[serde(default)]
     pub send: Option<Spanned<String>>,

@@ -124,15 +124,6 @@ impl fmt::Display for TraceBytes {
     }
 }
 
-/// A topic-partition as it appears in a trace: `{"topic": "orders", "partition": 0}`.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct TracePartition {
-    /// Topic name.
-    pub topic: Arc<str>,
-    /// Partition number.
-    pub partition: u32,
-}
-
 /// Everything a run can report. Variants are past-tense facts; fields use Kafka's vocabulary.
 /// Adding a variant means documenting it in `sim-traces/README.md` (a test checks).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -192,6 +183,260 @@ pub enum TraceEvent {
         /// `response dropped` or `connection cut`.
         reason: String,
     },
+    /// A consumer group's coordinator moved the group to another state (Kafka's
+    /// `ClassicGroup.transitionTo`, with the reason its log line gives).
+    GroupStateChanged {
+        /// `group.id`.
+        group: Arc<str>,
+        /// The state left: `Empty`, `PreparingRebalance`, `CompletingRebalance`, `Stable`.
+        from: Arc<str>,
+        /// The state entered (the same names, or `Dead`).
+        to: Arc<str>,
+        /// Why, e.g. `Adding new member consumer-g-1-... with group instance id null`.
+        reason: String,
+    },
+    /// A member was added to a group by a JoinGroup (a dynamic member's second JoinGroup, after
+    /// `MEMBER_ID_REQUIRED`; a static member's first).
+    MemberJoined {
+        /// `group.id`.
+        group: Arc<str>,
+        /// The member id the coordinator generated: `{client.id}-{uuid}`.
+        member_id: Arc<str>,
+        /// `group.instance.id` for a static member.
+        group_instance_id: Option<Arc<str>>,
+        /// `client.id`.
+        client_id: Arc<str>,
+        /// The member's `session.timeout.ms`.
+        session_timeout_ms: u64,
+        /// Its rebalance timeout (`max.poll.interval.ms`).
+        rebalance_timeout_ms: u64,
+        /// Its assignors in preference order (`partition.assignment.strategy`).
+        protocols: Vec<Arc<str>>,
+    },
+    /// A member left with a LeaveGroup request (a dynamic member's `close()`, or its poll timeout).
+    MemberLeft {
+        /// `group.id`.
+        group: Arc<str>,
+        /// The member that left.
+        member_id: Arc<str>,
+        /// The reason the client gave (KIP-800), e.g. `the consumer is being closed`.
+        reason: String,
+    },
+    /// A member's session expired: no heartbeat, JoinGroup or SyncGroup reached the coordinator
+    /// within its `session.timeout.ms` (a crash, a pause, a lost connection).
+    MemberExpired {
+        /// `group.id`.
+        group: Arc<str>,
+        /// The expired member.
+        member_id: Arc<str>,
+        /// `group.instance.id`, if static.
+        group_instance_id: Option<Arc<str>>,
+        /// The timeout that ran out: `session.timeout.ms`, or the broker's 300000 ms join timeout
+        /// for a member that never completed its first join.
+        timeout_ms: u64,
+        /// True for a member id handed out with `MEMBER_ID_REQUIRED` and never used.
+        pending: bool,
+    },
+    /// The coordinator removed a member that did not take part in a rebalance in time.
+    MemberRemoved {
+        /// `group.id`.
+        group: Arc<str>,
+        /// The removed member.
+        member_id: Arc<str>,
+        /// `did not rejoin before the rebalance timeout` or `did not sync before the rebalance
+        /// timeout`.
+        reason: String,
+    },
+    /// A static member rejoined with an unknown member id: its `group.instance.id` now maps to a
+    /// new member id and the old one is fenced (KIP-345).
+    StaticMemberReplaced {
+        /// `group.id`.
+        group: Arc<str>,
+        /// `group.instance.id`.
+        group_instance_id: Arc<str>,
+        /// The fenced member id.
+        old_member_id: Arc<str>,
+        /// The new member id.
+        new_member_id: Arc<str>,
+    },
+    /// The join phase of a rebalance completed: a new generation exists with these members.
+    GenerationStarted {
+        /// `group.id`.
+        group: Arc<str>,
+        /// The new generation id.
+        generation: i32,
+        /// The assignor chosen by vote, or null for an empty group.
+        protocol: Option<Arc<str>>,
+        /// The leader's member id, or null for an empty group.
+        leader: Option<Arc<str>>,
+        /// Every member id, sorted.
+        members: Vec<Arc<str>>,
+    },
+    /// The leader's SyncGroup arrived: the group's assignment is stored and the group is Stable.
+    AssignmentStored {
+        /// `group.id`.
+        group: Arc<str>,
+        /// The generation the assignment belongs to.
+        generation: i32,
+        /// Per member (sorted by member id), its partitions as `topic-partition`.
+        assignments: Vec<MemberAssignment>,
+    },
+    /// The coordinator stored a committed offset for one partition.
+    OffsetCommitted {
+        /// `group.id`.
+        group: Arc<str>,
+        /// The committing member, or null for a commit from outside the group protocol.
+        member_id: Option<Arc<str>>,
+        /// The member's generation, or null.
+        generation: Option<i32>,
+        /// Topic.
+        topic: Arc<str>,
+        /// Partition.
+        partition: u32,
+        /// The committed offset: the next offset the group will read.
+        offset: u64,
+    },
+    /// The coordinator refused an OffsetCommit.
+    OffsetCommitRejected {
+        /// `group.id`.
+        group: Arc<str>,
+        /// The committing member, or null.
+        member_id: Option<Arc<str>>,
+        /// The generation it claimed, or null.
+        generation: Option<i32>,
+        /// Kafka's error name: `ILLEGAL_GENERATION`, `UNKNOWN_MEMBER_ID`,
+        /// `REBALANCE_IN_PROGRESS`, ...
+        error: Arc<str>,
+    },
+    /// A periodic sample of a group's lag on one partition, computed as `kafka-consumer-groups
+    /// --describe` does: high watermark minus committed offset.
+    LagSampled {
+        /// `group.id`.
+        group: Arc<str>,
+        /// Topic.
+        topic: Arc<str>,
+        /// Partition.
+        partition: u32,
+        /// The high watermark (LOG-END-OFFSET in `kafka-consumer-groups`).
+        log_end_offset: u64,
+        /// The committed offset (CURRENT-OFFSET), or null if the group committed none.
+        committed_offset: Option<u64>,
+        /// `log_end_offset - committed_offset`; with no commit, the whole log
+        /// (`log_end_offset - log_start_offset`).
+        lag: u64,
+    },
+    /// A consumer was given partitions after a rebalance (`onPartitionsAssigned`: the newly
+    /// added ones).
+    PartitionsAssigned {
+        /// `group.id`.
+        group: Arc<str>,
+        /// The consumer's member id.
+        member_id: Arc<str>,
+        /// The generation of the assignment.
+        generation: i32,
+        /// The added partitions, as `topic-partition`.
+        partitions: Vec<Arc<str>>,
+    },
+    /// A consumer gave partitions up before or during a rebalance (`onPartitionsRevoked`).
+    PartitionsRevoked {
+        /// `group.id`.
+        group: Arc<str>,
+        /// The consumer's member id.
+        member_id: Arc<str>,
+        /// The generation the partitions were owned in.
+        generation: i32,
+        /// The revoked partitions.
+        partitions: Vec<Arc<str>>,
+    },
+    /// A consumer learned it no longer owns its partitions without having revoked them
+    /// (`onPartitionsLost`): it was removed from the group.
+    PartitionsLost {
+        /// `group.id`.
+        group: Arc<str>,
+        /// The partitions.
+        partitions: Vec<Arc<str>>,
+        /// Why, e.g. `UNKNOWN_MEMBER_ID` or `max.poll.interval.ms exceeded`.
+        reason: String,
+    },
+    /// A consumer had no valid position on a partition and applied `auto.offset.reset`.
+    PositionReset {
+        /// Topic.
+        topic: Arc<str>,
+        /// Partition.
+        partition: u32,
+        /// `earliest` or `latest`.
+        policy: Arc<str>,
+        /// The new position.
+        offset: u64,
+    },
+    /// A consumer's application finished processing records of one partition (one event per
+    /// partition per poll batch).
+    RecordsProcessed {
+        /// `group.id`.
+        group: Arc<str>,
+        /// Topic.
+        topic: Arc<str>,
+        /// Partition.
+        partition: u32,
+        /// The first offset processed.
+        first_offset: u64,
+        /// The last offset processed.
+        last_offset: u64,
+        /// How many records.
+        records: u32,
+    },
+    /// One record processed by a consumer's application (detail `records` only).
+    RecordProcessed {
+        /// `group.id`.
+        group: Arc<str>,
+        /// Topic.
+        topic: Arc<str>,
+        /// Partition.
+        partition: u32,
+        /// Offset.
+        offset: u64,
+        /// The record key.
+        key: Option<TraceBytes>,
+        /// The record value.
+        value: Option<TraceBytes>,
+        /// When its processing finished (at or before the event's `t_ms`).
+        processed_at_ms: u64,
+    },
+    /// A consumer's offset commit failed, on the client or at the coordinator.
+    CommitFailed {
+        /// `group.id`.
+        group: Arc<str>,
+        /// Kafka's error name, or the client's reason.
+        error: Arc<str>,
+        /// The partitions whose offsets were not committed.
+        partitions: Vec<Arc<str>>,
+    },
+    /// A consumer's application did not call `poll()` within `max.poll.interval.ms`: the client
+    /// left the group on its own (a dynamic member sends LeaveGroup).
+    MaxPollIntervalExceeded {
+        /// `group.id`.
+        group: Arc<str>,
+        /// The member id given up.
+        member_id: Arc<str>,
+        /// When the application last called `poll()`.
+        last_poll_ms: u64,
+        /// The limit.
+        max_poll_interval_ms: u64,
+    },
+    /// A consumer was closed cleanly (`close()`).
+    ConsumerClosed {
+        /// `group.id`.
+        group: Arc<str>,
+        /// Whether it sent LeaveGroup (dynamic members do, static ones do not).
+        left_group: bool,
+    },
+    /// A consumer stopped on an error its application does not handle.
+    ConsumerFailed {
+        /// `group.id`.
+        group: Arc<str>,
+        /// The error, e.g. `NoOffsetForPartitionException: orders-0`.
+        error: String,
+    },
     /// A client process died: it sends nothing more, not even a LeaveGroup.
     ClientCrashed {},
     /// A client process froze (a long GC pause, `SIGSTOP`): nothing runs until it resumes.
@@ -201,67 +446,231 @@ pub enum TraceEvent {
     },
     /// A paused client process runs again; what arrived meanwhile is handled now, in order.
     ClientResumed {},
-    /// A producer received a delivery report for one record: where it was written, or why it
-    /// was not. This is the producer's view; `RecordAppended` is the log's (a record appended twice
-    /// after a lost acknowledgement is reported once).
+    /// A new process took over a client slot (a restart after a crash or a close): new
+    /// connections, no state carried over except what the brokers keep (committed offsets).
+    ClientRestarted {},
+    /// A broker handed a producer its id and epoch (`InitProducerId`, KIP-98).
+    ProducerIdAllocated {
+        /// The producer's scenario name, if known.
+        producer: Option<Arc<str>>,
+        /// The producer id.
+        producer_id: i64,
+        /// The epoch.
+        producer_epoch: i16,
+    },
+    /// The leader recognised a retried batch it already holds (same producer id and epoch,
+    /// same sequence range as one of its last five batches): it appended nothing and answered
+    /// with the original offsets.
+    DuplicateBatchIgnored {
+        /// Topic name.
+        topic: Arc<str>,
+        /// Partition number.
+        partition: u32,
+        /// The producer that sent it, if known.
+        producer: Option<Arc<str>>,
+        /// Producer id.
+        producer_id: i64,
+        /// Producer epoch.
+        producer_epoch: i16,
+        /// Sequence of the batch's first record.
+        first_sequence: i32,
+        /// Sequence of its last record.
+        last_sequence: i32,
+        /// The offset the original got, returned again.
+        base_offset: u64,
+        /// The original's last offset.
+        last_offset: u64,
+    },
+    /// The leader refused an idempotent producer's batch and appended nothing.
+    BatchRejected {
+        /// Topic name.
+        topic: Arc<str>,
+        /// Partition number.
+        partition: u32,
+        /// The producer that sent it, if known.
+        producer: Option<Arc<str>>,
+        /// Kafka's error name: `OUT_OF_ORDER_SEQUENCE_NUMBER`, `INVALID_PRODUCER_EPOCH`.
+        error: String,
+        /// Producer id.
+        producer_id: i64,
+        /// Producer epoch.
+        producer_epoch: i16,
+        /// Sequence of the batch's first record.
+        first_sequence: i32,
+        /// Sequence of its last record.
+        last_sequence: i32,
+    },
+    /// A producer started, with the settings that decide its behaviour after Kafka's defaults
+    /// and conflict rules were applied.
+    ProducerConfigured {
+        /// The client modelled: `java-3`, `java-4` or `librdkafka`.
+        client: String,
+        /// `acks`: `0`, `1` or `all`.
+        acks: String,
+        /// `enable.idempotence` as in effect.
+        enable_idempotence: bool,
+        /// Why idempotence is off when the client's default has it on, if it is.
+        idempotence_note: Option<String>,
+        /// `linger.ms`.
+        linger_ms: u64,
+        /// `batch.size`.
+        batch_size: u64,
+        /// `max.in.flight.requests.per.connection`.
+        max_in_flight: u32,
+        /// `retries`.
+        retries: u32,
+        /// `request.timeout.ms`.
+        request_timeout_ms: u64,
+        /// `delivery.timeout.ms` as in effect.
+        delivery_timeout_ms: u64,
+        /// `retry.backoff.ms`.
+        retry_backoff_ms: u64,
+        /// `retry.backoff.max.ms`.
+        retry_backoff_max_ms: u64,
+        /// The partitioner.
+        partitioner: String,
+    },
+    /// A producer sent a batch in a Produce request (a first attempt or a retry).
+    BatchSent {
+        /// Topic name.
+        topic: Arc<str>,
+        /// Partition number.
+        partition: u32,
+        /// The batch's number within its producer, from 0.
+        batch: u64,
+        /// Records in it.
+        records: u32,
+        /// The broker it went to.
+        broker: u32,
+        /// The request's correlation id.
+        correlation_id: u64,
+        /// 1 for the first attempt, 2 for the first retry...
+        attempt: u32,
+        /// Idempotence: producer id, or null.
+        producer_id: Option<i64>,
+        /// Idempotence: producer epoch, or null.
+        producer_epoch: Option<i16>,
+        /// Idempotence: sequence of the first record, or null.
+        base_sequence: Option<i32>,
+    },
+    /// A batch succeeded: the broker acknowledged it (or, with `acks=0`, it was written to the
+    /// connection and counts as done without any answer).
+    BatchAcked {
+        /// Topic name.
+        topic: Arc<str>,
+        /// Partition number.
+        partition: u32,
+        /// The batch's number within its producer.
+        batch: u64,
+        /// Records in it.
+        records: u32,
+        /// Offset of its first record; null with `acks=0` (Java reports -1).
+        base_offset: Option<u64>,
+        /// Attempts it took.
+        attempts: u32,
+    },
+    /// An attempt failed with an error the producer retries: the batch goes back to the
+    /// accumulator and waits `backoff_ms` (`retry.backoff.ms`, exponential, with jitter).
+    BatchRetried {
+        /// Topic name.
+        topic: Arc<str>,
+        /// Partition number.
+        partition: u32,
+        /// The batch's number within its producer.
+        batch: u64,
+        /// Records in it.
+        records: u32,
+        /// Why the attempt failed (a Kafka error name).
+        error: String,
+        /// The attempt that failed.
+        attempt: u32,
+        /// How long the batch waits before it may be sent again.
+        backoff_ms: u64,
+    },
+    /// A batch failed for good; its records' delivery reports carry the error.
+    BatchFailed {
+        /// Topic name.
+        topic: Arc<str>,
+        /// Partition number.
+        partition: u32,
+        /// The batch's number within its producer.
+        batch: u64,
+        /// Records in it.
+        records: u32,
+        /// Why (a Kafka error name, or `DELIVERY_TIMEOUT`).
+        error: String,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// What the application's callback (or `send().get()`) received for one record (detail
+    /// `records`).
     DeliveryReported {
         /// Topic name.
         topic: Arc<str>,
-        /// The partition, if the record was written.
-        partition: Option<u32>,
-        /// The offset it got, if it was written.
+        /// Partition number.
+        partition: u32,
+        /// The record's offset; null on error and with `acks=0`.
         offset: Option<u64>,
-        /// The record key, or null for a null key.
-        key: Option<TraceBytes>,
-        /// The value, or null for a tombstone.
-        value: Option<TraceBytes>,
-        /// Kafka's error name (`MSG_TIMED_OUT`, `NOT_ENOUGH_REPLICAS`), or null on success.
+        /// Null on success, else the error.
         error: Option<String>,
+        /// The record key.
+        key: Option<TraceBytes>,
+        /// The record value.
+        value: Option<TraceBytes>,
+        /// When the application called `send()` (the record's CreateTime).
+        sent_ms: u64,
     },
-    /// A consumer subscribed to topics (`subscribe()`), joining its group.
-    TopicsSubscribed {
-        /// The topics, sorted.
-        topics: Vec<Arc<str>>,
-        /// `group.instance.id` (static membership, KIP-345), or null for a dynamic member.
-        group_instance_id: Option<String>,
+    /// A client's connection to a broker is ready: `ApiVersions` was answered.
+    ConnectionEstablished {
+        /// The broker.
+        broker: u32,
     },
-    /// Partitions were added to a consumer's assignment, as `onPartitionsAssigned` reports them:
-    /// the whole new assignment under an eager protocol, only the increment under
-    /// `cooperative-sticky`.
-    PartitionsAssigned {
-        /// The partitions added.
-        partitions: Vec<TracePartition>,
+    /// A client's connection to a broker closed, failing the requests in flight on it.
+    ConnectionClosed {
+        /// The broker.
+        broker: u32,
+        /// `request timeout` (`request.timeout.ms` ran out: the client closes the connection)
+        /// or `disconnected` (the broker or a proxy closed it; `NETWORK_EXCEPTION`).
+        reason: String,
+        /// Requests that were in flight and failed.
+        requests_failed: u32,
     },
-    /// Partitions were taken from a consumer's assignment (`onPartitionsRevoked`, or
-    /// `onPartitionsLost` when the member was expelled).
-    PartitionsRevoked {
-        /// The partitions removed.
-        partitions: Vec<TracePartition>,
+    /// An idempotent producer bumped its epoch on its own (KIP-360), restarting the sequences
+    /// of the partitions that had a gap.
+    ProducerEpochBumped {
+        /// Producer id.
+        producer_id: i64,
+        /// The new epoch.
+        producer_epoch: i16,
+        /// The partitions whose sequences restart at 0, as `topic-partition`.
+        partitions: Vec<String>,
     },
-    /// A consumer committed an offset: the next offset the group will read from the partition.
-    OffsetCommitted {
+    /// A producer sent a malformed record (a poison-pill fault was active).
+    PoisonPillProduced {
         /// Topic name.
         topic: Arc<str>,
         /// Partition number.
         partition: u32,
-        /// The committed offset.
-        offset: u64,
+        /// The malformed value.
+        value: Option<TraceBytes>,
     },
-    /// The group's lag on one partition, as `kafka-consumer-groups --describe` would print it.
-    LagSampled {
-        /// Topic name.
-        topic: Arc<str>,
-        /// Partition number.
-        partition: u32,
-        /// The group's committed offset, or null if it never committed one.
-        committed: Option<u64>,
-        /// The partition's high watermark (the tool's LOG-END-OFFSET).
-        log_end_offset: u64,
-        /// `log_end_offset - committed` (from 0 when nothing is committed).
-        lag: u64,
+    /// A fault of the fault plan began.
+    FaultStarted {
+        /// Its kind: `latency`, `timeout`, `bandwidth`, `lost_ack`, `broker_down`, `crash`,
+        /// `pause`, `poison_pill`.
+        fault: String,
+        /// The component it targets.
+        target: Arc<str>,
+        /// Its parameters, in Kafka's and Toxiproxy's words.
+        detail: String,
     },
-    /// A client shut down cleanly (`close()`): a consumer leaves its group at once.
-    ClientClosed {},
+    /// A fault of the fault plan ended (a crash never ends).
+    FaultEnded {
+        /// Its kind.
+        fault: String,
+        /// The component it targeted.
+        target: Arc<str>,
+    },
     /// The run ended.
     RunEnded {
         /// Why: `duration reached`, `nothing left to do`.
@@ -279,19 +688,58 @@ impl TraceEvent {
             TraceEvent::RecordAppended { .. } => "RecordAppended",
             TraceEvent::BatchAppended { .. } => "BatchAppended",
             TraceEvent::MessageLost { .. } => "MessageLost",
+            TraceEvent::GroupStateChanged { .. } => "GroupStateChanged",
+            TraceEvent::MemberJoined { .. } => "MemberJoined",
+            TraceEvent::MemberLeft { .. } => "MemberLeft",
+            TraceEvent::MemberExpired { .. } => "MemberExpired",
+            TraceEvent::MemberRemoved { .. } => "MemberRemoved",
+            TraceEvent::StaticMemberReplaced { .. } => "StaticMemberReplaced",
+            TraceEvent::GenerationStarted { .. } => "GenerationStarted",
+            TraceEvent::AssignmentStored { .. } => "AssignmentStored",
+            TraceEvent::OffsetCommitted { .. } => "OffsetCommitted",
+            TraceEvent::OffsetCommitRejected { .. } => "OffsetCommitRejected",
+            TraceEvent::LagSampled { .. } => "LagSampled",
+            TraceEvent::PartitionsAssigned { .. } => "PartitionsAssigned",
+            TraceEvent::PartitionsRevoked { .. } => "PartitionsRevoked",
+            TraceEvent::PartitionsLost { .. } => "PartitionsLost",
+            TraceEvent::PositionReset { .. } => "PositionReset",
+            TraceEvent::RecordsProcessed { .. } => "RecordsProcessed",
+            TraceEvent::RecordProcessed { .. } => "RecordProcessed",
+            TraceEvent::CommitFailed { .. } => "CommitFailed",
+            TraceEvent::MaxPollIntervalExceeded { .. } => "MaxPollIntervalExceeded",
+            TraceEvent::ConsumerClosed { .. } => "ConsumerClosed",
+            TraceEvent::ConsumerFailed { .. } => "ConsumerFailed",
             TraceEvent::ClientCrashed { .. } => "ClientCrashed",
             TraceEvent::ClientPaused { .. } => "ClientPaused",
             TraceEvent::ClientResumed { .. } => "ClientResumed",
+            TraceEvent::ClientRestarted { .. } => "ClientRestarted",
+            TraceEvent::ProducerIdAllocated { .. } => "ProducerIdAllocated",
+            TraceEvent::DuplicateBatchIgnored { .. } => "DuplicateBatchIgnored",
+            TraceEvent::BatchRejected { .. } => "BatchRejected",
+            TraceEvent::ProducerConfigured { .. } => "ProducerConfigured",
+            TraceEvent::BatchSent { .. } => "BatchSent",
+            TraceEvent::BatchAcked { .. } => "BatchAcked",
+            TraceEvent::BatchRetried { .. } => "BatchRetried",
+            TraceEvent::BatchFailed { .. } => "BatchFailed",
             TraceEvent::DeliveryReported { .. } => "DeliveryReported",
-            TraceEvent::TopicsSubscribed { .. } => "TopicsSubscribed",
-            TraceEvent::PartitionsAssigned { .. } => "PartitionsAssigned",
-            TraceEvent::PartitionsRevoked { .. } => "PartitionsRevoked",
-            TraceEvent::OffsetCommitted { .. } => "OffsetCommitted",
-            TraceEvent::LagSampled { .. } => "LagSampled",
-            TraceEvent::ClientClosed { .. } => "ClientClosed",
+            TraceEvent::ConnectionEstablished { .. } => "ConnectionEstablished",
+            TraceEvent::ConnectionClosed { .. } => "ConnectionClosed",
+            TraceEvent::ProducerEpochBumped { .. } => "ProducerEpochBumped",
+            TraceEvent::PoisonPillProduced { .. } => "PoisonPillProduced",
+            TraceEvent::FaultStarted { .. } => "FaultStarted",
+            TraceEvent::FaultEnded { .. } => "FaultEnded",
             TraceEvent::RunEnded { .. } => "RunEnded",
         }
     }
+}
+
+/// One member's partitions in an `AssignmentStored` event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberAssignment {
+    /// The member id.
+    pub member_id: Arc<str>,
+    /// Its partitions as `topic-partition`, sorted by topic then partition.
+    pub partitions: Vec<Arc<str>>,
 }
 
 /// Where a run's events go. The world calls it; I/O, if any, is the sink's business.

@@ -1,0 +1,104 @@
+//! Heartbeat (API key 12) and session expiry at the coordinator (Kafka's
+//! `classicGroupHeartbeatToClassicGroup` and `expireClassicGroupMemberHeartbeat`).
+//!
+//! Every member has a `Session` timer, re-armed to `session.timeout.ms` by each heartbeat (and
+//! when its JoinGroup or SyncGroup is answered). When it fires, a member that is not waiting in a
+//! JoinGroup or SyncGroup is removed and the group rebalances: this is how a crashed consumer is
+//! noticed, `session.timeout.ms` after the last heartbeat that reached the coordinator.
+//! Heartbeats during a rebalance are answered `REBALANCE_IN_PROGRESS`, which tells the member to
+//! rejoin.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::protocol::ErrorCode;
+use crate::protocol::group::{GroupResponse, HeartbeatRequest, HeartbeatResponse};
+use crate::trace::TraceEvent;
+use crate::units::MemberId;
+
+use super::Ctx;
+use super::group::{ClassicGroup, Reply};
+use super::state::GroupState;
+
+/// Handles a Heartbeat; an unknown group answers `UNKNOWN_MEMBER_ID`.
+pub(super) fn heartbeat(
+    groups: &mut BTreeMap<Arc<str>, ClassicGroup>,
+    reply: Reply,
+    req: HeartbeatRequest,
+    cx: &mut Ctx<'_>,
+) {
+    let error = match groups.get_mut(&req.group_id) {
+        Some(group) => group.heartbeat(&req, cx),
+        None => ErrorCode::UnknownMemberId,
+    };
+    reply.send(cx, GroupResponse::Heartbeat(HeartbeatResponse { error }));
+}
+
+impl ClassicGroup {
+    fn heartbeat(&mut self, req: &HeartbeatRequest, cx: &mut Ctx<'_>) -> ErrorCode {
+        if self.state() == GroupState::Dead {
+            return ErrorCode::CoordinatorNotAvailable;
+        }
+        if let Err(error) = self.validate_member(&req.member_id, req.group_instance_id.as_ref()) {
+            return error;
+        }
+        if req.generation != self.generation {
+            return ErrorCode::IllegalGeneration;
+        }
+        let session = self.members[&req.member_id].session_timeout;
+        match self.state() {
+            GroupState::PreparingRebalance => {
+                self.reschedule_session(&req.member_id, session, cx);
+                ErrorCode::RebalanceInProgress
+            }
+            GroupState::CompletingRebalance | GroupState::Stable => {
+                self.reschedule_session(&req.member_id, session, cx);
+                ErrorCode::None
+            }
+            GroupState::Empty | GroupState::Dead => ErrorCode::UnknownMemberId,
+        }
+    }
+
+    /// The member's `Session` timer fired.
+    pub(crate) fn session_expired(&mut self, id: &MemberId, cx: &mut Ctx<'_>) {
+        if self.state() == GroupState::Dead {
+            return;
+        }
+        if let Some(timeout) = self.pending_join.get(id).copied() {
+            self.remove(id);
+            let event = TraceEvent::MemberExpired {
+                group: self.id.clone(),
+                member_id: id.0.clone(),
+                group_instance_id: None,
+                timeout_ms: timeout.0,
+                pending: true,
+            };
+            self.trace(cx, event);
+            if self.state() == GroupState::PreparingRebalance && self.has_all_members_joined() {
+                self.complete_join(cx);
+            }
+            return;
+        }
+        let Some(member) = self.members.get(id) else {
+            return;
+        };
+        if member.has_satisfied_heartbeat() {
+            return;
+        }
+        let timeout = if member.is_new {
+            cx.config.new_member_join_timeout
+        } else {
+            member.session_timeout
+        };
+        let event = TraceEvent::MemberExpired {
+            group: self.id.clone(),
+            member_id: id.0.clone(),
+            group_instance_id: member.group_instance_id.clone(),
+            timeout_ms: timeout.0,
+            pending: false,
+        };
+        self.trace(cx, event);
+        let reason = format!("removing member {id} on heartbeat expiration.");
+        self.remove_member_and_update_group(id, &reason, cx);
+    }
+}

@@ -1,0 +1,133 @@
+//! OffsetCommit (API key 8) and OffsetFetch (API key 9) at the coordinator (Kafka's
+//! `OffsetMetadataManager.commitOffset`, `ClassicGroup.validateOffsetCommit`, `fetchOffsets`).
+//!
+//! A committed offset is the next offset the group will read. Members commit with their member
+//! id and generation: a commit from an old generation (`ILLEGAL_GENERATION`), from a member the
+//! group no longer knows (`UNKNOWN_MEMBER_ID`) or while the group waits for its assignment
+//! (`REBALANCE_IN_PROGRESS`) is refused, which is how a consumer that was kicked out learns that
+//! its work will be redone by another. During PreparingRebalance the old generation is still the
+//! current one, so members can commit what they processed before rejoining. A commit from
+//! outside the group protocol (no generation) is accepted while the group is Empty, and creates
+//! the group if needed (a "simple" group used only for offsets).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::protocol::ErrorCode;
+use crate::protocol::group::{
+    GroupResponse, OffsetCommitRequest, OffsetCommitResponse, OffsetFetchRequest,
+    OffsetFetchResponse,
+};
+use crate::trace::TraceEvent;
+use crate::units::Generation;
+
+use super::Ctx;
+use super::group::{ClassicGroup, Reply};
+use super::state::GroupState;
+
+/// Handles an OffsetCommit: every partition of the request gets the same verdict.
+pub(super) fn offset_commit(
+    groups: &mut BTreeMap<Arc<str>, ClassicGroup>,
+    reply: Reply,
+    req: OffsetCommitRequest,
+    cx: &mut Ctx<'_>,
+) {
+    let verdict = match groups.get_mut(&req.group_id) {
+        Some(group) => group.validate_offset_commit(&req),
+        None if req.generation.is_none() => {
+            let group = ClassicGroup::new(req.group_id.clone());
+            groups.insert(req.group_id.clone(), group);
+            Ok(())
+        }
+        // OffsetCommit before v9 answers ILLEGAL_GENERATION for a group that does not exist.
+        None => Err(ErrorCode::IllegalGeneration),
+    };
+    let error = match verdict {
+        Ok(()) => {
+            let group = groups.get_mut(&req.group_id).expect("exists or created");
+            for (tp, offset) in &req.offsets {
+                group.offsets.insert(tp.clone(), *offset);
+                let event = TraceEvent::OffsetCommitted {
+                    group: group.id.clone(),
+                    member_id: req.member_id.as_ref().map(|m| m.0.clone()),
+                    generation: req.generation.map(|g| g.0),
+                    topic: tp.topic.as_arc().clone(),
+                    partition: tp.partition.0,
+                    offset: offset.0,
+                };
+                group.trace(cx, event);
+            }
+            ErrorCode::None
+        }
+        Err(error) => {
+            let event = TraceEvent::OffsetCommitRejected {
+                group: req.group_id.clone(),
+                member_id: req.member_id.as_ref().map(|m| m.0.clone()),
+                generation: req.generation.map(|g| g.0),
+                error: Arc::from(error.name()),
+            };
+            let component = Arc::from(format!("group/{}", req.group_id));
+            cx.out.trace_as(component, event);
+            error
+        }
+    };
+    let partitions = req.offsets.into_iter().map(|(tp, _)| (tp, error)).collect();
+    reply.send(
+        cx,
+        GroupResponse::OffsetCommit(OffsetCommitResponse { partitions }),
+    );
+}
+
+/// Handles an OffsetFetch: the committed offset of each partition, or none.
+pub(super) fn offset_fetch(
+    groups: &BTreeMap<Arc<str>, ClassicGroup>,
+    reply: Reply,
+    req: OffsetFetchRequest,
+    cx: &mut Ctx<'_>,
+) {
+    let group = groups.get(&req.group_id);
+    let response = if group.is_some_and(|g| g.state() == GroupState::Dead) {
+        OffsetFetchResponse {
+            error: ErrorCode::GroupIdNotFound,
+            offsets: Vec::new(),
+        }
+    } else {
+        OffsetFetchResponse {
+            error: ErrorCode::None,
+            offsets: req
+                .partitions
+                .into_iter()
+                .map(|tp| {
+                    let committed = group.and_then(|g| g.offsets.get(&tp).copied());
+                    (tp, committed)
+                })
+                .collect(),
+        }
+    };
+    reply.send(cx, GroupResponse::OffsetFetch(response));
+}
+
+impl ClassicGroup {
+    /// Kafka's `ClassicGroup.validateOffsetCommit` for a non-transactional commit.
+    fn validate_offset_commit(&self, req: &OffsetCommitRequest) -> Result<(), ErrorCode> {
+        if self.state() == GroupState::Dead {
+            return Err(ErrorCode::CoordinatorNotAvailable);
+        }
+        if req.generation.is_none() && self.state() == GroupState::Empty {
+            return Ok(());
+        }
+        if req.generation.is_some() || req.member_id.is_some() || req.group_instance_id.is_some() {
+            let member = req.member_id.as_ref().ok_or(ErrorCode::UnknownMemberId)?;
+            self.validate_member(member, req.group_instance_id.as_ref())?;
+            if req.generation.unwrap_or(Generation(-1)) != self.generation {
+                return Err(ErrorCode::IllegalGeneration);
+            }
+        } else if self.state() != GroupState::Empty {
+            return Err(ErrorCode::UnknownMemberId);
+        }
+        if self.state() == GroupState::CompletingRebalance {
+            return Err(ErrorCode::RebalanceInProgress);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,413 @@
+//! A consumer's configuration, parsed once from Kafka-named keys (`"session.timeout.ms"`) into a
+//! typed [`ConsumerConfig`]. Unknown keys and bad values are errors that say what to write
+//! instead: a typo must never be ignored silently.
+//!
+//! Two flavours choose the defaults and the auto-commit behaviour:
+//!
+//! | setting | Java client | librdkafka (Python, .NET, Go) |
+//! |---|---|---|
+//! | `client.id` | `consumer-<group.id>-1` | `rdkafka` |
+//! | `partition.assignment.strategy` | `range,cooperative-sticky` | `range,roundrobin` |
+//! | records per `poll()` | `max.poll.records` (500) | one message (see below) |
+//! | auto-commit | positions, inside `poll()` | stored offsets, by a timer |
+//! | `max.poll.interval.ms` checked | at the deadline | by a 500 ms timer |
+//! | fetch wait key | `fetch.max.wait.ms` | `fetch.wait.max.ms` (or `fetch.max.wait.ms`) |
+//!
+//! librdkafka has no `max.poll.records`: `poll()` and `Consume()` hand out one message. Here, for
+//! the librdkafka flavour, `max.poll.records` is the application's `consume(num_messages=N)` batch
+//! size, 1 by default. The Java client commits, inside `poll()`, the positions of the records
+//! returned by earlier polls; librdkafka stores each message's offset when it hands it out and
+//! commits the stored offsets from a background timer (see `poll.rs`).
+//!
+//! Shared defaults (Kafka 3.0+ and librdkafka 1.7+): `session.timeout.ms` 45000,
+//! `heartbeat.interval.ms` 3000, `max.poll.interval.ms` 300000, `auto.offset.reset` latest,
+//! `enable.auto.commit` true, `auto.commit.interval.ms` 5000, `fetch.min.bytes` 1,
+//! `max.partition.fetch.bytes` 1048576, `fetch.max.bytes` 52428800.
+
+use std::sync::Arc;
+
+use crate::client::assignor::{RebalanceProtocol, StrategyError, StrategyList};
+use crate::units::Millis;
+
+/// Which client library the consumer behaves like.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Flavour {
+    /// The Java client (`KafkaConsumer`, classic protocol).
+    Java,
+    /// librdkafka and its bindings: Python `confluent_kafka`, .NET `Confluent.Kafka`, Go.
+    Librdkafka,
+}
+
+/// `auto.offset.reset`: where to start on a partition with no committed offset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum OffsetReset {
+    /// `earliest` (librdkafka also `smallest`, `beginning`): the log start offset.
+    Earliest,
+    /// `latest` (librdkafka also `largest`, `end`): the high watermark; only new records.
+    Latest,
+    /// `none` (librdkafka `error`): fail (`NoOffsetForPartitionException`).
+    None,
+}
+
+impl OffsetReset {
+    /// The name used in traces.
+    pub fn name(self) -> &'static str {
+        match self {
+            OffsetReset::Earliest => "earliest",
+            OffsetReset::Latest => "latest",
+            OffsetReset::None => "none",
+        }
+    }
+}
+
+/// A consumer's settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsumerConfig {
+    /// Java client or librdkafka.
+    pub flavour: Flavour,
+    /// `group.id` (required).
+    pub group_id: Arc<str>,
+    /// `client.id`: the prefix of the member id.
+    pub client_id: Arc<str>,
+    /// `group.instance.id`: set for a static member (KIP-345).
+    pub group_instance_id: Option<Arc<str>>,
+    /// `session.timeout.ms`.
+    pub session_timeout: Millis,
+    /// `heartbeat.interval.ms`.
+    pub heartbeat_interval: Millis,
+    /// `max.poll.interval.ms`; also the rebalance timeout sent in JoinGroup.
+    pub max_poll_interval: Millis,
+    /// Records handed to the application per poll: Java's `max.poll.records`; librdkafka's
+    /// `consume(num_messages)` (1 for `poll()`/`Consume()`).
+    pub max_poll_records: u32,
+    /// `auto.offset.reset`.
+    pub auto_offset_reset: OffsetReset,
+    /// `enable.auto.commit`.
+    pub enable_auto_commit: bool,
+    /// `auto.commit.interval.ms`.
+    pub auto_commit_interval: Millis,
+    /// `partition.assignment.strategy`, as protocol names in preference order.
+    pub assignment_strategy: StrategyList,
+    /// `fetch.max.wait.ms` (librdkafka: `fetch.wait.max.ms`).
+    pub fetch_max_wait: Millis,
+    /// `fetch.min.bytes`.
+    pub fetch_min_bytes: u64,
+    /// `max.partition.fetch.bytes`.
+    pub max_partition_fetch_bytes: u64,
+    /// `fetch.max.bytes`.
+    pub fetch_max_bytes: u64,
+}
+
+/// Why a consumer configuration cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// A key no consumer of this flavour knows.
+    #[error("unknown consumer setting {key:?}{hint}")]
+    UnknownKey {
+        /// The key as written.
+        key: String,
+        /// A suggestion, starting with "; ".
+        hint: String,
+    },
+    /// A value of the wrong shape.
+    #[error("{key}={value:?}: expected {expected}")]
+    InvalidValue {
+        /// The key.
+        key: String,
+        /// The value as written.
+        value: String,
+        /// What would be accepted.
+        expected: &'static str,
+    },
+    /// No `group.id`.
+    #[error("group.id is missing: a consumer that subscribes to topics needs a consumer group")]
+    MissingGroupId,
+    /// `heartbeat.interval.ms` not below `session.timeout.ms` (Kafka's `Heartbeat` refuses it).
+    #[error(
+        "heartbeat.interval.ms ({heartbeat} ms) must be lower than session.timeout.ms \
+         ({session} ms); Kafka advises at most a third of it"
+    )]
+    HeartbeatNotBelowSession {
+        /// `heartbeat.interval.ms`.
+        heartbeat: u64,
+        /// `session.timeout.ms`.
+        session: u64,
+    },
+    /// A bad `partition.assignment.strategy`.
+    #[error("partition.assignment.strategy: {0}")]
+    Strategy(#[from] StrategyError),
+}
+
+impl ConsumerConfig {
+    /// The flavour's defaults for a consumer of `group_id`.
+    pub fn defaults(flavour: Flavour, group_id: &str) -> ConsumerConfig {
+        let (client_id, strategy) = match flavour {
+            Flavour::Java => (format!("consumer-{group_id}-1"), "range,cooperative-sticky"),
+            Flavour::Librdkafka => ("rdkafka".to_string(), "range,roundrobin"),
+        };
+        ConsumerConfig {
+            flavour,
+            group_id: Arc::from(group_id),
+            client_id: Arc::from(client_id),
+            group_instance_id: None,
+            session_timeout: Millis(45_000),
+            heartbeat_interval: Millis(3_000),
+            max_poll_interval: Millis(300_000),
+            max_poll_records: match flavour {
+                Flavour::Java => 500,
+                Flavour::Librdkafka => 1,
+            },
+            auto_offset_reset: OffsetReset::Latest,
+            enable_auto_commit: true,
+            auto_commit_interval: Millis(5_000),
+            assignment_strategy: StrategyList::parse(strategy)
+                .expect("the default strategy parses"),
+            fetch_max_wait: Millis(500),
+            fetch_min_bytes: 1,
+            max_partition_fetch_bytes: 1_048_576,
+            fetch_max_bytes: 52_428_800,
+        }
+    }
+
+    /// Parses Kafka-named settings over the flavour's defaults. `group.id` is required; a Java
+    /// consumer without `client.id` is `consumer-<group.id>-1` (one process per consumer), or
+    /// `consumer-<group.id>-<group.instance.id>` if static.
+    ///
+    /// ```
+    /// use kafka_sim::client::consumer::config::{ConsumerConfig, Flavour};
+    /// let c = ConsumerConfig::parse(Flavour::Java, [
+    ///     ("group.id", "analytics"),
+    ///     ("session.timeout.ms", "10000"),
+    /// ]).unwrap();
+    /// assert_eq!(c.session_timeout.0, 10_000);
+    /// assert_eq!(&*c.client_id, "consumer-analytics-1");
+    /// ```
+    pub fn parse<K, V>(
+        flavour: Flavour,
+        settings: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<ConsumerConfig, ConfigError>
+    where
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let settings: Vec<(String, String)> = settings
+            .into_iter()
+            .map(|(k, v)| (k.as_ref().to_string(), v.as_ref().trim().to_string()))
+            .collect();
+        let group = settings
+            .iter()
+            .find(|(k, _)| k == "group.id")
+            .map(|(_, v)| v.clone())
+            .filter(|v| !v.is_empty())
+            .ok_or(ConfigError::MissingGroupId)?;
+        let mut config = ConsumerConfig::defaults(flavour, &group);
+        let mut client_id_set = false;
+        for (key, value) in &settings {
+            client_id_set |= key == "client.id";
+            config.set(key, value)?;
+        }
+        if let (Flavour::Java, false, Some(instance)) =
+            (flavour, client_id_set, &config.group_instance_id)
+        {
+            config.client_id = Arc::from(format!("consumer-{group}-{instance}"));
+        }
+        if config.heartbeat_interval >= config.session_timeout {
+            return Err(ConfigError::HeartbeatNotBelowSession {
+                heartbeat: config.heartbeat_interval.0,
+                session: config.session_timeout.0,
+            });
+        }
+        Ok(config)
+    }
+
+    /// Whether every configured assignor supports the cooperative protocol (KIP-429); else the
+    /// consumer uses the eager protocol.
+    pub fn is_cooperative(&self) -> bool {
+        self.assignment_strategy.rebalance_protocol() == RebalanceProtocol::Cooperative
+    }
+
+    fn set(&mut self, key: &str, value: &str) -> Result<(), ConfigError> {
+        let java = self.flavour == Flavour::Java;
+        match key {
+            "group.id" => {}
+            "client.id" => self.client_id = Arc::from(value),
+            "group.instance.id" => {
+                self.group_instance_id = (!value.is_empty()).then(|| Arc::from(value));
+            }
+            "session.timeout.ms" => self.session_timeout = millis(key, value)?,
+            "heartbeat.interval.ms" => self.heartbeat_interval = millis(key, value)?,
+            "max.poll.interval.ms" => self.max_poll_interval = millis(key, value)?,
+            "auto.commit.interval.ms" => self.auto_commit_interval = millis(key, value)?,
+            "fetch.max.wait.ms" => self.fetch_max_wait = millis(key, value)?,
+            "fetch.wait.max.ms" if !java => self.fetch_max_wait = millis(key, value)?,
+            "max.poll.records" => {
+                self.max_poll_records = u32::try_from(positive(key, value)?)
+                    .map_err(|_| invalid(key, value, "a positive integer of at most 2147483647"))?;
+            }
+            "fetch.min.bytes" => self.fetch_min_bytes = positive(key, value)?,
+            "max.partition.fetch.bytes" => self.max_partition_fetch_bytes = positive(key, value)?,
+            "fetch.max.bytes" => self.fetch_max_bytes = positive(key, value)?,
+            "enable.auto.commit" => {
+                self.enable_auto_commit = match value {
+                    "true" => true,
+                    "false" => false,
+                    _ => return Err(invalid(key, value, "true or false")),
+                }
+            }
+            "auto.offset.reset" => self.auto_offset_reset = offset_reset(java, value)?,
+            "partition.assignment.strategy" => {
+                self.assignment_strategy = StrategyList::parse(value)?;
+            }
+            _ => {
+                let hint = match key {
+                    "fetch.wait.max.ms" => "; the Java client calls it fetch.max.wait.ms",
+                    "enable.auto.offset.store" => {
+                        "; offsets are stored when a message is handed out (the default)"
+                    }
+                    _ => "",
+                };
+                return Err(ConfigError::UnknownKey {
+                    key: key.to_string(),
+                    hint: hint.to_string(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+fn invalid(key: &str, value: &str, expected: &'static str) -> ConfigError {
+    ConfigError::InvalidValue {
+        key: key.to_string(),
+        value: value.to_string(),
+        expected,
+    }
+}
+
+fn millis(key: &str, value: &str) -> Result<Millis, ConfigError> {
+    value
+        .parse::<u64>()
+        .map(Millis)
+        .map_err(|_| invalid(key, value, "a whole number of milliseconds"))
+}
+
+fn positive(key: &str, value: &str) -> Result<u64, ConfigError> {
+    match value.parse::<u64>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(invalid(key, value, "a positive integer")),
+    }
+}
+
+fn offset_reset(java: bool, value: &str) -> Result<OffsetReset, ConfigError> {
+    let key = "auto.offset.reset";
+    match (java, value) {
+        (_, "earliest") | (false, "smallest" | "beginning") => Ok(OffsetReset::Earliest),
+        (_, "latest") | (false, "largest" | "end") => Ok(OffsetReset::Latest),
+        (true, "none") | (false, "error") => Ok(OffsetReset::None),
+        (true, _) => Err(invalid(key, value, "earliest, latest or none")),
+        (false, _) => Err(invalid(
+            key,
+            value,
+            "earliest, latest or error (or smallest, beginning, largest, end)",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_follow_each_client() {
+        let java = ConsumerConfig::parse(Flavour::Java, [("group.id", "g")]).unwrap();
+        assert_eq!(java.session_timeout, Millis(45_000));
+        assert_eq!(java.heartbeat_interval, Millis(3_000));
+        assert_eq!(java.max_poll_interval, Millis(300_000));
+        assert_eq!(java.max_poll_records, 500);
+        assert_eq!(java.auto_offset_reset, OffsetReset::Latest);
+        assert!(java.enable_auto_commit);
+        assert_eq!(java.auto_commit_interval, Millis(5_000));
+        assert!(
+            !java.is_cooperative(),
+            "range first: the default group is eager"
+        );
+        assert_eq!(&*java.client_id, "consumer-g-1");
+        let rd = ConsumerConfig::parse(Flavour::Librdkafka, [("group.id", "g")]).unwrap();
+        assert_eq!(rd.max_poll_records, 1);
+        assert_eq!(&*rd.client_id, "rdkafka");
+        let names: Vec<&str> = rd
+            .assignment_strategy
+            .strategies()
+            .iter()
+            .map(|s| s.name())
+            .collect();
+        assert_eq!(names, vec!["range", "roundrobin"]);
+    }
+
+    #[test]
+    fn settings_parse_and_errors_say_what_to_fix() {
+        let c = ConsumerConfig::parse(
+            Flavour::Librdkafka,
+            [
+                ("group.id", "g"),
+                ("auto.offset.reset", "smallest"),
+                ("fetch.wait.max.ms", "100"),
+                ("group.instance.id", "w1"),
+                ("enable.auto.commit", "false"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.auto_offset_reset, OffsetReset::Earliest);
+        assert_eq!(c.fetch_max_wait, Millis(100));
+        assert_eq!(c.group_instance_id.as_deref(), Some("w1"));
+        assert!(!c.enable_auto_commit);
+        let static_java = ConsumerConfig::parse(
+            Flavour::Java,
+            [("group.id", "g"), ("group.instance.id", "w1")],
+        )
+        .unwrap();
+        assert_eq!(&*static_java.client_id, "consumer-g-w1");
+        let err = |flavour, pairs: &[(&str, &str)]| {
+            ConsumerConfig::parse(flavour, pairs.iter().copied())
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            err(
+                Flavour::Java,
+                &[("group.id", "g"), ("fetch.wait.max.ms", "5")]
+            ),
+            "unknown consumer setting \"fetch.wait.max.ms\"; the Java client calls it \
+             fetch.max.wait.ms"
+        );
+        assert_eq!(
+            err(
+                Flavour::Java,
+                &[("group.id", "g"), ("auto.offset.reset", "smallest")]
+            ),
+            "auto.offset.reset=\"smallest\": expected earliest, latest or none"
+        );
+        assert!(err(Flavour::Java, &[("session.timeout.ms", "1")]).contains("group.id"));
+        assert!(
+            err(
+                Flavour::Java,
+                &[("group.id", "g"), ("session.timeout.ms", "3000")]
+            )
+            .contains("must be lower than session.timeout.ms")
+        );
+        assert!(
+            err(
+                Flavour::Java,
+                &[("group.id", "g"), ("max.poll.records", "0")]
+            )
+            .contains("a positive integer")
+        );
+        assert!(
+            err(
+                Flavour::Java,
+                &[("group.id", "g"), ("partition.assignment.strategy", "fair")]
+            )
+            .starts_with("partition.assignment.strategy: unknown assignor")
+        );
+    }
+}

@@ -1,0 +1,294 @@
+//! Positions and fetching (Kafka's `SubscriptionState`, `OffsetFetcher`, `Fetcher`,
+//! `FetchCollector`; librdkafka's fetcher threads).
+//!
+//! A newly assigned partition starts at the group's committed offset (OffsetFetch); with none,
+//! `auto.offset.reset` decides (ListOffsets: earliest = log start, latest = high watermark;
+//! `none` fails with `NoOffsetForPartitionException`). A fetch position outside the log
+//! (`OFFSET_OUT_OF_RANGE`) is reset the same way.
+//!
+//! The Java client sends fetches only from `poll()` (and right after handing a batch out, so the
+//! next one is on its way while the application works); it fetches a partition only when none of
+//! its records are buffered. librdkafka's fetcher runs on its own: it fetches again as soon as a
+//! response arrives, while a partition has fewer than `queued.min.messages` (100000) buffered.
+
+use std::collections::VecDeque;
+
+use crate::effects::Effects;
+use crate::protocol::fetch::{
+    FetchPartition, FetchRequest, FetchResponse, ListOffsetsRequest, ListOffsetsResponse,
+    OffsetSpec,
+};
+use crate::protocol::group::{GroupRequest, OffsetFetchRequest, OffsetFetchResponse};
+use crate::protocol::{ErrorCode, Request};
+use crate::record::Record;
+use crate::trace::TraceEvent;
+use crate::units::{Offset, TopicPartition};
+
+use super::config::{Flavour, OffsetReset};
+use super::{Consumer, ConsumerTimer, MemberState, Pending, Position};
+
+/// librdkafka's `queued.min.messages`: it keeps prefetching a partition up to this many records.
+const LIBRDKAFKA_QUEUED_MIN_MESSAGES: usize = 100_000;
+
+impl Consumer {
+    /// Asks for the committed offset of every partition whose position is unknown.
+    pub(super) fn resolve_positions(&mut self, out: &mut Effects<ConsumerTimer>) {
+        let unknown: Vec<(TopicPartition, u64)> = self
+            .partitions
+            .iter_mut()
+            .filter(|(_, s)| s.position == Position::Unknown)
+            .map(|(tp, s)| {
+                s.position = Position::AwaitingCommitted;
+                (tp.clone(), s.epoch)
+            })
+            .collect();
+        if unknown.is_empty() {
+            return;
+        }
+        let request = OffsetFetchRequest {
+            group_id: self.group(),
+            partitions: unknown.iter().map(|(tp, _)| tp.clone()).collect(),
+        };
+        self.send(
+            Request::Group(GroupRequest::OffsetFetch(request)),
+            Pending::OffsetFetch(unknown),
+            out,
+        );
+    }
+
+    pub(super) fn on_offset_fetch(
+        &mut self,
+        asked: Vec<(TopicPartition, u64)>,
+        r: OffsetFetchResponse,
+        out: &mut Effects<ConsumerTimer>,
+    ) {
+        let mut reset = Vec::new();
+        for (tp, epoch) in asked {
+            let Some(state) = self.partitions.get_mut(&tp).filter(|s| s.epoch == epoch) else {
+                continue;
+            };
+            if state.position != Position::AwaitingCommitted {
+                continue;
+            }
+            let committed = if r.error == ErrorCode::None {
+                r.offsets
+                    .iter()
+                    .find(|(t, _)| *t == tp)
+                    .and_then(|(_, c)| *c)
+            } else {
+                None
+            };
+            match committed {
+                Some(offset) => {
+                    state.position = Position::Known(offset);
+                    state.committed = Some(offset);
+                }
+                None => reset.push((tp, epoch)),
+            }
+        }
+        self.reset_positions(reset, out);
+    }
+
+    /// Applies `auto.offset.reset` to partitions with no usable position.
+    fn reset_positions(
+        &mut self,
+        partitions: Vec<(TopicPartition, u64)>,
+        out: &mut Effects<ConsumerTimer>,
+    ) {
+        if partitions.is_empty() {
+            return;
+        }
+        let spec = match self.config.auto_offset_reset {
+            OffsetReset::Earliest => OffsetSpec::Earliest,
+            OffsetReset::Latest => OffsetSpec::Latest,
+            OffsetReset::None => {
+                let tp = &partitions[0].0;
+                self.fail(&format!("NoOffsetForPartitionException: {tp}"), out);
+                return;
+            }
+        };
+        for (tp, _) in &partitions {
+            if let Some(state) = self.partitions.get_mut(tp) {
+                state.position = Position::AwaitingReset;
+                state.buffered.clear();
+            }
+        }
+        let request = ListOffsetsRequest {
+            partitions: partitions
+                .iter()
+                .map(|(tp, _)| (tp.topic.clone(), tp.partition, spec))
+                .collect(),
+        };
+        self.send(
+            Request::ListOffsets(request),
+            Pending::ListOffsets(partitions),
+            out,
+        );
+    }
+
+    pub(super) fn on_list_offsets(
+        &mut self,
+        asked: Vec<(TopicPartition, u64)>,
+        r: ListOffsetsResponse,
+        out: &mut Effects<ConsumerTimer>,
+    ) {
+        let policy = std::sync::Arc::from(self.config.auto_offset_reset.name());
+        for (tp, epoch) in asked {
+            let Some(state) = self.partitions.get_mut(&tp).filter(|s| s.epoch == epoch) else {
+                continue;
+            };
+            let found = r
+                .partitions
+                .iter()
+                .find(|(t, p, _)| *t == tp.topic && *p == tp.partition)
+                .map(|(_, _, o)| *o);
+            match found {
+                Some(Ok(offset)) if state.position == Position::AwaitingReset => {
+                    state.position = Position::Known(offset);
+                    out.trace(TraceEvent::PositionReset {
+                        topic: tp.topic.as_arc().clone(),
+                        partition: tp.partition.0,
+                        policy: std::sync::Arc::clone(&policy),
+                        offset: offset.0,
+                    });
+                }
+                // A partition unknown to the broker: ask again at the next poll.
+                _ => state.position = Position::Unknown,
+            }
+        }
+    }
+
+    /// Sends a Fetch for the partitions that can take more records, unless one is in flight.
+    pub(super) fn maybe_fetch(&mut self, out: &mut Effects<ConsumerTimer>) {
+        if self.fetch_in_flight || self.revocation_pending() {
+            return;
+        }
+        let limit = match self.config.flavour {
+            Flavour::Java => 1,
+            Flavour::Librdkafka => LIBRDKAFKA_QUEUED_MIN_MESSAGES,
+        };
+        let wanted: Vec<(TopicPartition, u64, Offset)> = self
+            .partitions
+            .iter()
+            .filter(|(_, s)| s.buffered.len() < limit)
+            .filter_map(|(tp, s)| match s.position {
+                Position::Known(p) => {
+                    let next = s.buffered.back().map_or(p, |r| r.offset.next());
+                    Some((tp.clone(), s.epoch, next))
+                }
+                _ => None,
+            })
+            .collect();
+        if wanted.is_empty() {
+            return;
+        }
+        let request = FetchRequest {
+            max_wait: self.config.fetch_max_wait,
+            min_bytes: self.config.fetch_min_bytes,
+            max_bytes: self.config.fetch_max_bytes,
+            partitions: wanted
+                .iter()
+                .map(|(tp, _, offset)| FetchPartition {
+                    topic: tp.topic.clone(),
+                    partition: tp.partition,
+                    fetch_offset: *offset,
+                    max_bytes: self.config.max_partition_fetch_bytes,
+                })
+                .collect(),
+        };
+        self.fetch_in_flight = true;
+        self.send(Request::Fetch(request), Pending::Fetch(wanted), out);
+    }
+
+    pub(super) fn on_fetch(
+        &mut self,
+        asked: Vec<(TopicPartition, u64, Offset)>,
+        r: FetchResponse,
+        out: &mut Effects<ConsumerTimer>,
+    ) {
+        self.fetch_in_flight = false;
+        let mut reset = Vec::new();
+        for (fetched, (tp, epoch, offset)) in r.partitions.into_iter().zip(asked) {
+            debug_assert!(fetched.topic == tp.topic && fetched.partition == tp.partition);
+            let Some(state) = self.partitions.get_mut(&tp).filter(|s| s.epoch == epoch) else {
+                continue;
+            };
+            let Position::Known(position) = state.position else {
+                continue;
+            };
+            let next = state.buffered.back().map_or(position, |r| r.offset.next());
+            if next != offset {
+                continue;
+            }
+            match fetched.error {
+                ErrorCode::None => state.buffered.extend(fetched.records),
+                ErrorCode::OffsetOutOfRange => reset.push((tp, epoch)),
+                _ => {}
+            }
+        }
+        self.reset_positions(reset, out);
+        if self.config.flavour == Flavour::Librdkafka {
+            self.maybe_fetch(out);
+        }
+    }
+
+    /// Eager protocol: while the pre-rebalance commit is in flight the partitions are "pending
+    /// revocation": no fetch, no record handed out (Kafka's `markPendingRevocation`).
+    pub(super) fn revocation_pending(&self) -> bool {
+        self.member.state == MemberState::PreparingJoin && !self.config.is_cooperative()
+    }
+
+    /// Takes up to `max` buffered records for the application, partition by partition in poll
+    /// order; a partition drained of its buffer moves to the back of the order.
+    pub(super) fn take_records(&mut self, max: usize) -> Vec<(TopicPartition, Record)> {
+        let mut taken = Vec::new();
+        if self.revocation_pending() {
+            return taken;
+        }
+        let mut visited = 0;
+        while taken.len() < max && visited < self.order.len() {
+            let tp = self.order[visited].clone();
+            let state = self
+                .partitions
+                .get_mut(&tp)
+                .expect("ordered partitions are assigned");
+            if !matches!(state.position, Position::Known(_)) || state.buffered.is_empty() {
+                visited += 1;
+                continue;
+            }
+            let n = (max - taken.len()).min(state.buffered.len());
+            taken.extend(state.buffered.drain(..n).map(|r| (tp.clone(), r)));
+            if state.buffered.is_empty() {
+                let moved = self.order.remove(visited).expect("present");
+                self.order.push_back(moved);
+            } else {
+                visited += 1;
+            }
+        }
+        taken
+    }
+
+    /// Puts records back at the front of their partitions' buffers (a batch cut short), and the
+    /// positions back to the first of them.
+    pub(super) fn return_records(&mut self, records: Vec<(TopicPartition, Record)>) {
+        for (tp, record) in records.into_iter().rev() {
+            if let Some(state) = self.partitions.get_mut(&tp) {
+                state.position = Position::Known(record.offset);
+                state.buffered.push_front(record);
+            }
+        }
+    }
+
+    /// Forgets partitions: their positions, buffers and poll order.
+    pub(super) fn drop_partitions(&mut self, partitions: &[TopicPartition]) {
+        for tp in partitions {
+            self.partitions.remove(tp);
+        }
+        let order: VecDeque<TopicPartition> = self
+            .order
+            .drain(..)
+            .filter(|tp| !partitions.contains(tp))
+            .collect();
+        self.order = order;
+    }
+}

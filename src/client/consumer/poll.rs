@@ -1,0 +1,571 @@
+//! The application's poll loop: `poll()`, processing a batch, committing, `close()`.
+//!
+//! One `poll()` (Kafka's `ClassicKafkaConsumer.poll` and `ConsumerCoordinator.poll`, in order):
+//! rejoin if needed (`onJoinPrepare` commits first with auto-commit); the Java auto-commit if
+//! `auto.commit.interval.ms` has passed; look up unknown positions; hand out buffered records (up
+//! to `max.poll.records`) and fetch more. With nothing to hand out, the application waits in
+//! `poll()` and everything that arrives is handled at once.
+//!
+//! **Auto-commit, two flavours.** The Java client commits inside `poll()` the positions of the
+//! records returned by *earlier* polls, which the application has finished by then: a crash
+//! makes the next owner redo at most what was processed since the last commit (duplicates). It
+//! never commits while the application is busy. librdkafka *stores* a record's offset when it
+//! hands the record out and a background timer commits the stored offsets every
+//! `auto.commit.interval.ms`, busy or not: a crash can lose records that were handed out,
+//! committed, and never finished (with `consume(num_messages=N)`, up to a whole batch).
+//!
+//! **`max.poll.interval.ms`.** A batch that keeps the application from calling `poll()` longer
+//! than that makes the client leave the group on its own (a dynamic member sends LeaveGroup); the
+//! batch still finishes, but its commits fail and the partitions are lost at the next `poll()`.
+//!
+//! Batches are scheduled, not stepped: one timer per batch (per record only when the application
+//! commits after each record, which costs a round trip per record in the real client too).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::effects::Effects;
+use crate::protocol::group::{GroupRequest, OffsetCommitRequest, OffsetCommitResponse};
+use crate::protocol::{ErrorCode, Request};
+use crate::record::Record;
+use crate::rng::SimRng;
+use crate::trace::{TraceBytes, TraceEvent};
+use crate::units::{Offset, SimTime, TopicPartition};
+
+use super::app::{Batch, ManualCommit, ProcessedRecord};
+use super::config::Flavour;
+use super::names;
+use super::{Activity, CommitPurpose, Consumer, ConsumerTimer, MemberState, Pending, Position};
+
+/// The most records a run of librdkafka polls is scheduled at once (more runs, same result).
+const LIBRDKAFKA_RUN: usize = 500;
+
+/// librdkafka checks `max.poll.interval.ms` on a 500 ms timer.
+const LIBRDKAFKA_MAX_POLL_CHECK: u64 = 500;
+
+impl Consumer {
+    /// The application calls `poll()`.
+    pub(super) fn poll(
+        &mut self,
+        now: SimTime,
+        rng: &mut SimRng,
+        out: &mut Effects<ConsumerTimer>,
+    ) {
+        debug_assert!(matches!(self.activity, Activity::Polling));
+        self.last_poll = now;
+        out.cancel_timer(ConsumerTimer::MaxPoll);
+        if self.closing {
+            self.begin_close(out);
+            return;
+        }
+        if self.member.rejoin.is_some()
+            && matches!(
+                self.member.state,
+                MemberState::Unjoined | MemberState::Stable
+            )
+        {
+            self.prepare_join(out);
+        }
+        if self.config.flavour == Flavour::Java
+            && self.member.state == MemberState::Stable
+            && self.next_auto_commit.is_some_and(|due| due <= now)
+        {
+            let due = now + self.config.auto_commit_interval;
+            self.next_auto_commit = Some(due);
+            out.set_timer(ConsumerTimer::AutoCommit, due);
+            self.commit_consumed(CommitPurpose::Auto, out);
+        }
+        self.resolve_positions(out);
+        if matches!(self.activity, Activity::Closed) {
+            return;
+        }
+        let records = self.take_records(self.batch_limit());
+        if !records.is_empty() {
+            self.start_batch(now, records, rng, out);
+        }
+        self.maybe_fetch(out);
+    }
+
+    /// The most records one batch holds.
+    fn batch_limit(&self) -> usize {
+        let per_poll = self.config.max_poll_records as usize;
+        match (self.config.flavour, self.app.commit) {
+            (Flavour::Librdkafka, ManualCommit::None) => {
+                per_poll * LIBRDKAFKA_RUN.div_ceil(per_poll)
+            }
+            _ => per_poll,
+        }
+    }
+
+    fn start_batch(
+        &mut self,
+        now: SimTime,
+        records: Vec<(TopicPartition, Record)>,
+        rng: &mut SimRng,
+        out: &mut Effects<ConsumerTimer>,
+    ) {
+        for (tp, r) in &records {
+            let state = self
+                .partitions
+                .get_mut(tp)
+                .expect("taken from an assigned partition");
+            state.position = Position::Known(r.offset.next());
+        }
+        let group = match self.config.flavour {
+            Flavour::Java => records.len(),
+            Flavour::Librdkafka => self.config.max_poll_records as usize,
+        };
+        let batch = if self.app.commit == ManualCommit::PerRecord {
+            let mut batch = Batch::stepwise(records, now);
+            let end = batch.schedule_next(now, self.app.processing.draw(rng));
+            out.set_timer(ConsumerTimer::ProcessingDone, end);
+            batch
+        } else {
+            let batch = Batch::scheduled(records, now, group, self.app.processing, rng);
+            out.set_timer(ConsumerTimer::ProcessingDone, batch.end());
+            batch
+        };
+        self.arm_max_poll(&batch, out);
+        self.activity = Activity::Processing(batch);
+    }
+
+    /// Arms `MaxPoll` at the moment `max.poll.interval.ms` would run out in this batch, if it
+    /// does: the Java client notices at the deadline, librdkafka at its next 500 ms check.
+    fn arm_max_poll(&self, batch: &Batch, out: &mut Effects<ConsumerTimer>) {
+        let max = self.config.max_poll_interval;
+        let deadline = if batch.fully_scheduled() {
+            batch.poll_deadline_exceeded(max)
+        } else {
+            Some(batch.started + max)
+        };
+        let Some(deadline) = deadline else {
+            out.cancel_timer(ConsumerTimer::MaxPoll);
+            return;
+        };
+        let at = match self.config.flavour {
+            Flavour::Java => deadline,
+            Flavour::Librdkafka => {
+                // The first check strictly after the deadline.
+                let base = self.max_poll_tick_base.0;
+                let since = deadline.0.saturating_sub(base);
+                SimTime(base + (since / LIBRDKAFKA_MAX_POLL_CHECK + 1) * LIBRDKAFKA_MAX_POLL_CHECK)
+            }
+        };
+        out.set_timer(ConsumerTimer::MaxPoll, at);
+    }
+
+    /// The record (stepwise) or the batch in progress is finished.
+    pub(super) fn processing_done(
+        &mut self,
+        now: SimTime,
+        rng: &mut SimRng,
+        out: &mut Effects<ConsumerTimer>,
+    ) {
+        let Activity::Processing(mut batch) =
+            std::mem::replace(&mut self.activity, Activity::Polling)
+        else {
+            return;
+        };
+        let finished = batch.finished_by(now);
+        self.report(&mut batch, finished, out);
+        if !batch.fully_scheduled() || self.app.commit == ManualCommit::PerRecord {
+            // commitSync(offset + 1) of the record just finished.
+            let (tp, record) = &batch.records[finished - 1];
+            let offsets = vec![(tp.clone(), record.offset.next())];
+            self.activity = Activity::Committing(Some(batch));
+            if !self.commit(CommitPurpose::Record, offsets, out) {
+                self.after_record_commit(now, rng, out);
+            }
+            return;
+        }
+        debug_assert_eq!(
+            finished,
+            batch.records.len(),
+            "the batch ends with its last record"
+        );
+        self.store_handed_out(&batch, now);
+        if self.app.commit == ManualCommit::PerBatch {
+            self.activity = Activity::Committing(None);
+            if !self.commit_consumed(CommitPurpose::Batch, out) {
+                self.activity = Activity::Polling;
+            }
+        }
+    }
+
+    /// After a per-record commit: the next record of the batch, or back to `poll()`.
+    fn after_record_commit(
+        &mut self,
+        now: SimTime,
+        rng: &mut SimRng,
+        out: &mut Effects<ConsumerTimer>,
+    ) {
+        let Activity::Committing(Some(mut batch)) =
+            std::mem::replace(&mut self.activity, Activity::Polling)
+        else {
+            return;
+        };
+        if batch.fully_scheduled() {
+            self.store_handed_out(&batch, now);
+            return;
+        }
+        let end = batch.schedule_next(now, self.app.processing.draw(rng));
+        out.set_timer(ConsumerTimer::ProcessingDone, end);
+        self.activity = Activity::Processing(batch);
+    }
+
+    /// librdkafka serves rebalances, errors and `close()` inside `poll()`: a run of single-message
+    /// polls stops at the end of the message (or `consume` batch) in progress, and the records
+    /// not yet handed out go back to the buffer.
+    pub(super) fn cut_batch_if_polling_is_needed(
+        &mut self,
+        now: SimTime,
+        out: &mut Effects<ConsumerTimer>,
+    ) {
+        let needs_poll = self.closing || self.member.rejoin.is_some();
+        let Activity::Processing(batch) = &mut self.activity else {
+            return;
+        };
+        if !needs_poll || !batch.fully_scheduled() || batch.group >= batch.records.len() {
+            return;
+        }
+        let rest = batch.cut_after_current_group(now);
+        if rest.is_empty() {
+            return;
+        }
+        let end = batch.end();
+        let batch = batch.clone();
+        out.set_timer(ConsumerTimer::ProcessingDone, end);
+        self.arm_max_poll(&batch, out);
+        self.return_records(rest);
+    }
+
+    /// Reports records `batch.reported..upto` as processed: one `RecordsProcessed` per partition
+    /// (and one `RecordProcessed` per record when the trace wants records).
+    pub(super) fn report(
+        &mut self,
+        batch: &mut Batch,
+        upto: usize,
+        out: &mut Effects<ConsumerTimer>,
+    ) {
+        let from = batch.reported;
+        if upto <= from {
+            return;
+        }
+        let mut ranges: Vec<(TopicPartition, Offset, Offset, u32)> = Vec::new();
+        for (i, (tp, r)) in batch.records[from..upto].iter().enumerate() {
+            match ranges.iter_mut().find(|(t, ..)| t == tp) {
+                Some(range) => {
+                    range.2 = r.offset;
+                    range.3 += 1;
+                }
+                None => ranges.push((tp.clone(), r.offset, r.offset, 1)),
+            }
+            self.processed.push(ProcessedRecord {
+                topic: tp.topic.clone(),
+                partition: tp.partition,
+                offset: r.offset,
+                key: r.key.clone(),
+                value: r.value.clone(),
+                processed_at: batch.done[from + i],
+            });
+        }
+        for (tp, first, last, records) in ranges {
+            out.trace(TraceEvent::RecordsProcessed {
+                group: self.group(),
+                topic: tp.topic.as_arc().clone(),
+                partition: tp.partition.0,
+                first_offset: first.0,
+                last_offset: last.0,
+                records,
+            });
+        }
+        if out.wants_records() {
+            for (i, (tp, r)) in batch.records[from..upto].iter().enumerate() {
+                out.trace(TraceEvent::RecordProcessed {
+                    group: self.group(),
+                    topic: tp.topic.as_arc().clone(),
+                    partition: tp.partition.0,
+                    offset: r.offset.0,
+                    key: r.key.as_ref().map(|k| TraceBytes::from_bytes(k.bytes())),
+                    value: r.value.as_ref().map(crate::record::Value::to_trace),
+                    processed_at_ms: batch.done[from + i].0,
+                });
+            }
+        }
+        batch.reported = upto;
+    }
+
+    /// librdkafka: the offsets stored by `now` (each handed-out record's offset + 1).
+    fn stored_offsets(&self, now: SimTime) -> BTreeMap<TopicPartition, Offset> {
+        let mut stored: BTreeMap<TopicPartition, Offset> = self
+            .partitions
+            .iter()
+            .filter_map(|(tp, s)| s.stored.map(|o| (tp.clone(), o)))
+            .collect();
+        if let Activity::Processing(batch) | Activity::Committing(Some(batch)) = &self.activity {
+            for (tp, r) in &batch.records[..batch.handed_out_by(now)] {
+                if self.partitions.contains_key(tp) {
+                    let o = stored.entry(tp.clone()).or_insert(r.offset.next());
+                    *o = (*o).max(r.offset.next());
+                }
+            }
+        }
+        stored
+    }
+
+    fn store_handed_out(&mut self, batch: &Batch, now: SimTime) {
+        if self.config.flavour != Flavour::Librdkafka {
+            return;
+        }
+        for (tp, r) in &batch.records[..batch.handed_out_by(now)] {
+            if let Some(state) = self.partitions.get_mut(tp) {
+                state.stored = Some(
+                    state
+                        .stored
+                        .map_or(r.offset.next(), |s| s.max(r.offset.next())),
+                );
+            }
+        }
+    }
+
+    /// The `AutoCommit` timer: librdkafka commits its stored offsets now; the Java client's
+    /// commit waits for the application's next `poll()` (at once if it is waiting in one).
+    pub(super) fn auto_commit_due(&mut self, now: SimTime, out: &mut Effects<ConsumerTimer>) {
+        if self.config.flavour == Flavour::Librdkafka {
+            out.set_timer(
+                ConsumerTimer::AutoCommit,
+                now + self.config.auto_commit_interval,
+            );
+            if self.member.state == MemberState::Stable {
+                self.commit_consumed(CommitPurpose::Auto, out);
+            }
+        }
+    }
+
+    /// Commits what the application has consumed: Java, every position (`allConsumed`);
+    /// librdkafka, the stored offsets beyond the committed ones (only those are committed, as in
+    /// its `rd_kafka_topic_partition_list_set_offsets`). False if nothing was
+    /// sent (nothing to commit, or not in a generation).
+    pub(super) fn commit_consumed(
+        &mut self,
+        purpose: CommitPurpose,
+        out: &mut Effects<ConsumerTimer>,
+    ) -> bool {
+        let offsets: Vec<(TopicPartition, Offset)> = match self.config.flavour {
+            Flavour::Java => self
+                .partitions
+                .iter()
+                .filter_map(|(tp, s)| match s.position {
+                    Position::Known(p) => Some((tp.clone(), p)),
+                    _ => None,
+                })
+                .collect(),
+            Flavour::Librdkafka => self
+                .stored_offsets(self.now)
+                .into_iter()
+                .filter(|(tp, o)| self.partitions[tp].committed.is_none_or(|c| *o > c))
+                .collect(),
+        };
+        if offsets.is_empty() {
+            return false;
+        }
+        self.commit(purpose, offsets, out)
+    }
+
+    /// Sends an OffsetCommit with the member's generation. A consumer outside a generation
+    /// cannot commit (Kafka's `CommitFailedException`, or `RebalanceInProgressException` while
+    /// it rejoins): traced as `CommitFailed`, and false is returned.
+    pub(super) fn commit(
+        &mut self,
+        purpose: CommitPurpose,
+        offsets: Vec<(TopicPartition, Offset)>,
+        out: &mut Effects<ConsumerTimer>,
+    ) -> bool {
+        let stable = matches!(
+            self.member.state,
+            MemberState::Stable | MemberState::PreparingJoin
+        );
+        let (Some(generation), Some(member_id), true) = (
+            self.member.generation,
+            self.member.member_id.clone(),
+            stable,
+        ) else {
+            let error = if matches!(
+                self.member.state,
+                MemberState::Joining | MemberState::Syncing
+            ) {
+                "REBALANCE_IN_PROGRESS"
+            } else {
+                "not part of an active group"
+            };
+            out.trace(TraceEvent::CommitFailed {
+                group: self.group(),
+                error: Arc::from(error),
+                partitions: names(offsets.iter().map(|(tp, _)| tp)),
+            });
+            return false;
+        };
+        let request = OffsetCommitRequest {
+            group_id: self.group(),
+            generation: Some(generation),
+            member_id: Some(member_id),
+            group_instance_id: self.config.group_instance_id.clone(),
+            offsets: offsets.clone(),
+        };
+        self.send(
+            Request::Group(GroupRequest::OffsetCommit(request)),
+            Pending::Commit { purpose, offsets },
+            out,
+        );
+        true
+    }
+
+    pub(super) fn on_commit(
+        &mut self,
+        now: SimTime,
+        purpose: CommitPurpose,
+        offsets: Vec<(TopicPartition, Offset)>,
+        r: OffsetCommitResponse,
+        rng: &mut SimRng,
+        out: &mut Effects<ConsumerTimer>,
+    ) {
+        let error = r
+            .partitions
+            .iter()
+            .map(|(_, e)| *e)
+            .find(|e| *e != ErrorCode::None)
+            .unwrap_or(ErrorCode::None);
+        if error == ErrorCode::None {
+            for (tp, offset) in &offsets {
+                if let Some(state) = self.partitions.get_mut(tp) {
+                    state.committed = Some(*offset);
+                }
+            }
+        } else {
+            out.trace(TraceEvent::CommitFailed {
+                group: self.group(),
+                error: Arc::from(error.name()),
+                partitions: names(offsets.iter().map(|(tp, _)| tp)),
+            });
+            match error {
+                ErrorCode::UnknownMemberId | ErrorCode::IllegalGeneration
+                    if self.member.state == MemberState::Stable =>
+                {
+                    self.reset_generation(error == ErrorCode::UnknownMemberId);
+                    self.member.rejoin = Some(Arc::from(format!("commit failed: {error}")));
+                    out.cancel_timer(ConsumerTimer::Heartbeat);
+                }
+                ErrorCode::RebalanceInProgress if self.member.state == MemberState::Stable => {
+                    self.member.rejoin = Some(Arc::from("commit failed: REBALANCE_IN_PROGRESS"));
+                }
+                _ => {}
+            }
+        }
+        match purpose {
+            CommitPurpose::Auto => {}
+            CommitPurpose::JoinPrepare => {
+                if self.member.state == MemberState::PreparingJoin {
+                    self.join(out);
+                }
+            }
+            CommitPurpose::Close => self.finish_close(out),
+            CommitPurpose::Record => self.after_record_commit(now, rng, out),
+            CommitPurpose::Batch => {
+                if matches!(self.activity, Activity::Committing(None)) {
+                    self.activity = Activity::Polling;
+                }
+            }
+        }
+    }
+
+    /// `max.poll.interval.ms` ran out while the application was busy.
+    pub(super) fn max_poll_expired(&mut self, _now: SimTime, out: &mut Effects<ConsumerTimer>) {
+        if matches!(self.activity, Activity::Polling) {
+            return;
+        }
+        out.trace(TraceEvent::MaxPollIntervalExceeded {
+            group: self.group(),
+            member_id: self
+                .member
+                .member_id
+                .as_ref()
+                .map_or_else(|| Arc::from(""), |m| m.0.clone()),
+            last_poll_ms: self.last_poll_of_activity().0,
+            max_poll_interval_ms: self.config.max_poll_interval.0,
+        });
+        self.leave_group("consumer poll timeout has expired.", out);
+        self.member.rejoin = Some(Arc::from("consumer poll timeout has expired."));
+    }
+
+    /// When the application last returned from `poll()`.
+    fn last_poll_of_activity(&self) -> SimTime {
+        match &self.activity {
+            Activity::Processing(batch) | Activity::Committing(Some(batch)) => {
+                let handed = batch.handed_out_by(self.now);
+                let group = handed.saturating_sub(1) / batch.group.max(1);
+                batch.group_start(group.min(batch.records.len().div_ceil(batch.group) - 1))
+            }
+            _ => self.last_poll,
+        }
+    }
+
+    /// `close()`: with auto-commit, a last synchronous commit; then LeaveGroup (dynamic members).
+    fn begin_close(&mut self, out: &mut Effects<ConsumerTimer>) {
+        self.activity = Activity::Closing;
+        if self.config.enable_auto_commit
+            && matches!(self.member.state, MemberState::Stable)
+            && self.commit_consumed(CommitPurpose::Close, out)
+        {
+            return;
+        }
+        self.finish_close(out);
+    }
+
+    fn finish_close(&mut self, out: &mut Effects<ConsumerTimer>) {
+        let owned: Vec<TopicPartition> = self.partitions.keys().cloned().collect();
+        if !owned.is_empty() {
+            match (self.member.generation, &self.member.member_id) {
+                (Some(generation), Some(member_id)) => out.trace(TraceEvent::PartitionsRevoked {
+                    group: self.group(),
+                    member_id: member_id.0.clone(),
+                    generation: generation.0,
+                    partitions: names(&owned),
+                }),
+                _ => out.trace(TraceEvent::PartitionsLost {
+                    group: self.group(),
+                    partitions: names(&owned),
+                    reason: "the consumer is being closed outside a generation".to_string(),
+                }),
+            }
+            self.drop_partitions(&owned);
+        }
+        let left_group = self.leave_group("the consumer is being closed", out);
+        out.trace(TraceEvent::ConsumerClosed {
+            group: self.group(),
+            left_group,
+        });
+        for timer in [
+            ConsumerTimer::Heartbeat,
+            ConsumerTimer::AutoCommit,
+            ConsumerTimer::ProcessingDone,
+            ConsumerTimer::MaxPoll,
+        ] {
+            out.cancel_timer(timer);
+        }
+        self.activity = Activity::Closed;
+    }
+
+    /// An error the application does not handle: it propagates out of `poll()`, and the
+    /// application's `finally` closes the consumer.
+    pub(super) fn fail(&mut self, error: &str, out: &mut Effects<ConsumerTimer>) {
+        out.trace(TraceEvent::ConsumerFailed {
+            group: self.group(),
+            error: error.to_string(),
+        });
+        self.member.rejoin = None;
+        self.closing = true;
+        if matches!(self.activity, Activity::Polling) {
+            self.begin_close(out);
+        }
+    }
+}

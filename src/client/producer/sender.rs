@@ -1,0 +1,606 @@
+//! The sender: connections, Produce requests in flight, responses, retries and timeouts (Kafka's
+//! `Sender` and the parts of `NetworkClient` a producer's behaviour depends on).
+//!
+//! - **Connections.** A connection is ready once its first request, `ApiVersions`, is answered.
+//!   When it closes, every request in flight on it fails; the next attempt waits
+//!   `reconnect.backoff.ms`, doubling up to `reconnect.backoff.max.ms` while attempts fail.
+//! - **In flight.** At most `max.in.flight.requests.per.connection` requests wait for a response
+//!   on a connection. With 1, a partition with a batch in flight sends nothing more (it is
+//!   muted), which keeps order; with more, a retried batch can land after a later one unless the
+//!   producer is idempotent.
+//! - **`acks=0`.** No response comes; a batch counts as delivered once written to the
+//!   connection, with no offset. If the broker then drops it, nobody knows.
+//! - **`request.timeout.ms`.** A request without a response by then makes the Java client close
+//!   the whole connection (`NetworkClient.handleTimedOutRequests`): every request in flight on it
+//!   fails with `REQUEST_TIMED_OUT`. A connection closed by the other side (a broker going down, a
+//!   proxy's timeout) fails them with `NETWORK_EXCEPTION`. Both are retriable.
+//! - **Retries.** A retriable error is retried while `retries` allows and `delivery.timeout.ms`
+//!   (counted from the batch's creation, so it includes linger, retries and backoffs) has not run
+//!   out; the batch waits an exponential backoff with seeded jitter. Otherwise the batch fails and
+//!   its records' delivery reports carry the error.
+
+use std::mem;
+
+use crate::client::producer::accumulator::ProducerBatch;
+use crate::client::producer::backoff;
+use crate::client::producer::idempotence::{Bump, PidState};
+use crate::client::producer::{Producer, ProducerTimer};
+use crate::effects::Effects;
+use crate::protocol::produce::{
+    Acks, InitProducerIdRequest, PartitionProduceResponse, ProduceBatch, ProduceRequest,
+};
+use crate::protocol::{ErrorCode, Message, Request, Response};
+use crate::rng::SimRng;
+use crate::trace::TraceEvent;
+use crate::units::{BrokerId, NodeId, Offset, SimTime};
+
+/// What `delivery.timeout.ms` running out is reported as (Java: `TimeoutException: Expiring N
+/// record(s)`; librdkafka: `_MSG_TIMED_OUT`).
+pub(crate) const DELIVERY_TIMEOUT: &str = "DELIVERY_TIMEOUT";
+
+/// One connection to a broker.
+#[derive(Debug, Default)]
+pub(crate) struct Connection {
+    state: ConnState,
+    /// Failed attempts since the last ready connection (for the reconnection backoff).
+    failed_attempts: u32,
+    /// No new attempt before this.
+    next_attempt: SimTime,
+    in_flight: Vec<InFlight>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum ConnState {
+    #[default]
+    Disconnected,
+    /// `ApiVersions` sent at `since`.
+    Connecting { since: SimTime },
+    /// Usable; opened at `since`.
+    Ready { since: SimTime },
+}
+
+#[derive(Debug)]
+struct InFlight {
+    correlation_id: u64,
+    kind: RequestKind,
+}
+
+#[derive(Debug)]
+enum RequestKind {
+    ApiVersions,
+    InitProducerId,
+    Produce(Vec<ProducerBatch>),
+}
+
+impl Producer {
+    /// Opens a connection to `broker`: the first request on it is `ApiVersions`.
+    pub(super) fn connect(
+        &mut self,
+        now: SimTime,
+        broker: BrokerId,
+        out: &mut Effects<ProducerTimer>,
+    ) {
+        if self
+            .connections
+            .get(&broker)
+            .is_some_and(|c| c.state != ConnState::Disconnected)
+        {
+            return;
+        }
+        let id = self.correlation();
+        let conn = self.connections.entry(broker).or_default();
+        conn.state = ConnState::Connecting { since: now };
+        conn.in_flight.push(InFlight {
+            correlation_id: id,
+            kind: RequestKind::ApiVersions,
+        });
+        out.send(
+            NodeId::Broker(broker),
+            Message::Request {
+                correlation_id: id,
+                request: Request::ApiVersions,
+            },
+        );
+        out.set_timer(
+            ProducerTimer::RequestTimeout(id),
+            now + self.config.request_timeout,
+        );
+    }
+
+    fn correlation(&mut self) -> u64 {
+        let id = self.next_correlation;
+        self.next_correlation += 1;
+        id
+    }
+
+    /// One pass of the sender thread (`Sender.sendProducerData`): idempotence housekeeping,
+    /// expiry, then as many requests to each broker as it can take.
+    pub(super) fn run_sender(&mut self, now: SimTime, out: &mut Effects<ProducerTimer>) {
+        if let Some(idem) = self.idempotence.as_mut() {
+            idem.resolve_sequences();
+            if let Some(bump) = idem.take_bump() {
+                self.apply_bump(bump, out);
+            }
+        }
+        self.expire(now, out);
+        let brokers: Vec<BrokerId> = self.acc.brokers().collect();
+        for broker in brokers {
+            self.send_to(now, broker, out);
+        }
+    }
+
+    fn wants_producer_id(&self, now: SimTime, broker: BrokerId) -> bool {
+        broker == self.init_broker
+            && self.idempotence.as_ref().is_some_and(
+                |i| matches!(i.state, PidState::Uninitialized { retry_at } if retry_at <= now),
+            )
+    }
+
+    fn send_to(&mut self, now: SimTime, broker: BrokerId, out: &mut Effects<ProducerTimer>) {
+        let wants_id = self.wants_producer_id(now, broker);
+        let conn = self.connections.entry(broker).or_default();
+        match conn.state {
+            ConnState::Disconnected => {
+                if (wants_id || self.acc.has_queued(broker)) && now >= conn.next_attempt {
+                    self.connect(now, broker, out);
+                }
+                return;
+            }
+            ConnState::Connecting { .. } => return,
+            ConnState::Ready { .. } => {}
+        }
+        let max = self.config.max_in_flight as usize;
+        if wants_id && conn.in_flight.len() < max {
+            let id = self.correlation();
+            self.init_producer_id(now, broker, id, out);
+        }
+        loop {
+            let in_flight = self.connections[&broker].in_flight.len();
+            if in_flight >= max || !self.acc.ready(now, broker, self.closing) {
+                break;
+            }
+            let batches = self.acc.drain(
+                now,
+                broker,
+                self.config.max_request_size,
+                self.idempotence.as_mut(),
+            );
+            if batches.is_empty() {
+                break;
+            }
+            self.send_produce(now, broker, batches, out);
+        }
+    }
+
+    fn init_producer_id(
+        &mut self,
+        now: SimTime,
+        broker: BrokerId,
+        id: u64,
+        out: &mut Effects<ProducerTimer>,
+    ) {
+        let idem = self.idempotence.as_mut().expect("idempotent");
+        idem.state = PidState::Initializing;
+        self.connections
+            .get_mut(&broker)
+            .expect("connected")
+            .in_flight
+            .push(InFlight {
+                correlation_id: id,
+                kind: RequestKind::InitProducerId,
+            });
+        let request = Request::InitProducerId(InitProducerIdRequest { current: None });
+        out.send(
+            NodeId::Broker(broker),
+            Message::Request {
+                correlation_id: id,
+                request,
+            },
+        );
+        out.set_timer(
+            ProducerTimer::RequestTimeout(id),
+            now + self.config.request_timeout,
+        );
+    }
+
+    /// Sends `batches` in one Produce request (`Sender.sendProduceRequest`).
+    fn send_produce(
+        &mut self,
+        now: SimTime,
+        broker: BrokerId,
+        mut batches: Vec<ProducerBatch>,
+        out: &mut Effects<ProducerTimer>,
+    ) {
+        let id = self.correlation();
+        let mut wire = Vec::with_capacity(batches.len());
+        for b in &mut batches {
+            let topic = self.acc.topic(b.tp.topic).topic.clone();
+            out.trace(TraceEvent::BatchSent {
+                topic: topic.as_arc().clone(),
+                partition: b.tp.partition.0,
+                batch: b.id,
+                records: b.count,
+                broker: broker.0,
+                correlation_id: id,
+                attempt: b.attempts + 1,
+                producer_id: b.sequence.map(|s| s.producer_id.0),
+                producer_epoch: b.sequence.map(|s| s.epoch.0),
+                base_sequence: b.sequence.map(|s| s.base_sequence.0),
+            });
+            wire.push(ProduceBatch {
+                topic,
+                partition: b.tp.partition,
+                idempotence: b.sequence,
+                records: b.seal(),
+                origin: None,
+            });
+        }
+        let request = Request::Produce(ProduceRequest {
+            acks: self.config.acks,
+            timeout: self.config.request_timeout,
+            batches: wire,
+        });
+        out.send(
+            NodeId::Broker(broker),
+            Message::Request {
+                correlation_id: id,
+                request,
+            },
+        );
+        if self.config.acks == Acks::None {
+            // Done once written: no response will come (`handleCompletedSends`).
+            for b in &batches {
+                self.succeed(b, None, out);
+            }
+            return;
+        }
+        if self.config.max_in_flight == 1 {
+            for b in &batches {
+                self.acc.set_muted(b.tp, true);
+            }
+        }
+        let conn = self.connections.get_mut(&broker).expect("connected");
+        conn.in_flight.push(InFlight {
+            correlation_id: id,
+            kind: RequestKind::Produce(batches),
+        });
+        out.set_timer(
+            ProducerTimer::RequestTimeout(id),
+            now + self.config.request_timeout,
+        );
+    }
+
+    /// Finds and removes the in-flight request `id`.
+    fn take_in_flight(&mut self, id: u64) -> Option<(BrokerId, InFlight)> {
+        self.connections.iter_mut().find_map(|(b, conn)| {
+            let i = conn.in_flight.iter().position(|r| r.correlation_id == id)?;
+            Some((*b, conn.in_flight.remove(i)))
+        })
+    }
+
+    pub(super) fn on_response(
+        &mut self,
+        now: SimTime,
+        id: u64,
+        response: Response,
+        rng: &mut SimRng,
+        out: &mut Effects<ProducerTimer>,
+    ) {
+        // A response to a request of a closed connection is ignored: it was already failed.
+        let Some((broker, request)) = self.take_in_flight(id) else {
+            return;
+        };
+        out.cancel_timer(ProducerTimer::RequestTimeout(id));
+        match (request.kind, response) {
+            (RequestKind::ApiVersions, Response::ApiVersions) => {
+                let conn = self.connections.get_mut(&broker).expect("known");
+                if let ConnState::Connecting { since } = conn.state {
+                    conn.state = ConnState::Ready { since };
+                    conn.failed_attempts = 0;
+                    out.trace(TraceEvent::ConnectionEstablished { broker: broker.0 });
+                }
+            }
+            (RequestKind::InitProducerId, Response::InitProducerId(r)) => {
+                let idem = self.idempotence.as_mut().expect("idempotent");
+                idem.state = if r.error == ErrorCode::None {
+                    PidState::Ready {
+                        id: r.producer_id,
+                        epoch: r.epoch,
+                    }
+                } else {
+                    PidState::Uninitialized {
+                        retry_at: now + self.config.retry_backoff,
+                    }
+                };
+            }
+            (RequestKind::Produce(batches), Response::Produce(r)) => {
+                assert_eq!(batches.len(), r.partitions.len(), "one answer per batch");
+                for (batch, answer) in batches.into_iter().zip(r.partitions) {
+                    let PartitionProduceResponse {
+                        error, base_offset, ..
+                    } = answer;
+                    self.complete(now, batch, error, base_offset, rng, out);
+                }
+            }
+            (kind, response) => panic!("response {response:?} to request {kind:?}"),
+        }
+    }
+
+    /// Completes or retries one batch after an attempt (`Sender.completeBatch`).
+    fn complete(
+        &mut self,
+        now: SimTime,
+        batch: ProducerBatch,
+        error: ErrorCode,
+        base_offset: Option<Offset>,
+        rng: &mut SimRng,
+        out: &mut Effects<ProducerTimer>,
+    ) {
+        if self.config.max_in_flight == 1 {
+            self.acc.set_muted(batch.tp, false);
+        }
+        if batch.done {
+            // Already expired by delivery.timeout.ms while its request was in flight.
+            return;
+        }
+        if error == ErrorCode::None {
+            self.succeed(&batch, base_offset, out);
+        } else if self.can_retry(now, &batch, error) {
+            self.retry(now, batch, error, rng, out);
+        } else if error == ErrorCode::DuplicateSequenceNumber {
+            // Legacy brokers: written before, offset unknown.
+            self.succeed(&batch, None, out);
+        } else {
+            let adjust = batch.attempts < self.config.retries;
+            if let Some(idem) = self.idempotence.as_mut() {
+                idem.failed(&batch, Some(error), adjust);
+            }
+            self.fail(&batch, error.name(), out);
+        }
+    }
+
+    fn can_retry(&mut self, now: SimTime, batch: &ProducerBatch, error: ErrorCode) -> bool {
+        let in_time = now.saturating_since(batch.created) < self.config.delivery_timeout;
+        in_time
+            && batch.attempts < self.config.retries
+            && match self.idempotence.as_mut() {
+                Some(idem) => idem.can_retry(batch, error),
+                None => error.is_retriable(),
+            }
+    }
+
+    fn retry(
+        &mut self,
+        now: SimTime,
+        batch: ProducerBatch,
+        error: ErrorCode,
+        rng: &mut SimRng,
+        out: &mut Effects<ProducerTimer>,
+    ) {
+        let c = &self.config;
+        let wait = backoff::exponential(c.retry_backoff, c.retry_backoff_max, batch.attempts, rng);
+        out.trace(TraceEvent::BatchRetried {
+            topic: self.acc.topic(batch.tp.topic).topic.as_arc().clone(),
+            partition: batch.tp.partition.0,
+            batch: batch.id,
+            records: batch.count,
+            error: error.name().to_string(),
+            attempt: batch.attempts + 1,
+            backoff_ms: wait.0,
+        });
+        self.acc.reenqueue(now, batch, wait);
+    }
+
+    fn succeed(
+        &mut self,
+        batch: &ProducerBatch,
+        base_offset: Option<Offset>,
+        out: &mut Effects<ProducerTimer>,
+    ) {
+        if let Some(idem) = self.idempotence.as_mut() {
+            idem.completed(batch);
+        }
+        out.trace(TraceEvent::BatchAcked {
+            topic: self.acc.topic(batch.tp.topic).topic.as_arc().clone(),
+            partition: batch.tp.partition.0,
+            batch: batch.id,
+            records: batch.count,
+            base_offset: base_offset.map(|o| o.0),
+            attempts: batch.attempts + 1,
+        });
+        self.report(batch, base_offset, None, out);
+    }
+
+    fn fail(&mut self, batch: &ProducerBatch, error: &str, out: &mut Effects<ProducerTimer>) {
+        out.trace(TraceEvent::BatchFailed {
+            topic: self.acc.topic(batch.tp.topic).topic.as_arc().clone(),
+            partition: batch.tp.partition.0,
+            batch: batch.id,
+            records: batch.count,
+            error: error.to_string(),
+            attempts: batch.attempts + 1,
+        });
+        self.report(batch, None, Some(error), out);
+    }
+
+    /// Fails what `delivery.timeout.ms` has caught: queued batches, and batches whose request is
+    /// still in flight (their late answer is then ignored).
+    fn expire(&mut self, now: SimTime, out: &mut Effects<ProducerTimer>) {
+        let timeout = self.config.delivery_timeout;
+        for batch in self.acc.expire(now, timeout) {
+            if let Some(idem) = self.idempotence.as_mut() {
+                idem.expired(&batch);
+            }
+            self.fail(&batch, DELIVERY_TIMEOUT, out);
+        }
+        let brokers: Vec<BrokerId> = self.connections.keys().copied().collect();
+        for broker in brokers {
+            let mut requests =
+                mem::take(&mut self.connections.get_mut(&broker).expect("known").in_flight);
+            for request in &mut requests {
+                let RequestKind::Produce(batches) = &mut request.kind else {
+                    continue;
+                };
+                for batch in batches.iter_mut() {
+                    if !batch.done && batch.created + timeout <= now {
+                        batch.done = true;
+                        if let Some(idem) = self.idempotence.as_mut() {
+                            idem.expired(batch);
+                        }
+                        self.fail(batch, DELIVERY_TIMEOUT, out);
+                    }
+                }
+            }
+            self.connections.get_mut(&broker).expect("known").in_flight = requests;
+        }
+    }
+
+    pub(super) fn request_timed_out(
+        &mut self,
+        now: SimTime,
+        id: u64,
+        rng: &mut SimRng,
+        out: &mut Effects<ProducerTimer>,
+    ) {
+        let broker = self
+            .connections
+            .iter()
+            .find(|(_, c)| c.in_flight.iter().any(|r| r.correlation_id == id))
+            .map(|(b, _)| *b);
+        if let Some(broker) = broker {
+            self.close(now, broker, ErrorCode::RequestTimedOut, rng, out);
+        }
+    }
+
+    pub(super) fn on_connection_closed(
+        &mut self,
+        now: SimTime,
+        broker: BrokerId,
+        at: SimTime,
+        rng: &mut SimRng,
+        out: &mut Effects<ProducerTimer>,
+    ) {
+        let Some(conn) = self.connections.get(&broker) else {
+            return;
+        };
+        let current = match conn.state {
+            ConnState::Disconnected => return,
+            ConnState::Connecting { since } | ConnState::Ready { since } => since <= at,
+        };
+        if current {
+            self.close(now, broker, ErrorCode::NetworkException, rng, out);
+        }
+    }
+
+    /// Closes the connection to `broker`, failing everything in flight on it with `error`.
+    fn close(
+        &mut self,
+        now: SimTime,
+        broker: BrokerId,
+        error: ErrorCode,
+        rng: &mut SimRng,
+        out: &mut Effects<ProducerTimer>,
+    ) {
+        let c = &self.config;
+        let conn = self.connections.get_mut(&broker).expect("known");
+        let wait = backoff::exponential(
+            c.reconnect_backoff,
+            c.reconnect_backoff_max,
+            conn.failed_attempts,
+            rng,
+        );
+        conn.failed_attempts += 1;
+        conn.next_attempt = now + wait;
+        conn.state = ConnState::Disconnected;
+        let requests = mem::take(&mut conn.in_flight);
+        out.trace(TraceEvent::ConnectionClosed {
+            broker: broker.0,
+            reason: match error {
+                ErrorCode::RequestTimedOut => "request timeout",
+                _ => "disconnected",
+            }
+            .to_string(),
+            requests_failed: requests.len() as u32,
+        });
+        for request in requests {
+            out.cancel_timer(ProducerTimer::RequestTimeout(request.correlation_id));
+            match request.kind {
+                RequestKind::ApiVersions => {}
+                RequestKind::InitProducerId => {
+                    let idem = self.idempotence.as_mut().expect("idempotent");
+                    idem.state = PidState::Uninitialized {
+                        retry_at: now + self.config.retry_backoff,
+                    };
+                }
+                RequestKind::Produce(batches) => {
+                    for batch in batches {
+                        self.complete(now, batch, error, None, rng, out);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Applies an epoch bump: the partitions with a gap restart their in-flight batches'
+    /// sequences at 0 under the new epoch.
+    fn apply_bump(&mut self, bump: Bump, out: &mut Effects<ProducerTimer>) {
+        let names = bump
+            .partitions
+            .iter()
+            .map(|tp| format!("{}-{}", self.acc.topic(tp.topic).topic, tp.partition))
+            .collect();
+        out.trace(TraceEvent::ProducerEpochBumped {
+            producer_id: bump.id.0,
+            producer_epoch: bump.epoch.0,
+            partitions: names,
+        });
+        let idem = self.idempotence.as_mut().expect("idempotent");
+        for tp in bump.partitions {
+            let mut batches: Vec<&mut ProducerBatch> = self.acc.queued_mut(tp).collect();
+            for conn in self.connections.values_mut() {
+                for request in &mut conn.in_flight {
+                    if let RequestKind::Produce(list) = &mut request.kind {
+                        batches.extend(list.iter_mut().filter(|b| b.tp == tp && !b.done));
+                    }
+                }
+            }
+            idem.restart_sequences(tp, batches);
+        }
+    }
+
+    /// The earliest time the sender has something to do without an input: a batch's linger or
+    /// backoff ends, a batch reaches its delivery timeout, a reconnection or an `InitProducerId`
+    /// retry is due.
+    pub(super) fn next_sender_deadline(&self, now: SimTime) -> Option<SimTime> {
+        let timeout = self.config.delivery_timeout;
+        let mut next = self.acc.next_deadline(now, timeout);
+        let mut consider = |t: SimTime| {
+            if t > now && next.is_none_or(|n| t < n) {
+                next = Some(t);
+            }
+        };
+        for (broker, conn) in &self.connections {
+            let wants_id = *broker == self.init_broker
+                && self
+                    .idempotence
+                    .as_ref()
+                    .is_some_and(|i| matches!(i.state, PidState::Uninitialized { .. }));
+            if conn.state == ConnState::Disconnected && (self.acc.has_queued(*broker) || wants_id) {
+                consider(conn.next_attempt);
+            }
+            for request in &conn.in_flight {
+                if let RequestKind::Produce(batches) = &request.kind {
+                    for b in batches.iter().filter(|b| !b.done) {
+                        consider(b.created + timeout);
+                    }
+                }
+            }
+        }
+        if let Some(PidState::Uninitialized { retry_at }) =
+            self.idempotence.as_ref().map(|i| i.state)
+        {
+            consider(retry_at);
+        }
+        next
+    }
+}

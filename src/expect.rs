@@ -1,0 +1,490 @@
+//! Evaluates a scenario's `[[expect]]` claims against a [`Report`]: a metric, an operator, a
+//! value, a tolerance. Metrics are computed from the trace (through the report), never from the
+//! simulator's internals, so the same claims can be checked on a trace from a real broker.
+
+use std::fmt;
+
+use std::collections::BTreeSet;
+
+use crate::report::{OwnershipKind, Report};
+use crate::scenario::{ExpectValue, Expectation, Op};
+
+/// A metric's value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum MetricValue {
+    /// A number.
+    Number(f64),
+    /// Text: a partition list, a member id.
+    Text(String),
+}
+
+impl fmt::Display for MetricValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MetricValue::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => {
+                write!(f, "{}", *n as i64)
+            }
+            MetricValue::Number(n) => write!(f, "{n:.3}"),
+            MetricValue::Text(t) => f.write_str(t),
+        }
+    }
+}
+
+/// A metric name the report does not know.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown metric {name:?}: {hint}")]
+pub struct UnknownMetric {
+    /// The name.
+    pub name: String,
+    /// What names look like.
+    pub hint: String,
+}
+
+/// The outcome of one expectation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outcome {
+    /// The expectation's name.
+    pub name: String,
+    /// Whether it held.
+    pub passed: bool,
+    /// `metric = observed, expected op value`.
+    pub detail: String,
+}
+
+/// Checks every expectation; an unknown metric is an error (a typo must not pass silently).
+pub fn evaluate(
+    report: &Report,
+    expectations: &[Expectation],
+) -> Result<Vec<Outcome>, UnknownMetric> {
+    expectations
+        .iter()
+        .map(|e| evaluate_one(report, e))
+        .collect()
+}
+
+fn evaluate_one(report: &Report, e: &Expectation) -> Result<Outcome, UnknownMetric> {
+    let observed = metric(report, &e.metric)?;
+    let passed = holds(observed.as_ref(), e.op, &e.value, e.tolerance);
+    let shown = observed
+        .as_ref()
+        .map_or_else(|| "none".to_string(), ToString::to_string);
+    let expected = match (&e.value, e.op) {
+        (ExpectValue::Range(lo, hi), _) => format!("between {} and {}", num(*lo), num(*hi)),
+        (v, Op::About) => format!("about {} (± {})", value(v), num(e.tolerance)),
+        (v, op) => format!("{} {}", op.symbol(), value(v)),
+    };
+    Ok(Outcome {
+        name: e.name.clone(),
+        passed,
+        detail: format!("{} = {shown}, expected {expected}", e.metric),
+    })
+}
+
+/// The metrics, as `name` or `name[argument]`, each computed from the report.
+pub const METRICS: &[(&str, &str)] = &[
+    ("records[TOPIC]", "records appended to a topic"),
+    ("records[TOPIC-P]", "records appended to one partition"),
+    ("log_end_offset[TOPIC-P]", "the partition's log end offset"),
+    (
+        "max_partition_records[TOPIC]",
+        "records in the fullest partition",
+    ),
+    (
+        "min_partition_records[TOPIC]",
+        "records in the emptiest partition",
+    ),
+    (
+        "partitions_used[TOPIC]",
+        "partitions that received at least one record",
+    ),
+    (
+        "partition_of[TOPIC:KEY]",
+        "the partition(s) a key was appended to, e.g. 2 or \"0,2\"",
+    ),
+    (
+        "duplicates_appended",
+        "extra copies of a (topic, value) appended more than once",
+    ),
+    ("messages_lost", "messages the network lost (faults)"),
+    ("crashes", "client processes that crashed"),
+    (
+        "drained_at_ms[GROUP]",
+        "first lag sample at or after the last append with the group's lag 0",
+    ),
+    ("max_lag[GROUP]", "the group's largest total lag"),
+    (
+        "final_lag[GROUP]",
+        "the group's total lag at the last sample",
+    ),
+    (
+        "lag_at[GROUP@T]",
+        "the group's total lag at the last sample at or before T ms",
+    ),
+    ("processed[GROUP]", "records processed, counting repeats"),
+    ("processed_distinct[GROUP]", "distinct records processed"),
+    (
+        "reprocessed[GROUP]",
+        "distinct records processed more than once",
+    ),
+    (
+        "skipped[GROUP]",
+        "records of the group's topics never processed",
+    ),
+    ("rebalances[GROUP]", "completed rebalances (generations)"),
+    (
+        "first_assignment_ms[GROUP]",
+        "when a member first got partitions",
+    ),
+    ("members[GROUP]", "members alive at the end"),
+    (
+        "idle_members[GROUP]",
+        "members alive at the end with no partition",
+    ),
+    (
+        "reassigned_after_ms[GROUP]",
+        "from the first crash or close of a member to all its partitions owned again",
+    ),
+    (
+        "assignment[MEMBER]",
+        "a member's partitions at the end, e.g. \"orders-0,orders-1\"",
+    ),
+    (
+        "partitions_owned[MEMBER]",
+        "how many partitions a member owns at the end",
+    ),
+    ("processed_by[MEMBER]", "records a member processed"),
+    (
+        "acked[PRODUCER]",
+        "delivery reports without error received by producer/<name>",
+    ),
+    (
+        "delivery_errors[PRODUCER]",
+        "delivery reports with an error",
+    ),
+    (
+        "max_send_latency_ms[PRODUCER]",
+        "longest time from send() to its delivery report",
+    ),
+    (
+        "acked_lost[TOPIC]",
+        "records reported delivered that are not in the topic's log",
+    ),
+];
+
+/// Looks up one metric; `Ok(None)` when it has no value in this run.
+pub fn metric(report: &Report, name: &str) -> Result<Option<MetricValue>, UnknownMetric> {
+    let unknown = || UnknownMetric {
+        name: name.to_string(),
+        hint: format!(
+            "known metrics: {}",
+            METRICS
+                .iter()
+                .map(|(m, _)| *m)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let (base, arg) = match name.split_once('[') {
+        Some((base, rest)) => (base, Some(rest.strip_suffix(']').ok_or_else(unknown)?)),
+        None => (name, None),
+    };
+    let number = |x: u64| Ok(Some(MetricValue::Number(x as f64)));
+    match (base, arg) {
+        ("duplicates_appended", None) => number(report.duplicates_appended),
+        ("messages_lost", None) => number(report.messages_lost),
+        ("crashes", None) => number(report.crashes.len() as u64),
+        ("records", Some(arg)) => match partition_arg(report, arg) {
+            Some(key) => number(report.partitions[&key].records),
+            None if report.topics.contains_key(arg) => number(report.topic_records(arg)),
+            None => Err(unknown()),
+        },
+        ("log_end_offset", Some(arg)) => {
+            let key = partition_arg(report, arg).ok_or_else(unknown)?;
+            number(report.partitions[&key].log_end_offset)
+        }
+        ("max_partition_records" | "min_partition_records" | "partitions_used", Some(topic)) => {
+            if !report.topics.contains_key(topic) {
+                return Err(unknown());
+            }
+            let counts = report
+                .partitions
+                .iter()
+                .filter(|((t, _), _)| t == topic)
+                .map(|(_, s)| s.records);
+            let value = match base {
+                "max_partition_records" => counts.max().unwrap_or(0),
+                "min_partition_records" => counts.min().unwrap_or(0),
+                _ => counts.filter(|&c| c > 0).count() as u64,
+            };
+            number(value)
+        }
+        ("drained_at_ms", Some(g)) => {
+            Ok(drained_at(report, g).map(|t| MetricValue::Number(t as f64)))
+        }
+        ("max_lag", Some(g)) => Ok(lag_metric(report, g, |s| s.iter().map(|&(_, l)| l).max())),
+        ("final_lag", Some(g)) => Ok(lag_metric(report, g, |s| s.last().map(|&(_, l)| l))),
+        ("lag_at", Some(arg)) => {
+            let (g, t) = arg.split_once('@').ok_or_else(unknown)?;
+            let t: u64 = t.parse().map_err(|_| unknown())?;
+            Ok(lag_metric(report, g, |s| {
+                s.iter().rev().find(|&&(at, _)| at <= t).map(|&(_, l)| l)
+            }))
+        }
+        ("processed", Some(g)) => number(report.processing_totals(g).processings),
+        ("processed_distinct", Some(g)) => number(report.processing_totals(g).distinct),
+        ("reprocessed", Some(g)) => number(report.processing_totals(g).reprocessed),
+        ("skipped", Some(g)) => number(report.processing_totals(g).skipped),
+        ("rebalances", Some(g)) => number(
+            report
+                .rebalances
+                .iter()
+                .filter(|r| r.group == g && r.completed_at_ms.is_some())
+                .count() as u64,
+        ),
+        ("first_assignment_ms", Some(g)) => Ok(report
+            .ownership
+            .iter()
+            .find(|e| {
+                e.group == g && matches!(&e.change, OwnershipKind::Assigned(l) if !l.is_empty())
+            })
+            .map(|e| MetricValue::Number(e.t_ms as f64))),
+        ("members", Some(g)) => number(report.final_assignment(g).len() as u64),
+        ("idle_members", Some(g)) => number(
+            report
+                .final_assignment(g)
+                .values()
+                .filter(|p| p.is_empty())
+                .count() as u64,
+        ),
+        ("reassigned_after_ms", Some(g)) => {
+            Ok(reassigned_after(report, g).map(|d| MetricValue::Number(d as f64)))
+        }
+        ("assignment" | "partitions_owned", Some(member)) => {
+            let group = member.split('/').nth(1).unwrap_or_default();
+            let assignment = report.final_assignment(group);
+            let Some(parts) = assignment.get(member) else {
+                return Ok(None);
+            };
+            Ok(Some(if base == "assignment" {
+                MetricValue::Text(parts.join(","))
+            } else {
+                MetricValue::Number(parts.len() as f64)
+            }))
+        }
+        ("processed_by", Some(member)) => number(
+            report
+                .processed
+                .iter()
+                .filter(|p| p.member == member)
+                .map(|p| p.last_offset - p.first_offset + 1)
+                .sum(),
+        ),
+        ("acked" | "delivery_errors" | "max_send_latency_ms", Some(producer)) => {
+            let mine = report.deliveries.iter().filter(|d| d.producer == producer);
+            match base {
+                "acked" => number(mine.filter(|d| d.error.is_none()).count() as u64),
+                "delivery_errors" => number(mine.filter(|d| d.error.is_some()).count() as u64),
+                _ => Ok(mine
+                    .map(|d| d.t_ms - d.sent_ms)
+                    .max()
+                    .map(|m| MetricValue::Number(m as f64))),
+            }
+        }
+        ("acked_lost", Some(topic)) => number(report.acked_lost(topic)),
+        ("partition_of", Some(arg)) => {
+            let (topic, key) = arg.split_once(':').ok_or_else(unknown)?;
+            let partitions = report.key_partitions(topic);
+            Ok(partitions.get(key).map(|set| {
+                let list: Vec<String> = set.iter().map(ToString::to_string).collect();
+                if list.len() == 1 {
+                    MetricValue::Number(f64::from(*set.first().expect("one")))
+                } else {
+                    MetricValue::Text(list.join(","))
+                }
+            }))
+        }
+        _ => Err(unknown()),
+    }
+}
+
+fn lag_metric(
+    report: &Report,
+    group: &str,
+    pick: impl Fn(&[(u64, u64)]) -> Option<u64>,
+) -> Option<MetricValue> {
+    pick(&report.group_lag_series(group)).map(|l| MetricValue::Number(l as f64))
+}
+
+/// The first lag sample at or after the group's topics received their last record in which the
+/// group's total lag is 0 (`kafka-consumer-groups` would show LAG 0 everywhere).
+fn drained_at(report: &Report, group: &str) -> Option<u64> {
+    let topics = report.group_topics(group);
+    let last_append = report
+        .appended
+        .iter()
+        .filter(|a| topics.contains(&a.topic))
+        .map(|a| a.t_ms)
+        .chain(
+            report
+                .appended_batches
+                .iter()
+                .filter(|b| topics.contains(&b.topic))
+                .map(|b| b.t_ms),
+        )
+        .max()?;
+    report
+        .group_lag_series(group)
+        .into_iter()
+        .find(|&(t, lag)| t >= last_append && lag == 0)
+        .map(|(t, _)| t)
+}
+
+/// From the first crash or close of a member of `group` to the moment every partition it owned
+/// then has been assigned to another member.
+fn reassigned_after(report: &Report, group: &str) -> Option<u64> {
+    let members = report.group_members.get(group)?;
+    let (t0, who) = report
+        .crashes
+        .iter()
+        .chain(&report.closes)
+        .filter(|(_, c)| members.contains(c))
+        .min_by_key(|(t, _)| *t)?;
+    let mut owned: BTreeSet<String> = BTreeSet::new();
+    for e in report
+        .ownership
+        .iter()
+        .filter(|e| &e.member == who && e.t_ms < *t0)
+    {
+        match &e.change {
+            OwnershipKind::Assigned(list) => owned.extend(list.iter().cloned()),
+            OwnershipKind::Revoked(list) => list.iter().for_each(|p| {
+                owned.remove(p);
+            }),
+            OwnershipKind::Lost => owned.clear(),
+        }
+    }
+    if owned.is_empty() {
+        return None;
+    }
+    for e in report
+        .ownership
+        .iter()
+        .filter(|e| e.t_ms >= *t0 && &e.member != who)
+    {
+        if let OwnershipKind::Assigned(list) = &e.change {
+            for p in list {
+                owned.remove(p);
+            }
+            if owned.is_empty() {
+                return Some(e.t_ms - t0);
+            }
+        }
+    }
+    None
+}
+
+/// `orders-2` as a known (topic, partition).
+fn partition_arg(report: &Report, arg: &str) -> Option<(String, u32)> {
+    let (topic, p) = arg.rsplit_once('-')?;
+    let key = (topic.to_string(), p.parse().ok()?);
+    report.partitions.contains_key(&key).then_some(key)
+}
+
+fn num(x: f64) -> String {
+    MetricValue::Number(x).to_string()
+}
+
+fn value(v: &ExpectValue) -> String {
+    match v {
+        ExpectValue::Number(n) => num(*n),
+        ExpectValue::Text(t) => format!("{t:?}"),
+        ExpectValue::Bool(b) => b.to_string(),
+        ExpectValue::Range(lo, hi) => format!("[{}, {}]", num(*lo), num(*hi)),
+        ExpectValue::None => "none".to_string(),
+    }
+}
+
+fn holds(observed: Option<&MetricValue>, op: Op, expected: &ExpectValue, tolerance: f64) -> bool {
+    match (observed, expected) {
+        (None, ExpectValue::None) => op == Op::Eq,
+        (Some(_), ExpectValue::None) => op == Op::Ne,
+        (None, _) => op == Op::Ne,
+        (Some(MetricValue::Number(x)), ExpectValue::Number(v)) => match op {
+            Op::Eq => x == v,
+            Op::Ne => x != v,
+            Op::Lt => x < v,
+            Op::Le => x <= v,
+            Op::Gt => x > v,
+            Op::Ge => x >= v,
+            Op::About => (x - v).abs() <= tolerance,
+            Op::Between => false,
+        },
+        (Some(MetricValue::Number(x)), ExpectValue::Range(lo, hi)) => lo <= x && x <= hi,
+        (Some(MetricValue::Number(x)), ExpectValue::Bool(b)) => {
+            let truth = *x != 0.0;
+            (truth == *b) == (op == Op::Eq)
+        }
+        (Some(MetricValue::Text(t)), ExpectValue::Text(v)) => (t == v) == (op == Op::Eq),
+        (Some(MetricValue::Text(t)), ExpectValue::Bool(b)) => {
+            (t == &b.to_string()) == (op == Op::Eq)
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comparisons() {
+        let n = MetricValue::Number(100_050.0);
+        assert!(holds(
+            Some(&n),
+            Op::About,
+            &ExpectValue::Number(100_000.0),
+            100.0
+        ));
+        assert!(!holds(
+            Some(&n),
+            Op::About,
+            &ExpectValue::Number(100_000.0),
+            10.0
+        ));
+        assert!(holds(
+            Some(&n),
+            Op::Between,
+            &ExpectValue::Range(1.0, 200_000.0),
+            0.0
+        ));
+        assert!(holds(
+            Some(&n),
+            Op::Ge,
+            &ExpectValue::Number(100_050.0),
+            0.0
+        ));
+        assert!(!holds(
+            Some(&n),
+            Op::Gt,
+            &ExpectValue::Number(100_050.0),
+            0.0
+        ));
+        assert!(holds(None, Op::Eq, &ExpectValue::None, 0.0));
+        assert!(!holds(None, Op::Le, &ExpectValue::Number(1.0), 0.0));
+        let t = MetricValue::Text("orders-0,orders-1".into());
+        assert!(holds(
+            Some(&t),
+            Op::Eq,
+            &ExpectValue::Text("orders-0,orders-1".into()),
+            0.0
+        ));
+        assert!(holds(
+            Some(&t),
+            Op::Ne,
+            &ExpectValue::Text("orders-2".into()),
+            0.0
+        ));
+        assert_eq!(MetricValue::Number(3.0).to_string(), "3");
+        assert_eq!(MetricValue::Number(2.5).to_string(), "2.500");
+    }
+}

@@ -1,0 +1,100 @@
+//! The lag chart: consumer lag over virtual time, one curve per group and variant on shared
+//! axes, rebalances and crashes marked. The Black Friday picture: with 1 partition and 1
+//! consumer the lag climbs for the whole flood and drains slowly; with 3 and 3 it drains three
+//! times faster.
+
+use std::error::Error;
+
+use plotters::prelude::*;
+
+use super::{
+    Area, Curve, LegendEntry, Marker, Swatch, Theme, colour, curve_width, draw_markers, draw_mesh,
+    frame, marker_head, seconds, time_axes, y_top,
+};
+
+/// Lag over time.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LagChart {
+    /// Names the scenario, the variants and the seed.
+    pub title: String,
+    /// One curve per (variant, group): total lag of the group, in records, at each sample.
+    pub curves: Vec<Curve>,
+    /// Rebalances and crashes; `colour` is the index of the curve they belong to.
+    pub markers: Vec<Marker>,
+}
+
+impl LagChart {
+    /// The last moment the chart shows: the last sample or marker.
+    pub fn end_ms(&self) -> u64 {
+        let samples = self
+            .curves
+            .iter()
+            .flat_map(|c| c.points.iter().map(|p| p.0));
+        samples
+            .chain(self.markers.iter().map(|m| m.t_ms))
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The highest lag of any curve.
+    pub fn max_lag(&self) -> u64 {
+        let lags = self
+            .curves
+            .iter()
+            .flat_map(|c| c.points.iter().map(|p| p.1));
+        lags.max().unwrap_or(0)
+    }
+}
+
+pub(super) fn draw(chart: &LagChart, root: &Area<'_>, theme: &Theme) -> Result<(), Box<dyn Error>> {
+    let n = chart.curves.len();
+    let legend: Vec<_> = (chart.curves.iter().enumerate())
+        .map(|(i, c)| LegendEntry::new(c.label.as_str(), colour(i), Swatch::Line))
+        .collect();
+    let area = frame(root, theme, &chart.title, &legend)?;
+    let head = marker_head(theme, &chart.markers);
+    let y_high = y_top(&area, theme, chart.max_lag().max(1) as f64, head);
+    let mut cc = time_axes(&area, theme, chart.end_ms(), y_high)?;
+    draw_mesh(
+        &mut cc,
+        theme,
+        ("virtual time (s)", "lag (records)"),
+        (true, true),
+    )?;
+    draw_markers(&mut cc, theme, &chart.markers)?;
+    for (i, curve) in chart.curves.iter().enumerate() {
+        let points = curve
+            .points
+            .iter()
+            .map(|&(t, lag)| (seconds(t), lag as f64));
+        let style = colour(i).stroke_width(curve_width(theme, i, n));
+        cc.draw_series(LineSeries::new(points, style))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extent_covers_curves_and_markers() {
+        let chart = LagChart {
+            title: "t".into(),
+            curves: vec![Curve {
+                label: "1p1c".into(),
+                points: vec![(0, 0), (1000, 40), (2000, 10)],
+            }],
+            markers: vec![Marker {
+                t_ms: 2500,
+                label: "rebalance".into(),
+                colour: Some(0),
+            }],
+        };
+        assert_eq!((chart.end_ms(), chart.max_lag()), (2500, 40));
+        assert_eq!(
+            (LagChart::default().end_ms(), LagChart::default().max_lag()),
+            (0, 0)
+        );
+    }
+}

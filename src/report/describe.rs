@@ -1,0 +1,268 @@
+//! Tables in the form of Kafka's own tools, computed from a [`Report`], so that what students read
+//! here is what they will read on a real cluster.
+//!
+//! `kafka-consumer-groups --describe --group G` (Kafka's `ConsumerGroupCommand`, offsets view):
+//! an empty first line, then `GROUP TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG CONSUMER-ID
+//! HOST CLIENT-ID`, left-aligned with one space between columns; GROUP, TOPIC, CONSUMER-ID and
+//! HOST are as wide as their longest value and at least 15; PARTITION 10; the offsets and LAG 15;
+//! CLIENT-ID unpadded. Members with partitions come first, the most partitions first, each
+//! member's partitions by number; then partitions with a committed offset and no owner, whose
+//! consumer columns are `-`. A missing value prints `-`: without a committed offset the tool
+//! prints CURRENT-OFFSET and LAG as `-` (the lag series elsewhere count the whole log instead).
+
+use std::collections::BTreeMap;
+
+use super::{OwnershipKind, Report, partition_sort_key};
+
+/// The state of a group at one time, as the tool would print it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupDescription {
+    /// Lines for standard error (`Warning: Consumer group 'G' is rebalancing.`), if any.
+    pub warning: Option<String>,
+    /// The table, starting with its empty line.
+    pub table: String,
+}
+
+/// A member as the tool prints it: (member id, client id).
+type Consumer = (String, String);
+
+#[derive(Debug)]
+struct Row {
+    topic: String,
+    partition: u32,
+    current: Option<u64>,
+    log_end: Option<u64>,
+    consumer: Option<(String, String)>,
+}
+
+/// `kafka-consumer-groups --describe --group <group>` at virtual time `at_ms`.
+pub fn consumer_group(report: &Report, group: &str, at_ms: u64) -> GroupDescription {
+    let state = report
+        .group_states
+        .iter()
+        .filter(|(t, g, _)| *t <= at_ms && g == group)
+        .map(|(_, _, s)| s.as_str())
+        .next_back();
+    let warning = match state {
+        Some("PreparingRebalance" | "CompletingRebalance") => {
+            Some(format!("Warning: Consumer group '{group}' is rebalancing."))
+        }
+        Some("Empty") => Some(format!("Consumer group '{group}' has no active members.")),
+        None if report.lag.iter().all(|r| r.group != group) => {
+            return GroupDescription {
+                warning: None,
+                table: format!("\nError: Consumer group '{group}' does not exist.\n"),
+            };
+        }
+        _ => None,
+    };
+    // Latest lag sample per partition at or before `at_ms`: committed offset and log end.
+    let mut offsets: BTreeMap<(String, u32), (Option<u64>, u64)> = BTreeMap::new();
+    for r in report
+        .lag
+        .iter()
+        .filter(|r| r.group == group && r.t_ms <= at_ms)
+    {
+        offsets.insert(
+            (r.topic.clone(), r.partition),
+            (r.committed_offset, r.log_end_offset),
+        );
+    }
+    let owners = owners_at(report, group, at_ms);
+    let mut by_member: BTreeMap<(String, String), Vec<(String, u32)>> = BTreeMap::new();
+    for ((topic, partition), member) in &owners {
+        by_member
+            .entry(member.clone())
+            .or_default()
+            .push((topic.clone(), *partition));
+    }
+    let mut members: Vec<(Consumer, Vec<(String, u32)>)> = by_member.into_iter().collect();
+    members.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| a.0.cmp(&b.0)));
+    let mut rows = Vec::new();
+    for (consumer, mut parts) in members {
+        parts.sort_by_key(|(t, p)| (*p, t.clone()));
+        for (topic, partition) in parts {
+            let (current, log_end) = offsets.get(&(topic.clone(), partition)).copied().unzip();
+            rows.push(Row {
+                topic,
+                partition,
+                current: current.flatten(),
+                log_end,
+                consumer: Some(consumer.clone()),
+            });
+        }
+    }
+    for ((topic, partition), (committed, log_end)) in &offsets {
+        if committed.is_some() && !owners.contains_key(&(topic.clone(), *partition)) {
+            rows.push(Row {
+                topic: topic.clone(),
+                partition: *partition,
+                current: *committed,
+                log_end: Some(*log_end),
+                consumer: None,
+            });
+        }
+    }
+    GroupDescription {
+        warning,
+        table: render(group, &rows),
+    }
+}
+
+/// Who owns each partition of `group` at `at_ms`: (member id, client id).
+fn owners_at(
+    report: &Report,
+    group: &str,
+    at_ms: u64,
+) -> BTreeMap<(String, u32), (String, String)> {
+    let mut owned: BTreeMap<String, (Option<String>, Vec<String>)> = BTreeMap::new();
+    for e in report
+        .ownership
+        .iter()
+        .filter(|e| e.group == group && e.t_ms <= at_ms)
+    {
+        let entry = owned.entry(e.member.clone()).or_default();
+        if e.member_id.is_some() {
+            entry.0.clone_from(&e.member_id);
+        }
+        match &e.change {
+            OwnershipKind::Assigned(list) => entry.1.extend(list.iter().cloned()),
+            OwnershipKind::Revoked(list) => entry.1.retain(|p| !list.contains(p)),
+            OwnershipKind::Lost => entry.1.clear(),
+        }
+    }
+    let mut out = BTreeMap::new();
+    for (_, (member_id, parts)) in owned {
+        let Some(member_id) = member_id else { continue };
+        let client = report
+            .client_ids
+            .get(&member_id)
+            .cloned()
+            .unwrap_or_else(|| "-".into());
+        for tp in parts {
+            out.insert(partition_sort_key(&tp), (member_id.clone(), client.clone()));
+        }
+    }
+    out
+}
+
+fn render(group: &str, rows: &[Row]) -> String {
+    let width =
+        |min: usize, values: &mut dyn Iterator<Item = usize>| values.max().unwrap_or(0).max(min);
+    let group_w = width(15, &mut std::iter::once(group.len()));
+    let topic_w = width(15, &mut rows.iter().map(|r| r.topic.len()));
+    let consumer_w = width(
+        15,
+        &mut rows
+            .iter()
+            .map(|r| r.consumer.as_ref().map_or(1, |c| c.0.len())),
+    );
+    let host_w = 15;
+    let dash = |v: Option<u64>| v.map_or_else(|| "-".to_string(), |v| v.to_string());
+    let mut out = String::from("\n");
+    let mut line = |cells: [&str; 9]| {
+        let [
+            group,
+            topic,
+            partition,
+            current,
+            log_end,
+            lag,
+            consumer,
+            host,
+            client,
+        ] = cells;
+        out.push_str(&format!(
+            "{group:<group_w$} {topic:<topic_w$} {partition:<10} {current:<15} {log_end:<15} \
+             {lag:<15} {consumer:<consumer_w$} {host:<host_w$} {client}\n"
+        ));
+    };
+    line([
+        "GROUP",
+        "TOPIC",
+        "PARTITION",
+        "CURRENT-OFFSET",
+        "LOG-END-OFFSET",
+        "LAG",
+        "CONSUMER-ID",
+        "HOST",
+        "CLIENT-ID",
+    ]);
+    for r in rows {
+        let lag = match (r.current, r.log_end) {
+            (Some(c), Some(e)) => Some(e.saturating_sub(c)),
+            _ => None,
+        };
+        let (consumer, host, client) = match &r.consumer {
+            Some((id, client)) => (id.as_str(), "/127.0.0.1", client.as_str()),
+            None => ("-", "-", "-"),
+        };
+        line([
+            group,
+            &r.topic,
+            &r.partition.to_string(),
+            &dash(r.current),
+            &dash(r.log_end),
+            &dash(lag),
+            consumer,
+            host,
+            client,
+        ]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{LagRow, OwnershipEvent};
+
+    #[test]
+    fn table_layout_follows_the_tool() {
+        let mut report = Report::default();
+        for (p, committed) in [(0, Some(40)), (1, None)] {
+            report.lag.push(LagRow {
+                t_ms: 1000,
+                group: "orders".into(),
+                topic: "payments".into(),
+                partition: p,
+                log_end_offset: 100,
+                committed_offset: committed,
+                lag: 100 - committed.unwrap_or(0),
+            });
+        }
+        report.ownership.push(OwnershipEvent {
+            t_ms: 900,
+            member: "consumer/orders/1".into(),
+            member_id: Some("consumer-orders-1-abc".into()),
+            group: "orders".into(),
+            change: OwnershipKind::Assigned(vec!["payments-1".into(), "payments-0".into()]),
+        });
+        report
+            .client_ids
+            .insert("consumer-orders-1-abc".into(), "consumer-orders-1".into());
+        let d = consumer_group(&report, "orders", 2000);
+        let lines: Vec<&str> = d.table.lines().collect();
+        assert_eq!(lines[0], "");
+        assert!(lines[1].starts_with("GROUP           TOPIC           PARTITION  CURRENT-OFFSET "));
+        assert!(
+            lines[2].starts_with("orders          payments        0          40              100")
+        );
+        assert!(
+            lines[2].contains(
+                " 60              consumer-orders-1-abc /127.0.0.1      consumer-orders-1"
+            )
+        );
+        assert!(
+            lines[3].contains("1          -               100             -  "),
+            "{}",
+            lines[3]
+        );
+        assert_eq!(d.warning, None);
+        let missing = consumer_group(&report, "nobody", 2000);
+        assert_eq!(
+            missing.table,
+            "\nError: Consumer group 'nobody' does not exist.\n"
+        );
+    }
+}

@@ -1,0 +1,307 @@
+//! Builds a [`World`] from a [`Scenario`] and runs it: the bridge between a course exercise as
+//! written and the state machines that replay it.
+//!
+//! Each piece of the scenario becomes what it names in Kafka: `[cluster]` brokers (with their
+//! group-coordinator settings), `[[topic]]`s created on them, one producer process per
+//! `[[producer]]` (`producer/<name>`, Kafka producer configs by name, the workload), one consumer
+//! process per group member (`consumer/<group>/<n>`), the timeline's actions and the fault plan
+//! scheduled at their times, lag sampled at `[report] lag_sample_ms`. Config errors come back
+//! as [`ScenarioError`]s that point at the offending key in the file.
+
+use std::sync::Arc;
+
+use crate::broker::coordinator::CoordinatorConfig;
+use crate::client::consumer::Consumer;
+use crate::client::consumer::app::{Application, ManualCommit, ProcessingTime};
+use crate::client::consumer::config::{ConsumerConfig, Flavour as ConsumerFlavour};
+use crate::client::producer::{self, Producer, ProducerConfig, Workload};
+use crate::faults::FaultPlan;
+use crate::record::{Malformed, ValueTemplate};
+use crate::scenario::{
+    Action, Client, CommitMode, Configs, GroupSpec, OnFailure, Processing, ProducerSpec, Scenario,
+    ScenarioError, SendMode, SourceMap, Target,
+};
+use crate::scheduler::EventLimitExceeded;
+use crate::trace::TraceSink;
+use crate::units::{BrokerId, ClientId, Millis, SimTime};
+use crate::world::{ClientCommand, ClientMachine, RunOutcome, World, WorldConfig};
+
+/// Why a scenario could not be run.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The scenario asks for something the simulator refuses (a bad Kafka config).
+    #[error("{0}")]
+    Scenario(#[from] ScenarioError),
+    /// The run did not settle within its event limit.
+    #[error("{0}")]
+    EventLimit(#[from] EventLimitExceeded),
+}
+
+/// Broker configs a scenario may set in `[cluster] config`.
+const BROKER_CONFIGS: &[&str] = &[
+    "group.initial.rebalance.delay.ms",
+    "group.min.session.timeout.ms",
+    "group.max.session.timeout.ms",
+];
+
+/// Runs `scenario` with `seed`, writing its trace to `sink`. `progress` is called with the
+/// virtual time reached, every 1% of the duration (the CLI shows a progress bar with it).
+pub fn run(
+    scenario: &Scenario,
+    seed: u64,
+    sink: &mut dyn TraceSink,
+    mut progress: impl FnMut(SimTime),
+) -> Result<RunOutcome, RunError> {
+    let map = SourceMap::new(&scenario.path, &scenario.source);
+    let config = WorldConfig {
+        seed,
+        network_latency: scenario.cluster.network_latency,
+        max_events: scenario.max_events,
+        check_invariants: false,
+    };
+    let mut world = World::new(config, sink);
+    build(&mut world, scenario, &map)?;
+    let end = SimTime::ZERO + scenario.duration;
+    let step = (scenario.duration.0 / 100).max(1);
+    let mut at = SimTime::ZERO;
+    loop {
+        at = (at + Millis(step)).min(end);
+        let quiescent = world.advance_until(at)?;
+        progress(at);
+        if quiescent || at >= end {
+            return Ok(world.finish(end, quiescent));
+        }
+    }
+}
+
+fn build(
+    world: &mut World<'_>,
+    scenario: &Scenario,
+    map: &SourceMap<'_>,
+) -> Result<(), ScenarioError> {
+    let coordinator = coordinator_config(&scenario.cluster.config, map)?;
+    let lag_interval = scenario.report.lag_sample;
+    for &id in &scenario.cluster.brokers {
+        world.add_broker(id);
+        let coordinator = coordinator.clone();
+        world.with_broker(id, |b, out| {
+            b.set_coordinator_config(coordinator);
+            b.sample_lag_every(lag_interval, SimTime::ZERO, out);
+        });
+    }
+    // One broker hosts every partition until replication lands; it also coordinates groups.
+    let leader = scenario.cluster.brokers[0];
+    for t in &scenario.topics {
+        let configs = t
+            .config
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let (name, partitions, rf) = (t.name.clone(), t.partitions, t.replication_factor);
+        world.with_broker(leader, |b, out| {
+            b.create_topic(name, partitions, rf, configs, out)
+        });
+    }
+    for p in &scenario.producers {
+        let machine = producer_machine(world, p, map)?;
+        world.add_client(&format!("producer/{}", p.name), machine, SimTime::ZERO);
+    }
+    for g in &scenario.groups {
+        for (i, &start) in g.member_starts.iter().enumerate() {
+            let member = i as u32 + 1;
+            let machine = consumer_machine(g, member, leader, map)?;
+            world.add_client(&format!("consumer/{}/{member}", g.group_id), machine, start);
+        }
+    }
+    for a in &scenario.actions {
+        let component = a.target.component();
+        let id = world
+            .client_id(&component)
+            .expect("scenario targets are checked");
+        match &a.action {
+            Action::Crash => world.schedule_command(a.at, id, ClientCommand::Crash),
+            Action::Close => world.schedule_command(a.at, id, ClientCommand::Close),
+            Action::Pause(d) => {
+                world.schedule_command(a.at, id, ClientCommand::Pause { duration: *d })
+            }
+            Action::Restart => restart(world, scenario, a.at, id, &a.target, leader, map)?,
+        }
+    }
+    let mut plan = FaultPlan::new();
+    for f in &scenario.faults {
+        plan.push(f.clone());
+    }
+    world
+        .add_faults(&plan)
+        .map_err(|e| map.file_error(format!("fault plan: {e}")))?;
+    Ok(())
+}
+
+fn restart(
+    world: &mut World<'_>,
+    scenario: &Scenario,
+    at: SimTime,
+    id: ClientId,
+    target: &Target,
+    leader: BrokerId,
+    map: &SourceMap<'_>,
+) -> Result<(), ScenarioError> {
+    let machine = match target {
+        Target::Consumer { group, member } => {
+            let g = scenario
+                .groups
+                .iter()
+                .find(|g| &g.group_id == group)
+                .expect("checked");
+            consumer_machine(g, *member, leader, map)?
+        }
+        Target::Producer(name) => {
+            let p = scenario
+                .producers
+                .iter()
+                .find(|p| &p.name == name)
+                .expect("checked");
+            producer_machine(world, p, map)?
+        }
+        Target::Broker(_) => unreachable!("brokers restart through faults"),
+    };
+    world.restart_client(at, id, machine);
+    Ok(())
+}
+
+fn coordinator_config(
+    configs: &Configs,
+    map: &SourceMap<'_>,
+) -> Result<CoordinatorConfig, ScenarioError> {
+    let mut config = CoordinatorConfig::default();
+    for (key, value) in configs.iter() {
+        let ms = || {
+            value.parse::<u64>().map(Millis).map_err(|_| {
+                map.error(
+                    configs.span(key),
+                    key,
+                    format!("{value:?} is not a number of milliseconds"),
+                )
+            })
+        };
+        match key {
+            "group.initial.rebalance.delay.ms" => config.initial_rebalance_delay = ms()?,
+            "group.min.session.timeout.ms" => config.min_session_timeout = ms()?,
+            "group.max.session.timeout.ms" => config.max_session_timeout = ms()?,
+            other => {
+                return Err(map.error(
+                    configs.span(other),
+                    other,
+                    format!(
+                        "unknown broker config; known: {}",
+                        BROKER_CONFIGS.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(config)
+}
+
+/// The config key a client config error is about: the longest key of `configs` its message
+/// names (the parsers' errors all quote the key).
+fn config_error(
+    configs: &Configs,
+    map: &SourceMap<'_>,
+    section: &str,
+    message: String,
+) -> ScenarioError {
+    let key = configs
+        .iter()
+        .map(|(k, _)| k)
+        .filter(|k| message.contains(k))
+        .max_by_key(|k| k.len());
+    match key {
+        Some(k) => map.error(configs.span(k), k, message),
+        None => map.error(None, section, message),
+    }
+}
+
+fn producer_machine(
+    world: &World<'_>,
+    p: &ProducerSpec,
+    map: &SourceMap<'_>,
+) -> Result<ClientMachine, ScenarioError> {
+    let flavour = match p.client {
+        Client::Java4 => producer::Flavour::Java4,
+        Client::Java3 => producer::Flavour::Java3,
+        Client::Librdkafka => producer::Flavour::Librdkafka,
+    };
+    let config = ProducerConfig::parse(flavour, p.config.iter())
+        .map_err(|e| config_error(&p.config, map, "producer.config", e.to_string()))?;
+    let mut template = ValueTemplate::new(&p.value.template).with_malformed(Malformed {
+        ratio: p.value.malformed_ratio,
+        records: p.value.malformed.clone(),
+    });
+    if let Some(size) = p.value.size {
+        template.size = size;
+    }
+    let workload = Workload {
+        topic: p.topic.clone(),
+        records: p.records,
+        start: p.start,
+        pacing: p.pacing,
+        sync: p.send == SendMode::Sync,
+        keys: p.keys.clone(),
+        value: Arc::new(template),
+        partition: p.partition,
+    };
+    let producer = Producer::new(config, world.metadata(), Some(workload))
+        .map_err(|e| map.error(None, "producer.topic", e.to_string()))?;
+    Ok(ClientMachine::Producer(Box::new(producer)))
+}
+
+fn consumer_machine(
+    g: &GroupSpec,
+    member: u32,
+    coordinator: BrokerId,
+    map: &SourceMap<'_>,
+) -> Result<ClientMachine, ScenarioError> {
+    if g.output.is_some() || !matches!(g.on_failure, OnFailure::Crash) {
+        return Err(map.error(
+            None,
+            "consumer_group",
+            format!(
+                "group {}: services (output) and on_failure policies other than crash are not \
+                 wired into the runner yet",
+                g.group_id
+            ),
+        ));
+    }
+    let flavour = match g.client {
+        Client::Java4 | Client::Java3 => ConsumerFlavour::Java,
+        Client::Librdkafka => ConsumerFlavour::Librdkafka,
+    };
+    let mut settings: Vec<(String, String)> = vec![("group.id".into(), g.group_id.clone())];
+    if g.static_members {
+        settings.push((
+            "group.instance.id".into(),
+            format!("{}-{member}", g.group_id),
+        ));
+    }
+    if g.commit != CommitMode::Auto && g.config.get("enable.auto.commit").is_none() {
+        // Manual commits come with auto-commit off, as every course's manual-commit code does.
+        settings.push(("enable.auto.commit".into(), "false".into()));
+    }
+    settings.extend(g.config.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let config = ConsumerConfig::parse(flavour, settings)
+        .map_err(|e| config_error(&g.config, map, "consumer_group.config", e.to_string()))?;
+    let app = Application {
+        processing: match g.processing {
+            Processing::Constant(t) => ProcessingTime::Constant(t),
+            Processing::Uniform { min, max } => ProcessingTime::Uniform { min, max },
+        },
+        commit: match g.commit {
+            CommitMode::Auto => ManualCommit::None,
+            CommitMode::PerRecord => ManualCommit::PerRecord,
+            CommitMode::PerBatch => ManualCommit::PerBatch,
+        },
+    };
+    let consumer = Consumer::new(config, app, g.topics.clone(), coordinator);
+    Ok(ClientMachine::Consumer(Box::new(consumer)))
+}
