@@ -95,3 +95,37 @@ fn partition_bad_input_exits_2_with_a_clear_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("not valid hex"), "{}", stderr(&out));
 }
+
+/// Issue 8: `kafka-sim compare SIM REAL` agrees (exit 0) when the keys land alike, and names
+/// the keys and exits 1 when a librdkafka producer used its default CRC32 partitioner.
+#[test]
+fn compare_names_keys_on_other_partitions() {
+    let same = kafka_sim(&[
+        "compare",
+        "tests/data/compare/murmur2.trace.jsonl",
+        "tests/data/compare/real-murmur2.trace.jsonl",
+    ]);
+    assert_eq!(same.status.code(), Some(0), "{}", stdout(&same));
+    assert!(stdout(&same).contains("orders: key -> partition"));
+    let differs = kafka_sim(&[
+        "compare",
+        "--json",
+        "tests/data/compare/murmur2.trace.jsonl",
+        "tests/data/compare/real-crc32.trace.jsonl",
+    ]);
+    assert_eq!(differs.status.code(), Some(1), "{}", stderr(&differs));
+    let rows: serde_json::Value = serde_json::from_str(&stdout(&differs)).unwrap();
+    let keys = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["fact"] == "orders: key -> partition")
+        .unwrap();
+    assert_eq!(keys["status"], "DIFFERS");
+    assert_eq!(
+        keys["note"],
+        "2 of 4 keys differ: user1: sim 0, real 1; user4: sim 1, real 0"
+    );
+    let bad = kafka_sim(&["compare", "--tolerance", "nope=1", "a", "b"]);
+    assert_eq!(bad.status.code(), Some(2));
+}

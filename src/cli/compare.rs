@@ -17,10 +17,13 @@ const COMPARE_HELP: &str = "\
 Rows:
   TOPIC: partitions, key -> partition, duplicates appended        must be identical
   TOPIC-P: records, offsets and values                          identical when one producer
-                                                                 wrote keyed records, else info
-  producer P: delivery reports                                   identical (ok and failed counts)
-  group G: assignment before each crash/close, at the end        identical partition sets (member
-                                                                 by member with group.instance.id)
+                                                                 wrote the same keyed records on
+                                                                 both sides, else info
+  producer/P: delivery reports                                   identical (ok and failed counts)
+  group G: assignment before each crash/close, at the end        identical partition sets (info
+                                                                 when only the sizes agree)
+  group G: distinct records processed, TOPIC-P log-end offset    identical
+  at the last sample
   group G: first complete assignment at, reassigned after the    timings: within a tolerance
   crash/close of M, lag drained at
 
@@ -92,7 +95,7 @@ pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
     Ok(if comparison.agrees() {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(1)
+        ExitCode::from(super::EXIT_FAILED)
     })
 }
 

@@ -3,6 +3,7 @@
 
 mod assign;
 mod bench;
+mod compare;
 mod partition;
 mod plot;
 mod run;
@@ -39,6 +40,8 @@ pub enum Command {
     Assign(assign::AssignArgs),
     /// Draw a chart of one or more traces as a PNG: lag, partitions, assignments, throughput.
     Plot(plot::PlotArgs),
+    /// Compare a simulated trace with one recorded against a real broker, fact by fact.
+    Compare(compare::CompareArgs),
 }
 
 /// Runs a parsed command line.
@@ -49,5 +52,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(args) => bench::run(&args),
         Command::Assign(args) => assign::run(&args),
         Command::Plot(args) => plot::run(&args),
+        Command::Compare(args) => compare::run(&args),
     }
 }
