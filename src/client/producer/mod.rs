@@ -538,6 +538,7 @@ impl Producer {
             max_in_flight: c.max_in_flight,
             retries: c.retries,
             request_timeout_ms: c.request_timeout.0,
+            socket_timeout_ms: c.socket_timeout.map(|t| t.0),
             delivery_timeout_ms: c.delivery_timeout.0,
             retry_backoff_ms: c.retry_backoff.0,
             retry_backoff_max_ms: c.retry_backoff_max.0,
