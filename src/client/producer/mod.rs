@@ -48,7 +48,7 @@ use self::sender::Connection;
 use self::workload::WorkloadState;
 
 pub use self::config::{ConfigError, Flavour, ProducerConfig};
-pub use self::workload::{KeySpec, Pacing, Workload};
+pub use self::workload::{KeyChoice, KeySpec, Pacing, Workload};
 
 /// One record the application hands to `send()`.
 #[derive(Clone, Debug, PartialEq, Eq)]
