@@ -7,8 +7,10 @@
 //! others are timings, which a real broker only reproduces within a tolerance (the phase of the
 //! heartbeat at a crash, thread scheduling). Each [`Row`] says which kind it is.
 //!
-//! A row compares only what both traces can show: a trace without delivery reports or group
-//! events gives a row marked [`Status::Missing`], printed, never dropped.
+//! A row compares only what both traces can show: a batch-level trace (no per-record events), a
+//! group seen in one trace only, or a crash the other run lacks gives a row marked
+//! [`Status::Missing`], printed, never dropped. Delivery reports are recorded on both sides, so a
+//! producer with reports in one trace only disagrees.
 //!
 //! Worked example: a producer writes `user1..user10` with `partitioner=murmur2_random` to a
 //! 3-partition topic. The simulated and the real trace both put `user1` on partition 0, so the
@@ -491,9 +493,11 @@ fn compare_deliveries(out: &mut Comparison, producer: &str, sim: &Report, real: 
         None => "no reports".to_string(),
         Some((ok, failed, _)) => format!("{ok} ok, {failed} failed"),
     };
+    // Both kafka-sim and kafka-sim-real record every delivery report: a producer with reports
+    // in one run and none in the other disagrees.
     let status = match (&s, &r) {
         (Some(a), Some(b)) => same_or_differs(a.0 == b.0 && a.1 == b.1),
-        _ => Status::Missing,
+        _ => Status::Differs,
     };
     let errors = |d: &Option<(u64, u64, BTreeSet<String>)>| {
         d.as_ref()
