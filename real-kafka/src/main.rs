@@ -83,6 +83,8 @@ struct MemberArgs {
     #[arg(long)]
     component: String,
     #[arg(long)]
+    group: String,
+    #[arg(long)]
     bootstrap: String,
     #[arg(long = "topic")]
     topics: Vec<String>,
@@ -191,6 +193,7 @@ fn member_command(args: MemberArgs) -> anyhow::Result<()> {
         .with_context(|| format!("unknown commit mode {:?}", args.commit))?;
     let spec = MemberSpec {
         component: args.component,
+        group: args.group,
         bootstrap: args.bootstrap,
         topics: args.topics,
         suffix: args.suffix,

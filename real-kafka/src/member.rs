@@ -7,29 +7,34 @@
 //! `SIGSTOP`/`SIGCONT` (a long GC pause: heartbeats stop too) and closed by a line on its stdin.
 //!
 //! The child ([`run_member`], the binary's hidden `member` command) writes one trace event per
-//! line on stdout: `TopicsSubscribed`, `PartitionsAssigned`, `PartitionsRevoked`,
-//! `OffsetCommitted`. The parent ([`MemberProcess`]) stamps each with the run clock as it reads
-//! it; a pipe adds well under a millisecond.
+//! line on stdout, in the simulator's shapes: the rebalance listener's `PartitionsAssigned`,
+//! `PartitionsRevoked` and `PartitionsLost` (with the member id and generation librdkafka holds
+//! then), `RecordsProcessed` for each record its loop finishes, and `OffsetCommitted` for each
+//! partition of a successful commit. The parent ([`MemberProcess`]) stamps each with the run
+//! clock as it reads it (a pipe adds well under a millisecond); a commit is the coordinator's
+//! fact, recorded from `group/<group.id>` as the simulator's coordinator records it.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use kafka_sim::scenario::CommitMode;
-use kafka_sim::trace::{TraceEvent, TracePartition};
+use kafka_sim::trace::TraceEvent;
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::{
     BaseConsumer, CommitMode as RdCommit, Consumer, ConsumerContext, Rebalance,
 };
 use rdkafka::error::KafkaResult;
+use rdkafka::message::Message;
 use rdkafka::{ClientConfig, ClientContext, TopicPartitionList};
 
 use crate::error::{Error, Result};
+use crate::native;
 use crate::recorder::Recorder;
 
 /// Everything a member process needs, passed on its command line.
@@ -37,6 +42,8 @@ use crate::recorder::Recorder;
 pub struct MemberSpec {
     /// `consumer/<group>/<n>`.
     pub component: String,
+    /// The scenario's `group.id` (on the broker it may carry the run suffix).
+    pub group: String,
     /// `bootstrap.servers`.
     pub bootstrap: String,
     /// Subscribed topics, as named on the broker.
@@ -58,6 +65,8 @@ impl MemberSpec {
             "member".to_string(),
             "--component".into(),
             self.component.clone(),
+            "--group".into(),
+            self.group.clone(),
             "--bootstrap".into(),
             self.bootstrap.clone(),
             "--processing-ms".into(),
@@ -100,7 +109,11 @@ pub fn parse_commit(name: &str) -> Option<CommitMode> {
 
 /// Writes trace events on stdout, one JSON object per line.
 struct Emitter {
+    /// The scenario's `group.id`.
+    group: Arc<str>,
     suffix: String,
+    /// The member id and generation of the last assignment, for commits.
+    joined: Mutex<Option<(Arc<str>, i32)>>,
 }
 
 impl Emitter {
@@ -119,17 +132,23 @@ impl Emitter {
         )
     }
 
-    fn partitions(&self, tpl: &TopicPartitionList) -> Vec<TracePartition> {
-        let mut out: Vec<TracePartition> = tpl
+    /// `topic-partition` names, sorted by topic then partition, as the simulator writes them.
+    fn partitions(&self, tpl: &TopicPartitionList) -> Vec<Arc<str>> {
+        let mut out: Vec<(Arc<str>, i32)> = tpl
             .elements()
             .iter()
-            .map(|e| TracePartition {
-                topic: self.topic(e.topic()),
-                partition: e.partition() as u32,
-            })
+            .map(|e| (self.topic(e.topic()), e.partition()))
             .collect();
         out.sort();
-        out
+        out.into_iter()
+            .map(|(t, p)| Arc::from(format!("{t}-{p}")))
+            .collect()
+    }
+
+    /// The member id and generation librdkafka holds now (empty and -1 before a join).
+    fn membership(&self, consumer: &BaseConsumer<Self>) -> (Arc<str>, i32) {
+        let (member_id, generation) = native::member_and_generation(consumer.client());
+        (Arc::from(member_id), generation)
     }
 }
 
@@ -141,14 +160,44 @@ impl ClientContext for Emitter {
 }
 
 impl ConsumerContext for Emitter {
-    fn post_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+    /// `onPartitionsRevoked` / `onPartitionsLost`, before librdkafka lets the partitions go.
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        let Rebalance::Revoke(tpl) = rebalance else {
+            return;
+        };
+        let partitions = self.partitions(tpl);
+        if consumer.assignment_lost() {
+            self.emit(&TraceEvent::PartitionsLost {
+                group: self.group.clone(),
+                partitions,
+                reason: "librdkafka reports the assignment lost".into(),
+            });
+        } else {
+            let (member_id, generation) = self.membership(consumer);
+            self.emit(&TraceEvent::PartitionsRevoked {
+                group: self.group.clone(),
+                member_id,
+                generation,
+                partitions,
+            });
+        }
+    }
+
+    /// `onPartitionsAssigned`, once librdkafka has taken the partitions (an empty list too).
+    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         match rebalance {
-            Rebalance::Assign(tpl) => self.emit(&TraceEvent::PartitionsAssigned {
-                partitions: self.partitions(tpl),
-            }),
-            Rebalance::Revoke(tpl) => self.emit(&TraceEvent::PartitionsRevoked {
-                partitions: self.partitions(tpl),
-            }),
+            Rebalance::Assign(tpl) => {
+                let (member_id, generation) = self.membership(consumer);
+                *self.joined.lock().expect("membership lock") =
+                    Some((member_id.clone(), generation));
+                self.emit(&TraceEvent::PartitionsAssigned {
+                    group: self.group.clone(),
+                    member_id,
+                    generation,
+                    partitions: self.partitions(tpl),
+                });
+            }
+            Rebalance::Revoke(_) => {}
             Rebalance::Error(e) => eprintln!("rebalance error: {e}"),
         }
     }
@@ -157,9 +206,13 @@ impl ConsumerContext for Emitter {
         if result.is_err() {
             return;
         }
+        let joined = self.joined.lock().expect("membership lock").clone();
         for e in offsets.elements() {
             if let rdkafka::Offset::Offset(o) = e.offset() {
                 self.emit(&TraceEvent::OffsetCommitted {
+                    group: self.group.clone(),
+                    member_id: joined.as_ref().map(|j| j.0.clone()),
+                    generation: joined.as_ref().map(|j| j.1),
                     topic: self.topic(e.topic()),
                     partition: e.partition() as u32,
                     offset: o as u64,
@@ -179,7 +232,9 @@ pub fn run_member(spec: &MemberSpec) -> Result<()> {
     }
     config.set_log_level(crate::producer::log_level(&spec.settings));
     let emitter = Emitter {
+        group: Arc::from(spec.group.as_str()),
         suffix: spec.suffix.clone(),
+        joined: Mutex::new(None),
     };
     let consumer: BaseConsumer<Emitter> =
         config
@@ -192,18 +247,6 @@ pub fn run_member(spec: &MemberSpec) -> Result<()> {
     consumer
         .subscribe(&topics)
         .map_err(Error::kafka(format!("{}: subscribing", spec.component)))?;
-    let mut subscribed: Vec<Arc<str>> =
-        topics.iter().map(|t| consumer.context().topic(t)).collect();
-    subscribed.sort();
-    let instance = spec
-        .settings
-        .iter()
-        .find(|(k, _)| k == "group.instance.id")
-        .map(|(_, v)| v.clone());
-    consumer.context().emit(&TraceEvent::TopicsSubscribed {
-        topics: subscribed,
-        group_instance_id: instance,
-    });
     let stop = Arc::new(AtomicBool::new(false));
     let watcher = stop.clone();
     thread::spawn(move || {
@@ -222,6 +265,16 @@ pub fn run_member(spec: &MemberSpec) -> Result<()> {
         match consumer.poll(Duration::from_millis(100)) {
             Some(Ok(message)) => {
                 thread::sleep(Duration::from_millis(spec.processing_ms));
+                let context = consumer.context();
+                let offset = message.offset() as u64;
+                context.emit(&TraceEvent::RecordsProcessed {
+                    group: context.group.clone(),
+                    topic: context.topic(message.topic()),
+                    partition: message.partition() as u32,
+                    first_offset: offset,
+                    last_offset: offset,
+                    records: 1,
+                });
                 match spec.commit {
                     CommitMode::PerRecord => {
                         let _ = consumer.commit_message(&message, RdCommit::Sync);
@@ -282,12 +335,16 @@ impl MemberProcess {
         let stdout = child.stdout.take().expect("piped");
         let stdin = child.stdin.take();
         let (component, recorder) = (spec.component.clone(), recorder.clone());
+        let coordinator = format!("group/{}", spec.group);
         let reader = thread::Builder::new()
             .name(format!("{component} events"))
             .spawn(move || {
                 for line in BufReader::new(stdout).lines() {
                     let Ok(line) = line else { break };
                     match serde_json::from_str::<TraceEvent>(&line) {
+                        Ok(event @ TraceEvent::OffsetCommitted { .. }) => {
+                            recorder.record(&coordinator, event);
+                        }
                         Ok(event) => recorder.record(&component, event),
                         Err(e) => eprintln!("{component}: unreadable event {line:?}: {e}"),
                     }
@@ -387,6 +444,7 @@ mod tests {
         }
         let spec = MemberSpec {
             component: "consumer/g/1".into(),
+            group: "g".into(),
             bootstrap: "127.0.0.1:9092".into(),
             topics: vec!["orders".into()],
             suffix: String::new(),

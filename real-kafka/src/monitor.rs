@@ -1,6 +1,7 @@
 //! Lag samples for one group, as `kafka-consumer-groups --describe` computes them: the group's
 //! committed offset (OffsetFetch) and each partition's high watermark (ListOffsets), every
-//! `[report] lag_sample_ms`.
+//! `[report] lag_sample_ms`. Without a committed offset the lag is the whole log (high minus
+//! low watermark), as the simulator counts it.
 //!
 //! The monitor is a consumer with the group's `group.id` that never subscribes, so it never
 //! joins the group: OffsetFetch needs no membership. (Neither broker here answers
@@ -75,6 +76,7 @@ fn sample_loop(
     stop: &AtomicBool,
 ) {
     let component = format!("group/{}", spec.group);
+    let group: Arc<str> = Arc::from(spec.group.as_str());
     let timeout = Duration::from_millis(spec.interval_ms.clamp(200, 2000));
     let mut tpl = TopicPartitionList::new();
     for (topic, _, partitions) in &spec.topics {
@@ -98,7 +100,7 @@ fn sample_loop(
         };
         for (topic, name, partitions) in &spec.topics {
             for p in 0..*partitions {
-                let Ok((_, high)) = consumer.fetch_watermarks(topic, p as i32, timeout) else {
+                let Ok((low, high)) = consumer.fetch_watermarks(topic, p as i32, timeout) else {
                     continue;
                 };
                 let committed =
@@ -108,16 +110,18 @@ fn sample_loop(
                             Offset::Offset(o) if o >= 0 => Some(o as u64),
                             _ => None,
                         });
-                let high = high.max(0) as u64;
+                let (low, high) = (low.max(0) as u64, high.max(0) as u64);
                 recorder.record_at(
                     t,
                     &component,
                     TraceEvent::LagSampled {
+                        group: group.clone(),
                         topic: Arc::from(name.as_str()),
                         partition: p,
-                        committed,
                         log_end_offset: high,
-                        lag: high.saturating_sub(committed.unwrap_or(0)),
+                        committed_offset: committed,
+                        // As the simulator counts it: without a commit, the whole log.
+                        lag: high.saturating_sub(committed.unwrap_or(low)),
                     },
                 );
             }

@@ -1,5 +1,6 @@
 //! A scenario producer against a real broker: records sent at the scenario's pace, each with
-//! a delivery report recorded as `DeliveryReported`.
+//! a delivery report recorded as `DeliveryReported` (with `sent_ms`, when the application called
+//! `send()`, as the simulator records it).
 //!
 //! Every record carries a header `kafka-sim-producer: <name>`, so that the read-back after the
 //! run can attribute each record in the log to its producer, duplicates included (a duplicate
@@ -35,12 +36,10 @@ pub struct ProducerRun {
     pub broker_topic: String,
     /// `bootstrap.servers`.
     pub bootstrap: String,
-    /// The scenario seed (random keys).
+    /// The scenario seed (drawn keys).
     pub seed: u64,
     /// The settings passed to librdkafka.
     pub settings: Vec<(String, String)>,
-    /// How long `flush` may wait for the last delivery reports.
-    pub flush_timeout: Duration,
 }
 
 /// Delivery reports arrive on librdkafka's thread; this records them and counts them for
@@ -62,9 +61,10 @@ impl ClientContext for Reports {
 }
 
 impl ProducerContext for Reports {
-    type DeliveryOpaque = ();
+    /// When the application called `send()`, in run milliseconds.
+    type DeliveryOpaque = usize;
 
-    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+    fn delivery(&self, result: &DeliveryResult<'_>, sent_ms: usize) {
         let (message, error) = match result {
             Ok(m) => (m, None),
             Err((e, m)) => (m, Some(error_name(e))),
@@ -73,15 +73,18 @@ impl ProducerContext for Reports {
         // A retry that the broker recognised as a duplicate (DUPLICATE_SEQUENCE_NUMBER) is
         // reported delivered with offset -1: the offset is then unknown, not negative.
         let offset = u64::try_from(message.offset()).ok().filter(|_| delivered);
+        // A record that never got a partition (an unknown topic) is reported at partition 0.
+        let partition = u32::try_from(message.partition()).unwrap_or(0);
         self.recorder.record(
             &self.component,
             TraceEvent::DeliveryReported {
                 topic: Arc::from(self.topic.as_str()),
-                partition: delivered.then(|| message.partition() as u32),
+                partition,
                 offset,
+                error,
                 key: message.key().map(TraceBytes::from_bytes),
                 value: message.payload().map(TraceBytes::from_bytes),
-                error,
+                sent_ms: sent_ms as u64,
             },
         );
         *self.done.lock().expect("reports lock") += 1;
@@ -156,30 +159,29 @@ fn send_all(
     stop: &AtomicBool,
 ) -> Result<u64> {
     let spec = &run.spec;
-    let mut rng = workload::key_rng(run.seed, spec);
+    let mut keys = workload::Keys::new(spec, run.seed);
     let headers = OwnedHeaders::new().insert(Header {
         key: PRODUCER_HEADER,
         value: Some(spec.name.as_str()),
     });
     let mut sent = 0;
-    for i in 0..spec.records {
-        recorder.sleep_until(send_time(spec, i));
-        if stop.load(Ordering::SeqCst) {
+    for n in 0..spec.records {
+        if !recorder.sleep_until_or_stop(send_time(spec, n), stop) {
             break;
         }
         sent += 1;
-        let key = workload::key(spec, i, &mut rng);
-        let value = workload::value(spec, i, key.as_deref());
-        let mut record: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(&run.broker_topic)
-            .payload(value.as_slice())
-            .headers(headers.clone());
+        let key = keys.key(n);
+        let value = workload::value(spec, n);
+        let mut record: BaseRecord<'_, [u8], [u8], usize> =
+            BaseRecord::with_opaque_to(&run.broker_topic, recorder.now_ms() as usize)
+                .payload(value.as_slice())
+                .headers(headers.clone());
         if let Some(k) = &key {
-            record = record.key(k.as_slice());
+            record = record.key(k.as_bytes());
         }
         if let Some(p) = spec.partition {
             record = record.partition(p.0 as i32);
         }
-        let mut record = record;
         loop {
             match producer.send(record) {
                 Ok(()) => break,
@@ -189,27 +191,34 @@ fn send_all(
                 }
                 Err((e, _)) => {
                     return Err(Error::Kafka {
-                        context: format!("producer/{}: sending record {i}", spec.name),
+                        context: format!("producer/{}: sending record {n}", spec.name),
                         source: e,
                     });
                 }
             }
         }
         if spec.send == SendMode::Sync {
-            wait_for_reports(producer.context(), i + 1, run.flush_timeout);
+            wait_for_reports(producer.context(), n + 1, stop);
         }
     }
-    let _ = producer.flush(run.flush_timeout);
+    // Wait for the last reports, until the run ends: a report after the end is not part of it.
+    while !stop.load(Ordering::SeqCst) && *producer.context().done.lock().expect("lock") < sent {
+        let _ = producer.flush(Duration::from_millis(100));
+    }
     let done = *producer.context().done.lock().expect("reports lock");
     Ok(sent - done.min(sent))
 }
 
-fn wait_for_reports(reports: &Reports, count: u64, timeout: Duration) {
-    let done = reports.done.lock().expect("reports lock");
-    let _ = reports
-        .signal
-        .wait_timeout_while(done, timeout, |d| *d < count)
-        .expect("reports lock");
+/// `send().get()`: waits for the report of record `count - 1`, or for the end of the run.
+fn wait_for_reports(reports: &Reports, count: u64, stop: &AtomicBool) {
+    let mut done = reports.done.lock().expect("reports lock");
+    while *done < count && !stop.load(Ordering::SeqCst) {
+        done = reports
+            .signal
+            .wait_timeout(done, Duration::from_millis(100))
+            .expect("reports lock")
+            .0;
+    }
 }
 
 /// When record `i` is sent, in ms from the start of the run: the scenario's pacing.

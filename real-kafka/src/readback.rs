@@ -32,7 +32,7 @@ pub fn delivery_times(recorder: &Recorder) -> DeliveryTimes {
     for r in recorder.records() {
         if let TraceEvent::DeliveryReported {
             topic,
-            partition: Some(p),
+            partition: p,
             offset: Some(o),
             ..
         } = &r.event
@@ -111,11 +111,12 @@ pub fn read_back(
         }
         let topic = names.get(m.topic()).copied().unwrap_or(m.topic());
         let (partition, offset) = (m.partition() as u32, m.offset() as u64);
+        // The producer's component, as the simulator names it in `RecordAppended`.
         let producer = m.headers().and_then(|h| {
             h.iter()
                 .find(|h| h.key == PRODUCER_HEADER)
                 .and_then(|h| h.value)
-                .map(|v| Arc::from(String::from_utf8_lossy(v).as_ref()))
+                .map(|v| Arc::from(format!("producer/{}", String::from_utf8_lossy(v))))
         });
         let t_ms = times
             .get(&(topic.to_string(), partition, offset))

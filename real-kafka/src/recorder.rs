@@ -53,6 +53,19 @@ impl Recorder {
         }
     }
 
+    /// Sleeps until `at_ms` after the start, or until `stop` is set (checked every 10 ms).
+    /// Returns false if it was stopped.
+    pub fn sleep_until_or_stop(&self, at_ms: u64, stop: &AtomicBool) -> bool {
+        while self.now_ms() < at_ms {
+            if stop.load(Ordering::SeqCst) {
+                return false;
+            }
+            let left = at_ms.saturating_sub(self.now_ms()).min(10);
+            std::thread::sleep(Duration::from_millis(left));
+        }
+        !stop.load(Ordering::SeqCst)
+    }
+
     /// A record timestamp (Unix milliseconds, Kafka's CreateTime) as run time, clamped at 0.
     pub fn from_unix_ms(&self, unix_ms: i64) -> u64 {
         u64::try_from(unix_ms - self.start_unix_ms).unwrap_or(0)

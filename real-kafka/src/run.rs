@@ -10,11 +10,14 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
 use std::time::Duration;
 
+use kafka_sim::client::producer::{Flavour, ProducerConfig};
+use kafka_sim::faults::FaultKind;
 use kafka_sim::report::Report;
 use kafka_sim::scenario::{
-    Action, FaultKind, GroupSpec, OnFailure, Processing, ProducerSpec, Scenario, Target,
+    Action, Client, GroupSpec, OnFailure, Processing, ProducerSpec, Scenario, Target,
 };
 use kafka_sim::trace::{TraceEvent, TraceHeader, TraceRecord, jsonl};
 
@@ -110,16 +113,19 @@ pub fn check_supported(scenario: &Scenario, broker: BrokerKind) -> Result<()> {
         }
     }
     for f in &scenario.faults {
-        let ok = match (&f.kind, &f.target) {
-            (FaultKind::Crash | FaultKind::Pause, Target::Consumer { .. }) => true,
-            (FaultKind::LostAck { .. }, Target::Producer(_)) => broker != BrokerKind::External,
+        let consumer = f.target.starts_with("consumer/");
+        let ok = match &f.kind {
+            FaultKind::Crash | FaultKind::Pause => consumer,
+            FaultKind::LostAck { .. } => {
+                f.target.starts_with("producer/") && broker != BrokerKind::External
+            }
             _ => false,
         };
         if !ok {
             return unsupported(format!(
                 "fault {:?} on {} against the {}",
                 f.kind,
-                f.target.component(),
+                f.target,
                 broker.name()
             ));
         }
@@ -152,9 +158,9 @@ fn timeline(scenario: &Scenario) -> Vec<(u64, Op)> {
         }
     }
     for f in &scenario.faults {
-        let who = f.target.component();
-        let at = f.at.0;
-        match (&f.kind, f.until) {
+        let who = f.target.clone();
+        let at = f.start.0;
+        match (&f.kind, f.end) {
             (FaultKind::Crash, _) => ops.push((at, Op::Crash(who))),
             (FaultKind::Pause, Some(until)) => {
                 ops.push((at, Op::Pause(who.clone(), until.0 - at)));
@@ -206,13 +212,19 @@ pub fn run(scenario: &Scenario, broker: &Broker, options: &RunOptions) -> Result
     for p in &scenario.producers {
         let translated = workload::producer_config(p)?;
         notes.extend(translated.notes);
+        if workload::Keys::new(p, scenario.seed).drawn() {
+            notes.push(format!(
+                "producer/{}: its keys are seeded draws, which the simulator interleaves with its \
+                 other draws: this run sends other keys (compare checks them by key)",
+                p.name
+            ));
+        }
         producer_runs.push(ProducerRun {
             broker_topic: format!("{}{suffix}", p.topic),
             spec: p.clone(),
             bootstrap: bootstrap.clone(),
             seed: scenario.seed,
             settings: translated.settings,
-            flush_timeout: Duration::from_secs(30),
         });
     }
 
@@ -244,14 +256,13 @@ pub fn run(scenario: &Scenario, broker: &Broker, options: &RunOptions) -> Result
         specs,
     };
     let played = play(&mut live);
-    let end = scenario.duration.0;
-    recorder.sleep_until(end);
+    let (end, reason) = wait_for_the_end(scenario, &recorder, &producers);
     let events = recorder.len() as u64;
     recorder.record_at(
         end,
         "world",
         TraceEvent::RunEnded {
-            reason: "duration reached".into(),
+            reason: reason.into(),
             events_processed: events,
         },
     );
@@ -296,6 +307,37 @@ pub fn run(scenario: &Scenario, broker: &Broker, options: &RunOptions) -> Result
         records: recorder.records(),
         notes,
     })
+}
+
+/// Waits for `duration_ms`, or, in a run without consumer groups, until every producer has
+/// its last delivery report, as the simulator stops when nothing is left to do. Returns when
+/// and why the run ended.
+fn wait_for_the_end(
+    scenario: &Scenario,
+    recorder: &Recorder,
+    producers: &[thread::JoinHandle<Result<u64>>],
+) -> (u64, &'static str) {
+    let end = scenario.duration.0;
+    let last_action = scenario
+        .actions
+        .iter()
+        .map(|a| a.at.0)
+        .chain(scenario.faults.iter().map(|f| f.end.unwrap_or(f.start).0))
+        .max()
+        .unwrap_or(0);
+    loop {
+        let now = recorder.now_ms();
+        if now >= end {
+            return (end, "duration reached");
+        }
+        let idle = scenario.groups.is_empty()
+            && now > last_action
+            && producers.iter().all(thread::JoinHandle::is_finished);
+        if idle {
+            return (now, "nothing left to do");
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
 }
 
 fn header(scenario: &Scenario, kind: BrokerKind) -> TraceHeader {
@@ -346,6 +388,7 @@ fn member_specs(
                 component.clone(),
                 MemberSpec {
                     component,
+                    group: g.group_id.clone(),
                     bootstrap: bootstrap.to_string(),
                     topics: g.topics.iter().map(|t| format!("{t}{suffix}")).collect(),
                     suffix: suffix.to_string(),
@@ -435,7 +478,10 @@ fn step(live: &mut Live<'_>, op: Op) -> Result<()> {
         }
         Op::Close(who) => {
             if let Some(mut m) = live.members.remove(&who) {
-                rec.record(&who, TraceEvent::ClientClosed {});
+                let spec = &live.specs[&who];
+                let left_group = !spec.settings.iter().any(|(k, _)| k == "group.instance.id");
+                let group = Arc::from(spec.group.as_str());
+                rec.record(&who, TraceEvent::ConsumerClosed { group, left_group });
                 m.close(Duration::from_secs(30))?;
             }
         }
@@ -458,16 +504,15 @@ fn step(live: &mut Live<'_>, op: Op) -> Result<()> {
 }
 
 /// The next `count` produce acknowledgements are lost. The mock cluster delays them past the
-/// producer's `request.timeout.ms` (it cannot drop a response); tansu's proxy drops them and
-/// records a `MessageLost` for each as it happens. The mock's are recorded here, when armed.
+/// producer's wait for a response (it cannot drop a response): Java's `request.timeout.ms`,
+/// librdkafka's `socket.timeout.ms`, as the simulator's producer config computes it. tansu's
+/// proxy drops them and records a `MessageLost` for each as it happens; the mock's are recorded
+/// here, when armed.
 fn lose_acks(live: &Live<'_>, producer: &str, count: u32) -> Result<()> {
     let spec: Option<&ProducerSpec> = live.scenario.producers.iter().find(|p| p.name == producer);
-    let timeout_ms = spec
-        .and_then(|p| p.config.get("request.timeout.ms"))
-        .and_then(|v| v.parse::<u64>().ok())
-        .unwrap_or(30_000);
+    let wait = spec.map_or(Duration::from_secs(60), response_timeout);
     live.broker
-        .lose_produce_acks(count, Duration::from_millis(timeout_ms + 1000))?;
+        .lose_produce_acks(count, wait + Duration::from_millis(1000))?;
     if live.broker.kind() == BrokerKind::Mock {
         for _ in 0..count {
             live.recorder.record(
@@ -481,4 +526,18 @@ fn lose_acks(live: &Live<'_>, producer: &str, count: u32) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// How long the real producer waits for a response: the run gives a Java-modelled producer
+/// `socket.timeout.ms = request.timeout.ms` ([`workload::producer_config`]), which is what the
+/// simulator's config computes for the client it models.
+fn response_timeout(p: &ProducerSpec) -> Duration {
+    let flavour = match p.client {
+        Client::Java3 => Flavour::Java3,
+        Client::Java4 => Flavour::Java4,
+        Client::Librdkafka => Flavour::Librdkafka,
+    };
+    let config = ProducerConfig::parse(flavour, p.config.iter())
+        .unwrap_or_else(|_| ProducerConfig::defaults(flavour));
+    Duration::from_millis(config.response_timeout().0)
 }

@@ -1,62 +1,62 @@
-//! A scenario's workload as librdkafka wants it: the keys and values of each record, and the
-//! producer and consumer configs translated from Kafka's (Java) names where librdkafka differs.
+//! A scenario's workload as librdkafka wants it: the keys and values of each record, exactly as
+//! the simulator's producer makes them, and the producer and consumer configs translated from
+//! Kafka's (Java) names where librdkafka differs.
 //!
-//! Keys and values must be the ones the simulator sends, or nothing can be compared. Until the
-//! simulator's producer is merged they are computed here from the scenario alone:
-//! record `i` (from 0) of a producer has
-//! - key: `values[i % len]`, or `pattern` with `{n}` = `first + i % distinct` (`order = "cycle"`),
-//!   or with `{n}` drawn from the seeded stream `producer/<name>/keys` (`order = "random"`, and for
-//!   the hot key), or no key;
-//! - value: the template with `{n}` = `i` and `{key}` = the key, sent as that text (the simulator
-//!   only pretends its values have `size` bytes).
+//! Record `n` (from 0) of a producer gets the key [`KeySpec::choose`] gives (the simulator's own
+//! choice: the hot key with its share, then the keys in turn or drawn at random) and the value
+//! [`ValueTemplate::render`] makes of `n` (the simulator renders `{n}` only; its `size` is never
+//! sent, values go out as their text).
 //!
-//! RECONCILE: when `src/client/producer.rs` lands, use its key and value functions here.
+//! A seeded draw (a hot key's share, `order = "random"`) comes from this producer's stream,
+//! `producer/<name>`. In the simulator that stream also draws sticky partitions and backoff
+//! jitter, so the two runs draw different keys: `kafka-sim compare` then compares the topic by key
+//! and by shape, not record by record.
 
+use kafka_sim::client::producer::{KeyChoice, KeySpec};
+use kafka_sim::record::ValueTemplate;
 use kafka_sim::rng::SimRng;
-use kafka_sim::scenario::{Client, Configs, GroupSpec, KeySpec, ProducerSpec};
+use kafka_sim::scenario::{Client, Configs, GroupSpec, ProducerSpec};
 
 use crate::error::{Error, Result};
 
-/// The key of record `i`, or `None` for a null key.
-pub fn key(spec: &ProducerSpec, i: u64, rng: &mut SimRng) -> Option<Vec<u8>> {
-    match &spec.keys {
-        KeySpec::Null => None,
-        KeySpec::Values(values) => Some(values[(i % values.len() as u64) as usize].clone().into()),
-        KeySpec::Pattern {
-            pattern,
-            first,
-            distinct,
-            random,
-            hot,
-        } => {
-            if let Some((hot_key, ratio)) = hot
-                && rng.chance(*ratio)
-            {
-                return Some(hot_key.clone().into_bytes());
-            }
-            let n = if *random {
-                first + rng.below(*distinct)
-            } else {
-                first + i % distinct
-            };
-            Some(pattern.replace("{n}", &n.to_string()).into_bytes())
+/// A producer's keys, record after record.
+#[derive(Debug)]
+pub struct Keys {
+    spec: KeySpec,
+    names: Vec<String>,
+    rng: SimRng,
+}
+
+impl Keys {
+    /// The keys of `spec`, drawing from the stream `producer/<name>` of `seed`.
+    pub fn new(spec: &ProducerSpec, seed: u64) -> Keys {
+        Keys {
+            spec: spec.keys.clone(),
+            names: spec.keys.distinct_keys(),
+            rng: SimRng::for_component(seed, &format!("producer/{}", spec.name)),
         }
+    }
+
+    /// The key of record `n`, or `None` for a null key.
+    pub fn key(&mut self, n: u64) -> Option<String> {
+        match self.spec.choose(n, &mut self.rng) {
+            KeyChoice::Null => None,
+            KeyChoice::Hot => self.spec.hot_key().map(|(k, _)| k.to_string()),
+            KeyChoice::Nth(i) => Some(self.names[i].clone()),
+        }
+    }
+
+    /// True if a key depends on a seeded draw, which the real run cannot reproduce.
+    pub fn drawn(&self) -> bool {
+        self.spec.hot_key().is_some() || matches!(self.spec, KeySpec::Pattern { random: true, .. })
     }
 }
 
-/// The value of record `i` with key `key`.
-pub fn value(spec: &ProducerSpec, i: u64, key: Option<&[u8]>) -> Vec<u8> {
-    let key = key.map_or_else(|| "null".to_string(), |k| String::from_utf8_lossy(k).into());
-    spec.value
-        .template
-        .replace("{n}", &i.to_string())
-        .replace("{key}", &key)
+/// The value of record `n`.
+pub fn value(spec: &ProducerSpec, n: u64) -> Vec<u8> {
+    ValueTemplate::new(&spec.value.template)
+        .render(n)
         .into_bytes()
-}
-
-/// The seeded stream for a producer's random key choices.
-pub fn key_rng(seed: u64, spec: &ProducerSpec) -> SimRng {
-    SimRng::for_component(seed, &format!("producer/{}/keys", spec.name))
 }
 
 /// A config translated for librdkafka, with what was changed and why (printed, never silent).
@@ -134,12 +134,11 @@ pub fn producer_config(spec: &ProducerSpec) -> Result<Translated> {
             spec.client.name()
         ));
     }
-    if spec.client != Client::Librdkafka
-        && let Some(timeout) = spec.config.get("request.timeout.ms")
-        && spec.config.get("socket.timeout.ms").is_none()
-    {
-        // Java's request.timeout.ms is how long the client waits for a response; librdkafka's
-        // is only the broker's wait for acks=all, and its client-side wait is socket.timeout.ms.
+    if spec.client != Client::Librdkafka {
+        // Java's request.timeout.ms (default 30000) is how long the client waits for a
+        // response; librdkafka's is only the broker's wait for acks, and its client-side wait is
+        // socket.timeout.ms (default 60000).
+        let timeout = spec.config.get("request.timeout.ms").unwrap_or("30000");
         out.set("socket.timeout.ms", timeout);
         out.notes.push(format!(
             "{who}: socket.timeout.ms={timeout}: librdkafka's name for Java's request.timeout.ms"

@@ -1,6 +1,5 @@
-//! Helpers of the cross-check: fresh brokers, runs, traces kept for reading, comparisons.
-
-pub mod sim_stub;
+//! Helpers of the cross-check: fresh brokers, runs, the simulation, traces kept for reading,
+//! comparisons.
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -8,8 +7,9 @@ use std::thread;
 
 use kafka_sim::compare::{self, Comparison, Tolerances};
 use kafka_sim::report::Report;
+use kafka_sim::runner;
 use kafka_sim::scenario::{Scenario, ScenarioFile};
-use kafka_sim::trace::{TraceHeader, TraceRecord, jsonl};
+use kafka_sim::trace::{TraceHeader, VecSink, jsonl};
 use kafka_sim_real::broker::mock::MockBroker;
 use kafka_sim_real::broker::tansu::{self, TansuBroker};
 use kafka_sim_real::broker::{Broker, BrokerKind};
@@ -25,9 +25,21 @@ pub fn work_dir() -> PathBuf {
 
 /// Loads `real-kafka/scenarios/<name>.toml` with `variant` ("" for a file without variants).
 pub fn scenario(name: &str, variant: &str) -> Scenario {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("scenarios/{name}.toml"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    ScenarioFile::parse(&path, text)
+    load(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("scenarios/{name}.toml")),
+        variant,
+    )
+}
+
+/// Loads the course scenario `scenarios/<name>.toml` of the repository with `variant`.
+pub fn course_scenario(name: &str, variant: &str) -> Scenario {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    load(&root.join(format!("scenarios/{name}.toml")), variant)
+}
+
+fn load(path: &std::path::Path, variant: &str) -> Scenario {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    ScenarioFile::parse(path, text)
         .and_then(|f| f.resolve(Some(variant).filter(|v| !v.is_empty())))
         .unwrap_or_else(|e| panic!("{e}"))
 }
@@ -104,20 +116,20 @@ pub fn run_on_both(scenario: &Scenario) -> (Recorded, Recorded) {
     })
 }
 
-/// The simulated side (see `sim_stub`), kept in `target/real-kafka` too.
+/// The simulated side: `kafka-sim run SCENARIO --variant V --trace FILE`, through the library
+/// (`kafka_sim::runner::run`), the trace kept in `target/real-kafka/traces` too.
 pub fn simulate(scenario: &Scenario) -> Report {
-    let (header, records) = sim_stub::simulate(scenario);
+    let header = TraceHeader::new(&scenario.name, scenario.variant.as_deref(), scenario.seed);
+    let mut sink = VecSink::new(scenario.detail);
+    runner::run(scenario, scenario.seed, &mut sink, |_| {})
+        .unwrap_or_else(|e| panic!("{}: the simulation failed: {e}", scenario.name));
     let name = format!(
         "{}-{}-sim",
         scenario.name,
         scenario.variant.as_deref().unwrap_or("default")
     );
-    save(&name, &jsonl::to_string(&header, &records));
-    report(&header, &records)
-}
-
-fn report(header: &TraceHeader, records: &[TraceRecord]) -> Report {
-    Report::from_trace(Some(header), records)
+    save(&name, &jsonl::to_string(&header, &sink.records));
+    Report::from_trace(Some(&header), &sink.records)
 }
 
 fn save(name: &str, text: &str) {
