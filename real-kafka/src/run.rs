@@ -69,6 +69,7 @@ impl Recorded {
 #[derive(Clone, Debug)]
 enum Op {
     Start(String),
+    Restart(String),
     Crash(String),
     Close(String),
     Pause(String, u64),
@@ -150,7 +151,7 @@ fn timeline(scenario: &Scenario) -> Vec<(u64, Op)> {
         match a.action {
             Action::Crash => ops.push((at, Op::Crash(who))),
             Action::Close => ops.push((at, Op::Close(who))),
-            Action::Restart => ops.push((at, Op::Start(who))),
+            Action::Restart => ops.push((at, Op::Restart(who))),
             Action::Pause(d) => {
                 ops.push((at, Op::Pause(who.clone(), d.0)));
                 ops.push((at + d.0, Op::Resume(who)));
@@ -456,19 +457,28 @@ fn play(live: &mut Live<'_>) -> Result<()> {
     Ok(())
 }
 
+/// Starts the member process of `who` (killing the old one, if it still runs).
+fn start(live: &mut Live<'_>, who: String) -> Result<()> {
+    let spec = &live.specs[&who];
+    let log = live
+        .options
+        .log_dir
+        .join(format!("{}.log", who.replace('/', "_")));
+    let process = MemberProcess::spawn(&live.options.member_exe, spec, &live.recorder, &log)?;
+    if let Some(mut old) = live.members.insert(who, process) {
+        old.kill();
+    }
+    Ok(())
+}
+
 fn step(live: &mut Live<'_>, op: Op) -> Result<()> {
     let rec = live.recorder.clone();
     match op {
-        Op::Start(who) => {
-            let spec = &live.specs[&who];
-            let log = live
-                .options
-                .log_dir
-                .join(format!("{}.log", who.replace('/', "_")));
-            let process = MemberProcess::spawn(&live.options.member_exe, spec, &rec, &log)?;
-            if let Some(mut old) = live.members.insert(who, process) {
-                old.kill();
-            }
+        Op::Start(who) => start(live, who)?,
+        Op::Restart(who) => {
+            // A new process for the slot, as the simulator's timeline `restart`.
+            rec.record(&who, TraceEvent::ClientRestarted {});
+            start(live, who)?;
         }
         Op::Crash(who) => {
             if let Some(mut m) = live.members.remove(&who) {

@@ -267,6 +267,33 @@ fn plain_producer_duplicates_after_a_lost_ack() {
     }
 }
 
+/// With 5 requests in flight the retry comes after 15 newer batches, outside the 5 that Kafka
+/// keeps per producer and partition (`ProducerStateEntry.NUM_BATCHES_TO_RETAIN`): the simulator
+/// refuses it `OUT_OF_ORDER_SEQUENCE_NUMBER`, as Kafka does, and the Java producer retries
+/// until `delivery.timeout.ms`, so one send never completes within the run. tansu answers
+/// `DUPLICATE_SEQUENCE_NUMBER` and librdkafka counts that as delivered; the mock cluster appends
+/// the retried requests again.
+#[test]
+fn idempotent_retry_outside_the_five_batch_window() {
+    let s = scenario("idempotent-lost-ack", "window");
+    let sim = simulate(&s);
+    let (mock, tansu) = run_on_both(&s);
+    let (mock, tansu) = (mock.report(), tansu.report());
+    let reports = "producer/checkout: delivery reports";
+    let c = compare("window, tansu", &sim, &tansu, &Tolerances::default());
+    assert_agrees_except("tansu", &c, &[reports]);
+    assert_eq!(row(&c, reports).sim, "39 ok, 0 failed");
+    assert_eq!(row(&c, reports).real, "40 ok, 0 failed");
+    let c = compare("window, mock", &sim, &mock, &Tolerances::default());
+    let known = [
+        "payments: duplicates appended",
+        "payments-0: records",
+        "payments-0: offsets and values",
+        reports,
+    ];
+    assert_agrees_except("mock", &c, &known);
+}
+
 /// librdkafka waits `socket.timeout.ms` (60 s) for a response, not `request.timeout.ms`: after
 /// the lost acknowledgement of record 20 nothing is retried within the 8 s run, and the records
 /// behind it stay queued (one request at a time): 21 records appended, 20 reported. The
