@@ -129,3 +129,48 @@ fn compare_names_keys_on_other_partitions() {
     let bad = kafka_sim(&["compare", "--tolerance", "nope=1", "a", "b"]);
     assert_eq!(bad.status.code(), Some(2));
 }
+
+/// `kafka-sim compare` reads what `kafka-sim run --trace` writes beside what `kafka-sim-real run
+/// --trace` recorded (a committed trace of `real-kafka/scenarios/group-crash.toml`, variant
+/// `range`, on librdkafka's mock cluster): it agrees once the mock's known deviations are
+/// allowed for (real-kafka/README.md, rows 4 and 7), and names the two timings otherwise.
+#[test]
+fn compare_reads_a_simulated_and_a_recorded_trace() {
+    let dir = std::env::temp_dir().join(format!("kafka-sim-compare-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let sim = dir.join("group-crash.sim.jsonl");
+    let sim = sim.to_str().unwrap();
+    let scenario = "real-kafka/scenarios/group-crash.toml";
+    let run = kafka_sim(&["run", scenario, "--variant", "range", "-q", "--trace", sim]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let real = "tests/data/compare/group-crash-range.mock.trace.jsonl";
+    let shifts = [
+        "--shift",
+        "first-assignment=-3000",
+        "--shift",
+        "reassignment=5000",
+    ];
+    let allowed = kafka_sim(&[&["compare", sim, real][..], &shifts[..]].concat());
+    assert_eq!(allowed.status.code(), Some(0), "{}", stdout(&allowed));
+    let text = stdout(&allowed);
+    assert!(
+        text.contains("reassigned after the crash of consumer/analytics/2"),
+        "{text}"
+    );
+    let strict = kafka_sim(&["compare", sim, real]);
+    assert_eq!(strict.status.code(), Some(1), "{}", stdout(&strict));
+    let table = stdout(&strict);
+    let differs: Vec<&str> = table
+        .lines()
+        .filter(|l| l.contains("DIFFERS"))
+        .map(|l| l.split("  ").next().unwrap_or(l))
+        .collect();
+    assert_eq!(
+        differs,
+        [
+            "group analytics: first complete assignment at",
+            "group analytics: reassigned after the crash of consumer/analytics/2"
+        ]
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
