@@ -18,6 +18,9 @@ pub struct Effects<K> {
     detail: Detail,
     /// Messages to send, in order.
     pub sends: Vec<(NodeId, Message)>,
+    /// Connections this component closed (to that node): messages sent later on a new
+    /// connection do not queue behind what the old one still had in flight.
+    pub disconnects: Vec<NodeId>,
     /// Timer changes, in order (a later change to the same key wins).
     pub timers: Vec<TimerOp<K>>,
     /// Facts to record, in order, each with the component it is about when that is not the
@@ -40,6 +43,7 @@ impl<K> Effects<K> {
         Effects {
             detail,
             sends: Vec::new(),
+            disconnects: Vec::new(),
             timers: Vec::new(),
             traces: Vec::new(),
         }
@@ -48,6 +52,11 @@ impl<K> Effects<K> {
     /// Sends `message` to `to` through the network.
     pub fn send(&mut self, to: NodeId, message: Message) {
         self.sends.push((to, message));
+    }
+
+    /// Closes the connection to `to` (the next message opens a new one).
+    pub fn disconnect(&mut self, to: NodeId) {
+        self.disconnects.push(to);
     }
 
     /// Arms timer `key` at `at`.
@@ -79,6 +88,7 @@ impl<K> Effects<K> {
     /// `wrap` turns into this machine's.
     pub fn absorb<J>(&mut self, other: Effects<J>, wrap: impl Fn(J) -> K) {
         self.sends.extend(other.sends);
+        self.disconnects.extend(other.disconnects);
         self.timers
             .extend(other.timers.into_iter().map(|op| match op {
                 TimerOp::Set(key, at) => TimerOp::Set(wrap(key), at),

@@ -104,7 +104,10 @@ pub const METRICS: &[(&str, &str)] = &[
         "extra copies of a (topic, value) appended more than once",
     ),
     ("messages_lost", "messages the network lost (faults)"),
-    ("crashes", "client processes that crashed"),
+    (
+        "crashes",
+        "client processes that crashed (a service member's consumer and producer are one)",
+    ),
     (
         "drained_at_ms[GROUP]",
         "first lag sample at or after the last append with the group's lag 0",
@@ -119,6 +122,32 @@ pub const METRICS: &[(&str, &str)] = &[
         "the group's total lag at the last sample at or before T ms",
     ),
     ("processed[GROUP]", "records processed, counting repeats"),
+    (
+        "processed[GROUP:TOPIC]",
+        "records of one topic processed, counting repeats",
+    ),
+    (
+        "revenue[GROUP]",
+        "sum of the amount fields (amount=N or \"amount\": N) of the values processed, \
+         counting repeats (detail records)",
+    ),
+    (
+        "revenue[GROUP:TOPIC]",
+        "the same, for the values of one topic",
+    ),
+    (
+        "per_minute[GROUP@MINUTE]",
+        "records processed in minute MINUTE (0 = the first 60000 ms), counting repeats \
+         (detail records)",
+    ),
+    (
+        "failures[GROUP]",
+        "failed processing attempts (poison pills; a retried record fails once per attempt)",
+    ),
+    (
+        "dead_lettered[GROUP]",
+        "records given up to a dead-letter topic (count them there with records[TOPIC])",
+    ),
     ("processed_distinct[GROUP]", "distinct records processed"),
     (
         "reprocessed[GROUP]",
@@ -129,6 +158,10 @@ pub const METRICS: &[(&str, &str)] = &[
         "records of the group's topics never processed",
     ),
     ("rebalances[GROUP]", "completed rebalances (generations)"),
+    (
+        "out_of_order[GROUP]",
+        "records processed after one produced later (across partitions)",
+    ),
     (
         "first_assignment_ms[GROUP]",
         "when a member first got partitions",
@@ -190,7 +223,7 @@ pub fn metric(report: &Report, name: &str) -> Result<Option<MetricValue>, Unknow
     match (base, arg) {
         ("duplicates_appended", None) => number(report.duplicates_appended),
         ("messages_lost", None) => number(report.messages_lost),
-        ("crashes", None) => number(report.crashes.len() as u64),
+        ("crashes", None) => number(report.crashed_processes()),
         ("records", Some(arg)) => match partition_arg(report, arg) {
             Some(key) => number(report.partitions[&key].records),
             None if report.topics.contains_key(arg) => number(report.topic_records(arg)),
@@ -228,10 +261,42 @@ pub fn metric(report: &Report, name: &str) -> Result<Option<MetricValue>, Unknow
                 s.iter().rev().find(|&&(at, _)| at <= t).map(|&(_, l)| l)
             }))
         }
-        ("processed", Some(g)) => number(report.processing_totals(g).processings),
+        ("processed", Some(arg)) => match group_topic(report, arg) {
+            (g, Some(topic)) => number(
+                report
+                    .processed
+                    .iter()
+                    .filter(|p| p.group == g && p.topic == topic)
+                    .map(|p| p.last_offset - p.first_offset + 1)
+                    .sum(),
+            ),
+            (g, None) => number(report.processing_totals(g).processings),
+        },
+        ("revenue", Some(arg)) => {
+            let (g, topic) = group_topic(report, arg);
+            Ok(report.revenue(g, topic).map(MetricValue::Number))
+        }
+        ("per_minute", Some(arg)) => {
+            let (g, minute) = arg.split_once('@').ok_or_else(unknown)?;
+            let minute: u64 = minute.parse().map_err(|_| unknown())?;
+            Ok(report
+                .processed_in_minute(g, minute)
+                .map(|n| MetricValue::Number(n as f64)))
+        }
+        ("failures", Some(g)) => {
+            number(report.failures.iter().filter(|f| f.group == g).count() as u64)
+        }
+        ("dead_lettered", Some(g)) => number(
+            report
+                .dead_lettered
+                .iter()
+                .filter(|(_, group, _)| group == g)
+                .count() as u64,
+        ),
         ("processed_distinct", Some(g)) => number(report.processing_totals(g).distinct),
         ("reprocessed", Some(g)) => number(report.processing_totals(g).reprocessed),
         ("skipped", Some(g)) => number(report.processing_totals(g).skipped),
+        ("out_of_order", Some(g)) => number(report.out_of_production_order(g)),
         ("rebalances", Some(g)) => number(
             report
                 .rebalances
@@ -253,6 +318,29 @@ pub fn metric(report: &Report, name: &str) -> Result<Option<MetricValue>, Unknow
                 .values()
                 .filter(|p| p.is_empty())
                 .count() as u64,
+        ),
+        ("owned_max" | "owned_min", Some(g)) => {
+            let counts = report
+                .final_assignment(g)
+                .into_values()
+                .map(|p| p.len() as u64);
+            let v = if base == "owned_max" {
+                counts.max()
+            } else {
+                counts.min()
+            };
+            Ok(v.map(|n| MetricValue::Number(n as f64)))
+        }
+        ("revocations", Some(g)) => number(
+            report
+                .ownership
+                .iter()
+                .filter(|e| e.group == g)
+                .map(|e| match &e.change {
+                    OwnershipKind::Revoked(list) => list.len() as u64,
+                    _ => 0,
+                })
+                .sum(),
         ),
         ("reassigned_after_ms", Some(g)) => {
             Ok(reassigned_after(report, g).map(|d| MetricValue::Number(d as f64)))
@@ -289,6 +377,12 @@ pub fn metric(report: &Report, name: &str) -> Result<Option<MetricValue>, Unknow
             }
         }
         ("acked_lost", Some(topic)) => number(report.acked_lost(topic)),
+        ("delivered_offset", Some(producer)) => Ok(report
+            .deliveries
+            .iter()
+            .find(|d| d.producer == producer)
+            .and_then(|d| d.offset)
+            .map(|o| MetricValue::Number(o as f64))),
         ("partition_of", Some(arg)) => {
             let (topic, key) = arg.split_once(':').ok_or_else(unknown)?;
             let partitions = report.key_partitions(topic);
@@ -318,6 +412,15 @@ fn lag_metric(
 fn reassigned_after(report: &Report, group: &str) -> Option<u64> {
     let first = report.departures(group).into_iter().next()?;
     report.reassigned_after_ms(group, &first)
+}
+
+/// `GROUP:TOPIC` as (group, Some(topic)) when TOPIC is a topic of the run, else the whole
+/// argument as a group (topic names never contain `:`, group ids may).
+fn group_topic<'a>(report: &Report, arg: &'a str) -> (&'a str, Option<&'a str>) {
+    match arg.rsplit_once(':') {
+        Some((g, t)) if report.topics.contains_key(t) => (g, Some(t)),
+        _ => (arg, None),
+    }
 }
 
 /// `orders-2` as a known (topic, partition).

@@ -18,6 +18,7 @@
 //! | [`network`] | client-broker links: latency, in-order delivery, Toxiproxy-style toxics |
 //! | [`faults`] | the fault plan: link toxics, broker down, crash, pause, poison pills |
 //! | [`world`] | owns every component; routes effects; the run loop |
+//! | [`service`] | services: a member's consumer feeding its producer (outputs, dead letters) |
 //! | [`scenario`] | scenario files: TOML parsed into a typed `Scenario`, errors with file:line |
 //! | [`runner`] | builds a `World` from a `Scenario` and runs it |
 //! | [`report`] | a `Report` computed from a trace only: partitions, duplicates, groups, lag |
@@ -53,6 +54,7 @@ pub mod rng;
 pub mod runner;
 pub mod scenario;
 pub mod scheduler;
+pub mod service;
 pub mod trace;
 pub mod units;
 pub mod world;

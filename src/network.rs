@@ -108,6 +108,16 @@ impl Network {
         self.links.get(&(from, to))
     }
 
+    /// The connection between `a` and `b` was closed: a new one starts empty, so its messages do
+    /// not wait behind what the old one still carried (in-order delivery holds per connection).
+    pub fn reset_connection(&mut self, now: SimTime, a: NodeId, b: NodeId) {
+        for (from, to) in [(a, b), (b, a)] {
+            if let Some(link) = self.links.get_mut(&(from, to)) {
+                link.last_delivery = link.last_delivery.min(now);
+            }
+        }
+    }
+
     /// Decides when (or whether) `message` sent at `now` from `from` arrives at `to`.
     pub fn route(
         &mut self,

@@ -112,9 +112,16 @@ impl Value {
 
 /// A value template: `pattern` with `{n}` replaced by the record number, standing for `size`
 /// bytes on the wire. Millions of records then cost no value bytes at all.
+///
+/// Placeholders: `{n}` the record number; `{amount}` the record's [`amount`], a fixed function of
+/// `n` (the analytics exercises sum it as revenue, so it must be exact and reproducible);
+/// `{key}` the record's key as text (empty for a null key). `{key}` is not a function of `n`, so
+/// a producer renders such a value once, as bytes ([`ValueTemplate::uses_key`]).
+///
+/// `payment-{n} amount={amount}` renders record 0 as `payment-0 amount=451`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ValueTemplate {
-    /// The text, with `{n}` where the record number goes.
+    /// The text, with `{n}`, `{amount}` and `{key}` where they go.
     pub pattern: Arc<str>,
     /// The serialized size each value stands for.
     pub size: u32,
@@ -164,14 +171,112 @@ fn mix64(n: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// The smallest [`amount`].
+pub const AMOUNT_MIN: u64 = 5;
+/// The largest [`amount`].
+pub const AMOUNT_MAX: u64 = 2000;
+
+/// The amount (a price, in whole currency units) of record number `n`: `5 + SplitMix64(n XOR
+/// 0x616d6f756e74) mod 1996`, so between [`AMOUNT_MIN`] and [`AMOUNT_MAX`].
+///
+/// A fixed hash rather than a draw from a seeded stream: every reader (the producer, the trace,
+/// a test computing the expected revenue) gets the same amount from the record number alone, and
+/// the salt ("amount" in ASCII) keeps amounts independent of which records are malformed.
+pub fn amount(n: u64) -> u64 {
+    const SALT: u64 = 0x616d_6f75_6e74;
+    AMOUNT_MIN + mix64(n ^ SALT) % (AMOUNT_MAX - AMOUNT_MIN + 1)
+}
+
+/// The value of field `name` in a record's text: what follows `name=` (`amount=1999`) or
+/// `"name":` (`{"amount": 1999}`), up to the next separator (space, `,`, `;`, `&`, `}`, `]`) or,
+/// for a quoted value, its closing quote. `None` if the text has no such field.
+///
+/// Services carry fields of their input over to their output this way, and reports sum the
+/// `amount` field as revenue: the same reading the course's analytics service does with
+/// `json.loads(value)["amount"]`, without a JSON parser.
+pub fn value_field<'a>(text: &'a str, name: &str) -> Option<&'a str> {
+    let bytes = text.as_bytes();
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
+    let mut from = 0;
+    while let Some(found) = text[from..].find(name) {
+        let start = from + found;
+        let mut i = start + name.len();
+        from = start + 1;
+        if start > 0 && word(bytes[start - 1]) {
+            continue;
+        }
+        let quoted_name = start > 0 && bytes[start - 1] == b'"';
+        if quoted_name {
+            if bytes.get(i) != Some(&b'"') {
+                continue;
+            }
+            i += 1;
+        }
+        while bytes.get(i) == Some(&b' ') {
+            i += 1;
+        }
+        match bytes.get(i) {
+            Some(b'=') if !quoted_name => {}
+            Some(b':') => {}
+            _ => continue,
+        }
+        i += 1;
+        while bytes.get(i) == Some(&b' ') {
+            i += 1;
+        }
+        if bytes.get(i) == Some(&b'"') {
+            let rest = &text[i + 1..];
+            return Some(&rest[..rest.find('"').unwrap_or(rest.len())]);
+        }
+        let rest = &text[i..];
+        let end = rest
+            .find([' ', ',', ';', '&', '}', ']', '"', '\t', '\n'])
+            .unwrap_or(rest.len());
+        return Some(&rest[..end]);
+    }
+    None
+}
+
 impl ValueTemplate {
     /// A template whose size is the rendered length of record 0 (at least 1 byte).
     pub fn new(pattern: &str) -> ValueTemplate {
-        let size = pattern.replace("{n}", "0").len().max(1) as u32;
-        ValueTemplate {
+        let mut template = ValueTemplate {
             pattern: Arc::from(pattern),
-            size,
+            size: 1,
             malformed: Malformed::default(),
+        };
+        template.size = template.text(0, Some("")).len().max(1) as u32;
+        template
+    }
+
+    /// True if the pattern has `{key}`: its values depend on the key, not only on `n`.
+    pub fn uses_key(&self) -> bool {
+        self.pattern.contains("{key}")
+    }
+
+    /// The text of record `n` with key `key` (with [`MALFORMED_PREFIX`] if it is a poison pill).
+    pub fn render_with_key(&self, n: u64, key: Option<&Key>) -> String {
+        let key = key.map(ToString::to_string);
+        self.with_prefix(n, self.text(n, Some(key.as_deref().unwrap_or(""))))
+    }
+
+    /// The pattern with `{n}`, `{amount}` and (when given) `{key}` filled in.
+    fn text(&self, n: u64, key: Option<&str>) -> String {
+        let mut text = self.pattern.replace("{n}", &n.to_string());
+        if text.contains("{amount}") {
+            text = text.replace("{amount}", &amount(n).to_string());
+        }
+        match key {
+            Some(k) if text.contains("{key}") => text.replace("{key}", k),
+            _ => text,
+        }
+    }
+
+    fn with_prefix(&self, n: u64, text: String) -> String {
+        if self.malformed.contains(n) {
+            format!("{MALFORMED_PREFIX}{text}")
+        } else {
+            text
         }
     }
 
@@ -181,14 +286,10 @@ impl ValueTemplate {
         self
     }
 
-    /// The text of record `n` (with [`MALFORMED_PREFIX`] if it is a poison pill).
+    /// The text of record `n` (with [`MALFORMED_PREFIX`] if it is a poison pill). A `{key}` is
+    /// left as written: render such values with [`ValueTemplate::render_with_key`].
     pub fn render(&self, n: u64) -> String {
-        let text = self.pattern.replace("{n}", &n.to_string());
-        if self.malformed.contains(n) {
-            format!("{MALFORMED_PREFIX}{text}")
-        } else {
-            text
-        }
+        self.with_prefix(n, self.text(n, None))
     }
 }
 
@@ -364,6 +465,46 @@ mod tests {
         let bytes = Value::Bytes(Arc::from(&b"{}"[..])).into_malformed(all);
         assert!(bytes.is_malformed());
         assert_eq!(bytes.render(), b"!malformed!{}".to_vec());
+    }
+
+    #[test]
+    fn amounts_keys_and_fields_render_reproducibly() {
+        let t = ValueTemplate::new("payment-{n} amount={amount}");
+        let amounts: Vec<u64> = (0..1_000).map(amount).collect();
+        assert!(
+            amounts
+                .iter()
+                .all(|a| (AMOUNT_MIN..=AMOUNT_MAX).contains(a))
+        );
+        assert!(
+            amounts.iter().collect::<BTreeSet<_>>().len() > 300,
+            "spread out"
+        );
+        assert_eq!(
+            t.render(0),
+            "payment-0 amount=451",
+            "the example in the docs"
+        );
+        assert_eq!(t.render(7), format!("payment-7 amount={}", amount(7)));
+        assert_eq!(
+            value_field(&t.render(7), "amount"),
+            Some(&*amount(7).to_string())
+        );
+        let keyed = ValueTemplate::new("{key}:{n}");
+        assert!(keyed.uses_key() && !t.uses_key());
+        assert_eq!(
+            keyed.render_with_key(3, Some(&Key::utf8("user-1"))),
+            "user-1:3"
+        );
+        assert_eq!(keyed.render_with_key(3, None), ":3");
+        let json = r#"{"user": "u-1", "amount": 1999, "paid_amount":5}"#;
+        assert_eq!(value_field(json, "amount"), Some("1999"));
+        assert_eq!(value_field(json, "user"), Some("u-1"));
+        assert_eq!(
+            value_field("order-1 for x amount=12,y=1", "amount"),
+            Some("12")
+        );
+        assert_eq!(value_field("amounts=3 amount", "amount"), None);
     }
 
     #[test]

@@ -60,6 +60,12 @@ pub struct Report {
     pub restarts: Vec<(u64, String)>,
     /// Delivery reports as producers' applications received them, in trace order.
     pub deliveries: Vec<DeliveryRow>,
+    /// Every record processed, with its value (detail `records` only), in trace order.
+    pub processed_records: Vec<ProcessedValue>,
+    /// Every failed processing attempt (a poison pill), in trace order.
+    pub failures: Vec<FailedAttempt>,
+    /// Records given up to a dead-letter topic: (time, group, dead-letter topic).
+    pub dead_lettered: Vec<(u64, String, String)>,
 }
 
 /// One `DeliveryReported`: what `send()`'s callback (or `.get()`) told the application.
@@ -83,6 +89,42 @@ pub struct DeliveryRow {
     pub value: Option<String>,
     /// When the application called `send()`.
     pub sent_ms: u64,
+}
+
+/// One `RecordProcessed`: what an analytics service computes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProcessedValue {
+    /// When its processing finished.
+    pub processed_at_ms: u64,
+    /// `group.id`.
+    pub group: String,
+    /// The consumer component.
+    pub member: String,
+    /// Topic.
+    pub topic: String,
+    /// The value as text, `None` for a tombstone.
+    pub value: Option<String>,
+}
+
+/// One `ProcessingFailed`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FailedAttempt {
+    /// When the attempt failed.
+    pub t_ms: u64,
+    /// `group.id`.
+    pub group: String,
+    /// The consumer component.
+    pub member: String,
+    /// Topic.
+    pub topic: String,
+    /// Partition.
+    pub partition: u32,
+    /// Offset.
+    pub offset: u64,
+    /// 1 for the first attempt.
+    pub attempt: u32,
+    /// What followed: `retry`, `skip`, `dead-letter`, `crash`.
+    pub action: String,
 }
 
 /// One `LagSampled`.
@@ -346,6 +388,45 @@ impl Report {
                     first_offset: *first_offset,
                     last_offset: *last_offset,
                 });
+            }
+            TraceEvent::RecordProcessed {
+                group,
+                topic,
+                value,
+                processed_at_ms,
+                ..
+            } => self.processed_records.push(ProcessedValue {
+                processed_at_ms: *processed_at_ms,
+                group: group.to_string(),
+                member,
+                topic: topic.to_string(),
+                value: value.as_ref().map(ToString::to_string),
+            }),
+            TraceEvent::ProcessingFailed {
+                group,
+                topic,
+                partition,
+                offset,
+                attempt,
+                action,
+                ..
+            } => self.failures.push(FailedAttempt {
+                t_ms: r.t_ms,
+                group: group.to_string(),
+                member,
+                topic: topic.to_string(),
+                partition: *partition,
+                offset: *offset,
+                attempt: *attempt,
+                action: action.clone(),
+            }),
+            TraceEvent::RecordDeadLettered {
+                group,
+                dead_letter_topic,
+                ..
+            } => {
+                self.dead_lettered
+                    .push((r.t_ms, group.to_string(), dead_letter_topic.to_string()))
             }
             TraceEvent::PartitionsAssigned {
                 group,
@@ -740,6 +821,31 @@ impl Report {
             .count() as u64
     }
 
+    /// Records a group processed before a record that was produced (appended) earlier: how
+    /// much the processing order departs from the production order across partitions
+    /// (needs detail `records`; repeats after a rebalance count too).
+    pub fn out_of_production_order(&self, group: &str) -> u64 {
+        let appended_at: BTreeMap<(&str, u32, u64), u64> = self
+            .appended
+            .iter()
+            .map(|a| ((a.topic.as_str(), a.partition, a.offset), a.t_ms))
+            .collect();
+        let mut latest = 0;
+        let mut late = 0;
+        for p in self.processed.iter().filter(|p| p.group == group) {
+            for offset in p.first_offset..=p.last_offset {
+                let Some(&t) = appended_at.get(&(p.topic.as_str(), p.partition, offset)) else {
+                    continue;
+                };
+                if t < latest {
+                    late += 1;
+                }
+                latest = latest.max(t);
+            }
+        }
+        late
+    }
+
     /// Topics a group consumed or was lagging on.
     pub fn group_topics(&self, group: &str) -> BTreeSet<String> {
         let lagging = self
@@ -807,6 +913,55 @@ impl Report {
             }
         }
         out
+    }
+
+    /// The revenue a naive analytics service computes: the sum of the `amount` field
+    /// ([`value_field`](crate::record::value_field)) of every value `group` processed, on
+    /// `topic` only if given. A record processed twice counts twice, as it would in a service
+    /// that adds up what it reads. `None` without per-record events (detail `batches`).
+    pub fn revenue(&self, group: &str, topic: Option<&str>) -> Option<f64> {
+        if !self.has_records {
+            return None;
+        }
+        let amounts = self
+            .processed_records
+            .iter()
+            .filter(|p| p.group == group && topic.is_none_or(|t| p.topic == t))
+            .filter_map(|p| crate::record::value_field(p.value.as_deref()?, "amount"))
+            .filter_map(|a| a.parse::<f64>().ok());
+        Some(amounts.sum())
+    }
+
+    /// Records `group` finished processing in minute `minute` of virtual time (from
+    /// `minute x 60000` ms inclusive to the next minute exclusive), counting repeats: a
+    /// per-minute rate as the course's analytics computes it, from processing time. `None`
+    /// without per-record events.
+    pub fn processed_in_minute(&self, group: &str, minute: u64) -> Option<u64> {
+        if !self.has_records {
+            return None;
+        }
+        let count = self
+            .processed_records
+            .iter()
+            .filter(|p| p.group == group && p.processed_at_ms / 60_000 == minute)
+            .count();
+        Some(count as u64)
+    }
+
+    /// Client processes that crashed: every crashed component, except that the producer
+    /// `producer/<group>/<n>` of a service member dying with its consumer `consumer/<group>/<n>`
+    /// (at the same time) is the same process.
+    pub fn crashed_processes(&self) -> u64 {
+        let partner_died = |t: u64, c: &str| {
+            c.strip_prefix("producer/").is_some_and(|member| {
+                let consumer = format!("consumer/{member}");
+                self.crashes.iter().any(|(u, d)| *u == t && *d == consumer)
+            })
+        };
+        self.crashes
+            .iter()
+            .filter(|(t, c)| !partner_died(*t, c))
+            .count() as u64
     }
 
     /// Records appended to `topic`, all partitions.

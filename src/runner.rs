@@ -18,10 +18,11 @@ use crate::client::producer::{self, Producer, ProducerConfig, Workload};
 use crate::faults::FaultPlan;
 use crate::record::{Malformed, ValueTemplate};
 use crate::scenario::{
-    Action, Client, CommitMode, Configs, GroupSpec, OnFailure, Processing, ProducerSpec, Scenario,
+    Action, Client, CommitMode, Configs, GroupSpec, Processing, ProducerSpec, Scenario,
     ScenarioError, SendMode, SourceMap, Target,
 };
 use crate::scheduler::EventLimitExceeded;
+use crate::service;
 use crate::trace::TraceSink;
 use crate::units::{BrokerId, ClientId, Millis, SimTime};
 use crate::world::{ClientCommand, ClientMachine, RunOutcome, World, WorldConfig};
@@ -109,8 +110,8 @@ fn build(
     for g in &scenario.groups {
         for (i, &start) in g.member_starts.iter().enumerate() {
             let member = i as u32 + 1;
-            let machine = consumer_machine(g, member, leader, map)?;
-            world.add_client(&format!("consumer/{}/{member}", g.group_id), machine, start);
+            let (consumer, producer) = member_process(world, g, member, leader, map)?;
+            service::add_member(world, g, member, consumer, producer, start);
         }
     }
     for a in &scenario.actions {
@@ -153,7 +154,19 @@ fn restart(
                 .iter()
                 .find(|g| &g.group_id == group)
                 .expect("checked");
-            consumer_machine(g, *member, leader, map)?
+            let (mut consumer, producer) = member_process(world, g, *member, leader, map)?;
+            if let Some(p) = producer {
+                // The process restarts whole: its producer too.
+                let name = service::producer_name(&g.group_id, *member);
+                let pid = world
+                    .client_id(&name)
+                    .expect("the member's producer exists");
+                world.restart_client(at, pid, ClientMachine::Producer(Box::new(p)));
+            }
+            if g.output.is_some() {
+                consumer.report_each_record();
+            }
+            ClientMachine::Consumer(Box::new(consumer))
         }
         Target::Producer(name) => {
             let p = scenario
@@ -256,23 +269,15 @@ fn producer_machine(
     Ok(ClientMachine::Producer(Box::new(producer)))
 }
 
-fn consumer_machine(
+/// The consumer of member `member` of `g`, and its producer when the group produces (a service
+/// output or a dead-letter topic): one process.
+fn member_process(
+    world: &World<'_>,
     g: &GroupSpec,
     member: u32,
     coordinator: BrokerId,
     map: &SourceMap<'_>,
-) -> Result<ClientMachine, ScenarioError> {
-    if g.output.is_some() || !matches!(g.on_failure, OnFailure::Crash) {
-        return Err(map.error(
-            None,
-            "consumer_group",
-            format!(
-                "group {}: services (output) and on_failure policies other than crash are not \
-                 wired into the runner yet",
-                g.group_id
-            ),
-        ));
-    }
+) -> Result<(Consumer, Option<Producer>), ScenarioError> {
     let flavour = match g.client {
         Client::Java4 | Client::Java3 => ConsumerFlavour::Java,
         Client::Librdkafka => ConsumerFlavour::Librdkafka,
@@ -301,7 +306,19 @@ fn consumer_machine(
             CommitMode::PerRecord => ManualCommit::PerRecord,
             CommitMode::PerBatch => ManualCommit::PerBatch,
         },
+        on_failure: service::on_failure(&g.on_failure),
     };
     let consumer = Consumer::new(config, app, g.topics.clone(), coordinator);
-    Ok(ClientMachine::Consumer(Box::new(consumer)))
+    let producer = if service::needs_producer(g) {
+        let empty = Configs::default();
+        let configs = g.output.as_ref().map_or(&empty, |o| &o.config);
+        let config = service::producer_config(g)
+            .map_err(|e| config_error(configs, map, "output.config", e.to_string()))?;
+        let producer = Producer::new(config, world.metadata(), None)
+            .map_err(|e| map.error(None, "output.topic", e.to_string()))?;
+        Some(producer)
+    } else {
+        None
+    };
+    Ok((consumer, producer))
 }

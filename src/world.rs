@@ -11,6 +11,11 @@
 //! [`Network`], a broker that is down handles nothing and refuses what reaches it, crashes,
 //! pauses and poison pills are commands to clients.
 //!
+//! Services ([`crate::service`]): after each input of a consumer linked to a producer
+//! ([`World::link_service`]), the world hands what its application processed or gave up on to
+//! that producer as `send()` calls; a consumer whose application died on a poison pill is
+//! crashed; a crash or a pause of either client of a linked pair hits both (one process).
+//!
 //! Broker down, as Kafka clients experience it: the broker's process is gone, so its host's TCP
 //! stack closes every connection (each client sees the close one network latency later, after
 //! whatever the broker had already sent) and answers new connections and any data with a reset.
@@ -33,6 +38,7 @@ use crate::protocol::metadata::TopicMetadata;
 use crate::protocol::{Message, Response};
 use crate::rng::{Ratio, SimRng};
 use crate::scheduler::{EventLimitExceeded, Scheduler, TimerTable, TimerToken};
+use crate::service::{ServiceOutput, Services};
 use crate::trace::{TraceEvent, TraceSink};
 use crate::units::{BrokerId, ClientId, Millis, NodeId, SimTime};
 
@@ -241,6 +247,7 @@ pub struct World<'t> {
     brokers: Vec<BrokerNode>,
     clients: Vec<ClientNode>,
     faults: Vec<Fault>,
+    services: Services,
 }
 
 impl<'t> World<'t> {
@@ -256,6 +263,7 @@ impl<'t> World<'t> {
             brokers: Vec::new(),
             clients: Vec::new(),
             faults: Vec::new(),
+            services: Services::default(),
             sink,
             config,
         }
@@ -328,6 +336,26 @@ impl<'t> World<'t> {
         self.sched
             .schedule_at(start, Input::ClientEvent { client: id, event });
         ClientId(id as u32)
+    }
+
+    /// Makes `consumer` and `producer` one process of service `group` (see [`crate::service`]):
+    /// what the consumer's application processes becomes `output` records (if any), what it
+    /// gives up on is sent to its dead-letter topic, both by `producer`; a crash or pause of
+    /// either hits both. [`crate::service::add_member`] does this for a scenario's group.
+    pub fn link_service(
+        &mut self,
+        consumer: ClientId,
+        producer: ClientId,
+        group: &str,
+        output: Option<ServiceOutput>,
+    ) {
+        let (c, p) = (consumer.0 as usize, producer.0 as usize);
+        assert!(
+            matches!(self.clients[c].machine, ClientMachine::Consumer(_))
+                && matches!(self.clients[p].machine, ClientMachine::Producer(_)),
+            "a service links a consumer to a producer"
+        );
+        self.services.link(c, p, group, output);
     }
 
     /// Gives `client` a command at `at` (from the scenario's timeline or fault plan).
@@ -625,42 +653,17 @@ impl<'t> World<'t> {
         }
         match event {
             ClientEvent::Command(ClientCommand::Crash) => {
-                node.alive = false;
-                if let ClientMachine::Consumer(m) = &mut node.machine {
-                    // What its application finished before dying is still done.
-                    let mut out = Effects::new(self.sink.detail());
-                    m.crashed(now, &mut out);
-                    let component = node.component.clone();
-                    self.record_traces(now, &component, out.traces);
+                self.crash(now, index);
+                if let Some(partner) = self.services.partner(index) {
+                    self.crash(now, partner);
                 }
-                let node = &mut self.clients[index];
-                let component = node.component.clone();
-                self.sink
-                    .record(now, &component, TraceEvent::ClientCrashed {});
                 return;
             }
             ClientEvent::Command(ClientCommand::Pause { duration }) => {
-                node.paused_until = Some(now + duration);
-                if let ClientMachine::Consumer(m) = &mut node.machine {
-                    // Its application's work in progress now ends `duration` later.
-                    let mut out = Effects::new(self.sink.detail());
-                    m.paused(now, duration, &mut out);
-                    self.apply_client(index, out, ClientTimer::Consumer);
+                self.pause(now, index, duration);
+                if let Some(partner) = self.services.partner(index) {
+                    self.pause(now, partner, duration);
                 }
-                let node = &mut self.clients[index];
-                let component = node.component.clone();
-                let event = TraceEvent::ClientPaused {
-                    duration_ms: duration.0,
-                };
-                self.sink.record(now, &component, event);
-                let resumed = ClientEvent::Command(ClientCommand::Resume);
-                self.sched.schedule_at(
-                    now + duration,
-                    Input::ClientEvent {
-                        client: index,
-                        event: resumed,
-                    },
-                );
                 return;
             }
             ClientEvent::Command(ClientCommand::Resume) => {
@@ -696,6 +699,7 @@ impl<'t> World<'t> {
                 let mut out = Effects::new(detail);
                 m.handle(now, input, &mut node.rng, &mut out);
                 self.apply_client(index, out, ClientTimer::Consumer);
+                self.serve_consumer(now, index);
             }
             ClientMachine::Producer(m) => {
                 let Some(input) = producer_input(event) else {
@@ -704,6 +708,91 @@ impl<'t> World<'t> {
                 let mut out = Effects::new(detail);
                 m.handle(now, input, &mut node.rng, &mut out);
                 self.apply_client(index, out, ClientTimer::Producer);
+            }
+        }
+    }
+
+    /// The process of client `index` dies (if it is still alive).
+    fn crash(&mut self, now: SimTime, index: usize) {
+        let node = &mut self.clients[index];
+        if !node.alive {
+            return;
+        }
+        node.alive = false;
+        if let ClientMachine::Consumer(m) = &mut node.machine {
+            // What its application finished before dying is still done.
+            let mut out = Effects::new(self.sink.detail());
+            m.crashed(now, &mut out);
+            let component = node.component.clone();
+            self.record_traces(now, &component, out.traces);
+        }
+        let component = self.clients[index].component.clone();
+        self.sink
+            .record(now, &component, TraceEvent::ClientCrashed {});
+    }
+
+    /// The process of client `index` freezes for `duration`.
+    fn pause(&mut self, now: SimTime, index: usize, duration: Millis) {
+        let node = &mut self.clients[index];
+        if !node.alive {
+            return;
+        }
+        node.paused_until = Some(now + duration);
+        if let ClientMachine::Consumer(m) = &mut node.machine {
+            // Its application's work in progress now ends `duration` later.
+            let mut out = Effects::new(self.sink.detail());
+            m.paused(now, duration, &mut out);
+            self.apply_client(index, out, ClientTimer::Consumer);
+        }
+        let component = self.clients[index].component.clone();
+        let event = TraceEvent::ClientPaused {
+            duration_ms: duration.0,
+        };
+        self.sink.record(now, &component, event);
+        let resumed = ClientEvent::Command(ClientCommand::Resume);
+        self.sched.schedule_at(
+            now + duration,
+            Input::ClientEvent {
+                client: index,
+                event: resumed,
+            },
+        );
+    }
+
+    /// After an input of consumer `index`: its linked producer sends what the application
+    /// processed and gave up on (now, as the application calls `send()` right after each
+    /// record), and a consumer whose application died on a poison pill is crashed, with its
+    /// producer, after those sends were handed over (they die with it unless already sent).
+    fn serve_consumer(&mut self, now: SimTime, index: usize) {
+        let ClientMachine::Consumer(m) = &mut self.clients[index].machine else {
+            unreachable!("called for consumers")
+        };
+        let crash = m.take_crash_request();
+        let dead = m.drain_dead_letters();
+        if self.services.partner(index).is_some() {
+            let processed = m.drain_processed();
+            let (client, records) = self
+                .services
+                .sends(index, processed, dead)
+                .expect("a linked consumer");
+            if !records.is_empty() {
+                let event = ClientEvent::Command(ClientCommand::Produce { records });
+                self.sched
+                    .schedule_at(now, Input::ClientEvent { client, event });
+            }
+        } else {
+            // Not a service: the processed records stay for whoever drains them.
+            assert!(
+                dead.is_empty(),
+                "{} dead-letters records but has no producer: link one with \
+                 World::link_service",
+                self.clients[index].component
+            );
+        }
+        if crash {
+            self.crash(now, index);
+            if let Some(partner) = self.services.partner(index) {
+                self.crash(now, partner);
             }
         }
     }
@@ -756,6 +845,9 @@ impl<'t> World<'t> {
             }
         }
         self.record_traces(now, &component, out.traces);
+        for to in out.disconnects {
+            self.network.reset_connection(now, from, to);
+        }
         for (to, message) in out.sends {
             self.send(now, from, to, message);
         }

@@ -96,6 +96,7 @@ fn app(processing_ms: u64, commit: ManualCommit) -> Application {
     Application {
         processing: ProcessingTime::Constant(Millis(processing_ms)),
         commit,
+        ..Application::default()
     }
 }
 
@@ -658,8 +659,9 @@ fn group_runs_are_deterministic() {
                     max: Millis(50),
                 },
                 commit: ManualCommit::None,
+                ..Application::default()
             };
-            let a = consumer(&mut w, "a", Flavour::Java, &settings, processing, 0);
+            let a = consumer(&mut w, "a", Flavour::Java, &settings, processing.clone(), 0);
             consumer(&mut w, "b", Flavour::Librdkafka, &settings, processing, 100);
             w.schedule_command(SimTime(7_000), a, ClientCommand::Crash);
             w.run_until(SimTime(120_000)).unwrap();

@@ -19,6 +19,9 @@ mod partitioners;
 mod plots;
 /// The producer-reliability lab: batching, acks, retries, idempotence, asserted on traces.
 mod producer;
+/// Services (a member's consumer feeding its producer), poison pills under each `on_failure`
+/// policy, dead-letter topics, and the analytics metrics, asserted on traces.
+mod services;
 
 /// Malformed scenarios: errors that name the file, line, column and field.
 mod scenario_errors;

@@ -984,7 +984,7 @@ impl Builder<'_> {
             }
             let members = over.and_then(|o| o.members.as_ref()).unwrap_or(&g.members);
             let count = *members.get_ref() as usize;
-            let start = SimTime(g.start_ms.unwrap_or(0));
+            let start = SimTime(over.and_then(|o| o.start_ms).or(g.start_ms).unwrap_or(0));
             let member_starts = match &g.member_start_ms {
                 Some(list) if list.get_ref().len() != count => {
                     return Err(self.err(
@@ -1128,6 +1128,28 @@ impl Builder<'_> {
                     group: group.to_string(),
                     member,
                 })
+            }
+            ["producer", group, n] => {
+                // A service member's producer: `producer/<group>/<n>`.
+                let g = groups
+                    .iter()
+                    .find(|g| g.group_id == *group)
+                    .ok_or_else(|| bad(format!("no consumer group {group:?} is declared")))?;
+                let member: u32 = n
+                    .parse()
+                    .map_err(|_| bad(format!("{n:?} is not a member number")))?;
+                if g.output.is_none() && !matches!(g.on_failure, OnFailure::DeadLetter { .. }) {
+                    return Err(bad(format!(
+                        "group {group} produces nothing: it has no producer"
+                    )));
+                }
+                if member == 0 || member > g.members() {
+                    return Err(bad(format!(
+                        "group {group} has members 1 to {}",
+                        g.members()
+                    )));
+                }
+                Ok(Target::Producer(format!("{group}/{member}")))
             }
             ["producer", name] => {
                 if producers.iter().any(|p| p.name == *name) {

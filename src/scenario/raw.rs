@@ -405,6 +405,9 @@ pub struct RawGroupOverride {
     /// Client library.
     #[serde(default)]
     pub client: Option<Spanned<String>>,
+    /// When every member starts.
+    #[serde(default)]
+    pub start_ms: Option<u64>,
     /// Instances.
     #[serde(default)]
     pub members: Option<Spanned<u32>>,

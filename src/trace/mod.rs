@@ -437,6 +437,44 @@ pub enum TraceEvent {
         /// The error, e.g. `NoOffsetForPartitionException: orders-0`.
         error: String,
     },
+    /// A consumer's application failed to process a record (a poison pill): one event per
+    /// failed attempt, at the moment it failed.
+    ProcessingFailed {
+        /// `group.id`.
+        group: Arc<str>,
+        /// Topic.
+        topic: Arc<str>,
+        /// Partition.
+        partition: u32,
+        /// Offset.
+        offset: u64,
+        /// 1 for the first attempt, 2 for the first retry, ...
+        attempt: u32,
+        /// The error, e.g. `malformed value`.
+        error: String,
+        /// What follows: `retry`, `skip`, `dead-letter` or `crash`.
+        action: String,
+        /// With `retry`: the wait before the next attempt.
+        backoff_ms: Option<u64>,
+    },
+    /// A consumer's application gave up on a record and handed it to its producer for a
+    /// dead-letter topic, with the error in its headers.
+    RecordDeadLettered {
+        /// `group.id`.
+        group: Arc<str>,
+        /// Where the record was read: topic.
+        topic: Arc<str>,
+        /// Partition.
+        partition: u32,
+        /// Offset.
+        offset: u64,
+        /// The dead-letter topic.
+        dead_letter_topic: Arc<str>,
+        /// Attempts made.
+        attempts: u32,
+        /// The headers of the dead-letter record.
+        headers: Vec<RecordHeader>,
+    },
     /// A client process died: it sends nothing more, not even a LeaveGroup.
     ClientCrashed {},
     /// A client process froze (a long GC pause, `SIGSTOP`): nothing runs until it resumes.
@@ -712,6 +750,8 @@ impl TraceEvent {
             TraceEvent::MaxPollIntervalExceeded { .. } => "MaxPollIntervalExceeded",
             TraceEvent::ConsumerClosed { .. } => "ConsumerClosed",
             TraceEvent::ConsumerFailed { .. } => "ConsumerFailed",
+            TraceEvent::ProcessingFailed { .. } => "ProcessingFailed",
+            TraceEvent::RecordDeadLettered { .. } => "RecordDeadLettered",
             TraceEvent::ClientCrashed { .. } => "ClientCrashed",
             TraceEvent::ClientPaused { .. } => "ClientPaused",
             TraceEvent::ClientResumed { .. } => "ClientResumed",
@@ -743,6 +783,25 @@ pub struct MemberAssignment {
     pub member_id: Arc<str>,
     /// Its partitions as `topic-partition`, sorted by topic then partition.
     pub partitions: Vec<Arc<str>>,
+}
+
+/// One record header in a trace: `{"key": ..., "value": ...}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordHeader {
+    /// The header key.
+    pub key: Arc<str>,
+    /// The header value, or null.
+    pub value: Option<TraceBytes>,
+}
+
+impl RecordHeader {
+    /// A record's header as written in a trace.
+    pub fn from_header(h: &crate::record::Header) -> RecordHeader {
+        RecordHeader {
+            key: h.key.clone(),
+            value: h.value.as_deref().map(TraceBytes::from_bytes),
+        }
+    }
 }
 
 /// Where a run's events go. The world calls it; I/O, if any, is the sink's business.

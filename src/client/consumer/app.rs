@@ -1,21 +1,32 @@
 //! The application behind a consumer: how long each record takes to process, when it commits,
-//! and what it processed.
+//! what it does with a record it cannot process, and what it processed.
 //!
 //! Processing is computed per batch, not simulated per record: when a batch starts, each record
 //! gets a processing time and the batch's schedule (when each record finishes) is known, so one
-//! timer marks the end of the batch. A crash, a pause or a rebalance in the middle of a batch is
-//! answered from that schedule: which records were finished, which had been handed out.
+//! timer marks the end of the batch (plus one per failed attempt of a poison pill, and one per
+//! record for a service, which produces as each record finishes). A crash, a pause or a rebalance
+//! in the middle of a batch is answered from that schedule: which records were finished, which
+//! had been handed out.
 //!
-//! # Extension point: processing failures (poison pills)
+//! # Processing failures (poison pills)
 //!
-//! An application that cannot process a record (a poison pill) is not modelled yet. The place to
-//! add it is [`Application`]: give it a rule deciding which records fail, and let the consumer's
-//! batch runner (`poll.rs`, where a batch's schedule is made) stop at the failing record and apply
-//! the scenario's policy: crash (no commit: the record comes back to the next owner), skip (commit
-//! past it), retry with backoff (extend the schedule), or produce it to a dead-letter topic (the
-//! world reads [`ProcessedRecord`]s and can produce derived records).
+//! A record whose value is malformed ([`Value::is_malformed`]: a poison pill) fails every
+//! processing attempt. What the application does then is its [`OnFailure`] policy, and the
+//! schedule says when each attempt fails: `Crash` stops at the first failure (the exception
+//! escapes the poll loop and the process dies), `Skip` moves on, `Retry` waits `backoff`,
+//! `2 x backoff`, ... between attempts and then skips, `DeadLetter` retries the same way and then
+//! hands the record to its producer for a dead-letter topic ([`DeadLetter`]). Each failed attempt
+//! is a point where the consumer wakes up to trace it, so failures appear at their own time. A
+//! failed record is never reported as processed; its offset is committed past like any other
+//! (except after a crash, where nothing more is committed).
+//!
+//! The whole consumer waits during retries, not only the pill's partition: the application
+//! processes one record at a time, as the course's loops do. Long retries count against
+//! `max.poll.interval.ms` like slow processing does.
 
-use crate::record::{Key, Record, Value};
+use std::sync::Arc;
+
+use crate::record::{Header, Key, Record, Value};
 use crate::rng::SimRng;
 use crate::units::{Millis, Offset, PartitionId, SimTime, TopicName, TopicPartition};
 
@@ -61,22 +72,123 @@ pub enum ManualCommit {
     PerBatch,
 }
 
-/// The application: its processing time and its commits.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What the application does with a record it cannot process (a poison pill).
+///
+/// Retries count *after* the first attempt: `Retry { retries: 2, backoff: 1000 ms }` makes three
+/// attempts with waits of 1000 and 2000 ms between them (the course's .NET `maxRetries = 3`
+/// loop, which waits only between attempts). Every attempt costs the processing time.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum OnFailure {
+    /// The exception escapes the poll loop and the process dies: no LeaveGroup, no commit of
+    /// the batch in progress. The group notices after `session.timeout.ms`, and the next owner
+    /// starts from the committed offset: a Java consumer committed only earlier polls, so the
+    /// pill comes back and kills the next owner too (a crash loop); librdkafka stored the pill's
+    /// offset when it handed it out, so if its background auto-commit ran between that and the
+    /// crash, the next owner starts after the pill. (An application whose `finally` calls
+    /// `close()` behaves otherwise: a Java `close()` auto-commits every position, the pill's and
+    /// the unprocessed rest of the batch included, then leaves the group. Not modelled.)
+    #[default]
+    Crash,
+    /// Log it and move on: the offset moves past the pill.
+    Skip,
+    /// Try again after `backoff`, doubling each time, `retries` times; then skip.
+    Retry {
+        /// Attempts after the first.
+        retries: u32,
+        /// The first wait.
+        backoff: Millis,
+    },
+    /// Retry as `Retry` does, then produce the record to `topic` with the error in its headers
+    /// ([`DeadLetter::headers`]), and move on.
+    DeadLetter {
+        /// The dead-letter topic.
+        topic: TopicName,
+        /// Attempts after the first.
+        retries: u32,
+        /// The first wait.
+        backoff: Millis,
+    },
+}
+
+impl OnFailure {
+    /// The name written in traces and scenario files.
+    pub fn name(&self) -> &'static str {
+        match self {
+            OnFailure::Crash => "crash",
+            OnFailure::Skip => "skip",
+            OnFailure::Retry { .. } => "retry",
+            OnFailure::DeadLetter { .. } => "dead-letter",
+        }
+    }
+}
+
+/// The error a poison pill raises, as traced and written in a dead-letter record's headers.
+pub const MALFORMED_ERROR: &str = "malformed value";
+
+/// The application: its processing time, its commits, and its failure policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Application {
     /// Time per record.
     pub processing: ProcessingTime,
     /// Manual commits.
     pub commit: ManualCommit,
+    /// What a record that cannot be processed does.
+    pub on_failure: OnFailure,
 }
 
 impl Default for Application {
-    /// An application that processes instantly and relies on auto-commit.
+    /// An application that processes instantly, relies on auto-commit, and dies on a poison
+    /// pill (an unhandled exception).
     fn default() -> Self {
         Application {
             processing: ProcessingTime::Constant(Millis(0)),
             commit: ManualCommit::None,
+            on_failure: OnFailure::Crash,
         }
+    }
+}
+
+impl Application {
+    /// Schedules one record starting at `start`: when it is done, and for a poison pill when
+    /// each attempt failed and what follows.
+    pub(crate) fn schedule(
+        &self,
+        start: SimTime,
+        record: &Record,
+        rng: &mut SimRng,
+    ) -> (SimTime, Option<Failure>) {
+        let malformed = record.value.as_ref().is_some_and(Value::is_malformed);
+        if !malformed {
+            return (start + self.processing.draw(rng), None);
+        }
+        let (retries, backoff, verdict) = match &self.on_failure {
+            OnFailure::Crash => (0, Millis(0), Verdict::Crash),
+            OnFailure::Skip => (0, Millis(0), Verdict::Skip),
+            OnFailure::Retry { retries, backoff } => (*retries, *backoff, Verdict::Skip),
+            OnFailure::DeadLetter {
+                topic,
+                retries,
+                backoff,
+            } => (*retries, *backoff, Verdict::DeadLetter(topic.clone())),
+        };
+        let mut t = start;
+        let mut attempts = Vec::with_capacity(retries as usize + 1);
+        for k in 0..=retries {
+            t += self.processing.draw(rng);
+            let wait = (k < retries).then(|| Millis(backoff.0.saturating_mul(1 << k.min(62))));
+            attempts.push(Attempt {
+                failed_at: t,
+                backoff: wait,
+            });
+            t += wait.unwrap_or(Millis(0));
+        }
+        let failure = Failure {
+            index: 0,
+            attempts,
+            verdict,
+            traced: 0,
+        };
+        (t, Some(failure))
     }
 }
 
@@ -98,6 +210,95 @@ pub struct ProcessedRecord {
     pub processed_at: SimTime,
 }
 
+/// A record the application gave up on and hands to its producer for a dead-letter topic
+/// (`OnFailure::DeadLetter`): what the world turns into a `send()` on the member's producer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeadLetter {
+    /// The dead-letter topic.
+    pub topic: TopicName,
+    /// Where the record was read.
+    pub original: TopicPartition,
+    /// Its offset there.
+    pub offset: Offset,
+    /// Its key, kept (a keyed DLQ record lands by the same key).
+    pub key: Option<Key>,
+    /// Its value, as read.
+    pub value: Option<Value>,
+    /// Its headers followed by the dead-letter headers.
+    pub headers: Arc<[Header]>,
+    /// The error of the last attempt.
+    pub error: Arc<str>,
+    /// Attempts made.
+    pub attempts: u32,
+    /// When the application gave up.
+    pub at: SimTime,
+}
+
+impl DeadLetter {
+    /// The headers a dead-letter record carries besides the original ones, as Spring Kafka's
+    /// `DeadLetterPublishingRecoverer` (`kafka_dlt-original-topic`, ...) and Kafka Connect's
+    /// `errors.deadletterqueue.context.headers.enable` (`__connect.errors.topic`, ...) write
+    /// them, under the short names the course's code uses: `x-exception-message`,
+    /// `x-original-topic`, `x-original-partition`, `x-original-offset` (numbers as decimal
+    /// text), so that whoever reads the DLQ knows what failed, why, and where to find it.
+    pub fn headers(error: &str, original: &TopicPartition, offset: Offset) -> Vec<Header> {
+        let header = |key: &str, value: String| Header {
+            key: Arc::from(key),
+            value: Some(Arc::from(value.into_bytes())),
+        };
+        vec![
+            header("x-exception-message", error.to_string()),
+            header("x-original-topic", original.topic.to_string()),
+            header("x-original-partition", original.partition.0.to_string()),
+            header("x-original-offset", offset.0.to_string()),
+        ]
+    }
+}
+
+/// One failed processing attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Attempt {
+    /// When it failed.
+    pub(crate) failed_at: SimTime,
+    /// The wait before the next attempt; `None` after the last.
+    pub(crate) backoff: Option<Millis>,
+}
+
+/// What becomes of a poison pill once its attempts are spent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// The process dies.
+    Crash,
+    /// Skipped (after retries, if any).
+    Skip,
+    /// Produced to this dead-letter topic.
+    DeadLetter(TopicName),
+}
+
+impl Verdict {
+    /// The `action` traced with the last attempt.
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Verdict::Crash => "crash",
+            Verdict::Skip => "skip",
+            Verdict::DeadLetter(_) => "dead-letter",
+        }
+    }
+}
+
+/// A poison pill in a batch: its failed attempts and its fate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Failure {
+    /// The record's index in its batch.
+    pub(crate) index: usize,
+    /// Every attempt, in order.
+    pub(crate) attempts: Vec<Attempt>,
+    /// What happens after the last one.
+    pub(crate) verdict: Verdict,
+    /// Attempts already traced.
+    pub(crate) traced: usize,
+}
+
 /// A batch the application is working through, with its schedule.
 ///
 /// Records are handed to the application in *groups* (one `poll()` result each): a Java batch is
@@ -112,6 +313,8 @@ pub(crate) struct Batch {
     pub(crate) done: Vec<SimTime>,
     /// Records already reported as processed.
     pub(crate) reported: usize,
+    /// The poison pills among the scheduled records, in order.
+    pub(crate) failures: Vec<Failure>,
 }
 
 impl Batch {
@@ -120,25 +323,23 @@ impl Batch {
         records: Vec<(TopicPartition, Record)>,
         now: SimTime,
         group: usize,
-        processing: ProcessingTime,
+        app: &Application,
         rng: &mut SimRng,
     ) -> Batch {
         assert!(!records.is_empty() && group > 0);
-        let mut t = now;
-        let done = records
-            .iter()
-            .map(|_| {
-                t += processing.draw(rng);
-                t
-            })
-            .collect();
-        Batch {
+        let mut batch = Batch {
             records,
             started: now,
             group,
-            done,
+            done: Vec::new(),
             reported: 0,
+            failures: Vec::new(),
+        };
+        while !batch.fully_scheduled() {
+            let start = batch.end();
+            batch.schedule_next(start, app, rng);
         }
+        batch
     }
 
     /// A batch whose records are scheduled one at a time with [`Batch::schedule_next`].
@@ -151,18 +352,51 @@ impl Batch {
             group,
             done: Vec::new(),
             reported: 0,
+            failures: Vec::new(),
         }
     }
 
-    /// Schedules the next record of a stepwise batch to start at `now`; returns its end.
-    pub(crate) fn schedule_next(&mut self, now: SimTime, took: Millis) -> SimTime {
-        assert!(
-            self.done.len() < self.records.len(),
-            "every record is scheduled"
-        );
-        let end = now + took;
+    /// Schedules the next record to start at `now`; returns its end.
+    pub(crate) fn schedule_next(
+        &mut self,
+        now: SimTime,
+        app: &Application,
+        rng: &mut SimRng,
+    ) -> SimTime {
+        let index = self.done.len();
+        assert!(index < self.records.len(), "every record is scheduled");
+        let (end, failure) = app.schedule(now, &self.records[index].1, rng);
+        if let Some(failure) = failure {
+            self.failures.push(Failure { index, ..failure });
+        }
         self.done.push(end);
         end
+    }
+
+    /// When the consumer must look at the batch next: its end, the next failed attempt to
+    /// trace, and with `each_record` the next record to report.
+    pub(crate) fn next_wakeup(&self, each_record: bool) -> SimTime {
+        let mut at = self.end();
+        if each_record && let Some(&d) = self.done.get(self.reported) {
+            at = at.min(d);
+        }
+        if let Some(a) = self.failures.iter().find_map(|f| f.attempts.get(f.traced)) {
+            at = at.min(a.failed_at);
+        }
+        at
+    }
+
+    /// The index of the first pill among records `..upto` that kills the process, if any.
+    pub(crate) fn crash_before(&self, upto: usize) -> Option<usize> {
+        self.failures
+            .iter()
+            .find(|f| f.index < upto && f.verdict == Verdict::Crash)
+            .map(|f| f.index)
+    }
+
+    /// The failure of record `index`, if it is a pill.
+    pub(crate) fn failure(&self, index: usize) -> Option<&Failure> {
+        self.failures.iter().find(|f| f.index == index)
     }
 
     /// When the last scheduled record finishes.
@@ -208,6 +442,7 @@ impl Batch {
             .handed_out_by(now)
             .max(self.group.min(self.records.len()));
         self.done.truncate(keep);
+        self.failures.retain(|f| f.index < keep);
         self.records.split_off(keep)
     }
 
@@ -215,6 +450,10 @@ impl Batch {
     pub(crate) fn shift(&mut self, at: SimTime, pause: Millis) {
         for d in self.done.iter_mut().filter(|d| **d > at) {
             *d += pause;
+        }
+        let attempts = self.failures.iter_mut().flat_map(|f| &mut f.attempts);
+        for a in attempts.filter(|a| a.failed_at > at) {
+            a.failed_at += pause;
         }
     }
 
@@ -256,9 +495,12 @@ mod tests {
     #[test]
     fn a_batch_schedule_answers_what_was_done_and_handed_out() {
         let mut rng = SimRng::for_component(1, "c");
-        let each = ProcessingTime::Constant(Millis(100));
+        let each = Application {
+            processing: ProcessingTime::Constant(Millis(100)),
+            ..Application::default()
+        };
         // librdkafka poll(): groups of one record.
-        let mut b = Batch::scheduled(records(5), SimTime(1_000), 1, each, &mut rng);
+        let mut b = Batch::scheduled(records(5), SimTime(1_000), 1, &each, &mut rng);
         assert_eq!(b.end(), SimTime(1_500));
         assert_eq!(b.finished_by(SimTime(1_250)), 2);
         assert_eq!(
@@ -270,7 +512,7 @@ mod tests {
         assert_eq!((b.records.len(), rest.len()), (3, 2));
         assert_eq!(b.end(), SimTime(1_300));
         // A Java poll: one group of five.
-        let mut b = Batch::scheduled(records(5), SimTime(0), 5, each, &mut rng);
+        let mut b = Batch::scheduled(records(5), SimTime(0), 5, &each, &mut rng);
         assert_eq!(b.handed_out_by(SimTime(0)), 5);
         assert!(b.cut_after_current_group(SimTime(10)).is_empty());
         assert_eq!(b.poll_deadline_exceeded(Millis(400)), Some(SimTime(400)));
@@ -283,6 +525,57 @@ mod tests {
                 .map(SimTime)
                 .collect::<Vec<_>>()
         );
+    }
+
+    /// Course 002 §1.3.3: `maxRetries = 3` waits 1 s and 2 s between three attempts of 100 ms,
+    /// so a poison record holds its consumer 3.3 s; the pill's attempts are wakeups.
+    #[test]
+    fn a_poison_pill_is_retried_with_doubling_backoff() {
+        let mut rng = SimRng::for_component(1, "c");
+        let mut batch = records(3);
+        batch[1].1.value = Some(Value::Bytes(Arc::from(&b"!malformed!{"[..])));
+        let dlq = TopicName::new("orders.dlq").unwrap();
+        let app = Application {
+            processing: ProcessingTime::Constant(Millis(100)),
+            on_failure: OnFailure::DeadLetter {
+                topic: dlq.clone(),
+                retries: 2,
+                backoff: Millis(1_000),
+            },
+            ..Application::default()
+        };
+        let b = Batch::scheduled(batch.clone(), SimTime(0), 3, &app, &mut rng);
+        assert_eq!(b.done, vec![SimTime(100), SimTime(3_400), SimTime(3_500)]);
+        let failed: Vec<(u64, Option<u64>)> = b.failures[0]
+            .attempts
+            .iter()
+            .map(|a| (a.failed_at.0, a.backoff.map(|m| m.0)))
+            .collect();
+        assert_eq!(
+            failed,
+            vec![(200, Some(1_000)), (1_300, Some(2_000)), (3_400, None)]
+        );
+        assert_eq!(b.failures[0].verdict, Verdict::DeadLetter(dlq));
+        assert_eq!(
+            b.next_wakeup(false),
+            SimTime(200),
+            "the first failure is traced"
+        );
+        assert_eq!(
+            b.next_wakeup(true),
+            SimTime(100),
+            "a service reports record 0 first"
+        );
+        assert_eq!(b.crash_before(3), None);
+        // Crash: one attempt, and the batch stops there.
+        let crash = Application {
+            on_failure: OnFailure::Crash,
+            ..app
+        };
+        let b = Batch::scheduled(batch, SimTime(0), 3, &crash, &mut rng);
+        assert_eq!(b.done, vec![SimTime(100), SimTime(200), SimTime(300)]);
+        assert_eq!(b.crash_before(3), Some(1));
+        assert_eq!(b.crash_before(1), None);
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! | file | holds |
 //! |---|---|
 //! | `config.rs` | `ConsumerConfig` from Kafka-named keys; the Java and librdkafka flavours |
-//! | `app.rs` | the application: processing time, manual commits, processed records, batches |
+//! | `app.rs` | the application: processing time, commits, poison pills (`OnFailure`), batches |
 //! | `membership.rs` | JoinGroup, SyncGroup, Heartbeat, LeaveGroup; the rebalance listener |
 //! | `fetcher.rs` | positions (OffsetFetch, `auto.offset.reset`), Fetch, the record buffer |
 //! | `poll.rs` | the poll loop: batches, commits, `max.poll.interval.ms`, `close()` |
@@ -41,7 +41,7 @@ use crate::units::{
     BrokerId, Generation, MemberId, Millis, NodeId, Offset, SimTime, TopicName, TopicPartition,
 };
 
-use self::app::{Application, Batch, ProcessedRecord};
+use self::app::{Application, Batch, DeadLetter, ProcessedRecord, Verdict};
 use self::config::ConsumerConfig;
 
 /// The consumer's keyed timers.
@@ -53,6 +53,9 @@ pub enum ConsumerTimer {
     AutoCommit,
     /// The application finishes a record or a batch.
     ProcessingDone,
+    /// A long batch is under way: report the records finished so far (every second), so that
+    /// the trace shows processing as it happens, not only at the end of a batch.
+    ProcessingProgress,
     /// `max.poll.interval.ms` ran out without a `poll()`.
     MaxPoll,
 }
@@ -102,6 +105,13 @@ pub struct Consumer {
     max_poll_tick_base: SimTime,
     closing: bool,
     processed: Vec<ProcessedRecord>,
+    /// Records given up to a dead-letter topic, for the member's producer.
+    dead_letters: Vec<DeadLetter>,
+    /// Report each record when it is done, not only at the end of its batch: a service produces
+    /// its output record then.
+    report_each_record: bool,
+    /// A poison pill's exception escaped the poll loop: the process must die.
+    crash_requested: bool,
     /// The time of the input being handled (read where a batch's schedule must be consulted).
     now: SimTime,
 }
@@ -256,6 +266,9 @@ impl Consumer {
             max_poll_tick_base: SimTime::ZERO,
             closing: false,
             processed: Vec::new(),
+            dead_letters: Vec::new(),
+            report_each_record: false,
+            crash_requested: false,
             now: SimTime::ZERO,
         }
     }
@@ -279,6 +292,9 @@ impl Consumer {
             ConsumerInput::Timer(ConsumerTimer::ProcessingDone) => {
                 self.processing_done(now, rng, out);
             }
+            ConsumerInput::Timer(ConsumerTimer::ProcessingProgress) => {
+                self.processing_progress(now, out);
+            }
             ConsumerInput::Timer(ConsumerTimer::MaxPoll) => self.max_poll_expired(now, out),
             ConsumerInput::Response {
                 correlation_id,
@@ -299,14 +315,21 @@ impl Consumer {
 
     /// The process crashed at `now` (the world calls this before dropping it): the records its
     /// application finished before the crash are reported; nothing else happens, no request is
-    /// sent.
+    /// sent. A poison pill given up at this very millisecond is not: the crash came first.
     pub fn crashed(&mut self, now: SimTime, out: &mut Effects<ConsumerTimer>) {
         self.now = now;
         if let Activity::Processing(batch) | Activity::Committing(Some(batch)) = &mut self.activity
         {
             let finished = batch.finished_by(now);
+            let pending_verdict = batch
+                .failures
+                .iter()
+                .find(|f| {
+                    (batch.reported..finished).contains(&f.index) && f.verdict != Verdict::Skip
+                })
+                .map(|f| f.index);
             let mut batch = batch.clone();
-            self.report(&mut batch, finished, out);
+            self.report(&mut batch, pending_verdict.unwrap_or(finished), out);
         }
         self.activity = Activity::Closed;
     }
@@ -316,14 +339,7 @@ impl Consumer {
     pub fn paused(&mut self, now: SimTime, pause: Millis, out: &mut Effects<ConsumerTimer>) {
         if let Activity::Processing(batch) = &mut self.activity {
             batch.shift(now, pause);
-            let next = if batch.fully_scheduled() {
-                batch.end()
-            } else {
-                *batch
-                    .done
-                    .last()
-                    .expect("a stepwise batch has a record scheduled")
-            };
+            let next = batch.next_wakeup(self.report_each_record);
             out.set_timer(ConsumerTimer::ProcessingDone, next);
         }
     }
@@ -331,6 +347,31 @@ impl Consumer {
     /// Takes the records processed since the last call, in processing order.
     pub fn drain_processed(&mut self) -> Vec<ProcessedRecord> {
         std::mem::take(&mut self.processed)
+    }
+
+    /// Takes the records given up to a dead-letter topic since the last call, in order: the
+    /// world hands them to the member's producer (`OnFailure::DeadLetter`).
+    pub fn drain_dead_letters(&mut self) -> Vec<DeadLetter> {
+        std::mem::take(&mut self.dead_letters)
+    }
+
+    /// Makes the consumer report each record as soon as its processing is done, instead of at
+    /// the end of its batch. A service needs this: it produces one output record per input right
+    /// after processing it, not when a 500-record batch ends. Costs one wakeup per record.
+    pub fn report_each_record(&mut self) {
+        self.report_each_record = true;
+    }
+
+    /// True once, right after the application's exception escaped the poll loop
+    /// (`OnFailure::Crash` on a poison pill): the consumer has stopped, and the world must now
+    /// crash its process as `ClientCommand::Crash` does (no LeaveGroup).
+    pub fn take_crash_request(&mut self) -> bool {
+        std::mem::take(&mut self.crash_requested)
+    }
+
+    /// The application it runs.
+    pub fn app(&self) -> &Application {
+        &self.app
     }
 
     /// The consumer's settings.

@@ -27,18 +27,21 @@ use std::sync::Arc;
 use crate::effects::Effects;
 use crate::protocol::group::{GroupRequest, OffsetCommitRequest, OffsetCommitResponse};
 use crate::protocol::{ErrorCode, Request};
-use crate::record::Record;
+use crate::record::{Header, Record};
 use crate::rng::SimRng;
-use crate::trace::{TraceBytes, TraceEvent};
-use crate::units::{Offset, SimTime, TopicPartition};
+use crate::trace::{RecordHeader, TraceBytes, TraceEvent};
+use crate::units::{Millis, Offset, SimTime, TopicName, TopicPartition};
 
-use super::app::{Batch, ManualCommit, ProcessedRecord};
+use super::app::{Batch, DeadLetter, MALFORMED_ERROR, ManualCommit, ProcessedRecord, Verdict};
 use super::config::Flavour;
 use super::names;
 use super::{Activity, CommitPurpose, Consumer, ConsumerTimer, MemberState, Pending, Position};
 
 /// The most records a run of librdkafka polls is scheduled at once (more runs, same result).
 const LIBRDKAFKA_RUN: usize = 500;
+
+/// How often a long batch reports the records it has finished.
+const PROGRESS_EVERY: Millis = Millis(1_000);
 
 /// librdkafka checks `max.poll.interval.ms` on a 500 ms timer.
 const LIBRDKAFKA_MAX_POLL_CHECK: u64 = 500;
@@ -117,14 +120,16 @@ impl Consumer {
         };
         let batch = if self.app.commit == ManualCommit::PerRecord {
             let mut batch = Batch::stepwise(records, now);
-            let end = batch.schedule_next(now, self.app.processing.draw(rng));
-            out.set_timer(ConsumerTimer::ProcessingDone, end);
+            batch.schedule_next(now, &self.app, rng);
             batch
         } else {
-            let batch = Batch::scheduled(records, now, group, self.app.processing, rng);
-            out.set_timer(ConsumerTimer::ProcessingDone, batch.end());
-            batch
+            Batch::scheduled(records, now, group, &self.app, rng)
         };
+        let wakeup = batch.next_wakeup(self.report_each_record);
+        out.set_timer(ConsumerTimer::ProcessingDone, wakeup);
+        if batch.end() > now + PROGRESS_EVERY {
+            out.set_timer(ConsumerTimer::ProcessingProgress, now + PROGRESS_EVERY);
+        }
         self.arm_max_poll(&batch, out);
         self.activity = Activity::Processing(batch);
     }
@@ -154,7 +159,24 @@ impl Consumer {
         out.set_timer(ConsumerTimer::MaxPoll, at);
     }
 
-    /// The record (stepwise) or the batch in progress is finished.
+    /// A long batch reports what it has finished so far; processing itself is unchanged.
+    pub(super) fn processing_progress(&mut self, now: SimTime, out: &mut Effects<ConsumerTimer>) {
+        let mut activity = std::mem::replace(&mut self.activity, Activity::Polling);
+        if let Activity::Processing(batch) = &mut activity {
+            let finished = batch.finished_by(now);
+            self.report(batch, finished, out);
+            if batch.end() > now + PROGRESS_EVERY {
+                out.set_timer(ConsumerTimer::ProcessingProgress, now + PROGRESS_EVERY);
+            }
+        }
+        self.activity = activity;
+    }
+
+    /// The record (stepwise) or the batch in progress is finished, or the batch reached a point
+    /// to report: a poison pill's attempt failed, or (a service) a record is done.
+    ///
+    /// A pill that crashes the process stops everything here: the records before it are
+    /// reported, nothing is committed, and the world is asked to crash the process.
     pub(super) fn processing_done(
         &mut self,
         now: SimTime,
@@ -167,7 +189,28 @@ impl Consumer {
             return;
         };
         let finished = batch.finished_by(now);
+        // The records done before a pill failed come first in the trace.
+        let before = batch
+            .failures
+            .iter()
+            .find(|f| f.attempts.get(f.traced).is_some_and(|a| a.failed_at <= now))
+            .map_or(finished, |f| f.index.min(finished));
+        self.report(&mut batch, before, out);
+        self.trace_failed_attempts(&mut batch, now, out);
+        if let Some(pill) = batch.crash_before(finished) {
+            self.report(&mut batch, pill, out);
+            self.crash_requested = true;
+            self.activity = Activity::Closed;
+            return;
+        }
         self.report(&mut batch, finished, out);
+        if finished < batch.done.len() {
+            // Between two records: the batch goes on.
+            let wakeup = batch.next_wakeup(self.report_each_record);
+            out.set_timer(ConsumerTimer::ProcessingDone, wakeup);
+            self.activity = Activity::Processing(batch);
+            return;
+        }
         if !batch.fully_scheduled() || self.app.commit == ManualCommit::PerRecord {
             // commitSync(offset + 1) of the record just finished.
             let (tp, record) = &batch.records[finished - 1];
@@ -208,9 +251,40 @@ impl Consumer {
             self.store_handed_out(&batch, now);
             return;
         }
-        let end = batch.schedule_next(now, self.app.processing.draw(rng));
-        out.set_timer(ConsumerTimer::ProcessingDone, end);
+        batch.schedule_next(now, &self.app, rng);
+        let wakeup = batch.next_wakeup(self.report_each_record);
+        out.set_timer(ConsumerTimer::ProcessingDone, wakeup);
         self.activity = Activity::Processing(batch);
+    }
+
+    /// Traces the failed attempts of poison pills due by `now`, in order, stopping at one that
+    /// kills the process (nothing after it ever runs).
+    fn trace_failed_attempts(
+        &self,
+        batch: &mut Batch,
+        now: SimTime,
+        out: &mut Effects<ConsumerTimer>,
+    ) {
+        for f in &mut batch.failures {
+            while let Some(a) = f.attempts.get(f.traced).filter(|a| a.failed_at <= now) {
+                let last = f.traced + 1 == f.attempts.len();
+                let (tp, r) = &batch.records[f.index];
+                out.trace(TraceEvent::ProcessingFailed {
+                    group: self.group(),
+                    topic: tp.topic.as_arc().clone(),
+                    partition: tp.partition.0,
+                    offset: r.offset.0,
+                    attempt: f.traced as u32 + 1,
+                    error: MALFORMED_ERROR.to_string(),
+                    action: if last { f.verdict.name() } else { "retry" }.to_string(),
+                    backoff_ms: a.backoff.map(|b| b.0),
+                });
+                f.traced += 1;
+                if last && f.verdict == Verdict::Crash {
+                    return;
+                }
+            }
+        }
     }
 
     /// librdkafka serves rebalances, errors and `close()` inside `poll()`: a run of single-message
@@ -232,15 +306,17 @@ impl Consumer {
         if rest.is_empty() {
             return;
         }
-        let end = batch.end();
+        let wakeup = batch.next_wakeup(self.report_each_record);
         let batch = batch.clone();
-        out.set_timer(ConsumerTimer::ProcessingDone, end);
+        out.set_timer(ConsumerTimer::ProcessingDone, wakeup);
         self.arm_max_poll(&batch, out);
         self.return_records(rest);
     }
 
-    /// Reports records `batch.reported..upto` as processed: one `RecordsProcessed` per partition
-    /// (and one `RecordProcessed` per record when the trace wants records).
+    /// Reports records `batch.reported..upto`: the processed ones as one `RecordsProcessed` per
+    /// run of processed offsets of a partition (and one `RecordProcessed` per record when the
+    /// trace wants records); poison pills are never processed, and those given up to the
+    /// dead-letter topic become [`DeadLetter`]s for the member's producer.
     pub(super) fn report(
         &mut self,
         batch: &mut Batch,
@@ -251,14 +327,28 @@ impl Consumer {
         if upto <= from {
             return;
         }
-        let mut ranges: Vec<(TopicPartition, Offset, Offset, u32)> = Vec::new();
-        for (i, (tp, r)) in batch.records[from..upto].iter().enumerate() {
-            match ranges.iter_mut().find(|(t, ..)| t == tp) {
+        // (partition, first, last, count, still open): a pill closes its partition's run.
+        let mut ranges: Vec<(TopicPartition, Offset, Offset, u32, bool)> = Vec::new();
+        let mut dead = Vec::new();
+        for i in from..upto {
+            let (tp, r) = &batch.records[i];
+            let open = ranges.iter_mut().find(|(t, .., open)| t == tp && *open);
+            if let Some(f) = batch.failure(i) {
+                if let Some(range) = open {
+                    range.4 = false;
+                }
+                if let Verdict::DeadLetter(topic) = &f.verdict {
+                    let attempts = f.attempts.len() as u32;
+                    dead.push(dead_letter(topic, tp, r, attempts, batch.done[i]));
+                }
+                continue;
+            }
+            match open {
                 Some(range) => {
                     range.2 = r.offset;
                     range.3 += 1;
                 }
-                None => ranges.push((tp.clone(), r.offset, r.offset, 1)),
+                None => ranges.push((tp.clone(), r.offset, r.offset, 1, true)),
             }
             self.processed.push(ProcessedRecord {
                 topic: tp.topic.clone(),
@@ -266,10 +356,10 @@ impl Consumer {
                 offset: r.offset,
                 key: r.key.clone(),
                 value: r.value.clone(),
-                processed_at: batch.done[from + i],
+                processed_at: batch.done[i],
             });
         }
-        for (tp, first, last, records) in ranges {
+        for (tp, first, last, records, _) in ranges {
             out.trace(TraceEvent::RecordsProcessed {
                 group: self.group(),
                 topic: tp.topic.as_arc().clone(),
@@ -281,6 +371,9 @@ impl Consumer {
         }
         if out.wants_records() {
             for (i, (tp, r)) in batch.records[from..upto].iter().enumerate() {
+                if batch.failure(from + i).is_some() {
+                    continue;
+                }
                 out.trace(TraceEvent::RecordProcessed {
                     group: self.group(),
                     topic: tp.topic.as_arc().clone(),
@@ -291,6 +384,18 @@ impl Consumer {
                     processed_at_ms: batch.done[from + i].0,
                 });
             }
+        }
+        for d in dead {
+            out.trace(TraceEvent::RecordDeadLettered {
+                group: self.group(),
+                topic: d.original.topic.as_arc().clone(),
+                partition: d.original.partition.0,
+                offset: d.offset.0,
+                dead_letter_topic: d.topic.as_arc().clone(),
+                attempts: d.attempts,
+                headers: d.headers.iter().map(RecordHeader::from_header).collect(),
+            });
+            self.dead_letters.push(d);
         }
         batch.reported = upto;
     }
@@ -567,5 +672,29 @@ impl Consumer {
         if matches!(self.activity, Activity::Polling) {
             self.begin_close(out);
         }
+    }
+}
+
+/// The dead-letter record for pill `r` of `tp`, given up at `at` after `attempts` attempts: its
+/// key and value as read, its headers followed by the dead-letter headers.
+fn dead_letter(
+    topic: &TopicName,
+    tp: &TopicPartition,
+    r: &Record,
+    attempts: u32,
+    at: SimTime,
+) -> DeadLetter {
+    let mut headers: Vec<Header> = r.headers.as_deref().unwrap_or_default().to_vec();
+    headers.extend(DeadLetter::headers(MALFORMED_ERROR, tp, r.offset));
+    DeadLetter {
+        topic: topic.clone(),
+        original: tp.clone(),
+        offset: r.offset,
+        key: r.key.clone(),
+        value: r.value.clone(),
+        headers: Arc::from(headers),
+        error: Arc::from(MALFORMED_ERROR),
+        attempts,
+        at,
     }
 }

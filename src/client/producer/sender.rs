@@ -514,6 +514,7 @@ impl Producer {
         conn.failed_attempts += 1;
         conn.next_attempt = now + wait;
         conn.state = ConnState::Disconnected;
+        out.disconnect(NodeId::Broker(broker));
         let requests = mem::take(&mut conn.in_flight);
         out.trace(TraceEvent::ConnectionClosed {
             broker: broker.0,

@@ -5,7 +5,8 @@
 //! Keys are built and interned once (`user-{n}` with 50 distinct users costs 50 allocations, not
 //! one per record), and a keyed record's partition is hashed once per key, which gives exactly
 //! what the partitioner computes. Values are synthetic ([`Value::Synthetic`]): no bytes per
-//! record.
+//! record, unless the template names the key (`{key}`), which only the record knows: those
+//! values are rendered once, as bytes.
 //!
 //! At high rates one timer firing sends every record due by then (at most one firing per
 //! millisecond), so ten million records a second cost ten thousand firings, not ten million.
@@ -146,6 +147,8 @@ pub(crate) struct WorkloadState {
     pub(crate) topic: u32,
     keys: Vec<(Key, Option<PartitionId>)>,
     hot: Option<((Key, Option<PartitionId>), Ratio)>,
+    /// The value template has `{key}`: values are rendered as bytes, once per record.
+    keyed_values: bool,
     /// Records sent so far.
     pub(crate) sent: u64,
 }
@@ -184,6 +187,7 @@ impl WorkloadState {
             .collect();
         let hot = spec.keys.hot_key().map(|(k, share)| (intern(k), share));
         WorkloadState {
+            keyed_values: spec.value.uses_key(),
             spec,
             topic,
             keys,
@@ -222,14 +226,16 @@ impl WorkloadState {
             }
             _ => (None, None),
         };
-        Some(WorkloadRecord {
-            key,
-            hashed,
-            value: Value::Synthetic {
+        let value = if self.keyed_values {
+            let text = self.spec.value.render_with_key(n, key.as_ref());
+            Value::Bytes(Arc::from(text.into_bytes()))
+        } else {
+            Value::Synthetic {
                 template: self.spec.value.clone(),
                 n,
-            },
-        })
+            }
+        };
+        Some(WorkloadRecord { key, hashed, value })
     }
 }
 
@@ -308,5 +314,19 @@ mod tests {
             assert_eq!(sent, chosen, "record {n}");
         }
         assert_eq!(KeySpec::Null.choose(0, &mut b), KeyChoice::Null);
+    }
+
+    #[test]
+    fn a_value_template_with_the_key_is_rendered_per_record() {
+        let mut rng = SimRng::for_component(1, "w");
+        let spec = Workload {
+            value: Arc::new(ValueTemplate::new("{key} paid {amount}")),
+            keys: KeySpec::Values(vec!["user-7".into()]),
+            ..workload(KeySpec::Null, Pacing::Burst).spec
+        };
+        let mut w = WorkloadState::new(spec, 0, 3, Partitioner::Java, false);
+        let r = w.next_due(SimTime(100), &mut rng).unwrap();
+        let expected = format!("user-7 paid {}", crate::record::amount(0));
+        assert_eq!(r.value.render(), expected.into_bytes());
     }
 }
