@@ -171,7 +171,7 @@ fn send_all(
         }
         sent += 1;
         let key = keys.key(n);
-        let value = workload::value(spec, n);
+        let value = workload::value(spec, n, key.as_deref());
         let mut record: BaseRecord<'_, [u8], [u8], usize> =
             BaseRecord::with_opaque_to(&run.broker_topic, recorder.now_ms() as usize)
                 .payload(value.as_slice())

@@ -4,8 +4,8 @@
 //!
 //! Record `n` (from 0) of a producer gets the key [`KeySpec::choose`] gives (the simulator's own
 //! choice: the hot key with its share, then the keys in turn or drawn at random) and the value
-//! [`ValueTemplate::render`] makes of `n` (the simulator renders `{n}` only; its `size` is never
-//! sent, values go out as their text).
+//! [`ValueTemplate`] renders for `n` and that key (`{n}`, `{amount}`, `{key}`; the template's
+//! `size` is never sent, values go out as their text).
 //!
 //! A seeded draw (a hot key's share, `order = "random"`) comes from this producer's stream,
 //! `producer/<name>`. In the simulator that stream also draws sticky partitions and backoff
@@ -13,7 +13,7 @@
 //! and by shape, not record by record.
 
 use kafka_sim::client::producer::{KeyChoice, KeySpec};
-use kafka_sim::record::ValueTemplate;
+use kafka_sim::record::{Key, ValueTemplate};
 use kafka_sim::rng::SimRng;
 use kafka_sim::scenario::{Client, Configs, GroupSpec, ProducerSpec};
 
@@ -52,11 +52,16 @@ impl Keys {
     }
 }
 
-/// The value of record `n`.
-pub fn value(spec: &ProducerSpec, n: u64) -> Vec<u8> {
-    ValueTemplate::new(&spec.value.template)
-        .render(n)
-        .into_bytes()
+/// The value of record `n` with key `key`, as the simulator renders it (`{n}`, `{amount}`,
+/// `{key}`).
+pub fn value(spec: &ProducerSpec, n: u64, key: Option<&str>) -> Vec<u8> {
+    let template = ValueTemplate::new(&spec.value.template);
+    let text = if template.uses_key() {
+        template.render_with_key(n, key.map(Key::utf8).as_ref())
+    } else {
+        template.render(n)
+    };
+    text.into_bytes()
 }
 
 /// A config translated for librdkafka, with what was changed and why (printed, never silent).
