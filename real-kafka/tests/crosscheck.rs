@@ -85,6 +85,25 @@ fn keyed_partitioning_python_is_crc32_not_murmur2() {
     }
 }
 
+/// Course 004, Lab 02.5 (`scenarios/explicit_partitions.toml`): an explicit partition bypasses
+/// the key and the partitioner (`customer-42` on all three partitions), and the same key from a
+/// Java and a .NET producer lands on two partitions (`customer-99` on 1 and 0), on both brokers
+/// as simulated. Five producers race, so offsets are compared by key only.
+#[test]
+fn explicit_partitions_bypass_the_partitioner() {
+    let s = course_scenario("explicit_partitions", "");
+    let sim = simulate(&s);
+    let (mock, tansu) = run_on_both(&s);
+    for (name, real) in [("mock", mock.report()), ("tansu", tansu.report())] {
+        let label = format!("explicit_partitions, {name}");
+        let c = compare(&label, &sim, &real, &Tolerances::default());
+        assert_agrees(&label, &c);
+        let keys = row(&c, "bhf-transactions: key -> partition");
+        assert_eq!(keys.status, Status::Same);
+        assert_expectations(&label, &s, &real);
+    }
+}
+
 /// The allowances of the group timings on each broker (README, "Differences found").
 fn group_tolerances(kind: BrokerKind) -> Tolerances {
     let mut t = Tolerances::default();
