@@ -4,8 +4,6 @@
 
 use std::fmt;
 
-use std::collections::BTreeSet;
-
 use crate::report::{OwnershipKind, Report};
 
 mod cluster;
@@ -299,9 +297,9 @@ pub fn metric(report: &Report, name: &str) -> Result<Option<MetricValue>, Unknow
             };
             number(value)
         }
-        ("drained_at_ms", Some(g)) => {
-            Ok(drained_at(report, g).map(|t| MetricValue::Number(t as f64)))
-        }
+        ("drained_at_ms", Some(g)) => Ok(report
+            .drained_at_ms(g)
+            .map(|t| MetricValue::Number(t as f64))),
         ("max_lag", Some(g)) => Ok(lag_metric(report, g, |s| s.iter().map(|&(_, l)| l).max())),
         ("final_lag", Some(g)) => Ok(lag_metric(report, g, |s| s.last().map(|&(_, l)| l))),
         ("lag_at", Some(arg)) => {
@@ -459,72 +457,11 @@ fn lag_metric(
     pick(&report.group_lag_series(group)).map(|l| MetricValue::Number(l as f64))
 }
 
-/// The first lag sample at or after the group's topics received their last record in which the
-/// group's total lag is 0 (`kafka-consumer-groups` would show LAG 0 everywhere).
-fn drained_at(report: &Report, group: &str) -> Option<u64> {
-    let topics = report.group_topics(group);
-    let last_append = report
-        .appended
-        .iter()
-        .filter(|a| topics.contains(&a.topic))
-        .map(|a| a.t_ms)
-        .chain(
-            report
-                .appended_batches
-                .iter()
-                .filter(|b| topics.contains(&b.topic))
-                .map(|b| b.t_ms),
-        )
-        .max()?;
-    report
-        .group_lag_series(group)
-        .into_iter()
-        .find(|&(t, lag)| t >= last_append && lag == 0)
-        .map(|(t, _)| t)
-}
-
 /// From the first crash or close of a member of `group` to the moment every partition it owned
 /// then has been assigned to another member.
 fn reassigned_after(report: &Report, group: &str) -> Option<u64> {
-    let members = report.group_members.get(group)?;
-    let (t0, who) = report
-        .crashes
-        .iter()
-        .chain(&report.closes)
-        .filter(|(_, c)| members.contains(c))
-        .min_by_key(|(t, _)| *t)?;
-    let mut owned: BTreeSet<String> = BTreeSet::new();
-    for e in report
-        .ownership
-        .iter()
-        .filter(|e| &e.member == who && e.t_ms < *t0)
-    {
-        match &e.change {
-            OwnershipKind::Assigned(list) => owned.extend(list.iter().cloned()),
-            OwnershipKind::Revoked(list) => list.iter().for_each(|p| {
-                owned.remove(p);
-            }),
-            OwnershipKind::Lost => owned.clear(),
-        }
-    }
-    if owned.is_empty() {
-        return None;
-    }
-    for e in report
-        .ownership
-        .iter()
-        .filter(|e| e.t_ms >= *t0 && &e.member != who)
-    {
-        if let OwnershipKind::Assigned(list) = &e.change {
-            for p in list {
-                owned.remove(p);
-            }
-            if owned.is_empty() {
-                return Some(e.t_ms - t0);
-            }
-        }
-    }
-    None
+    let first = report.departures(group).into_iter().next()?;
+    report.reassigned_after_ms(group, &first)
 }
 
 /// `GROUP:TOPIC` as (group, Some(topic)) when TOPIC is a topic of the run, else the whole

@@ -23,6 +23,7 @@
 //! | [`runner`] | builds a `World` from a `Scenario` and runs it |
 //! | [`report`] | a `Report` computed from a trace only: partitions, duplicates, groups, lag |
 //! | [`expect`] | metrics named `name[arg]` and the `[[expect]]` claims checked against them |
+//! | [`compare`] | two reports (simulated, real broker) compared fact by fact, with tolerances |
 //! | [`plot`] | charts as PNG (lag, partitions, assignments, throughput) from plain series |
 //! | [`trace`] | the trace: `TraceEvent`, sinks, the JSONL format |
 //!
@@ -40,6 +41,7 @@
 
 pub mod broker;
 pub mod client;
+pub mod compare;
 pub mod effects;
 pub mod expect;
 pub mod faults;

@@ -678,6 +678,139 @@ impl Report {
         series
     }
 
+    /// The first lag sample at or after the group's topics received their last record in which
+    /// the group's total lag is 0 (`kafka-consumer-groups` would show LAG 0 everywhere).
+    pub fn drained_at_ms(&self, group: &str) -> Option<u64> {
+        let topics = self.group_topics(group);
+        let last_append = self
+            .appended
+            .iter()
+            .filter(|a| topics.contains(&a.topic))
+            .map(|a| a.t_ms)
+            .chain(
+                self.appended_batches
+                    .iter()
+                    .filter(|b| topics.contains(&b.topic))
+                    .map(|b| b.t_ms),
+            )
+            .max()?;
+        self.group_lag_series(group)
+            .into_iter()
+            .find(|&(t, lag)| t >= last_append && lag == 0)
+            .map(|(t, _)| t)
+    }
+
+    /// Members of `group` that crashed or closed, in time order.
+    pub fn departures(&self, group: &str) -> Vec<Departure> {
+        let Some(members) = self.group_members.get(group) else {
+            return Vec::new();
+        };
+        let of = |list: &[(u64, String)], kind: DepartureKind| {
+            list.iter()
+                .filter(|(_, c)| members.contains(c))
+                .map(move |(t, c)| Departure {
+                    t_ms: *t,
+                    member: c.clone(),
+                    kind,
+                })
+                .collect::<Vec<_>>()
+        };
+        let mut out = of(&self.crashes, DepartureKind::Crashed);
+        out.extend(of(&self.closes, DepartureKind::Closed));
+        out.sort_by_key(|d| d.t_ms);
+        out
+    }
+
+    /// From `departure` to the moment every partition the departed member owned then has been
+    /// assigned to another member (`onPartitionsAssigned` elsewhere). `None` if it owned nothing,
+    /// or if some of its partitions were never taken over.
+    pub fn reassigned_after_ms(&self, group: &str, departure: &Departure) -> Option<u64> {
+        let (t0, who) = (departure.t_ms, &departure.member);
+        let mut owned: BTreeSet<String> = BTreeSet::new();
+        let mine = self.ownership.iter().filter(|e| e.group == group);
+        for e in mine.filter(|e| &e.member == who && e.t_ms < t0) {
+            match &e.change {
+                OwnershipKind::Assigned(list) => owned.extend(list.iter().cloned()),
+                OwnershipKind::Revoked(list) => list.iter().for_each(|p| {
+                    owned.remove(p);
+                }),
+                OwnershipKind::Lost => owned.clear(),
+            }
+        }
+        if owned.is_empty() {
+            return None;
+        }
+        let others = self.ownership.iter().filter(|e| e.group == group);
+        for e in others.filter(|e| e.t_ms >= t0 && &e.member != who) {
+            if let OwnershipKind::Assigned(list) = &e.change {
+                for p in list {
+                    owned.remove(p);
+                }
+                if owned.is_empty() {
+                    return Some(e.t_ms - t0);
+                }
+            }
+        }
+        None
+    }
+
+    /// Every moment at which `group`'s assignment was complete, as seen from its consumers: the
+    /// members alive then own disjoint partitions that together cover every partition of the
+    /// group's topics. Successive identical assignments are reported once.
+    ///
+    /// This is "the assignment after a rebalance" without the coordinator's events, which a
+    /// trace recorded against a real broker does not have. Worked example: three members of a
+    /// 3-partition topic are assigned `orders-0`, `orders-1` and `orders-2` at 6006 ms (settled);
+    /// member 2 crashes at 8000 ms (`orders-1` has no owner: not settled); the eager survivors
+    /// revoke theirs at 13006 ms and are assigned `orders-0, orders-1` and `orders-2` at
+    /// 13010 ms (settled again). Events of the same millisecond are applied together.
+    pub fn settled_assignments(&self, group: &str) -> Vec<SettledAssignment> {
+        let mut topics = self.group_topics(group);
+        let mut owned: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let events: Vec<&OwnershipEvent> =
+            self.ownership.iter().filter(|e| e.group == group).collect();
+        for e in &events {
+            if let OwnershipKind::Assigned(list) = &e.change {
+                topics.extend(list.iter().map(|tp| partition_sort_key(tp).0));
+            }
+        }
+        let universe: BTreeSet<String> = topics
+            .iter()
+            .filter_map(|t| self.topics.get(t).map(|(n, _)| (t, *n)))
+            .flat_map(|(t, n)| (0..n).map(move |p| format!("{t}-{p}")))
+            .collect();
+        let mut out: Vec<SettledAssignment> = Vec::new();
+        for (i, e) in events.iter().enumerate() {
+            match &e.change {
+                OwnershipKind::Assigned(list) => {
+                    let set = owned.entry(e.member.clone()).or_default();
+                    set.extend(list.iter().cloned());
+                }
+                OwnershipKind::Revoked(list) => {
+                    if let Some(set) = owned.get_mut(&e.member) {
+                        list.iter().for_each(|p| {
+                            set.remove(p);
+                        });
+                    }
+                }
+                OwnershipKind::Lost => {
+                    owned.remove(&e.member);
+                }
+            }
+            let last_of_its_ms = events.get(i + 1).is_none_or(|next| next.t_ms != e.t_ms);
+            let total: usize = owned.values().map(BTreeSet::len).sum();
+            let union: BTreeSet<&String> = owned.values().flatten().collect();
+            let complete = !universe.is_empty()
+                && total == union.len()
+                && union.len() == universe.len()
+                && union.iter().all(|p| universe.contains(*p));
+            if last_of_its_ms && complete && out.last().is_none_or(|s| !s.same_owners(&owned)) {
+                out.push(SettledAssignment::new(e.t_ms, &owned));
+            }
+        }
+        out
+    }
+
     /// Records a producer was told were delivered (no error) that the topic's log does not hold:
     /// acknowledged and lost. With an offset (`acks=1`, `all`), the log must hold the record's
     /// value at that offset; without (`acks=0`), anywhere. The log is the one the last leaders
@@ -862,6 +995,87 @@ impl Report {
     }
 }
 
+/// How a member left its group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum DepartureKind {
+    /// The process died (`ClientCrashed`): the group notices after `session.timeout.ms`.
+    Crashed,
+    /// `close()` (`ConsumerClosed`): a dynamic member's LeaveGroup rebalances the group at once.
+    Closed,
+}
+
+impl DepartureKind {
+    /// As written in reports: `crash` or `close`, the timeline's action names.
+    pub fn name(self) -> &'static str {
+        match self {
+            DepartureKind::Crashed => "crash",
+            DepartureKind::Closed => "close",
+        }
+    }
+}
+
+/// A member leaving its group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Departure {
+    /// When.
+    pub t_ms: u64,
+    /// The consumer component.
+    pub member: String,
+    /// How.
+    pub kind: DepartureKind,
+}
+
+/// A complete assignment of a group (see [`Report::settled_assignments`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SettledAssignment {
+    /// When it became complete.
+    pub t_ms: u64,
+    /// Consumer component -> its partitions (`topic-partition`, by topic then number).
+    pub owners: BTreeMap<String, Vec<String>>,
+}
+
+impl SettledAssignment {
+    fn new(t_ms: u64, owned: &BTreeMap<String, BTreeSet<String>>) -> SettledAssignment {
+        let owners = owned
+            .iter()
+            .map(|(m, set)| {
+                let mut list: Vec<String> = set.iter().cloned().collect();
+                list.sort_by_key(|tp| partition_sort_key(tp));
+                (m.clone(), list)
+            })
+            .collect();
+        SettledAssignment { t_ms, owners }
+    }
+
+    fn same_owners(&self, owned: &BTreeMap<String, BTreeSet<String>>) -> bool {
+        self.owners.len() == owned.len()
+            && owned.iter().all(|(m, set)| {
+                self.owners
+                    .get(m)
+                    .is_some_and(|l| l.len() == set.len() && l.iter().all(|p| set.contains(p)))
+            })
+    }
+
+    /// The assignment without member names: each member's partitions, the lists sorted. Dynamic
+    /// members' ids are random, so this is what two runs can agree on.
+    pub fn shape(&self) -> Vec<Vec<String>> {
+        let mut sets: Vec<Vec<String>> = self.owners.values().cloned().collect();
+        sets.sort_by(|a, b| {
+            let key = |l: &Vec<String>| l.iter().map(|tp| partition_sort_key(tp)).collect();
+            let (ka, kb): (Vec<_>, Vec<_>) = (key(a), key(b));
+            ka.cmp(&kb)
+        });
+        sets
+    }
+
+    /// Partition counts per member, largest first.
+    pub fn sizes(&self) -> Vec<usize> {
+        let mut sizes: Vec<usize> = self.owners.values().map(Vec::len).collect();
+        sizes.sort_unstable_by(|a, b| b.cmp(a));
+        sizes
+    }
+}
+
 /// What a group did with the records of its topics.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ProcessingTotals {
@@ -956,5 +1170,75 @@ mod tests {
         let keys = report.key_partitions("orders");
         assert_eq!(keys["user123"], BTreeSet::from([0]));
         assert_eq!(keys["user456"], BTreeSet::from([2]));
+    }
+
+    fn at(t: u64, component: &str, event: TraceEvent) -> TraceRecord {
+        TraceRecord {
+            t_ms: t,
+            seq: t,
+            component: Arc::from(component),
+            event,
+        }
+    }
+
+    fn assigned(member: &str, generation: i32, partitions: &[&str]) -> TraceEvent {
+        TraceEvent::PartitionsAssigned {
+            group: Arc::from("g"),
+            member_id: Arc::from(member),
+            generation,
+            partitions: partitions.iter().map(|p| Arc::from(*p)).collect(),
+        }
+    }
+
+    fn revoked(member: &str, generation: i32, partitions: &[&str]) -> TraceEvent {
+        TraceEvent::PartitionsRevoked {
+            group: Arc::from("g"),
+            member_id: Arc::from(member),
+            generation,
+            partitions: partitions.iter().map(|p| Arc::from(*p)).collect(),
+        }
+    }
+
+    /// Three members, eager range; member 2 crashes at 8000 and the survivors own everything
+    /// again at 13010. The partial states in between (a partition with no owner, revoked
+    /// partitions) are not settled.
+    #[test]
+    fn settled_assignments_after_a_crash() {
+        let (m1, m2, m3) = ("consumer/g/1", "consumer/g/2", "consumer/g/3");
+        let trace = vec![
+            at(
+                0,
+                "broker/1",
+                TraceEvent::TopicCreated {
+                    topic: Arc::from("orders"),
+                    partitions: 3,
+                    replication_factor: 1,
+                    topic_id: None,
+                    configs: Default::default(),
+                    replicas: Vec::new(),
+                },
+            ),
+            at(6006, m1, assigned("a", 1, &["orders-0"])),
+            at(6006, m3, assigned("c", 1, &["orders-1"])),
+            at(6007, m2, assigned("b", 1, &["orders-2"])),
+            at(8000, m2, TraceEvent::ClientCrashed {}),
+            at(13006, m1, revoked("a", 1, &["orders-0"])),
+            at(13006, m3, revoked("c", 1, &["orders-1"])),
+            at(13010, m1, assigned("a", 2, &["orders-0", "orders-1"])),
+            at(13010, m3, assigned("c", 2, &["orders-2"])),
+        ];
+        let report = Report::from_trace(None, &trace);
+        let settled = report.settled_assignments("g");
+        let times: Vec<u64> = settled.iter().map(|s| s.t_ms).collect();
+        assert_eq!(times, [6007, 13010]);
+        assert_eq!(
+            settled[1].shape(),
+            [vec!["orders-0", "orders-1"], vec!["orders-2"]]
+        );
+        assert_eq!(settled[1].sizes(), [2, 1]);
+        let departures = report.departures("g");
+        assert_eq!(departures.len(), 1);
+        assert_eq!(departures[0].kind, DepartureKind::Crashed);
+        assert_eq!(report.reassigned_after_ms("g", &departures[0]), Some(5010));
     }
 }

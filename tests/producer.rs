@@ -506,3 +506,32 @@ fn the_librdkafka_default_producer_is_plain_and_duplicates_after_a_lost_ack() {
     );
     assert_eq!(appended(&trace).len(), 2, "{}", lab::dump(&trace));
 }
+
+/// librdkafka waits `socket.timeout.ms` (60 s by default) for a response; its
+/// `request.timeout.ms` only tells the broker how long to wait for `acks` (librdkafka
+/// `CONFIGURATION.md`). A Python producer that sets `request.timeout.ms=1500` and loses an
+/// acknowledgement therefore retries after a minute; with `socket.timeout.ms=1500`, after 1.5 s.
+/// Found by the real-kafka cross-check (real-kafka/README.md, "Differences found").
+#[test]
+fn a_librdkafka_producer_times_out_after_socket_timeout_ms_not_request_timeout_ms() {
+    let first_retry = |settings: &'static [(&'static str, &'static str)]| {
+        let trace = run(42, 120_000, |world| {
+            let p = lab::producer(world, "python", Flavour::Librdkafka, settings, None);
+            let lost = FaultKind::LostAck { count: 1 };
+            let plan = FaultPlan::new().with(SimTime(0), None, "producer/python", lost);
+            world.add_faults(&plan).unwrap();
+            let record = SendRequest::new(&topic(), Some("PY-1"), "order-1").sync();
+            world.send_records(SimTime(10), p, vec![record]);
+        });
+        let retried = named(&trace, "BatchRetried");
+        assert!(!retried.is_empty(), "{}", lab::dump(&trace));
+        retried[0].t_ms
+    };
+    let request_only = first_retry(&[("request.timeout.ms", "1500")]);
+    assert!((60_000..61_000).contains(&request_only), "{request_only}");
+    let socket = first_retry(&[
+        ("request.timeout.ms", "1500"),
+        ("socket.timeout.ms", "1500"),
+    ]);
+    assert!((1_500..2_500).contains(&socket), "{socket}");
+}

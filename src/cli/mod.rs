@@ -3,6 +3,7 @@
 
 mod assign;
 mod bench;
+mod compare;
 mod describe;
 mod partition;
 mod plot;
@@ -43,6 +44,8 @@ pub enum Command {
     /// Print `kafka-topics --describe` for the topics of a trace: leaders, replicas, ISRs,
     /// at the end of the run or at a given time.
     Describe(describe::DescribeArgs),
+    /// Compare a simulated trace with one recorded against a real broker, fact by fact.
+    Compare(compare::CompareArgs),
 }
 
 /// Runs a parsed command line.
@@ -54,5 +57,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Assign(args) => assign::run(&args),
         Command::Plot(args) => plot::run(&args),
         Command::Describe(args) => describe::run(&args),
+        Command::Compare(args) => compare::run(&args),
     }
 }

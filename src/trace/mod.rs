@@ -570,6 +570,9 @@ pub enum TraceEvent {
         retries: u32,
         /// `request.timeout.ms`.
         request_timeout_ms: u64,
+        /// librdkafka `socket.timeout.ms`, its client-side wait for a response; null for Java,
+        /// whose wait is `request.timeout.ms`.
+        socket_timeout_ms: Option<u64>,
         /// `delivery.timeout.ms` as in effect.
         delivery_timeout_ms: u64,
         /// `retry.backoff.ms`.

@@ -17,11 +17,19 @@
 //! | `retries` | 2147483647 | 2147483647 | 2147483647 |
 //! | `retry.backoff.ms` / `.max.ms` | 100 / 1000 | 100 / 1000 | 100 / 1000 |
 //! | `request.timeout.ms` | 30000 | 30000 | 30000 |
+//! | `socket.timeout.ms` | - | - | 60000 |
 //! | `delivery.timeout.ms` | 120000 | 120000 | 300000 |
 //! | `reconnect.backoff.ms` / `.max.ms` | 50 / 1000 | 50 / 1000 | 100 / 10000 |
 //! | partitioner | built-in (KIP-794) | built-in | `consistent_random` |
 //!
 //! Java 3.x means 3.7 to 3.9 (the exponential retry backoff of KIP-580 arrived in 3.7).
+//!
+//! How long a client waits for a response is `request.timeout.ms` in Java, but
+//! `socket.timeout.ms` in librdkafka, whose `request.timeout.ms` is only "the ack timeout of the
+//! producer request [...] only enforced by the broker" (librdkafka `CONFIGURATION.md`; its
+//! `socket.timeout.ms`: "Default timeout for network requests", 10 to 300000, default 60000).
+//! A Python producer with `request.timeout.ms=1500` whose acknowledgement is lost therefore
+//! waits a minute before it retries, not 1.5 s ([`ProducerConfig::response_timeout`]).
 //!
 //! Conflict rules (`ProducerConfig.postProcessAndValidateIdempotenceConfigs`): idempotence needs
 //! `acks=all`, `retries > 0` and at most 5 requests in flight. When `enable.idempotence` was not
@@ -99,8 +107,12 @@ pub struct ProducerConfig {
     pub reconnect_backoff: Millis,
     /// `reconnect.backoff.max.ms`.
     pub reconnect_backoff_max: Millis,
-    /// `request.timeout.ms`: how long a request may wait for its response.
+    /// `request.timeout.ms`: in Java how long a request may wait for its response; in
+    /// librdkafka only the broker's wait for `acks` (sent in the Produce request).
     pub request_timeout: Millis,
+    /// librdkafka `socket.timeout.ms`: how long a request may wait for its response (`None` for
+    /// Java, which has no such setting).
+    pub socket_timeout: Option<Millis>,
     /// `delivery.timeout.ms` (librdkafka `message.timeout.ms`): from `send()` to a final report.
     pub delivery_timeout: Millis,
     /// `max.request.size`: bytes per Produce request (a bigger single batch still goes alone).
@@ -196,7 +208,7 @@ fn suggest(s: Option<&'static str>) -> String {
 }
 
 /// Every key the model uses (after aliases are resolved).
-const KNOWN: [&str; 20] = [
+const KNOWN: [&str; 21] = [
     "acks",
     "batch.size",
     "batch.num.messages",
@@ -208,6 +220,7 @@ const KNOWN: [&str; 20] = [
     "reconnect.backoff.ms",
     "reconnect.backoff.max.ms",
     "request.timeout.ms",
+    "socket.timeout.ms",
     "delivery.timeout.ms",
     "max.request.size",
     "enable.idempotence",
@@ -282,6 +295,13 @@ impl ProducerConfig {
                     key,
                     why: "transactions are not simulated; remove it (idempotence alone is)",
                 });
+            } else if key == "socket.timeout.ms" && flavour.is_java() {
+                // Not a Java producer config: Java's request.timeout.ms is the client's wait.
+                return Err(ConfigError::UnknownKey {
+                    key,
+                    client: flavour.name(),
+                    suggestion: Some("request.timeout.ms"),
+                });
             } else if KNOWN.contains(&key.as_str()) {
                 set.insert(key, value);
             } else {
@@ -300,6 +320,13 @@ impl ProducerConfig {
     /// True if batches carry producer ids and sequence numbers.
     pub fn idempotent(&self) -> bool {
         self.enable_idempotence
+    }
+
+    /// How long a request waits for its response before the client gives up on it (and closes
+    /// its connection, failing every request in flight there): Java's `request.timeout.ms`,
+    /// librdkafka's `socket.timeout.ms`.
+    pub fn response_timeout(&self) -> Millis {
+        self.socket_timeout.unwrap_or(self.request_timeout)
     }
 
     /// `acks` as Kafka prints it.
@@ -432,6 +459,15 @@ impl Settings<'_> {
             reconnect_backoff_max: self
                 .ms("reconnect.backoff.max.ms", if rdk { 10_000 } else { 1_000 })?,
             request_timeout: self.ms("request.timeout.ms", 30_000)?,
+            socket_timeout: match rdk {
+                true => Some(Millis(self.int(
+                    "socket.timeout.ms",
+                    60_000,
+                    10,
+                    300_000,
+                )?)),
+                false => None,
+            },
             delivery_timeout: self
                 .ms("delivery.timeout.ms", if rdk { 300_000 } else { 120_000 })?,
             max_request_size: self.int("max.request.size", 1_048_576, 1, i32::MAX as u64)?,
@@ -581,6 +617,7 @@ fn range_text(min: u64, max: u64) -> &'static str {
         (0, m) if m == i32::MAX as u64 => "an integer from 0 to 2147483647",
         (1, m) if m == i32::MAX as u64 => "an integer from 1 to 2147483647",
         (1, 1_000_000) => "an integer from 1 to 1000000",
+        (10, 300_000) => "an integer from 10 to 300000",
         _ => "an integer in the allowed range",
     }
 }
@@ -702,6 +739,31 @@ mod tests {
         );
         let c = parse(Flavour::Librdkafka, &[("message.timeout.ms", "5000")]).unwrap();
         assert_eq!(c.delivery_timeout, Millis(5000));
+    }
+
+    /// librdkafka's client-side wait is `socket.timeout.ms`; its `request.timeout.ms` only goes
+    /// to the broker (librdkafka `CONFIGURATION.md`). Java has no `socket.timeout.ms`.
+    #[test]
+    fn librdkafka_waits_socket_timeout_ms_for_a_response() {
+        let rdk = ProducerConfig::defaults(Flavour::Librdkafka);
+        assert_eq!(rdk.response_timeout(), Millis(60_000));
+        let c = parse(Flavour::Librdkafka, &[("request.timeout.ms", "1500")]).unwrap();
+        assert_eq!(
+            (c.request_timeout, c.response_timeout()),
+            (Millis(1500), Millis(60_000))
+        );
+        let c = parse(Flavour::Librdkafka, &[("socket.timeout.ms", "1500")]).unwrap();
+        assert_eq!(c.response_timeout(), Millis(1500));
+        let e = parse(Flavour::Librdkafka, &[("socket.timeout.ms", "5")]).unwrap_err();
+        assert!(e.to_string().contains("from 10 to 300000"), "{e}");
+        let java = parse(Flavour::Java4, &[("request.timeout.ms", "1500")]).unwrap();
+        assert_eq!(java.response_timeout(), Millis(1500));
+        let e = parse(Flavour::Java3, &[("socket.timeout.ms", "1500")]).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("did you mean \"request.timeout.ms\""),
+            "{e}"
+        );
     }
 
     #[test]

@@ -48,7 +48,7 @@ use self::sender::{Connection, MetadataRefresh};
 use self::workload::WorkloadState;
 
 pub use self::config::{ConfigError, Flavour, ProducerConfig};
-pub use self::workload::{KeySpec, Pacing, Workload};
+pub use self::workload::{KeyChoice, KeySpec, Pacing, Workload};
 
 /// One record the application hands to `send()`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -544,6 +544,7 @@ impl Producer {
             max_in_flight: c.max_in_flight,
             retries: c.retries,
             request_timeout_ms: c.request_timeout.0,
+            socket_timeout_ms: c.socket_timeout.map(|t| t.0),
             delivery_timeout_ms: c.delivery_timeout.0,
             retry_backoff_ms: c.retry_backoff.0,
             retry_backoff_max_ms: c.retry_backoff_max.0,

@@ -10,9 +10,11 @@
 //!   producer is idempotent.
 //! - **`acks=0`.** No response comes; a batch counts as delivered once written to the
 //!   connection, with no offset. If the broker then drops it, nobody knows.
-//! - **`request.timeout.ms`.** A request without a response by then makes the Java client close
-//!   the whole connection (`NetworkClient.handleTimedOutRequests`): every request in flight on it
-//!   fails with `REQUEST_TIMED_OUT`. A connection closed by the other side (a broker going down, a
+//! - **`request.timeout.ms`** (librdkafka: `socket.timeout.ms`). A request without a response by
+//!   then makes the Java client close the whole connection (`NetworkClient.handleTimedOutRequests`;
+//!   librdkafka too, with its default `socket.max.fails=1`): every request in flight on it fails
+//!   with `REQUEST_TIMED_OUT`. librdkafka's own `request.timeout.ms` only tells the broker how long
+//!   to wait for `acks`. A connection closed by the other side (a broker going down, a
 //!   proxy's timeout) fails them with `NETWORK_EXCEPTION`. Both are retriable.
 //! - **Metadata.** A partition's leader is learned from Metadata responses. A batch failing
 //!   with an error that means the leader may have moved (`NOT_LEADER_OR_FOLLOWER`,
@@ -158,7 +160,7 @@ impl Producer {
         );
         out.set_timer(
             ProducerTimer::RequestTimeout(id),
-            now + self.config.request_timeout,
+            now + self.config.response_timeout(),
         );
     }
 
@@ -342,7 +344,7 @@ impl Producer {
         );
         out.set_timer(
             ProducerTimer::RequestTimeout(id),
-            now + self.config.request_timeout,
+            now + self.config.response_timeout(),
         );
     }
 
@@ -409,7 +411,7 @@ impl Producer {
         });
         out.set_timer(
             ProducerTimer::RequestTimeout(id),
-            now + self.config.request_timeout,
+            now + self.config.response_timeout(),
         );
     }
 

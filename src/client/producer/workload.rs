@@ -52,6 +52,73 @@ pub enum KeySpec {
     Values(Vec<String>),
 }
 
+/// Which key a record gets (see [`KeySpec::choose`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyChoice {
+    /// A null key.
+    Null,
+    /// The hot key.
+    Hot,
+    /// The `i`-th of [`KeySpec::distinct_keys`].
+    Nth(usize),
+}
+
+impl KeySpec {
+    /// The distinct keys in the order [`KeyChoice::Nth`] counts them: the values, or the
+    /// pattern with `{n}` from `first` (at least one key).
+    pub fn distinct_keys(&self) -> Vec<String> {
+        match self {
+            KeySpec::Null => Vec::new(),
+            KeySpec::Values(values) => values.clone(),
+            KeySpec::Pattern {
+                pattern,
+                first,
+                distinct,
+                ..
+            } => (*first..first + distinct.max(&1))
+                .map(|n| pattern.replace("{n}", &n.to_string()))
+                .collect(),
+        }
+    }
+
+    /// The hot key and its share of the records, if any.
+    pub fn hot_key(&self) -> Option<(&str, Ratio)> {
+        match self {
+            KeySpec::Pattern {
+                hot: Some((key, share)),
+                ..
+            } => Some((key.as_str(), *share)),
+            _ => None,
+        }
+    }
+
+    fn key_count(&self) -> usize {
+        match self {
+            KeySpec::Null => 0,
+            KeySpec::Values(values) => values.len(),
+            KeySpec::Pattern { distinct, .. } => (*distinct).max(1) as usize,
+        }
+    }
+
+    /// The key of record `n` (from 0): the hot key with its share, drawn from `rng`; otherwise
+    /// the keys in turn, or one drawn at random from `rng` (`order = "random"`). This is the
+    /// simulator's producer's own choice, public so that a client outside it (`real-kafka/`)
+    /// sends the same keys; given the same stream in the same state it draws the same ones.
+    pub fn choose(&self, n: u64, rng: &mut SimRng) -> KeyChoice {
+        if let Some((_, share)) = self.hot_key()
+            && rng.chance(share)
+        {
+            return KeyChoice::Hot;
+        }
+        let count = self.key_count();
+        match self {
+            _ if count == 0 => KeyChoice::Null,
+            KeySpec::Pattern { random: true, .. } => KeyChoice::Nth(rng.index(count)),
+            _ => KeyChoice::Nth((n % count as u64) as usize),
+        }
+    }
+}
+
 /// What a workload sends.
 #[derive(Clone, Debug)]
 pub struct Workload {
@@ -80,7 +147,6 @@ pub(crate) struct WorkloadState {
     pub(crate) topic: u32,
     keys: Vec<(Key, Option<PartitionId>)>,
     hot: Option<((Key, Option<PartitionId>), Ratio)>,
-    random: bool,
     /// The value template has `{key}`: values are rendered as bytes, once per record.
     keyed_values: bool,
     /// Records sent so far.
@@ -113,30 +179,19 @@ impl WorkloadState {
             };
             (key, hashed)
         };
-        let (keys, hot, random) = match &spec.keys {
-            KeySpec::Null => (Vec::new(), None, false),
-            KeySpec::Values(values) => (values.iter().map(|v| intern(v)).collect(), None, false),
-            KeySpec::Pattern {
-                pattern,
-                first,
-                distinct,
-                random,
-                hot,
-            } => (
-                (*first..first + distinct.max(&1))
-                    .map(|n| intern(&pattern.replace("{n}", &n.to_string())))
-                    .collect(),
-                hot.as_ref().map(|(k, r)| (intern(k), *r)),
-                *random,
-            ),
-        };
+        let keys = spec
+            .keys
+            .distinct_keys()
+            .iter()
+            .map(|k| intern(k))
+            .collect();
+        let hot = spec.keys.hot_key().map(|(k, share)| (intern(k), share));
         WorkloadState {
             keyed_values: spec.value.uses_key(),
             spec,
             topic,
             keys,
             hot,
-            random,
             sent: 0,
         }
     }
@@ -163,18 +218,13 @@ impl WorkloadState {
         }
         let n = self.sent;
         self.sent += 1;
-        let (key, hashed) = match &self.hot {
-            Some((hot, share)) if rng.chance(*share) => (Some(hot.0.clone()), hot.1),
-            _ if self.keys.is_empty() => (None, None),
-            _ => {
-                let i = if self.random {
-                    rng.index(self.keys.len())
-                } else {
-                    (n % self.keys.len() as u64) as usize
-                };
+        let (key, hashed) = match (self.spec.keys.choose(n, rng), &self.hot) {
+            (KeyChoice::Hot, Some((hot, _))) => (Some(hot.0.clone()), hot.1),
+            (KeyChoice::Nth(i), _) => {
                 let (k, p) = &self.keys[i];
                 (Some(k.clone()), *p)
             }
+            _ => (None, None),
         };
         let value = if self.keyed_values {
             let text = self.spec.value.render_with_key(n, key.as_ref());
@@ -233,6 +283,37 @@ mod tests {
         let all: Vec<_> = std::iter::from_fn(|| null.next_due(SimTime(100), &mut rng)).collect();
         assert_eq!(all.len(), 10);
         assert!(all.iter().all(|r| r.key.is_none() && r.hashed.is_none()));
+    }
+
+    /// `KeySpec::choose` is the producer's own choice: a client outside the simulator that
+    /// draws from a stream in the same state gets the same keys, hot key included.
+    #[test]
+    fn choose_is_what_the_producer_sends() {
+        let keys = KeySpec::Pattern {
+            pattern: "user-{n}".into(),
+            first: 1,
+            distinct: 5,
+            random: true,
+            hot: Some(("user-hot".into(), Ratio::from_ppm(300_000))),
+        };
+        let mut w = workload(keys.clone(), Pacing::Burst);
+        let (mut a, mut b) = (SimRng::for_component(7, "p"), SimRng::for_component(7, "p"));
+        let names = keys.distinct_keys();
+        for n in 0..10 {
+            let sent = w
+                .next_due(SimTime(100), &mut a)
+                .unwrap()
+                .key
+                .unwrap()
+                .to_string();
+            let chosen = match keys.choose(n, &mut b) {
+                KeyChoice::Hot => "user-hot".to_string(),
+                KeyChoice::Nth(i) => names[i].clone(),
+                KeyChoice::Null => unreachable!("keyed"),
+            };
+            assert_eq!(sent, chosen, "record {n}");
+        }
+        assert_eq!(KeySpec::Null.choose(0, &mut b), KeyChoice::Null);
     }
 
     #[test]

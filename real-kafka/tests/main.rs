@@ -1,0 +1,11 @@
+//! The cross-check: each scenario of `real-kafka/scenarios/` on the simulator and on both
+//! brokers that run here (librdkafka's mock cluster and tansu), compared fact by fact with
+//! `kafka_sim::compare`. A broker that cannot start fails the test with the reason; nothing is
+//! skipped.
+
+/// The `kafka-sim-real` binary.
+mod cli;
+/// The scenarios, compared.
+mod crosscheck;
+/// Brokers, runs, the simulated side.
+mod support;

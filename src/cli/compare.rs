@@ -1,0 +1,166 @@
+//! `kafka-sim compare SIM_TRACE REAL_TRACE`: where a simulated run and a run recorded against a
+//! real broker (by `kafka-sim-real run`) agree, one row per comparable fact.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use kafka_sim::compare::{self, Comparison, Metric, Status, Tolerances};
+use kafka_sim::report::Report;
+use kafka_sim::trace::jsonl;
+use serde::Serialize;
+
+const COMPARE_HELP: &str = "\
+Rows:
+  TOPIC: partitions, key -> partition, duplicates appended        must be identical
+  TOPIC-P: records, offsets and values                          identical when one producer
+                                                                 wrote the same keyed records on
+                                                                 both sides, else info
+  producer/P: delivery reports                                   identical (ok and failed counts)
+  group G: assignment before each crash/close, at the end        identical partition sets (info
+                                                                 when only the sizes agree)
+  group G: distinct records processed, TOPIC-P log-end offset    identical
+  at the last sample
+  group G: first complete assignment at, reassigned after the    timings: within a tolerance
+  crash/close of M, lag drained at
+
+Timing tolerances (--tolerance METRIC=MS, defaults are noise against Apache Kafka):
+  first-assignment  1000   join and sync round trips, process start
+  reassignment      3000   a crash lands at a random phase of the survivors' heartbeats
+  drain             2000   two lag samples
+A broker that is known to deviate by a fixed amount is compared with --shift METRIC=MS (the
+expected real - sim). Exit status: 0 if every row agrees, 1 if a row differs, 2 on bad input.";
+
+/// Arguments of `kafka-sim compare`.
+#[derive(Debug, Args)]
+#[command(after_long_help = COMPARE_HELP)]
+pub(crate) struct CompareArgs {
+    /// The simulated trace (`kafka-sim run --trace`).
+    sim: PathBuf,
+    /// The trace recorded against a real broker (`kafka-sim-real run --trace`).
+    real: PathBuf,
+    /// Noise tolerance of a timing metric, e.g. `reassignment=2000` (repeatable).
+    #[arg(long, value_name = "METRIC=MS")]
+    tolerance: Vec<String>,
+    /// Known deviation (expected real - sim) of a timing metric, e.g. `reassignment=5000`.
+    #[arg(long, value_name = "METRIC=MS", allow_hyphen_values = true)]
+    shift: Vec<String>,
+    /// Print the rows as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Serialize)]
+struct JsonRow<'a> {
+    fact: &'a str,
+    sim: &'a str,
+    real: &'a str,
+    status: &'a str,
+    note: &'a str,
+}
+
+pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
+    let mut tolerances = Tolerances::default();
+    for t in &args.tolerance {
+        let (metric, ms) = metric_value(t)?;
+        let ms = u64::try_from(ms).context("a tolerance is not negative")?;
+        tolerances.set_within(metric, ms);
+    }
+    for s in &args.shift {
+        let (metric, ms) = metric_value(s)?;
+        tolerances.set_shift(metric, ms);
+    }
+    let sim = load(&args.sim)?;
+    let real = load(&args.real)?;
+    let comparison = compare::compare(&sim, &real, &tolerances);
+    if args.json {
+        let rows: Vec<JsonRow<'_>> = comparison
+            .rows
+            .iter()
+            .map(|r| JsonRow {
+                fact: &r.fact,
+                sim: &r.sim,
+                real: &r.real,
+                status: r.status.name(),
+                note: &r.note,
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    } else {
+        print_table(&sim, &real, &comparison);
+    }
+    Ok(if comparison.agrees() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(super::EXIT_FAILED)
+    })
+}
+
+fn metric_value(text: &str) -> anyhow::Result<(Metric, i64)> {
+    let Some((name, value)) = text.split_once('=') else {
+        bail!("{text:?}: expected METRIC=MS, e.g. reassignment=2000");
+    };
+    let metric: Metric = name.parse()?;
+    let ms: i64 = value
+        .parse()
+        .with_context(|| format!("{value:?} is not a number of milliseconds"))?;
+    Ok((metric, ms))
+}
+
+fn load(path: &Path) -> anyhow::Result<Report> {
+    let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let (header, records) =
+        jsonl::read(BufReader::new(file)).with_context(|| format!("reading {}", path.display()))?;
+    Ok(Report::from_trace(Some(&header), &records))
+}
+
+fn print_table(sim: &Report, real: &Report, comparison: &Comparison) {
+    let who = |r: &Report| {
+        r.header
+            .as_ref()
+            .map_or_else(String::new, |h| h.sim_version.clone())
+    };
+    println!("sim:  {}", who(sim));
+    println!("real: {}", who(real));
+    let width = |f: fn(&compare::Row) -> &str, title: &str| {
+        comparison
+            .rows
+            .iter()
+            .map(|r| f(r).chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(title.len())
+    };
+    let (wf, ws, wr) = (
+        width(|r| &r.fact, "FACT"),
+        width(|r| &r.sim, "SIM"),
+        width(|r| &r.real, "REAL"),
+    );
+    println!(
+        "{:<wf$}  {:<ws$}  {:<wr$}  {:<7}  NOTE",
+        "FACT", "SIM", "REAL", "RESULT"
+    );
+    for r in &comparison.rows {
+        println!(
+            "{:<wf$}  {:<ws$}  {:<wr$}  {:<7}  {}",
+            r.fact,
+            r.sim,
+            r.real,
+            r.status.name(),
+            r.note
+        );
+    }
+    let count = |s: Status| comparison.rows.iter().filter(|r| r.status == s).count();
+    println!(
+        "{} rows: {} same, {} within tolerance, {} differ, {} info, {} n/a",
+        comparison.rows.len(),
+        count(Status::Same),
+        count(Status::Within),
+        count(Status::Differs),
+        count(Status::Info),
+        count(Status::Missing)
+    );
+}
