@@ -413,6 +413,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(topic.cleanup_policy.name(), "compact");
+        let both = TopicConfig::resolve(
+            &TopicConfig::default(),
+            [("cleanup.policy", "compact,delete")],
+        )
+        .unwrap();
+        assert!(both.cleanup_policy.compact && both.cleanup_policy.delete);
+        assert_eq!(both.cleanup_policy.name(), "compact,delete");
         assert_eq!(topic.min_insync_replicas, 2, "the broker default");
         assert_eq!(topic.retention_ms, None);
         assert_eq!(topic.effective_min_isr(1), 1);

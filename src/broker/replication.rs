@@ -144,10 +144,16 @@ impl Broker {
     }
 
     /// The process starts again: in a cluster it registers with the controller (and stays
-    /// fenced until its first heartbeat); its log timers run again.
+    /// fenced until its first heartbeat); its log timers and the lag sampling run again. (The
+    /// group coordinator's timers are not re-armed: Kafka would reload its groups and restart
+    /// their members' sessions; here a restarted coordinator keeps its groups as they were.)
     pub(super) fn restart(&mut self, now: SimTime, out: &mut Effects<BrokerTimer>) {
         self.now = now;
         self.ensure_log_timers(now, out);
+        if let Some(interval) = self.lag_interval {
+            // The lag sampling stands for an operator's tool polling the broker: it resumes.
+            out.set_timer(BrokerTimer::LagSample, now + interval);
+        }
         if self.cluster.is_none() {
             return;
         }
