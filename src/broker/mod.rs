@@ -719,7 +719,6 @@ impl Broker {
             base_offset,
         };
         let index = partition.0 as usize;
-        let me = self.id;
         let Some(topic) = self
             .topics
             .get_mut(&topic_name)
@@ -845,7 +844,6 @@ impl Broker {
             now,
             self.config.replica_lag_time_max,
         );
-        let _ = me;
         let required = (acks == Acks::All).then(|| info.last_offset.next());
         (response(ErrorCode::None, Some(info.base_offset)), required)
     }

@@ -440,7 +440,6 @@ impl Broker {
         r: ReplicaFetchResponse,
         out: &mut Effects<BrokerTimer>,
     ) {
-        let me = self.id;
         let mut failed = false;
         for (a, p) in asked.into_iter().zip(r.partitions) {
             let Some(topic) = self.topics.get_mut(&a.topic) else {
@@ -524,7 +523,6 @@ impl Broker {
             if p.log_start_offset > replica.log.log_start_offset() {
                 replica.log.truncate_before(p.log_start_offset);
             }
-            let _ = me;
         }
         let cluster = self.cluster.as_mut().expect("in a cluster");
         let fetcher = cluster.fetchers.entry(leader).or_default();
@@ -550,7 +548,6 @@ impl Broker {
         req: ReplicaFetchRequest,
         out: &mut Effects<BrokerTimer>,
     ) {
-        let me = self.id;
         let max_lag = self.config.replica_lag_time_max;
         let fenced = self
             .cluster
@@ -588,7 +585,6 @@ impl Broker {
         if moved {
             self.after_hw_change(now, out);
         }
-        let _ = me;
         let (response, bytes) = self.read_for_follower(&req);
         let settled = response
             .partitions
