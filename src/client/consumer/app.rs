@@ -327,11 +327,12 @@ impl Batch {
         rng: &mut SimRng,
     ) -> Batch {
         assert!(!records.is_empty() && group > 0);
+        let records_len = records.len();
         let mut batch = Batch {
             records,
             started: now,
             group,
-            done: Vec::new(),
+            done: Vec::with_capacity(records_len),
             reported: 0,
             failures: Vec::new(),
         };

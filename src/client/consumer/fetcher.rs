@@ -268,6 +268,10 @@ impl Consumer {
                 continue;
             }
             match fetched.error {
+                // An empty buffer takes the response's records as they are (no copy).
+                ErrorCode::None if state.buffered.is_empty() => {
+                    state.buffered = VecDeque::from(fetched.records);
+                }
                 ErrorCode::None => state.buffered.extend(fetched.records),
                 ErrorCode::OffsetOutOfRange => reset.push((tp, epoch)),
                 ErrorCode::NotLeaderOrFollower

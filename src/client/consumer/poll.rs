@@ -112,7 +112,15 @@ impl Consumer {
         rng: &mut SimRng,
         out: &mut Effects<ConsumerTimer>,
     ) {
-        for (tp, r) in &records {
+        // The position of each partition moves past the last of its records (they come in one
+        // run per partition, in offset order).
+        for (i, (tp, r)) in records.iter().enumerate() {
+            if records
+                .get(i + 1)
+                .is_some_and(|(n, _)| n.partition == tp.partition && n.topic == tp.topic)
+            {
+                continue;
+            }
             let state = self
                 .partitions
                 .get_mut(tp)
@@ -337,7 +345,11 @@ impl Consumer {
         let mut dead = Vec::new();
         for i in from..upto {
             let (tp, r) = &batch.records[i];
-            let open = ranges.iter_mut().find(|(t, .., open)| t == tp && *open);
+            // Records come in runs per partition: the open range is nearly always the last.
+            let open = ranges
+                .iter_mut()
+                .rev()
+                .find(|(t, .., open)| *open && t.partition == tp.partition && t.topic == tp.topic);
             if let Some(f) = batch.failure(i) {
                 if let Some(range) = open {
                     range.4 = false;
@@ -354,6 +366,9 @@ impl Consumer {
                     range.3 += 1;
                 }
                 None => ranges.push((tp.clone(), r.offset, r.offset, 1, true)),
+            }
+            if !self.keep_processed {
+                continue;
             }
             self.processed.push(ProcessedRecord {
                 topic: tp.topic.clone(),
