@@ -106,7 +106,11 @@ impl Value {
 
     /// The value as a trace field.
     pub fn to_trace(&self) -> TraceBytes {
-        TraceBytes::from_bytes(&self.render())
+        match self {
+            Value::Bytes(b) => TraceBytes::from_bytes(b),
+            // A template is text: no second copy to check and convert it.
+            Value::Synthetic { template, n } => TraceBytes::Utf8(template.render(*n)),
+        }
     }
 }
 
@@ -264,16 +268,31 @@ impl ValueTemplate {
         self.with_prefix(n, self.text(n, Some(key.as_deref().unwrap_or(""))))
     }
 
-    /// The pattern with `{n}`, `{amount}` and (when given) `{key}` filled in.
+    /// The pattern with `{n}`, `{amount}` and (when given) `{key}` filled in, in one pass (the
+    /// filled-in numbers and key are never read again as placeholders).
     fn text(&self, n: u64, key: Option<&str>) -> String {
-        let mut text = self.pattern.replace("{n}", &n.to_string());
-        if text.contains("{amount}") {
-            text = text.replace("{amount}", &amount(n).to_string());
+        use std::fmt::Write as _;
+        let mut text = String::with_capacity(self.pattern.len() + 16);
+        let mut rest: &str = &self.pattern;
+        while let Some(open) = rest.find('{') {
+            text.push_str(&rest[..open]);
+            let tail = &rest[open..];
+            rest = if let Some(after) = tail.strip_prefix("{n}") {
+                write!(text, "{n}").expect("a String takes any text");
+                after
+            } else if let Some(after) = tail.strip_prefix("{amount}") {
+                write!(text, "{}", amount(n)).expect("a String takes any text");
+                after
+            } else if let (Some(after), Some(k)) = (tail.strip_prefix("{key}"), key) {
+                text.push_str(k);
+                after
+            } else {
+                text.push('{');
+                &tail[1..]
+            };
         }
-        match key {
-            Some(k) if text.contains("{key}") => text.replace("{key}", k),
-            _ => text,
-        }
+        text.push_str(rest);
+        text
     }
 
     fn with_prefix(&self, n: u64, text: String) -> String {
