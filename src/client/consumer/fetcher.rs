@@ -316,6 +316,10 @@ impl Consumer {
                 continue;
             }
             let n = (max - taken.len()).min(state.buffered.len());
+            if taken.is_empty() {
+                // Records for the batch: room for a full one at once, not partition by partition.
+                taken.reserve(max.min(64 * 1024));
+            }
             taken.extend(state.buffered.drain(..n).map(|r| (tp.clone(), r)));
             if state.buffered.is_empty() {
                 let moved = self.order.remove(visited).expect("present");

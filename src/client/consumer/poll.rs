@@ -115,10 +115,7 @@ impl Consumer {
         // The position of each partition moves past the last of its records (they come in one
         // run per partition, in offset order).
         for (i, (tp, r)) in records.iter().enumerate() {
-            if records
-                .get(i + 1)
-                .is_some_and(|(n, _)| n.partition == tp.partition && n.topic == tp.topic)
-            {
+            if records.get(i + 1).is_some_and(|(next, _)| next == tp) {
                 continue;
             }
             let state = self
@@ -442,7 +439,12 @@ impl Consumer {
         if self.config.flavour != Flavour::Librdkafka {
             return;
         }
-        for (tp, r) in &batch.records[..batch.handed_out_by(now)] {
+        let handed_out = &batch.records[..batch.handed_out_by(now)];
+        for (i, (tp, r)) in handed_out.iter().enumerate() {
+            // Offsets rise within a partition's run of records: its last one stores the most.
+            if handed_out.get(i + 1).is_some_and(|(next, _)| next == tp) {
+                continue;
+            }
             if let Some(state) = self.partitions.get_mut(tp) {
                 state.stored = Some(
                     state
