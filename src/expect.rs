@@ -131,7 +131,10 @@ pub const METRICS: &[(&str, &str)] = &[
         "records of the group's topics never processed",
     ),
     ("rebalances[GROUP]", "completed rebalances (generations)"),
-    ("out_of_order[GROUP]", "records processed after one produced later (across partitions)"),
+    (
+        "out_of_order[GROUP]",
+        "records processed after one produced later (across partitions)",
+    ),
     (
         "first_assignment_ms[GROUP]",
         "when a member first got partitions",
