@@ -50,8 +50,8 @@ pub struct Report {
     pub members: BTreeMap<String, String>,
     /// Consumer components by group, in order of first appearance.
     pub group_members: BTreeMap<String, Vec<String>>,
-    /// Committed offsets: (time, group, topic, partition, offset).
-    pub commits: Vec<(u64, String, String, u32, u64)>,
+    /// Every committed offset, in trace order, with the partition's high watermark then.
+    pub commits: Vec<CommitRow>,
     /// Group state changes: (time, group, new state).
     pub group_states: Vec<(u64, String, String)>,
     /// Member id -> `client.id`, from `MemberJoined`.
@@ -83,6 +83,25 @@ pub struct DeliveryRow {
     pub value: Option<String>,
     /// When the application called `send()`.
     pub sent_ms: u64,
+}
+
+/// One `OffsetCommitted`, with what the log held at that instant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommitRow {
+    /// When the coordinator stored it.
+    pub t_ms: u64,
+    /// `group.id`.
+    pub group: String,
+    /// Topic.
+    pub topic: String,
+    /// Partition.
+    pub partition: u32,
+    /// The committed offset: the next offset the group will read.
+    pub offset: u64,
+    /// The partition's high watermark at that point of the trace: the offset after the last
+    /// record appended before the commit (a single replica: the leader moves the high watermark
+    /// with every append). A commit beyond it points at records that do not exist yet.
+    pub high_watermark: u64,
 }
 
 /// One `LagSampled`.
@@ -147,6 +166,35 @@ pub enum OwnershipKind {
     Revoked(Vec<String>),
     /// `onPartitionsLost`, or the process died or closed: it owns nothing.
     Lost,
+}
+
+/// One member's uninterrupted ownership of one partition, as the consumer saw it: from the
+/// `PartitionsAssigned` that gave it the partition to the revocation, loss, crash or close that
+/// ended it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnershipInterval {
+    /// The consumer component.
+    pub member: String,
+    /// `topic-partition`.
+    pub partition: String,
+    /// When it began.
+    pub from_ms: u64,
+    /// When it ended; `None` if the member still owned the partition when the trace ended.
+    pub until_ms: Option<u64>,
+    /// The position in [`Report::ownership`] of the event that began it. Positions follow the
+    /// trace, so they also order events of the same millisecond.
+    pub from_event: usize,
+    /// The position of the event that ended it.
+    pub until_event: Option<usize>,
+}
+
+impl OwnershipInterval {
+    /// True if both intervals hold at some point of the trace (an interval ends just before
+    /// the event that ends it, so a hand-over from one event to the next is no overlap).
+    pub fn overlaps(&self, other: &OwnershipInterval) -> bool {
+        let before = |from: usize, until: Option<usize>| until.is_none_or(|u| from < u);
+        before(other.from_event, self.until_event) && before(self.from_event, other.until_event)
+    }
 }
 
 /// A rebalance as the coordinator ran it.
@@ -384,14 +432,17 @@ impl Report {
                 offset,
                 ..
             } => {
-                let c = (
-                    r.t_ms,
-                    group.to_string(),
-                    topic.to_string(),
-                    *partition,
-                    *offset,
-                );
-                self.commits.push(c);
+                // `partitions` is updated append by append, so it holds the log as of now.
+                let key = (topic.to_string(), *partition);
+                let high_watermark = self.partitions.get(&key).map_or(0, |s| s.log_end_offset);
+                self.commits.push(CommitRow {
+                    t_ms: r.t_ms,
+                    group: group.to_string(),
+                    topic: key.0,
+                    partition: *partition,
+                    offset: *offset,
+                    high_watermark,
+                });
             }
             TraceEvent::DeliveryReported {
                 topic,
@@ -557,6 +608,77 @@ impl Report {
                 (m, list)
             })
             .collect()
+    }
+
+    /// Every ownership interval of `group`'s members, in the order they began.
+    ///
+    /// Example: member 1 is assigned `orders-0` at 3 000 ms and revokes it at 9 000 ms in an
+    /// eager rebalance; member 2 is assigned it at 9 004 ms: two intervals that do not overlap.
+    pub fn ownership_intervals(&self, group: &str) -> Vec<OwnershipInterval> {
+        // (member, partition) -> (from_ms, from_event) of the interval still open.
+        let mut open: BTreeMap<(String, String), (u64, usize)> = BTreeMap::new();
+        let mut out = Vec::new();
+        for (i, e) in self.ownership.iter().enumerate() {
+            if e.group != group {
+                continue;
+            }
+            let ended: Vec<String> = match &e.change {
+                OwnershipKind::Assigned(list) => {
+                    for p in list {
+                        let key = (e.member.clone(), p.clone());
+                        open.entry(key).or_insert((e.t_ms, i));
+                    }
+                    continue;
+                }
+                OwnershipKind::Revoked(list) => list.clone(),
+                OwnershipKind::Lost => open
+                    .keys()
+                    .filter(|(m, _)| *m == e.member)
+                    .map(|(_, p)| p.clone())
+                    .collect(),
+            };
+            for p in ended {
+                let key = (e.member.clone(), p);
+                if let Some((from_ms, from_event)) = open.remove(&key) {
+                    out.push(OwnershipInterval {
+                        member: key.0,
+                        partition: key.1,
+                        from_ms,
+                        until_ms: Some(e.t_ms),
+                        from_event,
+                        until_event: Some(i),
+                    });
+                }
+            }
+        }
+        for ((member, partition), (from_ms, from_event)) in open {
+            out.push(OwnershipInterval {
+                member,
+                partition,
+                from_ms,
+                until_ms: None,
+                from_event,
+                until_event: None,
+            });
+        }
+        out.sort_by(|a, b| (a.from_event, &a.partition).cmp(&(b.from_event, &b.partition)));
+        out
+    }
+
+    /// Pairs of members of `group` that owned one partition at the same time, as their own
+    /// events say: what a zombie (a paused consumer whose session expired) looks like. Each
+    /// pair comes once, earlier interval first.
+    pub fn simultaneous_owners(&self, group: &str) -> Vec<(OwnershipInterval, OwnershipInterval)> {
+        let intervals = self.ownership_intervals(group);
+        let mut out = Vec::new();
+        for (i, a) in intervals.iter().enumerate() {
+            for b in &intervals[i + 1..] {
+                if a.partition == b.partition && a.member != b.member && a.overlaps(b) {
+                    out.push((a.clone(), b.clone()));
+                }
+            }
+        }
+        out
     }
 
     /// Components whose process is gone at the end: crashed or closed after their last restart.
@@ -805,5 +927,118 @@ mod tests {
         let keys = report.key_partitions("orders");
         assert_eq!(keys["user123"], BTreeSet::from([0]));
         assert_eq!(keys["user456"], BTreeSet::from([2]));
+    }
+
+    fn at(t: u64, component: &str, event: TraceEvent) -> TraceRecord {
+        TraceRecord {
+            t_ms: t,
+            seq: t,
+            component: Arc::from(component),
+            event,
+        }
+    }
+
+    fn ownership(t: u64, member: u32, assigned: bool, partitions: &[&str]) -> TraceRecord {
+        let (group, member_id) = (Arc::from("g"), Arc::from(format!("m{member}")));
+        let partitions = partitions.iter().map(|p| Arc::from(*p)).collect();
+        let event = if assigned {
+            TraceEvent::PartitionsAssigned {
+                group,
+                member_id,
+                generation: 1,
+                partitions,
+            }
+        } else {
+            TraceEvent::PartitionsRevoked {
+                group,
+                member_id,
+                generation: 1,
+                partitions,
+            }
+        };
+        at(t, &format!("consumer/g/{member}"), event)
+    }
+
+    #[test]
+    fn commits_carry_the_high_watermark_of_their_instant() {
+        let commit = |t: u64, offset: u64| {
+            let event = TraceEvent::OffsetCommitted {
+                group: Arc::from("g"),
+                member_id: None,
+                generation: None,
+                topic: Arc::from("orders"),
+                partition: 0,
+                offset,
+            };
+            at(t, "group/g", event)
+        };
+        let trace = vec![
+            commit(1, 0),
+            appended(2, 0, 0, "k", "v0"),
+            appended(3, 0, 1, "k", "v1"),
+            commit(4, 2),
+            appended(5, 0, 2, "k", "v2"),
+        ];
+        let report = Report::from_trace(None, &trace);
+        let marks: Vec<(u64, u64)> = report
+            .commits
+            .iter()
+            .map(|c| (c.offset, c.high_watermark))
+            .collect();
+        assert_eq!(marks, [(0, 0), (2, 2)]);
+    }
+
+    #[test]
+    fn ownership_intervals_end_at_revocation_or_crash() {
+        let trace = vec![
+            ownership(10, 1, true, &["orders-0", "orders-1"]),
+            ownership(20, 1, false, &["orders-1"]),
+            ownership(21, 2, true, &["orders-1"]),
+            at(30, "consumer/g/2", TraceEvent::ClientCrashed {}),
+            ownership(40, 1, true, &["orders-1"]),
+        ];
+        let report = Report::from_trace(None, &trace);
+        let intervals = report.ownership_intervals("g");
+        let spans: Vec<(&str, &str, u64, Option<u64>)> = intervals
+            .iter()
+            .map(|i| {
+                (
+                    i.member.as_str(),
+                    i.partition.as_str(),
+                    i.from_ms,
+                    i.until_ms,
+                )
+            })
+            .collect();
+        assert_eq!(
+            spans,
+            [
+                ("consumer/g/1", "orders-0", 10, None),
+                ("consumer/g/1", "orders-1", 10, Some(20)),
+                ("consumer/g/2", "orders-1", 21, Some(30)),
+                ("consumer/g/1", "orders-1", 40, None),
+            ]
+        );
+        assert!(report.simultaneous_owners("g").is_empty());
+    }
+
+    #[test]
+    fn a_zombie_is_a_simultaneous_owner() {
+        // Member 1 never revokes orders-0 (a paused consumer whose session expired) while
+        // member 2 is given it.
+        let trace = vec![
+            ownership(10, 1, true, &["orders-0"]),
+            ownership(50, 2, true, &["orders-0"]),
+            ownership(60, 1, false, &["orders-0"]),
+        ];
+        let report = Report::from_trace(None, &trace);
+        let pairs = report.simultaneous_owners("g");
+        assert_eq!(pairs.len(), 1);
+        let (a, b) = &pairs[0];
+        assert_eq!(
+            (a.member.as_str(), b.member.as_str()),
+            ("consumer/g/1", "consumer/g/2")
+        );
+        assert_eq!((b.from_ms, a.until_ms), (50, Some(60)));
     }
 }
