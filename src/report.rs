@@ -349,11 +349,23 @@ impl Report {
     }
 
     /// Replaces member ids by component names (`consumer/analytics/1`) in rebalance assignments.
+    /// Two member ids of one component in one generation (a crashed process that had rejoined
+    /// just before, and its restarted successor) keep their ids beside the name,
+    /// `consumer/analytics/1 (consumer-analytics-1-...)`, so that neither hides the other's
+    /// partitions.
     fn name_rebalance_members(&mut self) {
         for rb in &mut self.rebalances {
+            let name = |id: &String| self.members.get(id).cloned().unwrap_or(id.clone());
+            let mut named: BTreeMap<String, u32> = BTreeMap::new();
+            for id in rb.assignment.keys() {
+                *named.entry(name(id)).or_default() += 1;
+            }
             rb.assignment = std::mem::take(&mut rb.assignment)
                 .into_iter()
-                .map(|(id, parts)| (self.members.get(&id).cloned().unwrap_or(id), parts))
+                .map(|(id, parts)| match name(&id) {
+                    n if named[&n] > 1 => (format!("{n} ({id})"), parts),
+                    n => (n, parts),
+                })
                 .collect();
         }
     }
@@ -881,7 +893,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::trace::TraceBytes;
+    use crate::trace::{MemberAssignment, TraceBytes};
 
     fn appended(t: u64, partition: u32, offset: u64, key: &str, value: &str) -> TraceRecord {
         TraceRecord {
@@ -1040,5 +1052,57 @@ mod tests {
             ("consumer/g/1", "consumer/g/2")
         );
         assert_eq!((b.from_ms, a.until_ms), (50, Some(60)));
+    }
+
+    #[test]
+    fn a_process_and_its_dead_predecessor_keep_apart_in_an_assignment() {
+        let stored = |t: u64, generation: i32, members: &[(&str, &[&str])]| {
+            let assignments = members
+                .iter()
+                .map(|(id, parts)| MemberAssignment {
+                    member_id: Arc::from(*id),
+                    partitions: parts.iter().map(|p| Arc::from(*p)).collect(),
+                })
+                .collect();
+            let event = TraceEvent::AssignmentStored {
+                group: Arc::from("g"),
+                generation,
+                assignments,
+            };
+            at(t, "group/g", event)
+        };
+        let state = |t: u64, to: &str| {
+            let event = TraceEvent::GroupStateChanged {
+                group: Arc::from("g"),
+                from: Arc::from("Stable"),
+                to: Arc::from(to),
+                reason: String::new(),
+            };
+            at(t, "group/g", event)
+        };
+        let mut assigned_to_old = ownership(1, 1, true, &["orders-0"]);
+        let mut assigned_to_new = ownership(9, 1, true, &[]);
+        for (r, id) in [(&mut assigned_to_old, "old"), (&mut assigned_to_new, "new")] {
+            if let TraceEvent::PartitionsAssigned { member_id, .. } = &mut r.event {
+                *member_id = Arc::from(id);
+            }
+        }
+        let trace = vec![
+            assigned_to_old,
+            state(5, "PreparingRebalance"),
+            stored(8, 2, &[("new", &[]), ("old", &["orders-0"])]),
+            state(8, "Stable"),
+            assigned_to_new,
+        ];
+        let report = Report::from_trace(None, &trace);
+        let names: Vec<(&str, usize)> = report.rebalances[0]
+            .assignment
+            .iter()
+            .map(|(m, parts)| (m.as_str(), parts.len()))
+            .collect();
+        assert_eq!(
+            names,
+            [("consumer/g/1 (new)", 0), ("consumer/g/1 (old)", 1)]
+        );
     }
 }
