@@ -19,6 +19,9 @@ mod partitioners;
 mod plots;
 /// The producer-reliability lab: batching, acks, retries, idempotence, asserted on traces.
 mod producer;
+/// Kafka's guarantees over generated runs (proptest): always-properties on every run,
+/// sometimes-properties found by a bounded search.
+mod properties;
 
 /// Malformed scenarios: errors that name the file, line, column and field.
 mod scenario_errors;
