@@ -485,7 +485,12 @@ impl Report {
                 self.client_ids
                     .insert(member_id.to_string(), client_id.to_string());
             }
-            TraceEvent::ClientRestarted {} => self.restarts.push((r.t_ms, member)),
+            TraceEvent::ClientRestarted {} => {
+                // The new process replaces the old one, even one still closing: whatever the
+                // old one owned, it owns no more.
+                self.lose_member(r.t_ms, &member);
+                self.restarts.push((r.t_ms, member));
+            }
             TraceEvent::GroupStateChanged {
                 group, to, reason, ..
             } => {
@@ -1104,5 +1109,19 @@ mod tests {
             names,
             [("consumer/g/1 (new)", 0), ("consumer/g/1 (old)", 1)]
         );
+    }
+
+    #[test]
+    fn a_restart_ends_what_the_replaced_process_owned() {
+        // Member 1 was still finishing its batch before a close when its slot was restarted.
+        let trace = vec![
+            ownership(10, 1, true, &["orders-0"]),
+            at(40, "consumer/g/1", TraceEvent::ClientRestarted {}),
+            ownership(50, 2, true, &["orders-0"]),
+        ];
+        let report = Report::from_trace(None, &trace);
+        let intervals = report.ownership_intervals("g");
+        assert_eq!(intervals[0].until_ms, Some(40));
+        assert!(report.simultaneous_owners("g").is_empty());
     }
 }
