@@ -520,6 +520,11 @@ impl<'t> World<'t> {
         node.timers.clear();
         // The old process's connections are gone, and with them the answers they awaited.
         self.requests.retain(|_, r| r.client != index);
+        let client = NodeId::Client(ClientId(index as u32));
+        for b in 0..self.brokers.len() {
+            let broker = NodeId::Broker(self.brokers[b].broker.id());
+            self.network.reset_connection(now, client, broker);
+        }
         let component = node.component.clone();
         self.sink
             .record(now, &component, TraceEvent::ClientRestarted {});
