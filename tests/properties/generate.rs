@@ -61,6 +61,9 @@ pub struct ProducerPlan {
     pub linger_ms: u64,
     /// `request.timeout.ms`: short, so that a lost response is retried within the run.
     pub request_timeout_ms: u64,
+    /// `delivery.timeout.ms`: short too, so that a batch that cannot be delivered fails (and
+    /// an idempotent producer bumps its epoch, KIP-360) within the run.
+    pub delivery_timeout_ms: u64,
     /// librdkafka's `partitioner` (only partitioners that hash keys), or the default.
     pub partitioner: Option<&'static str>,
 }
@@ -157,8 +160,9 @@ impl FaultPlan {
 }
 
 impl Plan {
-    /// The virtual time a run needs: every action and fault over, then time for a crashed
-    /// member's session to expire twice, the group to settle and the backlog to drain.
+    /// The virtual time a run needs: every action and fault over, a batch stuck behind them
+    /// delivered or timed out, then time for a crashed member's session to expire twice, the
+    /// group to settle and the backlog to drain.
     pub fn duration_ms(&self) -> u64 {
         let sending = match self.producer.rate_per_s {
             Some(rate) => self.producer.records * 1000 / rate,
@@ -180,7 +184,13 @@ impl Plan {
             }
             None => (0, 0),
         };
-        sending.max(faults).max(stops) + 2 * session + 30_000
+        // Time to process everything twice over, on one member.
+        let processing = self.group.as_ref().map_or(0, |g| {
+            let records = self.producer.records + self.second_topic.map_or(0, |_| 30);
+            2 * records * g.processing_ms
+        });
+        let delivery = self.producer.delivery_timeout_ms;
+        sending.max(faults).max(stops) + delivery + 2 * session + processing + 30_000
     }
 
     /// The partitions the group subscribes to, as `topic-partition`.
@@ -257,12 +267,13 @@ impl ProducerPlan {
         let mut config = format!(
             "\"acks\" = \"{}\", \"enable.idempotence\" = {}, \
              \"max.in.flight.requests.per.connection\" = {}, \"linger.ms\" = {}, \
-             \"request.timeout.ms\" = {}",
+             \"request.timeout.ms\" = {}, \"delivery.timeout.ms\" = {}",
             self.acks,
             self.idempotence,
             self.max_in_flight,
             self.linger_ms,
-            self.request_timeout_ms
+            self.request_timeout_ms,
+            self.delivery_timeout_ms,
         );
         if let Some(p) = self.partitioner {
             write!(config, ", \"partitioner\" = \"{p}\"").unwrap();
@@ -449,6 +460,7 @@ pub fn producers() -> impl Strategy<Value = ProducerPlan> {
         1u32..=5,
         select(vec![0u64, 0, 1, 5, 20]),
         500u64..=5_000,
+        6_000u64..=30_000,
     );
     let partitioner = select(vec![
         None,
@@ -459,7 +471,8 @@ pub fn producers() -> impl Strategy<Value = ProducerPlan> {
     ]);
     (client, shape, delivery, partitioner).prop_map(
         |(client, (records, rate_per_s, keys, random_keys), delivery, partitioner)| {
-            let (idempotence, acks, max_in_flight, linger_ms, request_timeout_ms) = delivery;
+            let (idempotence, acks, max_in_flight, linger_ms, request_timeout_ms, delivery_ms) =
+                delivery;
             ProducerPlan {
                 client,
                 records,
@@ -471,6 +484,7 @@ pub fn producers() -> impl Strategy<Value = ProducerPlan> {
                 max_in_flight,
                 linger_ms,
                 request_timeout_ms,
+                delivery_timeout_ms: delivery_ms,
                 partitioner: partitioner.filter(|_| client == "librdkafka"),
             }
         },
@@ -482,8 +496,10 @@ pub fn groups() -> impl Strategy<Value = GroupPlan> {
     let client = select(vec!["java", "librdkafka"]);
     let strategy = select(vec!["range", "roundrobin", "sticky", "cooperative-sticky"]);
     let commit = select(vec!["auto", "per-record", "per-batch"]);
+    // Mostly quick records; one group in four is slow enough to build a backlog, so that
+    // members stop in the middle of long batches.
     let timing = (
-        0u64..=40,
+        prop_oneof![3 => 0u64..=40, 1 => 100u64..=400],
         6_000u64..=10_000,
         500u64..=5_000,
         prop_oneof![Just(None), (1u32..=20).prop_map(Some)],
