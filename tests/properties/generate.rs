@@ -104,6 +104,11 @@ pub struct Stop {
     pub crash: bool,
     /// A new process takes the slot this long after the stop.
     pub restart_after_ms: Option<u64>,
+    /// Instead of stopping, the process freezes this long (a GC pause) and carries on. The
+    /// always-properties never pause a member: a member paused beyond `session.timeout.ms` is
+    /// a zombie that still believes it owns its partitions, which Kafka's classic group protocol
+    /// cannot prevent (see `sometimes.rs`).
+    pub pause_ms: Option<u64>,
 }
 
 /// A fault of the fault plan.
@@ -179,7 +184,7 @@ impl Plan {
                 let last = g
                     .stops
                     .iter()
-                    .map(|s| s.at_ms + s.restart_after_ms.unwrap_or(0));
+                    .map(|s| s.at_ms + s.restart_after_ms.or(s.pause_ms).unwrap_or(0));
                 (last.max().unwrap_or(0), g.session_timeout_ms)
             }
             None => (0, 0),
@@ -310,6 +315,12 @@ impl GroupPlan {
         line(w, "");
         for s in &self.stops {
             let target = format!("consumer/{GROUP}/{}", s.member);
+            if let Some(d) = s.pause_ms {
+                timeline(w, s.at_ms, "pause", &target);
+                line(w, &format!("duration_ms = {d}"));
+                line(w, "");
+                continue;
+            }
             let action = if s.crash { "crash" } else { "close" };
             timeline(w, s.at_ms, action, &target);
             if let Some(after) = s.restart_after_ms {
@@ -385,7 +396,9 @@ fn timeline(w: &mut String, at_ms: u64, action: &str, target: &str) {
     line(w, &format!("at_ms = {at_ms}"));
     line(w, &format!("action = \"{action}\""));
     line(w, &format!("target = \"{target}\""));
-    line(w, "");
+    if action != "pause" {
+        line(w, "");
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -529,6 +542,7 @@ pub fn groups() -> impl Strategy<Value = GroupPlan> {
                         at_ms,
                         crash,
                         restart_after_ms,
+                        pause_ms: None,
                     })
                 })
                 .collect();

@@ -128,6 +128,30 @@ fn java_auto_commit_and_a_crash_can_reprocess_records() {
     });
 }
 
+#[test]
+fn a_paused_consumer_can_be_a_zombie_owner_beside_its_successor() {
+    // A GC pause longer than session.timeout.ms: the coordinator expires the member and gives
+    // its partitions away; the paused process still believes it owns them until it hears so.
+    // This is why "never two owners at once" assumes no such pause.
+    let plans = generate::group_plans().prop_map(|mut p| {
+        if let Some(g) = &mut p.group {
+            g.members = g.members.max(2);
+            let session = g.session_timeout_ms;
+            g.stops
+                .iter_mut()
+                .for_each(|s| s.pause_ms = Some(session + 5_000));
+        }
+        p
+    });
+    search("zombie-owner", 64, plans, |run| {
+        let (a, b) = run.report.simultaneous_owners(GROUP).into_iter().next()?;
+        Some(format!(
+            "{} owned {} from {} ms to {:?} ms while {} owned it from {} ms",
+            a.member, a.partition, a.from_ms, a.until_ms, b.member, b.from_ms
+        ))
+    });
+}
+
 /// Per partition, the offsets below the group's last committed offset that no member
 /// processed: records the group will never see.
 fn committed_but_never_processed(run: &Run) -> BTreeMap<String, Vec<u64>> {
