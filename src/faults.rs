@@ -11,7 +11,8 @@
 //! - `timeout` (Toxiproxy `timeout`): data is swallowed; the proxy closes the connection
 //!   `after` ms later (never if 0);
 //! - `bandwidth` (Toxiproxy `bandwidth`): the links carry `bytes_per_s`;
-//! - `lost_ack`: the next `count` Produce responses vanish on their way back;
+//! - `lost_ack`: the next `count` Produce responses vanish on their way back, each breaking its
+//!   connection: what follows it on that connection is lost too, until the client closes it;
 //! - `broker_down` (a broker): the process stops, connections close, requests are refused; it
 //!   restarts at the fault's end;
 //! - `crash` (a client): the process dies, no LeaveGroup, no flush (`kill -9`);

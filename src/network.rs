@@ -12,7 +12,12 @@
 //!   its turn;
 //! - `timeout`: data stops getting through (it is swallowed, not refused); the proxy closes the
 //!   connection `timeout` ms later (the world schedules that close), or never if 0;
-//! - a lost acknowledgement: the next `n` Produce responses vanish (the "lost ACK").
+//! - a lost acknowledgement: the next `n` Produce responses vanish (the "lost ACK"). A TCP
+//!   stream is delivered in order or not at all, so a response cannot vanish while the ones
+//!   after it arrive: the connection is broken from that response on, and everything after it
+//!   in that direction is lost too, until the client closes the connection (its
+//!   `request.timeout.ms` runs out) and opens a new one. This is what keeps an idempotent
+//!   producer's retries within the broker's window of five batches.
 //!
 //! A toxic delays or swallows bytes; it never reorders them within a connection.
 
@@ -39,6 +44,9 @@ pub struct LinkState {
     pub jitter: Millis,
     /// Produce responses to drop before letting one through (the "lost ACK").
     pub drop_next_acks: u32,
+    /// A lost ACK broke this direction of the connection: nothing more gets through until the
+    /// connection is reset.
+    pub broken: bool,
     /// While true, every message in this direction is lost (a cut connection).
     pub cut: bool,
     /// While set, a Toxiproxy `timeout` toxic swallows every message in this direction; the
@@ -70,6 +78,8 @@ pub enum LossReason {
     TimeoutToxic,
     /// It reached a broker whose process is down.
     BrokerDown,
+    /// It followed a lost ACK on a connection that has not been closed yet.
+    BrokenStream,
 }
 
 impl LossReason {
@@ -80,6 +90,7 @@ impl LossReason {
             LossReason::ConnectionCut => "connection cut",
             LossReason::TimeoutToxic => "timeout toxic",
             LossReason::BrokerDown => "broker down",
+            LossReason::BrokenStream => "connection broken by a lost response",
         }
     }
 }
@@ -114,6 +125,7 @@ impl Network {
         for (from, to) in [(a, b), (b, a)] {
             if let Some(link) = self.links.get_mut(&(from, to)) {
                 link.last_delivery = link.last_delivery.min(now);
+                link.broken = false;
             }
         }
     }
@@ -135,8 +147,12 @@ impl Network {
         if link.timeout_toxic.is_some() {
             return Delivery::Lost(LossReason::TimeoutToxic);
         }
+        if link.broken {
+            return Delivery::Lost(LossReason::BrokenStream);
+        }
         if link.drop_next_acks > 0 && message.is_produce_response() {
             link.drop_next_acks -= 1;
+            link.broken = true;
             return Delivery::Lost(LossReason::ResponseDropped);
         }
         let toxic = if link.jitter.0 > 0 {
@@ -228,9 +244,15 @@ mod tests {
         );
         let lost = net.route(SimTime(40), b, c, &ack(), &mut rng);
         assert_eq!(lost, Delivery::Lost(LossReason::ResponseDropped));
+        // The rest of that stream is gone too, until the connection is closed and reopened.
         assert_eq!(
             net.route(SimTime(40), b, c, &ack(), &mut rng),
-            Delivery::At(SimTime(41))
+            Delivery::Lost(LossReason::BrokenStream)
+        );
+        net.reset_connection(SimTime(45), c, b);
+        assert_eq!(
+            net.route(SimTime(50), b, c, &ack(), &mut rng),
+            Delivery::At(SimTime(51))
         );
         net.link_mut(c, b).extra_latency = Millis(100);
         net.link_mut(c, b).jitter = Millis(10);

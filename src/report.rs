@@ -52,8 +52,8 @@ pub struct Report {
     pub members: BTreeMap<String, String>,
     /// Consumer components by group, in order of first appearance.
     pub group_members: BTreeMap<String, Vec<String>>,
-    /// Committed offsets: (time, group, topic, partition, offset).
-    pub commits: Vec<(u64, String, String, u32, u64)>,
+    /// Every committed offset, in trace order, with the partition's high watermark then.
+    pub commits: Vec<CommitRow>,
     /// Replicas, leaders, ISRs, fencing, final logs and acknowledged records.
     pub cluster: cluster::ClusterFacts,
     /// Group state changes: (time, group, new state).
@@ -131,6 +131,25 @@ pub struct FailedAttempt {
     pub action: String,
 }
 
+/// One `OffsetCommitted`, with what the log held at that instant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommitRow {
+    /// When the coordinator stored it.
+    pub t_ms: u64,
+    /// `group.id`.
+    pub group: String,
+    /// Topic.
+    pub topic: String,
+    /// Partition.
+    pub partition: u32,
+    /// The committed offset: the next offset the group will read.
+    pub offset: u64,
+    /// The partition's high watermark at that point of the trace: the offset after the last
+    /// record appended before the commit (a single replica: the leader moves the high watermark
+    /// with every append). A commit beyond it points at records that do not exist yet.
+    pub high_watermark: u64,
+}
+
 /// One `LagSampled`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LagRow {
@@ -193,6 +212,35 @@ pub enum OwnershipKind {
     Revoked(Vec<String>),
     /// `onPartitionsLost`, or the process died or closed: it owns nothing.
     Lost,
+}
+
+/// One member's uninterrupted ownership of one partition, as the consumer saw it: from the
+/// `PartitionsAssigned` that gave it the partition to the revocation, loss, crash or close that
+/// ended it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnershipInterval {
+    /// The consumer component.
+    pub member: String,
+    /// `topic-partition`.
+    pub partition: String,
+    /// When it began.
+    pub from_ms: u64,
+    /// When it ended; `None` if the member still owned the partition when the trace ended.
+    pub until_ms: Option<u64>,
+    /// The position in [`Report::ownership`] of the event that began it. Positions follow the
+    /// trace, so they also order events of the same millisecond.
+    pub from_event: usize,
+    /// The position of the event that ended it.
+    pub until_event: Option<usize>,
+}
+
+impl OwnershipInterval {
+    /// True if both intervals hold at some point of the trace (an interval ends just before
+    /// the event that ends it, so a hand-over from one event to the next is no overlap).
+    pub fn overlaps(&self, other: &OwnershipInterval) -> bool {
+        let before = |from: usize, until: Option<usize>| until.is_none_or(|u| from < u);
+        before(other.from_event, self.until_event) && before(self.from_event, other.until_event)
+    }
 }
 
 /// A rebalance as the coordinator ran it.
@@ -356,11 +404,23 @@ impl Report {
     }
 
     /// Replaces member ids by component names (`consumer/analytics/1`) in rebalance assignments.
+    /// Two member ids of one component in one generation (a crashed process that had rejoined
+    /// just before, and its restarted successor) keep their ids beside the name,
+    /// `consumer/analytics/1 (consumer-analytics-1-...)`, so that neither hides the other's
+    /// partitions.
     fn name_rebalance_members(&mut self) {
         for rb in &mut self.rebalances {
+            let name = |id: &String| self.members.get(id).cloned().unwrap_or(id.clone());
+            let mut named: BTreeMap<String, u32> = BTreeMap::new();
+            for id in rb.assignment.keys() {
+                *named.entry(name(id)).or_default() += 1;
+            }
             rb.assignment = std::mem::take(&mut rb.assignment)
                 .into_iter()
-                .map(|(id, parts)| (self.members.get(&id).cloned().unwrap_or(id), parts))
+                .map(|(id, parts)| match name(&id) {
+                    n if named[&n] > 1 => (format!("{n} ({id})"), parts),
+                    n => (n, parts),
+                })
                 .collect();
         }
     }
@@ -481,14 +541,17 @@ impl Report {
                 offset,
                 ..
             } => {
-                let c = (
-                    r.t_ms,
-                    group[..].to_string(),
-                    topic[..].to_string(),
-                    *partition,
-                    *offset,
-                );
-                self.commits.push(c);
+                // `partitions` is updated append by append, so it holds the log as of now.
+                let key = (topic[..].to_string(), *partition);
+                let high_watermark = self.partitions.get(&key).map_or(0, |s| s.log_end_offset);
+                self.commits.push(CommitRow {
+                    t_ms: r.t_ms,
+                    group: group[..].to_string(),
+                    topic: key.0,
+                    partition: *partition,
+                    offset: *offset,
+                    high_watermark,
+                });
             }
             TraceEvent::DeliveryReported {
                 topic,
@@ -519,7 +582,12 @@ impl Report {
                 self.client_ids
                     .insert(member_id[..].to_string(), client_id[..].to_string());
             }
-            TraceEvent::ClientRestarted {} => self.restarts.push((r.t_ms, member)),
+            TraceEvent::ClientRestarted {} => {
+                // The new process replaces the old one, even one still closing: whatever the
+                // old one owned, it owns no more.
+                self.lose_member(r.t_ms, &member);
+                self.restarts.push((r.t_ms, member));
+            }
             TraceEvent::GroupStateChanged {
                 group, to, reason, ..
             } => {
@@ -654,6 +722,77 @@ impl Report {
                 (m, list)
             })
             .collect()
+    }
+
+    /// Every ownership interval of `group`'s members, in the order they began.
+    ///
+    /// Example: member 1 is assigned `orders-0` at 3 000 ms and revokes it at 9 000 ms in an
+    /// eager rebalance; member 2 is assigned it at 9 004 ms: two intervals that do not overlap.
+    pub fn ownership_intervals(&self, group: &str) -> Vec<OwnershipInterval> {
+        // (member, partition) -> (from_ms, from_event) of the interval still open.
+        let mut open: BTreeMap<(String, String), (u64, usize)> = BTreeMap::new();
+        let mut out = Vec::new();
+        for (i, e) in self.ownership.iter().enumerate() {
+            if e.group != group {
+                continue;
+            }
+            let ended: Vec<String> = match &e.change {
+                OwnershipKind::Assigned(list) => {
+                    for p in list {
+                        let key = (e.member.clone(), p.clone());
+                        open.entry(key).or_insert((e.t_ms, i));
+                    }
+                    continue;
+                }
+                OwnershipKind::Revoked(list) => list.clone(),
+                OwnershipKind::Lost => open
+                    .keys()
+                    .filter(|(m, _)| *m == e.member)
+                    .map(|(_, p)| p.clone())
+                    .collect(),
+            };
+            for p in ended {
+                let key = (e.member.clone(), p);
+                if let Some((from_ms, from_event)) = open.remove(&key) {
+                    out.push(OwnershipInterval {
+                        member: key.0,
+                        partition: key.1,
+                        from_ms,
+                        until_ms: Some(e.t_ms),
+                        from_event,
+                        until_event: Some(i),
+                    });
+                }
+            }
+        }
+        for ((member, partition), (from_ms, from_event)) in open {
+            out.push(OwnershipInterval {
+                member,
+                partition,
+                from_ms,
+                until_ms: None,
+                from_event,
+                until_event: None,
+            });
+        }
+        out.sort_by(|a, b| (a.from_event, &a.partition).cmp(&(b.from_event, &b.partition)));
+        out
+    }
+
+    /// Pairs of members of `group` that owned one partition at the same time, as their own
+    /// events say: what a zombie (a paused consumer whose session expired) looks like. Each
+    /// pair comes once, earlier interval first.
+    pub fn simultaneous_owners(&self, group: &str) -> Vec<(OwnershipInterval, OwnershipInterval)> {
+        let intervals = self.ownership_intervals(group);
+        let mut out = Vec::new();
+        for (i, a) in intervals.iter().enumerate() {
+            for b in &intervals[i + 1..] {
+                if a.partition == b.partition && a.member != b.member && a.overlaps(b) {
+                    out.push((a.clone(), b.clone()));
+                }
+            }
+        }
+        out
     }
 
     /// Components whose process is gone at the end: crashed or closed after their last restart.
@@ -1134,7 +1273,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::trace::TraceBytes;
+    use crate::trace::{MemberAssignment, TraceBytes};
 
     fn appended(t: u64, partition: u32, offset: u64, key: &str, value: &str) -> TraceRecord {
         TraceRecord {
@@ -1250,5 +1389,175 @@ mod tests {
         assert_eq!(departures.len(), 1);
         assert_eq!(departures[0].kind, DepartureKind::Crashed);
         assert_eq!(report.reassigned_after_ms("g", &departures[0]), Some(5010));
+    }
+
+    fn ownership(t: u64, member: u32, assigned: bool, partitions: &[&str]) -> TraceRecord {
+        let (group, member_id) = (Arc::from("g"), Arc::from(format!("m{member}")));
+        let partitions = partitions.iter().map(|p| Arc::from(*p)).collect();
+        let event = if assigned {
+            TraceEvent::PartitionsAssigned {
+                group,
+                member_id,
+                generation: 1,
+                partitions,
+            }
+        } else {
+            TraceEvent::PartitionsRevoked {
+                group,
+                member_id,
+                generation: 1,
+                partitions,
+            }
+        };
+        at(t, &format!("consumer/g/{member}"), event)
+    }
+
+    #[test]
+    fn commits_carry_the_high_watermark_of_their_instant() {
+        let commit = |t: u64, offset: u64| {
+            let event = TraceEvent::OffsetCommitted {
+                group: Arc::from("g"),
+                member_id: None,
+                generation: None,
+                topic: Arc::from("orders"),
+                partition: 0,
+                offset,
+            };
+            at(t, "group/g", event)
+        };
+        let trace = vec![
+            commit(1, 0),
+            appended(2, 0, 0, "k", "v0"),
+            appended(3, 0, 1, "k", "v1"),
+            commit(4, 2),
+            appended(5, 0, 2, "k", "v2"),
+        ];
+        let report = Report::from_trace(None, &trace);
+        let marks: Vec<(u64, u64)> = report
+            .commits
+            .iter()
+            .map(|c| (c.offset, c.high_watermark))
+            .collect();
+        assert_eq!(marks, [(0, 0), (2, 2)]);
+    }
+
+    #[test]
+    fn ownership_intervals_end_at_revocation_or_crash() {
+        let trace = vec![
+            ownership(10, 1, true, &["orders-0", "orders-1"]),
+            ownership(20, 1, false, &["orders-1"]),
+            ownership(21, 2, true, &["orders-1"]),
+            at(30, "consumer/g/2", TraceEvent::ClientCrashed {}),
+            ownership(40, 1, true, &["orders-1"]),
+        ];
+        let report = Report::from_trace(None, &trace);
+        let intervals = report.ownership_intervals("g");
+        let spans: Vec<(&str, &str, u64, Option<u64>)> = intervals
+            .iter()
+            .map(|i| {
+                (
+                    i.member.as_str(),
+                    i.partition.as_str(),
+                    i.from_ms,
+                    i.until_ms,
+                )
+            })
+            .collect();
+        assert_eq!(
+            spans,
+            [
+                ("consumer/g/1", "orders-0", 10, None),
+                ("consumer/g/1", "orders-1", 10, Some(20)),
+                ("consumer/g/2", "orders-1", 21, Some(30)),
+                ("consumer/g/1", "orders-1", 40, None),
+            ]
+        );
+        assert!(report.simultaneous_owners("g").is_empty());
+    }
+
+    #[test]
+    fn a_zombie_is_a_simultaneous_owner() {
+        // Member 1 never revokes orders-0 (a paused consumer whose session expired) while
+        // member 2 is given it.
+        let trace = vec![
+            ownership(10, 1, true, &["orders-0"]),
+            ownership(50, 2, true, &["orders-0"]),
+            ownership(60, 1, false, &["orders-0"]),
+        ];
+        let report = Report::from_trace(None, &trace);
+        let pairs = report.simultaneous_owners("g");
+        assert_eq!(pairs.len(), 1);
+        let (a, b) = &pairs[0];
+        assert_eq!(
+            (a.member.as_str(), b.member.as_str()),
+            ("consumer/g/1", "consumer/g/2")
+        );
+        assert_eq!((b.from_ms, a.until_ms), (50, Some(60)));
+    }
+
+    #[test]
+    fn a_process_and_its_dead_predecessor_keep_apart_in_an_assignment() {
+        let stored = |t: u64, generation: i32, members: &[(&str, &[&str])]| {
+            let assignments = members
+                .iter()
+                .map(|(id, parts)| MemberAssignment {
+                    member_id: Arc::from(*id),
+                    partitions: parts.iter().map(|p| Arc::from(*p)).collect(),
+                })
+                .collect();
+            let event = TraceEvent::AssignmentStored {
+                group: Arc::from("g"),
+                generation,
+                assignments,
+            };
+            at(t, "group/g", event)
+        };
+        let state = |t: u64, to: &str| {
+            let event = TraceEvent::GroupStateChanged {
+                group: Arc::from("g"),
+                from: Arc::from("Stable"),
+                to: Arc::from(to),
+                reason: String::new(),
+            };
+            at(t, "group/g", event)
+        };
+        let mut assigned_to_old = ownership(1, 1, true, &["orders-0"]);
+        let mut assigned_to_new = ownership(9, 1, true, &[]);
+        for (r, id) in [(&mut assigned_to_old, "old"), (&mut assigned_to_new, "new")] {
+            if let TraceEvent::PartitionsAssigned { member_id, .. } = &mut r.event {
+                *member_id = Arc::from(id);
+            }
+        }
+        let trace = vec![
+            assigned_to_old,
+            state(5, "PreparingRebalance"),
+            stored(8, 2, &[("new", &[]), ("old", &["orders-0"])]),
+            state(8, "Stable"),
+            assigned_to_new,
+        ];
+        let report = Report::from_trace(None, &trace);
+        let names: Vec<(&str, usize)> = report.rebalances[0]
+            .assignment
+            .iter()
+            .map(|(m, parts)| (m.as_str(), parts.len()))
+            .collect();
+        assert_eq!(
+            names,
+            [("consumer/g/1 (new)", 0), ("consumer/g/1 (old)", 1)]
+        );
+    }
+
+    #[test]
+    fn a_restart_ends_what_the_replaced_process_owned() {
+        // Member 1 was still finishing its batch before a close when its slot was restarted.
+        let trace = vec![
+            ownership(10, 1, true, &["orders-0"]),
+            at(40, "consumer/g/1", TraceEvent::ClientRestarted {}),
+            ownership(50, 2, true, &["orders-0"]),
+        ];
+        let report = Report::from_trace(None, &trace);
+        let intervals = report.ownership_intervals("g");
+        assert_eq!(intervals[0].until_ms, Some(40));
+        assert!(report.simultaneous_owners("g").is_empty());
     }
 }

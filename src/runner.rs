@@ -15,14 +15,14 @@ use std::sync::Arc;
 use crate::broker::config::{BROKER_CONFIGS as LOG_AND_REPLICATION_CONFIGS, BrokerConfig};
 use crate::broker::coordinator::CoordinatorConfig;
 use crate::client::consumer::Consumer;
-use crate::client::consumer::app::{Application, ManualCommit, ProcessingTime};
+use crate::client::consumer::app::{Application, ManualCommit};
 use crate::client::consumer::config::{ConsumerConfig, Flavour as ConsumerFlavour};
 use crate::client::producer::{self, Producer, ProducerConfig, Workload};
 use crate::faults::FaultPlan;
 use crate::record::{Malformed, ValueTemplate};
 use crate::scenario::{
-    Action, Client, CommitMode, Configs, GroupSpec, Processing, ProducerSpec, Scenario,
-    ScenarioError, SendMode, SourceMap, Target,
+    Action, Client, CommitMode, Configs, GroupSpec, ProducerSpec, Scenario, ScenarioError,
+    SendMode, SourceMap, Target,
 };
 use crate::scheduler::EventLimitExceeded;
 use crate::service;
@@ -311,16 +311,13 @@ fn member_process(
     let config = ConsumerConfig::parse(flavour, settings)
         .map_err(|e| config_error(&g.config, map, "consumer_group.config", e.to_string()))?;
     let app = Application {
-        processing: match g.processing {
-            Processing::Constant(t) => ProcessingTime::Constant(t),
-            Processing::Uniform { min, max } => ProcessingTime::Uniform { min, max },
-        },
+        processing: g.processing,
         commit: match g.commit {
             CommitMode::Auto => ManualCommit::None,
             CommitMode::PerRecord => ManualCommit::PerRecord,
             CommitMode::PerBatch => ManualCommit::PerBatch,
         },
-        on_failure: service::on_failure(&g.on_failure),
+        on_failure: g.on_failure.clone(),
     };
     let consumer = Consumer::new(config, app, g.topics.clone(), coordinator);
     let producer = if service::needs_producer(g) {

@@ -76,7 +76,7 @@
 //!     let app = Application {
 //!         processing: ProcessingTime::Constant(Millis(100)), // from spec.processing
 //!         commit: ManualCommit::None,                        // from spec.commit
-//!         on_failure: service::on_failure(&spec.on_failure),
+//!         on_failure: spec.on_failure.clone(),
 //!     };
 //!     let config = ConsumerConfig::parse(Flavour::Java, [("group.id", "order-service")])?;
 //!     let consumer = Consumer::new(config, app, spec.topics.clone(), broker);
@@ -105,7 +105,7 @@ use crate::client::consumer::app::{DeadLetter, OnFailure, ProcessedRecord};
 use crate::client::producer::config::{ConfigError, Flavour, ProducerConfig};
 use crate::client::producer::{Producer, SendRequest};
 use crate::record::{Key, Value, value_field};
-use crate::scenario::{self, Client, GroupSpec, OutputSpec};
+use crate::scenario::{Client, GroupSpec, OutputSpec};
 use crate::units::{ClientId, SimTime, TopicName};
 use crate::world::{ClientMachine, World};
 
@@ -236,30 +236,9 @@ impl ServiceOutput {
     }
 }
 
-/// The consumer-side policy for a scenario's `on_failure`.
-pub fn on_failure(spec: &scenario::OnFailure) -> OnFailure {
-    match spec {
-        scenario::OnFailure::Crash => OnFailure::Crash,
-        scenario::OnFailure::Skip => OnFailure::Skip,
-        scenario::OnFailure::Retry { retries, backoff } => OnFailure::Retry {
-            retries: *retries,
-            backoff: *backoff,
-        },
-        scenario::OnFailure::DeadLetter {
-            topic,
-            retries,
-            backoff,
-        } => OnFailure::DeadLetter {
-            topic: topic.clone(),
-            retries: *retries,
-            backoff: *backoff,
-        },
-    }
-}
-
 /// True if the group's members produce: a service (`output`), or a dead-letter policy.
 pub fn needs_producer(spec: &GroupSpec) -> bool {
-    spec.output.is_some() || matches!(spec.on_failure, scenario::OnFailure::DeadLetter { .. })
+    spec.output.is_some() || matches!(spec.on_failure, OnFailure::DeadLetter { .. })
 }
 
 /// The component name of member `member`'s producer: `producer/<group>/<member>`, beside its

@@ -277,6 +277,19 @@ pub struct World<'t> {
     /// The controller's stream: topic ids.
     controller_rng: SimRng,
     services: Services,
+    /// Requests awaiting a response, by the correlation id they carry on the wire: the sending
+    /// client, its process incarnation, and the correlation id the client gave the request.
+    requests: BTreeMap<u64, PendingRequest>,
+    /// The next wire correlation id.
+    next_wire_id: u64,
+}
+
+/// Who sent a request the world carried to a broker (see [`World::send`]).
+#[derive(Clone, Copy, Debug)]
+struct PendingRequest {
+    client: usize,
+    incarnation: u32,
+    correlation_id: u64,
 }
 
 impl<'t> World<'t> {
@@ -296,6 +309,8 @@ impl<'t> World<'t> {
             controller: None,
             controller_rng: SimRng::for_component(config.seed, "controller"),
             services: Services::default(),
+            requests: BTreeMap::new(),
+            next_wire_id: 0,
             sink,
             config,
         }
@@ -713,6 +728,13 @@ impl<'t> World<'t> {
         node.paused_until = None;
         node.incarnation += 1;
         node.timers.clear();
+        // The old process's connections are gone, and with them the answers they awaited.
+        self.requests.retain(|_, r| r.client != index);
+        let client = NodeId::Client(ClientId(index as u32));
+        for b in 0..self.brokers.len() {
+            let broker = NodeId::Broker(self.brokers[b].broker.id());
+            self.network.reset_connection(now, client, broker);
+        }
         let component = node.component.clone();
         self.sink
             .record(now, &component, TraceEvent::ClientRestarted {});
@@ -1166,15 +1188,14 @@ impl<'t> World<'t> {
             self.sched
                 .schedule_at(now + after, Input::ToxicClose { client, broker: b });
         }
+        let Some((message, incarnation)) = self.on_the_wire(from, to, message) else {
+            return;
+        };
         match self
             .network
             .route(now, from, to, &message, &mut self.network_rng)
         {
             Delivery::At(at) => {
-                let incarnation = match to {
-                    NodeId::Client(c) => self.clients[c.0 as usize].incarnation,
-                    NodeId::Broker(_) | NodeId::Controller => 0,
-                };
                 let input = Input::Deliver {
                     from,
                     to,
@@ -1184,6 +1205,74 @@ impl<'t> World<'t> {
                 self.sched.schedule_at(at, input);
             }
             Delivery::Lost(reason) => self.lost(now, from, to, reason),
+        }
+    }
+
+    /// A response travels back on the connection its request came in on (Kafka's
+    /// `RequestChannel` answers the request's `connectionId`; `SocketServer`'s processor drops
+    /// a response whose connection has closed). Connections belong to one client process, so
+    /// the answer to a request of a process that has since been restarted must never reach the
+    /// new process, even when the broker sends it later (a parked JoinGroup fenced by the new
+    /// process's own JoinGroup) and the new process happens to reuse the correlation id.
+    ///
+    /// The world therefore gives every request a wire correlation id of its own, remembers who
+    /// sent it, and maps the response back: `None` for an answer nobody awaits any more; else
+    /// the message to carry, with the client's correlation id, and the process incarnation it
+    /// is for (checked again on arrival).
+    fn on_the_wire(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        message: Message,
+    ) -> Option<(Message, u32)> {
+        match (from, to, message) {
+            (
+                NodeId::Client(c),
+                NodeId::Broker(_),
+                Message::Request {
+                    correlation_id,
+                    request,
+                },
+            ) => {
+                let wire = self.next_wire_id;
+                self.next_wire_id += 1;
+                let pending = PendingRequest {
+                    client: c.0 as usize,
+                    incarnation: self.clients[c.0 as usize].incarnation,
+                    correlation_id,
+                };
+                if request.expects_response() {
+                    self.requests.insert(wire, pending);
+                }
+                let message = Message::Request {
+                    correlation_id: wire,
+                    request,
+                };
+                Some((message, 0))
+            }
+            (
+                NodeId::Broker(_),
+                NodeId::Client(c),
+                Message::Response {
+                    correlation_id,
+                    response,
+                },
+            ) => {
+                let pending = self.requests.remove(&correlation_id)?;
+                assert_eq!(
+                    pending.client, c.0 as usize,
+                    "a response goes to its requester"
+                );
+                let message = Message::Response {
+                    correlation_id: pending.correlation_id,
+                    response,
+                };
+                Some((message, pending.incarnation))
+            }
+            (_, NodeId::Client(c), message) => {
+                Some((message, self.clients[c.0 as usize].incarnation))
+            }
+            (_, NodeId::Broker(_) | NodeId::Controller, message) => Some((message, 0)),
         }
     }
 

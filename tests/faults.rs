@@ -184,6 +184,75 @@ fn lost_ack_drops_exactly_count_produce_responses() {
     assert_eq!(named(&trace, "DuplicateBatchIgnored").len(), 2);
 }
 
+/// A TCP stream arrives in order or not at all: after a lost ACK the responses behind it on
+/// that connection are lost too, until the producer's `request.timeout.ms` closes it. The fault
+/// used to drop only the ACK and let later ones through, so an idempotent producer with several
+/// batches in flight saw later batches acknowledged, retried the first one outside the broker's
+/// window of five batches (`OUT_OF_ORDER_SEQUENCE_NUMBER` until `delivery.timeout.ms`), bumped
+/// its epoch and wrote records twice and out of order. Found by the property
+/// `an_idempotent_producer_appends_each_keys_records_once_in_send_order` (issue 7).
+#[test]
+fn a_lost_ack_breaks_its_connection_so_five_in_flight_stay_exactly_once_in_order() {
+    let toml = r#"
+[scenario]
+name = "lost-ack-five-in-flight"
+seed = 0
+duration_ms = 40_000
+client = "java"
+
+[[topic]]
+name = "orders"
+partitions = 1
+
+[[producer]]
+name = "checkout"
+topic = "orders"
+records = 24
+rate_per_s = 5
+key = { pattern = "user-{n}", distinct = 1 }
+value = { template = "checkout-{n}" }
+
+[producer.config]
+"enable.idempotence" = true
+"max.in.flight.requests.per.connection" = 5
+"linger.ms" = 0
+"request.timeout.ms" = 989
+"delivery.timeout.ms" = 6000
+
+[[fault]]
+at_ms = 1_500
+until_ms = 1_700
+kind = "timeout"
+timeout_ms = 100
+direction = "upstream"
+target = "producer/checkout"
+
+[[fault]]
+at_ms = 1_402
+kind = "lost_ack"
+count = 3
+target = "producer/checkout"
+"#;
+    let path = std::path::Path::new("lost-ack-five-in-flight.toml");
+    let file = kafka_sim::scenario::ScenarioFile::parse(path, toml.to_string()).unwrap();
+    let scenario = file.resolve(None).unwrap();
+    let mut sink = VecSink::new(Detail::Records);
+    kafka_sim::runner::run(&scenario, 0, &mut sink, |_| {}).unwrap();
+    let values: Vec<String> = appended(&sink.records)
+        .into_iter()
+        .map(|(_, _, v)| v)
+        .collect();
+    let expected: Vec<String> = (0..24).map(|n| format!("checkout-{n}")).collect();
+    assert_eq!(values, expected, "every record once, in send order");
+    assert!(named(&sink.records, "ProducerEpochBumped").is_empty());
+    let lost = reasons(&sink.records, "MessageLost");
+    assert!(
+        lost.iter()
+            .any(|(_, r)| r == "connection broken by a lost response"),
+        "{lost:?}"
+    );
+}
+
 #[test]
 fn a_down_broker_closes_connections_refuses_new_ones_and_comes_back() {
     let trace = run(20_000, |world| {

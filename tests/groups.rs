@@ -378,6 +378,44 @@ fn a_static_member_restarting_within_the_session_timeout_causes_no_rebalance() {
     );
 }
 
+/// A response belongs to the connection of its request: when a static member's process is
+/// closed while its JoinGroup waits out `group.initial.rebalance.delay.ms`, and a new process
+/// with the same `group.instance.id` joins, the coordinator fences the old JoinGroup with
+/// `FENCED_INSTANCE_ID`. That answer went to the new process, which reuses the correlation ids
+/// of the old one, and failed it; the group then stayed empty. Found by the property
+/// `after_every_rebalance_each_partition_has_exactly_one_owner` (issue 7).
+#[test]
+fn a_fenced_predecessors_join_response_never_reaches_the_restarted_process() {
+    let mut sink = VecSink::new(Detail::Batches);
+    {
+        let mut w = world(&mut sink, 0, 1);
+        let a = pair_member(&mut w, "a", "a", true, 0);
+        w.schedule_command(SimTime(1_000), a, ClientCommand::Close);
+        let settings = pair_settings("a", true);
+        let settings: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let config = ConsumerConfig::parse(Flavour::Java, settings).unwrap();
+        let machine = Consumer::new(config, Application::default(), vec![orders()], BROKER);
+        w.restart_client(
+            SimTime(2_000),
+            a,
+            ClientMachine::Consumer(Box::new(machine)),
+        );
+        w.run_until(SimTime(20_000)).unwrap();
+    }
+    assert_eq!(times(&sink, "StaticMemberReplaced"), vec![2_001]);
+    assert!(
+        events(&sink, "ConsumerFailed").is_empty(),
+        "the new process is not fenced"
+    );
+    assert_eq!(times(&sink, "ConsumerClosed"), vec![1_000]);
+    assert_eq!(final_assignment_counts(&sink), vec![1]);
+    let assigned = events(&sink, "PartitionsAssigned");
+    assert!(
+        matches!(assigned[..], [r] if r.t_ms > 2_000),
+        "{assigned:?}"
+    );
+}
+
 /// KIP-345: a closed static member sends no LeaveGroup; it is removed when its session expires.
 #[test]
 fn a_closed_static_member_sends_no_leave_group_and_expires() {

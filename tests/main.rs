@@ -19,6 +19,9 @@ mod partitioners;
 mod plots;
 /// The producer-reliability lab: batching, acks, retries, idempotence, asserted on traces.
 mod producer;
+/// Kafka's guarantees over generated runs (proptest): always-properties on every run,
+/// sometimes-properties found by a bounded search.
+mod properties;
 /// Replication, broker failure and leader election (issue 9), asserted on traces.
 mod replication;
 /// The durability property: acks=all, min.insync.replicas >= 2, clean elections, any single

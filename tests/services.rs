@@ -134,7 +134,7 @@ fn add_group(
             let app = Application {
                 processing: ProcessingTime::Constant(Millis(processing_ms)),
                 commit: ManualCommit::None,
-                on_failure: service::on_failure(&spec.on_failure),
+                on_failure: spec.on_failure.clone(),
             };
             let consumer = Consumer::new(config, app, spec.topics.clone(), BROKER);
             let producer = service::needs_producer(spec).then(|| {

@@ -14,7 +14,7 @@ use kafka_sim_real::run::Recorded;
 
 use crate::support::{
     self, assert_agrees, assert_agrees_except, compare, course_scenario, run_on_both, scenario,
-    simulate,
+    simulate, with_reruns,
 };
 
 fn row<'a>(c: &'a Comparison, fact: &str) -> &'a Row {
@@ -40,20 +40,22 @@ fn assert_expectations(label: &str, s: &Scenario, real: &Report) {
 /// and value as simulated, and the course's expectations met on both brokers.
 #[test]
 fn keyed_partitioning_java_agrees_with_the_simulation() {
-    let s = course_scenario("keyed_partitioning", "java");
-    let sim = simulate(&s);
-    let (mock, tansu) = run_on_both(&s);
-    for (name, real) in [("mock", mock.report()), ("tansu", tansu.report())] {
-        let label = format!("keyed_partitioning java, {name}");
-        let c = compare(&label, &sim, &real, &Tolerances::default());
-        assert_agrees(&label, &c);
-        let keys = row(&c, "payment-successful: key -> partition");
-        assert_eq!(keys.status, Status::Same);
-        let offsets = row(&c, "payment-successful-2: offsets and values");
-        assert_eq!(offsets.status, Status::Same);
-        assert_eq!(real.topic_records("payment-successful"), 10, "{name}");
-        assert_expectations(&label, &s, &real);
-    }
+    with_reruns("keyed_partitioning_java_agrees_with_the_simulation", || {
+        let s = course_scenario("keyed_partitioning", "java");
+        let sim = simulate(&s);
+        let (mock, tansu) = run_on_both(&s);
+        for (name, real) in [("mock", mock.report()), ("tansu", tansu.report())] {
+            let label = format!("keyed_partitioning java, {name}");
+            let c = compare(&label, &sim, &real, &Tolerances::default());
+            assert_agrees(&label, &c);
+            let keys = row(&c, "payment-successful: key -> partition");
+            assert_eq!(keys.status, Status::Same);
+            let offsets = row(&c, "payment-successful-2: offsets and values");
+            assert_eq!(offsets.status, Status::Same);
+            assert_eq!(real.topic_records("payment-successful"), 10, "{name}");
+            assert_expectations(&label, &s, &real);
+        }
+    });
 }
 
 /// The same exercise as the course's Python producer sends it: librdkafka's default
@@ -61,28 +63,30 @@ fn keyed_partitioning_java_agrees_with_the_simulation() {
 /// producer's murmur2 sends both keys elsewhere, which `compare` must name.
 #[test]
 fn keyed_partitioning_python_is_crc32_not_murmur2() {
-    let s = course_scenario("keyed_partitioning", "python");
-    let sim = simulate(&s);
-    let java = simulate(&course_scenario("keyed_partitioning", "java"));
-    let (mock, tansu) = run_on_both(&s);
-    for (name, real) in [("mock", mock.report()), ("tansu", tansu.report())] {
-        let label = format!("keyed_partitioning python, {name}");
-        let same = compare(&label, &sim, &real, &Tolerances::default());
-        assert_agrees(&label, &same);
-        assert_expectations(&label, &s, &real);
-        let java_vs_real = compare(
-            &format!("Java's murmur2 vs librdkafka's default, {name}"),
-            &java,
-            &real,
-            &Tolerances::default(),
-        );
-        let keys = row(&java_vs_real, "payment-successful: key -> partition");
-        assert_eq!(keys.status, Status::Differs);
-        assert_eq!(
-            keys.note,
-            "2 of 2 keys differ: user123: sim 0, real 1; user456: sim 2, real 0"
-        );
-    }
+    with_reruns("keyed_partitioning_python_is_crc32_not_murmur2", || {
+        let s = course_scenario("keyed_partitioning", "python");
+        let sim = simulate(&s);
+        let java = simulate(&course_scenario("keyed_partitioning", "java"));
+        let (mock, tansu) = run_on_both(&s);
+        for (name, real) in [("mock", mock.report()), ("tansu", tansu.report())] {
+            let label = format!("keyed_partitioning python, {name}");
+            let same = compare(&label, &sim, &real, &Tolerances::default());
+            assert_agrees(&label, &same);
+            assert_expectations(&label, &s, &real);
+            let java_vs_real = compare(
+                &format!("Java's murmur2 vs librdkafka's default, {name}"),
+                &java,
+                &real,
+                &Tolerances::default(),
+            );
+            let keys = row(&java_vs_real, "payment-successful: key -> partition");
+            assert_eq!(keys.status, Status::Differs);
+            assert_eq!(
+                keys.note,
+                "2 of 2 keys differ: user123: sim 0, real 1; user456: sim 2, real 0"
+            );
+        }
+    });
 }
 
 /// Course 004, Lab 02.5 (`scenarios/explicit_partitions.toml`): an explicit partition bypasses
@@ -91,17 +95,19 @@ fn keyed_partitioning_python_is_crc32_not_murmur2() {
 /// as simulated. Five producers race, so offsets are compared by key only.
 #[test]
 fn explicit_partitions_bypass_the_partitioner() {
-    let s = course_scenario("explicit_partitions", "");
-    let sim = simulate(&s);
-    let (mock, tansu) = run_on_both(&s);
-    for (name, real) in [("mock", mock.report()), ("tansu", tansu.report())] {
-        let label = format!("explicit_partitions, {name}");
-        let c = compare(&label, &sim, &real, &Tolerances::default());
-        assert_agrees(&label, &c);
-        let keys = row(&c, "bhf-transactions: key -> partition");
-        assert_eq!(keys.status, Status::Same);
-        assert_expectations(&label, &s, &real);
-    }
+    with_reruns("explicit_partitions_bypass_the_partitioner", || {
+        let s = course_scenario("explicit_partitions", "");
+        let sim = simulate(&s);
+        let (mock, tansu) = run_on_both(&s);
+        for (name, real) in [("mock", mock.report()), ("tansu", tansu.report())] {
+            let label = format!("explicit_partitions, {name}");
+            let c = compare(&label, &sim, &real, &Tolerances::default());
+            assert_agrees(&label, &c);
+            let keys = row(&c, "bhf-transactions: key -> partition");
+            assert_eq!(keys.status, Status::Same);
+            assert_expectations(&label, &s, &real);
+        }
+    });
 }
 
 /// The allowances of the group timings on each broker (README, "Differences found").
@@ -212,19 +218,34 @@ fn survivors_keep_their_partitions(label: &str, real: &Report) {
 /// Three members, eager range, member 2 crashes.
 #[test]
 fn group_range_crash_reassigns_after_the_session_timeout() {
-    check_group("range");
+    with_reruns(
+        "group_range_crash_reassigns_after_the_session_timeout",
+        || {
+            check_group("range");
+        },
+    );
 }
 
 /// Three members, cooperative-sticky, member 2 crashes.
 #[test]
 fn group_cooperative_sticky_crash_moves_only_the_lost_partition() {
-    check_group("cooperative-sticky");
+    with_reruns(
+        "group_cooperative_sticky_crash_moves_only_the_lost_partition",
+        || {
+            check_group("cooperative-sticky");
+        },
+    );
 }
 
 /// Three members, eager range, member 2 closes: LeaveGroup, so no session timeout to wait for.
 #[test]
 fn group_close_reassigns_without_waiting_for_the_session_timeout() {
-    check_group("close");
+    with_reruns(
+        "group_close_reassigns_without_waiting_for_the_session_timeout",
+        || {
+            check_group("close");
+        },
+    );
 }
 
 /// An idempotent producer whose acknowledgement is lost writes no duplicate: on tansu as in the
@@ -232,85 +253,96 @@ fn group_close_reassigns_without_waiting_for_the_session_timeout() {
 /// transactional producers, so it appends the retried batch again.
 #[test]
 fn idempotent_producer_writes_no_duplicate_after_a_lost_ack() {
-    let s = scenario("idempotent-lost-ack", "idempotent");
-    let sim = simulate(&s);
-    assert_eq!(sim.duplicates_appended, 0);
-    let (mock, tansu) = run_on_both(&s);
-    let (mock, tansu) = (mock.report(), tansu.report());
-    let c = compare(
-        "idempotent lost ack, tansu",
-        &sim,
-        &tansu,
-        &Tolerances::default(),
+    with_reruns(
+        "idempotent_producer_writes_no_duplicate_after_a_lost_ack",
+        || {
+            let s = scenario("idempotent-lost-ack", "idempotent");
+            let sim = simulate(&s);
+            assert_eq!(sim.duplicates_appended, 0);
+            let (mock, tansu) = run_on_both(&s);
+            let (mock, tansu) = (mock.report(), tansu.report());
+            let c = compare(
+                "idempotent lost ack, tansu",
+                &sim,
+                &tansu,
+                &Tolerances::default(),
+            );
+            assert_agrees("tansu", &c);
+            let c = compare(
+                "idempotent lost ack, mock",
+                &sim,
+                &mock,
+                &Tolerances::default(),
+            );
+            assert_agrees_except(
+                "mock",
+                &c,
+                &[
+                    "payments: duplicates appended",
+                    "payments-0: records",
+                    "payments-0: offsets and values",
+                ],
+            );
+            for (name, real) in [("mock", &mock), ("tansu", &tansu)] {
+                assert_eq!(real.messages_lost, 1, "{name}: the fault was not injected");
+                assert_eq!(
+                    real.topic_records("payments") - real.duplicates_appended,
+                    40,
+                    "{name}"
+                );
+            }
+            assert!(mock.duplicates_appended >= 1);
+        },
     );
-    assert_agrees("tansu", &c);
-    let c = compare(
-        "idempotent lost ack, mock",
-        &sim,
-        &mock,
-        &Tolerances::default(),
-    );
-    assert_agrees_except(
-        "mock",
-        &c,
-        &[
-            "payments: duplicates appended",
-            "payments-0: records",
-            "payments-0: offsets and values",
-        ],
-    );
-    for (name, real) in [("mock", &mock), ("tansu", &tansu)] {
-        assert_eq!(real.messages_lost, 1, "{name}: the fault was not injected");
-        assert_eq!(
-            real.topic_records("payments") - real.duplicates_appended,
-            40,
-            "{name}"
-        );
-    }
-    assert!(mock.duplicates_appended >= 1);
 }
 
 /// Without idempotence the retry after a lost acknowledgement is appended again, right after
 /// the first copy: one duplicate, on every side.
 #[test]
 fn plain_producer_duplicates_after_a_lost_ack() {
-    let s = scenario("idempotent-lost-ack", "plain");
-    let sim = simulate(&s);
-    assert_eq!(sim.duplicates_appended, 1);
-    let (mock, tansu) = run_on_both(&s);
-    for (name, real) in [("mock", mock.report()), ("tansu", tansu.report())] {
-        let label = format!("plain lost ack, {name}");
-        let c = compare(&label, &sim, &real, &Tolerances::default());
-        assert_agrees(&label, &c);
-        assert_eq!(real.duplicates_appended, 1, "{name}");
-    }
+    with_reruns("plain_producer_duplicates_after_a_lost_ack", || {
+        let s = scenario("idempotent-lost-ack", "plain");
+        let sim = simulate(&s);
+        assert_eq!(sim.duplicates_appended, 1);
+        let (mock, tansu) = run_on_both(&s);
+        for (name, real) in [("mock", mock.report()), ("tansu", tansu.report())] {
+            let label = format!("plain lost ack, {name}");
+            let c = compare(&label, &sim, &real, &Tolerances::default());
+            assert_agrees(&label, &c);
+            assert_eq!(real.duplicates_appended, 1, "{name}");
+        }
+    });
 }
 
-/// With 5 requests in flight the retry comes after 15 newer batches, outside the 5 that Kafka
-/// keeps per producer and partition (`ProducerStateEntry.NUM_BATCHES_TO_RETAIN`): the simulator
-/// refuses it `OUT_OF_ORDER_SEQUENCE_NUMBER`, as Kafka does, and the Java producer retries
-/// until `delivery.timeout.ms`, so one send never completes within the run. tansu answers
-/// `DUPLICATE_SEQUENCE_NUMBER` and librdkafka counts that as delivered; the mock cluster appends
-/// the retried requests again.
+/// With 5 requests in flight, a lost acknowledgement takes its TCP connection down with it (a
+/// stream cannot lose one response and deliver the next): every request in flight times out
+/// together, the Java producer closes the connection and resends them in order, so the retry of
+/// the lost batch comes first and stays within the last 5 batches Kafka keeps per producer and
+/// partition (`ProducerStateEntry.NUM_BATCHES_TO_RETAIN`): recognised, nothing appended twice,
+/// all 40 delivered. tansu agrees; the mock cluster appends the resent requests again (row 2).
 #[test]
-fn idempotent_retry_outside_the_five_batch_window() {
-    let s = scenario("idempotent-lost-ack", "window");
-    let sim = simulate(&s);
-    let (mock, tansu) = run_on_both(&s);
-    let (mock, tansu) = (mock.report(), tansu.report());
-    let reports = "producer/checkout: delivery reports";
-    let c = compare("window, tansu", &sim, &tansu, &Tolerances::default());
-    assert_agrees_except("tansu", &c, &[reports]);
-    assert_eq!(row(&c, reports).sim, "39 ok, 0 failed");
-    assert_eq!(row(&c, reports).real, "40 ok, 0 failed");
-    let c = compare("window, mock", &sim, &mock, &Tolerances::default());
-    let known = [
-        "payments: duplicates appended",
-        "payments-0: records",
-        "payments-0: offsets and values",
-        reports,
-    ];
-    assert_agrees_except("mock", &c, &known);
+fn idempotent_retry_with_five_in_flight_stays_in_the_window() {
+    with_reruns(
+        "idempotent_retry_with_five_in_flight_stays_in_the_window",
+        || {
+            let s = scenario("idempotent-lost-ack", "window");
+            let sim = simulate(&s);
+            assert_eq!(sim.duplicates_appended, 0);
+            let (mock, tansu) = run_on_both(&s);
+            let (mock, tansu) = (mock.report(), tansu.report());
+            let c = compare("window, tansu", &sim, &tansu, &Tolerances::default());
+            assert_agrees("window, tansu", &c);
+            let reports = "producer/checkout: delivery reports";
+            assert_eq!(row(&c, reports).sim, "40 ok, 0 failed");
+            let c = compare("window, mock", &sim, &mock, &Tolerances::default());
+            let known = [
+                "payments: duplicates appended",
+                "payments-0: records",
+                "payments-0: offsets and values",
+            ];
+            assert_agrees_except("mock", &c, &known);
+        },
+    );
 }
 
 /// librdkafka waits `socket.timeout.ms` (60 s) for a response, not `request.timeout.ms`: after
@@ -319,17 +351,22 @@ fn idempotent_retry_outside_the_five_batch_window() {
 /// simulator used to retry after 1.5 s and deliver all 40.
 #[test]
 fn librdkafka_producer_waits_socket_timeout_ms_after_a_lost_ack() {
-    let s = scenario("idempotent-lost-ack", "librdkafka");
-    let sim = simulate(&s);
-    assert_eq!(sim.topic_records("payments"), 21);
-    let (mock, tansu) = run_on_both(&s);
-    for (name, real) in [("mock", mock.report()), ("tansu", tansu.report())] {
-        let label = format!("librdkafka lost ack, {name}");
-        let c = compare(&label, &sim, &real, &Tolerances::default());
-        assert_agrees(&label, &c);
-        let reports = row(&c, "producer/checkout: delivery reports");
-        assert_eq!(reports.real, "20 ok, 0 failed", "{name}");
-    }
+    with_reruns(
+        "librdkafka_producer_waits_socket_timeout_ms_after_a_lost_ack",
+        || {
+            let s = scenario("idempotent-lost-ack", "librdkafka");
+            let sim = simulate(&s);
+            assert_eq!(sim.topic_records("payments"), 21);
+            let (mock, tansu) = run_on_both(&s);
+            for (name, real) in [("mock", mock.report()), ("tansu", tansu.report())] {
+                let label = format!("librdkafka lost ack, {name}");
+                let c = compare(&label, &sim, &real, &Tolerances::default());
+                assert_agrees(&label, &c);
+                let reports = row(&c, "producer/checkout: delivery reports");
+                assert_eq!(reports.real, "20 ok, 0 failed", "{name}");
+            }
+        },
+    );
 }
 
 /// A flood of 30 records drained by one member at 100 ms per record: drained about 3 s after
@@ -338,20 +375,22 @@ fn librdkafka_producer_waits_socket_timeout_ms_after_a_lost_ack() {
 /// all 1 and its lag is at most 1 per partition: the flood never shows.
 #[test]
 fn lag_drains_as_simulated() {
-    let s = scenario("lag-drain", "");
-    let sim = simulate(&s);
-    let (mock, tansu) = run_on_both(&s);
-    let (mock, tansu) = (mock.report(), tansu.report());
-    let c = compare("lag drain, mock", &sim, &mock, &Tolerances::default());
-    assert_agrees("mock", &c);
-    let c = compare("lag drain, tansu", &sim, &tansu, &Tolerances::default());
-    let known =
-        [0, 1, 2].map(|p| format!("group billing: orders-{p} log-end offset at the last sample"));
-    assert_agrees_except("tansu", &c, &known.each_ref().map(String::as_str));
-    let max = |r: &Report| {
-        let series = r.group_lag_series("billing");
-        series.iter().map(|&(_, l)| l).max().expect("lag samples")
-    };
-    assert!(max(&mock) >= 20, "mock: largest lag {}", max(&mock));
-    assert!(max(&tansu) <= 3, "tansu: largest lag {}", max(&tansu));
+    with_reruns("lag_drains_as_simulated", || {
+        let s = scenario("lag-drain", "");
+        let sim = simulate(&s);
+        let (mock, tansu) = run_on_both(&s);
+        let (mock, tansu) = (mock.report(), tansu.report());
+        let c = compare("lag drain, mock", &sim, &mock, &Tolerances::default());
+        assert_agrees("mock", &c);
+        let c = compare("lag drain, tansu", &sim, &tansu, &Tolerances::default());
+        let known = [0, 1, 2]
+            .map(|p| format!("group billing: orders-{p} log-end offset at the last sample"));
+        assert_agrees_except("tansu", &c, &known.each_ref().map(String::as_str));
+        let max = |r: &Report| {
+            let series = r.group_lag_series("billing");
+            series.iter().map(|&(_, l)| l).max().expect("lag samples")
+        };
+        assert!(max(&mock) >= 20, "mock: largest lag {}", max(&mock));
+        assert!(max(&tansu) <= 3, "tansu: largest lag {}", max(&tansu));
+    });
 }

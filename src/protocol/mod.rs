@@ -159,6 +159,13 @@ pub enum Request {
     UpdateMetadata(replication::UpdateMetadata),
 }
 
+impl Request {
+    /// False for the one request Kafka never answers: a Produce with `acks=0`.
+    pub fn expects_response(&self) -> bool {
+        !matches!(self, Request::Produce(p) if p.acks == produce::Acks::None)
+    }
+}
+
 /// Responses, one variant per request kind.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Response {

@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 use toml::Spanned;
 
+pub use crate::client::consumer::app::{OnFailure, ProcessingTime as Processing};
 pub use crate::client::producer::{KeySpec, Pacing};
 use crate::faults::{Direction, Fault, FaultKind};
 use crate::rng::Ratio;
@@ -228,20 +229,6 @@ pub struct ProducerSpec {
     pub config: Configs,
 }
 
-/// Processing time per record.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Processing {
-    /// Always this long.
-    Constant(Millis),
-    /// Uniform in `[min, max]`, from the member's seeded stream.
-    Uniform {
-        /// Shortest.
-        min: Millis,
-        /// Longest.
-        max: Millis,
-    },
-}
-
 /// When a member commits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CommitMode {
@@ -251,31 +238,6 @@ pub enum CommitMode {
     PerRecord,
     /// `commitSync` after each poll batch.
     PerBatch,
-}
-
-/// What a member does with a record it cannot process (a poison pill).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum OnFailure {
-    /// The exception escapes: the process dies.
-    Crash,
-    /// Log it and move on.
-    Skip,
-    /// Retry with doubling backoff, then skip.
-    Retry {
-        /// Retries.
-        retries: u32,
-        /// First backoff.
-        backoff: Millis,
-    },
-    /// Retry, then produce the record to a dead-letter topic with the error in headers.
-    DeadLetter {
-        /// The DLQ topic.
-        topic: TopicName,
-        /// Retries first.
-        retries: u32,
-        /// First backoff.
-        backoff: Millis,
-    },
 }
 
 /// A service's output: one record to `topic` per processed record.
@@ -596,6 +558,28 @@ impl Builder<'_> {
         })
     }
 
+    /// A variant may only override entities the scenario declares (`[variant.topic.<name>]`).
+    fn check_overrides<'n>(
+        &self,
+        kind: &str,
+        overridden: Option<impl Iterator<Item = &'n String>>,
+        declared: impl Iterator<Item = &'n String> + Clone,
+    ) -> Res<()> {
+        let (Some(v), Some(overridden)) = (self.variant, overridden) else {
+            return Ok(());
+        };
+        for name in overridden {
+            if !declared.clone().any(|d| d == name) {
+                return Err(self.err(
+                    v.name.span(),
+                    &format!("variant.{kind}.{name}"),
+                    format!("the variant overrides a {kind} the scenario does not declare"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     fn err(&self, span: Range<usize>, field: &str, message: impl Into<String>) -> ScenarioError {
         self.map.error(Some(span), field, message)
     }
@@ -670,17 +654,11 @@ impl Builder<'_> {
 
     fn topics(&self, cluster: &ClusterSpec) -> Res<Vec<TopicSpec>> {
         let mut out: Vec<TopicSpec> = Vec::new();
-        if let Some(v) = self.variant {
-            for name in v.topic.keys() {
-                if !self.raw.topic.iter().any(|t| t.name.get_ref() == name) {
-                    return Err(self.err(
-                        v.name.span(),
-                        &format!("variant.topic.{name}"),
-                        "the variant overrides a topic the scenario does not declare",
-                    ));
-                }
-            }
-        }
+        self.check_overrides(
+            "topic",
+            self.variant.map(|v| v.topic.keys()),
+            self.raw.topic.iter().map(|t| t.name.get_ref()),
+        )?;
         for t in &self.raw.topic {
             let name = TopicName::new(t.name.get_ref())
                 .map_err(|e| self.err(t.name.span(), "topic.name", e.to_string()))?;
@@ -753,17 +731,11 @@ impl Builder<'_> {
 
     fn producers(&self, default: Client, topics: &[TopicSpec]) -> Res<Vec<ProducerSpec>> {
         let mut out: Vec<ProducerSpec> = Vec::new();
-        if let Some(v) = self.variant {
-            for name in v.producer.keys() {
-                if !self.raw.producer.iter().any(|p| p.name.get_ref() == name) {
-                    return Err(self.err(
-                        v.name.span(),
-                        &format!("variant.producer.{name}"),
-                        "the variant overrides a producer the scenario does not declare",
-                    ));
-                }
-            }
-        }
+        self.check_overrides(
+            "producer",
+            self.variant.map(|v| v.producer.keys()),
+            self.raw.producer.iter().map(|p| p.name.get_ref()),
+        )?;
         for p in &self.raw.producer {
             let name = self.component_name(&p.name, "producer.name")?;
             if out.iter().any(|o| o.name == name) {
@@ -948,22 +920,11 @@ impl Builder<'_> {
 
     fn groups(&self, default: Client, topics: &[TopicSpec]) -> Res<Vec<GroupSpec>> {
         let mut out: Vec<GroupSpec> = Vec::new();
-        if let Some(v) = self.variant {
-            for name in v.consumer_group.keys() {
-                if !self
-                    .raw
-                    .consumer_group
-                    .iter()
-                    .any(|g| g.group_id.get_ref() == name)
-                {
-                    return Err(self.err(
-                        v.name.span(),
-                        &format!("variant.consumer_group.{name}"),
-                        "the variant overrides a group the scenario does not declare",
-                    ));
-                }
-            }
-        }
+        self.check_overrides(
+            "consumer_group",
+            self.variant.map(|v| v.consumer_group.keys()),
+            self.raw.consumer_group.iter().map(|g| g.group_id.get_ref()),
+        )?;
         for g in &self.raw.consumer_group {
             let group_id = self.component_name(&g.group_id, "consumer_group.group_id")?;
             if out.iter().any(|o| o.group_id == group_id) {

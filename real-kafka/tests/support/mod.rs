@@ -185,3 +185,20 @@ pub fn assert_agrees_except(label: &str, c: &Comparison, known: &[&str]) {
         "{label}: known deviations no longer seen (update real-kafka/README.md): {gone:?}"
     );
 }
+
+/// Runs one cross-check, again (at most twice more) if it fails: the brokers run in real time, on
+/// a machine shared with other builds and tests, and a late heartbeat or timeout can move a timing
+/// past its tolerance. Every failed attempt is printed, so a rerun is never silent; a real
+/// disagreement fails all three attempts.
+pub fn with_reruns(name: &str, check: impl Fn() + std::panic::RefUnwindSafe) {
+    const ATTEMPTS: u32 = 3;
+    for attempt in 1..=ATTEMPTS {
+        match std::panic::catch_unwind(&check) {
+            Ok(()) => return,
+            Err(e) if attempt == ATTEMPTS => std::panic::resume_unwind(e),
+            Err(_) => eprintln!(
+                "{name}: attempt {attempt} of {ATTEMPTS} failed (above); running it again"
+            ),
+        }
+    }
+}
