@@ -1,9 +1,13 @@
 //! Kafka records as the simulator stores them: compact enough that millions stay cheap.
 //!
-//! A key is shared bytes (`Arc<[u8]>`), so a producer that interns its keys (`user-{n}` with 50
+//! A key is shared bytes (`Rc<[u8]>`), so a producer that interns its keys (`user-{n}` with 50
 //! distinct users) pays no allocation per record. A value is either real bytes or a synthetic
 //! descriptor (`template`, `n`, `size`): the text `payment-17` is rendered only when someone
 //! looks, and `size` stands for the bytes it would occupy on the wire.
+//!
+//! Shared parts are `Rc`, not `Arc`: a run is single-threaded (sweeps run whole runs on their
+//! threads), and every record is copied per fetch and per group, where an atomic count would
+//! cost a full memory barrier per copy (measured: a third of the flood's wall time).
 //!
 //! A value can be **malformed**: a poison pill that a consumer's deserializer or processing fails
 //! on (the course's Black Friday exercise sends them to a dead-letter queue). Whether a value is
@@ -13,7 +17,7 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
-use std::sync::Arc;
+use std::rc::Rc;
 
 use crate::rng::Ratio;
 use crate::trace::TraceBytes;
@@ -21,12 +25,12 @@ use crate::units::{Offset, ProducerEpoch, ProducerId, Sequence, SimTime};
 
 /// A record key: the bytes the client's serializer produced (UTF-8 for a string key).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Key(pub Arc<[u8]>);
+pub struct Key(pub Rc<[u8]>);
 
 impl Key {
     /// A key from a string, UTF-8 encoded as Java's `StringSerializer` does.
     pub fn utf8(s: &str) -> Key {
-        Key(Arc::from(s.as_bytes()))
+        Key(Rc::from(s.as_bytes()))
     }
 
     /// The key bytes.
@@ -48,11 +52,11 @@ impl fmt::Display for Key {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Value {
     /// Real bytes.
-    Bytes(Arc<[u8]>),
+    Bytes(Rc<[u8]>),
     /// A value described, not stored: record number `n` rendered through a shared template.
     Synthetic {
         /// The template, shared by every record of a producer.
-        template: Arc<ValueTemplate>,
+        template: Rc<ValueTemplate>,
         /// The record's number within its producer, from 0.
         n: u64,
     },
@@ -89,13 +93,13 @@ impl Value {
     /// [`MALFORMED_PREFIX`].
     pub fn into_malformed(
         self,
-        all_malformed: impl FnOnce(&Arc<ValueTemplate>) -> Arc<ValueTemplate>,
+        all_malformed: impl FnOnce(&Rc<ValueTemplate>) -> Rc<ValueTemplate>,
     ) -> Value {
         match self {
             Value::Bytes(b) => {
                 let mut bytes = MALFORMED_PREFIX.as_bytes().to_vec();
                 bytes.extend_from_slice(&b);
-                Value::Bytes(Arc::from(bytes))
+                Value::Bytes(Rc::from(bytes))
             }
             Value::Synthetic { template, n } => Value::Synthetic {
                 template: all_malformed(&template),
@@ -126,7 +130,7 @@ impl Value {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ValueTemplate {
     /// The text, with `{n}`, `{amount}` and `{key}` where they go.
-    pub pattern: Arc<str>,
+    pub pattern: Rc<str>,
     /// The serialized size each value stands for.
     pub size: u32,
     /// Which record numbers render as poison pills.
@@ -248,7 +252,7 @@ impl ValueTemplate {
     /// A template whose size is the rendered length of record 0 (at least 1 byte).
     pub fn new(pattern: &str) -> ValueTemplate {
         let mut template = ValueTemplate {
-            pattern: Arc::from(pattern),
+            pattern: Rc::from(pattern),
             size: 1,
             malformed: Malformed::default(),
             tombstone: false,
@@ -320,9 +324,9 @@ impl ValueTemplate {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Header {
     /// Header key.
-    pub key: Arc<str>,
+    pub key: Rc<str>,
     /// Header value; null allowed.
-    pub value: Option<Arc<[u8]>>,
+    pub value: Option<Rc<[u8]>>,
 }
 
 /// Idempotence fields of the batch a record was written in (KIP-98); absent for a plain
@@ -353,7 +357,7 @@ pub struct Record {
     /// The value; `None` is a null value (a tombstone).
     pub value: Option<Value>,
     /// Headers, if any.
-    pub headers: Option<Arc<[Header]>>,
+    pub headers: Option<Rc<[Header]>>,
     /// Idempotence fields, if the producer is idempotent.
     pub stamp: Option<ProducerStamp>,
 }
@@ -368,7 +372,7 @@ pub struct NewRecord {
     /// The value.
     pub value: Option<Value>,
     /// Headers.
-    pub headers: Option<Arc<[Header]>>,
+    pub headers: Option<Rc<[Header]>>,
 }
 
 impl NewRecord {
@@ -451,8 +455,8 @@ mod tests {
             timestamp: SimTime(0),
             key: Some(Key::utf8("user123")),
             value: Some(Value::Synthetic {
-                template: Arc::new(ValueTemplate {
-                    pattern: Arc::from("v{n}"),
+                template: Rc::new(ValueTemplate {
+                    pattern: Rc::from("v{n}"),
                     size: 100,
                     malformed: Malformed::default(),
                     tombstone: false,
@@ -493,7 +497,7 @@ mod tests {
     fn malformed_values_are_a_property_of_the_record() {
         let mut listed = Malformed::default();
         listed.records.insert(3);
-        let t = Arc::new(ValueTemplate::new("order-{n}").with_malformed(listed));
+        let t = Rc::new(ValueTemplate::new("order-{n}").with_malformed(listed));
         let v = |n| Value::Synthetic {
             template: t.clone(),
             n,
@@ -507,9 +511,9 @@ mod tests {
         });
         let count = (0..10_000).filter(|&n| tenth.malformed.contains(n)).count();
         assert!((900..1100).contains(&count), "{count}");
-        let all = |t: &Arc<ValueTemplate>| Arc::new((**t).clone().with_malformed(Malformed::all()));
+        let all = |t: &Rc<ValueTemplate>| Rc::new((**t).clone().with_malformed(Malformed::all()));
         assert!(v(2).into_malformed(all).is_malformed());
-        let bytes = Value::Bytes(Arc::from(&b"{}"[..])).into_malformed(all);
+        let bytes = Value::Bytes(Rc::from(&b"{}"[..])).into_malformed(all);
         assert!(bytes.is_malformed());
         assert_eq!(bytes.render(), b"!malformed!{}".to_vec());
     }

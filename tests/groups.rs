@@ -47,7 +47,9 @@ fn produce(world: &mut World<'_>, partition: u32, n: u64) {
         .map(|i| NewRecord {
             timestamp: SimTime(0),
             key: Some(Key::utf8(&format!("key-{i}"))),
-            value: Some(Value::Bytes(Arc::from(format!("order-{i}").as_bytes()))),
+            value: Some(Value::Bytes(std::rc::Rc::from(
+                format!("order-{i}").as_bytes(),
+            ))),
             headers: None,
         })
         .collect();

@@ -619,7 +619,7 @@ mod tests {
     use super::*;
     use crate::record::{Key, Value, ValueTemplate};
     use crate::units::{ProducerEpoch, ProducerId, Sequence};
-    use std::sync::Arc;
+    use std::rc::Rc;
 
     fn rec(key: &str) -> NewRecord {
         rec_at(key, 0)
@@ -630,7 +630,7 @@ mod tests {
             timestamp: SimTime(t),
             key: Some(Key::utf8(key)),
             value: Some(Value::Synthetic {
-                template: Arc::new(ValueTemplate::new("v{n}")),
+                template: Rc::new(ValueTemplate::new("v{n}")),
                 n: 0,
             }),
             headers: None,

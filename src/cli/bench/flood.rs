@@ -14,7 +14,7 @@
 //! its partition's `Vec`, and reads every partition back once per group.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::rc::Rc;
 
 use kafka_sim::client::partitioner::{self, KeyRoute, Partitioner};
 use kafka_sim::record::{Key, Record, Value, ValueTemplate};
@@ -143,7 +143,7 @@ pub(super) fn engine(
 /// The unavoidable work: build each record, push it to its partition's `Vec`, read every
 /// partition back once per group. Returns the records read.
 pub(super) fn baseline(records: u64, partitions: u32) -> u64 {
-    let template = Arc::new(ValueTemplate::new(VALUE));
+    let template = Rc::new(ValueTemplate::new(VALUE));
     let keys: Vec<(Key, usize)> = (0..KEYS)
         .map(|i| {
             let key = Key::utf8(&format!("user-{i}"));

@@ -31,6 +31,7 @@ mod fetcher;
 mod membership;
 mod network;
 mod poll;
+pub(crate) mod polled;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;

@@ -624,7 +624,7 @@ mod tests {
         NewRecord {
             timestamp: SimTime(0),
             key: key.map(Key::utf8),
-            value: Some(Value::Bytes(Arc::from(vec![b'x'; bytes]))),
+            value: Some(Value::Bytes(std::rc::Rc::from(vec![b'x'; bytes]))),
             headers: None,
         }
     }
@@ -756,7 +756,7 @@ mod tests {
         let t = ValueTemplate::new("v{n}");
         let r = |n| NewRecord {
             value: Some(Value::Synthetic {
-                template: Arc::new(t.clone()),
+                template: std::rc::Rc::new(t.clone()),
                 n,
             }),
             ..NewRecord::default()
