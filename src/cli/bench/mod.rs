@@ -490,8 +490,15 @@ fn load() -> Option<String> {
     )
 }
 
+/// Git, in the checkout this binary was built from (not the working directory: the figures
+/// belong to the code that ran).
 fn git(args: &[&str]) -> Option<String> {
-    let out = Command::new("git").args(args).output().ok()?;
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .output()
+        .ok()?;
     out.status
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
