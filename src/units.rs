@@ -216,7 +216,7 @@ impl fmt::Display for MemberId {
 /// `[a-zA-Z0-9._-]`, and neither `.` nor `..`. Cheap to clone, and cheap to compare with a
 /// clone of itself: two names sharing their text are equal without reading it (partitions are
 /// compared per record on hot paths); otherwise the text decides, as for a `String`.
-#[derive(Clone, Debug, Hash)]
+#[derive(Clone, Debug)]
 pub struct TopicName(Arc<str>);
 
 impl PartialEq for TopicName {
@@ -226,6 +226,13 @@ impl PartialEq for TopicName {
 }
 
 impl Eq for TopicName {}
+
+impl std::hash::Hash for TopicName {
+    /// The text, as for a `String`: equal names hash alike.
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
 
 impl PartialOrd for TopicName {
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
