@@ -1,9 +1,13 @@
 //! Kafka records as the simulator stores them: compact enough that millions stay cheap.
 //!
-//! A key is shared bytes (`Arc<[u8]>`), so a producer that interns its keys (`user-{n}` with 50
+//! A key is shared bytes (`Rc<[u8]>`), so a producer that interns its keys (`user-{n}` with 50
 //! distinct users) pays no allocation per record. A value is either real bytes or a synthetic
 //! descriptor (`template`, `n`, `size`): the text `payment-17` is rendered only when someone
 //! looks, and `size` stands for the bytes it would occupy on the wire.
+//!
+//! Shared parts are `Rc`, not `Arc`: a run is single-threaded (sweeps run whole runs on their
+//! threads), and every record is copied per fetch and per group, where an atomic count would
+//! cost a full memory barrier per copy (measured: a third of the flood's wall time).
 //!
 //! A value can be **malformed**: a poison pill that a consumer's deserializer or processing fails
 //! on (the course's Black Friday exercise sends them to a dead-letter queue). Whether a value is
@@ -13,7 +17,7 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
-use std::sync::Arc;
+use std::rc::Rc;
 
 use crate::rng::Ratio;
 use crate::trace::TraceBytes;
@@ -21,12 +25,12 @@ use crate::units::{Offset, ProducerEpoch, ProducerId, Sequence, SimTime};
 
 /// A record key: the bytes the client's serializer produced (UTF-8 for a string key).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Key(pub Arc<[u8]>);
+pub struct Key(pub Rc<[u8]>);
 
 impl Key {
     /// A key from a string, UTF-8 encoded as Java's `StringSerializer` does.
     pub fn utf8(s: &str) -> Key {
-        Key(Arc::from(s.as_bytes()))
+        Key(Rc::from(s.as_bytes()))
     }
 
     /// The key bytes.
@@ -48,11 +52,11 @@ impl fmt::Display for Key {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Value {
     /// Real bytes.
-    Bytes(Arc<[u8]>),
+    Bytes(Rc<[u8]>),
     /// A value described, not stored: record number `n` rendered through a shared template.
     Synthetic {
         /// The template, shared by every record of a producer.
-        template: Arc<ValueTemplate>,
+        template: Rc<ValueTemplate>,
         /// The record's number within its producer, from 0.
         n: u64,
     },
@@ -89,13 +93,13 @@ impl Value {
     /// [`MALFORMED_PREFIX`].
     pub fn into_malformed(
         self,
-        all_malformed: impl FnOnce(&Arc<ValueTemplate>) -> Arc<ValueTemplate>,
+        all_malformed: impl FnOnce(&Rc<ValueTemplate>) -> Rc<ValueTemplate>,
     ) -> Value {
         match self {
             Value::Bytes(b) => {
                 let mut bytes = MALFORMED_PREFIX.as_bytes().to_vec();
                 bytes.extend_from_slice(&b);
-                Value::Bytes(Arc::from(bytes))
+                Value::Bytes(Rc::from(bytes))
             }
             Value::Synthetic { template, n } => Value::Synthetic {
                 template: all_malformed(&template),
@@ -106,7 +110,11 @@ impl Value {
 
     /// The value as a trace field.
     pub fn to_trace(&self) -> TraceBytes {
-        TraceBytes::from_bytes(&self.render())
+        match self {
+            Value::Bytes(b) => TraceBytes::from_bytes(b),
+            // A template is text: no second copy to check and convert it.
+            Value::Synthetic { template, n } => TraceBytes::Utf8(template.render(*n)),
+        }
     }
 }
 
@@ -122,7 +130,7 @@ impl Value {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ValueTemplate {
     /// The text, with `{n}`, `{amount}` and `{key}` where they go.
-    pub pattern: Arc<str>,
+    pub pattern: Rc<str>,
     /// The serialized size each value stands for.
     pub size: u32,
     /// Which record numbers render as poison pills.
@@ -244,7 +252,7 @@ impl ValueTemplate {
     /// A template whose size is the rendered length of record 0 (at least 1 byte).
     pub fn new(pattern: &str) -> ValueTemplate {
         let mut template = ValueTemplate {
-            pattern: Arc::from(pattern),
+            pattern: Rc::from(pattern),
             size: 1,
             malformed: Malformed::default(),
             tombstone: false,
@@ -264,16 +272,31 @@ impl ValueTemplate {
         self.with_prefix(n, self.text(n, Some(key.as_deref().unwrap_or(""))))
     }
 
-    /// The pattern with `{n}`, `{amount}` and (when given) `{key}` filled in.
+    /// The pattern with `{n}`, `{amount}` and (when given) `{key}` filled in, in one pass (the
+    /// filled-in numbers and key are never read again as placeholders).
     fn text(&self, n: u64, key: Option<&str>) -> String {
-        let mut text = self.pattern.replace("{n}", &n.to_string());
-        if text.contains("{amount}") {
-            text = text.replace("{amount}", &amount(n).to_string());
+        use std::fmt::Write as _;
+        let mut text = String::with_capacity(self.pattern.len() + 16);
+        let mut rest: &str = &self.pattern;
+        while let Some(open) = rest.find('{') {
+            text.push_str(&rest[..open]);
+            let tail = &rest[open..];
+            rest = if let Some(after) = tail.strip_prefix("{n}") {
+                write!(text, "{n}").expect("a String takes any text");
+                after
+            } else if let Some(after) = tail.strip_prefix("{amount}") {
+                write!(text, "{}", amount(n)).expect("a String takes any text");
+                after
+            } else if let (Some(after), Some(k)) = (tail.strip_prefix("{key}"), key) {
+                text.push_str(k);
+                after
+            } else {
+                text.push('{');
+                &tail[1..]
+            };
         }
-        match key {
-            Some(k) if text.contains("{key}") => text.replace("{key}", k),
-            _ => text,
-        }
+        text.push_str(rest);
+        text
     }
 
     fn with_prefix(&self, n: u64, text: String) -> String {
@@ -301,9 +324,9 @@ impl ValueTemplate {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Header {
     /// Header key.
-    pub key: Arc<str>,
+    pub key: Rc<str>,
     /// Header value; null allowed.
-    pub value: Option<Arc<[u8]>>,
+    pub value: Option<Rc<[u8]>>,
 }
 
 /// Idempotence fields of the batch a record was written in (KIP-98); absent for a plain
@@ -334,7 +357,7 @@ pub struct Record {
     /// The value; `None` is a null value (a tombstone).
     pub value: Option<Value>,
     /// Headers, if any.
-    pub headers: Option<Arc<[Header]>>,
+    pub headers: Option<Rc<[Header]>>,
     /// Idempotence fields, if the producer is idempotent.
     pub stamp: Option<ProducerStamp>,
 }
@@ -349,7 +372,7 @@ pub struct NewRecord {
     /// The value.
     pub value: Option<Value>,
     /// Headers.
-    pub headers: Option<Arc<[Header]>>,
+    pub headers: Option<Rc<[Header]>>,
 }
 
 impl NewRecord {
@@ -381,14 +404,12 @@ impl Record {
 pub const RECORD_BATCH_OVERHEAD: u64 = 61;
 
 fn varint_len(v: i64) -> u64 {
-    // Zig-zag then 7 bits per byte, as Kafka's ByteUtils.sizeOfVarlong.
-    let mut z = ((v << 1) ^ (v >> 63)) as u64;
-    let mut n = 1;
-    while z >= 0x80 {
-        z >>= 7;
-        n += 1;
-    }
-    n
+    // Zig-zag then 7 bits per byte, as Kafka's ByteUtils.sizeOfVarlong: with `log2` the index
+    // of the highest bit set (0 for zero), (9 log2 + 73) / 64 is 1 + log2 / 7 without a loop or
+    // a division (protobuf's VarintSize64).
+    let z = ((v << 1) ^ (v >> 63)) as u64;
+    let log2 = u64::from(63 - (z | 1).leading_zeros());
+    (log2 * 9 + 73) / 64
 }
 
 fn record_size(
@@ -434,8 +455,8 @@ mod tests {
             timestamp: SimTime(0),
             key: Some(Key::utf8("user123")),
             value: Some(Value::Synthetic {
-                template: Arc::new(ValueTemplate {
-                    pattern: Arc::from("v{n}"),
+                template: Rc::new(ValueTemplate {
+                    pattern: Rc::from("v{n}"),
                     size: 100,
                     malformed: Malformed::default(),
                     tombstone: false,
@@ -449,13 +470,34 @@ mod tests {
         assert_eq!(varint_len(63), 1); // zig-zag(63) = 126 < 128
         assert_eq!(varint_len(64), 2); // zig-zag(64) = 128
         assert_eq!(varint_len(-1), 1);
+        for v in [
+            0i64,
+            1,
+            63,
+            64,
+            8191,
+            8192,
+            1 << 20,
+            -(1 << 20),
+            i64::MAX,
+            i64::MIN,
+        ] {
+            // Kafka's ByteUtils.sizeOfVarlong, written as a loop.
+            let mut z = ((v << 1) ^ (v >> 63)) as u64;
+            let mut n = 1;
+            while z >= 0x80 {
+                z >>= 7;
+                n += 1;
+            }
+            assert_eq!(varint_len(v), n, "{v}");
+        }
     }
 
     #[test]
     fn malformed_values_are_a_property_of_the_record() {
         let mut listed = Malformed::default();
         listed.records.insert(3);
-        let t = Arc::new(ValueTemplate::new("order-{n}").with_malformed(listed));
+        let t = Rc::new(ValueTemplate::new("order-{n}").with_malformed(listed));
         let v = |n| Value::Synthetic {
             template: t.clone(),
             n,
@@ -469,9 +511,9 @@ mod tests {
         });
         let count = (0..10_000).filter(|&n| tenth.malformed.contains(n)).count();
         assert!((900..1100).contains(&count), "{count}");
-        let all = |t: &Arc<ValueTemplate>| Arc::new((**t).clone().with_malformed(Malformed::all()));
+        let all = |t: &Rc<ValueTemplate>| Rc::new((**t).clone().with_malformed(Malformed::all()));
         assert!(v(2).into_malformed(all).is_malformed());
-        let bytes = Value::Bytes(Arc::from(&b"{}"[..])).into_malformed(all);
+        let bytes = Value::Bytes(Rc::from(&b"{}"[..])).into_malformed(all);
         assert!(bytes.is_malformed());
         assert_eq!(bytes.render(), b"!malformed!{}".to_vec());
     }

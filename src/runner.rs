@@ -10,8 +10,6 @@
 //! scheduled at their times, lag sampled at `[report] lag_sample_ms`. Config errors come back
 //! as [`ScenarioError`]s that point at the offending key in the file.
 
-use std::sync::Arc;
-
 use crate::broker::config::{BROKER_CONFIGS as LOG_AND_REPLICATION_CONFIGS, BrokerConfig};
 use crate::broker::coordinator::CoordinatorConfig;
 use crate::client::consumer::Consumer;
@@ -275,7 +273,7 @@ fn producer_machine(
         pacing: p.pacing,
         sync: p.send == SendMode::Sync,
         keys: p.keys.clone(),
-        value: Arc::new(template),
+        value: std::rc::Rc::new(template),
         partition: p.partition,
     };
     let producer = Producer::new(config, world.metadata(), Some(workload))

@@ -7,6 +7,10 @@
 //!
 //! Timers are keyed ([`TimerTable`]): setting a key again replaces the earlier deadline, and the
 //! firing of a replaced or cancelled timer is recognised as stale by its generation and dropped.
+//!
+//! The heap orders small entries (time, sequence, slot); the events themselves, which can be
+//! large (a fetch response is over a hundred bytes before its records), wait in a slab of slots
+//! reused as they free up, so that sifting the heap never moves them.
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap};
@@ -18,7 +22,11 @@ use crate::units::{Millis, SimTime};
 pub struct Scheduler<E> {
     now: SimTime,
     next_seq: u64,
-    heap: BinaryHeap<Entry<E>>,
+    heap: BinaryHeap<Entry>,
+    /// The queued events, by slot; `None` for a free slot.
+    slots: Vec<Option<E>>,
+    /// Free slots, reused before the slab grows.
+    free: Vec<usize>,
     popped: u64,
     limit: u64,
 }
@@ -37,24 +45,25 @@ pub struct EventLimitExceeded {
 }
 
 #[derive(Debug)]
-struct Entry<E> {
+struct Entry {
     at: SimTime,
     seq: u64,
-    event: E,
+    /// Where the event waits in [`Scheduler::slots`].
+    slot: usize,
 }
 
-impl<E> PartialEq for Entry<E> {
+impl PartialEq for Entry {
     fn eq(&self, other: &Self) -> bool {
         (self.at, self.seq) == (other.at, other.seq)
     }
 }
-impl<E> Eq for Entry<E> {}
-impl<E> PartialOrd for Entry<E> {
+impl Eq for Entry {}
+impl PartialOrd for Entry {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
-impl<E> Ord for Entry<E> {
+impl Ord for Entry {
     /// Reversed, so that `BinaryHeap` (a max-heap) pops the earliest `(at, seq)` first.
     fn cmp(&self, other: &Self) -> Ordering {
         (other.at, other.seq).cmp(&(self.at, self.seq))
@@ -68,6 +77,8 @@ impl<E> Scheduler<E> {
             now: SimTime::ZERO,
             next_seq: 0,
             heap: BinaryHeap::new(),
+            slots: Vec::new(),
+            free: Vec::new(),
             popped: 0,
             limit,
         }
@@ -97,7 +108,18 @@ impl<E> Scheduler<E> {
         );
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.heap.push(Entry { at, seq, event });
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                debug_assert!(self.slots[slot].is_none(), "a free slot is empty");
+                self.slots[slot] = Some(event);
+                slot
+            }
+            None => {
+                self.slots.push(Some(event));
+                self.slots.len() - 1
+            }
+        };
+        self.heap.push(Entry { at, seq, slot });
     }
 
     /// Queues `event` `delay` after now.
@@ -124,7 +146,11 @@ impl<E> Scheduler<E> {
         self.popped += 1;
         debug_assert!(entry.at >= self.now);
         self.now = entry.at;
-        Ok(Some((entry.at, entry.event)))
+        let event = self.slots[entry.slot]
+            .take()
+            .expect("a queued entry's slot holds its event");
+        self.free.push(entry.slot);
+        Ok(Some((entry.at, event)))
     }
 }
 

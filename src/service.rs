@@ -375,7 +375,7 @@ impl Services {
                         let input = p.value.as_ref().map(Value::render).unwrap_or_default();
                         let text =
                             t.render(&String::from_utf8_lossy(&input), p.key.as_ref(), *counter);
-                        Some(Value::Bytes(Arc::from(text.into_bytes())))
+                        Some(Value::Bytes(std::rc::Rc::from(text.into_bytes())))
                     }
                 };
                 *counter += 1;
@@ -460,7 +460,7 @@ mod tests {
             offset: Offset(1),
             key: None,
             value: None,
-            headers: Arc::from(DeadLetter::headers("malformed value", &tp, Offset(1))),
+            headers: std::rc::Rc::from(DeadLetter::headers("malformed value", &tp, Offset(1))),
             error: Arc::from("malformed value"),
             attempts: 1,
             at: SimTime(20),

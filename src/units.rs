@@ -213,9 +213,42 @@ impl fmt::Display for MemberId {
 }
 
 /// A topic name that obeys Kafka's rules (`Topic.validate`): 1 to 249 characters from
-/// `[a-zA-Z0-9._-]`, and neither `.` nor `..`. Cheap to clone.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// `[a-zA-Z0-9._-]`, and neither `.` nor `..`. Cheap to clone, and cheap to compare with a
+/// clone of itself: two names sharing their text are equal without reading it (partitions are
+/// compared per record on hot paths); otherwise the text decides, as for a `String`.
+#[derive(Clone, Debug)]
 pub struct TopicName(Arc<str>);
+
+impl PartialEq for TopicName {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
+    }
+}
+
+impl Eq for TopicName {}
+
+impl std::hash::Hash for TopicName {
+    /// The text, as for a `String`: equal names hash alike.
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+impl PartialOrd for TopicName {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for TopicName {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        if Arc::ptr_eq(&self.0, &other.0) {
+            std::cmp::Ordering::Equal
+        } else {
+            self.0.cmp(&other.0)
+        }
+    }
+}
 
 /// Why a topic name is not legal in Kafka.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

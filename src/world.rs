@@ -540,6 +540,9 @@ impl<'t> World<'t> {
                 && matches!(self.clients[p].machine, ClientMachine::Producer(_)),
             "a service links a consumer to a producer"
         );
+        if let ClientMachine::Consumer(m) = &mut self.clients[c].machine {
+            m.keep_processed();
+        }
         self.services.link(c, p, group, output);
     }
 
@@ -714,8 +717,13 @@ impl<'t> World<'t> {
     }
 
     fn restart(&mut self, now: SimTime, index: usize, machine: ClientMachine) {
+        let linked = self.services.partner(index).is_some();
         let node = &mut self.clients[index];
         node.machine = machine;
+        if let (ClientMachine::Consumer(m), true) = (&mut node.machine, linked) {
+            // A service's new process hands what it processes to its producer, as before.
+            m.keep_processed();
+        }
         node.alive = true;
         node.paused_until = None;
         node.incarnation += 1;

@@ -209,3 +209,64 @@ fn compare_reads_a_simulated_and_a_recorded_trace() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `kafka-sim bench` runs end to end on a tiny size and writes its figures as JSON (a
+/// benchmark, never a timed test: nothing here checks how fast). Without the brokers, their row
+/// says why instead of being left out.
+#[test]
+fn bench_runs_on_a_tiny_size_and_writes_json() {
+    let dir = std::env::temp_dir().join(format!("kafka-sim-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let json = dir.join("bench.json");
+    let out = kafka_sim(&[
+        "bench",
+        "--records",
+        "20000",
+        "--partitions",
+        "4",
+        "--repeat",
+        "1",
+        "--seeds",
+        "1",
+        "--broker-records",
+        "2000",
+        "--no-brokers",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("End-to-end flood"),
+        "{}",
+        stdout(&out)
+    );
+    let f: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let flood = &f["flood"];
+    assert_eq!(flood["records"], 20000);
+    assert_eq!(
+        flood["simulator"]["processed"],
+        serde_json::json!([20000, 20000, 20000])
+    );
+    assert!(flood["simulator"]["records_per_s"].as_f64().unwrap() > 0.0);
+    assert!(flood["baseline"]["records_per_s"].as_f64().unwrap() > 0.0);
+    let names: Vec<&str> = f["compression"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names
+            .iter()
+            .any(|n| n.contains("black_friday.toml, all 4 variants"))
+    );
+    assert!(names.iter().any(|n| n.contains("session.timeout.ms=45000")));
+    assert!(f["seeds"]["per_s_one_core"].as_f64().unwrap() > 0.0);
+    assert_eq!(f["brokers"]["workload"]["records"], 2000);
+    let broker = &f["brokers"]["brokers"][0];
+    assert!(broker["error"].as_str().unwrap().contains("--no-brokers"));
+    assert!(f["machine"]["cores"].as_u64().unwrap() >= 1);
+    assert_eq!(f["targets"].as_array().unwrap().len(), 4);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,7 +1,7 @@
 //! Every fault kind of the fault plan, each shown by its effect in the trace: when it starts and
 //! ends (`FaultStarted`, `FaultEnded`) and what it does where it happens.
 
-use std::sync::Arc;
+use std::rc::Rc;
 
 use kafka_sim::client::load::LoadReader;
 use kafka_sim::client::producer::{Flavour, KeySpec, Pacing, SendRequest, Workload};
@@ -387,7 +387,7 @@ fn poison_pills_are_malformed_records_sent_while_the_fault_lasts() {
             pacing: Pacing::Interval(Millis(10)),
             sync: false,
             keys: KeySpec::Null,
-            value: Arc::new(ValueTemplate::new("{\"order\": {n}}")),
+            value: Rc::new(ValueTemplate::new("{\"order\": {n}}")),
             partition: None,
         };
         lab::producer(world, "checkout", Flavour::Java4, &[], Some(workload));

@@ -47,7 +47,9 @@ fn produce(world: &mut World<'_>, partition: u32, n: u64) {
         .map(|i| NewRecord {
             timestamp: SimTime(0),
             key: Some(Key::utf8(&format!("key-{i}"))),
-            value: Some(Value::Bytes(Arc::from(format!("order-{i}").as_bytes()))),
+            value: Some(Value::Bytes(std::rc::Rc::from(
+                format!("order-{i}").as_bytes(),
+            ))),
             headers: None,
         })
         .collect();
@@ -512,6 +514,9 @@ fn crash_outcome(flavour: Flavour, extra: &[(&str, &str)], commit: ManualCommit)
             s
         };
         let a = consumer(&mut w, "a", flavour, &settings("a"), app(100, commit), 0);
+        if let ClientMachine::Consumer(c) = w.client_mut(a) {
+            c.keep_processed();
+        }
         consumer(&mut w, "b", flavour, &settings("b"), app(100, commit), 0);
         // a gets orders-0 (range: "a-..." sorts first) and its first batch at 6012.
         w.schedule_command(SimTime(6_012 + 7_050), a, ClientCommand::Crash);

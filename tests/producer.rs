@@ -4,7 +4,7 @@
 //! send; `acks=0` loses records silently; `delivery.timeout.ms` gives up; retries back off
 //! exponentially with seeded jitter. Every assertion reads the trace, never the producer.
 
-use std::sync::Arc;
+use std::rc::Rc;
 
 use kafka_sim::client::producer::{Flavour, KeySpec, Pacing, SendRequest, Workload};
 use kafka_sim::faults::{Direction, FaultKind, FaultPlan};
@@ -238,7 +238,7 @@ fn acks_0_loses_what_a_down_broker_drops_without_the_producer_knowing() {
             pacing: Pacing::Rate(1_000),
             sync: false,
             keys: KeySpec::Null,
-            value: Arc::new(ValueTemplate::new("event-{n}")),
+            value: Rc::new(ValueTemplate::new("event-{n}")),
             partition: None,
         };
         let settings = [("acks", "0"), ("linger.ms", "0")];
@@ -458,7 +458,7 @@ fn the_lab_is_deterministic_to_the_byte() {
                 pacing: Pacing::Interval(Millis(10)),
                 sync: false,
                 keys: KeySpec::Null,
-                value: Arc::new(ValueTemplate::new("e{n}")),
+                value: Rc::new(ValueTemplate::new("e{n}")),
                 partition: None,
             };
             lab::producer(world, "p", Flavour::Java4, &[], Some(workload));

@@ -5,7 +5,7 @@
 //! up and rejoins the ISR.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::rc::Rc;
 
 use kafka_sim::broker::config::BrokerConfig;
 use kafka_sim::client::consumer::Consumer;
@@ -73,7 +73,7 @@ fn producer(world: &mut World<'_>, settings: &[(&str, &str)], records: u64, rate
             random: false,
             hot: None,
         },
-        value: Arc::new(ValueTemplate::new("payment-{n}")),
+        value: Rc::new(ValueTemplate::new("payment-{n}")),
         partition: None,
     };
     lab::producer(world, "checkout", Flavour::Java4, settings, Some(workload));

@@ -8,7 +8,7 @@
 //! its inputs, the seed among them, and how to replay it.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::rc::Rc;
 
 use kafka_sim::client::producer::{Flavour, KeySpec, Pacing, Workload};
 use kafka_sim::faults::{FaultKind, FaultPlan};
@@ -71,7 +71,7 @@ fn run(case: &Case) -> (Report, usize) {
             random: true,
             hot: None,
         },
-        value: Arc::new(ValueTemplate::new("payment-{n}")),
+        value: Rc::new(ValueTemplate::new("payment-{n}")),
         partition: None,
     };
     let in_flight = case.max_in_flight.to_string();

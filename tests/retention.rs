@@ -4,7 +4,7 @@
 //! reading a compacted log across its gaps, retention moving the log start under a consumer.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::rc::Rc;
 
 use kafka_sim::broker::config::BrokerConfig;
 use kafka_sim::client::consumer::Consumer;
@@ -61,7 +61,7 @@ fn put(world: &mut World<'_>, p: ClientId, at: u64, key: &str, value: Option<&st
     let record = SendRequest {
         topic: topic(),
         key: Some(Key::utf8(key)),
-        value: value.map(|v| Value::Bytes(Arc::from(v.as_bytes()))),
+        value: value.map(|v| Value::Bytes(Rc::from(v.as_bytes()))),
         headers: None,
         partition: None,
         sync: true,

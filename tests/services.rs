@@ -6,7 +6,6 @@
 //! `service::add_member`.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 use kafka_sim::client::consumer::Consumer;
 use kafka_sim::client::consumer::app::{Application, ManualCommit, ProcessingTime};
@@ -70,7 +69,7 @@ fn payments(
             random: false,
             hot: None,
         },
-        value: Arc::new(value),
+        value: std::rc::Rc::new(value),
         partition: None,
     };
     let config = producer::ProducerConfig::parse(producer::Flavour::Java4, [("linger.ms", "0")]);

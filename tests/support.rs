@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
-use std::sync::Arc;
+use std::rc::Rc;
 
 use kafka_sim::client::load::{LoadGenerator, LoadReader, LoadSpec};
 use kafka_sim::record::ValueTemplate;
@@ -63,7 +63,7 @@ pub fn engine_trace(seed: u64, detail: Detail) -> String {
         records_per_request: 7,
         interval: Millis(10),
         distinct_keys: 20,
-        value: Arc::new(ValueTemplate::new("order-{n}")),
+        value: Rc::new(ValueTemplate::new("order-{n}")),
     };
     world.add_client(
         "load/producer",

@@ -11,6 +11,7 @@
 //!
 //! | module | holds |
 //! |---|---|
+//! | [`bench`] | the broker side of `kafka-sim bench`: a produce-then-consume workload, timed |
 //! | [`broker`] | librdkafka's in-process mock cluster, tansu as a child process, a cluster |
 //! | [`workload`] | a scenario's keys, values and client configs as librdkafka wants them |
 //! | [`recorder`] | the wall clock of a run and the events it collects, written as a trace |
@@ -32,6 +33,7 @@
 #![warn(missing_docs, unreachable_pub)]
 #![deny(clippy::all)]
 
+pub mod bench;
 pub mod broker;
 pub mod error;
 pub mod member;

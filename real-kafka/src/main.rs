@@ -5,6 +5,7 @@
 //! kafka-sim-real run scenarios/x.toml --broker mock  --trace real.jsonl
 //! kafka-sim-real run scenarios/x.toml --broker tansu --trace real.jsonl
 //! kafka-sim-real run scenarios/x.toml --bootstrap localhost:9092 --trace real.jsonl
+//! kafka-sim-real bench --records 1000000 --partitions 10 --members 3
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -14,6 +15,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use kafka_sim::scenario::ScenarioFile;
+use kafka_sim_real::bench;
 use kafka_sim_real::broker::Broker;
 use kafka_sim_real::broker::mock::MockBroker;
 use kafka_sim_real::broker::tansu::{self, TansuBroker};
@@ -32,6 +34,9 @@ struct Cli {
 enum Command {
     /// Run a scenario in real time against a broker and write the observed trace.
     Run(RunArgs),
+    /// Time a produce-then-consume workload on the mock cluster and on tansu, and print the
+    /// figures as JSON (the broker side of `kafka-sim bench`).
+    Bench(BenchArgs),
     /// (internal) One consumer group member, started by `run` as a child process.
     #[command(hide = true)]
     Member(MemberArgs),
@@ -79,6 +84,22 @@ struct RunArgs {
 }
 
 #[derive(Debug, clap::Args)]
+struct BenchArgs {
+    /// Records produced, then consumed.
+    #[arg(long, default_value_t = 1_000_000)]
+    records: u64,
+    /// Partitions of the topic.
+    #[arg(long, default_value_t = 10)]
+    partitions: u32,
+    /// Members of the consumer group.
+    #[arg(long, default_value_t = 3)]
+    members: u32,
+    /// Where tansu is cached and logs go.
+    #[arg(long, default_value = "target/real-kafka")]
+    cache: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
 struct MemberArgs {
     #[arg(long)]
     component: String,
@@ -102,6 +123,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run_command(&args),
+        Command::Bench(args) => bench_command(&args),
         Command::Member(args) => member_command(args),
     };
     match result {
@@ -179,6 +201,21 @@ fn unix_secs() -> u64 {
         .duration_since(UNIX_EPOCH)
         .unwrap_or(Duration::ZERO)
         .as_secs()
+}
+
+fn bench_command(args: &BenchArgs) -> anyhow::Result<()> {
+    let workload = bench::Workload {
+        records: args.records,
+        partitions: args.partitions,
+        members: args.members,
+    };
+    let figures = bench::run_all(workload, &args.cache);
+    let json = serde_json::json!({
+        "librdkafka": rdkafka::util::get_rdkafka_version().1,
+        "brokers": figures,
+    });
+    println!("{json}");
+    Ok(())
 }
 
 fn member_command(args: MemberArgs) -> anyhow::Result<()> {

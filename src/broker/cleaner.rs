@@ -369,7 +369,7 @@ impl PartitionLog {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
+    use std::rc::Rc;
 
     use super::*;
     use crate::broker::log::RollConfig;
@@ -379,7 +379,7 @@ mod tests {
         NewRecord {
             timestamp: SimTime(t),
             key: Some(Key::utf8(key)),
-            value: value.map(|v| Value::Bytes(Arc::from(v.as_bytes()))),
+            value: value.map(|v| Value::Bytes(Rc::from(v.as_bytes()))),
             headers: None,
         }
     }

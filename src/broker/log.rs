@@ -405,6 +405,16 @@ impl PartitionLog {
         self.read(from, self.high_watermark, max_records, max_bytes)
     }
 
+    /// [`PartitionLog::fetch`], with the bytes of the records returned (their v2 sizes).
+    pub fn fetch_sized(
+        &self,
+        from: Offset,
+        max_records: usize,
+        max_bytes: u64,
+    ) -> Result<(&[Record], u64), FetchError> {
+        self.read_sized(from, self.high_watermark, max_records, max_bytes)
+    }
+
     /// Like [`PartitionLog::fetch`], but up to `upper` (a follower reads up to the leader's LEO,
     /// not its high watermark).
     pub fn read(
@@ -414,6 +424,18 @@ impl PartitionLog {
         max_records: usize,
         max_bytes: u64,
     ) -> Result<&[Record], FetchError> {
+        self.read_sized(from, upper, max_records, max_bytes)
+            .map(|(records, _)| records)
+    }
+
+    /// [`PartitionLog::read`], with the bytes of the records returned.
+    pub fn read_sized(
+        &self,
+        from: Offset,
+        upper: Offset,
+        max_records: usize,
+        max_bytes: u64,
+    ) -> Result<(&[Record], u64), FetchError> {
         if from < self.log_start || from > self.log_end {
             return Err(FetchError::OffsetOutOfRange {
                 requested: from,
@@ -427,13 +449,14 @@ impl PartitionLog {
         let mut bytes = 0;
         let mut take = 0;
         for r in candidates {
-            bytes += r.size_bytes();
-            if take > 0 && bytes > max_bytes {
+            let size = r.size_bytes();
+            if take > 0 && bytes + size > max_bytes {
                 break;
             }
+            bytes += size;
             take += 1;
         }
-        Ok(&candidates[..take])
+        Ok((&candidates[..take], bytes))
     }
 
     /// Drops every record below `offset` and moves the log start there (`DeleteRecords`, a
@@ -596,7 +619,7 @@ mod tests {
     use super::*;
     use crate::record::{Key, Value, ValueTemplate};
     use crate::units::{ProducerEpoch, ProducerId, Sequence};
-    use std::sync::Arc;
+    use std::rc::Rc;
 
     fn rec(key: &str) -> NewRecord {
         rec_at(key, 0)
@@ -607,7 +630,7 @@ mod tests {
             timestamp: SimTime(t),
             key: Some(Key::utf8(key)),
             value: Some(Value::Synthetic {
-                template: Arc::new(ValueTemplate::new("v{n}")),
+                template: Rc::new(ValueTemplate::new("v{n}")),
                 n: 0,
             }),
             headers: None,

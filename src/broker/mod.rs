@@ -998,13 +998,12 @@ impl Broker {
                 }
             };
             let limit = p.max_bytes.min(budget);
-            let (error, records) = match log.fetch(p.fetch_offset, usize::MAX, limit) {
+            let (error, records, bytes) = match log.fetch_sized(p.fetch_offset, usize::MAX, limit) {
                 // Once the response budget is spent, later partitions return nothing.
-                Ok(_) if budget == 0 => (ErrorCode::None, Vec::new()),
-                Ok(records) => (ErrorCode::None, records.to_vec()),
-                Err(_) => (ErrorCode::OffsetOutOfRange, Vec::new()),
+                Ok(_) if budget == 0 => (ErrorCode::None, Vec::new(), 0),
+                Ok((records, bytes)) => (ErrorCode::None, records.to_vec(), bytes),
+                Err(_) => (ErrorCode::OffsetOutOfRange, Vec::new(), 0),
             };
-            let bytes: u64 = records.iter().map(Record::size_bytes).sum();
             budget = budget.saturating_sub(bytes);
             total += bytes;
             partitions.push(FetchedPartition {

@@ -34,7 +34,6 @@ use crate::protocol::replication::{
     ReplicaFetchPartition, ReplicaFetchRequest, ReplicaFetchResponse, ReplicaFetchedPartition,
 };
 use crate::protocol::{ErrorCode, Message, Request, Response};
-use crate::record::Record;
 use crate::trace::TraceEvent;
 use crate::units::{
     BrokerId, ClientId, LeaderEpoch, NodeId, Offset, PartitionId, SimTime, TopicName,
@@ -685,10 +684,9 @@ impl Broker {
                 answer.diverging_epoch = Some(d);
             } else {
                 let limit = p.max_bytes.min(budget);
-                match log.read(p.fetch_offset, log.log_end_offset(), usize::MAX, limit) {
+                match log.read_sized(p.fetch_offset, log.log_end_offset(), usize::MAX, limit) {
                     Ok(_) if budget == 0 => {}
-                    Ok(records) => {
-                        let bytes: u64 = records.iter().map(Record::size_bytes).sum();
+                    Ok((records, bytes)) => {
                         budget = budget.saturating_sub(bytes);
                         total += bytes;
                         if let Some(last) = records.last() {

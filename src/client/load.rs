@@ -8,7 +8,7 @@
 //! the engine needs per record.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::rc::Rc;
 
 use crate::client::partitioner::{self, KeyRoute, Partitioner};
 use crate::effects::Effects;
@@ -36,7 +36,7 @@ pub struct LoadSpec {
     /// round-robin.
     pub distinct_keys: u32,
     /// The value template.
-    pub value: Arc<ValueTemplate>,
+    pub value: Rc<ValueTemplate>,
 }
 
 /// The generator's timers.

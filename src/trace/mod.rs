@@ -998,7 +998,7 @@ impl RecordHeader {
     /// A record's header as written in a trace.
     pub fn from_header(h: &crate::record::Header) -> RecordHeader {
         RecordHeader {
-            key: h.key.clone(),
+            key: std::sync::Arc::from(&*h.key),
             value: h.value.as_deref().map(TraceBytes::from_bytes),
         }
     }

@@ -24,8 +24,10 @@
 //! processes one record at a time, as the course's loops do. Long retries count against
 //! `max.poll.interval.ms` like slow processing does.
 
+use std::rc::Rc;
 use std::sync::Arc;
 
+use super::polled::Polled;
 use crate::record::{Header, Key, Record, Value};
 use crate::rng::SimRng;
 use crate::units::{Millis, Offset, PartitionId, SimTime, TopicName, TopicPartition};
@@ -225,7 +227,7 @@ pub struct DeadLetter {
     /// Its value, as read.
     pub value: Option<Value>,
     /// Its headers followed by the dead-letter headers.
-    pub headers: Arc<[Header]>,
+    pub headers: Rc<[Header]>,
     /// The error of the last attempt.
     pub error: Arc<str>,
     /// Attempts made.
@@ -243,8 +245,8 @@ impl DeadLetter {
     /// text), so that whoever reads the DLQ knows what failed, why, and where to find it.
     pub fn headers(error: &str, original: &TopicPartition, offset: Offset) -> Vec<Header> {
         let header = |key: &str, value: String| Header {
-            key: Arc::from(key),
-            value: Some(Arc::from(value.into_bytes())),
+            key: Rc::from(key),
+            value: Some(Rc::from(value.into_bytes())),
         };
         vec![
             header("x-exception-message", error.to_string()),
@@ -307,7 +309,7 @@ pub(crate) struct Failure {
 /// finishes; a stepwise batch (commit after each record) schedules one record at a time.
 #[derive(Clone, Debug)]
 pub(crate) struct Batch {
-    pub(crate) records: Vec<(TopicPartition, Record)>,
+    pub(crate) records: Polled,
     pub(crate) started: SimTime,
     pub(crate) group: usize,
     pub(crate) done: Vec<SimTime>,
@@ -320,18 +322,19 @@ pub(crate) struct Batch {
 impl Batch {
     /// A batch starting at `now`, every record scheduled back to back.
     pub(crate) fn scheduled(
-        records: Vec<(TopicPartition, Record)>,
+        records: Polled,
         now: SimTime,
         group: usize,
         app: &Application,
         rng: &mut SimRng,
     ) -> Batch {
         assert!(!records.is_empty() && group > 0);
+        let records_len = records.len();
         let mut batch = Batch {
             records,
             started: now,
             group,
-            done: Vec::new(),
+            done: Vec::with_capacity(records_len),
             reported: 0,
             failures: Vec::new(),
         };
@@ -343,7 +346,7 @@ impl Batch {
     }
 
     /// A batch whose records are scheduled one at a time with [`Batch::schedule_next`].
-    pub(crate) fn stepwise(records: Vec<(TopicPartition, Record)>, now: SimTime) -> Batch {
+    pub(crate) fn stepwise(records: Polled, now: SimTime) -> Batch {
         assert!(!records.is_empty());
         let group = records.len();
         Batch {
@@ -365,7 +368,7 @@ impl Batch {
     ) -> SimTime {
         let index = self.done.len();
         assert!(index < self.records.len(), "every record is scheduled");
-        let (end, failure) = app.schedule(now, &self.records[index].1, rng);
+        let (end, failure) = app.schedule(now, self.records.get(index).1, rng);
         if let Some(failure) = failure {
             self.failures.push(Failure { index, ..failure });
         }
@@ -434,10 +437,7 @@ impl Batch {
 
     /// Stops the batch at the end of the group in progress at `now` (the application reaches its
     /// next poll there): returns the records not yet handed out, in order.
-    pub(crate) fn cut_after_current_group(
-        &mut self,
-        now: SimTime,
-    ) -> Vec<(TopicPartition, Record)> {
+    pub(crate) fn cut_after_current_group(&mut self, now: SimTime) -> Polled {
         let keep = self
             .handed_out_by(now)
             .max(self.group.min(self.records.len()));
@@ -475,7 +475,7 @@ mod tests {
     use super::*;
     use crate::record::Record;
 
-    fn records(n: u64) -> Vec<(TopicPartition, Record)> {
+    fn records(n: u64) -> Polled {
         let tp = TopicPartition::new(TopicName::new("t").unwrap(), PartitionId(0));
         (0..n)
             .map(|o| {
@@ -533,7 +533,7 @@ mod tests {
     fn a_poison_pill_is_retried_with_doubling_backoff() {
         let mut rng = SimRng::for_component(1, "c");
         let mut batch = records(3);
-        batch[1].1.value = Some(Value::Bytes(Arc::from(&b"!malformed!{"[..])));
+        batch.record_mut(1).value = Some(Value::Bytes(Rc::from(&b"!malformed!{"[..])));
         let dlq = TopicName::new("orders.dlq").unwrap();
         let app = Application {
             processing: ProcessingTime::Constant(Millis(100)),

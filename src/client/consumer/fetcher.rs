@@ -29,11 +29,11 @@ use crate::protocol::fetch::{
 };
 use crate::protocol::group::{GroupRequest, OffsetFetchRequest, OffsetFetchResponse};
 use crate::protocol::{ErrorCode, Request};
-use crate::record::Record;
 use crate::trace::TraceEvent;
 use crate::units::{BrokerId, Offset, TopicPartition};
 
 use super::config::{Flavour, OffsetReset};
+use super::polled::Polled;
 use super::{Consumer, ConsumerTimer, MemberState, Pending, Position};
 
 /// A partition a fetch asks for: its assignment epoch and the offset to read from.
@@ -268,6 +268,10 @@ impl Consumer {
                 continue;
             }
             match fetched.error {
+                // An empty buffer takes the response's records as they are (no copy).
+                ErrorCode::None if state.buffered.is_empty() => {
+                    state.buffered = VecDeque::from(fetched.records);
+                }
                 ErrorCode::None => state.buffered.extend(fetched.records),
                 ErrorCode::OffsetOutOfRange => reset.push((tp, epoch)),
                 ErrorCode::NotLeaderOrFollower
@@ -295,8 +299,8 @@ impl Consumer {
 
     /// Takes up to `max` buffered records for the application, partition by partition in poll
     /// order; a partition drained of its buffer moves to the back of the order.
-    pub(super) fn take_records(&mut self, max: usize) -> Vec<(TopicPartition, Record)> {
-        let mut taken = Vec::new();
+    pub(super) fn take_records(&mut self, max: usize) -> Polled {
+        let mut taken = Polled::default();
         if self.revocation_pending() {
             return taken;
         }
@@ -312,7 +316,11 @@ impl Consumer {
                 continue;
             }
             let n = (max - taken.len()).min(state.buffered.len());
-            taken.extend(state.buffered.drain(..n).map(|r| (tp.clone(), r)));
+            if taken.is_empty() {
+                // Records for the batch: room for a full one at once, not partition by partition.
+                taken = Polled::with_capacity(max.min(64 * 1024));
+            }
+            taken.extend(&tp, state.buffered.drain(..n));
             if state.buffered.is_empty() {
                 let moved = self.order.remove(visited).expect("present");
                 self.order.push_back(moved);
@@ -325,11 +333,13 @@ impl Consumer {
 
     /// Puts records back at the front of their partitions' buffers (a batch cut short), and the
     /// positions back to the first of them.
-    pub(super) fn return_records(&mut self, records: Vec<(TopicPartition, Record)>) {
-        for (tp, record) in records.into_iter().rev() {
+    pub(super) fn return_records(&mut self, records: Polled) {
+        for (tp, run) in records.into_runs().into_iter().rev() {
             if let Some(state) = self.partitions.get_mut(&tp) {
-                state.position = Position::Known(record.offset);
-                state.buffered.push_front(record);
+                for record in run.into_iter().rev() {
+                    state.position = Position::Known(record.offset);
+                    state.buffered.push_front(record);
+                }
             }
         }
     }

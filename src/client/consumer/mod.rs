@@ -31,6 +31,7 @@ mod fetcher;
 mod membership;
 mod network;
 mod poll;
+pub(crate) mod polled;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
@@ -135,6 +136,8 @@ pub struct Consumer {
     /// librdkafka: the `max.poll.interval.ms` check runs every 500 ms from the assignment.
     max_poll_tick_base: SimTime,
     closing: bool,
+    /// Keep each processed record for [`Consumer::drain_processed`] (a service, a test).
+    keep_processed: bool,
     processed: Vec<ProcessedRecord>,
     /// Records given up to a dead-letter topic, for the member's producer.
     dead_letters: Vec<DeadLetter>,
@@ -313,6 +316,7 @@ impl Consumer {
             next_auto_commit: None,
             max_poll_tick_base: SimTime::ZERO,
             closing: false,
+            keep_processed: false,
             processed: Vec::new(),
             dead_letters: Vec::new(),
             report_each_record: false,
@@ -406,7 +410,17 @@ impl Consumer {
         }
     }
 
-    /// Takes the records processed since the last call, in processing order.
+    /// Makes the consumer keep each record its application processes, for
+    /// [`Consumer::drain_processed`]: a service's producer needs them (the world asks for them
+    /// when it links one, [`crate::world::World::link_service`]), and tests read them. Off by
+    /// default, so that a consumer reading ten million records holds none of them afterwards:
+    /// the trace says what was processed.
+    pub fn keep_processed(&mut self) {
+        self.keep_processed = true;
+    }
+
+    /// Takes the records processed since the last call, in processing order (kept only after
+    /// [`Consumer::keep_processed`]).
     pub fn drain_processed(&mut self) -> Vec<ProcessedRecord> {
         std::mem::take(&mut self.processed)
     }

@@ -35,6 +35,7 @@ use crate::units::{Millis, Offset, SimTime, TopicName, TopicPartition};
 use super::app::{Batch, DeadLetter, MALFORMED_ERROR, ManualCommit, ProcessedRecord, Verdict};
 use super::config::Flavour;
 use super::names;
+use super::polled::Polled;
 use super::{Activity, CommitPurpose, Consumer, ConsumerTimer, MemberState, Pending, Position};
 
 /// The most records a run of librdkafka polls is scheduled at once (more runs, same result).
@@ -108,16 +109,19 @@ impl Consumer {
     fn start_batch(
         &mut self,
         now: SimTime,
-        records: Vec<(TopicPartition, Record)>,
+        records: Polled,
         rng: &mut SimRng,
         out: &mut Effects<ConsumerTimer>,
     ) {
-        for (tp, r) in &records {
+        // The position of each partition moves past the last of its records (they come in one
+        // run per partition, in offset order).
+        for (tp, _, run) in records.runs_upto(records.len()) {
+            let last = run.last().expect("runs are not empty");
             let state = self
                 .partitions
                 .get_mut(tp)
                 .expect("taken from an assigned partition");
-            state.position = Position::Known(r.offset.next());
+            state.position = Position::Known(last.offset.next());
         }
         let group = match self.config.flavour {
             Flavour::Java => records.len(),
@@ -218,7 +222,7 @@ impl Consumer {
         }
         if !batch.fully_scheduled() || self.app.commit == ManualCommit::PerRecord {
             // commitSync(offset + 1) of the record just finished.
-            let (tp, record) = &batch.records[finished - 1];
+            let (tp, record) = batch.records.get(finished - 1);
             let offsets = vec![(tp.clone(), record.offset.next())];
             self.activity = Activity::Committing(Some(batch));
             if !self.commit(CommitPurpose::Record, offsets, out) {
@@ -273,7 +277,7 @@ impl Consumer {
         for f in &mut batch.failures {
             while let Some(a) = f.attempts.get(f.traced).filter(|a| a.failed_at <= now) {
                 let last = f.traced + 1 == f.attempts.len();
-                let (tp, r) = &batch.records[f.index];
+                let (tp, r) = batch.records.get(f.index);
                 out.trace(TraceEvent::ProcessingFailed {
                     group: self.group(),
                     topic: tp.topic.as_arc().clone(),
@@ -335,9 +339,12 @@ impl Consumer {
         // (partition, first, last, count, still open): a pill closes its partition's run.
         let mut ranges: Vec<(TopicPartition, Offset, Offset, u32, bool)> = Vec::new();
         let mut dead = Vec::new();
-        for i in from..upto {
-            let (tp, r) = &batch.records[i];
-            let open = ranges.iter_mut().find(|(t, .., open)| t == tp && *open);
+        for (i, (tp, r)) in (from..upto).zip(batch.records.range(from, upto)) {
+            // Records come in runs per partition: the open range is nearly always the last.
+            let open = ranges
+                .iter_mut()
+                .rev()
+                .find(|(t, .., open)| *open && t.partition == tp.partition && t.topic == tp.topic);
             if let Some(f) = batch.failure(i) {
                 if let Some(range) = open {
                     range.4 = false;
@@ -354,6 +361,9 @@ impl Consumer {
                     range.3 += 1;
                 }
                 None => ranges.push((tp.clone(), r.offset, r.offset, 1, true)),
+            }
+            if !self.keep_processed {
+                continue;
             }
             self.processed.push(ProcessedRecord {
                 topic: tp.topic.clone(),
@@ -375,7 +385,7 @@ impl Consumer {
             });
         }
         if out.wants_records() {
-            for (i, (tp, r)) in batch.records[from..upto].iter().enumerate() {
+            for (i, (tp, r)) in batch.records.range(from, upto).enumerate() {
                 if batch.failure(from + i).is_some() {
                     continue;
                 }
@@ -413,10 +423,11 @@ impl Consumer {
             .filter_map(|(tp, s)| s.stored.map(|o| (tp.clone(), o)))
             .collect();
         if let Activity::Processing(batch) | Activity::Committing(Some(batch)) = &self.activity {
-            for (tp, r) in &batch.records[..batch.handed_out_by(now)] {
+            for (tp, _, run) in batch.records.runs_upto(batch.handed_out_by(now)) {
+                let last = run.last().expect("runs are not empty");
                 if self.partitions.contains_key(tp) {
-                    let o = stored.entry(tp.clone()).or_insert(r.offset.next());
-                    *o = (*o).max(r.offset.next());
+                    let o = stored.entry(tp.clone()).or_insert(last.offset.next());
+                    *o = (*o).max(last.offset.next());
                 }
             }
         }
@@ -427,7 +438,9 @@ impl Consumer {
         if self.config.flavour != Flavour::Librdkafka {
             return;
         }
-        for (tp, r) in &batch.records[..batch.handed_out_by(now)] {
+        for (tp, _, run) in batch.records.runs_upto(batch.handed_out_by(now)) {
+            // Offsets rise within a partition's run of records: its last one stores the most.
+            let r = run.last().expect("runs are not empty");
             if let Some(state) = self.partitions.get_mut(tp) {
                 state.stored = Some(
                     state
@@ -697,7 +710,7 @@ fn dead_letter(
         offset: r.offset,
         key: r.key.clone(),
         value: r.value.clone(),
-        headers: Arc::from(headers),
+        headers: std::rc::Rc::from(headers),
         error: Arc::from(MALFORMED_ERROR),
         attempts,
         at,

@@ -317,7 +317,13 @@ impl Accumulator {
             (_, Some(KeyRoute::RandomEach)) => Some(partitioner::librdkafka_random(rng, n, &[])),
             (_, _) => None,
         };
-        let record_size = record.size_in_batch(0);
+        // Only the legacy sticky partitioner asks whether the record fits (most records are
+        // hashed or sticky by bytes): size it only then.
+        let record_size = if self.partitioner == Partitioner::JavaLegacy {
+            record.size_in_batch(0)
+        } else {
+            0
+        };
         let p = match (fixed, self.partitioner) {
             (Some(p), Partitioner::JavaLegacy) => {
                 // KIP-480: a record needing a new batch in the sticky partition moves the
@@ -618,7 +624,7 @@ mod tests {
         NewRecord {
             timestamp: SimTime(0),
             key: key.map(Key::utf8),
-            value: Some(Value::Bytes(Arc::from(vec![b'x'; bytes]))),
+            value: Some(Value::Bytes(std::rc::Rc::from(vec![b'x'; bytes]))),
             headers: None,
         }
     }
@@ -750,7 +756,7 @@ mod tests {
         let t = ValueTemplate::new("v{n}");
         let r = |n| NewRecord {
             value: Some(Value::Synthetic {
-                template: Arc::new(t.clone()),
+                template: std::rc::Rc::new(t.clone()),
                 n,
             }),
             ..NewRecord::default()

@@ -32,7 +32,7 @@ mod idempotence;
 mod sender;
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::Arc;
+use std::rc::Rc;
 
 use crate::effects::Effects;
 use crate::protocol::Response;
@@ -60,7 +60,7 @@ pub struct SendRequest {
     /// The value; `None` is a tombstone.
     pub value: Option<Value>,
     /// Headers.
-    pub headers: Option<Arc<[Header]>>,
+    pub headers: Option<Rc<[Header]>>,
     /// An explicit partition (`new ProducerRecord(topic, partition, key, value)`).
     pub partition: Option<PartitionId>,
     /// `send(record).get()`: the application waits for this record's delivery report before it
@@ -74,7 +74,7 @@ impl SendRequest {
         SendRequest {
             topic: topic.clone(),
             key: key.map(Key::utf8),
-            value: Some(Value::Bytes(Arc::from(value.as_bytes()))),
+            value: Some(Value::Bytes(Rc::from(value.as_bytes()))),
             headers: None,
             partition: None,
             sync: false,
@@ -184,7 +184,7 @@ pub struct Producer {
     workload: Option<WorkloadState>,
     workload_timer: Option<SimTime>,
     poison: Option<Ratio>,
-    poison_templates: Vec<(Arc<ValueTemplate>, Arc<ValueTemplate>)>,
+    poison_templates: Vec<(Rc<ValueTemplate>, Rc<ValueTemplate>)>,
     closing: bool,
     sender_timer: Option<SimTime>,
     stats: ProducerStats,
@@ -404,7 +404,7 @@ impl Producer {
             let value = record
                 .value
                 .take()
-                .unwrap_or(Value::Bytes(Arc::from(&[][..])));
+                .unwrap_or(Value::Bytes(Rc::from(&[][..])));
             record.value = Some(value.into_malformed(|t| self.malformed_template(t)));
         }
         let value = poisoned.then(|| record.value.as_ref().map(Value::to_trace));
@@ -436,15 +436,15 @@ impl Producer {
     }
 
     /// The all-malformed copy of a workload template, made once.
-    fn malformed_template(&mut self, template: &Arc<ValueTemplate>) -> Arc<ValueTemplate> {
+    fn malformed_template(&mut self, template: &Rc<ValueTemplate>) -> Rc<ValueTemplate> {
         if let Some((_, m)) = self
             .poison_templates
             .iter()
-            .find(|(t, _)| Arc::ptr_eq(t, template))
+            .find(|(t, _)| Rc::ptr_eq(t, template))
         {
             return m.clone();
         }
-        let m = Arc::new((**template).clone().with_malformed(Malformed::all()));
+        let m = Rc::new((**template).clone().with_malformed(Malformed::all()));
         self.poison_templates.push((template.clone(), m.clone()));
         m
     }

@@ -11,7 +11,7 @@
 //! At high rates one timer firing sends every record due by then (at most one firing per
 //! millisecond), so ten million records a second cost ten thousand firings, not ten million.
 
-use std::sync::Arc;
+use std::rc::Rc;
 
 use crate::client::partitioner::{self, KeyRoute, Partitioner};
 use crate::record::{Key, Value, ValueTemplate};
@@ -135,7 +135,7 @@ pub struct Workload {
     /// Keys.
     pub keys: KeySpec,
     /// Values: record `n` is `value` rendered with `n`.
-    pub value: Arc<ValueTemplate>,
+    pub value: Rc<ValueTemplate>,
     /// An explicit partition for every record, if any.
     pub partition: Option<PartitionId>,
 }
@@ -228,7 +228,7 @@ impl WorkloadState {
         };
         let value = if self.keyed_values {
             let text = self.spec.value.render_with_key(n, key.as_ref());
-            Value::Bytes(Arc::from(text.into_bytes()))
+            Value::Bytes(Rc::from(text.into_bytes()))
         } else {
             Value::Synthetic {
                 template: self.spec.value.clone(),
@@ -251,7 +251,7 @@ mod tests {
             pacing,
             sync: false,
             keys,
-            value: Arc::new(ValueTemplate::new("v{n}")),
+            value: Rc::new(ValueTemplate::new("v{n}")),
             partition: None,
         };
         WorkloadState::new(spec, 0, 3, Partitioner::Java, false)
@@ -320,7 +320,7 @@ mod tests {
     fn a_value_template_with_the_key_is_rendered_per_record() {
         let mut rng = SimRng::for_component(1, "w");
         let spec = Workload {
-            value: Arc::new(ValueTemplate::new("{key} paid {amount}")),
+            value: Rc::new(ValueTemplate::new("{key} paid {amount}")),
             keys: KeySpec::Values(vec!["user-7".into()]),
             ..workload(KeySpec::Null, Pacing::Burst).spec
         };
