@@ -564,8 +564,12 @@ fn draw_markers(
             line,
         ))?;
     }
-    let mut row_ends = vec![i32::MIN; marker_rows(markers)];
+    let mut row_ends: Vec<Vec<(i32, i32)>> = vec![Vec::new(); marker_rows(markers)];
     let text_h = theme.note as i32;
+    // Labels are placed crashes first, then latest first (the initial joins every variant
+    // shares come last), each in the first row where it overlaps no other label; a label with
+    // no room is left out (its line stays), never drawn over another.
+    order.sort_by_key(|m| (!m.label.starts_with("crash"), std::cmp::Reverse(m.t_ms)));
     for m in order {
         let c = m.colour.map_or(GREY, colour);
         let x = seconds(m.t_ms);
@@ -578,14 +582,12 @@ fn draw_markers(
         } else {
             (px, px + 6 + text_w)
         };
-        let row = (0..row_ends.len())
-            .find(|&r| row_ends[r] + 12 <= left)
-            .unwrap_or_else(|| {
-                (0..row_ends.len())
-                    .min_by_key(|&r| row_ends[r])
-                    .unwrap_or(0)
-            });
-        row_ends[row] = end;
+        let free =
+            |taken: &Vec<(i32, i32)>| taken.iter().all(|&(l, e)| end + 12 <= l || e + 12 <= left);
+        let Some(row) = (0..row_ends.len()).find(|&r| free(&row_ends[r])) else {
+            continue;
+        };
+        row_ends[row].push((left, end));
         let top = 6 + row as i32 * (text_h + 6);
         let (h, dx) = if right {
             (HPos::Right, -6)
