@@ -539,10 +539,11 @@ fn tick(v: f64) -> String {
 const GRID_LIGHT: RGBColor = RGBColor(236, 236, 236);
 const GRID_BOLD: RGBColor = RGBColor(200, 200, 200);
 
-/// Draws vertical marker lines with their labels at the top of the chart. Labels are placed
-/// left to right in the first of [`marker_rows`] rows where they overlap no earlier label, and
-/// right-aligned when they would run past the right edge; they sit on a white band so that the
-/// lines of other markers do not cross the text.
+/// Draws vertical marker lines with their labels at the top of the chart. Labels go crashes
+/// first, then latest first, each in the first of [`marker_rows`] rows where it overlaps no
+/// label already there, right-aligned when it would run past the right edge; one with no room
+/// keeps only its line. They sit on a white band so that the lines of other markers do not
+/// cross the text.
 fn draw_markers(
     chart: &mut TimeChart<'_, '_>,
     theme: &Theme,
@@ -577,6 +578,11 @@ fn draw_markers(
         let text_w = chart.plotting_area().estimate_text_size(&m.label, &font)?.0 as i32;
         let px = (x / x_end * f64::from(plot_w)) as i32;
         let right = px + 6 + text_w > plot_w;
+        // Flipped to the left of its line, a label may reach into the y labels' margin, not
+        // past the image's edge.
+        if right && px - 6 - text_w < -(theme.y_label_area as i32) {
+            continue;
+        }
         let (left, end) = if right {
             (px - 6 - text_w, px)
         } else {
