@@ -389,6 +389,20 @@ impl NewRecord {
 }
 
 impl Record {
+    /// An empty record at `offset` (null key and value, no headers, no producer stamp), for
+    /// tests that care only about positions.
+    #[cfg(test)]
+    pub(crate) fn at(offset: Offset) -> Record {
+        Record {
+            offset,
+            timestamp: SimTime(0),
+            key: None,
+            value: None,
+            headers: None,
+            stamp: None,
+        }
+    }
+
     /// The record's size estimate, as in [`NewRecord::size_in_batch`] at offset delta 0.
     pub fn size_bytes(&self) -> u64 {
         record_size(

@@ -478,17 +478,7 @@ mod tests {
     fn records(n: u64) -> Polled {
         let tp = TopicPartition::new(TopicName::new("t").unwrap(), PartitionId(0));
         (0..n)
-            .map(|o| {
-                let r = Record {
-                    offset: Offset(o),
-                    timestamp: SimTime(0),
-                    key: None,
-                    value: None,
-                    headers: None,
-                    stamp: None,
-                };
-                (tp.clone(), r)
-            })
+            .map(|o| (tp.clone(), Record::at(Offset(o))))
             .collect()
     }
 

@@ -144,21 +144,14 @@ impl FromIterator<(TopicPartition, Record)> for Polled {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::units::{Offset, PartitionId, SimTime, TopicName};
+    use crate::units::{Offset, PartitionId, TopicName};
 
     fn tp(p: u32) -> TopicPartition {
         TopicPartition::new(TopicName::new("t").unwrap(), PartitionId(p))
     }
 
     fn record(o: u64) -> Record {
-        Record {
-            offset: Offset(o),
-            timestamp: SimTime(0),
-            key: None,
-            value: None,
-            headers: None,
-            stamp: None,
-        }
+        Record::at(Offset(o))
     }
 
     fn polled() -> Polled {
