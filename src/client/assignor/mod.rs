@@ -39,6 +39,8 @@ pub mod round_robin;
 pub mod server_range;
 pub mod sticky;
 pub mod strategy;
+#[cfg(test)]
+mod test_support;
 
 pub use group::{
     Assignment, GroupSubscription, GroupSubscriptionError, MemberAssignment, MemberSubscription,

@@ -108,19 +108,7 @@ mod tests {
 
     use super::*;
     use crate::client::assignor::MemberSubscription;
-
-    fn t(name: &str) -> TopicName {
-        TopicName::new(name).unwrap()
-    }
-
-    fn names(assignment: &Assignment, member: &str) -> Vec<String> {
-        assignment
-            .partitions_of(member)
-            .unwrap()
-            .iter()
-            .map(ToString::to_string)
-            .collect()
-    }
+    use crate::client::assignor::test_support::{names, t};
 
     #[test]
     fn static_members_keep_their_ranges_across_a_rolling_bounce() {

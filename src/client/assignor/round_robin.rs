@@ -81,20 +81,7 @@ mod tests {
 
     use super::*;
     use crate::client::assignor::MemberSubscription;
-    use crate::units::TopicName;
-
-    fn t(name: &str) -> TopicName {
-        TopicName::new(name).unwrap()
-    }
-
-    fn names(assignment: &Assignment, member: &str) -> Vec<String> {
-        assignment
-            .partitions_of(member)
-            .unwrap()
-            .iter()
-            .map(ToString::to_string)
-            .collect()
-    }
+    use crate::client::assignor::test_support::{names, t};
 
     #[test]
     fn unequal_subscriptions_can_be_unbalanced() {

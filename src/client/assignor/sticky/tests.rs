@@ -2,10 +2,7 @@ use std::collections::BTreeMap;
 
 use super::*;
 use crate::client::assignor::MemberSubscription;
-
-fn t(name: &str) -> TopicName {
-    TopicName::new(name).unwrap()
-}
+use crate::client::assignor::test_support::{names, t};
 
 fn tp(s: &str) -> TopicPartition {
     TopicPartition::parse(s).unwrap()
@@ -13,15 +10,6 @@ fn tp(s: &str) -> TopicPartition {
 
 fn tps(list: &[&str]) -> Vec<TopicPartition> {
     list.iter().map(|s| tp(s)).collect()
-}
-
-fn names(assignment: &Assignment, member: &str) -> Vec<String> {
-    assignment
-        .partitions_of(member)
-        .unwrap()
-        .iter()
-        .map(ToString::to_string)
-        .collect()
 }
 
 fn group(topics: &[(&str, u32)], members: Vec<MemberSubscription>) -> GroupSubscription {
