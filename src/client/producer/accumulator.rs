@@ -688,25 +688,23 @@ mod tests {
         assert_eq!(err, Err(AppendError::InvalidPartition));
     }
 
+    /// The partitions the partitioner picks for `n` null-key records of 100 bytes sent at once.
+    fn null_key_partitions(acc: &mut Accumulator, n: usize, rng: &mut SimRng) -> Vec<u32> {
+        (0..n)
+            .map(|_| {
+                let r = record(None, 100);
+                let choice = PartitionChoice::Partitioner;
+                let tp = acc.append(SimTime(0), 0, choice, r, false, rng).unwrap();
+                tp.partition.0
+            })
+            .collect()
+    }
+
     #[test]
     fn java_sticky_partitioner_moves_after_batch_size_bytes() {
         let mut acc = setup(&[("batch.size", "1000"), ("linger.ms", "1000")], 4);
         let mut rng = SimRng::for_component(7, "p");
-        let mut parts = Vec::new();
-        for _ in 0..100 {
-            let r = record(None, 100);
-            let tp = acc
-                .append(
-                    SimTime(0),
-                    0,
-                    PartitionChoice::Partitioner,
-                    r,
-                    false,
-                    &mut rng,
-                )
-                .unwrap();
-            parts.push(tp.partition.0);
-        }
+        let parts = null_key_partitions(&mut acc, 100, &mut rng);
         // 8 records fill a 1000-byte batch; the partition holds until then.
         assert!(parts[..8].iter().all(|&p| p == parts[0]), "{parts:?}");
         let distinct: std::collections::BTreeSet<_> = parts.iter().collect();
@@ -723,21 +721,7 @@ mod tests {
         let meta = TopicMetadata::led_by(TopicName::new("t").unwrap(), 3, BrokerId(1));
         let mut acc = Accumulator::new(&config, &[meta]);
         let mut rng = SimRng::for_component(2, "p");
-        let mut parts = Vec::new();
-        for _ in 0..40 {
-            let r = record(None, 100);
-            let tp = acc
-                .append(
-                    SimTime(0),
-                    0,
-                    PartitionChoice::Partitioner,
-                    r,
-                    false,
-                    &mut rng,
-                )
-                .unwrap();
-            parts.push(tp.partition.0);
-        }
+        let parts = null_key_partitions(&mut acc, 40, &mut rng);
         // 61 + 4 x 107 fits in 500 bytes, a fifth record does not: runs of 4, each run on
         // another partition than the one before (KIP-480 never draws the same one twice).
         let runs: Vec<&[u32]> = parts.chunk_by(|a, b| a == b).collect();
