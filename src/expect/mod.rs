@@ -2,11 +2,11 @@
 //! value, a tolerance. Metrics are computed from the trace (through the report), never from the
 //! simulator's internals, so the same claims can be checked on a trace from a real broker.
 
+mod cluster_metrics;
+
 use std::fmt;
 
 use crate::report::{OwnershipKind, Report};
-
-mod cluster;
 use crate::scenario::{ExpectValue, Expectation, Op};
 
 /// A metric's value.
@@ -443,7 +443,7 @@ pub fn metric(report: &Report, name: &str) -> Result<Option<MetricValue>, Unknow
                 }
             }))
         }
-        _ => cluster::metric(report, base, arg)
+        _ => cluster_metrics::metric(report, base, arg)
             .unwrap_or(Err(()))
             .map_err(|()| unknown()),
     }
