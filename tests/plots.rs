@@ -6,11 +6,9 @@
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
-use kafka_sim::plot::{Chart, DEFAULT_SIZE, Kind, Size};
+use kafka_sim::plot::{self, Chart, DEFAULT_SIZE, Kind, Size};
 use kafka_sim::report::Report;
-use kafka_sim::report::series::{
-    self, Flow, LagSample, Mark, Ownership, OwnershipChange, RunSeries,
-};
+use kafka_sim::report::series::{Flow, LagSample, Mark, Ownership, OwnershipChange, RunSeries};
 use kafka_sim::trace::{Detail, jsonl};
 
 use crate::support::{engine_trace, kafka_sim, stderr, stdout};
@@ -206,7 +204,7 @@ fn crash_and_rebalance(cooperative: bool) -> RunSeries {
 #[test]
 fn lag_plot_has_one_curve_per_variant() {
     let runs = [black_friday("1p1c", 1), black_friday("3p3c", 3)];
-    let Chart::Lag(lag) = series::chart(Kind::Lag, &runs).unwrap() else {
+    let Chart::Lag(lag) = plot::chart(Kind::Lag, &runs).unwrap() else {
         unreachable!()
     };
     assert_eq!(
@@ -250,7 +248,7 @@ fn lag_plot_has_one_curve_per_variant() {
 #[test]
 fn assignment_gantt_shows_eager_gaps_and_cooperative_moves() {
     let runs = [crash_and_rebalance(false), crash_and_rebalance(true)];
-    let Chart::Assignments(gantt) = series::chart(Kind::Assignments, &runs).unwrap() else {
+    let Chart::Assignments(gantt) = plot::chart(Kind::Assignments, &runs).unwrap() else {
         unreachable!()
     };
     assert_eq!(gantt.rows.len(), 12);
@@ -285,7 +283,7 @@ fn assignment_gantt_shows_eager_gaps_and_cooperative_moves() {
 #[test]
 fn throughput_plot_shows_produced_and_processed() {
     let runs = [black_friday("1p1c", 1)];
-    let Chart::Throughput(chart) = series::chart(Kind::Throughput, &runs).unwrap() else {
+    let Chart::Throughput(chart) = plot::chart(Kind::Throughput, &runs).unwrap() else {
         unreachable!()
     };
     assert_eq!(chart.bucket_ms, 1_000);
@@ -315,7 +313,7 @@ fn partitions_and_throughput_from_an_engine_trace() {
         let report = Report::from_trace(Some(&header), &records);
         let run = RunSeries::from_report("engine", "engine.jsonl", &report);
         let Chart::Partitions(bars) =
-            series::chart(Kind::Partitions, std::slice::from_ref(&run)).unwrap()
+            plot::chart(Kind::Partitions, std::slice::from_ref(&run)).unwrap()
         else {
             unreachable!()
         };
@@ -324,7 +322,7 @@ fn partitions_and_throughput_from_an_engine_trace() {
         assert_eq!(bars.series[0].records, expected, "{detail:?}");
         assert_eq!(expected.iter().sum::<u64>(), 200);
         assert_eq!(bars.title, "engine-load · records per partition · seed 42");
-        let Chart::Throughput(rates) = series::chart(Kind::Throughput, &[run]).unwrap() else {
+        let Chart::Throughput(rates) = plot::chart(Kind::Throughput, &[run]).unwrap() else {
             unreachable!()
         };
         assert_eq!(

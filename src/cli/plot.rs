@@ -7,9 +7,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
-use kafka_sim::plot::{DEFAULT_SIZE, Kind, Size};
+use kafka_sim::plot::{self, DEFAULT_SIZE, Kind, Size};
 use kafka_sim::report::Report;
-use kafka_sim::report::series::{self, RunSeries};
+use kafka_sim::report::series::RunSeries;
 use kafka_sim::trace::jsonl;
 
 const KINDS_HELP: &str = "\
@@ -69,7 +69,7 @@ pub(crate) fn run(args: &PlotArgs) -> anyhow::Result<ExitCode> {
 /// Draws the chart of `kind` for `runs` into the PNG file `path`. `kafka-sim run --plot` calls
 /// this too, with one run per variant.
 pub(crate) fn write(kind: Kind, runs: &[RunSeries], path: &Path, size: Size) -> anyhow::Result<()> {
-    let chart = series::chart(kind, runs)?;
+    let chart = plot::chart(kind, runs)?;
     chart.write_png(path, size)?;
     Ok(())
 }

@@ -1,9 +1,11 @@
 //! Charts as PNG files: the pictures a course shows on a projector.
 //!
-//! This module is an edge, and a pure one: it takes plain series (numbers and labels, defined
-//! here, with no simulator type inside) and writes a PNG. Which numbers go in is decided by
+//! This module is an edge, and a pure one: it takes plain series (numbers and labels, with no
+//! simulator type inside) and writes a PNG. Which numbers go in is decided by
 //! [`crate::report::series`], from a trace's [`Report`](crate::report::Report), so a trace
-//! recorded on a real broker plots the same way.
+//! recorded on a real broker plots the same way; [`chart`] (in `charts.rs`) turns those series
+//! into the chart types defined here, which the drawing code takes. The arrow points one way:
+//! `plot` reads the report's series, the report never imports `plot`.
 //!
 //! | kind | what it shows | series |
 //! |---|---|---|
@@ -21,6 +23,7 @@
 //! The same series give the same PNG bytes, but tests check the series, never the bytes.
 
 mod assignments;
+mod charts;
 mod lag;
 mod partitions;
 mod throughput;
@@ -38,6 +41,10 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 pub use self::assignments::{AssignmentGantt, GanttRow, Span};
+pub use self::charts::{
+    MissingData, assignments_chart, bucket_ms, chart, group_lag, lag_chart, ownership_spans,
+    partitions_chart, per_bucket, throughput_chart,
+};
 pub use self::lag::LagChart;
 pub use self::partitions::{BarSeries, PartitionBars};
 pub use self::throughput::{FlowKind, RateCurve, ThroughputChart};

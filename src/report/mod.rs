@@ -8,13 +8,14 @@
 //! The report is built in one pass over the trace (`ingest.rs`), into the rows of `rows.rs`. The
 //! questions asked of it live by concept, each in its own `impl Report`: `ownership.rs`
 //! (assignments, zombies, departures), `lag.rs`, `delivery.rs` (keys, partitions, acknowledged
-//! records lost) and `processing.rs` (repeats, skips, revenue). [`groups`] and [`series`] hand
-//! its facts to the plots as plain numbers; [`describe`] and [`summary`] render it as tables.
+//! records lost) and `processing.rs` (repeats, skips, revenue). [`group_series`] and [`series`]
+//! hand its facts to the plots as plain numbers; [`describe`] and [`summary`] render it as
+//! tables.
 
 pub mod cluster;
 mod delivery;
 pub mod describe;
-pub mod groups;
+pub mod group_series;
 mod ingest;
 mod lag;
 mod ownership;

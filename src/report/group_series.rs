@@ -1,14 +1,74 @@
 //! The consumer-group facts the plots need, read from a [`Report`]: lag samples, partition
-//! ownership, records processed, rebalances.
+//! ownership, records processed, rebalances, and the plain types that carry them.
 //!
 //! `Report::from_trace` keeps `LagSampled`, `PartitionsAssigned`, `PartitionsRevoked`,
 //! `PartitionsLost`, `RecordsProcessed` and the coordinator's rebalance events; these functions
 //! hand them over in trace order. Everything after that (summing lag per group, turning
 //! ownership changes into Gantt spans, bucketing processed records, titles, labels, errors) is
-//! done in [`series`](super::series).
+//! done in [`series`](super::series) and in `plot`.
 
-use super::series::{Flow, LagSample, Mark, Ownership, OwnershipChange};
 use super::{OwnershipKind, Report, partition_sort_key};
+
+/// Records that moved at one moment: appended to a topic, or processed by a group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Flow {
+    /// Virtual time in ms.
+    pub t_ms: u64,
+    /// The topic (produced) or the group (processed).
+    pub name: String,
+    /// How many records.
+    pub records: u64,
+}
+
+/// One partition's lag as a group saw it at one moment (`LagSampled`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LagSample {
+    /// Virtual time in ms.
+    pub t_ms: u64,
+    /// `group.id`.
+    pub group: String,
+    /// Topic.
+    pub topic: String,
+    /// Partition.
+    pub partition: u32,
+    /// Log end offset minus the group's committed offset, in records.
+    pub lag: u64,
+}
+
+/// A member gaining or losing partitions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnershipChange {
+    /// Virtual time in ms.
+    pub t_ms: u64,
+    /// `group.id`.
+    pub group: String,
+    /// The member, as the legend should name it (`consumer/analytics/1`).
+    pub member: String,
+    /// What changed.
+    pub change: Ownership,
+}
+
+/// What an [`OwnershipChange`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ownership {
+    /// The member now owns these (topic, partition)s, in addition to what it kept. An eager
+    /// member gets its whole assignment after revoking everything; a cooperative one gets only
+    /// what it did not have. Partitions it already owns are kept, unbroken.
+    Assigned(Vec<(String, u32)>),
+    /// The member gave these up (`onPartitionsRevoked`).
+    Revoked(Vec<(String, u32)>),
+    /// The member is gone (crashed, left, expired): it owns nothing any more.
+    Lost,
+}
+
+/// A moment worth marking on a time chart.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mark {
+    /// Virtual time in ms.
+    pub t_ms: u64,
+    /// What happened, briefly: `rebalance analytics`, `crash consumer/analytics/1`.
+    pub label: String,
+}
 
 /// Every `LagSampled` fact, in trace order: one per (group, topic, partition) and sample time.
 pub fn lag_samples(report: &Report) -> Vec<LagSample> {
