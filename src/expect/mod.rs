@@ -251,6 +251,9 @@ pub const METRICS: &[(&str, &str)] = &[
 ];
 
 /// Looks up one metric; `Ok(None)` when it has no value in this run.
+///
+/// Each family of metrics answers for its own names (`None` for a name it does not know,
+/// `Some(Err(()))` for a malformed argument); the first family that knows the name answers.
 pub fn metric(report: &Report, name: &str) -> Result<Option<MetricValue>, UnknownMetric> {
     let unknown = || UnknownMetric {
         name: name.to_string(),
@@ -267,23 +270,41 @@ pub fn metric(report: &Report, name: &str) -> Result<Option<MetricValue>, Unknow
         Some((base, rest)) => (base, Some(rest.strip_suffix(']').ok_or_else(unknown)?)),
         None => (name, None),
     };
-    let number = |x: u64| Ok(Some(MetricValue::Number(x as f64)));
-    match (base, arg) {
+    let found = log_metric(report, base, arg)
+        .or_else(|| processing_metric(report, base, arg))
+        .or_else(|| assignment_metric(report, base, arg))
+        .or_else(|| client_metric(report, base, arg))
+        .or_else(|| cluster_metrics::metric(report, base, arg));
+    found.unwrap_or(Err(())).map_err(|()| unknown())
+}
+
+/// What a metric family answers: `None` if the name is not one of its metrics, `Some(Err(()))`
+/// if the argument is malformed, else the value (`Ok(None)`: no value in this run).
+type Lookup = Option<Result<Option<MetricValue>, ()>>;
+
+fn number(x: u64) -> Result<Option<MetricValue>, ()> {
+    Ok(Some(MetricValue::Number(x as f64)))
+}
+
+/// What the logs hold: records, log end offsets, spread over partitions, keys' partitions,
+/// acknowledged records lost.
+fn log_metric(report: &Report, base: &str, arg: Option<&str>) -> Lookup {
+    Some(match (base, arg) {
         ("duplicates_appended", None) => number(report.duplicates_appended),
         ("messages_lost", None) => number(report.messages_lost),
         ("crashes", None) => number(report.crashed_processes()),
         ("records", Some(arg)) => match partition_arg(report, arg) {
             Some(key) => number(report.partitions[&key].records),
             None if report.topics.contains_key(arg) => number(report.topic_records(arg)),
-            None => Err(unknown()),
+            None => Err(()),
         },
-        ("log_end_offset", Some(arg)) => {
-            let key = partition_arg(report, arg).ok_or_else(unknown)?;
-            number(report.partitions[&key].log_end_offset)
-        }
+        ("log_end_offset", Some(arg)) => match partition_arg(report, arg) {
+            Some(key) => number(report.partitions[&key].log_end_offset),
+            None => Err(()),
+        },
         ("max_partition_records" | "min_partition_records" | "partitions_used", Some(topic)) => {
             if !report.topics.contains_key(topic) {
-                return Err(unknown());
+                return Some(Err(()));
             }
             let counts = report
                 .partitions
@@ -297,19 +318,43 @@ pub fn metric(report: &Report, name: &str) -> Result<Option<MetricValue>, Unknow
             };
             number(value)
         }
-        ("drained_at_ms", Some(g)) => Ok(report
+        ("acked_lost", Some(topic)) => number(report.acked_lost(topic)),
+        ("partition_of", Some(arg)) => {
+            let Some((topic, key)) = arg.split_once(':') else {
+                return Some(Err(()));
+            };
+            let partitions = report.key_partitions(topic);
+            Ok(partitions.get(key).map(|set| {
+                let list: Vec<String> = set.iter().map(ToString::to_string).collect();
+                if list.len() == 1 {
+                    MetricValue::Number(f64::from(*set.first().expect("one")))
+                } else {
+                    MetricValue::Text(list.join(","))
+                }
+            }))
+        }
+        _ => return None,
+    })
+}
+
+/// A group's lag and what it did with its records.
+fn processing_metric(report: &Report, base: &str, arg: Option<&str>) -> Lookup {
+    let g = arg?;
+    Some(match base {
+        "drained_at_ms" => Ok(report
             .drained_at_ms(g)
             .map(|t| MetricValue::Number(t as f64))),
-        ("max_lag", Some(g)) => Ok(lag_metric(report, g, |s| s.iter().map(|&(_, l)| l).max())),
-        ("final_lag", Some(g)) => Ok(lag_metric(report, g, |s| s.last().map(|&(_, l)| l))),
-        ("lag_at", Some(arg)) => {
-            let (g, t) = arg.split_once('@').ok_or_else(unknown)?;
-            let t: u64 = t.parse().map_err(|_| unknown())?;
+        "max_lag" => Ok(lag_metric(report, g, |s| s.iter().map(|&(_, l)| l).max())),
+        "final_lag" => Ok(lag_metric(report, g, |s| s.last().map(|&(_, l)| l))),
+        "lag_at" => {
+            let Some((g, Ok(t))) = g.split_once('@').map(|(g, t)| (g, t.parse::<u64>())) else {
+                return Some(Err(()));
+            };
             Ok(lag_metric(report, g, |s| {
                 s.iter().rev().find(|&&(at, _)| at <= t).map(|&(_, l)| l)
             }))
         }
-        ("processed", Some(arg)) => match group_topic(report, arg) {
+        "processed" => match group_topic(report, g) {
             (g, Some(topic)) => number(
                 report
                     .processed
@@ -320,54 +365,62 @@ pub fn metric(report: &Report, name: &str) -> Result<Option<MetricValue>, Unknow
             ),
             (g, None) => number(report.processing_totals(g).processings),
         },
-        ("revenue", Some(arg)) => {
-            let (g, topic) = group_topic(report, arg);
+        "revenue" => {
+            let (g, topic) = group_topic(report, g);
             Ok(report.revenue(g, topic).map(MetricValue::Number))
         }
-        ("per_minute", Some(arg)) => {
-            let (g, minute) = arg.split_once('@').ok_or_else(unknown)?;
-            let minute: u64 = minute.parse().map_err(|_| unknown())?;
+        "per_minute" => {
+            let Some((g, Ok(minute))) = g.split_once('@').map(|(g, m)| (g, m.parse::<u64>()))
+            else {
+                return Some(Err(()));
+            };
             Ok(report
                 .processed_in_minute(g, minute)
                 .map(|n| MetricValue::Number(n as f64)))
         }
-        ("failures", Some(g)) => {
-            number(report.failures.iter().filter(|f| f.group == g).count() as u64)
-        }
-        ("dead_lettered", Some(g)) => number(
+        "failures" => number(report.failures.iter().filter(|f| f.group == g).count() as u64),
+        "dead_lettered" => number(
             report
                 .dead_lettered
                 .iter()
                 .filter(|(_, group, _)| group == g)
                 .count() as u64,
         ),
-        ("processed_distinct", Some(g)) => number(report.processing_totals(g).distinct),
-        ("reprocessed", Some(g)) => number(report.processing_totals(g).reprocessed),
-        ("skipped", Some(g)) => number(report.processing_totals(g).skipped),
-        ("out_of_order", Some(g)) => number(report.out_of_production_order(g)),
-        ("rebalances", Some(g)) => number(
+        "processed_distinct" => number(report.processing_totals(g).distinct),
+        "reprocessed" => number(report.processing_totals(g).reprocessed),
+        "skipped" => number(report.processing_totals(g).skipped),
+        "out_of_order" => number(report.out_of_production_order(g)),
+        _ => return None,
+    })
+}
+
+/// A group's rebalances and who owns what at the end.
+fn assignment_metric(report: &Report, base: &str, arg: Option<&str>) -> Lookup {
+    let g = arg?;
+    Some(match base {
+        "rebalances" => number(
             report
                 .rebalances
                 .iter()
                 .filter(|r| r.group == g && r.completed_at_ms.is_some())
                 .count() as u64,
         ),
-        ("first_assignment_ms", Some(g)) => Ok(report
+        "first_assignment_ms" => Ok(report
             .ownership
             .iter()
             .find(|e| {
                 e.group == g && matches!(&e.change, OwnershipKind::Assigned(l) if !l.is_empty())
             })
             .map(|e| MetricValue::Number(e.t_ms as f64))),
-        ("members", Some(g)) => number(report.final_assignment(g).len() as u64),
-        ("idle_members", Some(g)) => number(
+        "members" => number(report.final_assignment(g).len() as u64),
+        "idle_members" => number(
             report
                 .final_assignment(g)
                 .values()
                 .filter(|p| p.is_empty())
                 .count() as u64,
         ),
-        ("owned_max" | "owned_min", Some(g)) => {
+        "owned_max" | "owned_min" => {
             let counts = report
                 .final_assignment(g)
                 .into_values()
@@ -379,7 +432,7 @@ pub fn metric(report: &Report, name: &str) -> Result<Option<MetricValue>, Unknow
             };
             Ok(v.map(|n| MetricValue::Number(n as f64)))
         }
-        ("revocations", Some(g)) => number(
+        "revocations" => number(
             report
                 .ownership
                 .iter()
@@ -390,14 +443,23 @@ pub fn metric(report: &Report, name: &str) -> Result<Option<MetricValue>, Unknow
                 })
                 .sum(),
         ),
-        ("reassigned_after_ms", Some(g)) => {
+        "reassigned_after_ms" => {
             Ok(reassigned_after(report, g).map(|d| MetricValue::Number(d as f64)))
         }
-        ("assignment" | "partitions_owned", Some(member)) => {
-            let group = member.split('/').nth(1).unwrap_or_default();
+        _ => return None,
+    })
+}
+
+/// One client's view: a consumer's final partitions and what it processed, a producer's
+/// delivery reports.
+fn client_metric(report: &Report, base: &str, arg: Option<&str>) -> Lookup {
+    let client = arg?;
+    Some(match base {
+        "assignment" | "partitions_owned" => {
+            let group = client.split('/').nth(1).unwrap_or_default();
             let assignment = report.final_assignment(group);
-            let Some(parts) = assignment.get(member) else {
-                return Ok(None);
+            let Some(parts) = assignment.get(client) else {
+                return Some(Ok(None));
             };
             Ok(Some(if base == "assignment" {
                 MetricValue::Text(parts.join(","))
@@ -405,16 +467,16 @@ pub fn metric(report: &Report, name: &str) -> Result<Option<MetricValue>, Unknow
                 MetricValue::Number(parts.len() as f64)
             }))
         }
-        ("processed_by", Some(member)) => number(
+        "processed_by" => number(
             report
                 .processed
                 .iter()
-                .filter(|p| p.member == member)
+                .filter(|p| p.member == client)
                 .map(|p| p.last_offset - p.first_offset + 1)
                 .sum(),
         ),
-        ("acked" | "delivery_errors" | "max_send_latency_ms", Some(producer)) => {
-            let mine = report.deliveries.iter().filter(|d| d.producer == producer);
+        "acked" | "delivery_errors" | "max_send_latency_ms" => {
+            let mine = report.deliveries.iter().filter(|d| d.producer == client);
             match base {
                 "acked" => number(mine.filter(|d| d.error.is_none()).count() as u64),
                 "delivery_errors" => number(mine.filter(|d| d.error.is_some()).count() as u64),
@@ -424,29 +486,14 @@ pub fn metric(report: &Report, name: &str) -> Result<Option<MetricValue>, Unknow
                     .map(|m| MetricValue::Number(m as f64))),
             }
         }
-        ("acked_lost", Some(topic)) => number(report.acked_lost(topic)),
-        ("delivered_offset", Some(producer)) => Ok(report
+        "delivered_offset" => Ok(report
             .deliveries
             .iter()
-            .find(|d| d.producer == producer)
+            .find(|d| d.producer == client)
             .and_then(|d| d.offset)
             .map(|o| MetricValue::Number(o as f64))),
-        ("partition_of", Some(arg)) => {
-            let (topic, key) = arg.split_once(':').ok_or_else(unknown)?;
-            let partitions = report.key_partitions(topic);
-            Ok(partitions.get(key).map(|set| {
-                let list: Vec<String> = set.iter().map(ToString::to_string).collect();
-                if list.len() == 1 {
-                    MetricValue::Number(f64::from(*set.first().expect("one")))
-                } else {
-                    MetricValue::Text(list.join(","))
-                }
-            }))
-        }
-        _ => cluster_metrics::metric(report, base, arg)
-            .unwrap_or(Err(()))
-            .map_err(|()| unknown()),
-    }
+        _ => return None,
+    })
 }
 
 fn lag_metric(
