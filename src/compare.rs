@@ -536,6 +536,34 @@ fn compare_group(
         tolerances.get(Metric::FirstAssignment),
         Metric::FirstAssignment,
     );
+    departure_rows(out, group, (sim, &ss), (real, &rs), tolerances);
+    assignment_row(
+        out,
+        format!("group {group}: assignment at the end"),
+        ss.last(),
+        rs.last(),
+    );
+    processed_row(out, group, sim, real);
+    timing(
+        out,
+        format!("group {group}: lag drained at"),
+        sim.drained_at_ms(group),
+        real.drained_at_ms(group),
+        tolerances.get(Metric::Drain),
+        Metric::Drain,
+    );
+    largest_lag_row(out, group, sim, real);
+}
+
+/// For each simulated crash or close, matched in order with the real run's departure of the
+/// same member and kind: the assignment just before it, and how long reassignment took.
+fn departure_rows(
+    out: &mut Comparison,
+    group: &str,
+    (sim, ss): (&Report, &[SettledAssignment]),
+    (real, rs): (&Report, &[SettledAssignment]),
+    tolerances: &Tolerances,
+) {
     let at = |list: &[SettledAssignment], t: u64| -> Option<SettledAssignment> {
         list.iter().rev().find(|s| s.t_ms <= t).cloned()
     };
@@ -559,26 +587,16 @@ fn compare_group(
         assignment_row(
             out,
             format!("group {group}: assignment before the {what}"),
-            at(&ss, d.t_ms).as_ref(),
-            at(&rs, rd.t_ms).as_ref(),
+            at(ss, d.t_ms).as_ref(),
+            at(rs, rd.t_ms).as_ref(),
         );
         reassignment_row(out, group, &what, (sim, d), (real, rd), tolerances);
     }
-    assignment_row(
-        out,
-        format!("group {group}: assignment at the end"),
-        ss.last(),
-        rs.last(),
-    );
-    processed_row(out, group, sim, real);
-    timing(
-        out,
-        format!("group {group}: lag drained at"),
-        sim.drained_at_ms(group),
-        real.drained_at_ms(group),
-        tolerances.get(Metric::Drain),
-        Metric::Drain,
-    );
+}
+
+/// The group's largest total lag in each run: information only, since it depends on when the
+/// samples fall.
+fn largest_lag_row(out: &mut Comparison, group: &str, sim: &Report, real: &Report) {
     let max = |r: &Report| {
         let series = r.group_lag_series(group);
         match series

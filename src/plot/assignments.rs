@@ -80,17 +80,7 @@ pub(super) fn draw(
     let area = frame(root, theme, &chart.title, &legend)?;
     let n = chart.rows.len().max(1);
     let row_font = theme.tick;
-    let mut longest = 0;
-    for row in &chart.rows {
-        longest = longest.max(
-            area.estimate_text_size(&row.label, &theme.font(row_font))?
-                .0,
-        );
-    }
-    let theme = &Theme {
-        y_label_area: theme.y_label_area.max(longest + theme.axis * 2 + 24),
-        ..*theme
-    };
+    let theme = &widened_for_row_labels(&area, theme, chart)?;
     let y_high = y_top(&area, theme, n as f64, marker_head(theme, &chart.markers));
     let mut cc = time_axes(&area, theme, chart.end_ms, y_high)?;
     draw_mesh(
@@ -142,6 +132,26 @@ pub(super) fn draw(
         }))?;
     }
     draw_markers(&mut cc, theme, &chart.markers)
+}
+
+/// `theme` with a y-label area wide enough for the longest row label at tick size: the rows
+/// are named there (`orders-0`, `eager orders-1`), not on a numeric axis.
+fn widened_for_row_labels(
+    area: &Area<'_>,
+    theme: &Theme,
+    chart: &AssignmentGantt,
+) -> Result<Theme, Box<dyn Error>> {
+    let mut longest = 0;
+    for row in &chart.rows {
+        longest = longest.max(
+            area.estimate_text_size(&row.label, &theme.font(theme.tick))?
+                .0,
+        );
+    }
+    Ok(Theme {
+        y_label_area: theme.y_label_area.max(longest + theme.axis * 2 + 24),
+        ..*theme
+    })
 }
 
 #[cfg(test)]

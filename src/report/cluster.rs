@@ -99,30 +99,13 @@ impl ClusterFacts {
                 configs,
                 replicas,
             } => {
-                self.topics.insert(
-                    topic.to_string(),
-                    TopicFacts {
-                        partitions: *partitions,
-                        replication_factor: *replication_factor,
-                        topic_id: topic_id.clone(),
-                        configs: configs.clone(),
-                    },
-                );
-                for p in 0..*partitions {
-                    let replicas = replicas
-                        .get(p as usize)
-                        .cloned()
-                        .unwrap_or_else(|| broker.into_iter().collect());
-                    let view = PartitionView {
-                        leader: replicas.first().copied(),
-                        isr: replicas.clone(),
-                        replicas,
-                    };
-                    self.history
-                        .entry((topic.to_string(), p))
-                        .or_default()
-                        .push((r.t_ms, view));
-                }
+                let facts = TopicFacts {
+                    partitions: *partitions,
+                    replication_factor: *replication_factor,
+                    topic_id: topic_id.clone(),
+                    configs: configs.clone(),
+                };
+                self.topic_created(r.t_ms, topic, facts, replicas, broker);
             }
             TraceEvent::LeaderElected {
                 topic,
@@ -173,6 +156,35 @@ impl ClusterFacts {
             _ => return self.add_log_fact(r, broker),
         }
         true
+    }
+
+    /// A new topic: its facts, and each partition's first view. Without an explicit replica
+    /// list, the broker that created the topic holds every partition alone.
+    fn topic_created(
+        &mut self,
+        t_ms: u64,
+        topic: &str,
+        facts: TopicFacts,
+        replicas: &[Vec<u32>],
+        broker: Option<u32>,
+    ) {
+        let partitions = facts.partitions;
+        self.topics.insert(topic.to_string(), facts);
+        for p in 0..partitions {
+            let replicas = replicas
+                .get(p as usize)
+                .cloned()
+                .unwrap_or_else(|| broker.into_iter().collect());
+            let view = PartitionView {
+                leader: replicas.first().copied(),
+                isr: replicas.clone(),
+                replicas,
+            };
+            self.history
+                .entry((topic.to_string(), p))
+                .or_default()
+                .push((t_ms, view));
+        }
     }
 
     fn add_log_fact(&mut self, r: &TraceRecord, broker: Option<u32>) -> bool {

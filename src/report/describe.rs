@@ -56,18 +56,7 @@ pub fn consumer_group(report: &Report, group: &str, at_ms: u64) -> GroupDescript
         }
         _ => None,
     };
-    // Latest lag sample per partition at or before `at_ms`: committed offset and log end.
-    let mut offsets: BTreeMap<(String, u32), (Option<u64>, u64)> = BTreeMap::new();
-    for r in report
-        .lag
-        .iter()
-        .filter(|r| r.group == group && r.t_ms <= at_ms)
-    {
-        offsets.insert(
-            (r.topic.clone(), r.partition),
-            (r.committed_offset, r.log_end_offset),
-        );
-    }
+    let offsets = offsets_at(report, group, at_ms);
     let owners = owners_at(report, group, at_ms);
     let mut by_member: BTreeMap<(String, String), Vec<(String, u32)>> = BTreeMap::new();
     for ((topic, partition), member) in &owners {
@@ -107,6 +96,26 @@ pub fn consumer_group(report: &Report, group: &str, at_ms: u64) -> GroupDescript
         warning,
         table: render(group, &rows),
     }
+}
+
+/// The latest lag sample of each partition at or before `at_ms`: (committed offset, log end).
+fn offsets_at(
+    report: &Report,
+    group: &str,
+    at_ms: u64,
+) -> BTreeMap<(String, u32), (Option<u64>, u64)> {
+    let mut offsets = BTreeMap::new();
+    for r in report
+        .lag
+        .iter()
+        .filter(|r| r.group == group && r.t_ms <= at_ms)
+    {
+        offsets.insert(
+            (r.topic.clone(), r.partition),
+            (r.committed_offset, r.log_end_offset),
+        );
+    }
+    offsets
 }
 
 /// Who owns each partition of `group` at `at_ms`: (member id, client id).

@@ -38,14 +38,14 @@ impl Report {
         self.ended_at_ms = self.ended_at_ms.max(r.t_ms);
         self.cluster.add(r);
         match &r.event {
-            TraceEvent::TopicCreated { .. }
-            | TraceEvent::RecordAppended { .. }
-            | TraceEvent::BatchAppended { .. } => self.log_fact(r, seen_values),
+            TraceEvent::TopicCreated { .. } | TraceEvent::BatchAppended { .. } => self.log_fact(r),
+            TraceEvent::RecordAppended { .. } => self.record_appended(r, seen_values),
             TraceEvent::LagSampled { .. }
             | TraceEvent::RecordsProcessed { .. }
-            | TraceEvent::RecordProcessed { .. }
-            | TraceEvent::ProcessingFailed { .. }
-            | TraceEvent::RecordDeadLettered { .. } => self.processing_fact(r),
+            | TraceEvent::RecordProcessed { .. } => self.processing_fact(r),
+            TraceEvent::ProcessingFailed { .. } | TraceEvent::RecordDeadLettered { .. } => {
+                self.failure_fact(r)
+            }
             TraceEvent::PartitionsAssigned { .. }
             | TraceEvent::PartitionsRevoked { .. }
             | TraceEvent::PartitionsLost { .. }
@@ -63,8 +63,8 @@ impl Report {
         }
     }
 
-    /// Topics, and each record or batch appended (`partitions`, `appended`, duplicates).
-    fn log_fact(&mut self, r: &TraceRecord, seen_values: &mut SeenValues) {
+    /// Topics, and each batch appended (detail `batches`).
+    fn log_fact(&mut self, r: &TraceRecord) {
         match &r.event {
             TraceEvent::TopicCreated {
                 topic,
@@ -79,42 +79,6 @@ impl Report {
                         .entry((topic[..].to_string(), p))
                         .or_default();
                 }
-            }
-            TraceEvent::RecordAppended {
-                topic,
-                partition,
-                offset,
-                key,
-                value,
-                producer,
-                ..
-            } => {
-                self.has_records = true;
-                let stats = self
-                    .partitions
-                    .entry((topic[..].to_string(), *partition))
-                    .or_default();
-                stats.records += 1;
-                stats.log_end_offset = stats.log_end_offset.max(offset + 1);
-                let value = value.as_ref().map(ToString::to_string);
-                if let Some(v) = &value {
-                    let count = seen_values
-                        .entry((topic[..].to_string(), v.clone()))
-                        .or_default();
-                    *count += 1;
-                    if *count > 1 {
-                        self.duplicates_appended += 1;
-                    }
-                }
-                self.appended.push(Appended {
-                    t_ms: r.t_ms,
-                    topic: topic[..].to_string(),
-                    partition: *partition,
-                    offset: *offset,
-                    key: key.as_ref().map(ToString::to_string),
-                    value,
-                    producer: producer.as_ref().map(ToString::to_string),
-                });
             }
             TraceEvent::BatchAppended {
                 topic,
@@ -140,8 +104,50 @@ impl Report {
         }
     }
 
-    /// What consumers sampled and did with their records: lag, processed batches and values,
-    /// failed attempts, dead letters.
+    /// One record appended (detail `records`): its partition's totals, a duplicate if its value
+    /// was appended before, and the record itself.
+    fn record_appended(&mut self, r: &TraceRecord, seen_values: &mut SeenValues) {
+        let TraceEvent::RecordAppended {
+            topic,
+            partition,
+            offset,
+            key,
+            value,
+            producer,
+            ..
+        } = &r.event
+        else {
+            return;
+        };
+        self.has_records = true;
+        let stats = self
+            .partitions
+            .entry((topic[..].to_string(), *partition))
+            .or_default();
+        stats.records += 1;
+        stats.log_end_offset = stats.log_end_offset.max(offset + 1);
+        let value = value.as_ref().map(ToString::to_string);
+        if let Some(v) = &value {
+            let count = seen_values
+                .entry((topic[..].to_string(), v.clone()))
+                .or_default();
+            *count += 1;
+            if *count > 1 {
+                self.duplicates_appended += 1;
+            }
+        }
+        self.appended.push(Appended {
+            t_ms: r.t_ms,
+            topic: topic[..].to_string(),
+            partition: *partition,
+            offset: *offset,
+            key: key.as_ref().map(ToString::to_string),
+            value,
+            producer: producer.as_ref().map(ToString::to_string),
+        });
+    }
+
+    /// What consumers sampled and did with their records: lag, processed batches and values.
     fn processing_fact(&mut self, r: &TraceRecord) {
         let member = r.component[..].to_string();
         match &r.event {
@@ -192,6 +198,14 @@ impl Report {
                 topic: topic[..].to_string(),
                 value: value.as_ref().map(ToString::to_string),
             }),
+            _ => {}
+        }
+    }
+
+    /// Records a consumer failed to process (a poison pill) and gave up to a dead-letter topic.
+    fn failure_fact(&mut self, r: &TraceRecord) {
+        let member = r.component[..].to_string();
+        match &r.event {
             TraceEvent::ProcessingFailed {
                 group,
                 topic,
