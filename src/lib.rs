@@ -26,6 +26,7 @@
 //! | [`compare`] | two reports (simulated, real broker) compared fact by fact, with tolerances |
 //! | [`plot`] | charts as PNG (lag, partitions, assignments, throughput) from plain series |
 //! | [`trace`] | the trace: `TraceEvent`, sinks, the JSONL format |
+//! | [`i18n`] | the output's languages (en, fr): Fluent messages embedded from `locales/` |
 //!
 //! # Architecture invariants
 //!
@@ -45,6 +46,7 @@ pub mod compare;
 pub mod effects;
 pub mod expect;
 pub mod faults;
+pub mod i18n;
 pub mod network;
 pub mod plot;
 pub mod protocol;

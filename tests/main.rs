@@ -11,6 +11,8 @@ mod determinism;
 mod faults;
 /// Consumer groups: joins, rebalances, crashes, commits and lag, checked on the trace.
 mod groups;
+/// French output (`--lang fr`) and every scenario's French notes.
+mod i18n;
 /// Broker-side idempotence (KIP-98) against the shared vectors from Kafka's own tests.
 mod idempotence;
 /// Key hashing and partitioners against the shared murmur2 / FNV-1a / CRC32 vectors.

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::Args;
+use kafka_sim::i18n::Lang;
 use kafka_sim::report::Report;
 use kafka_sim::trace::jsonl;
 
@@ -33,6 +34,9 @@ pub(crate) struct DescribeArgs {
     /// Only this topic.
     #[arg(long)]
     topic: Option<String>,
+    /// The language of messages: en or fr. The table is Kafka's and stays as it prints it.
+    #[arg(long, default_value_t = Lang::En)]
+    lang: Lang,
 }
 
 pub(crate) fn run(args: &DescribeArgs) -> anyhow::Result<ExitCode> {
@@ -44,12 +48,14 @@ pub(crate) fn run(args: &DescribeArgs) -> anyhow::Result<ExitCode> {
     let mut cluster = report.cluster;
     if let Some(t) = &args.topic {
         if !cluster.topics.contains_key(t) {
-            bail!("{shown} has no topic {t:?}");
+            let named = [("trace", shown.to_string().into()), ("topic", t.into())];
+            bail!("{}", args.lang.fmt("describe-no-topic", &named));
         }
         cluster.topics.retain(|name, _| name == t);
     }
     if cluster.topics.is_empty() {
-        bail!("{shown} creates no topic (no TopicCreated event)");
+        let named = [("trace", shown.to_string().into())];
+        bail!("{}", args.lang.fmt("describe-no-topics", &named));
     }
     print!("{}", cluster.describe(args.at));
     Ok(ExitCode::SUCCESS)

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
+use kafka_sim::i18n::Lang;
 use kafka_sim::plot::{self, DEFAULT_SIZE, Kind, Size};
 use kafka_sim::report::Report;
 use kafka_sim::report::series::RunSeries;
@@ -43,6 +44,9 @@ pub(crate) struct PlotArgs {
     /// Image height in pixels.
     #[arg(long, default_value_t = DEFAULT_SIZE.height)]
     height: u32,
+    /// The language of titles, axes and legends: en or fr.
+    #[arg(long, default_value_t = Lang::En)]
+    lang: Lang,
 }
 
 pub(crate) fn run(args: &PlotArgs) -> anyhow::Result<ExitCode> {
@@ -55,22 +59,28 @@ pub(crate) fn run(args: &PlotArgs) -> anyhow::Result<ExitCode> {
         width: args.width,
         height: args.height,
     };
-    write(args.kind, &runs, &args.output, size)?;
-    println!(
-        "wrote {} ({} plot, {size}, {} trace{})",
-        args.output.display(),
-        args.kind,
-        runs.len(),
-        if runs.len() == 1 { "" } else { "s" }
-    );
+    write(args.kind, &runs, &args.output, size, args.lang)?;
+    let wrote = [
+        ("path", args.output.display().to_string().into()),
+        ("kind", args.kind.to_string().into()),
+        ("size", size.to_string().into()),
+        ("traces", runs.len().into()),
+    ];
+    println!("{}", args.lang.fmt("plot-wrote", &wrote));
     Ok(ExitCode::SUCCESS)
 }
 
 /// Draws the chart of `kind` for `runs` into the PNG file `path`. `kafka-sim run --plot` calls
 /// this too, with one run per variant.
-pub(crate) fn write(kind: Kind, runs: &[RunSeries], path: &Path, size: Size) -> anyhow::Result<()> {
+pub(crate) fn write(
+    kind: Kind,
+    runs: &[RunSeries],
+    path: &Path,
+    size: Size,
+    lang: Lang,
+) -> anyhow::Result<()> {
     let chart = plot::chart(kind, runs)?;
-    chart.write_png(path, size)?;
+    chart.write_png_in(path, size, lang)?;
     Ok(())
 }
 

@@ -13,6 +13,7 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::Args;
 use kafka_sim::expect::{self, Outcome};
+use kafka_sim::i18n::Lang;
 use kafka_sim::plot::{DEFAULT_SIZE, Kind};
 use kafka_sim::report::series::RunSeries;
 use kafka_sim::report::summary::{SUMMARY_VERSION, Summary, VariantSummary};
@@ -48,6 +49,9 @@ pub(crate) struct RunArgs {
     /// Print only the expectations and where the files went.
     #[arg(long, short)]
     quiet: bool,
+    /// The language of the report and the plot: en or fr. Kafka's names stay as they are.
+    #[arg(long, default_value_t = Lang::En)]
+    lang: Lang,
 }
 
 /// What one variant's run produced.
@@ -81,7 +85,13 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         let summary = summary(&runs);
         fs::write(path, serde_json::to_string_pretty(&summary)? + "\n")
             .with_context(|| format!("writing {}", path.display()))?;
-        writeln!(out, "summary: {}", path.display())?;
+        let path = path.display().to_string();
+        writeln!(
+            out,
+            "{}",
+            args.lang
+                .fmt("run-summary-written", &[("path", path.into())])
+        )?;
     }
     if let Some(path) = &args.plot {
         let series: Vec<RunSeries> = runs
@@ -95,19 +105,30 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
                 RunSeries::from_report(&label, &r.trace_path.display().to_string(), &r.report)
             })
             .collect();
-        super::plot::write(Kind::Lag, &series, path, DEFAULT_SIZE)?;
-        writeln!(out, "plot: {}", path.display())?;
+        super::plot::write(Kind::Lag, &series, path, DEFAULT_SIZE, args.lang)?;
+        let path = path.display().to_string();
+        writeln!(
+            out,
+            "{}",
+            args.lang.fmt("run-plot-written", &[("path", path.into())])
+        )?;
     }
     for r in &runs {
-        writeln!(out, "trace: {}", r.trace_path.display())?;
+        let path = r.trace_path.display().to_string();
+        writeln!(
+            out,
+            "{}",
+            args.lang.fmt("run-trace-written", &[("path", path.into())])
+        )?;
     }
     if failed > 0 {
         let seed = runs.first().map_or(0, |r| r.scenario.seed);
-        writeln!(
-            out,
-            "{failed} expectation(s) failed; reproduce with: kafka-sim run {} --seed {seed}",
-            args.scenario.display()
-        )?;
+        let command = format!("kafka-sim run {} --seed {seed}", args.scenario.display());
+        let text = (args.lang).fmt(
+            "run-failed",
+            &[("failed", failed.into()), ("command", command.into())],
+        );
+        writeln!(out, "{text}")?;
         return Ok(ExitCode::from(EXIT_FAILED));
     }
     Ok(ExitCode::SUCCESS)
@@ -218,17 +239,27 @@ fn print_report(
     runs: &[VariantRun],
 ) -> anyhow::Result<usize> {
     let first = &runs[0].scenario;
+    let lang = args.lang;
+    let scenario = args.scenario.display().to_string();
+    let seed = first.seed.to_string();
+    let header = lang.fmt(
+        "run-header",
+        &[("scenario", scenario.into()), ("seed", seed.into())],
+    );
+    writeln!(out, "{header}")?;
     writeln!(
         out,
-        "kafka-sim run {} (seed {})",
-        args.scenario.display(),
-        first.seed
+        "{}",
+        lang.fmt("run-scenario", &[("name", (&first.name).into())])
     )?;
-    writeln!(out, "scenario: {}", first.name)?;
     if let Some(course) = &first.course {
-        writeln!(out, "course: {course}")?;
+        writeln!(
+            out,
+            "{}",
+            lang.fmt("run-course", &[("course", course.into())])
+        )?;
     }
-    if let (Some(notes), false) = (&first.notes, args.quiet) {
+    if let (Some(notes), false) = (first.notes_in(lang), args.quiet) {
         for line in notes.trim().lines() {
             writeln!(out, "  {line}")?;
         }
@@ -236,21 +267,24 @@ fn print_report(
     let mut failed = 0;
     for r in runs {
         writeln!(out)?;
-        let title = match (&r.scenario.variant, &r.scenario.variant_description) {
-            (Some(v), Some(d)) => format!("variant {v}: {d}"),
-            (Some(v), None) => format!("variant {v}"),
-            (None, _) => "run".to_string(),
+        let title = match (&r.scenario.variant, r.scenario.variant_description_in(lang)) {
+            (Some(v), Some(d)) => lang.fmt(
+                "run-variant-described",
+                &[("variant", v.into()), ("description", d.into())],
+            ),
+            (Some(v), None) => lang.fmt("run-variant", &[("variant", v.into())]),
+            (None, _) => lang.msg("run-plain"),
         };
         writeln!(out, "== {title} ==")?;
         if !args.quiet {
-            print_details(out, r)?;
+            print_details(out, r, lang)?;
         }
-        writeln!(out, "expectations:")?;
+        writeln!(out, "{}", lang.msg("run-expectations"))?;
         if r.outcomes.is_empty() {
-            writeln!(out, "  (none)")?;
+            writeln!(out, "  {}", lang.msg("run-none"))?;
         }
         for o in &r.outcomes {
-            let mark = if o.passed { "PASS" } else { "FAIL" };
+            let mark = lang.msg(if o.passed { "run-pass" } else { "run-fail" });
             writeln!(out, "  {mark}  {}: {}", o.name, o.detail)?;
             failed += usize::from(!o.passed);
         }
@@ -261,17 +295,21 @@ fn print_report(
 /// For a cluster (a controller created its topics): fencing and elections as they happened,
 /// `kafka-topics --describe` at the end, acknowledged records lost. For compacted or retained
 /// topics: the cleaner's and retention's work.
-fn print_cluster(out: &mut impl Write, report: &Report) -> anyhow::Result<()> {
+fn print_cluster(out: &mut impl Write, report: &Report, lang: Lang) -> anyhow::Result<()> {
     let c = &report.cluster;
     let clustered = c.topics.values().any(|t| t.topic_id.is_some());
     if clustered {
-        writeln!(out, "cluster:")?;
+        writeln!(out, "{}", lang.msg("run-cluster"))?;
         let mut facts: Vec<(u64, String)> = c
             .fencing
             .iter()
             .map(|&(t, b, fenced)| {
-                let what = if fenced { "fenced" } else { "unfenced" };
-                (t, format!("broker {b} {what}"))
+                let what = if fenced {
+                    "run-broker-fenced"
+                } else {
+                    "run-broker-unfenced"
+                };
+                (t, lang.fmt(what, &[("broker", b.to_string().into())]))
             })
             .collect();
         for e in &c.elections {
@@ -286,36 +324,36 @@ fn print_cluster(out: &mut impl Write, report: &Report) -> anyhow::Result<()> {
         for (t, line) in facts {
             writeln!(out, "  {t:>9} ms  {line}")?;
         }
-        writeln!(
-            out,
-            "kafka-topics --describe  (at {} ms)",
-            report.ended_at_ms
-        )?;
+        let t = report.ended_at_ms.to_string();
+        writeln!(out, "{}", lang.fmt("run-topics-at", &[("t", t.into())]))?;
         write!(out, "{}", c.describe(None))?;
     }
     for topic in report.topics.keys() {
         let lost = report.acked_lost(topic);
         if lost > 0 {
-            writeln!(out, "  {topic}: {lost} acknowledged records lost")?;
+            let args = [("topic", topic.into()), ("lost", lost.into())];
+            writeln!(out, "  {}", lang.fmt("run-acked-lost", &args))?;
         }
         for p in 0..c.topics.get(topic).map_or(0, |t| t.partitions) {
             let start = c.log_start_offset(topic, p);
             let cleaned = c.removed.keys().any(|(t, q, _)| t == topic && *q == p);
             if start > 0 || cleaned {
                 let held = c.final_records(topic, p).len();
-                writeln!(
-                    out,
-                    "  {topic}-{p}: log start offset {start}, {held} records held at the end"
-                )?;
+                let args = [
+                    ("partition", format!("{topic}-{p}").into()),
+                    ("start", start.to_string().into()),
+                    ("held", held.into()),
+                ];
+                writeln!(out, "  {}", lang.fmt("run-log-start", &args))?;
             }
         }
     }
     Ok(())
 }
 
-fn print_details(out: &mut impl Write, r: &VariantRun) -> anyhow::Result<()> {
+fn print_details(out: &mut impl Write, r: &VariantRun, lang: Lang) -> anyhow::Result<()> {
     let report = &r.report;
-    writeln!(out, "produced:")?;
+    writeln!(out, "{}", lang.msg("run-produced"))?;
     for (topic, (partitions, _)) in &report.topics {
         let counts: Vec<String> = (0..*partitions)
             .map(|p| {
@@ -326,12 +364,12 @@ fn print_details(out: &mut impl Write, r: &VariantRun) -> anyhow::Result<()> {
                 format!("p{p}: {n}")
             })
             .collect();
-        writeln!(
-            out,
-            "  {topic}: {} records ({})",
-            report.topic_records(topic),
-            counts.join(", ")
-        )?;
+        let args = [
+            ("topic", topic.into()),
+            ("records", report.topic_records(topic).into()),
+            ("counts", counts.join(", ").into()),
+        ];
+        writeln!(out, "  {}", lang.fmt("run-topic-records", &args))?;
         let keys = report.key_partitions(topic);
         if !keys.is_empty() && keys.len() <= 20 {
             let shown: Vec<String> = keys
@@ -341,48 +379,59 @@ fn print_details(out: &mut impl Write, r: &VariantRun) -> anyhow::Result<()> {
                     format!("{k} -> {}", ps.join(","))
                 })
                 .collect();
-            writeln!(out, "    keys: {}", shown.join(", "))?;
+            let keys = [("keys", shown.join(", ").into())];
+            writeln!(out, "    {}", lang.fmt("run-keys", &keys))?;
         }
     }
     if r.scenario.report.delivery_reports {
-        writeln!(out, "delivery reports (what each send() was told):")?;
+        writeln!(out, "{}", lang.msg("run-delivery-reports"))?;
         for d in &report.deliveries {
+            let partition = ("partition", d.partition.to_string().into());
             let outcome = match (&d.error, d.offset) {
-                (Some(e), _) => format!("FAILED {e}"),
-                (None, Some(o)) => format!("partition {} offset {o}", d.partition),
-                (None, None) => format!("partition {} (no offset: acks=0)", d.partition),
+                (Some(e), _) => lang.fmt("run-delivery-failed", &[("error", e.to_string().into())]),
+                (None, Some(o)) => lang.fmt(
+                    "run-delivery-offset",
+                    &[partition, ("offset", o.to_string().into())],
+                ),
+                (None, None) => lang.fmt("run-delivery-no-offset", &[partition]),
             };
+            let args = [
+                ("producer", d.producer.to_string().into()),
+                ("sent", d.sent_ms.to_string().into()),
+                ("key", d.key.as_deref().unwrap_or("null").into()),
+                ("value", d.value.as_deref().unwrap_or("null").into()),
+                ("outcome", outcome.into()),
+            ];
             writeln!(
                 out,
-                "  {:>9} ms  {}  sent at {} ms  key={} value={}  -> {outcome}",
+                "  {:>9} ms  {}",
                 d.t_ms,
-                d.producer,
-                d.sent_ms,
-                d.key.as_deref().unwrap_or("null"),
-                d.value.as_deref().unwrap_or("null"),
+                lang.fmt("run-delivery", &args)
             )?;
         }
     }
     if report.duplicates_appended > 0 {
-        writeln!(out, "  duplicates appended: {}", report.duplicates_appended)?;
+        let n = [("duplicates", report.duplicates_appended.to_string().into())];
+        writeln!(out, "  {}", lang.fmt("run-duplicates", &n))?;
     }
-    print_cluster(out, report)?;
+    print_cluster(out, report, lang)?;
     if !report.rebalances.is_empty() {
-        writeln!(out, "rebalances:")?;
+        writeln!(out, "{}", lang.msg("run-rebalances"))?;
     }
     for rb in &report.rebalances {
         let done = rb
             .completed_at_ms
-            .map_or_else(|| "not completed".into(), |t| format!("{t} ms"));
+            .map_or_else(|| lang.msg("run-not-completed"), |t| format!("{t} ms"));
         let generation = rb.generation.map_or_else(|| "-".into(), |g| g.to_string());
-        writeln!(
-            out,
-            "  {} ms -> {done}  group {}  generation {generation}  {}  ({})",
-            rb.started_at_ms,
-            rb.group,
-            rb.protocol.as_deref().unwrap_or("-"),
-            rb.reason
-        )?;
+        let args = [
+            ("start", rb.started_at_ms.to_string().into()),
+            ("done", done.into()),
+            ("group", rb.group.to_string().into()),
+            ("generation", generation.into()),
+            ("protocol", rb.protocol.as_deref().unwrap_or("-").into()),
+            ("reason", rb.reason.to_string().into()),
+        ];
+        writeln!(out, "  {}", lang.fmt("run-rebalance", &args))?;
         for (member, parts) in &rb.assignment {
             writeln!(
                 out,
@@ -400,21 +449,22 @@ fn print_details(out: &mut impl Write, r: &VariantRun) -> anyhow::Result<()> {
         let drained = expect::metric(report, &format!("drained_at_ms[{g}]"))
             .ok()
             .flatten()
-            .map_or_else(|| "never".into(), |v| format!("{v} ms"));
-        writeln!(
-            out,
-            "group {g}: processed {} (distinct {}, reprocessed {}, skipped {}), \
-             drained at {drained}",
-            totals.processings, totals.distinct, totals.reprocessed, totals.skipped
-        )?;
+            .map_or_else(|| lang.msg("run-never"), |v| format!("{v} ms"));
+        let args = [
+            ("group", g.to_string().into()),
+            ("processings", totals.processings.to_string().into()),
+            ("distinct", totals.distinct.to_string().into()),
+            ("reprocessed", totals.reprocessed.to_string().into()),
+            ("skipped", totals.skipped.to_string().into()),
+            ("drained", drained.into()),
+        ];
+        writeln!(out, "{}", lang.fmt("run-group-totals", &args))?;
         let mut times: Vec<u64> = r.scenario.report.lag_at.iter().map(|t| t.0).collect();
         times.push(report.ended_at_ms);
         for t in times {
             let d = describe::consumer_group(report, &g, t);
-            writeln!(
-                out,
-                "kafka-consumer-groups --describe --group {g}  (at {t} ms)"
-            )?;
+            let args = [("group", g.to_string().into()), ("t", t.to_string().into())];
+            writeln!(out, "{}", lang.fmt("run-groups-at", &args))?;
             if let Some(w) = d.warning {
                 writeln!(out, "{w}")?;
             }

@@ -13,7 +13,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
     Area, LegendEntry, Marker, Swatch, Theme, colour, draw_markers, draw_mesh, frame, marker_head,
-    seconds, text_on, time_axes, y_top,
+    marker_key, seconds, text_on, time_axes, y_top,
 };
 
 /// Partition ownership over time.
@@ -77,6 +77,7 @@ pub(super) fn draw(
     let legend: Vec<_> = (members.iter().enumerate())
         .map(|(i, m)| LegendEntry::new(*m, colour(i), Swatch::Block))
         .collect();
+    let root = &marker_key(root, theme, &chart.markers)?;
     let area = frame(root, theme, &chart.title, &legend)?;
     let n = chart.rows.len().max(1);
     let row_font = theme.tick;
@@ -86,7 +87,10 @@ pub(super) fn draw(
     draw_mesh(
         &mut cc,
         theme,
-        ("virtual time (s)", "partition"),
+        (
+            &theme.lang.msg("plot-axis-time"),
+            &theme.lang.msg("plot-axis-partition"),
+        ),
         (true, false),
     )?;
     let (width_px, height_px) = cc.plotting_area().dim_in_pixel();

@@ -5,11 +5,10 @@
 
 use std::error::Error;
 
-use plotters::prelude::*;
-
+use super::style::{draw_curve, stroke};
 use super::{
-    Area, Curve, LegendEntry, Marker, Swatch, Theme, colour, curve_width, draw_markers, draw_mesh,
-    frame, marker_head, seconds, time_axes, y_top,
+    Area, Curve, LegendEntry, Marker, Swatch, Theme, colour, draw_markers, draw_mesh, frame,
+    marker_head, marker_key, seconds, time_axes, y_top,
 };
 
 /// Lag over time.
@@ -47,10 +46,13 @@ impl LagChart {
 }
 
 pub(super) fn draw(chart: &LagChart, root: &Area<'_>, theme: &Theme) -> Result<(), Box<dyn Error>> {
-    let n = chart.curves.len();
     let legend: Vec<_> = (chart.curves.iter().enumerate())
-        .map(|(i, c)| LegendEntry::new(c.label.as_str(), colour(i), Swatch::Line))
+        .map(|(i, c)| {
+            let stroke = Swatch::Stroke(stroke(i, theme.line));
+            LegendEntry::new(c.label.as_str(), colour(i), stroke)
+        })
         .collect();
+    let root = &marker_key(root, theme, &chart.markers)?;
     let area = frame(root, theme, &chart.title, &legend)?;
     let head = marker_head(theme, &chart.markers);
     let y_high = y_top(&area, theme, chart.max_lag().max(1) as f64, head);
@@ -58,7 +60,10 @@ pub(super) fn draw(chart: &LagChart, root: &Area<'_>, theme: &Theme) -> Result<(
     draw_mesh(
         &mut cc,
         theme,
-        ("virtual time (s)", "lag (records)"),
+        (
+            &theme.lang.msg("plot-axis-time"),
+            &theme.lang.msg("plot-axis-lag"),
+        ),
         (true, true),
     )?;
     draw_markers(&mut cc, theme, &chart.markers)?;
@@ -67,8 +72,7 @@ pub(super) fn draw(chart: &LagChart, root: &Area<'_>, theme: &Theme) -> Result<(
             .points
             .iter()
             .map(|&(t, lag)| (seconds(t), lag as f64));
-        let style = colour(i).stroke_width(curve_width(theme, i, n));
-        cc.draw_series(LineSeries::new(points, style))?;
+        draw_curve(&mut cc, theme, i, points.collect())?;
     }
     Ok(())
 }

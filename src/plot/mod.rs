@@ -25,7 +25,9 @@
 mod assignments;
 mod charts;
 mod lag;
+mod locale;
 mod partitions;
+mod style;
 mod throughput;
 
 use std::error::Error;
@@ -40,6 +42,8 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use crate::i18n::Lang;
+
 pub use self::assignments::{AssignmentGantt, GanttRow, Span};
 pub use self::charts::{
     MissingData, assignments_chart, bucket_ms, chart, group_lag, lag_chart, ownership_spans,
@@ -47,6 +51,8 @@ pub use self::charts::{
 };
 pub use self::lag::LagChart;
 pub use self::partitions::{BarSeries, PartitionBars};
+pub use self::style::{Dash, Stroke, curve_stroke};
+use self::style::{draw_markers, marker_key};
 pub use self::throughput::{FlowKind, RateCurve, ThroughputChart};
 
 /// The image size when none is given: 16:9, sharp on a 1080p projector.
@@ -201,6 +207,11 @@ impl Chart {
 
     /// Draws the chart at `size` and writes it to `path`, which must end in `.png`.
     pub fn write_png(&self, path: &Path, size: Size) -> Result<(), PlotError> {
+        self.write_png_in(path, size, Lang::En)
+    }
+
+    /// [`Chart::write_png`] with titles, axes, legends and markers in `lang`.
+    pub fn write_png_in(&self, path: &Path, size: Size, lang: Lang) -> Result<(), PlotError> {
         let is_png = path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("png"));
@@ -215,11 +226,15 @@ impl Chart {
             return Err(PlotError::Size(size));
         }
         register_font();
-        let theme = Theme::for_size(size);
+        let theme = Theme {
+            lang,
+            ..Theme::for_size(size)
+        };
+        let chart = locale::translated(self, lang);
         let drawn = (|| {
             let root = BitMapBackend::new(path, (w, h)).into_drawing_area();
             root.fill(&WHITE)?;
-            match self {
+            match chart.as_ref() {
                 Chart::Lag(c) => lag::draw(c, &root, &theme)?,
                 Chart::Partitions(c) => partitions::draw(c, &root, &theme)?,
                 Chart::Assignments(c) => assignments::draw(c, &root, &theme)?,
@@ -313,6 +328,8 @@ struct Theme {
     margin: u32,
     x_label_area: u32,
     y_label_area: u32,
+    /// The language of the words drawn.
+    lang: Lang,
 }
 
 impl Theme {
@@ -329,6 +346,7 @@ impl Theme {
             margin: px(28.0, 8),
             x_label_area: px(100.0, 36),
             y_label_area: px(150.0, 50),
+            lang: Lang::En,
         }
     }
 
@@ -354,6 +372,8 @@ enum Swatch {
     Dashes,
     /// A filled block: bars, Gantt spans.
     Block,
+    /// A curve's own stroke (solid or its dash pattern): the lag curves.
+    Stroke(Stroke),
 }
 
 /// One legend entry.
@@ -424,6 +444,16 @@ fn frame<'b>(
                 [(0, y - half), (x1, y + half)],
                 e.colour.filled(),
             ))?,
+            Swatch::Stroke(stroke) => {
+                let style = e.colour.stroke_width(stroke.width_px);
+                match stroke.dash {
+                    Dash::Solid => panel.draw(&PathElement::new(line, style))?,
+                    Dash::Dashed { on_px, off_px } => {
+                        let (on, off) = (on_px as i32, off_px as i32);
+                        panel.draw(&DashedPathElement::new(line, on, off, style))?
+                    }
+                }
+            }
         }
         let at = ((swatch_w + gap) as i32, y);
         panel.draw(&Text::new(e.label.as_str(), at, font.clone()))?;
@@ -442,10 +472,10 @@ fn y_top(area: &Area<'_>, theme: &Theme, top: f64, head_px: u32) -> f64 {
     top * plot_h / (plot_h - f64::from(head_px))
 }
 
-/// The most rows of marker labels at the top of a time chart; beyond, labels may overlap.
-const MARKER_ROWS: usize = 5;
+/// The most rows of marker tags at the top of a time chart; beyond, tags may overlap.
+const MARKER_ROWS: usize = 2;
 
-/// The rows of marker labels a chart with `markers` reserves: one per marker, up to
+/// The rows of marker tags a chart with `markers` reserves: one per marker, up to
 /// [`MARKER_ROWS`].
 fn marker_rows(markers: &[Marker]) -> usize {
     markers.len().min(MARKER_ROWS)
@@ -515,13 +545,6 @@ fn draw_mesh(
     Ok(())
 }
 
-/// The width of curve `i` of `n`: earlier curves are drawn wider, so a later curve lying exactly
-/// on an earlier one (two variants that behave alike) leaves it visible as an outline.
-fn curve_width(theme: &Theme, i: usize, n: usize) -> u32 {
-    let under = (n - 1 - i).min(3) as u32;
-    theme.line + under * theme.line * 3 / 4
-}
-
 /// Virtual milliseconds as the seconds on the time axis.
 fn seconds(t_ms: u64) -> f64 {
     t_ms as f64 / 1000.0
@@ -545,82 +568,6 @@ fn tick(v: f64) -> String {
 /// The grid and axis lines every chart uses.
 const GRID_LIGHT: RGBColor = RGBColor(236, 236, 236);
 const GRID_BOLD: RGBColor = RGBColor(200, 200, 200);
-
-/// Draws vertical marker lines with their labels at the top of the chart. Labels go crashes
-/// first, then latest first, each in the first of [`marker_rows`] rows where it overlaps no
-/// label already there, right-aligned when it would run past the right edge; one with no room
-/// keeps only its line. They sit on a white band so that the lines of other markers do not
-/// cross the text.
-fn draw_markers(
-    chart: &mut TimeChart<'_, '_>,
-    theme: &Theme,
-    markers: &[Marker],
-) -> Result<(), Box<dyn Error>> {
-    let (x_end, y_high) = (chart.x_range().end, chart.y_range().end);
-    let plot_w = chart.plotting_area().dim_in_pixel().0 as i32;
-    let mut order: Vec<&Marker> = markers.iter().collect();
-    order.sort_by_key(|m| m.t_ms);
-    let dash = (theme.line * 3) as i32;
-    for m in &order {
-        let x = seconds(m.t_ms);
-        let line = m.colour.map_or(GREY, colour).mix(0.85);
-        let line = line.stroke_width(theme.line.div_ceil(2));
-        chart.draw_series(DashedLineSeries::new(
-            [(x, 0.0), (x, y_high)],
-            dash,
-            dash * 2 / 3,
-            line,
-        ))?;
-    }
-    let mut row_ends: Vec<Vec<(i32, i32)>> = vec![Vec::new(); marker_rows(markers)];
-    let text_h = theme.note as i32;
-    // Labels are placed crashes first, then latest first (the initial joins every variant
-    // shares come last), each in the first row where it overlaps no other label; a label with
-    // no room is left out (its line stays), never drawn over another.
-    order.sort_by_key(|m| (!m.label.starts_with("crash"), std::cmp::Reverse(m.t_ms)));
-    for m in order {
-        let c = m.colour.map_or(GREY, colour);
-        let x = seconds(m.t_ms);
-        let font = theme.font(theme.note).color(&c);
-        let text_w = chart.plotting_area().estimate_text_size(&m.label, &font)?.0 as i32;
-        let px = (x / x_end * f64::from(plot_w)) as i32;
-        let right = px + 6 + text_w > plot_w;
-        // Flipped to the left of its line, a label may reach into the y labels' margin, not
-        // past the image's edge.
-        if right && px - 6 - text_w < -(theme.y_label_area as i32) {
-            continue;
-        }
-        let (left, end) = if right {
-            (px - 6 - text_w, px)
-        } else {
-            (px, px + 6 + text_w)
-        };
-        let free =
-            |taken: &Vec<(i32, i32)>| taken.iter().all(|&(l, e)| end + 12 <= l || e + 12 <= left);
-        let Some(row) = (0..row_ends.len()).find(|&r| free(&row_ends[r])) else {
-            continue;
-        };
-        row_ends[row].push((left, end));
-        let top = 6 + row as i32 * (text_h + 6);
-        let (h, dx) = if right {
-            (HPos::Right, -6)
-        } else {
-            (HPos::Left, 6)
-        };
-        let (band_l, band_r) = if right {
-            (-6 - text_w, -4)
-        } else {
-            (4, 6 + text_w)
-        };
-        let band = Rectangle::new(
-            [(band_l, top - 2), (band_r, top + text_h + 2)],
-            WHITE.mix(0.9).filled(),
-        );
-        let text = Text::new(m.label.clone(), (dx, top), font.pos(Pos::new(h, VPos::Top)));
-        chart.draw_series(std::iter::once(EmptyElement::at((x, y_high)) + band + text))?;
-    }
-    Ok(())
-}
 
 #[cfg(test)]
 mod tests {
@@ -662,14 +609,6 @@ mod tests {
         assert_eq!(duration(10), "10 ms");
         assert_eq!(duration(1_000), "1 s");
         assert_eq!(duration(1_500), "1.5 s");
-    }
-
-    #[test]
-    fn later_curves_are_thinner() {
-        let theme = Theme::for_size(DEFAULT_SIZE);
-        assert_eq!(curve_width(&theme, 0, 2), 8);
-        assert_eq!(curve_width(&theme, 1, 2), 5);
-        assert_eq!(curve_width(&theme, 0, 1), 5);
     }
 
     #[test]

@@ -7,6 +7,8 @@ use std::error::Error;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use crate::i18n::Lang;
+
 use super::{
     Area, LegendEntry, Swatch, Theme, TimeChart, axes, colour, draw_mesh, frame, tick, y_top,
 };
@@ -45,7 +47,7 @@ pub(super) fn draw(
     theme: &Theme,
 ) -> Result<(), Box<dyn Error>> {
     let n = chart.partitions.len().max(1);
-    let shares = even_shares(chart);
+    let shares = even_shares(chart, theme.lang);
     let mut legend: Vec<_> = (chart.series.iter().enumerate())
         .map(|(i, s)| LegendEntry::new(s.label.as_str(), colour(i), Swatch::Block))
         .collect();
@@ -62,7 +64,10 @@ pub(super) fn draw(
     draw_mesh(
         &mut cc,
         theme,
-        ("partition (topic-number)", "records appended"),
+        (
+            &theme.lang.msg("plot-axis-partition-bars"),
+            &theme.lang.msg("plot-axis-records-appended"),
+        ),
         (false, true),
     )?;
     let slot_px = f64::from(cc.plotting_area().dim_in_pixel().0) / n as f64;
@@ -106,17 +111,24 @@ pub(super) fn draw(
 
 /// The even-share lines: one black line when every series has the same mean (the same number of
 /// records over the same partitions), else one per series in its colour.
-fn even_shares(chart: &PartitionBars) -> Vec<(String, f64, RGBColor)> {
+fn even_shares(chart: &PartitionBars, lang: Lang) -> Vec<(String, f64, RGBColor)> {
     let means: Vec<f64> = chart.series.iter().map(BarSeries::mean).collect();
     let same = means.windows(2).all(|w| (w[0] - w[1]).abs() < 0.5);
     if same {
         let mean = means.first().copied().unwrap_or(0.0);
-        return vec![(format!("even share: {}", tick(mean.round())), mean, BLACK)];
+        let share = [("share", tick(mean.round()).into())];
+        return vec![(lang.fmt("plot-even-share", &share), mean, BLACK)];
     }
     (chart.series.iter().zip(means).enumerate())
         .map(|(i, (s, mean))| {
             (
-                format!("{}: even share {}", s.label, tick(mean.round())),
+                lang.fmt(
+                    "plot-even-share-of",
+                    &[
+                        ("label", (&s.label).into()),
+                        ("share", tick(mean.round()).into()),
+                    ],
+                ),
                 mean,
                 colour(i),
             )

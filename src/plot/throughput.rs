@@ -7,8 +7,8 @@ use std::error::Error;
 use plotters::prelude::*;
 
 use super::{
-    Area, LegendEntry, Marker, Swatch, Theme, colour, curve_width, draw_markers, draw_mesh,
-    duration, frame, marker_head, seconds, time_axes, y_top,
+    Area, LegendEntry, Marker, Swatch, Theme, colour, draw_markers, draw_mesh, duration, frame,
+    marker_head, marker_key, seconds, time_axes, y_top,
 };
 
 /// Records per second over time.
@@ -76,7 +76,6 @@ pub(super) fn draw(
     root: &Area<'_>,
     theme: &Theme,
 ) -> Result<(), Box<dyn Error>> {
-    let n = chart.curves.len();
     let swatch = |c: &RateCurve| match c.kind {
         FlowKind::Produced => Swatch::Line,
         FlowKind::Processed => Swatch::Dashes,
@@ -84,17 +83,20 @@ pub(super) fn draw(
     let legend: Vec<_> = (chart.curves.iter().enumerate())
         .map(|(i, c)| LegendEntry::new(c.label.as_str(), colour(i), swatch(c)))
         .collect();
+    let root = &marker_key(root, theme, &chart.markers)?;
     let area = frame(root, theme, &chart.title, &legend)?;
     let steps: Vec<_> = chart.curves.iter().map(|c| chart.steps(c)).collect();
     let highest = steps.iter().flatten().map(|p| p.1).fold(0.0, f64::max);
     let head = marker_head(theme, &chart.markers);
     let y_high = y_top(&area, theme, highest.max(1.0), head);
     let mut cc = time_axes(&area, theme, chart.end_ms(), y_high)?;
-    let y_desc = format!("records/s (per {} bucket)", duration(chart.bucket_ms));
-    draw_mesh(&mut cc, theme, ("virtual time (s)", &y_desc), (true, true))?;
+    let bucket = [("bucket", duration(chart.bucket_ms).into())];
+    let y_desc = theme.lang.fmt("plot-axis-rate", &bucket);
+    let x_desc = theme.lang.msg("plot-axis-time");
+    draw_mesh(&mut cc, theme, (&x_desc, &y_desc), (true, true))?;
     draw_markers(&mut cc, theme, &chart.markers)?;
     for (i, (curve, points)) in chart.curves.iter().zip(steps).enumerate() {
-        let style = colour(i).stroke_width(curve_width(theme, i, n));
+        let style = colour(i).stroke_width(theme.line);
         match curve.kind {
             FlowKind::Produced => cc.draw_series(LineSeries::new(points, style))?,
             FlowKind::Processed => {

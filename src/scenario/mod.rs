@@ -13,6 +13,7 @@
 //! `scenarios/README.md` documents the format.
 
 pub mod error;
+mod lang;
 pub mod raw;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -53,6 +54,8 @@ pub struct Scenario {
     pub course: Option<String>,
     /// Notes for the reader.
     pub notes: Option<String>,
+    /// The notes in French, shown with `--lang fr` (see [`Scenario::notes_in`]).
+    pub notes_fr: Option<String>,
     /// The master seed (the file's, unless overridden on the command line).
     pub seed: u64,
     /// Virtual time to simulate.
@@ -61,6 +64,8 @@ pub struct Scenario {
     pub variant: Option<String>,
     /// What the variant changes.
     pub variant_description: Option<String>,
+    /// What the variant changes, in French.
+    pub variant_description_fr: Option<String>,
     /// Trace detail.
     pub detail: Detail,
     /// Event limit.
@@ -541,10 +546,12 @@ impl Builder<'_> {
             name: meta.name.clone(),
             course: meta.course.clone(),
             notes: meta.notes.clone(),
+            notes_fr: meta.notes_fr.clone(),
             seed: meta.seed.unwrap_or(42),
             duration: Millis(duration),
             variant: self.variant.map(|v| v.name.get_ref().clone()),
             variant_description: self.variant.and_then(|v| v.description.clone()),
+            variant_description_fr: self.variant.and_then(|v| v.description_fr.clone()),
             detail,
             max_events: meta.max_events.unwrap_or(50_000_000),
             cluster,

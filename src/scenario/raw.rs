@@ -60,6 +60,9 @@ pub struct RawMeta {
     /// What to look at, and where the course and Kafka differ.
     #[serde(default)]
     pub notes: Option<String>,
+    /// The same notes for French-speaking students (`--lang fr`), written for them.
+    #[serde(default)]
+    pub notes_fr: Option<String>,
     /// The master seed.
     #[serde(default)]
     pub seed: Option<u64>,
@@ -342,6 +345,9 @@ pub struct RawVariant {
     /// What differs.
     #[serde(default)]
     pub description: Option<String>,
+    /// What differs, in French (`--lang fr`).
+    #[serde(default)]
+    pub description_fr: Option<String>,
     /// Overrides per topic name.
     #[serde(default)]
     pub topic: BTreeMap<String, RawTopicOverride>,
