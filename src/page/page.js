@@ -210,6 +210,7 @@
     const opts = {
       width, height: 440,
       scales: { x: { time: false } },
+      cursor: { y: false },
       axes: [{ label: "t (s)" }, { label: "LAG" }],
       series: [{ label: "t (s)" }].concat(series.map((s) => ({
         label: s.label,
@@ -240,14 +241,19 @@
   function renderTime() {
     $("time").textContent = str("time", { s: (t / 1000).toFixed(1) });
     $("slider").value = String(t);
-    const hash = "#t=" + t + "&variant=" + encodeURIComponent(variant().name);
+    const hash = "#t=" + t + "&variant=" + encodeURIComponent(variant().name) +
+      (lang === "fr" ? "&lang=fr" : "");
     if (location.hash !== hash) history.replaceState(null, "", hash);
     const link = $("deeplink");
     link.href = hash;
     link.textContent = hash;
     document.body.dataset.t = String(t);
     document.body.dataset.variant = variant().name;
-    if (chart) chart.redraw(false, false);
+    if (chart) {
+      chart.redraw(false, false);
+      // The legend shows each curve's value at the selected time (hovering shows others).
+      chart.setCursor({ left: chart.valToPos(t / 1000, "x"), top: 1 });
+    }
   }
 
   function render() {
@@ -312,7 +318,7 @@
     if (i >= 0) variantIndex = i;
     const ms = Number(params.get("t"));
     if (params.has("t") && Number.isFinite(ms)) t = ms;
-    if (params.get("lang") === "fr") lang = "fr";
+    lang = params.get("lang") === "fr" ? "fr" : "en";
   }
 
   DATA.variants.forEach((v, i) => $("variant").append(el("option", { value: String(i) }, v.name)));
@@ -332,6 +338,9 @@
     setVariant(variantIndex);
     setLang(lang);
     // The inline font loads asynchronously; once it has, lines have their final height.
-    document.fonts.ready.then(() => renderFeed());
+    document.fonts.ready.then(() => {
+      renderFeed();
+      renderTime();
+    });
   }
 })();
