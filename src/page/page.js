@@ -72,6 +72,11 @@
     return s;
   }
   const variant = () => DATA.variants[variantIndex];
+  // Seconds with a decimal point in English, a decimal comma in French.
+  function seconds(ms, digits) {
+    const s = (ms / 1000).toFixed(digits);
+    return lang === "fr" ? s.replace(".", ",") : s;
+  }
 
   // The latest snapshot at or before `ms` (snapshots are sorted; the first is at 0 ms).
   function snapshotAt(group, ms) {
@@ -179,7 +184,7 @@
     let current = null;
     variant().feed.forEach((e) => {
       const li = el("li", { class: "k-" + e.kind, "data-t": String(e.t_ms), "data-kind": e.kind });
-      li.append(el("span", { class: "t" }, (e.t_ms / 1000).toFixed(3) + " s"),
+      li.append(el("span", { class: "t" }, seconds(e.t_ms, 3) + " s"),
         document.createTextNode(" " + e[lang]));
       if (e.t_ms <= t) { li.classList.add("past"); current = li; }
       li.addEventListener("click", () => setTime(e.t_ms));
@@ -239,7 +244,7 @@
   }
 
   function renderTime() {
-    $("time").textContent = str("time", { s: (t / 1000).toFixed(1) });
+    $("time").textContent = str("time", { s: seconds(t, 1) });
     $("slider").value = String(t);
     const hash = "#t=" + t + "&variant=" + encodeURIComponent(variant().name) +
       (lang === "fr" ? "&lang=fr" : "");
