@@ -25,6 +25,7 @@
 //! | [`expect`] | metrics named `name[arg]` and the `[[expect]]` claims checked against them |
 //! | [`compare`] | two reports (simulated, real broker) compared fact by fact, with tolerances |
 //! | [`plot`] | charts as PNG (lag, partitions, assignments, throughput) from plain series |
+//! | [`page`] | the interactive HTML page: a time slider over a run's describe tables and feed |
 //! | [`trace`] | the trace: `TraceEvent`, sinks, the JSONL format |
 //! | [`i18n`] | the output's languages (en, fr): Fluent messages embedded from `locales/` |
 //!
@@ -48,6 +49,7 @@ pub mod expect;
 pub mod faults;
 pub mod i18n;
 pub mod network;
+pub mod page;
 pub mod plot;
 pub mod protocol;
 pub mod record;

@@ -3,6 +3,8 @@
 /// Consumer-group assignors: Kafka's test vectors (through the library and the CLI) and the
 /// course's claims about range, roundrobin, sticky and cooperative-sticky.
 mod assignors;
+/// The interactive HTML page, opened in headless Chromium (installed if missing).
+mod browser;
 /// The command line, as a user runs it.
 mod cli;
 /// The same seed gives the same bytes; another seed changes what is seeded.

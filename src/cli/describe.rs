@@ -1,5 +1,5 @@
-//! `kafka-sim describe`: `kafka-topics --describe` for every topic of a trace, at the end of the
-//! run or at a given virtual time.
+//! `kafka-sim describe`: `kafka-topics --describe` for every topic of a trace, or with `--group`
+//! `kafka-consumer-groups --describe`, at the end of the run or at a given virtual time.
 
 use std::fs::File;
 use std::io::BufReader;
@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::Args;
 use kafka_sim::i18n::Lang;
-use kafka_sim::report::Report;
+use kafka_sim::report::{Report, describe};
 use kafka_sim::trace::jsonl;
 
 const FORMAT_HELP: &str = "\
@@ -37,6 +37,10 @@ pub(crate) struct DescribeArgs {
     /// The language of messages: en or fr. The table is Kafka's and stays as it prints it.
     #[arg(long, default_value_t = Lang::En)]
     lang: Lang,
+    /// Print `kafka-consumer-groups --describe --group G` instead (at `--at`, or at the end):
+    /// the rows the interactive page shows at that time.
+    #[arg(long, value_name = "G")]
+    group: Option<String>,
 }
 
 pub(crate) fn run(args: &DescribeArgs) -> anyhow::Result<ExitCode> {
@@ -45,6 +49,14 @@ pub(crate) fn run(args: &DescribeArgs) -> anyhow::Result<ExitCode> {
     let (header, records) = jsonl::read(BufReader::new(file))
         .with_context(|| format!("{shown} is not a readable kafka-sim trace"))?;
     let report = Report::from_trace(Some(&header), &records);
+    if let Some(g) = &args.group {
+        let d = describe::consumer_group(&report, g, args.at.unwrap_or(report.ended_at_ms));
+        if let Some(w) = d.warning {
+            eprintln!("{w}");
+        }
+        print!("{}", d.table);
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut cluster = report.cluster;
     if let Some(t) = &args.topic {
         if !cluster.topics.contains_key(t) {

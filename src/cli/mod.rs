@@ -7,6 +7,7 @@ mod compare;
 mod describe;
 mod partition;
 mod plot;
+mod report;
 mod run;
 
 use std::process::ExitCode;
@@ -46,6 +47,9 @@ pub enum Command {
     Describe(describe::DescribeArgs),
     /// Compare a simulated trace with one recorded against a real broker, fact by fact.
     Compare(compare::CompareArgs),
+    /// Write the interactive HTML page of one or more traces: a time slider over the describe
+    /// tables, lag curves and what happened.
+    Report(report::ReportArgs),
 }
 
 /// Runs a parsed command line.
@@ -58,5 +62,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Plot(args) => plot::run(&args),
         Command::Describe(args) => describe::run(&args),
         Command::Compare(args) => compare::run(&args),
+        Command::Report(args) => report::run(&args),
     }
 }

@@ -46,6 +46,9 @@ pub(crate) struct RunArgs {
     /// Draw the lag of every variant on one chart, as PNG.
     #[arg(long)]
     plot: Option<PathBuf>,
+    /// Write the interactive page of every variant here (one self-contained HTML file).
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
     /// Print only the expectations and where the files went.
     #[arg(long, short)]
     quiet: bool,
@@ -112,6 +115,14 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
             "{}",
             args.lang.fmt("run-plot-written", &[("path", path.into())])
         )?;
+    }
+    if let Some(path) = &args.html {
+        let traces: Vec<PathBuf> = runs.iter().map(|r| r.trace_path.clone()).collect();
+        let about: Vec<Option<String>> = runs
+            .iter()
+            .map(|r| r.scenario.variant_description.clone())
+            .collect();
+        writeln!(out, "{}", super::report::write_page(&traces, &about, path)?)?;
     }
     for r in &runs {
         let path = r.trace_path.display().to_string();

@@ -26,13 +26,30 @@ pub struct GroupDescription {
 /// A member as the tool prints it: (member id, client id).
 type Consumer = (String, String);
 
-#[derive(Debug)]
-struct Row {
-    topic: String,
-    partition: u32,
-    current: Option<u64>,
-    log_end: Option<u64>,
-    consumer: Option<(String, String)>,
+/// One row of the table, as data: what the tool prints, before it is laid out. The HTML page
+/// (`crate::page`) shows these same rows, so the page and the table cannot disagree.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Row {
+    /// TOPIC.
+    pub topic: String,
+    /// PARTITION.
+    pub partition: u32,
+    /// CURRENT-OFFSET: the committed offset, `None` printed as `-`.
+    pub current: Option<u64>,
+    /// LOG-END-OFFSET: the high watermark of the latest lag sample.
+    pub log_end: Option<u64>,
+    /// (CONSUMER-ID, CLIENT-ID) of the owner, `None` for a partition nobody owns.
+    pub consumer: Option<(String, String)>,
+}
+
+impl Row {
+    /// LAG as the tool computes it: log end minus committed, `None` (printed `-`) without both.
+    pub fn lag(&self) -> Option<u64> {
+        match (self.current, self.log_end) {
+            (Some(c), Some(e)) => Some(e.saturating_sub(c)),
+            _ => None,
+        }
+    }
 }
 
 /// `kafka-consumer-groups --describe --group <group>` at virtual time `at_ms`.
@@ -56,6 +73,15 @@ pub fn consumer_group(report: &Report, group: &str, at_ms: u64) -> GroupDescript
         }
         _ => None,
     };
+    GroupDescription {
+        warning,
+        table: render(group, &rows(report, group, at_ms)),
+    }
+}
+
+/// The rows of `kafka-consumer-groups --describe --group <group>` at virtual time `at_ms`: the
+/// owners' partitions first (the most partitions first), then committed partitions nobody owns.
+pub fn rows(report: &Report, group: &str, at_ms: u64) -> Vec<Row> {
     let offsets = offsets_at(report, group, at_ms);
     let owners = owners_at(report, group, at_ms);
     let mut by_member: BTreeMap<(String, String), Vec<(String, u32)>> = BTreeMap::new();
@@ -92,10 +118,7 @@ pub fn consumer_group(report: &Report, group: &str, at_ms: u64) -> GroupDescript
             });
         }
     }
-    GroupDescription {
-        warning,
-        table: render(group, &rows),
-    }
+    rows
 }
 
 /// The latest lag sample of each partition at or before `at_ms`: (committed offset, log end).
@@ -198,10 +221,7 @@ fn render(group: &str, rows: &[Row]) -> String {
         "CLIENT-ID",
     ]);
     for r in rows {
-        let lag = match (r.current, r.log_end) {
-            (Some(c), Some(e)) => Some(e.saturating_sub(c)),
-            _ => None,
-        };
+        let lag = r.lag();
         let (consumer, host, client) = match &r.consumer {
             Some((id, client)) => (id.as_str(), "/127.0.0.1", client.as_str()),
             None => ("-", "-", "-"),

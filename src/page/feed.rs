@@ -1,0 +1,351 @@
+//! The page's feed: the run's decisions in time order, one plain sentence each, in English and
+//! French.
+//!
+//! Today the feed is read from the trace events that exist: group state changes with the
+//! coordinator's reason, new generations, stored assignments, members that expired
+//! (`session.timeout.ms`), left or exceeded `max.poll.interval.ms`, partitions lost, crashes,
+//! restarts and closes, duplicate appends (a value appended twice) and duplicates the broker
+//! recognised (KIP-98), fenced brokers, leader elections and dead letters. The trace does not
+//! yet say which event caused which, so no entry claims a cause it cannot show; a later
+//! `explain` module, once the trace carries causes, fills the same [`FeedEntry`] list (one
+//! function builds it) with the chain and its numbers, and the page needs no change.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::trace::{TraceEvent, TraceRecord};
+
+/// One decision of the run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FeedEntry {
+    /// Virtual time in ms: clicking the entry moves the slider here.
+    pub t_ms: u64,
+    /// What kind of decision (`rebalance`, `assignment`, `crash`, `duplicate`, `election`,
+    /// ...), for the page's colour and filter.
+    pub kind: &'static str,
+    /// The consumer group it concerns, if any.
+    pub group: Option<String>,
+    /// The sentence in English.
+    pub en: String,
+    /// The same sentence in French.
+    pub fr: String,
+}
+
+/// The feed of one trace.
+pub fn feed(records: &[TraceRecord]) -> Vec<FeedEntry> {
+    let mut out = Vec::new();
+    let mut seen_values: BTreeMap<(&str, String), u64> = BTreeMap::new();
+    for r in records {
+        let c = &r.component[..];
+        let mut push = |kind, group: Option<&str>, en: String, fr: String| {
+            out.push(FeedEntry {
+                t_ms: r.t_ms,
+                kind,
+                group: group.map(str::to_string),
+                en,
+                fr,
+            });
+        };
+        match &r.event {
+            TraceEvent::GroupStateChanged {
+                group,
+                from,
+                to,
+                reason,
+            } => {
+                let kind = if &to[..] == "PreparingRebalance" {
+                    "rebalance"
+                } else {
+                    "state"
+                };
+                push(
+                    kind,
+                    Some(group),
+                    format!("Group {group}: {from} -> {to} ({reason})."),
+                    format!("Groupe {group} : {from} -> {to} ({reason})."),
+                );
+            }
+            TraceEvent::GenerationStarted {
+                group,
+                generation,
+                protocol,
+                members,
+                ..
+            } => {
+                let protocol = protocol.as_deref().unwrap_or("-");
+                let n = members.len();
+                push(
+                    "generation",
+                    Some(group),
+                    format!(
+                        "Group {group}: generation {generation} starts with {n} member(s), \
+                         assignor {protocol}."
+                    ),
+                    format!(
+                        "Groupe {group} : la génération {generation} commence avec {n} \
+                         membre(s), assignor {protocol}."
+                    ),
+                );
+            }
+            TraceEvent::AssignmentStored {
+                group,
+                generation,
+                assignments,
+            } => {
+                let list = assignments
+                    .iter()
+                    .map(|a| {
+                        let parts: Vec<&str> = a.partitions.iter().map(|p| &p[..]).collect();
+                        let parts = if parts.is_empty() {
+                            "-".to_string()
+                        } else {
+                            parts.join(", ")
+                        };
+                        format!("{} <- {parts}", a.member_id)
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                push(
+                    "assignment",
+                    Some(group),
+                    format!("Group {group}, generation {generation}: assignment {list}."),
+                    format!("Groupe {group}, génération {generation} : répartition {list}."),
+                );
+            }
+            TraceEvent::MemberExpired {
+                group,
+                member_id,
+                timeout_ms,
+                ..
+            } => push(
+                "expired",
+                Some(group),
+                format!(
+                    "Group {group}: member {member_id} removed, no heartbeat for {timeout_ms} ms \
+                     (session.timeout.ms)."
+                ),
+                format!(
+                    "Groupe {group} : le membre {member_id} est retiré, aucun heartbeat depuis \
+                     {timeout_ms} ms (session.timeout.ms)."
+                ),
+            ),
+            TraceEvent::MemberLeft {
+                group,
+                member_id,
+                reason,
+            } => push(
+                "left",
+                Some(group),
+                format!("Group {group}: member {member_id} left (LeaveGroup: {reason})."),
+                format!("Groupe {group} : le membre {member_id} part (LeaveGroup : {reason})."),
+            ),
+            TraceEvent::MemberRemoved {
+                group,
+                member_id,
+                reason,
+            } => push(
+                "removed",
+                Some(group),
+                format!("Group {group}: member {member_id} removed: {reason}."),
+                format!("Groupe {group} : le membre {member_id} est retiré : {reason}."),
+            ),
+            TraceEvent::MaxPollIntervalExceeded {
+                group,
+                member_id,
+                max_poll_interval_ms,
+                ..
+            } => push(
+                "poll-timeout",
+                Some(group),
+                format!(
+                    "Group {group}: {member_id} did not poll within {max_poll_interval_ms} ms \
+                     (max.poll.interval.ms)."
+                ),
+                format!(
+                    "Groupe {group} : {member_id} n'a pas appelé poll() en \
+                     {max_poll_interval_ms} ms (max.poll.interval.ms)."
+                ),
+            ),
+            TraceEvent::PartitionsLost {
+                group,
+                partitions,
+                reason,
+            } => {
+                let parts: Vec<&str> = partitions.iter().map(|p| &p[..]).collect();
+                let parts = parts.join(", ");
+                push(
+                    "lost",
+                    Some(group),
+                    format!("{c} lost {parts} ({reason})."),
+                    format!("{c} perd {parts} ({reason})."),
+                );
+            }
+            TraceEvent::ClientCrashed {} => push(
+                "crash",
+                None,
+                format!("{c} crashes (kill -9): no LeaveGroup is sent."),
+                format!("{c} plante (kill -9) : aucun LeaveGroup n'est envoyé."),
+            ),
+            TraceEvent::ClientRestarted {} => push(
+                "restart",
+                None,
+                format!("{c} restarts."),
+                format!("{c} redémarre."),
+            ),
+            TraceEvent::ConsumerClosed { group, left_group } => {
+                let (en, fr) = if *left_group {
+                    ("sending LeaveGroup", "avec un LeaveGroup")
+                } else {
+                    ("without LeaveGroup", "sans LeaveGroup")
+                };
+                push(
+                    "close",
+                    Some(group),
+                    format!("{c} closes, {en}."),
+                    format!("{c} se ferme, {fr}."),
+                );
+            }
+            TraceEvent::RecordAppended {
+                topic,
+                partition,
+                offset,
+                value: Some(value),
+                ..
+            } => {
+                let count = seen_values.entry((topic, value.to_string())).or_default();
+                *count += 1;
+                if *count > 1 {
+                    push(
+                        "duplicate",
+                        None,
+                        format!(
+                            "{topic}-{partition}: a value already in the log is appended again \
+                             at offset {offset} (a duplicate)."
+                        ),
+                        format!(
+                            "{topic}-{partition} : une valeur déjà présente est ajoutée de \
+                             nouveau à l'offset {offset} (un doublon)."
+                        ),
+                    );
+                }
+            }
+            TraceEvent::DuplicateBatchIgnored {
+                topic,
+                partition,
+                first_sequence,
+                last_sequence,
+                ..
+            } => push(
+                "duplicate-ignored",
+                None,
+                format!(
+                    "{topic}-{partition}: the broker recognises a retried batch (sequences \
+                     {first_sequence}..{last_sequence}) and does not append it again \
+                     (enable.idempotence)."
+                ),
+                format!(
+                    "{topic}-{partition} : le broker reconnaît un batch renvoyé (séquences \
+                     {first_sequence}..{last_sequence}) et ne l'ajoute pas une seconde fois \
+                     (enable.idempotence)."
+                ),
+            ),
+            TraceEvent::BrokerFenced { broker, reason, .. } => push(
+                "fenced",
+                None,
+                format!("Broker {broker} is fenced by the controller ({reason})."),
+                format!("Le broker {broker} est isolé (fenced) par le contrôleur ({reason})."),
+            ),
+            TraceEvent::LeaderElected {
+                topic,
+                partition,
+                leader,
+                election,
+                reason,
+                ..
+            } => {
+                let leader = leader.map_or_else(|| "none".to_string(), |l| l.to_string());
+                push(
+                    "election",
+                    None,
+                    format!("{topic}-{partition}: leader -> {leader} ({election}: {reason})."),
+                    format!(
+                        "{topic}-{partition} : nouveau leader -> {leader} ({election} : {reason})."
+                    ),
+                );
+            }
+            TraceEvent::RecordDeadLettered {
+                group,
+                topic,
+                partition,
+                offset,
+                dead_letter_topic,
+                attempts,
+                ..
+            } => push(
+                "dead-letter",
+                Some(group),
+                format!(
+                    "{topic}-{partition} offset {offset}: given up after {attempts} attempt(s), \
+                     sent to {dead_letter_topic}."
+                ),
+                format!(
+                    "{topic}-{partition} offset {offset} : abandonné après {attempts} \
+                     tentative(s), envoyé vers {dead_letter_topic}."
+                ),
+            ),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    fn at(t_ms: u64, component: &str, event: TraceEvent) -> TraceRecord {
+        TraceRecord {
+            t_ms,
+            seq: t_ms,
+            component: Arc::from(component),
+            event,
+        }
+    }
+
+    #[test]
+    fn the_feed_lists_decisions_in_both_languages_and_skips_the_rest() {
+        let records = [
+            at(
+                5,
+                "group/g",
+                TraceEvent::GroupStateChanged {
+                    group: Arc::from("g"),
+                    from: Arc::from("Stable"),
+                    to: Arc::from("PreparingRebalance"),
+                    reason: "removing member m-1 on heartbeat expiration".into(),
+                },
+            ),
+            at(7, "consumer/g/1", TraceEvent::ClientCrashed {}),
+            at(
+                8,
+                "world",
+                TraceEvent::RunEnded {
+                    reason: "duration reached".into(),
+                    events_processed: 3,
+                },
+            ),
+        ];
+        let feed = feed(&records);
+        let kinds: Vec<(u64, &str)> = feed.iter().map(|e| (e.t_ms, e.kind)).collect();
+        assert_eq!(kinds, [(5, "rebalance"), (7, "crash")]);
+        assert_eq!(
+            feed[0].en,
+            "Group g: Stable -> PreparingRebalance (removing member m-1 on heartbeat expiration)."
+        );
+        assert!(feed[1].fr.starts_with("consumer/g/1 plante"));
+        assert_eq!(feed[0].group.as_deref(), Some("g"));
+    }
+}
