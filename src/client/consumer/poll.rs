@@ -395,7 +395,7 @@ impl Consumer {
                     partition: tp.partition.0,
                     offset: r.offset.0,
                     key: r.key.as_ref().map(|k| TraceBytes::from_bytes(k.bytes())),
-                    value: r.value.as_ref().map(crate::record::Value::to_trace),
+                    value: r.value.as_ref().map(crate::trace::TraceBytes::from_value),
                     processed_at_ms: batch.done[from + i].0,
                 });
             }

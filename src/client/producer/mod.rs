@@ -407,7 +407,7 @@ impl Producer {
                 .unwrap_or(Value::Bytes(Rc::from(&[][..])));
             record.value = Some(value.into_malformed(|t| self.malformed_template(t)));
         }
-        let value = poisoned.then(|| record.value.as_ref().map(Value::to_trace));
+        let value = poisoned.then(|| record.value.as_ref().map(TraceBytes::from_value));
         self.stats.sent += 1;
         match self.acc.append(now, topic, choice, record, sync, rng) {
             Ok(tp) => {
@@ -470,7 +470,7 @@ impl Producer {
                     .key
                     .as_ref()
                     .map(|k| TraceBytes::from_bytes(k.bytes())),
-                value: record.value.as_ref().map(Value::to_trace),
+                value: record.value.as_ref().map(TraceBytes::from_value),
                 sent_ms: now.0,
             });
         }
@@ -499,7 +499,7 @@ impl Producer {
                     offset: base_offset.map(|b| b.0 + i as u64),
                     error: error.map(str::to_string),
                     key: r.key.as_ref().map(|k| TraceBytes::from_bytes(k.bytes())),
-                    value: r.value.as_ref().map(Value::to_trace),
+                    value: r.value.as_ref().map(TraceBytes::from_value),
                     sent_ms: r.timestamp.0,
                 });
             }
