@@ -26,13 +26,12 @@ mod model;
 pub mod raw;
 mod resolve;
 
-pub use crate::client::consumer::app::{OnFailure, ProcessingTime as Processing};
+pub use crate::client::consumer::app::{OnFailure, ProcessingTime};
 pub use crate::client::producer::{KeySpec, Pacing};
 
 pub use self::error::{ScenarioError, SourceMap};
 pub use self::file::ScenarioFile;
 pub use self::model::{
-    Action, ActionSpec, Client, ClusterSpec, CommitMode, Configs, ExpectValue, Expectation,
-    GroupSpec, Op, OutputSpec, ProducerSpec, ReportSpec, Scenario, SendMode, Target, TopicSpec,
-    ValueSpec,
+    Action, ActionSpec, ClusterSpec, CommitMode, Configs, ExpectValue, Expectation, GroupSpec, Op,
+    OutputSpec, ProducerSpec, ReportSpec, Scenario, SendMode, Target, TopicSpec, ValueSpec,
 };

@@ -5,7 +5,8 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::client::consumer::app::{OnFailure, ProcessingTime as Processing};
+use crate::client::consumer::app::{OnFailure, ProcessingTime};
+use crate::client::library::ClientLibrary;
 use crate::client::producer::{KeySpec, Pacing};
 use crate::faults::Fault;
 use crate::rng::Ratio;
@@ -91,42 +92,6 @@ impl Configs {
     }
 }
 
-/// Which client library a producer or consumer models; decides its defaults.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Client {
-    /// The Java client of Kafka 4.0 (`linger.ms` 5).
-    Java4,
-    /// The Java client of Kafka 3.x (`linger.ms` 0).
-    Java3,
-    /// librdkafka: Python `confluent_kafka`, .NET `Confluent.Kafka`, Go.
-    Librdkafka,
-}
-
-impl Client {
-    pub(super) fn parse(s: &str) -> Option<Client> {
-        match s {
-            "java" | "java-4" | "java-4.0" => Some(Client::Java4),
-            "java-3" | "java-3.x" => Some(Client::Java3),
-            "librdkafka" | "python" | "confluent_kafka" | "dotnet" | ".net" => {
-                Some(Client::Librdkafka)
-            }
-            _ => None,
-        }
-    }
-
-    /// The name used in reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            Client::Java4 => "Java client 4.0",
-            Client::Java3 => "Java client 3.x",
-            Client::Librdkafka => "librdkafka (Python confluent_kafka, .NET Confluent.Kafka)",
-        }
-    }
-}
-
-pub(super) const CLIENTS: &str =
-    "java (Kafka 4.0), java-3 (Kafka 3.x), librdkafka (also: python, dotnet)";
-
 /// `[cluster]`.
 #[derive(Clone, Debug)]
 pub struct ClusterSpec {
@@ -183,7 +148,7 @@ pub struct ProducerSpec {
     /// Topic.
     pub topic: TopicName,
     /// Client library.
-    pub client: Client,
+    pub client: ClientLibrary,
     /// Records to send.
     pub records: u64,
     /// First send.
@@ -205,7 +170,7 @@ pub struct ProducerSpec {
 /// When a member commits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CommitMode {
-    /// As `enable.auto.commit` says (default true: auto-commit in the client's flavour).
+    /// As `enable.auto.commit` says (default true: auto-commit as the client library does it).
     Auto,
     /// `commitSync` after each record.
     PerRecord,
@@ -234,9 +199,9 @@ pub struct GroupSpec {
     /// Start time of each member (member n is index n - 1).
     pub member_starts: Vec<SimTime>,
     /// Client library.
-    pub client: Client,
-    /// Processing time.
-    pub processing: Processing,
+    pub client: ClientLibrary,
+    /// ProcessingTime time.
+    pub processing: ProcessingTime,
     /// Commit mode.
     pub commit: CommitMode,
     /// Static membership.

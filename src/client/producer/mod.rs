@@ -47,7 +47,7 @@ use self::idempotence::Idempotence;
 use self::sender::{Connection, MetadataRefresh};
 use self::workload::WorkloadState;
 
-pub use self::config::{ConfigError, Flavour, ProducerConfig};
+pub use self::config::{ConfigError, ProducerConfig};
 pub use self::workload::{KeyChoice, KeySpec, Pacing, Workload};
 
 /// One record the application hands to `send()`.
@@ -535,7 +535,7 @@ impl Producer {
     fn configured_event(&self) -> TraceEvent {
         let c = &self.config;
         TraceEvent::ProducerConfigured {
-            client: c.flavour.name().to_string(),
+            client: c.library.name().to_string(),
             acks: c.acks_name().to_string(),
             enable_idempotence: c.enable_idempotence,
             idempotence_note: c.idempotence_note.clone(),

@@ -4,12 +4,17 @@ use toml::Spanned;
 
 use super::{Builder, Res};
 use crate::client::consumer::app::{OnFailure, ProcessingTime};
+use crate::client::library::ClientLibrary;
 use crate::scenario::raw::{RawGroup, RawOnFailure, RawProcessing};
-use crate::scenario::{Client, CommitMode, GroupSpec, OutputSpec, TopicSpec};
+use crate::scenario::{CommitMode, GroupSpec, OutputSpec, TopicSpec};
 use crate::units::{Millis, SimTime, TopicName};
 
 impl Builder<'_> {
-    pub(super) fn groups(&self, default: Client, topics: &[TopicSpec]) -> Res<Vec<GroupSpec>> {
+    pub(super) fn groups(
+        &self,
+        default: ClientLibrary,
+        topics: &[TopicSpec],
+    ) -> Res<Vec<GroupSpec>> {
         let mut out: Vec<GroupSpec> = Vec::new();
         self.check_overrides(
             "consumer_group",

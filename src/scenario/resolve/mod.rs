@@ -17,10 +17,10 @@ use std::sync::Arc;
 
 use toml::Spanned;
 
+use crate::client::library::ClientLibrary;
 use crate::rng::Ratio;
-use crate::scenario::model::CLIENTS;
 use crate::scenario::raw::{RawConfig, RawScenario, RawVariant};
-use crate::scenario::{Client, Configs, Scenario, ScenarioError, SourceMap};
+use crate::scenario::{Configs, Scenario, ScenarioError, SourceMap};
 use crate::trace::Detail;
 use crate::units::Millis;
 
@@ -53,7 +53,7 @@ type Res<T> = Result<T, ScenarioError>;
 impl Builder<'_> {
     fn build(&self) -> Res<Scenario> {
         let meta = &self.raw.scenario;
-        let client = self.client(meta.client.as_ref(), Client::Java4)?;
+        let client = self.client(meta.client.as_ref(), ClientLibrary::Java4)?;
         let cluster = self.cluster()?;
         let topics = self.topics(&cluster)?;
         let producers = self.producers(client, &topics)?;
@@ -129,14 +129,18 @@ impl Builder<'_> {
         self.map.error(Some(span), field, message)
     }
 
-    fn client(&self, s: Option<&Spanned<String>>, default: Client) -> Res<Client> {
+    fn client(&self, s: Option<&Spanned<String>>, default: ClientLibrary) -> Res<ClientLibrary> {
         match s {
             None => Ok(default),
-            Some(s) => Client::parse(s.get_ref()).ok_or_else(|| {
+            Some(s) => ClientLibrary::parse(s.get_ref()).ok_or_else(|| {
                 self.err(
                     s.span(),
                     "client",
-                    format!("unknown client {:?}; use {CLIENTS}", s.get_ref()),
+                    format!(
+                        "unknown client {:?}; use {}",
+                        s.get_ref(),
+                        ClientLibrary::ACCEPTED
+                    ),
                 )
             }),
         }

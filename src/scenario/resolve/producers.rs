@@ -5,16 +5,17 @@ use std::collections::BTreeSet;
 use toml::Spanned;
 
 use super::{Builder, Res};
+use crate::client::library::ClientLibrary;
 use crate::client::producer::{KeySpec, Pacing};
 use crate::rng::Ratio;
 use crate::scenario::raw::{RawKey, RawValue};
-use crate::scenario::{Client, ProducerSpec, SendMode, TopicSpec, ValueSpec};
+use crate::scenario::{ProducerSpec, SendMode, TopicSpec, ValueSpec};
 use crate::units::{Millis, PartitionId, SimTime};
 
 impl Builder<'_> {
     pub(super) fn producers(
         &self,
-        default: Client,
+        default: ClientLibrary,
         topics: &[TopicSpec],
     ) -> Res<Vec<ProducerSpec>> {
         let mut out: Vec<ProducerSpec> = Vec::new();
