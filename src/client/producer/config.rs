@@ -395,37 +395,47 @@ impl Settings<'_> {
     }
 
     fn build(&self) -> Result<ProducerConfig, ConfigError> {
-        let f = self.library;
-        let rdk = f == ClientLibrary::Librdkafka;
-        let linger = self.ms("linger.ms", if f == ClientLibrary::Java3 { 0 } else { 5 })?;
+        let library = self.library;
+        let librdkafka = library == ClientLibrary::Librdkafka;
+        let linger = self.ms(
+            "linger.ms",
+            if library == ClientLibrary::Java3 {
+                0
+            } else {
+                5
+            },
+        )?;
         let mut config = ProducerConfig {
-            library: f,
+            library,
             acks: self.acks()?,
             batch_size: self.int(
                 "batch.size",
-                if rdk { 1_000_000 } else { 16_384 },
-                if rdk { 1 } else { 0 },
+                if librdkafka { 1_000_000 } else { 16_384 },
+                if librdkafka { 1 } else { 0 },
                 i32::MAX as u64,
             )?,
-            batch_num_messages: match rdk {
+            batch_num_messages: match librdkafka {
                 true => Some(self.int("batch.num.messages", 10_000, 1, 1_000_000)? as u32),
                 false => None,
             },
             linger,
             max_in_flight: self.int(
                 "max.in.flight.requests.per.connection",
-                if rdk { 1_000_000 } else { 5 },
+                if librdkafka { 1_000_000 } else { 5 },
                 1,
                 1_000_000,
             )? as u32,
             retries: self.int("retries", i32::MAX as u64, 0, i32::MAX as u64)? as u32,
             retry_backoff: self.ms("retry.backoff.ms", 100)?,
             retry_backoff_max: self.ms("retry.backoff.max.ms", 1_000)?,
-            reconnect_backoff: self.ms("reconnect.backoff.ms", if rdk { 100 } else { 50 })?,
-            reconnect_backoff_max: self
-                .ms("reconnect.backoff.max.ms", if rdk { 10_000 } else { 1_000 })?,
+            reconnect_backoff: self
+                .ms("reconnect.backoff.ms", if librdkafka { 100 } else { 50 })?,
+            reconnect_backoff_max: self.ms(
+                "reconnect.backoff.max.ms",
+                if librdkafka { 10_000 } else { 1_000 },
+            )?,
             request_timeout: self.ms("request.timeout.ms", 30_000)?,
-            socket_timeout: match rdk {
+            socket_timeout: match librdkafka {
                 true => Some(Millis(self.int(
                     "socket.timeout.ms",
                     60_000,
@@ -434,10 +444,12 @@ impl Settings<'_> {
                 )?)),
                 false => None,
             },
-            delivery_timeout: self
-                .ms("delivery.timeout.ms", if rdk { 300_000 } else { 120_000 })?,
+            delivery_timeout: self.ms(
+                "delivery.timeout.ms",
+                if librdkafka { 300_000 } else { 120_000 },
+            )?,
             max_request_size: self.int("max.request.size", 1_048_576, 1, i32::MAX as u64)?,
-            enable_idempotence: self.bool("enable.idempotence", !rdk)?,
+            enable_idempotence: self.bool("enable.idempotence", !librdkafka)?,
             idempotence_note: None,
             partitioner: self.partitioner()?,
             partitioner_ignore_keys: self.bool("partitioner.ignore.keys", false)?,
@@ -457,7 +469,7 @@ impl Settings<'_> {
                 why: "every partition's leader stays available in this model; leave it at 0",
             });
         }
-        match f {
+        match library {
             ClientLibrary::Librdkafka => self.librdkafka_idempotence(&mut config)?,
             _ => self.java_idempotence(&mut config)?,
         }

@@ -2,13 +2,13 @@
 
 use toml::Spanned;
 
-use super::{Builder, Res};
+use super::{Builder, Resolved};
 use crate::scenario::raw::RawExpect;
 use crate::scenario::{ExpectValue, Expectation, Op, ReportSpec};
 use crate::units::{Millis, SimTime};
 
 impl Builder<'_> {
-    pub(super) fn expectations(&self) -> Res<Vec<Expectation>> {
+    pub(super) fn expectations(&self) -> Resolved<Vec<Expectation>> {
         let chosen = self.variant.map(|v| v.name.get_ref().as_str());
         let mut out = Vec::new();
         for e in &self.raw.expect {
@@ -48,7 +48,7 @@ impl Builder<'_> {
     }
 
     /// `op`: how the metric is compared with the value.
-    fn op(&self, op: &Spanned<String>) -> Res<Op> {
+    fn op(&self, op: &Spanned<String>) -> Resolved<Op> {
         Ok(match op.get_ref().as_str() {
             "==" => Op::Eq,
             "!=" => Op::Ne,
@@ -69,7 +69,7 @@ impl Builder<'_> {
     }
 
     /// `tolerance`: required by `about`, refused by every other operator.
-    fn tolerance(&self, e: &RawExpect, op: Op) -> Res<f64> {
+    fn tolerance(&self, e: &RawExpect, op: Op) -> Resolved<f64> {
         Ok(match (&e.tolerance, op) {
             (Some(t), Op::About) => number(t.get_ref())
                 .ok_or_else(|| self.err(t.span(), "expect.tolerance", "must be a number"))?,
@@ -83,7 +83,7 @@ impl Builder<'_> {
         })
     }
 
-    pub(super) fn expect_value(&self, v: &Spanned<toml::Value>, op: Op) -> Res<ExpectValue> {
+    pub(super) fn expect_value(&self, v: &Spanned<toml::Value>, op: Op) -> Resolved<ExpectValue> {
         let bad = |why: &str| self.err(v.span(), "expect.value", why.to_string());
         match (op, v.get_ref()) {
             (Op::Between, toml::Value::Array(a)) if a.len() == 2 => {
@@ -102,7 +102,7 @@ impl Builder<'_> {
         }
     }
 
-    pub(super) fn report(&self) -> Res<ReportSpec> {
+    pub(super) fn report(&self) -> Resolved<ReportSpec> {
         let Some(r) = &self.raw.report else {
             return Ok(ReportSpec {
                 lag_at: Vec::new(),

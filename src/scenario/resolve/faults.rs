@@ -1,6 +1,6 @@
 //! `[[fault]]`: the fault plan.
 
-use super::{Builder, Res};
+use super::{Builder, Resolved};
 use crate::faults::{Direction, Fault, FaultKind};
 use crate::rng::Ratio;
 use crate::scenario::raw::RawFault;
@@ -14,7 +14,7 @@ impl Builder<'_> {
         producers: &[ProducerSpec],
         groups: &[GroupSpec],
         cluster: &ClusterSpec,
-    ) -> Res<Vec<Fault>> {
+    ) -> Resolved<Vec<Fault>> {
         let extra = self.variant.map(|v| v.fault.as_slice()).unwrap_or_default();
         let mut out = Vec::new();
         for f in self.raw.fault.iter().chain(extra) {
@@ -31,7 +31,7 @@ impl Builder<'_> {
         producers: &[ProducerSpec],
         groups: &[GroupSpec],
         cluster: &ClusterSpec,
-    ) -> Res<Fault> {
+    ) -> Resolved<Fault> {
         let target = self.target(&f.target, "fault.target", producers, groups, cluster)?;
         let start = SimTime(*f.at_ms.get_ref());
         let end = match &f.until_ms {
@@ -62,7 +62,7 @@ impl Builder<'_> {
 
     /// `kind` with the fields it needs, one arm per kind. The direction is checked for every
     /// kind, so a typo in it is an error even where it does not matter.
-    fn fault_kind(&self, f: &RawFault) -> Res<FaultKind> {
+    fn fault_kind(&self, f: &RawFault) -> Resolved<FaultKind> {
         let direction = self.fault_direction(f)?;
         let kind_span = f.kind.span();
         let need = |value: Option<u64>, field: &str, what: &str| {
@@ -116,7 +116,7 @@ impl Builder<'_> {
     }
 
     /// `direction`: which way a network fault applies (default downstream, the responses).
-    fn fault_direction(&self, f: &RawFault) -> Res<Direction> {
+    fn fault_direction(&self, f: &RawFault) -> Resolved<Direction> {
         match f
             .direction
             .as_ref()
@@ -132,7 +132,7 @@ impl Builder<'_> {
     }
 
     /// A broker fault targets a broker, a poison pill a producer, every other fault a client.
-    fn check_fault_target(&self, f: &RawFault, kind: &FaultKind, target: &Target) -> Res<()> {
+    fn check_fault_target(&self, f: &RawFault, kind: &FaultKind, target: &Target) -> Resolved<()> {
         let is_client = matches!(target, Target::Producer(_) | Target::Consumer { .. });
         let needs_broker = matches!(kind, FaultKind::BrokerDown);
         if needs_broker == is_client {

@@ -2,7 +2,7 @@
 
 use toml::Spanned;
 
-use super::{Builder, Res};
+use super::{Builder, Resolved};
 use crate::client::consumer::app::{OnFailure, ProcessingTime};
 use crate::client::library::ClientLibrary;
 use crate::scenario::raw::{RawGroup, RawOnFailure, RawProcessing};
@@ -14,7 +14,7 @@ impl Builder<'_> {
         &self,
         default: ClientLibrary,
         topics: &[TopicSpec],
-    ) -> Res<Vec<GroupSpec>> {
+    ) -> Resolved<Vec<GroupSpec>> {
         let mut out: Vec<GroupSpec> = Vec::new();
         self.check_overrides(
             "consumer_group",
@@ -73,7 +73,7 @@ impl Builder<'_> {
     }
 
     /// `topics`: the declared topics the group subscribes to (at least one).
-    fn subscriptions(&self, g: &RawGroup, topics: &[TopicSpec]) -> Res<Vec<TopicName>> {
+    fn subscriptions(&self, g: &RawGroup, topics: &[TopicSpec]) -> Resolved<Vec<TopicName>> {
         let mut subscribed = Vec::new();
         for t in g.topics.get_ref() {
             let spanned = Spanned::new(g.topics.span(), t.clone());
@@ -90,7 +90,7 @@ impl Builder<'_> {
     }
 
     /// When each of `count` members starts: `member_start_ms`, else all at the group's `start`.
-    fn member_starts(&self, g: &RawGroup, count: usize, start: SimTime) -> Res<Vec<SimTime>> {
+    fn member_starts(&self, g: &RawGroup, count: usize, start: SimTime) -> Resolved<Vec<SimTime>> {
         match &g.member_start_ms {
             Some(list) if list.get_ref().len() != count => Err(self.err(
                 list.span(),
@@ -103,7 +103,11 @@ impl Builder<'_> {
     }
 
     /// Processing time per record: a constant `processing_ms` or a `[processing]` range.
-    fn processing(&self, ms: Option<u64>, range: Option<&RawProcessing>) -> Res<ProcessingTime> {
+    fn processing(
+        &self,
+        ms: Option<u64>,
+        range: Option<&RawProcessing>,
+    ) -> Resolved<ProcessingTime> {
         match (ms, range) {
             (Some(ms), None) => Ok(ProcessingTime::Constant(Millis(ms))),
             (None, None) => Ok(ProcessingTime::Constant(Millis(0))),
@@ -123,7 +127,7 @@ impl Builder<'_> {
     }
 
     /// `commit`: how the application commits (default: the client's auto-commit).
-    fn commit_mode(&self, commit: Option<&Spanned<String>>) -> Res<CommitMode> {
+    fn commit_mode(&self, commit: Option<&Spanned<String>>) -> Resolved<CommitMode> {
         match commit.map(|c| (c.get_ref().as_str(), c.span())) {
             None | Some(("auto", _)) => Ok(CommitMode::Auto),
             Some(("per-record", _)) => Ok(CommitMode::PerRecord),
@@ -136,7 +140,7 @@ impl Builder<'_> {
         &self,
         raw: Option<&RawOnFailure>,
         topics: &[TopicSpec],
-    ) -> Res<OnFailure> {
+    ) -> Resolved<OnFailure> {
         let Some(f) = raw else {
             return Ok(OnFailure::Crash);
         };

@@ -48,10 +48,10 @@ struct Builder<'a> {
     variant: Option<&'a RawVariant>,
 }
 
-type Res<T> = Result<T, ScenarioError>;
+type Resolved<T> = Result<T, ScenarioError>;
 
 impl Builder<'_> {
-    fn build(&self) -> Res<Scenario> {
+    fn build(&self) -> Resolved<Scenario> {
         let meta = &self.raw.scenario;
         let client = self.client(meta.client.as_ref(), ClientLibrary::Java4)?;
         let cluster = self.cluster()?;
@@ -109,7 +109,7 @@ impl Builder<'_> {
         kind: &str,
         overridden: Option<impl Iterator<Item = &'n String>>,
         declared: impl Iterator<Item = &'n String> + Clone,
-    ) -> Res<()> {
+    ) -> Resolved<()> {
         let (Some(v), Some(overridden)) = (self.variant, overridden) else {
             return Ok(());
         };
@@ -129,7 +129,11 @@ impl Builder<'_> {
         self.map.error(Some(span), field, message)
     }
 
-    fn client(&self, s: Option<&Spanned<String>>, default: ClientLibrary) -> Res<ClientLibrary> {
+    fn client(
+        &self,
+        s: Option<&Spanned<String>>,
+        default: ClientLibrary,
+    ) -> Resolved<ClientLibrary> {
         match s {
             None => Ok(default),
             Some(s) => ClientLibrary::parse(s.get_ref()).ok_or_else(|| {
@@ -146,7 +150,7 @@ impl Builder<'_> {
         }
     }
 
-    fn configs(&self, raw: &RawConfig, overrides: Option<&RawConfig>) -> Res<Configs> {
+    fn configs(&self, raw: &RawConfig, overrides: Option<&RawConfig>) -> Resolved<Configs> {
         let mut entries = BTreeMap::new();
         for (name, value) in raw.iter().chain(overrides.into_iter().flatten()) {
             let text = match value.get_ref() {
@@ -180,7 +184,7 @@ impl Builder<'_> {
         Ok(Configs { entries })
     }
 
-    fn component_name(&self, name: &Spanned<String>, field: &str) -> Res<String> {
+    fn component_name(&self, name: &Spanned<String>, field: &str) -> Resolved<String> {
         let n = name.get_ref();
         if n.is_empty()
             || !n
@@ -196,7 +200,7 @@ impl Builder<'_> {
         Ok(n.clone())
     }
 
-    fn ratio(&self, s: &Spanned<String>, field: &str) -> Res<Ratio> {
+    fn ratio(&self, s: &Spanned<String>, field: &str) -> Resolved<Ratio> {
         Ratio::parse(s.get_ref()).map_err(|e| self.err(s.span(), field, e.to_string()))
     }
 }

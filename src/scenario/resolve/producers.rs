@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use toml::Spanned;
 
-use super::{Builder, Res};
+use super::{Builder, Resolved};
 use crate::client::library::ClientLibrary;
 use crate::client::producer::{KeySpec, Pacing};
 use crate::rng::Ratio;
@@ -17,7 +17,7 @@ impl Builder<'_> {
         &self,
         default: ClientLibrary,
         topics: &[TopicSpec],
-    ) -> Res<Vec<ProducerSpec>> {
+    ) -> Resolved<Vec<ProducerSpec>> {
         let mut out: Vec<ProducerSpec> = Vec::new();
         self.check_overrides(
             "producer",
@@ -81,7 +81,11 @@ impl Builder<'_> {
     }
 
     /// `rate_per_s` or `interval_ms` (not both); neither sends every record at once.
-    fn pacing(&self, rate: Option<&Spanned<u64>>, interval: Option<&Spanned<u64>>) -> Res<Pacing> {
+    fn pacing(
+        &self,
+        rate: Option<&Spanned<u64>>,
+        interval: Option<&Spanned<u64>>,
+    ) -> Resolved<Pacing> {
         match (rate, interval) {
             (Some(r), Some(_)) => Err(self.err(
                 r.span(),
@@ -98,7 +102,7 @@ impl Builder<'_> {
     }
 
     /// `send`: `async` (callbacks) or `sync` (`send().get()`, one record at a time).
-    fn send_mode(&self, send: Option<&Spanned<String>>) -> Res<SendMode> {
+    fn send_mode(&self, send: Option<&Spanned<String>>) -> Resolved<SendMode> {
         match send.map(|s| (s.get_ref().as_str(), s.span())) {
             None | Some(("async", _)) => Ok(SendMode::Async),
             Some(("sync", _)) => Ok(SendMode::Sync),
@@ -106,7 +110,7 @@ impl Builder<'_> {
         }
     }
 
-    pub(super) fn keys(&self, raw: Option<&RawKey>) -> Res<KeySpec> {
+    pub(super) fn keys(&self, raw: Option<&RawKey>) -> Resolved<KeySpec> {
         let Some(k) = raw else {
             return Ok(KeySpec::Null);
         };
@@ -169,7 +173,7 @@ impl Builder<'_> {
         }
     }
 
-    pub(super) fn value(&self, raw: Option<&RawValue>, producer: &str) -> Res<ValueSpec> {
+    pub(super) fn value(&self, raw: Option<&RawValue>, producer: &str) -> Resolved<ValueSpec> {
         let default = format!("{producer}-{{n}}");
         let Some(v) = raw else {
             return Ok(ValueSpec {

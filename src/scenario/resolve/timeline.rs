@@ -2,7 +2,7 @@
 
 use toml::Spanned;
 
-use super::{Builder, Res};
+use super::{Builder, Resolved};
 use crate::client::consumer::app::OnFailure;
 use crate::scenario::{Action, ActionSpec, ClusterSpec, GroupSpec, ProducerSpec, Target};
 use crate::units::{BrokerId, Millis, SimTime};
@@ -15,7 +15,7 @@ impl Builder<'_> {
         producers: &[ProducerSpec],
         groups: &[GroupSpec],
         cluster: &ClusterSpec,
-    ) -> Res<Target> {
+    ) -> Resolved<Target> {
         let text = s.get_ref();
         let bad = |why: String| self.err(s.span(), field, why);
         let parts: Vec<&str> = text.split('/').collect();
@@ -78,7 +78,7 @@ impl Builder<'_> {
         producers: &[ProducerSpec],
         groups: &[GroupSpec],
         cluster: &ClusterSpec,
-    ) -> Res<Vec<ActionSpec>> {
+    ) -> Resolved<Vec<ActionSpec>> {
         let extra = self
             .variant
             .map(|v| v.timeline.as_slice())

@@ -2,13 +2,13 @@
 
 use toml::Spanned;
 
-use super::{Builder, Res};
+use super::{Builder, Resolved};
 use crate::scenario::raw::RawConfig;
 use crate::scenario::{ClusterSpec, TopicSpec};
 use crate::units::{BrokerId, Millis, TopicName};
 
 impl Builder<'_> {
-    pub(super) fn cluster(&self) -> Res<ClusterSpec> {
+    pub(super) fn cluster(&self) -> Resolved<ClusterSpec> {
         let raw = self.raw.cluster.as_ref();
         let brokers = match raw.and_then(|c| c.brokers.as_ref()) {
             None => 1,
@@ -29,7 +29,7 @@ impl Builder<'_> {
         })
     }
 
-    pub(super) fn topics(&self, cluster: &ClusterSpec) -> Res<Vec<TopicSpec>> {
+    pub(super) fn topics(&self, cluster: &ClusterSpec) -> Resolved<Vec<TopicSpec>> {
         let mut out: Vec<TopicSpec> = Vec::new();
         self.check_overrides(
             "topic",
@@ -87,7 +87,7 @@ impl Builder<'_> {
         topics: &[TopicSpec],
         name: &Spanned<String>,
         field: &str,
-    ) -> Res<TopicName> {
+    ) -> Resolved<TopicName> {
         topics
             .iter()
             .find(|t| t.name.as_str() == name.get_ref())
