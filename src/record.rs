@@ -20,7 +20,6 @@ use std::fmt;
 use std::rc::Rc;
 
 use crate::rng::Ratio;
-use crate::trace::TraceBytes;
 use crate::units::{Offset, ProducerEpoch, ProducerId, Sequence, SimTime};
 
 /// A record key: the bytes the client's serializer produced (UTF-8 for a string key).
@@ -105,15 +104,6 @@ impl Value {
                 template: all_malformed(&template),
                 n,
             },
-        }
-    }
-
-    /// The value as a trace field.
-    pub fn to_trace(&self) -> TraceBytes {
-        match self {
-            Value::Bytes(b) => TraceBytes::from_bytes(b),
-            // A template is text: no second copy to check and convert it.
-            Value::Synthetic { template, n } => TraceBytes::Utf8(template.render(*n)),
         }
     }
 }

@@ -14,13 +14,13 @@ use crate::broker::config::{BROKER_CONFIGS as LOG_AND_REPLICATION_CONFIGS, Broke
 use crate::broker::coordinator::CoordinatorConfig;
 use crate::client::consumer::Consumer;
 use crate::client::consumer::app::{Application, ManualCommit};
-use crate::client::consumer::config::{ConsumerConfig, Flavour as ConsumerFlavour};
-use crate::client::producer::{self, Producer, ProducerConfig, Workload};
+use crate::client::consumer::config::ConsumerConfig;
+use crate::client::producer::{Producer, ProducerConfig, Workload};
 use crate::faults::FaultPlan;
 use crate::record::{Malformed, ValueTemplate};
 use crate::scenario::{
-    Action, Client, CommitMode, Configs, GroupSpec, ProducerSpec, Scenario, ScenarioError,
-    SendMode, SourceMap, Target,
+    Action, CommitMode, Configs, GroupSpec, ProducerSpec, Scenario, ScenarioError, SendMode,
+    SourceMap, Target,
 };
 use crate::scheduler::EventLimitExceeded;
 use crate::service;
@@ -251,12 +251,7 @@ fn producer_machine(
     p: &ProducerSpec,
     map: &SourceMap<'_>,
 ) -> Result<ClientMachine, ScenarioError> {
-    let flavour = match p.client {
-        Client::Java4 => producer::Flavour::Java4,
-        Client::Java3 => producer::Flavour::Java3,
-        Client::Librdkafka => producer::Flavour::Librdkafka,
-    };
-    let config = ProducerConfig::parse(flavour, p.config.iter())
+    let config = ProducerConfig::parse(p.client, p.config.iter())
         .map_err(|e| config_error(&p.config, map, "producer.config", e.to_string()))?;
     let mut template = ValueTemplate::new(&p.value.template).with_malformed(Malformed {
         ratio: p.value.malformed_ratio,
@@ -290,10 +285,6 @@ fn member_process(
     coordinator: BrokerId,
     map: &SourceMap<'_>,
 ) -> Result<(Consumer, Option<Producer>), ScenarioError> {
-    let flavour = match g.client {
-        Client::Java4 | Client::Java3 => ConsumerFlavour::Java,
-        Client::Librdkafka => ConsumerFlavour::Librdkafka,
-    };
     let mut settings: Vec<(String, String)> = vec![("group.id".into(), g.group_id.clone())];
     if g.static_members {
         settings.push((
@@ -306,7 +297,7 @@ fn member_process(
         settings.push(("enable.auto.commit".into(), "false".into()));
     }
     settings.extend(g.config.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    let config = ConsumerConfig::parse(flavour, settings)
+    let config = ConsumerConfig::parse(g.client, settings)
         .map_err(|e| config_error(&g.config, map, "consumer_group.config", e.to_string()))?;
     let app = Application {
         processing: g.processing,

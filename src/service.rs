@@ -34,7 +34,8 @@
 //! # use std::path::Path;
 //! # use kafka_sim::client::consumer::Consumer;
 //! # use kafka_sim::client::consumer::app::{Application, ManualCommit, ProcessingTime};
-//! # use kafka_sim::client::consumer::config::{ConsumerConfig, Flavour};
+//! # use kafka_sim::client::consumer::config::ConsumerConfig;
+//! # use kafka_sim::client::library::ClientLibrary;
 //! # use kafka_sim::client::producer::Producer;
 //! # use kafka_sim::scenario::ScenarioFile;
 //! # use kafka_sim::service;
@@ -78,7 +79,8 @@
 //!         commit: ManualCommit::None,                        // from spec.commit
 //!         on_failure: spec.on_failure.clone(),
 //!     };
-//!     let config = ConsumerConfig::parse(Flavour::Java, [("group.id", "order-service")])?;
+//!     let settings = [("group.id", "order-service")];
+//!     let config = ConsumerConfig::parse(ClientLibrary::Java4, settings)?;
 //!     let consumer = Consumer::new(config, app, spec.topics.clone(), broker);
 //!     let producer = if service::needs_producer(spec) {
 //!         let config = service::producer_config(spec)?; // output.config, the group's client
@@ -102,10 +104,10 @@ use std::sync::Arc;
 
 use crate::client::consumer::Consumer;
 use crate::client::consumer::app::{DeadLetter, OnFailure, ProcessedRecord};
-use crate::client::producer::config::{ConfigError, Flavour, ProducerConfig};
+use crate::client::producer::config::{ConfigError, ProducerConfig};
 use crate::client::producer::{Producer, SendRequest};
 use crate::record::{Key, Value, value_field};
-use crate::scenario::{Client, GroupSpec, OutputSpec};
+use crate::scenario::{GroupSpec, OutputSpec};
 use crate::units::{ClientId, SimTime, TopicName};
 use crate::world::{ClientMachine, World};
 
@@ -250,13 +252,8 @@ pub fn producer_name(group: &str, member: u32) -> String {
 /// The producer settings of the group's members: the group's client library, with the output's
 /// `config` (none for a group that only dead-letters: the client's defaults).
 pub fn producer_config(spec: &GroupSpec) -> Result<ProducerConfig, ConfigError> {
-    let flavour = match spec.client {
-        Client::Java4 => Flavour::Java4,
-        Client::Java3 => Flavour::Java3,
-        Client::Librdkafka => Flavour::Librdkafka,
-    };
     let settings: Vec<(&str, &str)> = spec.output.iter().flat_map(|o| o.config.iter()).collect();
-    ProducerConfig::parse(flavour, settings)
+    ProducerConfig::parse(spec.client, settings)
 }
 
 /// The components of one member process.

@@ -10,9 +10,10 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use kafka_sim::client::assignor::{
-    self, Assignment, Client, GroupSubscription, MemberSubscription, RebalanceProtocol, Strategy,
+    self, Assignment, GroupSubscription, MemberSubscription, RebalanceProtocol, Strategy,
     StrategyList, cooperative_sticky, range, round_robin, select_protocol, server_range, sticky,
 };
+use kafka_sim::client::library::ClientLibrary;
 use kafka_sim::units::{MemberId, TopicName, TopicPartition};
 use serde_json::Value;
 
@@ -695,7 +696,7 @@ fn member_ids_compare_as_strings_so_consumer_10_sorts_before_consumer_2() {
 
 #[test]
 fn java_and_librdkafka_defaults_run_an_eager_range_group() {
-    for client in [Client::Java, Client::Librdkafka] {
+    for client in [ClientLibrary::Java4, ClientLibrary::Librdkafka] {
         let defaults = StrategyList::default_for(client);
         assert_eq!(defaults.rebalance_protocol(), RebalanceProtocol::Eager);
         let members: Vec<(MemberId, StrategyList)> = (1..=3)
@@ -710,7 +711,7 @@ fn java_and_librdkafka_defaults_run_an_eager_range_group() {
         "org.apache.kafka.clients.consumer.CooperativeStickyAssignor",
     ])
     .unwrap();
-    assert_eq!(java, StrategyList::default_for(Client::Java));
+    assert_eq!(java, StrategyList::default_for(ClientLibrary::Java4));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,8 +3,9 @@
 
 use std::rc::Rc;
 
+use kafka_sim::client::library::ClientLibrary;
 use kafka_sim::client::load::LoadReader;
-use kafka_sim::client::producer::{Flavour, KeySpec, Pacing, SendRequest, Workload};
+use kafka_sim::client::producer::{KeySpec, Pacing, SendRequest, Workload};
 use kafka_sim::faults::{Direction, FaultError, FaultKind, FaultPlan};
 use kafka_sim::record::{MALFORMED_PREFIX, ValueTemplate};
 use kafka_sim::rng::Ratio;
@@ -65,7 +66,7 @@ fn reasons(trace: &[TraceRecord], event: &str) -> Vec<(u64, String)> {
 
 /// A synchronous send every second from 100 ms, ten in all.
 fn sync_sends(world: &mut World<'_>) {
-    let p = lab::producer(world, "api", Flavour::Java4, &[], None);
+    let p = lab::producer(world, "api", ClientLibrary::Java4, &[], None);
     for i in 0..10 {
         let r = SendRequest::new(&topic(), Some("k"), &format!("v{i}")).sync();
         world.send_records(SimTime(100 + 1_000 * i), p, vec![r]);
@@ -149,7 +150,7 @@ fn bandwidth_makes_a_big_request_take_size_over_rate() {
         direction: Direction::Upstream,
     };
     let trace = run(60_000, |world| {
-        let p = lab::producer(world, "api", Flavour::Java4, &[], None);
+        let p = lab::producer(world, "api", ClientLibrary::Java4, &[], None);
         world
             .add_faults(&plan(0, None, "producer/api", narrow))
             .unwrap();
@@ -390,7 +391,7 @@ fn poison_pills_are_malformed_records_sent_while_the_fault_lasts() {
             value: Rc::new(ValueTemplate::new("{\"order\": {n}}")),
             partition: None,
         };
-        lab::producer(world, "checkout", Flavour::Java4, &[], Some(workload));
+        lab::producer(world, "checkout", ClientLibrary::Java4, &[], Some(workload));
         let poison = FaultKind::PoisonPill { ratio: Ratio::ONE };
         world
             .add_faults(&plan(50, Some(100), "producer/checkout", poison))

@@ -10,7 +10,8 @@ use std::sync::Arc;
 use kafka_sim::broker::BrokerInput;
 use kafka_sim::client::consumer::Consumer;
 use kafka_sim::client::consumer::app::{Application, ManualCommit, ProcessingTime};
-use kafka_sim::client::consumer::config::{ConsumerConfig, Flavour};
+use kafka_sim::client::consumer::config::ConsumerConfig;
+use kafka_sim::client::library::ClientLibrary;
 use kafka_sim::protocol::Request;
 use kafka_sim::protocol::produce::{Acks, ProduceBatch, ProduceRequest};
 use kafka_sim::record::{Key, NewRecord, Value};
@@ -79,12 +80,12 @@ fn produce(world: &mut World<'_>, partition: u32, n: u64) {
 fn consumer(
     world: &mut World<'_>,
     name: &str,
-    flavour: Flavour,
+    library: ClientLibrary,
     settings: &[(&str, &str)],
     app: Application,
     start: u64,
 ) -> ClientId {
-    let config = ConsumerConfig::parse(flavour, settings.iter().copied()).unwrap();
+    let config = ConsumerConfig::parse(library, settings.iter().copied()).unwrap();
     let component = format!("consumer/{}/{name}", config.group_id);
     let machine = Consumer::new(config, app, vec![orders()], BROKER);
     world.add_client(
@@ -154,7 +155,7 @@ fn scale(partitions: u32, consumers: usize) -> VecSink {
             consumer(
                 &mut w,
                 &id,
-                Flavour::Java,
+                ClientLibrary::Java4,
                 &settings,
                 Application::default(),
                 0,
@@ -238,7 +239,7 @@ fn course_three_consumers_then_one_stopped() {
             ids.push(consumer(
                 &mut w,
                 &id,
-                Flavour::Java,
+                ClientLibrary::Java4,
                 &settings,
                 Application::default(),
                 0,
@@ -274,7 +275,7 @@ fn pair_member(w: &mut World<'_>, name: &str, id: &str, is_static: bool, start: 
     consumer(
         w,
         name,
-        Flavour::Java,
+        ClientLibrary::Java4,
         &settings,
         Application::default(),
         start,
@@ -395,7 +396,7 @@ fn a_fenced_predecessors_join_response_never_reaches_the_restarted_process() {
         w.schedule_command(SimTime(1_000), a, ClientCommand::Close);
         let settings = pair_settings("a", true);
         let settings: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let config = ConsumerConfig::parse(Flavour::Java, settings).unwrap();
+        let config = ConsumerConfig::parse(ClientLibrary::Java4, settings).unwrap();
         let machine = Consumer::new(config, Application::default(), vec![orders()], BROKER);
         w.restart_client(
             SimTime(2_000),
@@ -449,7 +450,7 @@ fn exceeding_max_poll_interval_makes_the_member_leave() {
         consumer(
             &mut w,
             "slow",
-            Flavour::Java,
+            ClientLibrary::Java4,
             &settings,
             app(100, ManualCommit::None),
             0,
@@ -494,7 +495,7 @@ fn exceeding_max_poll_interval_makes_the_member_leave() {
 
 /// Runs consumer `a` on a 1-partition topic of 100 records (100 ms each, earliest) with `b`
 /// idle beside it, crashes `a` 7 s into its work, and returns (processed by a, by b).
-fn crash_outcome(flavour: Flavour, extra: &[(&str, &str)], commit: ManualCommit) -> Outcome {
+fn crash_outcome(library: ClientLibrary, extra: &[(&str, &str)], commit: ManualCommit) -> Outcome {
     let mut sink = VecSink::new(Detail::Records);
     let drained;
     {
@@ -513,11 +514,11 @@ fn crash_outcome(flavour: Flavour, extra: &[(&str, &str)], commit: ManualCommit)
             }
             s
         };
-        let a = consumer(&mut w, "a", flavour, &settings("a"), app(100, commit), 0);
+        let a = consumer(&mut w, "a", library, &settings("a"), app(100, commit), 0);
         if let ClientMachine::Consumer(c) = w.client_mut(a) {
             c.keep_processed();
         }
-        consumer(&mut w, "b", flavour, &settings("b"), app(100, commit), 0);
+        consumer(&mut w, "b", library, &settings("b"), app(100, commit), 0);
         // a gets orders-0 (range: "a-..." sorts first) and its first batch at 6012.
         w.schedule_command(SimTime(6_012 + 7_050), a, ClientCommand::Crash);
         w.run_until(SimTime(60_000)).unwrap();
@@ -572,21 +573,21 @@ impl Outcome {
     }
 }
 
-/// Course 002's auto-commit quiz, in both client flavours: what the next owner does after a crash
-/// 7 s into a batch, with `auto.commit.interval.ms` = 5000.
+/// Course 002's auto-commit quiz, with both client libraries: what the next owner does after a
+/// crash 7 s into a batch, with `auto.commit.interval.ms` = 5000.
 #[test]
 fn auto_commit_crash_outcomes_java_reprocesses_librdkafka_can_skip() {
     let range = |r: std::ops::Range<u64>| r.collect::<Vec<_>>();
     // Java: the auto-commit due at 11006 waits for the next poll(), which never comes: nothing is
     // committed, b starts from the beginning and redoes the 70 records a finished.
-    let java = crash_outcome(Flavour::Java, &[], ManualCommit::None);
+    let java = crash_outcome(ClientLibrary::Java4, &[], ManualCommit::None);
     assert_eq!(java.a, range(0..70));
     assert_eq!(java.duplicates(), range(0..70));
     assert!(java.skipped().is_empty());
     // librdkafka with consume(num_messages=100): the batch's offsets are stored when it is handed
     // out, the timer commits 100 at 10000, a dies at 13062: records 70..99 are never processed.
     let batch = crash_outcome(
-        Flavour::Librdkafka,
+        ClientLibrary::Librdkafka,
         &[("max.poll.records", "100")],
         ManualCommit::None,
     );
@@ -595,7 +596,7 @@ fn auto_commit_crash_outcomes_java_reprocesses_librdkafka_can_skip() {
     assert_eq!(batch.skipped(), range(70..100));
     // librdkafka with poll() (one message at a time): at 10000 the stored offset is 40 (record 39
     // is being processed); b redoes 40..69, nothing is skipped.
-    let single = crash_outcome(Flavour::Librdkafka, &[], ManualCommit::None);
+    let single = crash_outcome(ClientLibrary::Librdkafka, &[], ManualCommit::None);
     assert_eq!(single.a, range(0..70));
     assert_eq!(single.duplicates(), range(40..70));
     assert!(single.skipped().is_empty());
@@ -607,12 +608,12 @@ fn auto_commit_crash_outcomes_java_reprocesses_librdkafka_can_skip() {
 fn manual_commit_crash_outcomes() {
     // Each record costs 100 ms plus a 2 ms commitSync: record 68 ends at 13048 and its commit
     // lands at 13049; a dies during record 69.
-    let per_record = crash_outcome(Flavour::Java, &[], ManualCommit::PerRecord);
+    let per_record = crash_outcome(ClientLibrary::Java4, &[], ManualCommit::PerRecord);
     assert_eq!(per_record.a, (0..69).collect::<Vec<_>>());
     assert!(per_record.skipped().is_empty());
     assert!(per_record.duplicates().is_empty());
     let per_batch = crash_outcome(
-        Flavour::Java,
+        ClientLibrary::Java4,
         &[("max.poll.records", "30")],
         ManualCommit::PerBatch,
     );
@@ -641,7 +642,7 @@ fn lag_is_sampled_as_kafka_consumer_groups_computes_it() {
         consumer(
             &mut w,
             "a",
-            Flavour::Java,
+            ClientLibrary::Java4,
             &settings,
             app(10, ManualCommit::None),
             0,
@@ -704,8 +705,22 @@ fn group_runs_are_deterministic() {
                 commit: ManualCommit::None,
                 ..Application::default()
             };
-            let a = consumer(&mut w, "a", Flavour::Java, &settings, processing.clone(), 0);
-            consumer(&mut w, "b", Flavour::Librdkafka, &settings, processing, 100);
+            let a = consumer(
+                &mut w,
+                "a",
+                ClientLibrary::Java4,
+                &settings,
+                processing.clone(),
+                0,
+            );
+            consumer(
+                &mut w,
+                "b",
+                ClientLibrary::Librdkafka,
+                &settings,
+                processing,
+                100,
+            );
             w.schedule_command(SimTime(7_000), a, ClientCommand::Crash);
             w.run_until(SimTime(120_000)).unwrap();
         }
@@ -734,7 +749,7 @@ fn a_pause_longer_than_the_session_timeout_costs_the_membership() {
         let a = consumer(
             &mut w,
             "a",
-            Flavour::Java,
+            ClientLibrary::Java4,
             &s("a"),
             Application::default(),
             0,
@@ -742,7 +757,7 @@ fn a_pause_longer_than_the_session_timeout_costs_the_membership() {
         consumer(
             &mut w,
             "b",
-            Flavour::Java,
+            ClientLibrary::Java4,
             &s("b"),
             Application::default(),
             0,
@@ -774,7 +789,7 @@ fn no_offset_reset_fails_the_consumer() {
         consumer(
             &mut w,
             "a",
-            Flavour::Java,
+            ClientLibrary::Java4,
             &settings,
             Application::default(),
             0,
@@ -795,7 +810,7 @@ fn no_offset_reset_fails_the_consumer() {
 /// (600000 records cost about 2500 events in release measurements).
 #[test]
 fn consumers_cost_events_per_batch_not_per_record() {
-    for flavour in [Flavour::Java, Flavour::Librdkafka] {
+    for library in [ClientLibrary::Java4, ClientLibrary::Librdkafka] {
         let mut sink = VecSink::new(Detail::Batches);
         let outcome = {
             let mut w = world(&mut sink, 42, 6);
@@ -811,7 +826,7 @@ fn consumers_cost_events_per_batch_not_per_record() {
                 consumer(
                     &mut w,
                     id,
-                    flavour,
+                    library,
                     &settings,
                     app(0, ManualCommit::None),
                     0,
@@ -826,10 +841,10 @@ fn consumers_cost_events_per_batch_not_per_record() {
                 _ => 0,
             })
             .sum();
-        assert_eq!(processed, 120_000, "{flavour:?}");
+        assert_eq!(processed, 120_000, "{library:?}");
         assert!(
             outcome.events < 1_000,
-            "{flavour:?}: {} events",
+            "{library:?}: {} events",
             outcome.events
         );
     }

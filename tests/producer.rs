@@ -6,7 +6,8 @@
 
 use std::rc::Rc;
 
-use kafka_sim::client::producer::{Flavour, KeySpec, Pacing, SendRequest, Workload};
+use kafka_sim::client::library::ClientLibrary;
+use kafka_sim::client::producer::{KeySpec, Pacing, SendRequest, Workload};
 use kafka_sim::faults::{Direction, FaultKind, FaultPlan};
 use kafka_sim::record::ValueTemplate;
 use kafka_sim::trace::{Detail, TraceEvent, TraceHeader, TraceRecord, VecSink, jsonl};
@@ -68,7 +69,7 @@ fn lost_ack_lab(settings: &'static [(&'static str, &'static str)]) -> Vec<TraceR
     run(42, 120_000, |world| {
         let lost = FaultKind::LostAck { count: 1 };
         let plan = FaultPlan::new().with(SimTime(0), None, "producer/api", lost);
-        let p = lab::producer(world, "api", Flavour::Java4, settings, None);
+        let p = lab::producer(world, "api", ClientLibrary::Java4, settings, None);
         world.add_faults(&plan).unwrap();
         let record = SendRequest::new(&topic(), Some("JAVA-SYNC-1"), "order-123").sync();
         world.send_records(SimTime(10), p, vec![record]);
@@ -156,7 +157,7 @@ fn reorder_lab(settings: &'static [(&'static str, &'static str)]) -> Vec<TraceRe
         };
         let mut all = vec![("linger.ms", "0")];
         all.extend_from_slice(settings);
-        let p = lab::producer(world, "p", Flavour::Java4, &all, None);
+        let p = lab::producer(world, "p", ClientLibrary::Java4, &all, None);
         let plan = FaultPlan::new().with(SimTime(19), Some(SimTime(21)), "producer/p", swallow);
         world.add_faults(&plan).unwrap();
         let send = |v: &str| SendRequest::new(&topic(), Some("customer-42"), v);
@@ -210,7 +211,7 @@ fn a_five_second_latency_toxic_makes_a_sync_send_five_seconds_slower() {
             jitter: Millis(0),
             direction: Direction::Downstream,
         };
-        let p = lab::producer(world, "api", Flavour::Java4, PLAIN, None);
+        let p = lab::producer(world, "api", ClientLibrary::Java4, PLAIN, None);
         let plan = FaultPlan::new().with(
             SimTime(1_000),
             Some(SimTime(30_000)),
@@ -242,7 +243,13 @@ fn acks_0_loses_what_a_down_broker_drops_without_the_producer_knowing() {
             partition: None,
         };
         let settings = [("acks", "0"), ("linger.ms", "0")];
-        lab::producer(world, "fire", Flavour::Java4, &settings, Some(workload));
+        lab::producer(
+            world,
+            "fire",
+            ClientLibrary::Java4,
+            &settings,
+            Some(workload),
+        );
         let down = FaultPlan::new().with(
             SimTime(50),
             Some(SimTime(60)),
@@ -296,7 +303,7 @@ fn delivery_timeout_fails_a_record_the_broker_never_takes() {
             FaultKind::BrokerDown,
         );
         world.add_faults(&down).unwrap();
-        let p = lab::producer(world, "p", Flavour::Java4, &[], None);
+        let p = lab::producer(world, "p", ClientLibrary::Java4, &[], None);
         world.send_records(
             SimTime(100),
             p,
@@ -323,7 +330,7 @@ fn backoffs(seed: u64) -> Vec<(u32, u64)> {
             ("request.timeout.ms", "1000"),
             ("delivery.timeout.ms", "100000"),
         ];
-        let p = lab::producer(world, "p", Flavour::Java4, &settings, None);
+        let p = lab::producer(world, "p", ClientLibrary::Java4, &settings, None);
         let lost = FaultKind::LostAck { count: 1_000 };
         let plan = FaultPlan::new().with(SimTime(0), None, "producer/p", lost);
         world.add_faults(&plan).unwrap();
@@ -362,7 +369,7 @@ fn retries_back_off_exponentially_with_seeded_jitter() {
 #[test]
 fn default_idempotence_quietly_yields_to_acks_1() {
     let trace = run(1, 1_000, |world| {
-        let p = lab::producer(world, "p", Flavour::Java4, &[("acks", "1")], None);
+        let p = lab::producer(world, "p", ClientLibrary::Java4, &[("acks", "1")], None);
         world.send_records(SimTime(10), p, vec![SendRequest::new(&topic(), None, "v")]);
     });
     let TraceEvent::ProducerConfigured {
@@ -390,16 +397,16 @@ fn default_idempotence_quietly_yields_to_acks_1() {
 fn explicit_idempotence_with_acks_1_is_refused_like_a_config_exception() {
     use kafka_sim::client::producer::{ConfigError, ProducerConfig};
     let both = [("acks", "1"), ("enable.idempotence", "true")];
-    let err = ProducerConfig::parse(Flavour::Java4, both).unwrap_err();
+    let err = ProducerConfig::parse(ClientLibrary::Java4, both).unwrap_err();
     assert!(matches!(
         err,
         ConfigError::IdempotenceConflict { key: "acks", .. }
     ));
     assert!(err.to_string().contains("Must set acks to all"), "{err}");
     let many = [("max.in.flight.requests.per.connection", "10")];
-    let err = ProducerConfig::parse(Flavour::Java4, many).unwrap_err();
+    let err = ProducerConfig::parse(ClientLibrary::Java4, many).unwrap_err();
     assert!(err.to_string().contains("at most 5"), "{err}");
-    let old = ProducerConfig::parse(Flavour::Java3, many).unwrap();
+    let old = ProducerConfig::parse(ClientLibrary::Java3, many).unwrap();
     assert!(
         !old.enable_idempotence,
         "3.x turns default idempotence off instead"
@@ -410,7 +417,7 @@ fn explicit_idempotence_with_acks_1_is_refused_like_a_config_exception() {
 fn sync_sends_wait_for_each_report_async_sends_share_a_batch() {
     let send = |sync: bool| {
         run(1, 10_000, move |world| {
-            let p = lab::producer(world, "p", Flavour::Java4, &[], None);
+            let p = lab::producer(world, "p", ClientLibrary::Java4, &[], None);
             let records = (0..3)
                 .map(|i| {
                     let r = SendRequest::new(&topic(), Some("k"), &format!("v{i}"));
@@ -461,7 +468,7 @@ fn the_lab_is_deterministic_to_the_byte() {
                 value: Rc::new(ValueTemplate::new("e{n}")),
                 partition: None,
             };
-            lab::producer(world, "p", Flavour::Java4, &[], Some(workload));
+            lab::producer(world, "p", ClientLibrary::Java4, &[], Some(workload));
         });
         jsonl::to_string(&TraceHeader::new("jitter", None, seed), &trace)
     };
@@ -478,7 +485,7 @@ fn the_lab_is_deterministic_to_the_byte() {
 fn the_librdkafka_default_producer_is_plain_and_duplicates_after_a_lost_ack() {
     // The lab's .NET API uses Confluent.Kafka: librdkafka's enable.idempotence defaults to false.
     let trace = run(42, 120_000, |world| {
-        let p = lab::producer(world, "dotnet", Flavour::Librdkafka, &[], None);
+        let p = lab::producer(world, "dotnet", ClientLibrary::Librdkafka, &[], None);
         let lost = FaultKind::LostAck { count: 1 };
         let plan = FaultPlan::new().with(SimTime(0), None, "producer/dotnet", lost);
         world.add_faults(&plan).unwrap();
@@ -516,7 +523,7 @@ fn the_librdkafka_default_producer_is_plain_and_duplicates_after_a_lost_ack() {
 fn a_librdkafka_producer_times_out_after_socket_timeout_ms_not_request_timeout_ms() {
     let first_retry = |settings: &'static [(&'static str, &'static str)]| {
         let trace = run(42, 120_000, |world| {
-            let p = lab::producer(world, "python", Flavour::Librdkafka, settings, None);
+            let p = lab::producer(world, "python", ClientLibrary::Librdkafka, settings, None);
             let lost = FaultKind::LostAck { count: 1 };
             let plan = FaultPlan::new().with(SimTime(0), None, "producer/python", lost);
             world.add_faults(&plan).unwrap();

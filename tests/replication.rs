@@ -10,8 +10,9 @@ use std::rc::Rc;
 use kafka_sim::broker::config::BrokerConfig;
 use kafka_sim::client::consumer::Consumer;
 use kafka_sim::client::consumer::app::{Application, ManualCommit, ProcessingTime};
-use kafka_sim::client::consumer::config::{ConsumerConfig, Flavour as ConsumerFlavour};
-use kafka_sim::client::producer::{Flavour, KeySpec, Pacing, Workload};
+use kafka_sim::client::consumer::config::ConsumerConfig;
+use kafka_sim::client::library::ClientLibrary;
+use kafka_sim::client::producer::{KeySpec, Pacing, Workload};
 use kafka_sim::faults::{FaultKind, FaultPlan};
 use kafka_sim::record::ValueTemplate;
 use kafka_sim::report::Report;
@@ -76,7 +77,13 @@ fn producer(world: &mut World<'_>, settings: &[(&str, &str)], records: u64, rate
         value: Rc::new(ValueTemplate::new("payment-{n}")),
         partition: None,
     };
-    lab::producer(world, "checkout", Flavour::Java4, settings, Some(workload));
+    lab::producer(
+        world,
+        "checkout",
+        ClientLibrary::Java4,
+        settings,
+        Some(workload),
+    );
 }
 
 fn down(world: &mut World<'_>, broker: u32, from: u64, until: Option<u64>) {
@@ -286,7 +293,7 @@ fn consumers_fetch_from_the_new_leader() {
     let victim = (1..=3).find(|b| BrokerId(*b) != coordinator).unwrap();
     for n in 1..=2 {
         let config = ConsumerConfig::parse(
-            ConsumerFlavour::Java,
+            ClientLibrary::Java4,
             [("group.id", "analytics"), ("auto.offset.reset", "earliest")],
         )
         .unwrap();

@@ -10,7 +10,8 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use kafka_sim::client::producer::{Flavour, KeySpec, Pacing, Workload};
+use kafka_sim::client::library::ClientLibrary;
+use kafka_sim::client::producer::{KeySpec, Pacing, Workload};
 use kafka_sim::faults::{FaultKind, FaultPlan};
 use kafka_sim::record::ValueTemplate;
 use kafka_sim::report::Report;
@@ -83,7 +84,13 @@ fn run(case: &Case) -> (Report, usize) {
         ),
         ("max.in.flight.requests.per.connection", in_flight.as_str()),
     ];
-    lab::producer(&mut world, "p", Flavour::Java4, &settings, Some(workload));
+    lab::producer(
+        &mut world,
+        "p",
+        ClientLibrary::Java4,
+        &settings,
+        Some(workload),
+    );
     let until = case.down_for_ms.map(|d| SimTime(case.down_at_ms + d));
     let plan = FaultPlan::new().with(
         SimTime(case.down_at_ms),

@@ -9,8 +9,9 @@ use std::rc::Rc;
 use kafka_sim::broker::config::BrokerConfig;
 use kafka_sim::client::consumer::Consumer;
 use kafka_sim::client::consumer::app::{Application, ManualCommit, ProcessingTime};
-use kafka_sim::client::consumer::config::{ConsumerConfig, Flavour as ConsumerFlavour};
-use kafka_sim::client::producer::{Flavour, SendRequest};
+use kafka_sim::client::consumer::config::ConsumerConfig;
+use kafka_sim::client::library::ClientLibrary;
+use kafka_sim::client::producer::SendRequest;
 use kafka_sim::record::{Key, Value};
 use kafka_sim::report::Report;
 use kafka_sim::trace::{Detail, TraceEvent, TraceRecord, VecSink};
@@ -72,7 +73,7 @@ fn put(world: &mut World<'_>, p: ClientId, at: u64, key: &str, value: Option<&st
 fn lab_run(extra: impl FnOnce(&mut World<'_>, ClientId), configs: &[(&str, &str)]) -> Report {
     let mut sink = VecSink::new(Detail::Records);
     let mut world = world(&mut sink, &[], configs);
-    let p = lab::producer(&mut world, "dotnet", Flavour::Librdkafka, &[], None);
+    let p = lab::producer(&mut world, "dotnet", ClientLibrary::Librdkafka, &[], None);
     put(&mut world, p, 1_000, "customer-42", Some("V1"));
     put(&mut world, p, 3_000, "customer-42", Some("V2"));
     put(&mut world, p, 5_000, "customer-42", Some("V3"));
@@ -134,7 +135,7 @@ fn a_tombstone_removes_the_key() {
 fn a_consumer_reads_across_the_gaps() {
     let mut sink = VecSink::new(Detail::Records);
     let mut w = world(&mut sink, &[], LAB);
-    let p = lab::producer(&mut w, "dotnet", Flavour::Librdkafka, &[], None);
+    let p = lab::producer(&mut w, "dotnet", ClientLibrary::Librdkafka, &[], None);
     put(&mut w, p, 1_000, "customer-42", Some("V1"));
     put(&mut w, p, 3_000, "customer-42", Some("V2"));
     put(&mut w, p, 5_000, "customer-42", Some("V3"));
@@ -156,7 +157,7 @@ fn retention_moves_the_log_start_under_a_late_consumer() {
     let broker = [("log.retention.check.interval.ms", "5000")];
     let configs = [("retention.ms", "10000"), ("segment.ms", "500")];
     let mut w = world(&mut sink, &broker, &configs);
-    let p = lab::producer(&mut w, "api", Flavour::Java4, &[], None);
+    let p = lab::producer(&mut w, "api", ClientLibrary::Java4, &[], None);
     for i in 0..60 {
         put(
             &mut w,
@@ -200,7 +201,7 @@ fn a_slow_consumer_behind_retention_is_reset_to_the_log_start() {
     let broker = [("log.retention.check.interval.ms", "5000")];
     let configs = [("retention.ms", "10000"), ("segment.ms", "500")];
     let mut w = world(&mut sink, &broker, &configs);
-    let p = lab::producer(&mut w, "api", Flavour::Java4, &[], None);
+    let p = lab::producer(&mut w, "api", ClientLibrary::Java4, &[], None);
     for i in 0..60 {
         put(
             &mut w,
@@ -239,7 +240,7 @@ fn consumer(world: &mut World<'_>, start: u64) {
 
 fn slow_consumer(world: &mut World<'_>, start: u64, processing_ms: u64) {
     let config = ConsumerConfig::parse(
-        ConsumerFlavour::Java,
+        ClientLibrary::Java4,
         [("group.id", "readers"), ("auto.offset.reset", "earliest")],
     )
     .unwrap();

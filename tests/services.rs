@@ -9,14 +9,13 @@ use std::collections::BTreeSet;
 
 use kafka_sim::client::consumer::Consumer;
 use kafka_sim::client::consumer::app::{Application, ManualCommit, ProcessingTime};
-use kafka_sim::client::consumer::config::{ConsumerConfig, Flavour};
+use kafka_sim::client::consumer::config::ConsumerConfig;
+use kafka_sim::client::library::ClientLibrary;
 use kafka_sim::client::producer::{self, KeySpec, Pacing, Producer, Workload};
 use kafka_sim::expect::{MetricValue, metric};
 use kafka_sim::record::{Malformed, ValueTemplate, amount};
 use kafka_sim::report::Report;
-use kafka_sim::scenario::{
-    Client, CommitMode, Configs, GroupSpec, OnFailure, OutputSpec, Processing,
-};
+use kafka_sim::scenario::{CommitMode, Configs, GroupSpec, OnFailure, OutputSpec};
 use kafka_sim::service::{self, MemberIds};
 use kafka_sim::trace::{Detail, TraceEvent, TraceHeader, TraceRecord, VecSink, jsonl};
 use kafka_sim::units::{BrokerId, Millis, SimTime, TopicName};
@@ -72,7 +71,7 @@ fn payments(
         value: std::rc::Rc::new(value),
         partition: None,
     };
-    let config = producer::ProducerConfig::parse(producer::Flavour::Java4, [("linger.ms", "0")]);
+    let config = producer::ProducerConfig::parse(ClientLibrary::Java4, [("linger.ms", "0")]);
     let p = Producer::new(config.unwrap(), w.metadata(), Some(workload)).unwrap();
     w.add_client(
         "producer/payments",
@@ -86,7 +85,7 @@ fn group(
     id: &str,
     topics: &[&str],
     members: usize,
-    client: Client,
+    client: ClientLibrary,
     on_failure: OnFailure,
     output: Option<(&str, Option<&str>)>,
 ) -> GroupSpec {
@@ -95,7 +94,7 @@ fn group(
         topics: topics.iter().map(|t| topic(t)).collect(),
         member_starts: vec![SimTime::ZERO; members],
         client,
-        processing: Processing::Constant(Millis(0)),
+        processing: ProcessingTime::Constant(Millis(0)),
         commit: CommitMode::Auto,
         static_members: false,
         on_failure,
@@ -116,10 +115,7 @@ fn add_group(
     processing_ms: u64,
     extra: &[(&str, &str)],
 ) -> Vec<MemberIds> {
-    let flavour = match spec.client {
-        Client::Librdkafka => Flavour::Librdkafka,
-        Client::Java3 | Client::Java4 => Flavour::Java,
-    };
+    let library = spec.client;
     (1..=spec.members())
         .map(|n| {
             let client_id = format!("{}-{n}", spec.group_id);
@@ -129,7 +125,7 @@ fn add_group(
                 ("auto.offset.reset", "earliest"),
             ];
             settings.extend_from_slice(extra);
-            let config = ConsumerConfig::parse(flavour, settings).unwrap();
+            let config = ConsumerConfig::parse(library, settings).unwrap();
             let app = Application {
                 processing: ProcessingTime::Constant(Millis(processing_ms)),
                 commit: ManualCommit::None,
@@ -236,7 +232,7 @@ fn chain(seed: u64) -> Vec<TraceRecord> {
             "order-service",
             &["payment-successful"],
             2,
-            Client::Librdkafka,
+            ClientLibrary::Librdkafka,
             OnFailure::Skip,
             Some(("order-created", Some("order-{n} for {in}"))),
         );
@@ -244,7 +240,7 @@ fn chain(seed: u64) -> Vec<TraceRecord> {
             "email-service",
             &["order-created"],
             1,
-            Client::Java4,
+            ClientLibrary::Java4,
             OnFailure::Skip,
             Some(("email-sent", Some("email-{n} to {key}"))),
         );
@@ -252,7 +248,7 @@ fn chain(seed: u64) -> Vec<TraceRecord> {
             "analytics",
             &["payment-successful", "order-created", "email-sent"],
             1,
-            Client::Librdkafka,
+            ClientLibrary::Librdkafka,
             OnFailure::Skip,
             None,
         );
@@ -354,7 +350,7 @@ fn service_runs_are_deterministic() {
 /// One member of `client` reading 10 records of `orders` (one partition) whose record 3 is a
 /// poison pill, `processing_ms` each, under `on_failure`; a dead-letter topic `orders.dlq`.
 fn pill_run(
-    client: Client,
+    client: ClientLibrary,
     on_failure: OnFailure,
     members: usize,
     processing_ms: u64,
@@ -380,7 +376,7 @@ fn pill_run(
 /// Skip: the pill fails once, is logged, and the offset moves past it.
 #[test]
 fn a_skipped_poison_pill_is_failed_once_and_committed_past() {
-    let trace = pill_run(Client::Java4, OnFailure::Skip, 1, 100, &[], 30_000);
+    let trace = pill_run(ClientLibrary::Java4, OnFailure::Skip, 1, 100, &[], 30_000);
     let report = Report::from_trace(None, &trace);
     let failed = failures(&trace);
     assert_eq!(failed.len(), 1, "{failed:?}");
@@ -432,7 +428,7 @@ fn a_retried_poison_pill_blocks_its_consumer_for_the_backoffs() {
         retries: 2,
         backoff: Millis(1_000),
     };
-    let trace = pill_run(Client::Librdkafka, retry, 1, 100, &[], 30_000);
+    let trace = pill_run(ClientLibrary::Librdkafka, retry, 1, 100, &[], 30_000);
     let failed = failures(&trace);
     let shown: Vec<(u32, &str)> = failed.iter().map(|f| (f.3, f.4.as_str())).collect();
     assert_eq!(shown, vec![(1, "retry"), (2, "retry"), (3, "skip")]);
@@ -463,7 +459,7 @@ fn retries_longer_than_the_poll_interval_leave_the_group_and_loop() {
         backoff: Millis(2_000),
     };
     let extra = [("max.poll.interval.ms", "10000")];
-    let trace = pill_run(Client::Java4, retry, 1, 100, &extra, 60_000);
+    let trace = pill_run(ClientLibrary::Java4, retry, 1, 100, &extra, 60_000);
     let failed = failures(&trace);
     let attempts: Vec<u32> = failed.iter().map(|f| f.3).collect();
     assert_eq!(attempts[..8], [1, 2, 3, 4, 1, 2, 3, 4], "{}", dump(&trace));
@@ -491,7 +487,7 @@ fn a_dead_lettered_poison_pill_lands_in_the_dlq_with_its_headers() {
         retries: 1,
         backoff: Millis(500),
     };
-    let trace = pill_run(Client::Librdkafka, dead_letter, 1, 100, &[], 30_000);
+    let trace = pill_run(ClientLibrary::Librdkafka, dead_letter, 1, 100, &[], 30_000);
     let report = Report::from_trace(None, &trace);
     assert_eq!(number(&report, "records[orders.dlq]"), 1.0);
     assert_eq!(number(&report, "dead_lettered[g]"), 1.0);
@@ -562,7 +558,14 @@ fn crashes(trace: &[TraceRecord]) -> Vec<(u64, String)> {
 /// which covers only earlier polls, so it reads the pill again and dies too: a crash loop.
 #[test]
 fn a_crashing_java_consumer_hands_the_pill_to_the_next_owner() {
-    let trace = pill_run(Client::Java4, OnFailure::Crash, 2, 1_000, &[], 60_000);
+    let trace = pill_run(
+        ClientLibrary::Java4,
+        OnFailure::Crash,
+        2,
+        1_000,
+        &[],
+        60_000,
+    );
     let failed = failures(&trace);
     let dead = crashes(&trace);
     assert_eq!(
@@ -606,7 +609,14 @@ fn a_crashing_java_consumer_hands_the_pill_to_the_next_owner() {
 /// next owner starts after the pill. No crash loop, and no record processed twice.
 #[test]
 fn a_crashing_librdkafka_consumer_may_have_committed_the_pill() {
-    let trace = pill_run(Client::Librdkafka, OnFailure::Crash, 2, 4_000, &[], 120_000);
+    let trace = pill_run(
+        ClientLibrary::Librdkafka,
+        OnFailure::Crash,
+        2,
+        4_000,
+        &[],
+        120_000,
+    );
     let dead = crashes(&trace);
     assert_eq!(dead.len(), 1, "{}", dump(&trace));
     let pill_failed = failures(&trace)[0].0;
@@ -643,7 +653,7 @@ fn a_crash_kills_the_member_process_consumer_and_producer() {
             "orders-svc",
             &["payments"],
             1,
-            Client::Java4,
+            ClientLibrary::Java4,
             OnFailure::Crash,
             Some(("orders", None)),
         );

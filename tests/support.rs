@@ -86,7 +86,8 @@ pub fn engine_trace(seed: u64, detail: Detail) -> String {
 
 /// Builders and trace queries for the producer and fault tests.
 pub mod lab {
-    use kafka_sim::client::producer::{Flavour, Producer, ProducerConfig, Workload};
+    use kafka_sim::client::library::ClientLibrary;
+    use kafka_sim::client::producer::{Producer, ProducerConfig, Workload};
     use kafka_sim::trace::{TraceEvent, TraceRecord, TraceSink};
     use kafka_sim::units::{BrokerId, ClientId, Millis, SimTime, TopicName};
     use kafka_sim::world::{ClientMachine, World, WorldConfig};
@@ -120,11 +121,11 @@ pub mod lab {
     pub fn producer(
         world: &mut World<'_>,
         name: &str,
-        flavour: Flavour,
+        library: ClientLibrary,
         settings: &[(&str, &str)],
         workload: Option<Workload>,
     ) -> ClientId {
-        let config = ProducerConfig::parse(flavour, settings.iter().copied()).unwrap();
+        let config = ProducerConfig::parse(library, settings.iter().copied()).unwrap();
         let producer = Producer::new(config, world.metadata(), workload).unwrap();
         world.add_client(
             &format!("producer/{name}"),

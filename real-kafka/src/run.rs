@@ -13,12 +13,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::Duration;
 
-use kafka_sim::client::producer::{Flavour, ProducerConfig};
+use kafka_sim::client::consumer::app::ProcessingTime;
+use kafka_sim::client::producer::ProducerConfig;
 use kafka_sim::faults::FaultKind;
 use kafka_sim::report::Report;
-use kafka_sim::scenario::{
-    Action, Client, GroupSpec, OnFailure, Processing, ProducerSpec, Scenario, Target,
-};
+use kafka_sim::scenario::{Action, GroupSpec, OnFailure, ProducerSpec, Scenario, Target};
 use kafka_sim::trace::{TraceEvent, TraceHeader, TraceRecord, jsonl};
 
 use crate::broker::{Broker, BrokerKind};
@@ -95,7 +94,7 @@ pub fn check_supported(scenario: &Scenario, broker: BrokerKind) -> Result<()> {
     }
     for g in &scenario.groups {
         let who = format!("consumer group {}", g.group_id);
-        if matches!(g.processing, Processing::Uniform { .. }) {
+        if matches!(g.processing, ProcessingTime::Uniform { .. }) {
             return unsupported(format!(
                 "{who}: random processing times (use processing_ms)"
             ));
@@ -412,8 +411,8 @@ fn member_specs(
 
 fn processing_ms(g: &GroupSpec) -> u64 {
     match g.processing {
-        Processing::Constant(ms) => ms.0,
-        Processing::Uniform { min, .. } => min.0,
+        ProcessingTime::Constant(ms) => ms.0,
+        ProcessingTime::Uniform { min, .. } => min.0,
     }
 }
 
@@ -552,12 +551,8 @@ fn lose_acks(live: &Live<'_>, producer: &str, count: u32) -> Result<()> {
 /// `socket.timeout.ms = request.timeout.ms` ([`workload::producer_config`]), which is what the
 /// simulator's config computes for the client it models.
 fn response_timeout(p: &ProducerSpec) -> Duration {
-    let flavour = match p.client {
-        Client::Java3 => Flavour::Java3,
-        Client::Java4 => Flavour::Java4,
-        Client::Librdkafka => Flavour::Librdkafka,
-    };
-    let config = ProducerConfig::parse(flavour, p.config.iter())
-        .unwrap_or_else(|_| ProducerConfig::defaults(flavour));
+    let library = p.client;
+    let config = ProducerConfig::parse(library, p.config.iter())
+        .unwrap_or_else(|_| ProducerConfig::defaults(library));
     Duration::from_millis(config.response_timeout().0)
 }

@@ -12,10 +12,11 @@
 //! jitter, so the two runs draw different keys: `kafka-sim compare` then compares the topic by key
 //! and by shape, not record by record.
 
+use kafka_sim::client::library::ClientLibrary;
 use kafka_sim::client::producer::{KeyChoice, KeySpec};
 use kafka_sim::record::{Key, ValueTemplate};
 use kafka_sim::rng::SimRng;
-use kafka_sim::scenario::{Client, Configs, GroupSpec, ProducerSpec};
+use kafka_sim::scenario::{Configs, GroupSpec, ProducerSpec};
 
 use crate::error::{Error, Result};
 
@@ -132,14 +133,14 @@ fn translate_common(configs: &Configs, who: &str) -> Result<Translated> {
 pub fn producer_config(spec: &ProducerSpec) -> Result<Translated> {
     let who = format!("producer/{}", spec.name);
     let mut out = translate_common(&spec.config, &who)?;
-    if spec.client != Client::Librdkafka && out.get("partitioner").is_none() {
+    if spec.client != ClientLibrary::Librdkafka && out.get("partitioner").is_none() {
         out.set("partitioner", "murmur2_random");
         out.notes.push(format!(
             "{who}: models the {}; partitioner=murmur2_random gives Java's keyed partitioning",
-            spec.client.name()
+            spec.client.description()
         ));
     }
-    if spec.client != Client::Librdkafka {
+    if spec.client != ClientLibrary::Librdkafka {
         // Java's request.timeout.ms (default 30000) is how long the client waits for a
         // response; librdkafka's is only the broker's wait for acks, and its client-side wait is
         // socket.timeout.ms (default 60000).
@@ -150,7 +151,7 @@ pub fn producer_config(spec: &ProducerSpec) -> Result<Translated> {
         ));
     }
     let acks_all = matches!(spec.config.get("acks"), None | Some("all" | "-1"));
-    if spec.client != Client::Librdkafka
+    if spec.client != ClientLibrary::Librdkafka
         && spec.config.get("enable.idempotence").is_none()
         && acks_all
     {
@@ -170,10 +171,10 @@ pub fn producer_config(spec: &ProducerSpec) -> Result<Translated> {
 /// `[range, cooperative-sticky]`, which runs eager `range` until every member drops `range`);
 /// librdkafka refuses a mixed list. The first strategy of the list is the one a group of
 /// identical members uses, so a mixed list becomes its first entry.
-pub fn assignment_strategy(configured: Option<&str>, client: Client) -> Result<String> {
+pub fn assignment_strategy(configured: Option<&str>, client: ClientLibrary) -> Result<String> {
     let raw = match configured {
         Some(s) => s.to_string(),
-        None if client == Client::Librdkafka => return Ok("range,roundrobin".into()),
+        None if client == ClientLibrary::Librdkafka => return Ok("range,roundrobin".into()),
         None => "range,cooperative-sticky".into(),
     };
     let mut names = Vec::new();
@@ -224,7 +225,7 @@ pub fn member_config(group: &GroupSpec, group_id: &str, member: u32) -> Result<T
     if group.commit != kafka_sim::scenario::CommitMode::Auto {
         out.set("enable.auto.commit", "false");
     }
-    if group.client != Client::Librdkafka && group.config.get("isolation.level").is_none() {
+    if group.client != ClientLibrary::Librdkafka && group.config.get("isolation.level").is_none() {
         // Java reads uncommitted by default, librdkafka committed.
         out.set("isolation.level", "read_uncommitted");
     }
@@ -237,7 +238,7 @@ mod tests {
 
     #[test]
     fn strategies_become_librdkafka_names() {
-        let java = Client::Java4;
+        let java = ClientLibrary::Java4;
         assert_eq!(assignment_strategy(None, java).unwrap(), "range");
         assert_eq!(
             assignment_strategy(Some("cooperative-sticky"), java).unwrap(),
@@ -252,7 +253,7 @@ mod tests {
             "roundrobin"
         );
         assert_eq!(
-            assignment_strategy(None, Client::Librdkafka).unwrap(),
+            assignment_strategy(None, ClientLibrary::Librdkafka).unwrap(),
             "range,roundrobin"
         );
         assert!(assignment_strategy(Some("sticky"), java).is_err());

@@ -412,10 +412,9 @@ mod tests {
         log.records()
             .iter()
             .map(|r| {
-                let v = r
-                    .value
-                    .as_ref()
-                    .map_or("null".into(), |v| v.to_trace().to_string());
+                let v = r.value.as_ref().map_or("null".into(), |v| {
+                    crate::trace::TraceBytes::from_value(v).to_string()
+                });
                 (r.offset.0, v)
             })
             .collect()

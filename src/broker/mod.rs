@@ -1147,7 +1147,7 @@ pub fn record_appended(
         partition: partition.0,
         offset: r.offset.0,
         key: r.key.as_ref().map(|k| TraceBytes::from_bytes(k.bytes())),
-        value: r.value.as_ref().map(crate::record::Value::to_trace),
+        value: r.value.as_ref().map(crate::trace::TraceBytes::from_value),
         producer,
         producer_id: r.stamp.map(|s| s.producer_id.0),
         producer_epoch: r.stamp.map(|s| s.epoch.0),

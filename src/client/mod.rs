@@ -2,6 +2,7 @@
 
 pub mod assignor;
 pub mod consumer;
+pub mod library;
 pub mod load;
 pub mod partitioner;
 pub mod producer;

@@ -47,7 +47,7 @@ pub use group::{
     member_info_cmp,
 };
 pub use strategy::{
-    ALL_STRATEGIES, Client, ProtocolSelection, ProtocolSelectionError, RebalanceProtocol, Strategy,
+    ALL_STRATEGIES, ProtocolSelection, ProtocolSelectionError, RebalanceProtocol, Strategy,
     StrategyError, StrategyList, select_protocol,
 };
 

@@ -21,6 +21,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use super::java_hash_map::JavaHashMap;
+use crate::client::library::ClientLibrary;
 use crate::units::MemberId;
 
 /// A client-side assignor that ships with Kafka.
@@ -51,15 +52,6 @@ pub enum RebalanceProtocol {
     Eager,
     /// Keep consuming; revoke only what moves (id 1, KIP-429).
     Cooperative,
-}
-
-/// Which client's defaults to use.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Client {
-    /// The Java client (`KafkaConsumer`), Kafka 3.0 and later.
-    Java,
-    /// librdkafka and the clients built on it (Python `confluent_kafka`, .NET, Go).
-    Librdkafka,
 }
 
 /// One consumer's `partition.assignment.strategy`: assignors in order of preference, non-empty
@@ -219,15 +211,16 @@ impl StrategyList {
         Ok(StrategyList(list))
     }
 
-    /// The default `partition.assignment.strategy` of `client`:
+    /// The default `partition.assignment.strategy` of `library`:
     ///
     /// - Java: `[RangeAssignor, CooperativeStickyAssignor]` since 3.0 (KIP-726;
     ///   `ConsumerConfig`). The group runs **eager range** (see the module docs).
     /// - librdkafka: `range,roundrobin` (`CONFIGURATION.md`): eager range as well.
-    pub fn default_for(client: Client) -> StrategyList {
-        StrategyList(match client {
-            Client::Java => vec![Strategy::Range, Strategy::CooperativeSticky],
-            Client::Librdkafka => vec![Strategy::Range, Strategy::RoundRobin],
+    pub fn default_for(library: ClientLibrary) -> StrategyList {
+        StrategyList(if library.is_java() {
+            vec![Strategy::Range, Strategy::CooperativeSticky]
+        } else {
+            vec![Strategy::Range, Strategy::RoundRobin]
         })
     }
 
@@ -262,9 +255,10 @@ impl StrategyList {
 /// group preferring `range` and half preferring `cooperative-sticky` runs `range`.
 ///
 /// ```
-/// use kafka_sim::client::assignor::{select_protocol, Client, Strategy, StrategyList};
+/// use kafka_sim::client::assignor::{select_protocol, Strategy, StrategyList};
+/// use kafka_sim::client::library::ClientLibrary;
 /// use kafka_sim::units::MemberId;
-/// let java = StrategyList::default_for(Client::Java);
+/// let java = StrategyList::default_for(ClientLibrary::Java4);
 /// let members = vec![(MemberId("consumer-g-1-a".into()), java.clone()),
 ///                    (MemberId("consumer-g-2-b".into()), java)];
 /// let selection = select_protocol(&members).unwrap();
@@ -361,7 +355,7 @@ mod tests {
 
     #[test]
     fn java_default_is_an_eager_range_group() {
-        let java = StrategyList::default_for(Client::Java);
+        let java = StrategyList::default_for(ClientLibrary::Java4);
         assert_eq!(java.rebalance_protocol(), RebalanceProtocol::Eager);
         let members = [
             member("a", "range,cooperative-sticky"),
@@ -370,7 +364,7 @@ mod tests {
         let selection = select_protocol(&members).unwrap();
         assert_eq!(selection.selected, Strategy::Range);
         assert_eq!(selection.group_protocol, RebalanceProtocol::Eager);
-        let librdkafka = StrategyList::default_for(Client::Librdkafka);
+        let librdkafka = StrategyList::default_for(ClientLibrary::Librdkafka);
         assert_eq!(
             librdkafka.strategies(),
             [Strategy::Range, Strategy::RoundRobin]

@@ -58,8 +58,8 @@ impl ProcessingTime {
 
 /// What the application commits itself, besides `enable.auto.commit`.
 ///
-/// The four classic setups: Java auto-commit (`enable.auto.commit=true`, Java flavour,
-/// `None`), librdkafka auto-commit (the same with the librdkafka flavour), manual per record
+/// The four classic setups: Java auto-commit (`enable.auto.commit=true`, a Java client,
+/// `None`), librdkafka auto-commit (the same with librdkafka), manual per record
 /// (`enable.auto.commit=false`, `PerRecord`), manual per batch (`enable.auto.commit=false`,
 /// `PerBatch`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -2,7 +2,8 @@
 //! typed [`ConsumerConfig`]. Unknown keys and bad values are errors that say what to write
 //! instead: a typo must never be ignored silently.
 //!
-//! Two flavours choose the defaults and the auto-commit behaviour:
+//! The [`ClientLibrary`] chooses the defaults and the auto-commit behaviour (both Java versions
+//! behave alike here):
 //!
 //! | setting | Java client | librdkafka (Python, .NET, Go) |
 //! |---|---|---|
@@ -14,7 +15,7 @@
 //! | fetch wait key | `fetch.max.wait.ms` | `fetch.wait.max.ms` (or `fetch.max.wait.ms`) |
 //!
 //! librdkafka has no `max.poll.records`: `poll()` and `Consume()` hand out one message. Here, for
-//! the librdkafka flavour, `max.poll.records` is the application's `consume(num_messages=N)` batch
+//! librdkafka, `max.poll.records` is the application's `consume(num_messages=N)` batch
 //! size, 1 by default. The Java client commits, inside `poll()`, the positions of the records
 //! returned by earlier polls; librdkafka stores each message's offset when it hands it out and
 //! commits the stored offsets from a background timer (see `poll.rs`).
@@ -27,16 +28,8 @@
 use std::sync::Arc;
 
 use crate::client::assignor::{RebalanceProtocol, StrategyError, StrategyList};
+use crate::client::library::ClientLibrary;
 use crate::units::Millis;
-
-/// Which client library the consumer behaves like.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Flavour {
-    /// The Java client (`KafkaConsumer`, classic protocol).
-    Java,
-    /// librdkafka and its bindings: Python `confluent_kafka`, .NET `Confluent.Kafka`, Go.
-    Librdkafka,
-}
 
 /// `auto.offset.reset`: where to start on a partition with no committed offset.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -64,7 +57,7 @@ impl OffsetReset {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConsumerConfig {
     /// Java client or librdkafka.
-    pub flavour: Flavour,
+    pub library: ClientLibrary,
     /// `group.id` (required).
     pub group_id: Arc<str>,
     /// `client.id`: the prefix of the member id.
@@ -106,7 +99,7 @@ pub struct ConsumerConfig {
 /// Why a consumer configuration cannot be used.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
-    /// A key no consumer of this flavour knows.
+    /// A key no consumer of this client library knows.
     #[error("unknown consumer setting {key:?}{hint}")]
     UnknownKey {
         /// The key as written.
@@ -144,23 +137,25 @@ pub enum ConfigError {
 }
 
 impl ConsumerConfig {
-    /// The flavour's defaults for a consumer of `group_id`.
-    pub fn defaults(flavour: Flavour, group_id: &str) -> ConsumerConfig {
-        let (client_id, strategy) = match flavour {
-            Flavour::Java => (format!("consumer-{group_id}-1"), "range,cooperative-sticky"),
-            Flavour::Librdkafka => ("rdkafka".to_string(), "range,roundrobin"),
+    /// The client library's defaults for a consumer of `group_id`.
+    pub fn defaults(library: ClientLibrary, group_id: &str) -> ConsumerConfig {
+        let (client_id, strategy) = match library {
+            ClientLibrary::Java3 | ClientLibrary::Java4 => {
+                (format!("consumer-{group_id}-1"), "range,cooperative-sticky")
+            }
+            ClientLibrary::Librdkafka => ("rdkafka".to_string(), "range,roundrobin"),
         };
         ConsumerConfig {
-            flavour,
+            library,
             group_id: Arc::from(group_id),
             client_id: Arc::from(client_id),
             group_instance_id: None,
             session_timeout: Millis(45_000),
             heartbeat_interval: Millis(3_000),
             max_poll_interval: Millis(300_000),
-            max_poll_records: match flavour {
-                Flavour::Java => 500,
-                Flavour::Librdkafka => 1,
+            max_poll_records: match library {
+                ClientLibrary::Java3 | ClientLibrary::Java4 => 500,
+                ClientLibrary::Librdkafka => 1,
             },
             auto_offset_reset: OffsetReset::Latest,
             enable_auto_commit: true,
@@ -171,21 +166,22 @@ impl ConsumerConfig {
             fetch_min_bytes: 1,
             max_partition_fetch_bytes: 1_048_576,
             fetch_max_bytes: 52_428_800,
-            request_timeout: match flavour {
-                Flavour::Java => Millis(30_000),
-                Flavour::Librdkafka => Millis(60_000),
+            request_timeout: match library {
+                ClientLibrary::Java3 | ClientLibrary::Java4 => Millis(30_000),
+                ClientLibrary::Librdkafka => Millis(60_000),
             },
             retry_backoff: Millis(100),
         }
     }
 
-    /// Parses Kafka-named settings over the flavour's defaults. `group.id` is required; a Java
-    /// consumer without `client.id` is `consumer-<group.id>-1` (one process per consumer), or
-    /// `consumer-<group.id>-<group.instance.id>` if static.
+    /// Parses Kafka-named settings over the client library's defaults. `group.id` is required; a
+    /// Java consumer without `client.id` is `consumer-<group.id>-1` (one process per consumer),
+    /// or `consumer-<group.id>-<group.instance.id>` if static.
     ///
     /// ```
-    /// use kafka_sim::client::consumer::config::{ConsumerConfig, Flavour};
-    /// let c = ConsumerConfig::parse(Flavour::Java, [
+    /// use kafka_sim::client::consumer::config::ConsumerConfig;
+    /// use kafka_sim::client::library::ClientLibrary;
+    /// let c = ConsumerConfig::parse(ClientLibrary::Java4, [
     ///     ("group.id", "analytics"),
     ///     ("session.timeout.ms", "10000"),
     /// ]).unwrap();
@@ -193,7 +189,7 @@ impl ConsumerConfig {
     /// assert_eq!(&*c.client_id, "consumer-analytics-1");
     /// ```
     pub fn parse<K, V>(
-        flavour: Flavour,
+        library: ClientLibrary,
         settings: impl IntoIterator<Item = (K, V)>,
     ) -> Result<ConsumerConfig, ConfigError>
     where
@@ -210,14 +206,14 @@ impl ConsumerConfig {
             .map(|(_, v)| v.clone())
             .filter(|v| !v.is_empty())
             .ok_or(ConfigError::MissingGroupId)?;
-        let mut config = ConsumerConfig::defaults(flavour, &group);
+        let mut config = ConsumerConfig::defaults(library, &group);
         let mut client_id_set = false;
         for (key, value) in &settings {
             client_id_set |= key == "client.id";
             config.set(key, value)?;
         }
-        if let (Flavour::Java, false, Some(instance)) =
-            (flavour, client_id_set, &config.group_instance_id)
+        if let (ClientLibrary::Java3 | ClientLibrary::Java4, false, Some(instance)) =
+            (library, client_id_set, &config.group_instance_id)
         {
             config.client_id = Arc::from(format!("consumer-{group}-{instance}"));
         }
@@ -237,7 +233,7 @@ impl ConsumerConfig {
     }
 
     fn set(&mut self, key: &str, value: &str) -> Result<(), ConfigError> {
-        let java = self.flavour == Flavour::Java;
+        let java = self.library.is_java();
         match key {
             "group.id" => {}
             "client.id" => self.client_id = Arc::from(value),
@@ -332,7 +328,7 @@ mod tests {
 
     #[test]
     fn defaults_follow_each_client() {
-        let java = ConsumerConfig::parse(Flavour::Java, [("group.id", "g")]).unwrap();
+        let java = ConsumerConfig::parse(ClientLibrary::Java4, [("group.id", "g")]).unwrap();
         assert_eq!(java.session_timeout, Millis(45_000));
         assert_eq!(java.heartbeat_interval, Millis(3_000));
         assert_eq!(java.max_poll_interval, Millis(300_000));
@@ -345,7 +341,7 @@ mod tests {
             "range first: the default group is eager"
         );
         assert_eq!(&*java.client_id, "consumer-g-1");
-        let rd = ConsumerConfig::parse(Flavour::Librdkafka, [("group.id", "g")]).unwrap();
+        let rd = ConsumerConfig::parse(ClientLibrary::Librdkafka, [("group.id", "g")]).unwrap();
         assert_eq!(rd.max_poll_records, 1);
         assert_eq!(&*rd.client_id, "rdkafka");
         let names: Vec<&str> = rd
@@ -360,7 +356,7 @@ mod tests {
     #[test]
     fn settings_parse_and_errors_say_what_to_fix() {
         let c = ConsumerConfig::parse(
-            Flavour::Librdkafka,
+            ClientLibrary::Librdkafka,
             [
                 ("group.id", "g"),
                 ("auto.offset.reset", "smallest"),
@@ -375,19 +371,19 @@ mod tests {
         assert_eq!(c.group_instance_id.as_deref(), Some("w1"));
         assert!(!c.enable_auto_commit);
         let static_java = ConsumerConfig::parse(
-            Flavour::Java,
+            ClientLibrary::Java4,
             [("group.id", "g"), ("group.instance.id", "w1")],
         )
         .unwrap();
         assert_eq!(&*static_java.client_id, "consumer-g-w1");
-        let err = |flavour, pairs: &[(&str, &str)]| {
-            ConsumerConfig::parse(flavour, pairs.iter().copied())
+        let err = |library, pairs: &[(&str, &str)]| {
+            ConsumerConfig::parse(library, pairs.iter().copied())
                 .unwrap_err()
                 .to_string()
         };
         assert_eq!(
             err(
-                Flavour::Java,
+                ClientLibrary::Java4,
                 &[("group.id", "g"), ("fetch.wait.max.ms", "5")]
             ),
             "unknown consumer setting \"fetch.wait.max.ms\"; the Java client calls it \
@@ -395,29 +391,29 @@ mod tests {
         );
         assert_eq!(
             err(
-                Flavour::Java,
+                ClientLibrary::Java4,
                 &[("group.id", "g"), ("auto.offset.reset", "smallest")]
             ),
             "auto.offset.reset=\"smallest\": expected earliest, latest or none"
         );
-        assert!(err(Flavour::Java, &[("session.timeout.ms", "1")]).contains("group.id"));
+        assert!(err(ClientLibrary::Java4, &[("session.timeout.ms", "1")]).contains("group.id"));
         assert!(
             err(
-                Flavour::Java,
+                ClientLibrary::Java4,
                 &[("group.id", "g"), ("session.timeout.ms", "3000")]
             )
             .contains("must be lower than session.timeout.ms")
         );
         assert!(
             err(
-                Flavour::Java,
+                ClientLibrary::Java4,
                 &[("group.id", "g"), ("max.poll.records", "0")]
             )
             .contains("a positive integer")
         );
         assert!(
             err(
-                Flavour::Java,
+                ClientLibrary::Java4,
                 &[("group.id", "g"), ("partition.assignment.strategy", "fair")]
             )
             .starts_with("partition.assignment.strategy: unknown assignor")

@@ -32,9 +32,10 @@ use crate::protocol::{ErrorCode, Request};
 use crate::trace::TraceEvent;
 use crate::units::{BrokerId, Offset, TopicPartition};
 
-use super::config::{Flavour, OffsetReset};
+use super::config::OffsetReset;
 use super::polled::Polled;
 use super::{Consumer, ConsumerTimer, MemberState, Pending, Position};
+use crate::client::library::ClientLibrary;
 
 /// A partition a fetch asks for: its assignment epoch and the offset to read from.
 type Wanted = (TopicPartition, u64, Offset);
@@ -196,9 +197,9 @@ impl Consumer {
         if self.revocation_pending() {
             return;
         }
-        let limit = match self.config.flavour {
-            Flavour::Java => 1,
-            Flavour::Librdkafka => LIBRDKAFKA_QUEUED_MIN_MESSAGES,
+        let limit = match self.config.library {
+            ClientLibrary::Java3 | ClientLibrary::Java4 => 1,
+            ClientLibrary::Librdkafka => LIBRDKAFKA_QUEUED_MIN_MESSAGES,
         };
         // Brokers in the order first met; usually one (a lone broker), a few in a cluster.
         let mut by_leader: Vec<(BrokerId, Vec<Wanted>)> = Vec::new();
@@ -286,7 +287,7 @@ impl Consumer {
             }
         }
         self.reset_positions(reset, out);
-        if self.config.flavour == Flavour::Librdkafka {
+        if self.config.library == ClientLibrary::Librdkafka {
             self.maybe_fetch(out);
         }
     }

@@ -28,11 +28,11 @@ use crate::protocol::{ErrorCode, Request};
 use crate::trace::TraceEvent;
 use crate::units::{Generation, MemberId, SimTime, TopicName, TopicPartition};
 
-use super::config::Flavour;
 use super::{
     Activity, Consumer, ConsumerTimer, MemberState, PartitionState, Pending, PendingAssignment,
     Position, names,
 };
+use crate::client::library::ClientLibrary;
 
 impl Consumer {
     pub(super) fn on_metadata(&mut self, r: MetadataResponse, out: &mut Effects<ConsumerTimer>) {
@@ -377,15 +377,15 @@ impl Consumer {
             generation,
             partitions: names(&added),
         });
-        match self.config.flavour {
-            Flavour::Java if self.config.enable_auto_commit => {
+        match self.config.library {
+            ClientLibrary::Java3 | ClientLibrary::Java4 if self.config.enable_auto_commit => {
                 // ConsumerCoordinator restarts the auto-commit timer after every join.
                 let due = now + self.config.auto_commit_interval;
                 self.next_auto_commit = Some(due);
                 out.set_timer(ConsumerTimer::AutoCommit, due);
             }
-            Flavour::Java => {}
-            Flavour::Librdkafka => self.max_poll_tick_base = now,
+            ClientLibrary::Java3 | ClientLibrary::Java4 => {}
+            ClientLibrary::Librdkafka => self.max_poll_tick_base = now,
         }
     }
 

@@ -7,7 +7,7 @@
 //!
 //! | file | holds |
 //! |---|---|
-//! | `config.rs` | `ConsumerConfig` from Kafka-named keys; the Java and librdkafka flavours |
+//! | `config.rs` | `ConsumerConfig` from Kafka-named keys; the Java and librdkafka defaults |
 //! | `app.rs` | the application: processing time, commits, poison pills (`OnFailure`), batches |
 //! | `membership.rs` | JoinGroup, SyncGroup, Heartbeat, LeaveGroup; the rebalance listener |
 //! | `fetcher.rs` | positions (OffsetFetch, `auto.offset.reset`), Fetch, the record buffer |
@@ -477,7 +477,9 @@ impl Consumer {
         };
         self.send(Request::Metadata(request), Pending::Metadata, out);
         self.member.rejoin = Some(Arc::from(""));
-        if self.config.flavour == config::Flavour::Librdkafka && self.config.enable_auto_commit {
+        if self.config.library == crate::client::library::ClientLibrary::Librdkafka
+            && self.config.enable_auto_commit
+        {
             // librdkafka's auto-commit timer runs at a fixed interval from the consumer's start.
             out.set_timer(
                 ConsumerTimer::AutoCommit,

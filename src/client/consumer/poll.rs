@@ -6,7 +6,7 @@
 //! to `max.poll.records`) and fetch more. With nothing to hand out, the application waits in
 //! `poll()` and everything that arrives is handled at once.
 //!
-//! **Auto-commit, two flavours.** The Java client commits inside `poll()` the positions of the
+//! **Auto-commit, two libraries.** The Java client commits inside `poll()` the positions of the
 //! records returned by *earlier* polls, which the application has finished by then: a crash
 //! makes the next owner redo at most what was processed since the last commit (duplicates). It
 //! never commits while the application is busy. librdkafka *stores* a record's offset when it
@@ -33,10 +33,10 @@ use crate::trace::{RecordHeader, TraceBytes, TraceEvent};
 use crate::units::{Millis, Offset, SimTime, TopicName, TopicPartition};
 
 use super::app::{Batch, DeadLetter, MALFORMED_ERROR, ManualCommit, ProcessedRecord, Verdict};
-use super::config::Flavour;
 use super::names;
 use super::polled::Polled;
 use super::{Activity, CommitPurpose, Consumer, ConsumerTimer, MemberState, Pending, Position};
+use crate::client::library::ClientLibrary;
 
 /// The most records a run of librdkafka polls is scheduled at once (more runs, same result).
 const LIBRDKAFKA_RUN: usize = 500;
@@ -73,7 +73,7 @@ impl Consumer {
             self.prepare_join(out);
         }
         if coordinator
-            && self.config.flavour == Flavour::Java
+            && self.config.library.is_java()
             && self.member.state == MemberState::Stable
             && self.next_auto_commit.is_some_and(|due| due <= now)
         {
@@ -98,8 +98,8 @@ impl Consumer {
     /// The most records one batch holds.
     fn batch_limit(&self) -> usize {
         let per_poll = self.config.max_poll_records as usize;
-        match (self.config.flavour, self.app.commit) {
-            (Flavour::Librdkafka, ManualCommit::None) => {
+        match (self.config.library, self.app.commit) {
+            (ClientLibrary::Librdkafka, ManualCommit::None) => {
                 per_poll * LIBRDKAFKA_RUN.div_ceil(per_poll)
             }
             _ => per_poll,
@@ -123,9 +123,9 @@ impl Consumer {
                 .expect("taken from an assigned partition");
             state.position = Position::Known(last.offset.next());
         }
-        let group = match self.config.flavour {
-            Flavour::Java => records.len(),
-            Flavour::Librdkafka => self.config.max_poll_records as usize,
+        let group = match self.config.library {
+            ClientLibrary::Java3 | ClientLibrary::Java4 => records.len(),
+            ClientLibrary::Librdkafka => self.config.max_poll_records as usize,
         };
         let batch = if self.app.commit == ManualCommit::PerRecord {
             let mut batch = Batch::stepwise(records, now);
@@ -156,9 +156,9 @@ impl Consumer {
             out.cancel_timer(ConsumerTimer::MaxPoll);
             return;
         };
-        let at = match self.config.flavour {
-            Flavour::Java => deadline,
-            Flavour::Librdkafka => {
+        let at = match self.config.library {
+            ClientLibrary::Java3 | ClientLibrary::Java4 => deadline,
+            ClientLibrary::Librdkafka => {
                 // The first check strictly after the deadline.
                 let base = self.max_poll_tick_base.0;
                 let since = deadline.0.saturating_sub(base);
@@ -395,7 +395,7 @@ impl Consumer {
                     partition: tp.partition.0,
                     offset: r.offset.0,
                     key: r.key.as_ref().map(|k| TraceBytes::from_bytes(k.bytes())),
-                    value: r.value.as_ref().map(crate::record::Value::to_trace),
+                    value: r.value.as_ref().map(crate::trace::TraceBytes::from_value),
                     processed_at_ms: batch.done[from + i].0,
                 });
             }
@@ -435,7 +435,7 @@ impl Consumer {
     }
 
     fn store_handed_out(&mut self, batch: &Batch, now: SimTime) {
-        if self.config.flavour != Flavour::Librdkafka {
+        if self.config.library != ClientLibrary::Librdkafka {
             return;
         }
         for (tp, _, run) in batch.records.runs_upto(batch.handed_out_by(now)) {
@@ -454,7 +454,7 @@ impl Consumer {
     /// The `AutoCommit` timer: librdkafka commits its stored offsets now; the Java client's
     /// commit waits for the application's next `poll()` (at once if it is waiting in one).
     pub(super) fn auto_commit_due(&mut self, now: SimTime, out: &mut Effects<ConsumerTimer>) {
-        if self.config.flavour == Flavour::Librdkafka {
+        if self.config.library == ClientLibrary::Librdkafka {
             out.set_timer(
                 ConsumerTimer::AutoCommit,
                 now + self.config.auto_commit_interval,
@@ -474,8 +474,8 @@ impl Consumer {
         purpose: CommitPurpose,
         out: &mut Effects<ConsumerTimer>,
     ) -> bool {
-        let offsets: Vec<(TopicPartition, Offset)> = match self.config.flavour {
-            Flavour::Java => self
+        let offsets: Vec<(TopicPartition, Offset)> = match self.config.library {
+            ClientLibrary::Java3 | ClientLibrary::Java4 => self
                 .partitions
                 .iter()
                 .filter_map(|(tp, s)| match s.position {
@@ -483,7 +483,7 @@ impl Consumer {
                     _ => None,
                 })
                 .collect(),
-            Flavour::Librdkafka => self
+            ClientLibrary::Librdkafka => self
                 .stored_offsets(self.now)
                 .into_iter()
                 .filter(|(tp, o)| self.partitions[tp].committed.is_none_or(|c| *o > c))

@@ -14,7 +14,7 @@ use crate::protocol::{ErrorCode, Request, Response};
 use crate::trace::{Detail, TraceEvent};
 use crate::units::PartitionId;
 
-use super::config::Flavour;
+use crate::client::library::ClientLibrary;
 
 struct Harness {
     consumer: Consumer,
@@ -30,7 +30,7 @@ fn tp(p: u32) -> TopicPartition {
 
 impl Harness {
     fn new(strategy: &str) -> Harness {
-        let mut config = ConsumerConfig::parse(Flavour::Java, [("group.id", "g")]).unwrap();
+        let mut config = ConsumerConfig::parse(ClientLibrary::Java4, [("group.id", "g")]).unwrap();
         config.assignment_strategy = StrategyList::parse(strategy).unwrap();
         let topics = vec![TopicName::new("orders").unwrap()];
         let consumer = Consumer::new(config, Application::default(), topics, BrokerId(1));

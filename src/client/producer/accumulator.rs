@@ -610,12 +610,12 @@ fn candidates(t: &mut TopicState, adaptive: bool) -> (&mut StickyState, Candidat
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::client::producer::config::Flavour;
+    use crate::client::library::ClientLibrary;
     use crate::record::{Key, Value, ValueTemplate};
     use crate::units::TopicName;
 
     fn setup(kv: &[(&str, &str)], partitions: u32) -> Accumulator {
-        let config = ProducerConfig::parse(Flavour::Java4, kv.iter().copied()).unwrap();
+        let config = ProducerConfig::parse(ClientLibrary::Java4, kv.iter().copied()).unwrap();
         let meta = TopicMetadata::led_by(TopicName::new("t").unwrap(), partitions, BrokerId(1));
         Accumulator::new(&config, &[meta])
     }
@@ -714,7 +714,7 @@ mod tests {
     #[test]
     fn legacy_sticky_partitioner_moves_on_each_new_batch() {
         let config = ProducerConfig::parse(
-            Flavour::Java3,
+            ClientLibrary::Java3,
             [("partitioner.class", "java-legacy"), ("batch.size", "500")],
         )
         .unwrap();

@@ -42,51 +42,17 @@
 //! other than all, `retries=0` or more than 5 in flight is an error; unset, they are adjusted.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
+use crate::client::library::ClientLibrary;
 use crate::client::partitioner::{self, Partitioner};
 use crate::protocol::produce::Acks;
 use crate::units::Millis;
-
-/// Which client's defaults and rules a producer follows. Say which one a scenario models: the
-/// same settings behave differently (`linger.ms` 0 or 5, idempotence on or off).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Flavour {
-    /// The Java client of Kafka 3.7 to 3.9.
-    Java3,
-    /// The Java client of Kafka 4.0.
-    #[default]
-    Java4,
-    /// librdkafka: Python `confluent_kafka`, .NET `Confluent.Kafka`, Go.
-    Librdkafka,
-}
-
-impl Flavour {
-    /// The name used in traces and scenarios.
-    pub fn name(self) -> &'static str {
-        match self {
-            Flavour::Java3 => "java-3",
-            Flavour::Java4 => "java-4",
-            Flavour::Librdkafka => "librdkafka",
-        }
-    }
-
-    fn is_java(self) -> bool {
-        matches!(self, Flavour::Java3 | Flavour::Java4)
-    }
-}
-
-impl fmt::Display for Flavour {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
 
 /// A producer's settings after defaults and conflict rules.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProducerConfig {
     /// The client modelled.
-    pub flavour: Flavour,
+    pub library: ClientLibrary,
     /// `acks`.
     pub acks: Acks,
     /// `batch.size`: bytes per batch before it counts as full.
@@ -251,8 +217,8 @@ const IGNORED: [&str; 14] = [
 ];
 
 /// librdkafka's alternative names.
-fn canonical(flavour: Flavour, key: &str) -> &str {
-    if flavour != Flavour::Librdkafka {
+fn canonical(library: ClientLibrary, key: &str) -> &str {
+    if library != ClientLibrary::Librdkafka {
         return key;
     }
     match key {
@@ -268,15 +234,15 @@ fn canonical(flavour: Flavour, key: &str) -> &str {
 
 impl ProducerConfig {
     /// The client's defaults, with nothing set.
-    pub fn defaults(flavour: Flavour) -> ProducerConfig {
-        ProducerConfig::parse(flavour, std::iter::empty::<(&str, &str)>())
+    pub fn defaults(library: ClientLibrary) -> ProducerConfig {
+        ProducerConfig::parse(library, std::iter::empty::<(&str, &str)>())
             .expect("the defaults are valid")
     }
 
-    /// Parses `settings` (Kafka names, string values) over the defaults of `flavour`, then
+    /// Parses `settings` (Kafka names, string values) over the defaults of `library`, then
     /// applies the client's conflict rules.
     pub fn parse<K, V>(
-        flavour: Flavour,
+        library: ClientLibrary,
         settings: impl IntoIterator<Item = (K, V)>,
     ) -> Result<ProducerConfig, ConfigError>
     where
@@ -286,7 +252,7 @@ impl ProducerConfig {
         let mut set: BTreeMap<String, String> = BTreeMap::new();
         let mut ignored = Vec::new();
         for (key, value) in settings {
-            let key = canonical(flavour, key.as_ref().trim()).to_string();
+            let key = canonical(library, key.as_ref().trim()).to_string();
             let value = value.as_ref().trim().to_string();
             if IGNORED.contains(&key.as_str()) {
                 ignored.push(key);
@@ -295,11 +261,11 @@ impl ProducerConfig {
                     key,
                     why: "transactions are not simulated; remove it (idempotence alone is)",
                 });
-            } else if key == "socket.timeout.ms" && flavour.is_java() {
+            } else if key == "socket.timeout.ms" && library.is_java() {
                 // Not a Java producer config: Java's request.timeout.ms is the client's wait.
                 return Err(ConfigError::UnknownKey {
                     key,
-                    client: flavour.name(),
+                    client: library.name(),
                     suggestion: Some("request.timeout.ms"),
                 });
             } else if KNOWN.contains(&key.as_str()) {
@@ -308,11 +274,11 @@ impl ProducerConfig {
                 return Err(ConfigError::UnknownKey {
                     suggestion: closest_key(&key),
                     key,
-                    client: flavour.name(),
+                    client: library.name(),
                 });
             }
         }
-        let mut config = Settings { flavour, set: &set }.build()?;
+        let mut config = Settings { library, set: &set }.build()?;
         config.ignored = ignored;
         Ok(config)
     }
@@ -341,7 +307,7 @@ impl ProducerConfig {
 
 /// The raw settings of one parse, with typed getters that fall back to the defaults.
 struct Settings<'a> {
-    flavour: Flavour,
+    library: ClientLibrary,
     set: &'a BTreeMap<String, String>,
 }
 
@@ -400,8 +366,8 @@ impl Settings<'_> {
 
     fn partitioner(&self) -> Result<Partitioner, ConfigError> {
         let given = self.raw("partitioner.class").or(self.raw("partitioner"));
-        let default = match self.flavour {
-            Flavour::Librdkafka => Partitioner::ConsistentRandom,
+        let default = match self.library {
+            ClientLibrary::Librdkafka => Partitioner::ConsistentRandom,
             _ => Partitioner::Java,
         };
         let Some(name) = given else {
@@ -409,16 +375,16 @@ impl Settings<'_> {
         };
         let err = |why: String| ConfigError::Partitioner {
             name: name.to_string(),
-            client: self.flavour.name(),
+            client: self.library.name(),
             why,
         };
         let p: Partitioner = name
             .parse()
             .map_err(|e: partitioner::UnknownPartitioner| err(e.to_string()))?;
-        if self.flavour.is_java() == p.is_librdkafka() {
+        if self.library.is_java() == p.is_librdkafka() {
             return Err(err(format!("it belongs to {}", p.client())));
         }
-        if self.flavour == Flavour::Java4 && p == Partitioner::JavaLegacy {
+        if self.library == ClientLibrary::Java4 && p == Partitioner::JavaLegacy {
             return Err(err(
                 "DefaultPartitioner was removed in Kafka 4.0 (KAFKA-18262): leave \
                  partitioner.class unset for the built-in partitioner, or model java-3"
@@ -429,37 +395,47 @@ impl Settings<'_> {
     }
 
     fn build(&self) -> Result<ProducerConfig, ConfigError> {
-        let f = self.flavour;
-        let rdk = f == Flavour::Librdkafka;
-        let linger = self.ms("linger.ms", if f == Flavour::Java3 { 0 } else { 5 })?;
+        let library = self.library;
+        let librdkafka = library == ClientLibrary::Librdkafka;
+        let linger = self.ms(
+            "linger.ms",
+            if library == ClientLibrary::Java3 {
+                0
+            } else {
+                5
+            },
+        )?;
         let mut config = ProducerConfig {
-            flavour: f,
+            library,
             acks: self.acks()?,
             batch_size: self.int(
                 "batch.size",
-                if rdk { 1_000_000 } else { 16_384 },
-                if rdk { 1 } else { 0 },
+                if librdkafka { 1_000_000 } else { 16_384 },
+                if librdkafka { 1 } else { 0 },
                 i32::MAX as u64,
             )?,
-            batch_num_messages: match rdk {
+            batch_num_messages: match librdkafka {
                 true => Some(self.int("batch.num.messages", 10_000, 1, 1_000_000)? as u32),
                 false => None,
             },
             linger,
             max_in_flight: self.int(
                 "max.in.flight.requests.per.connection",
-                if rdk { 1_000_000 } else { 5 },
+                if librdkafka { 1_000_000 } else { 5 },
                 1,
                 1_000_000,
             )? as u32,
             retries: self.int("retries", i32::MAX as u64, 0, i32::MAX as u64)? as u32,
             retry_backoff: self.ms("retry.backoff.ms", 100)?,
             retry_backoff_max: self.ms("retry.backoff.max.ms", 1_000)?,
-            reconnect_backoff: self.ms("reconnect.backoff.ms", if rdk { 100 } else { 50 })?,
-            reconnect_backoff_max: self
-                .ms("reconnect.backoff.max.ms", if rdk { 10_000 } else { 1_000 })?,
+            reconnect_backoff: self
+                .ms("reconnect.backoff.ms", if librdkafka { 100 } else { 50 })?,
+            reconnect_backoff_max: self.ms(
+                "reconnect.backoff.max.ms",
+                if librdkafka { 10_000 } else { 1_000 },
+            )?,
             request_timeout: self.ms("request.timeout.ms", 30_000)?,
-            socket_timeout: match rdk {
+            socket_timeout: match librdkafka {
                 true => Some(Millis(self.int(
                     "socket.timeout.ms",
                     60_000,
@@ -468,10 +444,12 @@ impl Settings<'_> {
                 )?)),
                 false => None,
             },
-            delivery_timeout: self
-                .ms("delivery.timeout.ms", if rdk { 300_000 } else { 120_000 })?,
+            delivery_timeout: self.ms(
+                "delivery.timeout.ms",
+                if librdkafka { 300_000 } else { 120_000 },
+            )?,
             max_request_size: self.int("max.request.size", 1_048_576, 1, i32::MAX as u64)?,
-            enable_idempotence: self.bool("enable.idempotence", !rdk)?,
+            enable_idempotence: self.bool("enable.idempotence", !librdkafka)?,
             idempotence_note: None,
             partitioner: self.partitioner()?,
             partitioner_ignore_keys: self.bool("partitioner.ignore.keys", false)?,
@@ -491,8 +469,8 @@ impl Settings<'_> {
                 why: "every partition's leader stays available in this model; leave it at 0",
             });
         }
-        match f {
-            Flavour::Librdkafka => self.librdkafka_idempotence(&mut config)?,
+        match library {
+            ClientLibrary::Librdkafka => self.librdkafka_idempotence(&mut config)?,
             _ => self.java_idempotence(&mut config)?,
         }
         self.delivery_timeout(&mut config)?;
@@ -529,7 +507,7 @@ impl Settings<'_> {
         }
         if c.max_in_flight > 5 {
             // In 4.0 the check no longer looks at whether idempotence was set explicitly.
-            if explicit || c.flavour == Flavour::Java4 {
+            if explicit || c.library == ClientLibrary::Java4 {
                 return Err(conflict(
                     "max.in.flight.requests.per.connection",
                     &c.max_in_flight.to_string(),
@@ -588,7 +566,7 @@ impl Settings<'_> {
     /// `KafkaProducer.configureDeliveryTimeout`.
     fn delivery_timeout(&self, c: &mut ProducerConfig) -> Result<(), ConfigError> {
         let floor = c.linger.0 + c.request_timeout.0;
-        if c.delivery_timeout.0 >= floor || self.flavour == Flavour::Librdkafka {
+        if c.delivery_timeout.0 >= floor || self.library == ClientLibrary::Librdkafka {
             return Ok(());
         }
         if self.explicit("delivery.timeout.ms") {
@@ -653,15 +631,15 @@ fn edit_distance(a: &str, b: &str) -> usize {
 mod tests {
     use super::*;
 
-    fn parse(f: Flavour, kv: &[(&str, &str)]) -> Result<ProducerConfig, ConfigError> {
+    fn parse(f: ClientLibrary, kv: &[(&str, &str)]) -> Result<ProducerConfig, ConfigError> {
         ProducerConfig::parse(f, kv.iter().copied())
     }
 
     #[test]
     fn defaults_differ_by_client() {
-        let j3 = ProducerConfig::defaults(Flavour::Java3);
-        let j4 = ProducerConfig::defaults(Flavour::Java4);
-        let rdk = ProducerConfig::defaults(Flavour::Librdkafka);
+        let j3 = ProducerConfig::defaults(ClientLibrary::Java3);
+        let j4 = ProducerConfig::defaults(ClientLibrary::Java4);
+        let rdk = ProducerConfig::defaults(ClientLibrary::Librdkafka);
         assert_eq!(
             (j3.linger, j4.linger, rdk.linger),
             (Millis(0), Millis(5), Millis(5))
@@ -680,17 +658,17 @@ mod tests {
 
     #[test]
     fn unset_idempotence_yields_to_acks_and_explicit_idempotence_refuses() {
-        let c = parse(Flavour::Java4, &[("acks", "1")]).unwrap();
+        let c = parse(ClientLibrary::Java4, &[("acks", "1")]).unwrap();
         assert!(!c.enable_idempotence);
         assert!(c.idempotence_note.unwrap().contains("acks=1"));
         let e = parse(
-            Flavour::Java4,
+            ClientLibrary::Java4,
             &[("acks", "1"), ("enable.idempotence", "true")],
         );
         let e = e.unwrap_err().to_string();
         assert!(e.starts_with("Must set acks to all"), "{e}");
         let e = parse(
-            Flavour::Java3,
+            ClientLibrary::Java3,
             &[("retries", "0"), ("enable.idempotence", "TRUE")],
         );
         assert!(matches!(
@@ -702,22 +680,22 @@ mod tests {
     #[test]
     fn more_than_five_in_flight_is_an_error_in_4_0_only() {
         let kv = [("max.in.flight.requests.per.connection", "6")];
-        let c = parse(Flavour::Java3, &kv).unwrap();
+        let c = parse(ClientLibrary::Java3, &kv).unwrap();
         assert!(!c.enable_idempotence);
-        let e = parse(Flavour::Java4, &kv).unwrap_err();
+        let e = parse(ClientLibrary::Java4, &kv).unwrap_err();
         assert!(e.to_string().contains("at most 5"), "{e}");
         let ok = [
             ("max.in.flight.requests.per.connection", "6"),
             ("enable.idempotence", "false"),
         ];
-        assert_eq!(parse(Flavour::Java4, &ok).unwrap().max_in_flight, 6);
+        assert_eq!(parse(ClientLibrary::Java4, &ok).unwrap().max_in_flight, 6);
     }
 
     #[test]
     fn delivery_timeout_floor() {
-        let c = parse(Flavour::Java4, &[("request.timeout.ms", "200000")]).unwrap();
+        let c = parse(ClientLibrary::Java4, &[("request.timeout.ms", "200000")]).unwrap();
         assert_eq!(c.delivery_timeout, Millis(200_005));
-        let e = parse(Flavour::Java4, &[("delivery.timeout.ms", "1000")]).unwrap_err();
+        let e = parse(ClientLibrary::Java4, &[("delivery.timeout.ms", "1000")]).unwrap_err();
         assert!(
             matches!(e, ConfigError::DeliveryTimeoutTooShort { .. }),
             "{e}"
@@ -726,10 +704,10 @@ mod tests {
 
     #[test]
     fn librdkafka_rules_and_aliases() {
-        let c = parse(Flavour::Librdkafka, &[("enable.idempotence", "true")]).unwrap();
+        let c = parse(ClientLibrary::Librdkafka, &[("enable.idempotence", "true")]).unwrap();
         assert_eq!(c.max_in_flight, 5);
         let e = parse(
-            Flavour::Librdkafka,
+            ClientLibrary::Librdkafka,
             &[("enable.idempotence", "true"), ("acks", "1")],
         );
         assert!(
@@ -737,7 +715,7 @@ mod tests {
                 .to_string()
                 .contains("`acks` must be set to `all`")
         );
-        let c = parse(Flavour::Librdkafka, &[("message.timeout.ms", "5000")]).unwrap();
+        let c = parse(ClientLibrary::Librdkafka, &[("message.timeout.ms", "5000")]).unwrap();
         assert_eq!(c.delivery_timeout, Millis(5000));
     }
 
@@ -745,20 +723,20 @@ mod tests {
     /// to the broker (librdkafka `CONFIGURATION.md`). Java has no `socket.timeout.ms`.
     #[test]
     fn librdkafka_waits_socket_timeout_ms_for_a_response() {
-        let rdk = ProducerConfig::defaults(Flavour::Librdkafka);
+        let rdk = ProducerConfig::defaults(ClientLibrary::Librdkafka);
         assert_eq!(rdk.response_timeout(), Millis(60_000));
-        let c = parse(Flavour::Librdkafka, &[("request.timeout.ms", "1500")]).unwrap();
+        let c = parse(ClientLibrary::Librdkafka, &[("request.timeout.ms", "1500")]).unwrap();
         assert_eq!(
             (c.request_timeout, c.response_timeout()),
             (Millis(1500), Millis(60_000))
         );
-        let c = parse(Flavour::Librdkafka, &[("socket.timeout.ms", "1500")]).unwrap();
+        let c = parse(ClientLibrary::Librdkafka, &[("socket.timeout.ms", "1500")]).unwrap();
         assert_eq!(c.response_timeout(), Millis(1500));
-        let e = parse(Flavour::Librdkafka, &[("socket.timeout.ms", "5")]).unwrap_err();
+        let e = parse(ClientLibrary::Librdkafka, &[("socket.timeout.ms", "5")]).unwrap_err();
         assert!(e.to_string().contains("from 10 to 300000"), "{e}");
-        let java = parse(Flavour::Java4, &[("request.timeout.ms", "1500")]).unwrap();
+        let java = parse(ClientLibrary::Java4, &[("request.timeout.ms", "1500")]).unwrap();
         assert_eq!(java.response_timeout(), Millis(1500));
-        let e = parse(Flavour::Java3, &[("socket.timeout.ms", "1500")]).unwrap_err();
+        let e = parse(ClientLibrary::Java3, &[("socket.timeout.ms", "1500")]).unwrap_err();
         assert!(
             e.to_string()
                 .contains("did you mean \"request.timeout.ms\""),
@@ -768,22 +746,29 @@ mod tests {
 
     #[test]
     fn typos_and_bad_values_are_errors_that_help() {
-        let e = parse(Flavour::Java4, &[("linger.sm", "5")])
+        let e = parse(ClientLibrary::Java4, &[("linger.sm", "5")])
             .unwrap_err()
             .to_string();
         assert!(e.contains("did you mean \"linger.ms\""), "{e}");
-        let e = parse(Flavour::Java4, &[("acks", "2")])
+        let e = parse(ClientLibrary::Java4, &[("acks", "2")])
             .unwrap_err()
             .to_string();
         assert!(e.contains("one of all, -1, 0, 1"), "{e}");
-        let e = parse(Flavour::Java4, &[("partitioner", "murmur2_random")]);
+        let e = parse(ClientLibrary::Java4, &[("partitioner", "murmur2_random")]);
         assert!(e.unwrap_err().to_string().contains("librdkafka"));
-        let e = parse(Flavour::Java4, &[("partitioner.class", "java-legacy")]);
+        let e = parse(
+            ClientLibrary::Java4,
+            &[("partitioner.class", "java-legacy")],
+        );
         assert!(e.unwrap_err().to_string().contains("removed in Kafka 4.0"));
-        let c = parse(Flavour::Java3, &[("partitioner.class", "java-legacy")]).unwrap();
+        let c = parse(
+            ClientLibrary::Java3,
+            &[("partitioner.class", "java-legacy")],
+        )
+        .unwrap();
         assert_eq!(c.partitioner, Partitioner::JavaLegacy);
         let c = parse(
-            Flavour::Java4,
+            ClientLibrary::Java4,
             &[("client.id", "x"), ("compression.type", "lz4")],
         );
         assert_eq!(c.unwrap().ignored, vec!["client.id", "compression.type"]);

@@ -47,7 +47,7 @@ use self::idempotence::Idempotence;
 use self::sender::{Connection, MetadataRefresh};
 use self::workload::WorkloadState;
 
-pub use self::config::{ConfigError, Flavour, ProducerConfig};
+pub use self::config::{ConfigError, ProducerConfig};
 pub use self::workload::{KeyChoice, KeySpec, Pacing, Workload};
 
 /// One record the application hands to `send()`.
@@ -407,7 +407,7 @@ impl Producer {
                 .unwrap_or(Value::Bytes(Rc::from(&[][..])));
             record.value = Some(value.into_malformed(|t| self.malformed_template(t)));
         }
-        let value = poisoned.then(|| record.value.as_ref().map(Value::to_trace));
+        let value = poisoned.then(|| record.value.as_ref().map(TraceBytes::from_value));
         self.stats.sent += 1;
         match self.acc.append(now, topic, choice, record, sync, rng) {
             Ok(tp) => {
@@ -470,7 +470,7 @@ impl Producer {
                     .key
                     .as_ref()
                     .map(|k| TraceBytes::from_bytes(k.bytes())),
-                value: record.value.as_ref().map(Value::to_trace),
+                value: record.value.as_ref().map(TraceBytes::from_value),
                 sent_ms: now.0,
             });
         }
@@ -499,7 +499,7 @@ impl Producer {
                     offset: base_offset.map(|b| b.0 + i as u64),
                     error: error.map(str::to_string),
                     key: r.key.as_ref().map(|k| TraceBytes::from_bytes(k.bytes())),
-                    value: r.value.as_ref().map(Value::to_trace),
+                    value: r.value.as_ref().map(TraceBytes::from_value),
                     sent_ms: r.timestamp.0,
                 });
             }
@@ -535,7 +535,7 @@ impl Producer {
     fn configured_event(&self) -> TraceEvent {
         let c = &self.config;
         TraceEvent::ProducerConfigured {
-            client: c.flavour.name().to_string(),
+            client: c.library.name().to_string(),
             acks: c.acks_name().to_string(),
             enable_idempotence: c.enable_idempotence,
             idempotence_note: c.idempotence_note.clone(),
