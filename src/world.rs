@@ -31,12 +31,14 @@
 //! anything is the `timeout` toxic's case: requests then wait for `request.timeout.ms`.)
 
 use std::collections::BTreeMap;
+use std::convert::Infallible;
 use std::sync::Arc;
 
 use crate::broker::config::{BrokerConfig, ConfigError, TopicConfig};
 use crate::broker::controller::{Controller, ControllerInput, ControllerTimer};
 use crate::broker::{Broker, BrokerInput, BrokerTimer, TopicLayout};
-use crate::client::consumer::{Consumer, ConsumerInput, ConsumerTimer};
+use crate::client::consumer::app::ProcessedRecord;
+use crate::client::consumer::{Consumer, ConsumerInput, ConsumerOutput, ConsumerTimer};
 use crate::client::load::{LoadGenerator, LoadInput, LoadReader, LoadTimer};
 use crate::client::producer::{Producer, ProducerInput, ProducerTimer, SendRequest};
 use crate::effects::{Effects, TimerOp};
@@ -250,6 +252,9 @@ struct ClientNode {
     paused_until: Option<SimTime>,
     /// Bumped at each restart: messages and timers of an earlier process are dropped.
     incarnation: u32,
+    /// What a consumer outside any service processed, when asked to keep it
+    /// ([`World::drain_processed`]).
+    processed: Vec<ProcessedRecord>,
 }
 
 #[derive(Debug)]
@@ -397,7 +402,7 @@ impl<'t> World<'t> {
                     .clone()
             })
             .collect();
-        self.apply_controller(out);
+        self.apply_effects(ControllerSlot, out);
         let layout = TopicLayout {
             name,
             id: Arc::from(topic_id),
@@ -480,7 +485,7 @@ impl<'t> World<'t> {
         let index = self.broker_index(id);
         let mut out = Effects::new(self.sink.detail());
         let result = f(&mut self.brokers[index].broker, &mut out);
-        self.apply_broker(index, out);
+        self.apply_effects(BrokerSlot(index), out);
         result
     }
 
@@ -516,6 +521,7 @@ impl<'t> World<'t> {
             alive: true,
             paused_until: None,
             incarnation: 0,
+            processed: Vec::new(),
         });
         let event = ClientEvent::Start;
         self.sched
@@ -568,9 +574,18 @@ impl<'t> World<'t> {
         &self.clients[id.0 as usize].machine
     }
 
-    /// Mutable access to a client machine (to drain a consumer's processed records).
+    /// Mutable access to a client machine. Setup only, before the run (to make a consumer keep
+    /// its processed records, [`Consumer::keep_processed`]): during a run a machine is reached
+    /// only through its inputs.
     pub fn client_mut(&mut self, id: ClientId) -> &mut ClientMachine {
         &mut self.clients[id.0 as usize].machine
+    }
+
+    /// Takes the records consumer `id` processed since the last call, in processing order: kept
+    /// for a consumer outside any service that was asked to ([`Consumer::keep_processed`]); a
+    /// service's go to its producer instead.
+    pub fn drain_processed(&mut self, id: ClientId) -> Vec<ProcessedRecord> {
+        std::mem::take(&mut self.clients[id.0 as usize].processed)
     }
 
     /// The client whose component name is `component`, if any.
@@ -728,6 +743,7 @@ impl<'t> World<'t> {
         node.paused_until = None;
         node.incarnation += 1;
         node.timers.clear();
+        node.processed.clear();
         // The old process's connections are gone, and with them the answers they awaited.
         self.requests.retain(|_, r| r.client != index);
         let client = NodeId::Client(ClientId(index as u32));
@@ -915,34 +931,14 @@ impl<'t> World<'t> {
         let mut out = Effects::new(self.sink.detail());
         let node = self.controller.as_mut().expect("a controller runs");
         node.controller.handle(now, input, &mut out);
-        self.apply_controller(out);
-    }
-
-    fn apply_controller(&mut self, out: Effects<ControllerTimer>) {
-        let now = self.sched.now();
-        let node = self.controller.as_mut().expect("a controller runs");
-        let component = node.component.clone();
-        for op in out.timers {
-            match op {
-                TimerOp::Set(key, at) => {
-                    let token = node.timers.set(key, at);
-                    self.sched
-                        .schedule_at(at, Input::ControllerTimer { key, token });
-                }
-                TimerOp::Cancel(key) => node.timers.cancel(&key),
-            }
-        }
-        self.record_traces(now, &component, out.traces);
-        for (to, message) in out.sends {
-            self.send(now, NodeId::Controller, to, message);
-        }
+        self.apply_effects(ControllerSlot, out);
     }
 
     fn handle_broker(&mut self, now: SimTime, index: usize, input: BrokerInput) {
         let mut out = Effects::new(self.sink.detail());
         let node = &mut self.brokers[index];
         node.broker.handle(now, input, &mut node.rng, &mut out);
-        self.apply_broker(index, out);
+        self.apply_effects(BrokerSlot(index), out);
     }
 
     fn handle_client(&mut self, now: SimTime, index: usize, event: ClientEvent) {
@@ -965,29 +961,27 @@ impl<'t> World<'t> {
             node.paused_until = None;
         }
         match event {
-            ClientEvent::Command(ClientCommand::Crash) => {
-                self.crash(now, index);
-                if let Some(partner) = self.services.partner(index) {
-                    self.crash(now, partner);
-                }
-                return;
-            }
+            ClientEvent::Command(ClientCommand::Crash) => self.crash_process(now, index),
             ClientEvent::Command(ClientCommand::Pause { duration }) => {
                 self.pause(now, index, duration);
                 if let Some(partner) = self.services.partner(index) {
                     self.pause(now, partner, duration);
                 }
-                return;
             }
             ClientEvent::Command(ClientCommand::Resume) => {
                 let component = node.component.clone();
                 self.sink
                     .record(now, &component, TraceEvent::ClientResumed {});
-                return;
             }
-            _ => {}
+            event => self.handle_machine(now, index, event),
         }
+    }
+
+    /// Hands `event` to client `index`'s machine, in the machine's own input type (an event the
+    /// machine does not understand is dropped), and applies its effects.
+    fn handle_machine(&mut self, now: SimTime, index: usize, event: ClientEvent) {
         let detail = self.sink.detail();
+        let node = &mut self.clients[index];
         match &mut node.machine {
             ClientMachine::LoadGenerator(m) => {
                 let Some(input) = load_input(event) else {
@@ -995,7 +989,7 @@ impl<'t> World<'t> {
                 };
                 let mut out = Effects::new(detail);
                 m.handle(now, input, &mut node.rng, &mut out);
-                self.apply_client(index, out, ClientTimer::Load);
+                self.apply_effects(ClientSlot(index), out);
             }
             ClientMachine::LoadReader(m) => {
                 let Some(input) = load_input(event) else {
@@ -1003,7 +997,7 @@ impl<'t> World<'t> {
                 };
                 let mut out = Effects::new(detail);
                 m.handle(now, input, &mut out);
-                self.apply_client(index, out, ClientTimer::Load);
+                self.apply_effects(ClientSlot(index), out);
             }
             ClientMachine::Consumer(m) => {
                 let Some(input) = consumer_input(event) else {
@@ -1011,8 +1005,7 @@ impl<'t> World<'t> {
                 };
                 let mut out = Effects::new(detail);
                 m.handle(now, input, &mut node.rng, &mut out);
-                self.apply_client(index, out, ClientTimer::Consumer);
-                self.serve_consumer(now, index);
+                self.apply_effects(ClientSlot(index), out);
             }
             ClientMachine::Producer(m) => {
                 let Some(input) = producer_input(event) else {
@@ -1020,8 +1013,16 @@ impl<'t> World<'t> {
                 };
                 let mut out = Effects::new(detail);
                 m.handle(now, input, &mut node.rng, &mut out);
-                self.apply_client(index, out, ClientTimer::Producer);
+                self.apply_effects(ClientSlot(index), out);
             }
+        }
+    }
+
+    /// The process of client `index` dies, and with it the other client of its process.
+    fn crash_process(&mut self, now: SimTime, index: usize) {
+        self.crash(now, index);
+        if let Some(partner) = self.services.partner(index) {
+            self.crash(now, partner);
         }
     }
 
@@ -1035,9 +1036,12 @@ impl<'t> World<'t> {
         if let ClientMachine::Consumer(m) = &mut node.machine {
             // What its application finished before dying is still done.
             let mut out = Effects::new(self.sink.detail());
-            m.crashed(now, &mut out);
-            let component = node.component.clone();
-            self.record_traces(now, &component, out.traces);
+            m.handle(now, ConsumerInput::Crashed, &mut node.rng, &mut out);
+            assert!(
+                out.sends.is_empty() && out.timers.is_empty() && out.disconnects.is_empty(),
+                "a crashed consumer asks for nothing but traces and outputs"
+            );
+            self.apply_effects(ClientSlot(index), out);
         }
         let component = self.clients[index].component.clone();
         self.sink
@@ -1054,8 +1058,13 @@ impl<'t> World<'t> {
         if let ClientMachine::Consumer(m) = &mut node.machine {
             // Its application's work in progress now ends `duration` later.
             let mut out = Effects::new(self.sink.detail());
-            m.paused(now, duration, &mut out);
-            self.apply_client(index, out, ClientTimer::Consumer);
+            m.handle(
+                now,
+                ConsumerInput::Paused { duration },
+                &mut node.rng,
+                &mut out,
+            );
+            self.apply_effects(ClientSlot(index), out);
         }
         let component = self.clients[index].component.clone();
         let event = TraceEvent::ClientPaused {
@@ -1072,89 +1081,75 @@ impl<'t> World<'t> {
         );
     }
 
-    /// After an input of consumer `index`: its linked producer sends what the application
-    /// processed and gave up on (now, as the application calls `send()` right after each
-    /// record), and a consumer whose application died on a poison pill is crashed, with its
-    /// producer, after those sends were handed over (they die with it unless already sent).
-    fn serve_consumer(&mut self, now: SimTime, index: usize) {
-        let ClientMachine::Consumer(m) = &mut self.clients[index].machine else {
-            unreachable!("called for consumers")
-        };
-        let crash = m.take_crash_request();
-        let dead = m.drain_dead_letters();
-        if self.services.partner(index).is_some() {
-            let processed = m.drain_processed();
-            let (client, records) = self
-                .services
-                .sends(index, processed, dead)
-                .expect("a linked consumer");
-            if !records.is_empty() {
-                let event = ClientEvent::Command(ClientCommand::Produce { records });
-                self.sched
-                    .schedule_at(now, Input::ClientEvent { client, event });
-            }
-        } else {
-            // Not a service: the processed records stay for whoever drains them.
-            assert!(
-                dead.is_empty(),
-                "{} dead-letters records but has no producer: link one with \
-                 World::link_service",
-                self.clients[index].component
-            );
+    /// Routes what consumer `index` handed its process ([`ConsumerOutput`]): its linked producer
+    /// sends what the application processed and gave up on (now, as the application calls
+    /// `send()` right after each record), and a consumer whose application died on a poison pill
+    /// is crashed, with its producer, after those sends were handed over (they die with it
+    /// unless already sent). A consumer outside any service keeps its processed records for
+    /// [`World::drain_processed`].
+    fn serve_consumer(&mut self, now: SimTime, index: usize, outputs: Vec<ConsumerOutput>) {
+        if outputs.is_empty() {
+            return;
         }
-        if crash {
-            self.crash(now, index);
-            if let Some(partner) = self.services.partner(index) {
-                self.crash(now, partner);
+        let mut processed = Vec::new();
+        let mut dead = Vec::new();
+        let mut died = false;
+        for output in outputs {
+            match output {
+                ConsumerOutput::Processed(record) => processed.push(record),
+                ConsumerOutput::DeadLettered(letter) => dead.push(letter),
+                ConsumerOutput::ApplicationDied => died = true,
             }
+        }
+        match self.services.partner(index) {
+            // The process is gone (this is its crash): its application sends nothing more.
+            Some(_) if !self.clients[index].alive => {}
+            Some(_) => {
+                let (client, records) = self
+                    .services
+                    .sends(index, processed, dead)
+                    .expect("a linked consumer");
+                if !records.is_empty() {
+                    let event = ClientEvent::Command(ClientCommand::Produce { records });
+                    self.sched
+                        .schedule_at(now, Input::ClientEvent { client, event });
+                }
+            }
+            None => {
+                assert!(
+                    dead.is_empty(),
+                    "{} dead-letters records but has no producer: link one with \
+                     World::link_service",
+                    self.clients[index].component
+                );
+                self.clients[index].processed.extend(processed);
+            }
+        }
+        if died {
+            self.crash_process(now, index);
         }
     }
 
-    fn apply_broker(&mut self, index: usize, out: Effects<BrokerTimer>) {
+    /// Applies the effects of the machine `owner` just handled an input with (see
+    /// [`crate::effects`] for the contract): its timers, its traces, its disconnects, its sends,
+    /// then its outputs, in that order, each in the order written.
+    fn apply_effects<W, K, O>(&mut self, owner: W, out: Effects<K, O>)
+    where
+        W: EffectsOwner,
+        K: Into<W::Key>,
+        O: Outputs,
+    {
         let now = self.sched.now();
-        let from = NodeId::Broker(self.brokers[index].broker.id());
-        let component = self.brokers[index].component.clone();
+        let from = owner.node(self);
+        let component = owner.component(self);
         for op in out.timers {
             match op {
                 TimerOp::Set(key, at) => {
-                    let token = self.brokers[index].timers.set(key.clone(), at);
-                    self.sched.schedule_at(
-                        at,
-                        Input::BrokerTimer {
-                            broker: index,
-                            key,
-                            token,
-                        },
-                    );
+                    let key = key.into();
+                    let token = owner.timers(self).set(key.clone(), at);
+                    self.sched.schedule_at(at, owner.firing(key, token));
                 }
-                TimerOp::Cancel(key) => self.brokers[index].timers.cancel(&key),
-            }
-        }
-        self.record_traces(now, &component, out.traces);
-        for (to, message) in out.sends {
-            self.send(now, from, to, message);
-        }
-    }
-
-    fn apply_client<K>(&mut self, index: usize, out: Effects<K>, wrap: impl Fn(K) -> ClientTimer) {
-        let now = self.sched.now();
-        let from = NodeId::Client(ClientId(index as u32));
-        let component = self.clients[index].component.clone();
-        for op in out.timers {
-            match op {
-                TimerOp::Set(key, at) => {
-                    let key = wrap(key);
-                    let token = self.clients[index].timers.set(key, at);
-                    self.sched.schedule_at(
-                        at,
-                        Input::ClientTimer {
-                            client: index,
-                            key,
-                            token,
-                        },
-                    );
-                }
-                TimerOp::Cancel(key) => self.clients[index].timers.cancel(&wrap(key)),
+                TimerOp::Cancel(key) => owner.timers(self).cancel(&key.into()),
             }
         }
         self.record_traces(now, &component, out.traces);
@@ -1164,6 +1159,7 @@ impl<'t> World<'t> {
         for (to, message) in out.sends {
             self.send(now, from, to, message);
         }
+        O::route(self, now, from, out.outputs);
     }
 
     fn record_traces(
@@ -1518,6 +1514,130 @@ impl<'t> World<'t> {
     }
 }
 
+/// A machine whose [`Effects`] the world applies: the node it sends from, the component it
+/// traces as, the table its timers live in and the scheduled event a firing becomes.
+trait EffectsOwner: Copy {
+    /// The timer key type of the owner's table.
+    type Key: Clone + Ord;
+    fn node(self, world: &World<'_>) -> NodeId;
+    fn component(self, world: &World<'_>) -> Arc<str>;
+    fn timers<'w>(self, world: &'w mut World<'_>) -> &'w mut TimerTable<Self::Key>;
+    fn firing(self, key: Self::Key, token: TimerToken) -> Input;
+}
+
+/// The controller.
+#[derive(Clone, Copy)]
+struct ControllerSlot;
+
+/// The broker at this index.
+#[derive(Clone, Copy)]
+struct BrokerSlot(usize);
+
+/// The client at this index.
+#[derive(Clone, Copy)]
+struct ClientSlot(usize);
+
+impl EffectsOwner for ControllerSlot {
+    type Key = ControllerTimer;
+    fn node(self, _: &World<'_>) -> NodeId {
+        NodeId::Controller
+    }
+    fn component(self, world: &World<'_>) -> Arc<str> {
+        world
+            .controller
+            .as_ref()
+            .expect("a controller runs")
+            .component
+            .clone()
+    }
+    fn timers<'w>(self, world: &'w mut World<'_>) -> &'w mut TimerTable<ControllerTimer> {
+        &mut world.controller.as_mut().expect("a controller runs").timers
+    }
+    fn firing(self, key: ControllerTimer, token: TimerToken) -> Input {
+        Input::ControllerTimer { key, token }
+    }
+}
+
+impl EffectsOwner for BrokerSlot {
+    type Key = BrokerTimer;
+    fn node(self, world: &World<'_>) -> NodeId {
+        NodeId::Broker(world.brokers[self.0].broker.id())
+    }
+    fn component(self, world: &World<'_>) -> Arc<str> {
+        world.brokers[self.0].component.clone()
+    }
+    fn timers<'w>(self, world: &'w mut World<'_>) -> &'w mut TimerTable<BrokerTimer> {
+        &mut world.brokers[self.0].timers
+    }
+    fn firing(self, key: BrokerTimer, token: TimerToken) -> Input {
+        Input::BrokerTimer {
+            broker: self.0,
+            key,
+            token,
+        }
+    }
+}
+
+impl EffectsOwner for ClientSlot {
+    type Key = ClientTimer;
+    fn node(self, _: &World<'_>) -> NodeId {
+        NodeId::Client(ClientId(self.0 as u32))
+    }
+    fn component(self, world: &World<'_>) -> Arc<str> {
+        world.clients[self.0].component.clone()
+    }
+    fn timers<'w>(self, world: &'w mut World<'_>) -> &'w mut TimerTable<ClientTimer> {
+        &mut world.clients[self.0].timers
+    }
+    fn firing(self, key: ClientTimer, token: TimerToken) -> Input {
+        Input::ClientTimer {
+            client: self.0,
+            key,
+            token,
+        }
+    }
+}
+
+/// What a machine hands the rest of its process ([`Effects::outputs`]), and where the world
+/// routes it.
+trait Outputs: Sized {
+    fn route(world: &mut World<'_>, now: SimTime, from: NodeId, outputs: Vec<Self>);
+}
+
+/// Most machines hand over nothing.
+impl Outputs for Infallible {
+    fn route(_: &mut World<'_>, _: SimTime, _: NodeId, outputs: Vec<Self>) {
+        assert!(outputs.is_empty(), "no value is Infallible");
+    }
+}
+
+impl Outputs for ConsumerOutput {
+    fn route(world: &mut World<'_>, now: SimTime, from: NodeId, outputs: Vec<Self>) {
+        let NodeId::Client(client) = from else {
+            unreachable!("only consumers write consumer outputs")
+        };
+        world.serve_consumer(now, client.0 as usize, outputs);
+    }
+}
+
+impl From<LoadTimer> for ClientTimer {
+    fn from(key: LoadTimer) -> ClientTimer {
+        ClientTimer::Load(key)
+    }
+}
+
+impl From<ConsumerTimer> for ClientTimer {
+    fn from(key: ConsumerTimer) -> ClientTimer {
+        ClientTimer::Consumer(key)
+    }
+}
+
+impl From<ProducerTimer> for ClientTimer {
+    fn from(key: ProducerTimer) -> ClientTimer {
+        ClientTimer::Producer(key)
+    }
+}
+
 /// A producer's input for a world event; the world handles crash and pause itself.
 fn producer_input(event: ClientEvent) -> Option<ProducerInput> {
     Some(match event {
@@ -1594,5 +1714,27 @@ fn kafka_uuid(rng: &mut SimRng) -> String {
         if !out.starts_with('-') {
             return out;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::{Detail, VecSink};
+
+    #[test]
+    fn a_brokers_disconnect_is_applied() {
+        // Regression: the broker's and the controller's effects once dropped `disconnects`.
+        let mut sink = VecSink::new(Detail::Records);
+        let mut world = World::new(WorldConfig::default(), &mut sink);
+        let broker = BrokerId(1);
+        world.add_broker(broker);
+        let (from, to) = (NodeId::Broker(broker), NodeId::Client(ClientId(0)));
+        world.network_mut().link_mut(from, to).broken = true;
+        world.with_broker(broker, |_, out| out.disconnect(to));
+        assert!(
+            !world.network.link(from, to).expect("configured").broken,
+            "closing the connection resets it"
+        );
     }
 }

@@ -24,7 +24,7 @@ use crate::protocol::{ErrorCode, Request};
 use crate::rng::SimRng;
 use crate::units::{BrokerId, SimTime};
 
-use super::{Consumer, ConsumerTimer, InFlight, MemberState, Pending, Position};
+use super::{Consumer, ConsumerOutput, ConsumerTimer, InFlight, MemberState, Pending, Position};
 
 impl Consumer {
     /// The connection to `broker` closed: everything in flight on it failed.
@@ -33,7 +33,7 @@ impl Consumer {
         now: SimTime,
         broker: BrokerId,
         rng: &mut SimRng,
-        out: &mut Effects<ConsumerTimer>,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) {
         self.down.insert(broker);
         let lost: Vec<u64> = self
@@ -56,7 +56,7 @@ impl Consumer {
         now: SimTime,
         r: InFlight,
         rng: &mut SimRng,
-        out: &mut Effects<ConsumerTimer>,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) {
         match r.pending {
             Pending::Fetch(_) => {
@@ -108,7 +108,7 @@ impl Consumer {
     }
 
     /// The coordinator is unreachable: group requests wait `retry.backoff.ms`.
-    fn coordinator_lost(&mut self, now: SimTime, out: &mut Effects<ConsumerTimer>) {
+    fn coordinator_lost(&mut self, now: SimTime, out: &mut Effects<ConsumerTimer, ConsumerOutput>) {
         if self.coordinator_backoff.is_none() {
             let until = now + self.config.retry_backoff;
             self.coordinator_backoff = Some(until);
@@ -122,7 +122,7 @@ impl Consumer {
         &mut self,
         now: SimTime,
         rng: &mut SimRng,
-        out: &mut Effects<ConsumerTimer>,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) {
         let timeout = self.config.request_timeout;
         let expired: Vec<BrokerId> = self
@@ -138,7 +138,7 @@ impl Consumer {
 
     /// Arms the request-timeout timer for the oldest request that can time out, if it is not
     /// armed already.
-    pub(super) fn arm_request_timer(&mut self, out: &mut Effects<ConsumerTimer>) {
+    pub(super) fn arm_request_timer(&mut self, out: &mut Effects<ConsumerTimer, ConsumerOutput>) {
         if self.request_timer.is_some() {
             return;
         }
@@ -159,7 +159,7 @@ impl Consumer {
     pub(super) fn maybe_refresh_metadata(
         &mut self,
         now: SimTime,
-        out: &mut Effects<ConsumerTimer>,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) {
         if !self.metadata_wanted
             || self

@@ -36,7 +36,10 @@ use super::app::{Batch, DeadLetter, MALFORMED_ERROR, ManualCommit, ProcessedReco
 use super::config::Flavour;
 use super::names;
 use super::polled::Polled;
-use super::{Activity, CommitPurpose, Consumer, ConsumerTimer, MemberState, Pending, Position};
+use super::{
+    Activity, CommitPurpose, Consumer, ConsumerOutput, ConsumerTimer, MemberState, Pending,
+    Position,
+};
 
 /// The most records a run of librdkafka polls is scheduled at once (more runs, same result).
 const LIBRDKAFKA_RUN: usize = 500;
@@ -53,7 +56,7 @@ impl Consumer {
         &mut self,
         now: SimTime,
         rng: &mut SimRng,
-        out: &mut Effects<ConsumerTimer>,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) {
         debug_assert!(matches!(self.activity, Activity::Polling));
         self.last_poll = now;
@@ -111,7 +114,7 @@ impl Consumer {
         now: SimTime,
         records: Polled,
         rng: &mut SimRng,
-        out: &mut Effects<ConsumerTimer>,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) {
         // The position of each partition moves past the last of its records (they come in one
         // run per partition, in offset order).
@@ -145,7 +148,7 @@ impl Consumer {
 
     /// Arms `MaxPoll` at the moment `max.poll.interval.ms` would run out in this batch, if it
     /// does: the Java client notices at the deadline, librdkafka at its next 500 ms check.
-    fn arm_max_poll(&self, batch: &Batch, out: &mut Effects<ConsumerTimer>) {
+    fn arm_max_poll(&self, batch: &Batch, out: &mut Effects<ConsumerTimer, ConsumerOutput>) {
         let max = self.config.max_poll_interval;
         let deadline = if batch.fully_scheduled() {
             batch.poll_deadline_exceeded(max)
@@ -169,7 +172,11 @@ impl Consumer {
     }
 
     /// A long batch reports what it has finished so far; processing itself is unchanged.
-    pub(super) fn processing_progress(&mut self, now: SimTime, out: &mut Effects<ConsumerTimer>) {
+    pub(super) fn processing_progress(
+        &mut self,
+        now: SimTime,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
+    ) {
         let mut activity = std::mem::replace(&mut self.activity, Activity::Polling);
         if let Activity::Processing(batch) = &mut activity {
             let finished = batch.finished_by(now);
@@ -190,7 +197,7 @@ impl Consumer {
         &mut self,
         now: SimTime,
         rng: &mut SimRng,
-        out: &mut Effects<ConsumerTimer>,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) {
         let Activity::Processing(mut batch) =
             std::mem::replace(&mut self.activity, Activity::Polling)
@@ -208,7 +215,7 @@ impl Consumer {
         self.trace_failed_attempts(&mut batch, now, out);
         if let Some(pill) = batch.crash_before(finished) {
             self.report(&mut batch, pill, out);
-            self.crash_requested = true;
+            out.output(ConsumerOutput::ApplicationDied);
             self.activity = Activity::Closed;
             return;
         }
@@ -249,7 +256,7 @@ impl Consumer {
         &mut self,
         now: SimTime,
         rng: &mut SimRng,
-        out: &mut Effects<ConsumerTimer>,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) {
         let Activity::Committing(Some(mut batch)) =
             std::mem::replace(&mut self.activity, Activity::Polling)
@@ -272,7 +279,7 @@ impl Consumer {
         &self,
         batch: &mut Batch,
         now: SimTime,
-        out: &mut Effects<ConsumerTimer>,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) {
         for f in &mut batch.failures {
             while let Some(a) = f.attempts.get(f.traced).filter(|a| a.failed_at <= now) {
@@ -302,7 +309,7 @@ impl Consumer {
     pub(super) fn cut_batch_if_polling_is_needed(
         &mut self,
         now: SimTime,
-        out: &mut Effects<ConsumerTimer>,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) {
         let needs_poll = self.closing || self.member.rejoin.is_some();
         let Activity::Processing(batch) = &mut self.activity else {
@@ -330,7 +337,7 @@ impl Consumer {
         &mut self,
         batch: &mut Batch,
         upto: usize,
-        out: &mut Effects<ConsumerTimer>,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) {
         let from = batch.reported;
         if upto <= from {
@@ -365,14 +372,14 @@ impl Consumer {
             if !self.keep_processed {
                 continue;
             }
-            self.processed.push(ProcessedRecord {
+            out.output(ConsumerOutput::Processed(ProcessedRecord {
                 topic: tp.topic.clone(),
                 partition: tp.partition,
                 offset: r.offset,
                 key: r.key.clone(),
                 value: r.value.clone(),
                 processed_at: batch.done[i],
-            });
+            }));
         }
         for (tp, first, last, records, _) in ranges {
             out.trace(TraceEvent::RecordsProcessed {
@@ -410,7 +417,7 @@ impl Consumer {
                 attempts: d.attempts,
                 headers: d.headers.iter().map(RecordHeader::from_header).collect(),
             });
-            self.dead_letters.push(d);
+            out.output(ConsumerOutput::DeadLettered(d));
         }
         batch.reported = upto;
     }
@@ -453,7 +460,11 @@ impl Consumer {
 
     /// The `AutoCommit` timer: librdkafka commits its stored offsets now; the Java client's
     /// commit waits for the application's next `poll()` (at once if it is waiting in one).
-    pub(super) fn auto_commit_due(&mut self, now: SimTime, out: &mut Effects<ConsumerTimer>) {
+    pub(super) fn auto_commit_due(
+        &mut self,
+        now: SimTime,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
+    ) {
         if self.config.flavour == Flavour::Librdkafka {
             out.set_timer(
                 ConsumerTimer::AutoCommit,
@@ -472,7 +483,7 @@ impl Consumer {
     pub(super) fn commit_consumed(
         &mut self,
         purpose: CommitPurpose,
-        out: &mut Effects<ConsumerTimer>,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) -> bool {
         let offsets: Vec<(TopicPartition, Offset)> = match self.config.flavour {
             Flavour::Java => self
@@ -502,7 +513,7 @@ impl Consumer {
         &mut self,
         purpose: CommitPurpose,
         offsets: Vec<(TopicPartition, Offset)>,
-        out: &mut Effects<ConsumerTimer>,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) -> bool {
         let stable = matches!(
             self.member.state,
@@ -550,7 +561,7 @@ impl Consumer {
         offsets: Vec<(TopicPartition, Offset)>,
         r: OffsetCommitResponse,
         rng: &mut SimRng,
-        out: &mut Effects<ConsumerTimer>,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) {
         let error = r
             .partitions
@@ -602,7 +613,11 @@ impl Consumer {
     }
 
     /// `max.poll.interval.ms` ran out while the application was busy.
-    pub(super) fn max_poll_expired(&mut self, _now: SimTime, out: &mut Effects<ConsumerTimer>) {
+    pub(super) fn max_poll_expired(
+        &mut self,
+        _now: SimTime,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
+    ) {
         if matches!(self.activity, Activity::Polling) {
             return;
         }
@@ -633,7 +648,7 @@ impl Consumer {
     }
 
     /// `close()`: with auto-commit, a last synchronous commit; then LeaveGroup (dynamic members).
-    fn begin_close(&mut self, out: &mut Effects<ConsumerTimer>) {
+    fn begin_close(&mut self, out: &mut Effects<ConsumerTimer, ConsumerOutput>) {
         self.activity = Activity::Closing;
         if self.config.enable_auto_commit
             && matches!(self.member.state, MemberState::Stable)
@@ -644,7 +659,7 @@ impl Consumer {
         self.finish_close(out);
     }
 
-    fn finish_close(&mut self, out: &mut Effects<ConsumerTimer>) {
+    fn finish_close(&mut self, out: &mut Effects<ConsumerTimer, ConsumerOutput>) {
         let owned: Vec<TopicPartition> = self.partitions.keys().cloned().collect();
         if !owned.is_empty() {
             match (self.member.generation, &self.member.member_id) {
@@ -680,7 +695,7 @@ impl Consumer {
 
     /// An error the application does not handle: it propagates out of `poll()`, and the
     /// application's `finally` closes the consumer.
-    pub(super) fn fail(&mut self, error: &str, out: &mut Effects<ConsumerTimer>) {
+    pub(super) fn fail(&mut self, error: &str, out: &mut Effects<ConsumerTimer, ConsumerOutput>) {
         out.trace(TraceEvent::ConsumerFailed {
             group: self.group(),
             error: error.to_string(),
