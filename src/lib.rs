@@ -20,7 +20,7 @@
 //! | [`world`] | owns every component; applies effects; the run loop (`world/`, one file a job) |
 //! | [`service`] | services: a member's consumer feeding its producer (outputs, dead letters) |
 //! | [`scenario`] | scenario files: TOML parsed into a typed `Scenario`, errors with file:line |
-//! | [`runner`] | builds a `World` from a `Scenario` and runs it |
+//! | [`runner`] | builds a `World` from a `Scenario` and runs it (`runner/service.rs`: services) |
 //! | [`report`] | a `Report` computed from a trace only: partitions, duplicates, groups, lag |
 //! | [`expect`] | metrics named `name[arg]` and the `[[expect]]` claims checked against them |
 //! | [`compare`] | two reports (simulated, real broker) compared fact by fact, with tolerances |

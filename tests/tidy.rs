@@ -78,11 +78,7 @@ fn the_core_does_no_io() {
             }
         }
     }
-    for file in [
-        "src/scheduler.rs",
-        "src/network.rs",
-        "src/effects.rs",
-    ] {
+    for file in ["src/scheduler.rs", "src/network.rs", "src/effects.rs"] {
         let text = fs::read_to_string(root().join(file)).unwrap();
         for b in banned {
             if text.contains(b) {

@@ -34,7 +34,8 @@ pub enum ClientTimer {
     Producer(ProducerTimer),
 }
 
-/// What the world hands a client machine; each machine kind converts it to its own input type.
+/// What the world hands a client machine of any kind; each machine kind converts it to its own
+/// input type ([`ConsumerInput`], [`ProducerInput`], [`LoadInput`]) and never sees the rest.
 #[derive(Clone, Debug)]
 pub enum ClientEvent {
     /// The client process starts (its configured start time).
@@ -59,7 +60,7 @@ pub enum ClientEvent {
     },
 }
 
-/// Commands a scenario's timeline or fault plan gives a client.
+/// Commands a scenario's timeline or fault plan gives a client: one kind of [`ClientEvent`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ClientCommand {
     /// Shut down cleanly: `close()` (a consumer finishes its batch, commits if auto-commit is

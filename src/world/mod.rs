@@ -129,6 +129,8 @@ impl EndReason {
     }
 }
 
+/// Every event waiting in the scheduler, the first of the four input types (see the module
+/// doc): the world makes them and [`World::dispatch`] hands each to the machine it concerns.
 #[derive(Debug)]
 enum Scheduled {
     Deliver {

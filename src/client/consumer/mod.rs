@@ -11,7 +11,7 @@
 //! | `app.rs` | the application: processing time, commits, poison pills (`OnFailure`), batches |
 //! | `membership.rs` | JoinGroup, SyncGroup, Heartbeat, LeaveGroup; the rebalance listener |
 //! | `fetcher.rs` | positions (OffsetFetch, `auto.offset.reset`), Fetch, the record buffer |
-//! | `network.rs` | requests per broker, `request.timeout.ms`, lost connections, metadata refresh |
+//! | `connections.rs` | requests per broker, `request.timeout.ms`, lost connections, metadata |
 //! | `poll.rs` | the poll loop: batches, commits, `max.poll.interval.ms`, `close()` |
 //!
 //! How the pieces meet, as in the real clients: group protocol responses are handled when they
@@ -23,13 +23,13 @@
 //! The coordinator is the broker the consumer is given (see `World::coordinator_for`), so there
 //! is no FindCoordinator round trip. Fetches and ListOffsets go to each partition's leader, as
 //! the last Metadata response named it; a leader that moved is found again by a metadata refresh
-//! (`network.rs`).
+//! (`connections.rs`).
 
 pub mod app;
 pub mod config;
+mod connections;
 mod fetcher;
 mod membership;
-mod network;
 mod poll;
 pub(crate) mod polled;
 

@@ -281,22 +281,31 @@ impl Consumer {
         now: SimTime,
         out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) {
-        for f in &mut batch.failures {
-            while let Some(a) = f.attempts.get(f.traced).filter(|a| a.failed_at <= now) {
-                let last = f.traced + 1 == f.attempts.len();
-                let (tp, r) = batch.records.get(f.index);
+        for failure in &mut batch.failures {
+            while let Some(attempt) = failure
+                .attempts
+                .get(failure.traced)
+                .filter(|attempt| attempt.failed_at <= now)
+            {
+                let last = failure.traced + 1 == failure.attempts.len();
+                let (tp, record) = batch.records.get(failure.index);
                 out.trace(TraceEvent::ProcessingFailed {
                     group: self.group(),
                     topic: tp.topic.as_arc().clone(),
                     partition: tp.partition.0,
-                    offset: r.offset.0,
-                    attempt: f.traced as u32 + 1,
+                    offset: record.offset.0,
+                    attempt: failure.traced as u32 + 1,
                     error: MALFORMED_ERROR.to_string(),
-                    action: if last { f.verdict.name() } else { "retry" }.to_string(),
-                    backoff_ms: a.backoff.map(|b| b.0),
+                    action: if last {
+                        failure.verdict.name()
+                    } else {
+                        "retry"
+                    }
+                    .to_string(),
+                    backoff_ms: attempt.backoff.map(|backoff| backoff.0),
                 });
-                f.traced += 1;
-                if last && f.verdict == Verdict::Crash {
+                failure.traced += 1;
+                if last && failure.verdict == Verdict::Crash {
                     return;
                 }
             }
@@ -346,28 +355,28 @@ impl Consumer {
         // (partition, first, last, count, still open): a pill closes its partition's run.
         let mut ranges: Vec<(TopicPartition, Offset, Offset, u32, bool)> = Vec::new();
         let mut dead = Vec::new();
-        for (i, (tp, r)) in (from..upto).zip(batch.records.range(from, upto)) {
+        for (index, (tp, record)) in (from..upto).zip(batch.records.range(from, upto)) {
             // Records come in runs per partition: the open range is nearly always the last.
             let open = ranges
                 .iter_mut()
                 .rev()
                 .find(|(t, .., open)| *open && t.partition == tp.partition && t.topic == tp.topic);
-            if let Some(f) = batch.failure(i) {
+            if let Some(failure) = batch.failure(index) {
                 if let Some(range) = open {
                     range.4 = false;
                 }
-                if let Verdict::DeadLetter(topic) = &f.verdict {
-                    let attempts = f.attempts.len() as u32;
-                    dead.push(dead_letter(topic, tp, r, attempts, batch.done[i]));
+                if let Verdict::DeadLetter(topic) = &failure.verdict {
+                    let attempts = failure.attempts.len() as u32;
+                    dead.push(dead_letter(topic, tp, record, attempts, batch.done[index]));
                 }
                 continue;
             }
             match open {
                 Some(range) => {
-                    range.2 = r.offset;
+                    range.2 = record.offset;
                     range.3 += 1;
                 }
-                None => ranges.push((tp.clone(), r.offset, r.offset, 1, true)),
+                None => ranges.push((tp.clone(), record.offset, record.offset, 1, true)),
             }
             if !self.keep_processed {
                 continue;
@@ -375,10 +384,10 @@ impl Consumer {
             out.output(ConsumerOutput::Processed(ProcessedRecord {
                 topic: tp.topic.clone(),
                 partition: tp.partition,
-                offset: r.offset,
-                key: r.key.clone(),
-                value: r.value.clone(),
-                processed_at: batch.done[i],
+                offset: record.offset,
+                key: record.key.clone(),
+                value: record.value.clone(),
+                processed_at: batch.done[index],
             }));
         }
         for (tp, first, last, records, _) in ranges {
@@ -392,34 +401,58 @@ impl Consumer {
             });
         }
         if out.wants_records() {
-            for (i, (tp, r)) in batch.records.range(from, upto).enumerate() {
-                if batch.failure(from + i).is_some() {
-                    continue;
-                }
-                out.trace(TraceEvent::RecordProcessed {
-                    group: self.group(),
-                    topic: tp.topic.as_arc().clone(),
-                    partition: tp.partition.0,
-                    offset: r.offset.0,
-                    key: r.key.as_ref().map(|k| TraceBytes::from_bytes(k.bytes())),
-                    value: r.value.as_ref().map(crate::record::Value::to_trace),
-                    processed_at_ms: batch.done[from + i].0,
-                });
-            }
+            self.trace_each_record(batch, from, upto, out);
         }
-        for d in dead {
-            out.trace(TraceEvent::RecordDeadLettered {
-                group: self.group(),
-                topic: d.original.topic.as_arc().clone(),
-                partition: d.original.partition.0,
-                offset: d.offset.0,
-                dead_letter_topic: d.topic.as_arc().clone(),
-                attempts: d.attempts,
-                headers: d.headers.iter().map(RecordHeader::from_header).collect(),
-            });
-            out.output(ConsumerOutput::DeadLettered(d));
+        for letter in dead {
+            out.trace(self.dead_lettered(&letter));
+            out.output(ConsumerOutput::DeadLettered(letter));
         }
         batch.reported = upto;
+    }
+
+    /// One `RecordProcessed` per processed record of `batch.records[from..upto]` (a trace at
+    /// `records` detail): poison pills are never processed.
+    fn trace_each_record(
+        &self,
+        batch: &Batch,
+        from: usize,
+        upto: usize,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
+    ) {
+        for (index, (tp, record)) in (from..upto).zip(batch.records.range(from, upto)) {
+            if batch.failure(index).is_some() {
+                continue;
+            }
+            out.trace(TraceEvent::RecordProcessed {
+                group: self.group(),
+                topic: tp.topic.as_arc().clone(),
+                partition: tp.partition.0,
+                offset: record.offset.0,
+                key: record
+                    .key
+                    .as_ref()
+                    .map(|k| TraceBytes::from_bytes(k.bytes())),
+                value: record.value.as_ref().map(crate::record::Value::to_trace),
+                processed_at_ms: batch.done[index].0,
+            });
+        }
+    }
+
+    /// The trace of a record given up to its dead-letter topic.
+    fn dead_lettered(&self, letter: &DeadLetter) -> TraceEvent {
+        TraceEvent::RecordDeadLettered {
+            group: self.group(),
+            topic: letter.original.topic.as_arc().clone(),
+            partition: letter.original.partition.0,
+            offset: letter.offset.0,
+            dead_letter_topic: letter.topic.as_arc().clone(),
+            attempts: letter.attempts,
+            headers: letter
+                .headers
+                .iter()
+                .map(RecordHeader::from_header)
+                .collect(),
+        }
     }
 
     /// librdkafka: the offsets stored by `now` (each handed-out record's offset + 1).
