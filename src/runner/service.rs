@@ -111,7 +111,11 @@ pub fn producer_config(spec: &GroupSpec) -> Result<ProducerConfig, ConfigError> 
         Client::Java3 => Flavour::Java3,
         Client::Librdkafka => Flavour::Librdkafka,
     };
-    let settings: Vec<(&str, &str)> = spec.output.iter().flat_map(|o| o.config.iter()).collect();
+    let settings: Vec<(&str, &str)> = spec
+        .output
+        .iter()
+        .flat_map(|output| output.config.iter())
+        .collect();
     ProducerConfig::parse(flavour, settings)
 }
 
@@ -151,9 +155,9 @@ pub fn add_member(
     }
     let name = format!("consumer/{}/{member}", spec.group_id);
     let consumer = world.add_client(&name, ClientMachine::Consumer(Box::new(consumer)), start);
-    let producer = producer.map(|p| {
+    let producer = producer.map(|producer| {
         let name = producer_name(&spec.group_id, member);
-        let id = world.add_client(&name, ClientMachine::Producer(Box::new(p)), start);
+        let id = world.add_client(&name, ClientMachine::Producer(Box::new(producer)), start);
         world.link_service(consumer, id, &spec.group_id, output);
         id
     });

@@ -39,12 +39,12 @@ impl Consumer {
         let lost: Vec<u64> = self
             .in_flight
             .iter()
-            .filter(|(_, r)| r.broker == broker)
+            .filter(|(_, request)| request.broker == broker)
             .map(|(id, _)| *id)
             .collect();
         for id in lost {
-            let r = self.in_flight.remove(&id).expect("listed");
-            self.request_failed(now, r, rng, out);
+            let request = self.in_flight.remove(&id).expect("listed");
+            self.request_failed(now, request, rng, out);
         }
         // A broken connection may mean a moved leader (`handleServerDisconnect`).
         self.metadata_wanted = true;
@@ -54,29 +54,35 @@ impl Consumer {
     fn request_failed(
         &mut self,
         now: SimTime,
-        r: InFlight,
+        request: InFlight,
         rng: &mut SimRng,
         out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) {
-        match r.pending {
+        match request.pending {
             Pending::Fetch(_) => {
-                self.fetches_in_flight.remove(&r.broker);
+                self.fetches_in_flight.remove(&request.broker);
             }
             Pending::ListOffsets(asked) => {
                 for (tp, epoch) in asked {
-                    if let Some(s) = self.partitions.get_mut(&tp).filter(|s| s.epoch == epoch)
-                        && s.position == Position::AwaitingReset
+                    if let Some(state) = self
+                        .partitions
+                        .get_mut(&tp)
+                        .filter(|state| state.epoch == epoch)
+                        && state.position == Position::AwaitingReset
                     {
-                        s.position = Position::Unknown;
+                        state.position = Position::Unknown;
                     }
                 }
             }
             Pending::OffsetFetch(asked) => {
                 for (tp, epoch) in asked {
-                    if let Some(s) = self.partitions.get_mut(&tp).filter(|s| s.epoch == epoch)
-                        && s.position == Position::AwaitingCommitted
+                    if let Some(state) = self
+                        .partitions
+                        .get_mut(&tp)
+                        .filter(|state| state.epoch == epoch)
+                        && state.position == Position::AwaitingCommitted
                     {
-                        s.position = Position::Unknown;
+                        state.position = Position::Unknown;
                     }
                 }
                 self.coordinator_lost(now, out);
@@ -128,8 +134,8 @@ impl Consumer {
         let expired: Vec<BrokerId> = self
             .in_flight
             .values()
-            .filter(|r| !is_join(&r.pending) && r.sent + timeout <= now)
-            .map(|r| r.broker)
+            .filter(|request| !is_join(&request.pending) && request.sent + timeout <= now)
+            .map(|request| request.broker)
             .collect();
         for broker in expired {
             self.connection_lost(now, broker, rng, out);
@@ -145,8 +151,8 @@ impl Consumer {
         let oldest = self
             .in_flight
             .values()
-            .filter(|r| !is_join(&r.pending))
-            .map(|r| r.sent)
+            .filter(|request| !is_join(&request.pending))
+            .map(|request| request.sent)
             .min();
         if let Some(sent) = oldest {
             let at = sent + self.config.request_timeout;
@@ -165,7 +171,7 @@ impl Consumer {
             || self
                 .in_flight
                 .values()
-                .any(|r| matches!(r.pending, Pending::Metadata))
+                .any(|request| matches!(request.pending, Pending::Metadata))
         {
             return;
         }
@@ -177,7 +183,7 @@ impl Consumer {
             self.known_brokers
                 .iter()
                 .copied()
-                .find(|b| !self.down.contains(b))
+                .find(|broker| !self.down.contains(broker))
                 .unwrap_or(self.broker)
         } else {
             self.broker

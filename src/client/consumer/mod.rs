@@ -420,10 +420,11 @@ impl Consumer {
             let pending_verdict = batch
                 .failures
                 .iter()
-                .find(|f| {
-                    (batch.reported..finished).contains(&f.index) && f.verdict != Verdict::Skip
+                .find(|failure| {
+                    (batch.reported..finished).contains(&failure.index)
+                        && failure.verdict != Verdict::Skip
                 })
-                .map(|f| f.index);
+                .map(|failure| failure.index);
             let mut batch = batch.clone();
             self.report(&mut batch, pending_verdict.unwrap_or(finished), out);
         }
