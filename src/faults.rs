@@ -352,7 +352,7 @@ impl FaultPlan {
                 });
             }
         }
-        events.sort_by_key(|e| (e.at, e.phase, e.index));
+        events.sort_by_key(|event| (event.at, event.phase, event.index));
         Ok(events)
     }
 }
@@ -454,7 +454,7 @@ mod tests {
             .schedule()
             .unwrap()
             .iter()
-            .map(|e| (e.at.0, e.index, e.phase))
+            .map(|event| (event.at.0, event.index, event.phase))
             .collect();
         assert_eq!(
             order,
@@ -482,15 +482,15 @@ mod tests {
                 .unwrap_err()
                 .to_string()
         };
-        let e = one(Some(SimTime(10)), "broker/1", FaultKind::BrokerDown);
-        assert!(e.contains("not after its start"), "{e}");
-        let e = one(None, "producer/p", FaultKind::BrokerDown);
-        assert!(e.contains("targets a broker"), "{e}");
-        let e = one(Some(SimTime(20)), "consumer/g/1", FaultKind::Crash);
-        assert!(e.contains("never comes back"), "{e}");
-        let e = one(None, "consumer/g/1", FaultKind::Pause);
-        assert!(e.contains("needs an end"), "{e}");
-        let e = one(None, "broker/1", FaultKind::Pause);
-        assert!(e.contains("cannot target broker/1"), "{e}");
+        let error = one(Some(SimTime(10)), "broker/1", FaultKind::BrokerDown);
+        assert!(error.contains("not after its start"), "{error}");
+        let error = one(None, "producer/p", FaultKind::BrokerDown);
+        assert!(error.contains("targets a broker"), "{error}");
+        let error = one(Some(SimTime(20)), "consumer/g/1", FaultKind::Crash);
+        assert!(error.contains("never comes back"), "{error}");
+        let error = one(None, "consumer/g/1", FaultKind::Pause);
+        assert!(error.contains("needs an end"), "{error}");
+        let error = one(None, "broker/1", FaultKind::Pause);
+        assert!(error.contains("cannot target broker/1"), "{error}");
     }
 }

@@ -12,15 +12,15 @@
 //! | [`scheduler`] | the event queue ordered by (time, insertion seq), keyed timers, limit |
 //! | [`record`] | records as stored: keys, values (real or synthetic), headers |
 //! | [`protocol`] | the messages on the network, named after Kafka's API keys; `ErrorCode` |
-//! | [`effects`] | what a state machine asks of the world: sends, timers, trace events |
+//! | [`effects`] | what a state machine asks of the world; the "handle in, effects out" contract |
 //! | [`broker`] | the broker: partition logs and segments, replication, the controller, groups |
 //! | [`client`] | the client side: partitioners, assignors, producer, consumer, load clients |
 //! | [`network`] | client-broker links: latency, in-order delivery, Toxiproxy-style toxics |
 //! | [`faults`] | the fault plan: link toxics, broker down, crash, pause, poison pills |
-//! | [`world`] | owns every component; routes effects; the run loop |
+//! | [`world`] | owns every component; applies effects; the run loop (`world/`, one file a job) |
 //! | [`service`] | services: a member's consumer feeding its producer (outputs, dead letters) |
 //! | [`scenario`] | scenario files: TOML parsed into a typed `Scenario`, errors with file:line |
-//! | [`runner`] | builds a `World` from a `Scenario` and runs it |
+//! | [`runner`] | builds a `World` from a `Scenario` and runs it (`runner/service.rs`: services) |
 //! | [`report`] | a `Report` computed from a trace only: partitions, duplicates, groups, lag |
 //! | [`expect`] | metrics named `name[arg]` and the `[[expect]]` claims checked against them |
 //! | [`compare`] | two reports (simulated, real broker) compared fact by fact, with tolerances |

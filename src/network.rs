@@ -218,48 +218,49 @@ mod tests {
 
     #[test]
     fn latency_jitter_order_and_loss() {
-        let (c, b) = (NodeId::Client(ClientId(0)), NodeId::Broker(BrokerId(1)));
-        let mut net = Network::new(Millis(1));
+        let (client, broker) = (NodeId::Client(ClientId(0)), NodeId::Broker(BrokerId(1)));
+        let mut network = Network::new(Millis(1));
         let mut rng = SimRng::for_component(1, "network");
         assert_eq!(
-            net.route(SimTime(10), c, b, &request(), &mut rng),
+            network.route(SimTime(10), client, broker, &request(), &mut rng),
             Delivery::At(SimTime(11))
         );
-        net.link_mut(c, b).extra_latency = Millis(5000);
+        network.link_mut(client, broker).extra_latency = Millis(5000);
         assert_eq!(
-            net.route(SimTime(20), c, b, &request(), &mut rng),
+            network.route(SimTime(20), client, broker, &request(), &mut rng),
             Delivery::At(SimTime(5021))
         );
-        net.link_mut(c, b).extra_latency = Millis(0);
+        network.link_mut(client, broker).extra_latency = Millis(0);
         // Sent later, but cannot overtake the slow message on the same connection.
         assert_eq!(
-            net.route(SimTime(30), c, b, &request(), &mut rng),
+            network.route(SimTime(30), client, broker, &request(), &mut rng),
             Delivery::At(SimTime(5021))
         );
-        net.link_mut(b, c).drop_next_acks = 1;
+        network.link_mut(broker, client).drop_next_acks = 1;
         // Only a Produce response is an acknowledgement.
         assert_eq!(
-            net.route(SimTime(40), b, c, &response(), &mut rng),
+            network.route(SimTime(40), broker, client, &response(), &mut rng),
             Delivery::At(SimTime(41))
         );
-        let lost = net.route(SimTime(40), b, c, &ack(), &mut rng);
+        let lost = network.route(SimTime(40), broker, client, &ack(), &mut rng);
         assert_eq!(lost, Delivery::Lost(LossReason::ResponseDropped));
         // The rest of that stream is gone too, until the connection is closed and reopened.
         assert_eq!(
-            net.route(SimTime(40), b, c, &ack(), &mut rng),
+            network.route(SimTime(40), broker, client, &ack(), &mut rng),
             Delivery::Lost(LossReason::BrokenStream)
         );
-        net.reset_connection(SimTime(45), c, b);
+        network.reset_connection(SimTime(45), client, broker);
         assert_eq!(
-            net.route(SimTime(50), b, c, &ack(), &mut rng),
+            network.route(SimTime(50), broker, client, &ack(), &mut rng),
             Delivery::At(SimTime(51))
         );
-        net.link_mut(c, b).extra_latency = Millis(100);
-        net.link_mut(c, b).jitter = Millis(10);
+        network.link_mut(client, broker).extra_latency = Millis(100);
+        network.link_mut(client, broker).jitter = Millis(10);
         let mut seen = std::collections::BTreeSet::new();
         let mut last = SimTime(0);
         for t in 6000..6100 {
-            let Delivery::At(at) = net.route(SimTime(t), c, b, &request(), &mut rng) else {
+            let Delivery::At(at) = network.route(SimTime(t), client, broker, &request(), &mut rng)
+            else {
                 panic!()
             };
             // 1 ms base + 100 ms +/- 10 ms, and never before the message sent just before.
@@ -273,26 +274,29 @@ mod tests {
 
     #[test]
     fn timeout_toxic_swallows_and_bandwidth_queues() {
-        let (c, b) = (NodeId::Client(ClientId(0)), NodeId::Broker(BrokerId(1)));
-        let mut net = Network::new(Millis(1));
+        let (client, broker) = (NodeId::Client(ClientId(0)), NodeId::Broker(BrokerId(1)));
+        let mut network = Network::new(Millis(1));
         let mut rng = SimRng::for_component(1, "network");
-        net.link_mut(c, b).timeout_toxic = Some(Millis(0));
+        network.link_mut(client, broker).timeout_toxic = Some(Millis(0));
         assert_eq!(
-            net.route(SimTime(0), c, b, &request(), &mut rng),
+            network.route(SimTime(0), client, broker, &request(), &mut rng),
             Delivery::Lost(LossReason::TimeoutToxic)
         );
-        net.link_mut(c, b).timeout_toxic = None;
+        network.link_mut(client, broker).timeout_toxic = None;
         // 64 bytes at 1000 B/s: 64 ms on the wire each, one after the other.
-        net.link_mut(c, b).bandwidth = Some(1000);
+        network.link_mut(client, broker).bandwidth = Some(1000);
         assert_eq!(request().size_bytes(), 64);
         assert_eq!(
-            net.route(SimTime(10), c, b, &request(), &mut rng),
+            network.route(SimTime(10), client, broker, &request(), &mut rng),
             Delivery::At(SimTime(10 + 64 + 1))
         );
         assert_eq!(
-            net.route(SimTime(10), c, b, &request(), &mut rng),
+            network.route(SimTime(10), client, broker, &request(), &mut rng),
             Delivery::At(SimTime(10 + 128 + 1))
         );
-        assert_eq!(net.route_close(SimTime(10), c, b), SimTime(139));
+        assert_eq!(
+            network.route_close(SimTime(10), client, broker),
+            SimTime(139)
+        );
     }
 }

@@ -129,7 +129,7 @@ impl<E> Scheduler<E> {
 
     /// The time of the next event, if any.
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|e| e.at)
+        self.heap.peek().map(|entry| entry.at)
     }
 
     /// Advances time to the next event and returns it, or `None` if the queue is empty.

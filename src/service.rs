@@ -2,12 +2,11 @@
 //! one consumer and one producer (the course's payment -> order -> email -> analytics chain: the
 //! order service consumes `payment-successful` and produces one `order-created` per payment).
 //!
-//! The two state machines never call each other. The consumer reports what its application did
-//! ([`Consumer::drain_processed`], [`Consumer::drain_dead_letters`]); after each of the consumer's
-//! inputs the world hands those to the linked producer as `send()` calls
-//! ([`ProducerInput::Send`](crate::client::producer::ProducerInput::Send)), through a table
-//! (`Services`) of who is linked to whom ([`World::link_service`]) and what each service
-//! produces:
+//! The two state machines never call each other. The consumer hands what its application did to its
+//! process as outputs ([`ConsumerOutput`](crate::client::consumer::ConsumerOutput): processed
+//! records, dead letters); the world routes a linked consumer's outputs to its producer as `send()`
+//! calls ([`ProducerInput::Send`](crate::client::producer::ProducerInput::Send)), through a table
+//! (`Services`) of who is linked to whom (`World::link_service`) and what each service produces:
 //!
 //! - one output record per processed record ([`ServiceOutput`]): key = the input's key, value =
 //!   the input value copied, or an [`OutputTemplate`] such as `order-{n} for {in}`;
@@ -15,85 +14,18 @@
 //!   with the error in its headers ([`DeadLetter::headers`]).
 //!
 //! Names: member `n` of group `g` is `consumer/g/n` and its producer `producer/g/n`
-//! ([`producer_name`]). One process, one fate: a crash or a pause of either component (a fault
-//! or a timeline action) hits both; a consumer that dies on a poison pill takes its producer
-//! with it, whatever that producer had not yet sent.
+//! (`runner::service::producer_name`). One process, one fate: a crash or a pause of either
+//! component (a fault or a timeline action) hits both; a consumer that dies on a poison pill takes
+//! its producer with it, whatever that producer had not yet sent.
 //!
 //! The output is produced asynchronously (`send()` without waiting), when the record's
 //! processing is done, so the consumer of a service reports each record as it finishes
-//! ([`Consumer::report_each_record`]) instead of at the end of its poll batch.
+//! ([`Consumer::report_each_record`](crate::client::consumer::Consumer::report_each_record))
+//! instead of at the end of its poll batch.
 //!
-//! # For the scenario runner
-//!
-//! From a [`GroupSpec`], each member `n` (from 1) is a consumer whose
-//! [`Application`](crate::client::consumer::app::Application) carries
-//! [`on_failure`]`(&spec.on_failure)`, plus a producer when [`needs_producer`] says so, both
-//! handed to [`add_member`], which names them, links them, and starts them:
-//!
-//! ```
-//! # use std::path::Path;
-//! # use kafka_sim::client::consumer::Consumer;
-//! # use kafka_sim::client::consumer::app::{Application, ManualCommit, ProcessingTime};
-//! # use kafka_sim::client::consumer::config::ConsumerConfig;
-//! # use kafka_sim::client::library::ClientLibrary;
-//! # use kafka_sim::client::producer::Producer;
-//! # use kafka_sim::scenario::ScenarioFile;
-//! # use kafka_sim::service;
-//! # use kafka_sim::trace::{Detail, VecSink};
-//! # use kafka_sim::units::{BrokerId, Millis, SimTime};
-//! # use kafka_sim::world::{World, WorldConfig};
-//! let toml = r#"
-//!     [scenario]
-//!     name = "order-service"
-//!     duration_ms = 60000
-//!     [[topic]]
-//!     name = "payment-successful"
-//!     partitions = 1
-//!     [[topic]]
-//!     name = "order-created"
-//!     partitions = 1
-//!     [[topic]]
-//!     name = "dlq-payment"
-//!     partitions = 1
-//!     [[consumer_group]]
-//!     group_id = "order-service"
-//!     topics = ["payment-successful"]
-//!     members = 2
-//!     on_failure = { action = "dead-letter", topic = "dlq-payment", retries = 2 }
-//!     output = { topic = "order-created", value = "order-{n} for {in}" }
-//! "#;
-//! let scenario = ScenarioFile::parse(Path::new("x.toml"), toml.into())?.resolve(None)?;
-//! # let mut sink = VecSink::new(Detail::Records);
-//! # let mut world = World::new(WorldConfig::default(), &mut sink);
-//! # let broker = BrokerId(1);
-//! # world.add_broker(broker);
-//! # for t in &scenario.topics {
-//! #     world.with_broker(broker, |b, out| {
-//! #         b.create_topic(t.name.clone(), t.partitions, 1, Default::default(), out)
-//! #     });
-//! # }
-//! let spec = &scenario.groups[0];
-//! for n in 1..=spec.members() {
-//!     let app = Application {
-//!         processing: ProcessingTime::Constant(Millis(100)), // from spec.processing
-//!         commit: ManualCommit::None,                        // from spec.commit
-//!         on_failure: spec.on_failure.clone(),
-//!     };
-//!     let settings = [("group.id", "order-service")];
-//!     let config = ConsumerConfig::parse(ClientLibrary::Java4, settings)?;
-//!     let consumer = Consumer::new(config, app, spec.topics.clone(), broker);
-//!     let producer = if service::needs_producer(spec) {
-//!         let config = service::producer_config(spec)?; // output.config, the group's client
-//!         Some(Producer::new(config, world.metadata(), None)?)
-//!     } else {
-//!         None
-//!     };
-//!     let start = spec.member_starts[n as usize - 1];
-//!     let ids = service::add_member(&mut world, spec, n, consumer, producer, start);
-//!     assert_eq!(world.client_id(&format!("producer/order-service/{n}")), ids.producer);
-//! }
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! This module is the pure part: the link table and the output templates. It depends on neither
+//! the world nor the scenario; building a service's members from a scenario is the runner's
+//! (`runner/service.rs`).
 //!
 //! The same producer sends the outputs and the dead letters. Restarting a member (a timeline
 //! `restart`) is adding a fresh consumer and producer under new component names, linked the
@@ -102,14 +34,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::client::consumer::Consumer;
-use crate::client::consumer::app::{DeadLetter, OnFailure, ProcessedRecord};
-use crate::client::producer::config::{ConfigError, ProducerConfig};
-use crate::client::producer::{Producer, SendRequest};
+use crate::client::consumer::app::{DeadLetter, ProcessedRecord};
+use crate::client::producer::SendRequest;
 use crate::record::{Key, Value, value_field};
-use crate::scenario::{GroupSpec, OutputSpec};
-use crate::units::{ClientId, SimTime, TopicName};
-use crate::world::{ClientMachine, World};
+use crate::units::TopicName;
 
 /// What a service produces per processed record.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -223,82 +151,6 @@ impl OutputTemplate {
         }
         out
     }
-}
-
-impl ServiceOutput {
-    /// The output of a scenario's `output = { topic, value }`: no value copies the input.
-    pub fn from_spec(spec: &OutputSpec) -> ServiceOutput {
-        ServiceOutput {
-            topic: spec.topic.clone(),
-            value: match &spec.value {
-                None => OutputValue::Copy,
-                Some(pattern) => OutputValue::Template(OutputTemplate::new(pattern)),
-            },
-        }
-    }
-}
-
-/// True if the group's members produce: a service (`output`), or a dead-letter policy.
-pub fn needs_producer(spec: &GroupSpec) -> bool {
-    spec.output.is_some() || matches!(spec.on_failure, OnFailure::DeadLetter { .. })
-}
-
-/// The component name of member `member`'s producer: `producer/<group>/<member>`, beside its
-/// consumer `consumer/<group>/<member>`.
-pub fn producer_name(group: &str, member: u32) -> String {
-    format!("producer/{group}/{member}")
-}
-
-/// The producer settings of the group's members: the group's client library, with the output's
-/// `config` (none for a group that only dead-letters: the client's defaults).
-pub fn producer_config(spec: &GroupSpec) -> Result<ProducerConfig, ConfigError> {
-    let settings: Vec<(&str, &str)> = spec.output.iter().flat_map(|o| o.config.iter()).collect();
-    ProducerConfig::parse(spec.client, settings)
-}
-
-/// The components of one member process.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct MemberIds {
-    /// `consumer/<group>/<n>`.
-    pub consumer: ClientId,
-    /// `producer/<group>/<n>`, if the group produces.
-    pub producer: Option<ClientId>,
-}
-
-/// Adds member `member` (from 1) of group `spec` as one process starting at `start`: its
-/// consumer, and its producer linked to it when the group produces ([`needs_producer`]).
-///
-/// # Panics
-///
-/// If `producer` is given for a group that does not produce, or missing for one that does.
-pub fn add_member(
-    world: &mut World<'_>,
-    spec: &GroupSpec,
-    member: u32,
-    mut consumer: Consumer,
-    producer: Option<Producer>,
-    start: SimTime,
-) -> MemberIds {
-    assert_eq!(
-        producer.is_some(),
-        needs_producer(spec),
-        "group {}: a member has a producer exactly when the group has an output or a \
-         dead-letter topic",
-        spec.group_id
-    );
-    let output = spec.output.as_ref().map(ServiceOutput::from_spec);
-    if output.is_some() {
-        consumer.report_each_record();
-    }
-    let name = format!("consumer/{}/{member}", spec.group_id);
-    let consumer = world.add_client(&name, ClientMachine::Consumer(Box::new(consumer)), start);
-    let producer = producer.map(|p| {
-        let name = producer_name(&spec.group_id, member);
-        let id = world.add_client(&name, ClientMachine::Producer(Box::new(p)), start);
-        world.link_service(consumer, id, &spec.group_id, output);
-        id
-    });
-    MemberIds { consumer, producer }
 }
 
 /// A consumer linked to its process's producer.
@@ -426,7 +278,7 @@ mod tests {
 
     #[test]
     fn outputs_and_dead_letters_go_to_the_linked_producer_in_order() {
-        use crate::units::{Offset, PartitionId, TopicPartition};
+        use crate::units::{Offset, PartitionId, SimTime, TopicPartition};
         let topic = |s| TopicName::new(s).unwrap();
         let mut services = Services::default();
         let output = ServiceOutput {

@@ -522,10 +522,7 @@ fn crash_outcome(library: ClientLibrary, extra: &[(&str, &str)], commit: ManualC
         // a gets orders-0 (range: "a-..." sorts first) and its first batch at 6012.
         w.schedule_command(SimTime(6_012 + 7_050), a, ClientCommand::Crash);
         w.run_until(SimTime(60_000)).unwrap();
-        drained = match w.client_mut(a) {
-            ClientMachine::Consumer(c) => c.drain_processed(),
-            _ => unreachable!(),
-        };
+        drained = w.drain_processed(a);
     }
     let by = processed(&sink);
     // What the world drains from the consumer is what the trace shows, with processing times.

@@ -3,7 +3,7 @@
 //! with a record it cannot process under each `on_failure` policy (001 Part 5, 002 §1.3.3).
 //!
 //! Members are built as the scenario runner builds them: from a `GroupSpec`, through
-//! `service::add_member`.
+//! `runner::service::add_member`.
 
 use std::collections::BTreeSet;
 
@@ -15,8 +15,8 @@ use kafka_sim::client::producer::{self, KeySpec, Pacing, Producer, Workload};
 use kafka_sim::expect::{MetricValue, metric};
 use kafka_sim::record::{Malformed, ValueTemplate, amount};
 use kafka_sim::report::Report;
+use kafka_sim::runner::service::{self, MemberIds};
 use kafka_sim::scenario::{CommitMode, Configs, GroupSpec, OnFailure, OutputSpec};
-use kafka_sim::service::{self, MemberIds};
 use kafka_sim::trace::{Detail, TraceEvent, TraceHeader, TraceRecord, VecSink, jsonl};
 use kafka_sim::units::{BrokerId, Millis, SimTime, TopicName};
 use kafka_sim::world::{ClientCommand, World, WorldConfig};

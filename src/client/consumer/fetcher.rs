@@ -34,7 +34,7 @@ use crate::units::{BrokerId, Offset, TopicPartition};
 
 use super::config::OffsetReset;
 use super::polled::Polled;
-use super::{Consumer, ConsumerTimer, MemberState, Pending, Position};
+use super::{Consumer, ConsumerOutput, ConsumerTimer, MemberState, Pending, Position};
 use crate::client::library::ClientLibrary;
 
 /// A partition a fetch asks for: its assignment epoch and the offset to read from.
@@ -45,7 +45,7 @@ const LIBRDKAFKA_QUEUED_MIN_MESSAGES: usize = 100_000;
 
 impl Consumer {
     /// Asks for the committed offset of every partition whose position is unknown.
-    pub(super) fn resolve_positions(&mut self, out: &mut Effects<ConsumerTimer>) {
+    pub(super) fn resolve_positions(&mut self, out: &mut Effects<ConsumerTimer, ConsumerOutput>) {
         let unknown: Vec<(TopicPartition, u64)> = self
             .partitions
             .iter_mut()
@@ -73,7 +73,7 @@ impl Consumer {
         &mut self,
         asked: Vec<(TopicPartition, u64)>,
         r: OffsetFetchResponse,
-        out: &mut Effects<ConsumerTimer>,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) {
         let mut reset = Vec::new();
         for (tp, epoch) in asked {
@@ -106,7 +106,7 @@ impl Consumer {
     fn reset_positions(
         &mut self,
         partitions: Vec<(TopicPartition, u64)>,
-        out: &mut Effects<ConsumerTimer>,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) {
         if partitions.is_empty() {
             return;
@@ -159,7 +159,7 @@ impl Consumer {
         &mut self,
         asked: Vec<(TopicPartition, u64)>,
         r: ListOffsetsResponse,
-        out: &mut Effects<ConsumerTimer>,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) {
         let policy = std::sync::Arc::from(self.config.auto_offset_reset.name());
         for (tp, epoch) in asked {
@@ -193,7 +193,7 @@ impl Consumer {
 
     /// Sends a Fetch to each leader of partitions that can take more records, unless one is in
     /// flight to it.
-    pub(super) fn maybe_fetch(&mut self, out: &mut Effects<ConsumerTimer>) {
+    pub(super) fn maybe_fetch(&mut self, out: &mut Effects<ConsumerTimer, ConsumerOutput>) {
         if self.revocation_pending() {
             return;
         }
@@ -252,7 +252,7 @@ impl Consumer {
         leader: BrokerId,
         asked: Vec<(TopicPartition, u64, Offset)>,
         r: FetchResponse,
-        out: &mut Effects<ConsumerTimer>,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) {
         self.fetches_in_flight.remove(&leader);
         let mut reset = Vec::new();

@@ -29,13 +29,17 @@ use crate::trace::TraceEvent;
 use crate::units::{Generation, MemberId, SimTime, TopicName, TopicPartition};
 
 use super::{
-    Activity, Consumer, ConsumerTimer, MemberState, PartitionState, Pending, PendingAssignment,
-    Position, names,
+    Activity, Consumer, ConsumerOutput, ConsumerTimer, MemberState, PartitionState, Pending,
+    PendingAssignment, Position, names,
 };
 use crate::client::library::ClientLibrary;
 
 impl Consumer {
-    pub(super) fn on_metadata(&mut self, r: MetadataResponse, out: &mut Effects<ConsumerTimer>) {
+    pub(super) fn on_metadata(
+        &mut self,
+        r: MetadataResponse,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
+    ) {
         self.metadata_wanted = false;
         for (topic, partitions) in r.topics {
             let Ok(partitions) = partitions else {
@@ -60,7 +64,7 @@ impl Consumer {
     /// `onJoinPrepare` then JoinGroup, called from `poll()` when a rejoin is needed. With
     /// auto-commit, the current offsets are committed first and the JoinGroup waits for that
     /// commit's response.
-    pub(super) fn prepare_join(&mut self, out: &mut Effects<ConsumerTimer>) {
+    pub(super) fn prepare_join(&mut self, out: &mut Effects<ConsumerTimer, ConsumerOutput>) {
         debug_assert!(matches!(
             self.member.state,
             MemberState::Unjoined | MemberState::Stable
@@ -76,7 +80,7 @@ impl Consumer {
     }
 
     /// Gives partitions up as the protocol says, then sends JoinGroup.
-    pub(super) fn join(&mut self, out: &mut Effects<ConsumerTimer>) {
+    pub(super) fn join(&mut self, out: &mut Effects<ConsumerTimer, ConsumerOutput>) {
         let owned: Vec<TopicPartition> = self.partitions.keys().cloned().collect();
         if !owned.is_empty() {
             match (self.member.generation, self.member.member_id.clone()) {
@@ -135,7 +139,7 @@ impl Consumer {
         &mut self,
         now: SimTime,
         r: JoinGroupResponse,
-        out: &mut Effects<ConsumerTimer>,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) {
         if self.member.state != MemberState::Joining {
             return;
@@ -183,7 +187,7 @@ impl Consumer {
     }
 
     /// The JoinGroup loop goes on inside the same `poll()`: ask again at once.
-    fn rejoin_now(&mut self, reason: &str, out: &mut Effects<ConsumerTimer>) {
+    fn rejoin_now(&mut self, reason: &str, out: &mut Effects<ConsumerTimer, ConsumerOutput>) {
         self.member.state = MemberState::Unjoined;
         self.member.rejoin = Some(Arc::from(reason));
         if matches!(self.activity, Activity::Polling) {
@@ -193,7 +197,11 @@ impl Consumer {
 
     /// The leader computes the group's assignment with the selected assignor, once it knows the
     /// partition count of every topic some member subscribes to.
-    fn assign_as_leader(&mut self, pending: PendingAssignment, out: &mut Effects<ConsumerTimer>) {
+    fn assign_as_leader(
+        &mut self,
+        pending: PendingAssignment,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
+    ) {
         if pending.skip {
             // KIP-814: a static leader rejoined a Stable group; the assignment stays as it is.
             self.send_sync(Vec::new(), out);
@@ -262,7 +270,7 @@ impl Consumer {
     fn send_sync(
         &mut self,
         assignments: Vec<(MemberId, Vec<TopicPartition>)>,
-        out: &mut Effects<ConsumerTimer>,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) {
         let request = SyncGroupRequest {
             group_id: self.group(),
@@ -282,7 +290,7 @@ impl Consumer {
         &mut self,
         now: SimTime,
         r: SyncGroupResponse,
-        out: &mut Effects<ConsumerTimer>,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) {
         if self.member.state != MemberState::Syncing {
             return;
@@ -331,7 +339,7 @@ impl Consumer {
         &mut self,
         now: SimTime,
         assignment: Vec<TopicPartition>,
-        out: &mut Effects<ConsumerTimer>,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) {
         let member_id = self.member.member_id.clone().expect("joined").0;
         let generation = self.member.generation.expect("joined").0;
@@ -389,7 +397,11 @@ impl Consumer {
         }
     }
 
-    pub(super) fn heartbeat_due(&mut self, now: SimTime, out: &mut Effects<ConsumerTimer>) {
+    pub(super) fn heartbeat_due(
+        &mut self,
+        now: SimTime,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
+    ) {
         if !matches!(
             self.member.state,
             MemberState::PreparingJoin | MemberState::Syncing | MemberState::Stable
@@ -422,7 +434,7 @@ impl Consumer {
         &mut self,
         sent_generation: Option<Generation>,
         error: ErrorCode,
-        out: &mut Effects<ConsumerTimer>,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) {
         let unchanged = sent_generation == self.member.generation;
         match error {
@@ -446,7 +458,11 @@ impl Consumer {
 
     /// Kafka's `maybeLeaveGroup`: a dynamic member in a generation sends LeaveGroup; every member
     /// forgets its generation and member id and will rejoin.
-    pub(super) fn leave_group(&mut self, reason: &str, out: &mut Effects<ConsumerTimer>) -> bool {
+    pub(super) fn leave_group(
+        &mut self,
+        reason: &str,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
+    ) -> bool {
         let sent = self.config.group_instance_id.is_none()
             && self.member.member_id.is_some()
             && self.member.state != MemberState::Unjoined;

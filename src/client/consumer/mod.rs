@@ -11,7 +11,7 @@
 //! | `app.rs` | the application: processing time, commits, poison pills (`OnFailure`), batches |
 //! | `membership.rs` | JoinGroup, SyncGroup, Heartbeat, LeaveGroup; the rebalance listener |
 //! | `fetcher.rs` | positions (OffsetFetch, `auto.offset.reset`), Fetch, the record buffer |
-//! | `network.rs` | requests per broker, `request.timeout.ms`, lost connections, metadata refresh |
+//! | `connections.rs` | requests per broker, `request.timeout.ms`, lost connections, metadata |
 //! | `poll.rs` | the poll loop: batches, commits, `max.poll.interval.ms`, `close()` |
 //!
 //! How the pieces meet, as in the real clients: group protocol responses are handled when they
@@ -23,13 +23,13 @@
 //! The coordinator is the broker the consumer is given (see `World::coordinator_for`), so there
 //! is no FindCoordinator round trip. Fetches and ListOffsets go to each partition's leader, as
 //! the last Metadata response named it; a leader that moved is found again by a metadata refresh
-//! (`network.rs`).
+//! (`connections.rs`).
 
 pub mod app;
 pub mod config;
+mod connections;
 mod fetcher;
 mod membership;
-mod network;
 mod poll;
 pub(crate) mod polled;
 
@@ -71,7 +71,9 @@ pub enum ConsumerTimer {
     MetadataRetry,
 }
 
-/// What a consumer reacts to.
+/// What a consumer reacts to: its own input type, which the world converts from the
+/// `ClientInput` it hands every client machine (what the consumer does not understand, it never
+/// sees).
 #[derive(Clone, Debug)]
 pub enum ConsumerInput {
     /// The process starts: it subscribes and begins polling.
@@ -93,6 +95,35 @@ pub enum ConsumerInput {
         /// The broker.
         broker: BrokerId,
     },
+    /// The process crashed (the world has already marked it dead): the records its application
+    /// finished before the crash are reported; nothing else happens, no request is sent. A poison
+    /// pill given up at this very millisecond is not: the crash came first.
+    Crashed,
+    /// The process froze for `duration` (a long GC pause, `SIGSTOP`): its application's work in
+    /// progress finishes `duration` later. The world holds timers and responses meanwhile.
+    Paused {
+        /// How long.
+        duration: Millis,
+    },
+}
+
+/// What a consumer hands the rest of its process ([`Effects::outputs`]), in the order it
+/// happened. Only a service needs them: the world routes processed records and dead letters to
+/// the producer of the same process (`crate::service`) and crashes a process whose application
+/// died. They are outputs rather than state the world drains afterwards, so that the consumer's
+/// only way out is its effects, like every other machine's.
+#[derive(Clone, Debug)]
+pub enum ConsumerOutput {
+    /// The application finished processing this record (written only after
+    /// [`Consumer::keep_processed`]).
+    Processed(ProcessedRecord),
+    /// The application gave this record up to a dead-letter topic (`OnFailure::DeadLetter`): the
+    /// process's producer must send it there.
+    DeadLettered(DeadLetter),
+    /// The application's exception escaped the poll loop (`OnFailure::Crash` on a poison pill):
+    /// the consumer has stopped, and the world must now crash its process as
+    /// `ClientCommand::Crash` does (no LeaveGroup), after routing the outputs before this one.
+    ApplicationDied,
 }
 
 /// A consumer subscribed to some topics in a group.
@@ -136,16 +167,11 @@ pub struct Consumer {
     /// librdkafka: the `max.poll.interval.ms` check runs every 500 ms from the assignment.
     max_poll_tick_base: SimTime,
     closing: bool,
-    /// Keep each processed record for [`Consumer::drain_processed`] (a service, a test).
+    /// Write each processed record as a [`ConsumerOutput::Processed`] (a service, a test).
     keep_processed: bool,
-    processed: Vec<ProcessedRecord>,
-    /// Records given up to a dead-letter topic, for the member's producer.
-    dead_letters: Vec<DeadLetter>,
     /// Report each record when it is done, not only at the end of its batch: a service produces
     /// its output record then.
     report_each_record: bool,
-    /// A poison pill's exception escaped the poll loop: the process must die.
-    crash_requested: bool,
     /// The time of the input being handled (read where a batch's schedule must be consulted).
     now: SimTime,
 }
@@ -317,27 +343,34 @@ impl Consumer {
             max_poll_tick_base: SimTime::ZERO,
             closing: false,
             keep_processed: false,
-            processed: Vec::new(),
-            dead_letters: Vec::new(),
             report_each_record: false,
-            crash_requested: false,
             now: SimTime::ZERO,
         }
     }
 
-    /// Handles one input.
+    /// Handles one input at `now`. After the input itself: a batch cut short if the group needs
+    /// a `poll()`, the poll loop if the application is in `poll()`, a metadata refresh if one is
+    /// due, and the request timer; a crash or a pause is only the input itself.
     pub fn handle(
         &mut self,
         now: SimTime,
         input: ConsumerInput,
         rng: &mut SimRng,
-        out: &mut Effects<ConsumerTimer>,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) {
         if matches!(self.activity, Activity::Closed) {
             return;
         }
         self.now = now;
         match input {
+            ConsumerInput::Crashed => {
+                self.crashed(now, out);
+                return;
+            }
+            ConsumerInput::Paused { duration } => {
+                self.paused(now, duration, out);
+                return;
+            }
             ConsumerInput::Start => self.start(now, out),
             ConsumerInput::Timer(ConsumerTimer::Heartbeat) => self.heartbeat_due(now, out),
             ConsumerInput::Timer(ConsumerTimer::AutoCommit) => self.auto_commit_due(now, out),
@@ -379,30 +412,32 @@ impl Consumer {
         self.arm_request_timer(out);
     }
 
-    /// The process crashed at `now` (the world calls this before dropping it): the records its
-    /// application finished before the crash are reported; nothing else happens, no request is
-    /// sent. A poison pill given up at this very millisecond is not: the crash came first.
-    pub fn crashed(&mut self, now: SimTime, out: &mut Effects<ConsumerTimer>) {
-        self.now = now;
+    /// [`ConsumerInput::Crashed`].
+    fn crashed(&mut self, now: SimTime, out: &mut Effects<ConsumerTimer, ConsumerOutput>) {
         if let Activity::Processing(batch) | Activity::Committing(Some(batch)) = &mut self.activity
         {
             let finished = batch.finished_by(now);
             let pending_verdict = batch
                 .failures
                 .iter()
-                .find(|f| {
-                    (batch.reported..finished).contains(&f.index) && f.verdict != Verdict::Skip
+                .find(|failure| {
+                    (batch.reported..finished).contains(&failure.index)
+                        && failure.verdict != Verdict::Skip
                 })
-                .map(|f| f.index);
+                .map(|failure| failure.index);
             let mut batch = batch.clone();
             self.report(&mut batch, pending_verdict.unwrap_or(finished), out);
         }
         self.activity = Activity::Closed;
     }
 
-    /// The process froze at `now` for `pause` (a long GC pause): its application's work in
-    /// progress finishes `pause` later. Timers and responses are held by the world meanwhile.
-    pub fn paused(&mut self, now: SimTime, pause: Millis, out: &mut Effects<ConsumerTimer>) {
+    /// [`ConsumerInput::Paused`].
+    fn paused(
+        &mut self,
+        now: SimTime,
+        pause: Millis,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
+    ) {
         if let Activity::Processing(batch) = &mut self.activity {
             batch.shift(now, pause);
             let next = batch.next_wakeup(self.report_each_record);
@@ -410,25 +445,13 @@ impl Consumer {
         }
     }
 
-    /// Makes the consumer keep each record its application processes, for
-    /// [`Consumer::drain_processed`]: a service's producer needs them (the world asks for them
-    /// when it links one, [`crate::world::World::link_service`]), and tests read them. Off by
-    /// default, so that a consumer reading ten million records holds none of them afterwards:
-    /// the trace says what was processed.
+    /// Makes the consumer write each record its application processes as a
+    /// [`ConsumerOutput::Processed`]: a service's producer needs them (the world asks for them
+    /// when it links one, `World::link_service`), and tests read them. Off by default, so that a
+    /// consumer reading ten million records hands none of them over: the trace says what was
+    /// processed. A setup switch, set before the run.
     pub fn keep_processed(&mut self) {
         self.keep_processed = true;
-    }
-
-    /// Takes the records processed since the last call, in processing order (kept only after
-    /// [`Consumer::keep_processed`]).
-    pub fn drain_processed(&mut self) -> Vec<ProcessedRecord> {
-        std::mem::take(&mut self.processed)
-    }
-
-    /// Takes the records given up to a dead-letter topic since the last call, in order: the
-    /// world hands them to the member's producer (`OnFailure::DeadLetter`).
-    pub fn drain_dead_letters(&mut self) -> Vec<DeadLetter> {
-        std::mem::take(&mut self.dead_letters)
     }
 
     /// Makes the consumer report each record as soon as its processing is done, instead of at
@@ -436,13 +459,6 @@ impl Consumer {
     /// after processing it, not when a 500-record batch ends. Costs one wakeup per record.
     pub fn report_each_record(&mut self) {
         self.report_each_record = true;
-    }
-
-    /// True once, right after the application's exception escaped the poll loop
-    /// (`OnFailure::Crash` on a poison pill): the consumer has stopped, and the world must now
-    /// crash its process as `ClientCommand::Crash` does (no LeaveGroup).
-    pub fn take_crash_request(&mut self) -> bool {
-        std::mem::take(&mut self.crash_requested)
     }
 
     /// The application it runs.
@@ -470,7 +486,7 @@ impl Consumer {
         matches!(self.activity, Activity::Closed)
     }
 
-    fn start(&mut self, now: SimTime, out: &mut Effects<ConsumerTimer>) {
+    fn start(&mut self, now: SimTime, out: &mut Effects<ConsumerTimer, ConsumerOutput>) {
         self.last_poll = now;
         let request = MetadataRequest {
             topics: self.topics.clone(),
@@ -495,7 +511,7 @@ impl Consumer {
         pending: Pending,
         response: Response,
         rng: &mut SimRng,
-        out: &mut Effects<ConsumerTimer>,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) {
         use crate::protocol::group::GroupResponse as G;
         match (pending, response) {
@@ -523,7 +539,12 @@ impl Consumer {
     }
 
     /// Sends `request` to the coordinator and remembers what it was for.
-    fn send(&mut self, request: Request, pending: Pending, out: &mut Effects<ConsumerTimer>) {
+    fn send(
+        &mut self,
+        request: Request,
+        pending: Pending,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
+    ) {
         self.send_to(self.broker, request, pending, out);
     }
 
@@ -533,7 +554,7 @@ impl Consumer {
         broker: BrokerId,
         request: Request,
         pending: Pending,
-        out: &mut Effects<ConsumerTimer>,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) {
         let correlation_id = self.next_correlation;
         self.next_correlation += 1;

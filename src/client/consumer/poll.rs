@@ -35,7 +35,10 @@ use crate::units::{Millis, Offset, SimTime, TopicName, TopicPartition};
 use super::app::{Batch, DeadLetter, MALFORMED_ERROR, ManualCommit, ProcessedRecord, Verdict};
 use super::names;
 use super::polled::Polled;
-use super::{Activity, CommitPurpose, Consumer, ConsumerTimer, MemberState, Pending, Position};
+use super::{
+    Activity, CommitPurpose, Consumer, ConsumerOutput, ConsumerTimer, MemberState, Pending,
+    Position,
+};
 use crate::client::library::ClientLibrary;
 
 /// The most records a run of librdkafka polls is scheduled at once (more runs, same result).
@@ -53,7 +56,7 @@ impl Consumer {
         &mut self,
         now: SimTime,
         rng: &mut SimRng,
-        out: &mut Effects<ConsumerTimer>,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) {
         debug_assert!(matches!(self.activity, Activity::Polling));
         self.last_poll = now;
@@ -111,7 +114,7 @@ impl Consumer {
         now: SimTime,
         records: Polled,
         rng: &mut SimRng,
-        out: &mut Effects<ConsumerTimer>,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) {
         // The position of each partition moves past the last of its records (they come in one
         // run per partition, in offset order).
@@ -145,7 +148,7 @@ impl Consumer {
 
     /// Arms `MaxPoll` at the moment `max.poll.interval.ms` would run out in this batch, if it
     /// does: the Java client notices at the deadline, librdkafka at its next 500 ms check.
-    fn arm_max_poll(&self, batch: &Batch, out: &mut Effects<ConsumerTimer>) {
+    fn arm_max_poll(&self, batch: &Batch, out: &mut Effects<ConsumerTimer, ConsumerOutput>) {
         let max = self.config.max_poll_interval;
         let deadline = if batch.fully_scheduled() {
             batch.poll_deadline_exceeded(max)
@@ -169,7 +172,11 @@ impl Consumer {
     }
 
     /// A long batch reports what it has finished so far; processing itself is unchanged.
-    pub(super) fn processing_progress(&mut self, now: SimTime, out: &mut Effects<ConsumerTimer>) {
+    pub(super) fn processing_progress(
+        &mut self,
+        now: SimTime,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
+    ) {
         let mut activity = std::mem::replace(&mut self.activity, Activity::Polling);
         if let Activity::Processing(batch) = &mut activity {
             let finished = batch.finished_by(now);
@@ -190,7 +197,7 @@ impl Consumer {
         &mut self,
         now: SimTime,
         rng: &mut SimRng,
-        out: &mut Effects<ConsumerTimer>,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) {
         let Activity::Processing(mut batch) =
             std::mem::replace(&mut self.activity, Activity::Polling)
@@ -208,7 +215,7 @@ impl Consumer {
         self.trace_failed_attempts(&mut batch, now, out);
         if let Some(pill) = batch.crash_before(finished) {
             self.report(&mut batch, pill, out);
-            self.crash_requested = true;
+            out.output(ConsumerOutput::ApplicationDied);
             self.activity = Activity::Closed;
             return;
         }
@@ -249,7 +256,7 @@ impl Consumer {
         &mut self,
         now: SimTime,
         rng: &mut SimRng,
-        out: &mut Effects<ConsumerTimer>,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) {
         let Activity::Committing(Some(mut batch)) =
             std::mem::replace(&mut self.activity, Activity::Polling)
@@ -272,24 +279,33 @@ impl Consumer {
         &self,
         batch: &mut Batch,
         now: SimTime,
-        out: &mut Effects<ConsumerTimer>,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) {
-        for f in &mut batch.failures {
-            while let Some(a) = f.attempts.get(f.traced).filter(|a| a.failed_at <= now) {
-                let last = f.traced + 1 == f.attempts.len();
-                let (tp, r) = batch.records.get(f.index);
+        for failure in &mut batch.failures {
+            while let Some(attempt) = failure
+                .attempts
+                .get(failure.traced)
+                .filter(|attempt| attempt.failed_at <= now)
+            {
+                let last = failure.traced + 1 == failure.attempts.len();
+                let (tp, record) = batch.records.get(failure.index);
                 out.trace(TraceEvent::ProcessingFailed {
                     group: self.group(),
                     topic: tp.topic.as_arc().clone(),
                     partition: tp.partition.0,
-                    offset: r.offset.0,
-                    attempt: f.traced as u32 + 1,
+                    offset: record.offset.0,
+                    attempt: failure.traced as u32 + 1,
                     error: MALFORMED_ERROR.to_string(),
-                    action: if last { f.verdict.name() } else { "retry" }.to_string(),
-                    backoff_ms: a.backoff.map(|b| b.0),
+                    action: if last {
+                        failure.verdict.name()
+                    } else {
+                        "retry"
+                    }
+                    .to_string(),
+                    backoff_ms: attempt.backoff.map(|backoff| backoff.0),
                 });
-                f.traced += 1;
-                if last && f.verdict == Verdict::Crash {
+                failure.traced += 1;
+                if last && failure.verdict == Verdict::Crash {
                     return;
                 }
             }
@@ -302,7 +318,7 @@ impl Consumer {
     pub(super) fn cut_batch_if_polling_is_needed(
         &mut self,
         now: SimTime,
-        out: &mut Effects<ConsumerTimer>,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) {
         let needs_poll = self.closing || self.member.rejoin.is_some();
         let Activity::Processing(batch) = &mut self.activity else {
@@ -330,7 +346,7 @@ impl Consumer {
         &mut self,
         batch: &mut Batch,
         upto: usize,
-        out: &mut Effects<ConsumerTimer>,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) {
         let from = batch.reported;
         if upto <= from {
@@ -339,40 +355,40 @@ impl Consumer {
         // (partition, first, last, count, still open): a pill closes its partition's run.
         let mut ranges: Vec<(TopicPartition, Offset, Offset, u32, bool)> = Vec::new();
         let mut dead = Vec::new();
-        for (i, (tp, r)) in (from..upto).zip(batch.records.range(from, upto)) {
+        for (index, (tp, record)) in (from..upto).zip(batch.records.range(from, upto)) {
             // Records come in runs per partition: the open range is nearly always the last.
             let open = ranges
                 .iter_mut()
                 .rev()
                 .find(|(t, .., open)| *open && t.partition == tp.partition && t.topic == tp.topic);
-            if let Some(f) = batch.failure(i) {
+            if let Some(failure) = batch.failure(index) {
                 if let Some(range) = open {
                     range.4 = false;
                 }
-                if let Verdict::DeadLetter(topic) = &f.verdict {
-                    let attempts = f.attempts.len() as u32;
-                    dead.push(dead_letter(topic, tp, r, attempts, batch.done[i]));
+                if let Verdict::DeadLetter(topic) = &failure.verdict {
+                    let attempts = failure.attempts.len() as u32;
+                    dead.push(dead_letter(topic, tp, record, attempts, batch.done[index]));
                 }
                 continue;
             }
             match open {
                 Some(range) => {
-                    range.2 = r.offset;
+                    range.2 = record.offset;
                     range.3 += 1;
                 }
-                None => ranges.push((tp.clone(), r.offset, r.offset, 1, true)),
+                None => ranges.push((tp.clone(), record.offset, record.offset, 1, true)),
             }
             if !self.keep_processed {
                 continue;
             }
-            self.processed.push(ProcessedRecord {
+            out.output(ConsumerOutput::Processed(ProcessedRecord {
                 topic: tp.topic.clone(),
                 partition: tp.partition,
-                offset: r.offset,
-                key: r.key.clone(),
-                value: r.value.clone(),
-                processed_at: batch.done[i],
-            });
+                offset: record.offset,
+                key: record.key.clone(),
+                value: record.value.clone(),
+                processed_at: batch.done[index],
+            }));
         }
         for (tp, first, last, records, _) in ranges {
             out.trace(TraceEvent::RecordsProcessed {
@@ -385,34 +401,58 @@ impl Consumer {
             });
         }
         if out.wants_records() {
-            for (i, (tp, r)) in batch.records.range(from, upto).enumerate() {
-                if batch.failure(from + i).is_some() {
-                    continue;
-                }
-                out.trace(TraceEvent::RecordProcessed {
-                    group: self.group(),
-                    topic: tp.topic.as_arc().clone(),
-                    partition: tp.partition.0,
-                    offset: r.offset.0,
-                    key: r.key.as_ref().map(|k| TraceBytes::from_bytes(k.bytes())),
-                    value: r.value.as_ref().map(crate::trace::TraceBytes::from_value),
-                    processed_at_ms: batch.done[from + i].0,
-                });
-            }
+            self.trace_each_record(batch, from, upto, out);
         }
-        for d in dead {
-            out.trace(TraceEvent::RecordDeadLettered {
-                group: self.group(),
-                topic: d.original.topic.as_arc().clone(),
-                partition: d.original.partition.0,
-                offset: d.offset.0,
-                dead_letter_topic: d.topic.as_arc().clone(),
-                attempts: d.attempts,
-                headers: d.headers.iter().map(RecordHeader::from_header).collect(),
-            });
-            self.dead_letters.push(d);
+        for letter in dead {
+            out.trace(self.dead_lettered(&letter));
+            out.output(ConsumerOutput::DeadLettered(letter));
         }
         batch.reported = upto;
+    }
+
+    /// One `RecordProcessed` per processed record of `batch.records[from..upto]` (a trace at
+    /// `records` detail): poison pills are never processed.
+    fn trace_each_record(
+        &self,
+        batch: &Batch,
+        from: usize,
+        upto: usize,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
+    ) {
+        for (index, (tp, record)) in (from..upto).zip(batch.records.range(from, upto)) {
+            if batch.failure(index).is_some() {
+                continue;
+            }
+            out.trace(TraceEvent::RecordProcessed {
+                group: self.group(),
+                topic: tp.topic.as_arc().clone(),
+                partition: tp.partition.0,
+                offset: record.offset.0,
+                key: record
+                    .key
+                    .as_ref()
+                    .map(|k| TraceBytes::from_bytes(k.bytes())),
+                value: record.value.as_ref().map(crate::trace::TraceBytes::from_value),
+                processed_at_ms: batch.done[index].0,
+            });
+        }
+    }
+
+    /// The trace of a record given up to its dead-letter topic.
+    fn dead_lettered(&self, letter: &DeadLetter) -> TraceEvent {
+        TraceEvent::RecordDeadLettered {
+            group: self.group(),
+            topic: letter.original.topic.as_arc().clone(),
+            partition: letter.original.partition.0,
+            offset: letter.offset.0,
+            dead_letter_topic: letter.topic.as_arc().clone(),
+            attempts: letter.attempts,
+            headers: letter
+                .headers
+                .iter()
+                .map(RecordHeader::from_header)
+                .collect(),
+        }
     }
 
     /// librdkafka: the offsets stored by `now` (each handed-out record's offset + 1).
@@ -453,7 +493,11 @@ impl Consumer {
 
     /// The `AutoCommit` timer: librdkafka commits its stored offsets now; the Java client's
     /// commit waits for the application's next `poll()` (at once if it is waiting in one).
-    pub(super) fn auto_commit_due(&mut self, now: SimTime, out: &mut Effects<ConsumerTimer>) {
+    pub(super) fn auto_commit_due(
+        &mut self,
+        now: SimTime,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
+    ) {
         if self.config.library == ClientLibrary::Librdkafka {
             out.set_timer(
                 ConsumerTimer::AutoCommit,
@@ -472,7 +516,7 @@ impl Consumer {
     pub(super) fn commit_consumed(
         &mut self,
         purpose: CommitPurpose,
-        out: &mut Effects<ConsumerTimer>,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) -> bool {
         let offsets: Vec<(TopicPartition, Offset)> = match self.config.library {
             ClientLibrary::Java3 | ClientLibrary::Java4 => self
@@ -502,7 +546,7 @@ impl Consumer {
         &mut self,
         purpose: CommitPurpose,
         offsets: Vec<(TopicPartition, Offset)>,
-        out: &mut Effects<ConsumerTimer>,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) -> bool {
         let stable = matches!(
             self.member.state,
@@ -550,7 +594,7 @@ impl Consumer {
         offsets: Vec<(TopicPartition, Offset)>,
         r: OffsetCommitResponse,
         rng: &mut SimRng,
-        out: &mut Effects<ConsumerTimer>,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) {
         let error = r
             .partitions
@@ -602,7 +646,11 @@ impl Consumer {
     }
 
     /// `max.poll.interval.ms` ran out while the application was busy.
-    pub(super) fn max_poll_expired(&mut self, _now: SimTime, out: &mut Effects<ConsumerTimer>) {
+    pub(super) fn max_poll_expired(
+        &mut self,
+        _now: SimTime,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
+    ) {
         if matches!(self.activity, Activity::Polling) {
             return;
         }
@@ -633,7 +681,7 @@ impl Consumer {
     }
 
     /// `close()`: with auto-commit, a last synchronous commit; then LeaveGroup (dynamic members).
-    fn begin_close(&mut self, out: &mut Effects<ConsumerTimer>) {
+    fn begin_close(&mut self, out: &mut Effects<ConsumerTimer, ConsumerOutput>) {
         self.activity = Activity::Closing;
         if self.config.enable_auto_commit
             && matches!(self.member.state, MemberState::Stable)
@@ -644,7 +692,7 @@ impl Consumer {
         self.finish_close(out);
     }
 
-    fn finish_close(&mut self, out: &mut Effects<ConsumerTimer>) {
+    fn finish_close(&mut self, out: &mut Effects<ConsumerTimer, ConsumerOutput>) {
         let owned: Vec<TopicPartition> = self.partitions.keys().cloned().collect();
         if !owned.is_empty() {
             match (self.member.generation, &self.member.member_id) {
@@ -680,7 +728,7 @@ impl Consumer {
 
     /// An error the application does not handle: it propagates out of `poll()`, and the
     /// application's `finally` closes the consumer.
-    pub(super) fn fail(&mut self, error: &str, out: &mut Effects<ConsumerTimer>) {
+    pub(super) fn fail(&mut self, error: &str, out: &mut Effects<ConsumerTimer, ConsumerOutput>) {
         out.trace(TraceEvent::ConsumerFailed {
             group: self.group(),
             error: error.to_string(),

@@ -24,7 +24,7 @@ use crate::protocol::{ErrorCode, Request};
 use crate::rng::SimRng;
 use crate::units::{BrokerId, SimTime};
 
-use super::{Consumer, ConsumerTimer, InFlight, MemberState, Pending, Position};
+use super::{Consumer, ConsumerOutput, ConsumerTimer, InFlight, MemberState, Pending, Position};
 
 impl Consumer {
     /// The connection to `broker` closed: everything in flight on it failed.
@@ -33,18 +33,18 @@ impl Consumer {
         now: SimTime,
         broker: BrokerId,
         rng: &mut SimRng,
-        out: &mut Effects<ConsumerTimer>,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) {
         self.down.insert(broker);
         let lost: Vec<u64> = self
             .in_flight
             .iter()
-            .filter(|(_, r)| r.broker == broker)
+            .filter(|(_, request)| request.broker == broker)
             .map(|(id, _)| *id)
             .collect();
         for id in lost {
-            let r = self.in_flight.remove(&id).expect("listed");
-            self.request_failed(now, r, rng, out);
+            let request = self.in_flight.remove(&id).expect("listed");
+            self.request_failed(now, request, rng, out);
         }
         // A broken connection may mean a moved leader (`handleServerDisconnect`).
         self.metadata_wanted = true;
@@ -54,29 +54,35 @@ impl Consumer {
     fn request_failed(
         &mut self,
         now: SimTime,
-        r: InFlight,
+        request: InFlight,
         rng: &mut SimRng,
-        out: &mut Effects<ConsumerTimer>,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) {
-        match r.pending {
+        match request.pending {
             Pending::Fetch(_) => {
-                self.fetches_in_flight.remove(&r.broker);
+                self.fetches_in_flight.remove(&request.broker);
             }
             Pending::ListOffsets(asked) => {
                 for (tp, epoch) in asked {
-                    if let Some(s) = self.partitions.get_mut(&tp).filter(|s| s.epoch == epoch)
-                        && s.position == Position::AwaitingReset
+                    if let Some(state) = self
+                        .partitions
+                        .get_mut(&tp)
+                        .filter(|state| state.epoch == epoch)
+                        && state.position == Position::AwaitingReset
                     {
-                        s.position = Position::Unknown;
+                        state.position = Position::Unknown;
                     }
                 }
             }
             Pending::OffsetFetch(asked) => {
                 for (tp, epoch) in asked {
-                    if let Some(s) = self.partitions.get_mut(&tp).filter(|s| s.epoch == epoch)
-                        && s.position == Position::AwaitingCommitted
+                    if let Some(state) = self
+                        .partitions
+                        .get_mut(&tp)
+                        .filter(|state| state.epoch == epoch)
+                        && state.position == Position::AwaitingCommitted
                     {
-                        s.position = Position::Unknown;
+                        state.position = Position::Unknown;
                     }
                 }
                 self.coordinator_lost(now, out);
@@ -108,7 +114,7 @@ impl Consumer {
     }
 
     /// The coordinator is unreachable: group requests wait `retry.backoff.ms`.
-    fn coordinator_lost(&mut self, now: SimTime, out: &mut Effects<ConsumerTimer>) {
+    fn coordinator_lost(&mut self, now: SimTime, out: &mut Effects<ConsumerTimer, ConsumerOutput>) {
         if self.coordinator_backoff.is_none() {
             let until = now + self.config.retry_backoff;
             self.coordinator_backoff = Some(until);
@@ -122,14 +128,14 @@ impl Consumer {
         &mut self,
         now: SimTime,
         rng: &mut SimRng,
-        out: &mut Effects<ConsumerTimer>,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) {
         let timeout = self.config.request_timeout;
         let expired: Vec<BrokerId> = self
             .in_flight
             .values()
-            .filter(|r| !is_join(&r.pending) && r.sent + timeout <= now)
-            .map(|r| r.broker)
+            .filter(|request| !is_join(&request.pending) && request.sent + timeout <= now)
+            .map(|request| request.broker)
             .collect();
         for broker in expired {
             self.connection_lost(now, broker, rng, out);
@@ -138,15 +144,15 @@ impl Consumer {
 
     /// Arms the request-timeout timer for the oldest request that can time out, if it is not
     /// armed already.
-    pub(super) fn arm_request_timer(&mut self, out: &mut Effects<ConsumerTimer>) {
+    pub(super) fn arm_request_timer(&mut self, out: &mut Effects<ConsumerTimer, ConsumerOutput>) {
         if self.request_timer.is_some() {
             return;
         }
         let oldest = self
             .in_flight
             .values()
-            .filter(|r| !is_join(&r.pending))
-            .map(|r| r.sent)
+            .filter(|request| !is_join(&request.pending))
+            .map(|request| request.sent)
             .min();
         if let Some(sent) = oldest {
             let at = sent + self.config.request_timeout;
@@ -159,13 +165,13 @@ impl Consumer {
     pub(super) fn maybe_refresh_metadata(
         &mut self,
         now: SimTime,
-        out: &mut Effects<ConsumerTimer>,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) {
         if !self.metadata_wanted
             || self
                 .in_flight
                 .values()
-                .any(|r| matches!(r.pending, Pending::Metadata))
+                .any(|request| matches!(request.pending, Pending::Metadata))
         {
             return;
         }
@@ -177,7 +183,7 @@ impl Consumer {
             self.known_brokers
                 .iter()
                 .copied()
-                .find(|b| !self.down.contains(b))
+                .find(|broker| !self.down.contains(broker))
                 .unwrap_or(self.broker)
         } else {
             self.broker

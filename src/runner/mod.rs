@@ -9,6 +9,10 @@
 //! the broker `World::coordinator_for` names), the timeline's actions and the fault plan
 //! scheduled at their times, lag sampled at `[report] lag_sample_ms`. Config errors come back
 //! as [`ScenarioError`]s that point at the offending key in the file.
+//!
+//! [`service`] builds a service's member processes (a consumer and its producer, linked).
+
+pub mod service;
 
 use crate::broker::config::{BROKER_CONFIGS as LOG_AND_REPLICATION_CONFIGS, BrokerConfig};
 use crate::broker::coordinator::CoordinatorConfig;
@@ -23,7 +27,6 @@ use crate::scenario::{
     SourceMap, Target,
 };
 use crate::scheduler::EventLimitExceeded;
-use crate::service;
 use crate::trace::TraceSink;
 use crate::units::{BrokerId, ClientId, Millis, SimTime};
 use crate::world::{ClientCommand, ClientMachine, RunOutcome, World, WorldConfig};
