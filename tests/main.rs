@@ -22,6 +22,8 @@ mod producer;
 /// Kafka's guarantees over generated runs (proptest): always-properties on every run,
 /// sometimes-properties found by a bounded search.
 mod properties;
+/// Runs that stop early: the trace so far, marked incomplete.
+mod reliability;
 /// Replication, broker failure and leader election (issue 9), asserted on traces.
 mod replication;
 /// The durability property: acks=all, min.insync.replicas >= 2, clean elections, any single

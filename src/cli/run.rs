@@ -17,9 +17,10 @@ use kafka_sim::plot::{DEFAULT_SIZE, Kind};
 use kafka_sim::report::series::RunSeries;
 use kafka_sim::report::summary::{SUMMARY_VERSION, Summary, VariantSummary};
 use kafka_sim::report::{Report, describe};
-use kafka_sim::runner;
+use kafka_sim::runner::{self, RunError};
 use kafka_sim::scenario::{Scenario, ScenarioError, ScenarioFile};
-use kafka_sim::trace::{TraceHeader, VecSink, jsonl};
+use kafka_sim::trace::jsonl::{self, Incomplete};
+use kafka_sim::trace::{TraceHeader, VecSink};
 use kafka_sim::units::SimTime;
 
 use super::EXIT_FAILED;
@@ -48,6 +49,10 @@ pub(crate) struct RunArgs {
     /// Print only the expectations and where the files went.
     #[arg(long, short)]
     quiet: bool,
+    /// Override the scenario's event limit (`max_events`): a run that reaches it stops, and
+    /// writes the trace so far marked incomplete.
+    #[arg(long, value_name = "N")]
+    max_events: Option<u64>,
 }
 
 /// What one variant's run produced.
@@ -72,6 +77,9 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         let mut scenario = file.resolve(variant.as_deref())?;
         if let Some(seed) = args.seed {
             scenario.seed = seed;
+        }
+        if let Some(limit) = args.max_events {
+            scenario.max_events = limit;
         }
         runs.push(run_variant(args, scenario, variants.len() > 1)?);
     }
@@ -124,7 +132,7 @@ fn run_variant(args: &RunArgs, scenario: Scenario, several: bool) -> anyhow::Res
         .variant
         .clone()
         .unwrap_or_else(|| scenario.name.clone());
-    runner::run(&scenario, scenario.seed, &mut sink, |at: SimTime| {
+    let ran = runner::run(&scenario, scenario.seed, &mut sink, |at: SimTime| {
         if show && started.elapsed().as_millis() > 1000 {
             shown = true;
             let done = (at.0.saturating_mul(40) / total) as usize;
@@ -134,11 +142,34 @@ fn run_variant(args: &RunArgs, scenario: Scenario, several: bool) -> anyhow::Res
                 at.0 * 100 / total
             );
         }
-    })
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    });
     if shown {
         eprintln!();
     }
+    let trace_path = trace_path(args, &scenario, several);
+    if let Some(dir) = trace_path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let write = |text: String| {
+        fs::write(&trace_path, text).with_context(|| format!("writing {}", trace_path.display()))
+    };
+    if let Err(e) = ran {
+        // What the run traced before it stopped is the best clue to why: keep it, marked.
+        let (at_ms, reason) = match &e {
+            RunError::EventLimit(limit) => (
+                limit.at.0,
+                format!("the event limit of {} events was reached", limit.limit),
+            ),
+            RunError::Scenario(_) => (sink.records.last().map_or(0, |r| r.t_ms), e.to_string()),
+        };
+        let marker = Incomplete { reason, at_ms };
+        write(jsonl::to_string_incomplete(&header, &sink.records, &marker))?;
+        anyhow::bail!(
+            "{e}\nthe trace so far (incomplete, stopped at {at_ms} ms): {}",
+            trace_path.display()
+        );
+    }
+    write(jsonl::to_string(&header, &sink.records))?;
     let report = Report::from_trace(Some(&header), &sink.records);
     let outcomes = expect::evaluate(&report, &scenario.expectations).map_err(|e| {
         // An unknown metric is a mistake in the file: say where.
@@ -155,12 +186,6 @@ fn run_variant(args: &RunArgs, scenario: Scenario, several: bool) -> anyhow::Res
             message: e.to_string(),
         }
     })?;
-    let trace_path = trace_path(args, &scenario, several);
-    if let Some(dir) = trace_path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    fs::write(&trace_path, jsonl::to_string(&header, &sink.records))
-        .with_context(|| format!("writing {}", trace_path.display()))?;
     Ok(VariantRun {
         scenario,
         report,
