@@ -10,6 +10,8 @@
 //! scheduled at their times, lag sampled at `[report] lag_sample_ms`. Config errors come back
 //! as [`ScenarioError`]s that point at the offending key in the file.
 
+pub mod estimate;
+
 use crate::broker::config::{BROKER_CONFIGS as LOG_AND_REPLICATION_CONFIGS, BrokerConfig};
 use crate::broker::coordinator::CoordinatorConfig;
 use crate::client::consumer::Consumer;

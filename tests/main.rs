@@ -22,7 +22,7 @@ mod producer;
 /// Kafka's guarantees over generated runs (proptest): always-properties on every run,
 /// sometimes-properties found by a bounded search.
 mod properties;
-/// Runs that stop early: the trace so far, marked incomplete.
+/// Runs that stop early: the trace so far, marked incomplete; runs refused up front.
 mod reliability;
 /// Replication, broker failure and leader election (issue 9), asserted on traces.
 mod replication;

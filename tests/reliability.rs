@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 
-use kafka_sim::trace::jsonl;
+use kafka_sim::runner::{self, estimate};
+use kafka_sim::scenario::{Scenario, ScenarioFile};
+use kafka_sim::trace::{VecSink, jsonl};
 
 use crate::support::{kafka_sim, root, stderr};
 
@@ -26,6 +28,7 @@ fn a_run_cut_off_by_its_event_limit_writes_its_trace_marked_incomplete() {
         "close",
         "--max-events",
         "200",
+        "--force",
         "--trace",
         trace.to_str().unwrap(),
     ]);
@@ -83,4 +86,63 @@ fn a_complete_run_has_no_marker() {
     let text = std::fs::read_to_string(&trace).unwrap();
     assert!(!text.contains("\"incomplete\""));
     assert_eq!(jsonl::read_trace(text.as_bytes()).unwrap().incomplete, None);
+}
+
+/// Every scenario file in `scenarios/`, parsed, one [`Scenario`] per variant.
+fn every_scenario() -> Vec<Scenario> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    let mut out = Vec::new();
+    for path in files {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let file = ScenarioFile::parse(&path, text).unwrap_or_else(|e| panic!("{e}"));
+        let variants = file.variants();
+        if variants.is_empty() {
+            out.push(file.resolve(None).unwrap());
+        }
+        for v in variants {
+            out.push(file.resolve(Some(&v)).unwrap());
+        }
+    }
+    out
+}
+
+/// The estimate is honest on every course scenario: never below the events it really takes
+/// (so a refusal is never a false alarm for a run like these), and it refuses none of them.
+#[test]
+fn the_event_estimate_bounds_every_scenario_and_refuses_none() {
+    for scenario in every_scenario() {
+        let label = format!("{} {:?}", scenario.name, scenario.variant);
+        let estimate = estimate::check(&scenario).unwrap_or_else(|e| panic!("{e}"));
+        let mut sink = VecSink::new(scenario.detail);
+        let ran = runner::run(&scenario, scenario.seed, &mut sink, |_| {}).unwrap();
+        println!("{label}: {} events, estimate {estimate}", ran.events);
+        assert!(
+            ran.events <= estimate,
+            "{label}: {} events, estimated {estimate}",
+            ran.events
+        );
+    }
+}
+
+#[test]
+fn a_scenario_too_large_for_its_limit_is_refused_before_running() {
+    let out = kafka_sim(&[
+        "run",
+        "scenarios/stop_one_of_three.toml",
+        "--variant",
+        "close",
+        "--max-events",
+        "200",
+    ]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("refused before running"), "{err}");
+    assert!(err.contains("more than its event limit of 200"), "{err}");
+    assert!(err.contains("--max-events"), "{err}");
+    assert!(!err.contains("incomplete"), "nothing ran: {err}");
 }

@@ -17,7 +17,7 @@ use kafka_sim::plot::{DEFAULT_SIZE, Kind};
 use kafka_sim::report::series::RunSeries;
 use kafka_sim::report::summary::{SUMMARY_VERSION, Summary, VariantSummary};
 use kafka_sim::report::{Report, describe};
-use kafka_sim::runner::{self, RunError};
+use kafka_sim::runner::{self, RunError, estimate};
 use kafka_sim::scenario::{Scenario, ScenarioError, ScenarioFile};
 use kafka_sim::trace::jsonl::{self, Incomplete};
 use kafka_sim::trace::{TraceHeader, VecSink};
@@ -53,6 +53,10 @@ pub(crate) struct RunArgs {
     /// writes the trace so far marked incomplete.
     #[arg(long, value_name = "N")]
     max_events: Option<u64>,
+    /// Run even a scenario whose estimated events exceed its event limit (it then stops at
+    /// the limit, and its trace so far is written marked incomplete).
+    #[arg(long)]
+    force: bool,
 }
 
 /// What one variant's run produced.
@@ -80,6 +84,9 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         }
         if let Some(limit) = args.max_events {
             scenario.max_events = limit;
+        }
+        if !args.force {
+            estimate::check(&scenario)?;
         }
         runs.push(run_variant(args, scenario, variants.len() > 1)?);
     }
