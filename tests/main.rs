@@ -35,6 +35,9 @@ mod retention;
 /// policy, dead-letter topics, and the analytics metrics, asserted on traces.
 mod services;
 
+/// Every input reader fed randomly broken real inputs: no panic, errors name file, line and
+/// field, exit 2.
+mod mutation;
 /// Malformed scenarios: errors that name the file, line, column and field.
 mod scenario_errors;
 /// Every scenario: deterministic, expectations met, golden files; the run command.

@@ -208,19 +208,29 @@ pub fn read_trace(input: impl BufRead) -> Result<Trace, ReadError> {
     })
 }
 
-/// What is wrong with a record line, naming its event and the field at fault. serde reads a
+/// What is wrong with a record line: where its JSON breaks, or else its event and the field at
+/// fault. serde reads a
 /// record's event through a buffer (the event is flattened into the record), so its position
 /// is that of the line's end, and of a wrong type it names the value, not the field holding it:
 /// the field is the one whose value is the one named.
 fn record_error(line: &str, error: &serde_json::Error) -> String {
+    let value = match serde_json::from_str::<serde_json::Value>(line) {
+        Ok(value) => value,
+        Err(e) => {
+            // serde stops at the first problem it meets; a line that is not JSON at all is
+            // reported as such, where it breaks.
+            let message = e.to_string();
+            let message = message
+                .rsplit_once(" at line ")
+                .map_or(message.as_str(), |(m, _)| m);
+            return format!("column {}: not valid JSON: {message}", e.column());
+        }
+    };
     let message = error.to_string();
     let message = message
         .rsplit_once(" at line ")
         .map_or(message.as_str(), |(m, _)| m);
-    let value = serde_json::from_str::<serde_json::Value>(line).ok();
-    let event = value
-        .as_ref()
-        .and_then(|v| v.get("event").and_then(|e| e.as_str()).map(str::to_owned));
+    let event = value.get("event").and_then(|e| e.as_str());
     let mut out = String::new();
     if let Some(event) = event {
         out.push_str(&format!("event {event}, "));
@@ -238,9 +248,9 @@ fn record_error(line: &str, error: &serde_json::Error) -> String {
                 .0;
             Some(format!("string {variant:?}"))
         });
-    if let (false, Some(culprit), Some(value)) = (named, culprit, &value) {
+    if let (false, Some(culprit)) = (named, culprit) {
         let mut fields = Vec::new();
-        fields_holding(value, "", &culprit, &mut fields);
+        fields_holding(&value, "", &culprit, &mut fields);
         if !fields.is_empty() {
             let fields: Vec<String> = fields.iter().map(|f| format!("`{f}`")).collect();
             out.push_str(&format!("field {}, ", fields.join(" or ")));
