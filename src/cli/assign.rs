@@ -415,14 +415,7 @@ fn line_of(text: &str, field: &str) -> usize {
     let mut line = 1;
     let mut best: (usize, usize) = (0, 1);
     let mut note = |levels: &[Level], line: usize| {
-        let mut path = String::new();
-        for level in levels {
-            match level {
-                Level::Object(key) if path.is_empty() => path.push_str(key),
-                Level::Object(key) => path = format!("{path}.{key}"),
-                Level::Array(i) => path = format!("{path}[{i}]"),
-            }
-        }
+        let path = field_path(levels);
         let within = field == path
             || path.is_empty()
             || (field.starts_with(&path) && field[path.len()..].starts_with(['.', '[']));
@@ -481,6 +474,19 @@ fn line_of(text: &str, field: &str) -> usize {
         }
     }
     best.1
+}
+
+/// `members[1].subscription` for the levels of that value.
+fn field_path(levels: &[Level]) -> String {
+    let mut path = String::new();
+    for level in levels {
+        match level {
+            Level::Object(key) if path.is_empty() => path.push_str(key),
+            Level::Object(key) => path = format!("{path}.{key}"),
+            Level::Array(i) => path = format!("{path}[{i}]"),
+        }
+    }
+    path
 }
 
 fn read_input(path: &Path) -> std::io::Result<String> {

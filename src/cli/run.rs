@@ -16,7 +16,7 @@ use kafka_sim::expect::{self, Outcome};
 use kafka_sim::plot::{DEFAULT_SIZE, Kind};
 use kafka_sim::report::series::RunSeries;
 use kafka_sim::report::summary::{SUMMARY_VERSION, Summary, VariantSummary};
-use kafka_sim::report::{Report, describe};
+use kafka_sim::report::{Rebalance, Report, describe};
 use kafka_sim::runner::{self, RunError, estimate};
 use kafka_sim::scenario::{Scenario, ScenarioError, ScenarioFile};
 use kafka_sim::trace::jsonl::{self, Incomplete};
@@ -178,7 +178,18 @@ fn run_variant(args: &RunArgs, scenario: Scenario, several: bool) -> anyhow::Res
     }
     write(jsonl::to_string(&header, &sink.records))?;
     let report = Report::from_trace(Some(&header), &sink.records);
-    let outcomes = expect::evaluate(&report, &scenario.expectations).map_err(|e| {
+    let outcomes = evaluate(&scenario, &report)?;
+    Ok(VariantRun {
+        scenario,
+        report,
+        outcomes,
+        trace_path,
+    })
+}
+
+/// The scenario's expectations checked on `report`; an unknown metric is an error at its line.
+fn evaluate(scenario: &Scenario, report: &Report) -> Result<Vec<Outcome>, ScenarioError> {
+    expect::evaluate(report, &scenario.expectations).map_err(|e| {
         // An unknown metric is a mistake in the file: say where.
         let line = scenario
             .expectations
@@ -192,12 +203,6 @@ fn run_variant(args: &RunArgs, scenario: Scenario, several: bool) -> anyhow::Res
             field: "expect.metric".into(),
             message: e.to_string(),
         }
-    })?;
-    Ok(VariantRun {
-        scenario,
-        report,
-        outcomes,
-        trace_path,
     })
 }
 
@@ -345,8 +350,32 @@ fn print_cluster(out: &mut impl Write, report: &Report) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What a run did, in the shape of Kafka's own tools: records produced, delivery reports (on
+/// request), the cluster's facts, rebalances, and each group's lag tables.
 fn print_details(out: &mut impl Write, r: &VariantRun) -> anyhow::Result<()> {
     let report = &r.report;
+    print_produced(out, report)?;
+    if r.scenario.report.delivery_reports {
+        print_deliveries(out, report)?;
+    }
+    if report.duplicates_appended > 0 {
+        writeln!(out, "  duplicates appended: {}", report.duplicates_appended)?;
+    }
+    print_cluster(out, report)?;
+    if !report.rebalances.is_empty() {
+        writeln!(out, "rebalances:")?;
+    }
+    for rb in &report.rebalances {
+        print_rebalance(out, rb)?;
+    }
+    for g in report.groups() {
+        print_group(out, r, &g)?;
+    }
+    Ok(())
+}
+
+/// Records per topic and partition, and where each key went when there are few keys.
+fn print_produced(out: &mut impl Write, report: &Report) -> anyhow::Result<()> {
     writeln!(out, "produced:")?;
     for (topic, (partitions, _)) in &report.topics {
         let counts: Vec<String> = (0..*partitions)
@@ -376,82 +405,86 @@ fn print_details(out: &mut impl Write, r: &VariantRun) -> anyhow::Result<()> {
             writeln!(out, "    keys: {}", shown.join(", "))?;
         }
     }
-    if r.scenario.report.delivery_reports {
-        writeln!(out, "delivery reports (what each send() was told):")?;
-        for d in &report.deliveries {
-            let outcome = match (&d.error, d.offset) {
-                (Some(e), _) => format!("FAILED {e}"),
-                (None, Some(o)) => format!("partition {} offset {o}", d.partition),
-                (None, None) => format!("partition {} (no offset: acks=0)", d.partition),
-            };
-            writeln!(
-                out,
-                "  {:>9} ms  {}  sent at {} ms  key={} value={}  -> {outcome}",
-                d.t_ms,
-                d.producer,
-                d.sent_ms,
-                d.key.as_deref().unwrap_or("null"),
-                d.value.as_deref().unwrap_or("null"),
-            )?;
-        }
-    }
-    if report.duplicates_appended > 0 {
-        writeln!(out, "  duplicates appended: {}", report.duplicates_appended)?;
-    }
-    print_cluster(out, report)?;
-    if !report.rebalances.is_empty() {
-        writeln!(out, "rebalances:")?;
-    }
-    for rb in &report.rebalances {
-        let done = rb
-            .completed_at_ms
-            .map_or_else(|| "not completed".into(), |t| format!("{t} ms"));
-        let generation = rb.generation.map_or_else(|| "-".into(), |g| g.to_string());
+    Ok(())
+}
+
+/// One line per delivery report: what each `send()` was told.
+fn print_deliveries(out: &mut impl Write, report: &Report) -> anyhow::Result<()> {
+    writeln!(out, "delivery reports (what each send() was told):")?;
+    for d in &report.deliveries {
+        let outcome = match (&d.error, d.offset) {
+            (Some(e), _) => format!("FAILED {e}"),
+            (None, Some(o)) => format!("partition {} offset {o}", d.partition),
+            (None, None) => format!("partition {} (no offset: acks=0)", d.partition),
+        };
         writeln!(
             out,
-            "  {} ms -> {done}  group {}  generation {generation}  {}  ({})",
-            rb.started_at_ms,
-            rb.group,
-            rb.protocol.as_deref().unwrap_or("-"),
-            rb.reason
+            "  {:>9} ms  {}  sent at {} ms  key={} value={}  -> {outcome}",
+            d.t_ms,
+            d.producer,
+            d.sent_ms,
+            d.key.as_deref().unwrap_or("null"),
+            d.value.as_deref().unwrap_or("null"),
         )?;
-        for (member, parts) in &rb.assignment {
-            writeln!(
-                out,
-                "      {member}: {}",
-                if parts.is_empty() {
-                    "-".into()
-                } else {
-                    parts.join(", ")
-                }
-            )?;
-        }
     }
-    for g in report.groups() {
-        let totals = report.processing_totals(&g);
-        let drained = expect::metric(report, &format!("drained_at_ms[{g}]"))
-            .ok()
-            .flatten()
-            .map_or_else(|| "never".into(), |v| format!("{v} ms"));
+    Ok(())
+}
+
+/// A rebalance: when it started and completed, its generation, and who got what.
+fn print_rebalance(out: &mut impl Write, rb: &Rebalance) -> anyhow::Result<()> {
+    let done = rb
+        .completed_at_ms
+        .map_or_else(|| "not completed".into(), |t| format!("{t} ms"));
+    let generation = rb.generation.map_or_else(|| "-".into(), |g| g.to_string());
+    writeln!(
+        out,
+        "  {} ms -> {done}  group {}  generation {generation}  {}  ({})",
+        rb.started_at_ms,
+        rb.group,
+        rb.protocol.as_deref().unwrap_or("-"),
+        rb.reason
+    )?;
+    for (member, parts) in &rb.assignment {
         writeln!(
             out,
-            "group {g}: processed {} (distinct {}, reprocessed {}, skipped {}), \
-             drained at {drained}",
-            totals.processings, totals.distinct, totals.reprocessed, totals.skipped
-        )?;
-        let mut times: Vec<u64> = r.scenario.report.lag_at.iter().map(|t| t.0).collect();
-        times.push(report.ended_at_ms);
-        for t in times {
-            let d = describe::consumer_group(report, &g, t);
-            writeln!(
-                out,
-                "kafka-consumer-groups --describe --group {g}  (at {t} ms)"
-            )?;
-            if let Some(w) = d.warning {
-                writeln!(out, "{w}")?;
+            "      {member}: {}",
+            if parts.is_empty() {
+                "-".into()
+            } else {
+                parts.join(", ")
             }
-            write!(out, "{}", d.table)?;
+        )?;
+    }
+    Ok(())
+}
+
+/// A group's processing totals, then `kafka-consumer-groups --describe` at each `lag_at` time
+/// and at the end.
+fn print_group(out: &mut impl Write, r: &VariantRun, g: &str) -> anyhow::Result<()> {
+    let report = &r.report;
+    let totals = report.processing_totals(g);
+    let drained = expect::metric(report, &format!("drained_at_ms[{g}]"))
+        .ok()
+        .flatten()
+        .map_or_else(|| "never".into(), |v| format!("{v} ms"));
+    writeln!(
+        out,
+        "group {g}: processed {} (distinct {}, reprocessed {}, skipped {}), \
+         drained at {drained}",
+        totals.processings, totals.distinct, totals.reprocessed, totals.skipped
+    )?;
+    let mut times: Vec<u64> = r.scenario.report.lag_at.iter().map(|t| t.0).collect();
+    times.push(report.ended_at_ms);
+    for t in times {
+        let d = describe::consumer_group(report, g, t);
+        writeln!(
+            out,
+            "kafka-consumer-groups --describe --group {g}  (at {t} ms)"
+        )?;
+        if let Some(w) = d.warning {
+            writeln!(out, "{w}")?;
         }
+        write!(out, "{}", d.table)?;
     }
     Ok(())
 }
