@@ -26,6 +26,8 @@ mod producer;
 /// Kafka's guarantees over generated runs (proptest): always-properties on every run,
 /// sometimes-properties found by a bounded search.
 mod properties;
+/// Runs that stop early: the trace so far, marked incomplete; runs refused up front.
+mod reliability;
 /// Replication, broker failure and leader election (issue 9), asserted on traces.
 mod replication;
 /// The durability property: acks=all, min.insync.replicas >= 2, clean elections, any single
@@ -37,6 +39,9 @@ mod retention;
 /// policy, dead-letter topics, and the analytics metrics, asserted on traces.
 mod services;
 
+/// Every input reader fed randomly broken real inputs: no panic, errors name file, line and
+/// field, exit 2.
+mod mutation;
 /// Malformed scenarios: errors that name the file, line, column and field.
 mod scenario_errors;
 /// Every scenario: deterministic, expectations met, golden files; the run command.

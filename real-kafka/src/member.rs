@@ -247,19 +247,7 @@ pub fn run_member(spec: &MemberSpec) -> Result<()> {
     consumer
         .subscribe(&topics)
         .map_err(Error::kafka(format!("{}: subscribing", spec.component)))?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let watcher = stop.clone();
-    thread::spawn(move || {
-        let stdin = std::io::stdin();
-        for line in stdin.lock().lines() {
-            match line {
-                Ok(l) if l.trim() == "close" => break,
-                Ok(_) => {}
-                Err(_) => break,
-            }
-        }
-        watcher.store(true, Ordering::SeqCst);
-    });
+    let stop = watch_stdin();
     let mut uncommitted = false;
     while !stop.load(Ordering::SeqCst) {
         match consumer.poll(Duration::from_millis(100)) {
@@ -297,6 +285,24 @@ pub fn run_member(spec: &MemberSpec) -> Result<()> {
     }
     drop(consumer);
     Ok(())
+}
+
+/// A flag raised when stdin says `close` or ends, watched by a thread of its own.
+fn watch_stdin() -> Arc<AtomicBool> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let watcher = stop.clone();
+    thread::spawn(move || {
+        let stdin = std::io::stdin();
+        for line in stdin.lock().lines() {
+            match line {
+                Ok(l) if l.trim() == "close" => break,
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+        watcher.store(true, Ordering::SeqCst);
+    });
+    stop
 }
 
 /// The parent's handle on a member process.

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use kafka_sim::trace::{TraceBytes, TraceEvent};
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::Headers;
+use rdkafka::message::{BorrowedMessage, Headers};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 
 use crate::error::{Error, Result};
@@ -62,26 +62,10 @@ pub fn read_back(
         .set("isolation.level", "read_uncommitted")
         .create()
         .map_err(Error::kafka("creating the read-back consumer"))?;
-    let mut tpl = TopicPartitionList::new();
-    let mut remaining: BTreeMap<(String, i32), i64> = BTreeMap::new();
-    for (topic, _, partitions) in topics {
-        for p in 0..*partitions as i32 {
-            let (_, high) = consumer
-                .fetch_watermarks(topic, p, Duration::from_secs(5))
-                .map_err(Error::kafka(format!("high watermark of {topic}-{p}")))?;
-            if high > 0 {
-                tpl.add_partition_offset(topic, p, Offset::Beginning)
-                    .map_err(Error::kafka("building the read-back assignment"))?;
-                remaining.insert((topic.clone(), p), high);
-            }
-        }
-    }
+    let mut remaining = assign_to_watermarks(&consumer, topics)?;
     if remaining.is_empty() {
         return Ok(0);
     }
-    consumer
-        .assign(&tpl)
-        .map_err(Error::kafka("assigning the read-back partitions"))?;
     let names: BTreeMap<&str, &str> = topics
         .iter()
         .map(|(b, s, _)| (b.as_str(), s.as_str()))
@@ -110,39 +94,74 @@ pub fn read_back(
             remaining.remove(&key);
         }
         let topic = names.get(m.topic()).copied().unwrap_or(m.topic());
-        let (partition, offset) = (m.partition() as u32, m.offset() as u64);
-        // The producer's component, as the simulator names it in `RecordAppended`.
-        let producer = m.headers().and_then(|h| {
-            h.iter()
-                .find(|h| h.key == PRODUCER_HEADER)
-                .and_then(|h| h.value)
-                .map(|v| Arc::from(format!("producer/{}", String::from_utf8_lossy(v))))
-        });
-        let t_ms = times
-            .get(&(topic.to_string(), partition, offset))
-            .copied()
-            .or_else(|| {
-                m.timestamp()
-                    .to_millis()
-                    .map(|ms| recorder.from_unix_ms(ms))
-            })
-            .unwrap_or(0);
-        recorder.record_at(
-            t_ms,
-            "broker/1",
-            TraceEvent::RecordAppended {
-                topic: Arc::from(topic),
-                partition,
-                offset,
-                key: m.key().map(TraceBytes::from_bytes),
-                value: m.payload().map(TraceBytes::from_bytes),
-                producer,
-                producer_id: None,
-                producer_epoch: None,
-                sequence: None,
-            },
-        );
+        record(&m, topic, recorder, times);
         read += 1;
     }
     Ok(read)
+}
+
+/// Assigns `consumer` every partition of `topics` that holds records, from the beginning;
+/// returns the high watermark of each, to read up to.
+fn assign_to_watermarks(
+    consumer: &BaseConsumer,
+    topics: &[(String, String, u32)],
+) -> Result<BTreeMap<(String, i32), i64>> {
+    let mut tpl = TopicPartitionList::new();
+    let mut remaining: BTreeMap<(String, i32), i64> = BTreeMap::new();
+    for (topic, _, partitions) in topics {
+        for p in 0..*partitions as i32 {
+            let (_, high) = consumer
+                .fetch_watermarks(topic, p, Duration::from_secs(5))
+                .map_err(Error::kafka(format!("high watermark of {topic}-{p}")))?;
+            if high > 0 {
+                tpl.add_partition_offset(topic, p, Offset::Beginning)
+                    .map_err(Error::kafka("building the read-back assignment"))?;
+                remaining.insert((topic.clone(), p), high);
+            }
+        }
+    }
+    if remaining.is_empty() {
+        return Ok(remaining);
+    }
+    consumer
+        .assign(&tpl)
+        .map_err(Error::kafka("assigning the read-back partitions"))?;
+    Ok(remaining)
+}
+
+/// Records `m`, read back from `topic` (the scenario's name), as a `RecordAppended` timed by
+/// its delivery report, else by its CreateTime.
+fn record(m: &BorrowedMessage<'_>, topic: &str, recorder: &Recorder, times: &DeliveryTimes) {
+    let (partition, offset) = (m.partition() as u32, m.offset() as u64);
+    // The producer's component, as the simulator names it in `RecordAppended`.
+    let producer = m.headers().and_then(|h| {
+        h.iter()
+            .find(|h| h.key == PRODUCER_HEADER)
+            .and_then(|h| h.value)
+            .map(|v| Arc::from(format!("producer/{}", String::from_utf8_lossy(v))))
+    });
+    let t_ms = times
+        .get(&(topic.to_string(), partition, offset))
+        .copied()
+        .or_else(|| {
+            m.timestamp()
+                .to_millis()
+                .map(|ms| recorder.from_unix_ms(ms))
+        })
+        .unwrap_or(0);
+    recorder.record_at(
+        t_ms,
+        "broker/1",
+        TraceEvent::RecordAppended {
+            topic: Arc::from(topic),
+            partition,
+            offset,
+            key: m.key().map(TraceBytes::from_bytes),
+            value: m.payload().map(TraceBytes::from_bytes),
+            producer,
+            producer_id: None,
+            producer_epoch: None,
+            sequence: None,
+        },
+    );
 }

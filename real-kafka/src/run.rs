@@ -208,45 +208,10 @@ pub fn run(scenario: &Scenario, broker: &Broker, options: &RunOptions) -> Result
         )?;
     }
     let specs = member_specs(scenario, &bootstrap, suffix, &mut notes)?;
-    let mut producer_runs = Vec::new();
-    for p in &scenario.producers {
-        let translated = workload::producer_config(p)?;
-        notes.extend(translated.notes);
-        if workload::Keys::new(p, scenario.seed).drawn() {
-            notes.push(format!(
-                "producer/{}: its keys are seeded draws, which the simulator interleaves with its \
-                 other draws: this run sends other keys (compare checks them by key)",
-                p.name
-            ));
-        }
-        producer_runs.push(ProducerRun {
-            broker_topic: format!("{}{suffix}", p.topic),
-            spec: p.clone(),
-            bootstrap: bootstrap.clone(),
-            seed: scenario.seed,
-            settings: translated.settings,
-        });
-    }
+    let producer_runs = producer_runs(scenario, &bootstrap, suffix, &mut notes)?;
 
     let recorder = Recorder::start();
-    for t in &scenario.topics {
-        recorder.record_at(
-            0,
-            "broker/1",
-            TraceEvent::TopicCreated {
-                topic: Arc::from(t.name.as_str()),
-                partitions: t.partitions,
-                replication_factor: t.replication_factor,
-                topic_id: None,
-                configs: t
-                    .config
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect(),
-                replicas: Vec::new(),
-            },
-        );
-    }
+    record_topics(scenario, &recorder);
     watch_lost_acks(broker, &recorder);
     let stop = Arc::new(AtomicBool::new(false));
     let mut producers = Vec::new();
@@ -281,6 +246,51 @@ pub fn run(scenario: &Scenario, broker: &Broker, options: &RunOptions) -> Result
     for m in monitors {
         m.stop();
     }
+    join_producers(producers, &mut notes)?;
+    played?;
+    read_back(scenario, &bootstrap, suffix, &recorder)?;
+    Ok(Recorded {
+        header: header(scenario, broker.kind()),
+        records: recorder.records(),
+        notes,
+    })
+}
+
+/// One producer run per `[[producer]]`, its configs translated for the client; notes what
+/// the real run cannot reproduce.
+fn producer_runs(
+    scenario: &Scenario,
+    bootstrap: &str,
+    suffix: &str,
+    notes: &mut Vec<String>,
+) -> Result<Vec<ProducerRun>> {
+    let mut producer_runs = Vec::new();
+    for p in &scenario.producers {
+        let translated = workload::producer_config(p)?;
+        notes.extend(translated.notes);
+        if workload::Keys::new(p, scenario.seed).drawn() {
+            notes.push(format!(
+                "producer/{}: its keys are seeded draws, which the simulator interleaves with its \
+                 other draws: this run sends other keys (compare checks them by key)",
+                p.name
+            ));
+        }
+        producer_runs.push(ProducerRun {
+            broker_topic: format!("{}{suffix}", p.topic),
+            spec: p.clone(),
+            bootstrap: bootstrap.to_string(),
+            seed: scenario.seed,
+            settings: translated.settings,
+        });
+    }
+    Ok(producer_runs)
+}
+
+/// Waits for every producer thread; notes delivery reports still missing and a panic.
+fn join_producers(
+    producers: Vec<thread::JoinHandle<Result<u64>>>,
+    notes: &mut Vec<String>,
+) -> Result<()> {
     for p in producers {
         match p.join() {
             Ok(Ok(0)) => {}
@@ -289,7 +299,39 @@ pub fn run(scenario: &Scenario, broker: &Broker, options: &RunOptions) -> Result
             Err(_) => notes.push("a producer thread panicked".into()),
         }
     }
-    played?;
+    Ok(())
+}
+
+/// `TopicCreated` at time 0 for every topic of the scenario, as the simulator traces them.
+fn record_topics(scenario: &Scenario, recorder: &Recorder) {
+    for t in &scenario.topics {
+        recorder.record_at(
+            0,
+            "broker/1",
+            TraceEvent::TopicCreated {
+                topic: Arc::from(t.name.as_str()),
+                partitions: t.partitions,
+                replication_factor: t.replication_factor,
+                topic_id: None,
+                configs: t
+                    .config
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                replicas: Vec::new(),
+            },
+        );
+    }
+}
+
+/// Reads every topic back from the broker into the trace, records timed by their delivery
+/// reports.
+fn read_back(
+    scenario: &Scenario,
+    bootstrap: &str,
+    suffix: &str,
+    recorder: &Recorder,
+) -> Result<()> {
     let topics: Vec<(String, String, u32)> = scenario
         .topics
         .iter()
@@ -301,19 +343,15 @@ pub fn run(scenario: &Scenario, broker: &Broker, options: &RunOptions) -> Result
             )
         })
         .collect();
-    let times = readback::delivery_times(&recorder);
+    let times = readback::delivery_times(recorder);
     readback::read_back(
-        &bootstrap,
+        bootstrap,
         &topics,
-        &recorder,
+        recorder,
         &times,
         Duration::from_secs(30),
     )?;
-    Ok(Recorded {
-        header: header(scenario, broker.kind()),
-        records: recorder.records(),
-        notes,
-    })
+    Ok(())
 }
 
 /// Waits for `duration_ms`, or, in a run without consumer groups, until every producer has

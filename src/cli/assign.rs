@@ -87,14 +87,18 @@ pub enum CaseError {
         message: String,
     },
     /// A required field is absent.
-    #[error("missing field `{field}`")]
+    #[error("line {line}: missing field `{field}`")]
     Missing {
+        /// 1-based line of the object that lacks it.
+        line: usize,
         /// The path of the field.
         field: String,
     },
     /// A field is present but wrong.
-    #[error("field `{field}`: {problem}")]
+    #[error("line {line}: field `{field}`: {problem}")]
     Invalid {
+        /// 1-based line of its value.
+        line: usize,
         /// The path of the field.
         field: String,
         /// What is wrong.
@@ -215,6 +219,17 @@ pub fn run_case(mode: AssignorMode, group: &GroupSubscription) -> Outcome {
 
 /// Parses a case file's text.
 pub fn parse_case(text: &str) -> Result<Case, CaseError> {
+    parse_value(text).map_err(|mut e| {
+        if let CaseError::Missing { line, field } | CaseError::Invalid { line, field, .. } = &mut e
+        {
+            *line = line_of(text, field);
+        }
+        e
+    })
+}
+
+/// [`parse_case`], its errors not yet located.
+fn parse_value(text: &str) -> Result<Case, CaseError> {
     let value: Value = serde_json::from_str(text).map_err(|e| CaseError::Syntax {
         line: e.line(),
         column: e.column(),
@@ -366,12 +381,14 @@ fn strings<'v>(field: &str, value: &'v Value) -> Result<Vec<(String, &'v str)>, 
 
 fn missing(field: &str) -> CaseError {
     CaseError::Missing {
+        line: 0,
         field: field.to_owned(),
     }
 }
 
 fn invalid(field: &str, problem: &str) -> CaseError {
     CaseError::Invalid {
+        line: 0,
         field: field.to_owned(),
         problem: problem.to_owned(),
     }
@@ -379,6 +396,97 @@ fn invalid(field: &str, problem: &str) -> CaseError {
 
 fn group_error(error: &GroupSubscriptionError) -> CaseError {
     invalid("members", &error.to_string())
+}
+
+/// One level of the JSON being walked by [`line_of`]: an object (with the key last read) or an
+/// array (with the index of the element being read).
+enum Level {
+    Object(String),
+    Array(usize),
+}
+
+/// The 1-based line where the value at `field` (`members[1].subscription[0]`, `topics.t`)
+/// starts in `text`, valid JSON; for an absent field, the line of the nearest enclosing value
+/// that is present (the object lacking it). serde_json's `Value` keeps no positions, so the
+/// text is walked again, which only an error costs.
+fn line_of(text: &str, field: &str) -> usize {
+    let mut levels: Vec<Level> = Vec::new();
+    let mut expect_key = false;
+    let mut line = 1;
+    let mut best: (usize, usize) = (0, 1);
+    let mut note = |levels: &[Level], line: usize| {
+        let path = field_path(levels);
+        let within = field == path
+            || path.is_empty()
+            || (field.starts_with(&path) && field[path.len()..].starts_with(['.', '[']));
+        if within && path.len() >= best.0 {
+            best = (path.len(), line);
+        }
+    };
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\n' => line += 1,
+            '"' => {
+                let mut string = String::new();
+                while let Some(c) = chars.next() {
+                    match c {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' => break,
+                        c => string.push(c),
+                    }
+                }
+                match levels.last_mut() {
+                    Some(Level::Object(key)) if expect_key => {
+                        *key = string;
+                        expect_key = false;
+                    }
+                    _ => note(&levels, line),
+                }
+            }
+            '{' | '[' => {
+                note(&levels, line);
+                levels.push(if c == '{' {
+                    Level::Object(String::new())
+                } else {
+                    Level::Array(0)
+                });
+                expect_key = c == '{';
+            }
+            '}' | ']' => {
+                levels.pop();
+            }
+            ',' => match levels.last_mut() {
+                Some(Level::Array(i)) => *i += 1,
+                Some(Level::Object(_)) => expect_key = true,
+                None => {}
+            },
+            c if c.is_ascii_alphanumeric() || c == '-' => {
+                note(&levels, line);
+                while chars
+                    .next_if(|c| c.is_ascii_alphanumeric() || "+-.".contains(*c))
+                    .is_some()
+                {}
+            }
+            _ => {}
+        }
+    }
+    best.1
+}
+
+/// `members[1].subscription` for the levels of that value.
+fn field_path(levels: &[Level]) -> String {
+    let mut path = String::new();
+    for level in levels {
+        match level {
+            Level::Object(key) if path.is_empty() => path.push_str(key),
+            Level::Object(key) => path = format!("{path}.{key}"),
+            Level::Array(i) => path = format!("{path}[{i}]"),
+        }
+    }
+    path
 }
 
 fn read_input(path: &Path) -> std::io::Result<String> {
@@ -548,34 +656,34 @@ mod tests {
         let members =
             r#""members": [{"member_id": "a", "subscription": ["t"]}, {"member_id": "b"}]"#;
         let err = parse_err(&format!(r#"{{"topics": {{"t": 1}}, {members}}}"#));
-        assert_eq!(err, "missing field `members[1].subscription`");
+        assert_eq!(err, "line 1: missing field `members[1].subscription`");
 
         let err = parse_err(
             r#"{"topics": {"t": 1}, "members": [{"member_id": "a", "subscription": ["u"]}]}"#,
         );
         assert_eq!(
             err,
-            "field `members[0].subscription[0]`: topic u is not in `topics`"
+            "line 1: field `members[0].subscription[0]`: topic u is not in `topics`"
         );
 
         let err = parse_err(r#"{"topics": {"t": 0}, "members": []}"#);
         assert_eq!(
             err,
-            "field `topics.t`: expected a partition count of at least 1"
+            "line 1: field `topics.t`: expected a partition count of at least 1"
         );
 
         let err = parse_err(r#"{"topics": {"a": 6000, "b": 4001}, "members": []}"#);
         assert_eq!(
             err,
-            "field `topics`: 10001 partitions in all; at most 10000 are accepted"
+            "line 1: field `topics`: 10001 partitions in all; at most 10000 are accepted"
         );
 
         let err = parse_err(r#"{"members": []}"#);
-        assert_eq!(err, "missing field `topics`");
+        assert_eq!(err, "line 1: missing field `topics`");
 
         let err = parse_err(r#"{"topics": {}, "members": [], "assignor": "fair"}"#);
         assert!(
-            err.starts_with("field `assignor`: unknown assignor \"fair\""),
+            err.starts_with("line 1: field `assignor`: unknown assignor \"fair\""),
             "{err}"
         );
 
@@ -583,8 +691,34 @@ mod tests {
             {"member_id": "a", "subscription": ["t"], "owned_partitions": ["t-x"]}]}"#;
         assert_eq!(
             parse_err(text),
-            "field `members[0].owned_partitions[0]`: \"t-x\" is not <topic>-<partition>"
+            "line 2: field `members[0].owned_partitions[0]`: \"t-x\" is not <topic>-<partition>"
         );
+    }
+
+    #[test]
+    fn errors_name_the_line_of_the_field_or_of_the_object_lacking_it() {
+        let text = concat!(
+            "{\n",
+            "  \"topics\": {\"t\": 2, \"u\": 0},\n",
+            "  \"members\": [\n",
+            "    {\"member_id\": \"a\", \"subscription\": [\"t\"]},\n",
+            "    {\"member_id\": \"b\",\n",
+            "     \"subscription\": [\"t\",\n",
+            "      \"v\"]},\n",
+            "    {\"member_id\": \"c\"}\n",
+            "  ]\n",
+            "}"
+        );
+        assert_eq!(line_of(text, "topics.u"), 2);
+        assert_eq!(line_of(text, "members[1].subscription[1]"), 7);
+        assert_eq!(line_of(text, "members[1].subscription[0]"), 6);
+        assert_eq!(
+            line_of(text, "members[2].subscription"),
+            8,
+            "the object lacking it"
+        );
+        assert_eq!(line_of(text, "nowhere"), 1);
+        assert!(parse_err(text).starts_with("line 2: field `topics.u`"));
     }
 
     #[test]

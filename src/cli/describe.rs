@@ -46,9 +46,12 @@ pub(crate) struct DescribeArgs {
 pub(crate) fn run(args: &DescribeArgs) -> anyhow::Result<ExitCode> {
     let shown = args.trace.display();
     let file = File::open(&args.trace).with_context(|| format!("cannot open the trace {shown}"))?;
-    let (header, records) = jsonl::read(BufReader::new(file))
+    let trace = jsonl::read_trace(BufReader::new(file))
         .with_context(|| format!("{shown} is not a readable kafka-sim trace"))?;
-    let report = Report::from_trace(Some(&header), &records);
+    if let Some(marker) = &trace.incomplete {
+        eprintln!("{}", jsonl::incomplete_warning(&shown.to_string(), marker));
+    }
+    let report = Report::from_trace(Some(&trace.header), &trace.records);
     if let Some(g) = &args.group {
         let d = describe::consumer_group(&report, g, args.at.unwrap_or(report.ended_at_ms));
         if let Some(w) = d.warning {

@@ -89,8 +89,15 @@ pub(crate) fn write(
 fn read_run(path: &Path) -> anyhow::Result<RunSeries> {
     let shown = path.display();
     let file = File::open(path).with_context(|| format!("cannot open the trace {shown}"))?;
-    let (header, records) = jsonl::read(BufReader::new(file))
+    let jsonl::Trace {
+        header,
+        records,
+        incomplete,
+    } = jsonl::read_trace(BufReader::new(file))
         .with_context(|| format!("{shown} is not a readable kafka-sim trace"))?;
+    if let Some(marker) = &incomplete {
+        eprintln!("{}", jsonl::incomplete_warning(&shown.to_string(), marker));
+    }
     let report = Report::from_trace(Some(&header), &records);
     let label = header.variant.clone().unwrap_or_else(|| file_stem(path));
     Ok(RunSeries::from_report(&label, &shown.to_string(), &report))

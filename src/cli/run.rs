@@ -17,10 +17,11 @@ use kafka_sim::i18n::Lang;
 use kafka_sim::plot::{DEFAULT_SIZE, Kind};
 use kafka_sim::report::series::RunSeries;
 use kafka_sim::report::summary::{SUMMARY_VERSION, Summary, VariantSummary};
-use kafka_sim::report::{Report, describe};
-use kafka_sim::runner;
+use kafka_sim::report::{Rebalance, Report, describe};
+use kafka_sim::runner::{self, RunError, estimate};
 use kafka_sim::scenario::{Scenario, ScenarioError, ScenarioFile};
-use kafka_sim::trace::{TraceHeader, VecSink, jsonl};
+use kafka_sim::trace::jsonl::{self, Incomplete};
+use kafka_sim::trace::{TraceHeader, VecSink};
 use kafka_sim::units::SimTime;
 
 use super::EXIT_FAILED;
@@ -55,6 +56,14 @@ pub(crate) struct RunArgs {
     /// The language of the report and the plot: en or fr. Kafka's names stay as they are.
     #[arg(long, default_value_t = Lang::En)]
     lang: Lang,
+    /// Override the scenario's event limit (`max_events`): a run that reaches it stops, and
+    /// writes the trace so far marked incomplete.
+    #[arg(long, value_name = "N")]
+    max_events: Option<u64>,
+    /// Run even a scenario whose estimated events exceed its event limit (it then stops at
+    /// the limit, and its trace so far is written marked incomplete).
+    #[arg(long)]
+    force: bool,
 }
 
 /// What one variant's run produced.
@@ -79,6 +88,12 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         let mut scenario = file.resolve(variant.as_deref())?;
         if let Some(seed) = args.seed {
             scenario.seed = seed;
+        }
+        if let Some(limit) = args.max_events {
+            scenario.max_events = limit;
+        }
+        if !args.force {
+            estimate::check(&scenario)?;
         }
         runs.push(run_variant(args, scenario, variants.len() > 1)?);
     }
@@ -156,7 +171,7 @@ fn run_variant(args: &RunArgs, scenario: Scenario, several: bool) -> anyhow::Res
         .variant
         .clone()
         .unwrap_or_else(|| scenario.name.clone());
-    runner::run(&scenario, scenario.seed, &mut sink, |at: SimTime| {
+    let ran = runner::run(&scenario, scenario.seed, &mut sink, |at: SimTime| {
         if show && started.elapsed().as_millis() > 1000 {
             shown = true;
             let done = (at.0.saturating_mul(40) / total) as usize;
@@ -166,13 +181,47 @@ fn run_variant(args: &RunArgs, scenario: Scenario, several: bool) -> anyhow::Res
                 at.0 * 100 / total
             );
         }
-    })
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    });
     if shown {
         eprintln!();
     }
+    let trace_path = trace_path(args, &scenario, several);
+    if let Some(dir) = trace_path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let write = |text: String| {
+        fs::write(&trace_path, text).with_context(|| format!("writing {}", trace_path.display()))
+    };
+    if let Err(e) = ran {
+        // What the run traced before it stopped is the best clue to why: keep it, marked.
+        let (at_ms, reason) = match &e {
+            RunError::EventLimit(limit) => (
+                limit.at.0,
+                format!("the event limit of {} events was reached", limit.limit),
+            ),
+            RunError::Scenario(_) => (sink.records.last().map_or(0, |r| r.t_ms), e.to_string()),
+        };
+        let marker = Incomplete { reason, at_ms };
+        write(jsonl::to_string_incomplete(&header, &sink.records, &marker))?;
+        anyhow::bail!(
+            "{e}\nthe trace so far (incomplete, stopped at {at_ms} ms): {}",
+            trace_path.display()
+        );
+    }
+    write(jsonl::to_string(&header, &sink.records))?;
     let report = Report::from_trace(Some(&header), &sink.records);
-    let outcomes = expect::evaluate(&report, &scenario.expectations).map_err(|e| {
+    let outcomes = evaluate(&scenario, &report)?;
+    Ok(VariantRun {
+        scenario,
+        report,
+        outcomes,
+        trace_path,
+    })
+}
+
+/// The scenario's expectations checked on `report`; an unknown metric is an error at its line.
+fn evaluate(scenario: &Scenario, report: &Report) -> Result<Vec<Outcome>, ScenarioError> {
+    expect::evaluate(report, &scenario.expectations).map_err(|e| {
         // An unknown metric is a mistake in the file: say where.
         let line = scenario
             .expectations
@@ -186,18 +235,6 @@ fn run_variant(args: &RunArgs, scenario: Scenario, several: bool) -> anyhow::Res
             field: "expect.metric".into(),
             message: e.to_string(),
         }
-    })?;
-    let trace_path = trace_path(args, &scenario, several);
-    if let Some(dir) = trace_path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    fs::write(&trace_path, jsonl::to_string(&header, &sink.records))
-        .with_context(|| format!("writing {}", trace_path.display()))?;
-    Ok(VariantRun {
-        scenario,
-        report,
-        outcomes,
-        trace_path,
     })
 }
 
@@ -362,8 +399,33 @@ fn print_cluster(out: &mut impl Write, report: &Report, lang: Lang) -> anyhow::R
     Ok(())
 }
 
+/// What a run did, in the shape of Kafka's own tools: records produced, delivery reports (on
+/// request), the cluster's facts, rebalances, and each group's lag tables.
 fn print_details(out: &mut impl Write, r: &VariantRun, lang: Lang) -> anyhow::Result<()> {
     let report = &r.report;
+    print_produced(out, report, lang)?;
+    if r.scenario.report.delivery_reports {
+        print_deliveries(out, report, lang)?;
+    }
+    if report.duplicates_appended > 0 {
+        let n = [("duplicates", report.duplicates_appended.to_string().into())];
+        writeln!(out, "  {}", lang.fmt("run-duplicates", &n))?;
+    }
+    print_cluster(out, report, lang)?;
+    if !report.rebalances.is_empty() {
+        writeln!(out, "{}", lang.msg("run-rebalances"))?;
+    }
+    for rb in &report.rebalances {
+        print_rebalance(out, rb, lang)?;
+    }
+    for g in report.groups() {
+        print_group(out, r, &g, lang)?;
+    }
+    Ok(())
+}
+
+/// Records per topic and partition, and where each key went when there are few keys.
+fn print_produced(out: &mut impl Write, report: &Report, lang: Lang) -> anyhow::Result<()> {
     writeln!(out, "{}", lang.msg("run-produced"))?;
     for (topic, (partitions, _)) in &report.topics {
         let counts: Vec<String> = (0..*partitions)
@@ -394,93 +456,96 @@ fn print_details(out: &mut impl Write, r: &VariantRun, lang: Lang) -> anyhow::Re
             writeln!(out, "    {}", lang.fmt("run-keys", &keys))?;
         }
     }
-    if r.scenario.report.delivery_reports {
-        writeln!(out, "{}", lang.msg("run-delivery-reports"))?;
-        for d in &report.deliveries {
-            let partition = ("partition", d.partition.to_string().into());
-            let outcome = match (&d.error, d.offset) {
-                (Some(e), _) => lang.fmt("run-delivery-failed", &[("error", e.to_string().into())]),
-                (None, Some(o)) => lang.fmt(
-                    "run-delivery-offset",
-                    &[partition, ("offset", o.to_string().into())],
-                ),
-                (None, None) => lang.fmt("run-delivery-no-offset", &[partition]),
-            };
-            let args = [
-                ("producer", d.producer.to_string().into()),
-                ("sent", d.sent_ms.to_string().into()),
-                ("key", d.key.as_deref().unwrap_or("null").into()),
-                ("value", d.value.as_deref().unwrap_or("null").into()),
-                ("outcome", outcome.into()),
-            ];
-            writeln!(
-                out,
-                "  {:>9} ms  {}",
-                d.t_ms,
-                lang.fmt("run-delivery", &args)
-            )?;
-        }
-    }
-    if report.duplicates_appended > 0 {
-        let n = [("duplicates", report.duplicates_appended.to_string().into())];
-        writeln!(out, "  {}", lang.fmt("run-duplicates", &n))?;
-    }
-    print_cluster(out, report, lang)?;
-    if !report.rebalances.is_empty() {
-        writeln!(out, "{}", lang.msg("run-rebalances"))?;
-    }
-    for rb in &report.rebalances {
-        let done = rb
-            .completed_at_ms
-            .map_or_else(|| lang.msg("run-not-completed"), |t| format!("{t} ms"));
-        let generation = rb.generation.map_or_else(|| "-".into(), |g| g.to_string());
+    Ok(())
+}
+
+/// One line per delivery report: what each `send()` was told.
+fn print_deliveries(out: &mut impl Write, report: &Report, lang: Lang) -> anyhow::Result<()> {
+    writeln!(out, "{}", lang.msg("run-delivery-reports"))?;
+    for d in &report.deliveries {
+        let partition = ("partition", d.partition.to_string().into());
+        let outcome = match (&d.error, d.offset) {
+            (Some(e), _) => lang.fmt("run-delivery-failed", &[("error", e.to_string().into())]),
+            (None, Some(o)) => lang.fmt(
+                "run-delivery-offset",
+                &[partition, ("offset", o.to_string().into())],
+            ),
+            (None, None) => lang.fmt("run-delivery-no-offset", &[partition]),
+        };
         let args = [
-            ("start", rb.started_at_ms.to_string().into()),
-            ("done", done.into()),
-            ("group", rb.group.to_string().into()),
-            ("generation", generation.into()),
-            ("protocol", rb.protocol.as_deref().unwrap_or("-").into()),
-            ("reason", rb.reason.to_string().into()),
+            ("producer", d.producer.to_string().into()),
+            ("sent", d.sent_ms.to_string().into()),
+            ("key", d.key.as_deref().unwrap_or("null").into()),
+            ("value", d.value.as_deref().unwrap_or("null").into()),
+            ("outcome", outcome.into()),
         ];
-        writeln!(out, "  {}", lang.fmt("run-rebalance", &args))?;
-        for (member, parts) in &rb.assignment {
-            writeln!(
-                out,
-                "      {member}: {}",
-                if parts.is_empty() {
-                    "-".into()
-                } else {
-                    parts.join(", ")
-                }
-            )?;
-        }
+        writeln!(
+            out,
+            "  {:>9} ms  {}",
+            d.t_ms,
+            lang.fmt("run-delivery", &args)
+        )?;
     }
-    for g in report.groups() {
-        let totals = report.processing_totals(&g);
-        let drained = expect::metric(report, &format!("drained_at_ms[{g}]"))
-            .ok()
-            .flatten()
-            .map_or_else(|| lang.msg("run-never"), |v| format!("{v} ms"));
-        let args = [
-            ("group", g.to_string().into()),
-            ("processings", totals.processings.to_string().into()),
-            ("distinct", totals.distinct.to_string().into()),
-            ("reprocessed", totals.reprocessed.to_string().into()),
-            ("skipped", totals.skipped.to_string().into()),
-            ("drained", drained.into()),
-        ];
-        writeln!(out, "{}", lang.fmt("run-group-totals", &args))?;
-        let mut times: Vec<u64> = r.scenario.report.lag_at.iter().map(|t| t.0).collect();
-        times.push(report.ended_at_ms);
-        for t in times {
-            let d = describe::consumer_group(report, &g, t);
-            let args = [("group", g.to_string().into()), ("t", t.to_string().into())];
-            writeln!(out, "{}", lang.fmt("run-groups-at", &args))?;
-            if let Some(w) = d.warning {
-                writeln!(out, "{w}")?;
+    Ok(())
+}
+
+/// A rebalance: when it started and completed, its generation, and who got what.
+fn print_rebalance(out: &mut impl Write, rb: &Rebalance, lang: Lang) -> anyhow::Result<()> {
+    let done = rb
+        .completed_at_ms
+        .map_or_else(|| lang.msg("run-not-completed"), |t| format!("{t} ms"));
+    let generation = rb.generation.map_or_else(|| "-".into(), |g| g.to_string());
+    let args = [
+        ("start", rb.started_at_ms.to_string().into()),
+        ("done", done.into()),
+        ("group", rb.group.to_string().into()),
+        ("generation", generation.into()),
+        ("protocol", rb.protocol.as_deref().unwrap_or("-").into()),
+        ("reason", rb.reason.to_string().into()),
+    ];
+    writeln!(out, "  {}", lang.fmt("run-rebalance", &args))?;
+    for (member, parts) in &rb.assignment {
+        writeln!(
+            out,
+            "      {member}: {}",
+            if parts.is_empty() {
+                "-".into()
+            } else {
+                parts.join(", ")
             }
-            write!(out, "{}", d.table)?;
+        )?;
+    }
+    Ok(())
+}
+
+/// A group's processing totals, then `kafka-consumer-groups --describe` at each `lag_at` time
+/// and at the end.
+fn print_group(out: &mut impl Write, r: &VariantRun, g: &str, lang: Lang) -> anyhow::Result<()> {
+    let report = &r.report;
+    let totals = report.processing_totals(g);
+    let drained = expect::metric(report, &format!("drained_at_ms[{g}]"))
+        .ok()
+        .flatten()
+        .map_or_else(|| lang.msg("run-never"), |v| format!("{v} ms"));
+    let args = [
+        ("group", g.to_string().into()),
+        ("processings", totals.processings.to_string().into()),
+        ("distinct", totals.distinct.to_string().into()),
+        ("reprocessed", totals.reprocessed.to_string().into()),
+        ("skipped", totals.skipped.to_string().into()),
+        ("drained", drained.into()),
+    ];
+    writeln!(out, "{}", lang.fmt("run-group-totals", &args))?;
+    let mut times: Vec<u64> = r.scenario.report.lag_at.iter().map(|t| t.0).collect();
+    times.push(report.ended_at_ms);
+    for t in times {
+        let d = describe::consumer_group(report, g, t);
+        let args = [("group", g.to_string().into()), ("t", t.to_string().into())];
+        writeln!(out, "{}", lang.fmt("run-groups-at", &args))?;
+        if let Some(w) = d.warning {
+            writeln!(out, "{w}")?;
         }
+        write!(out, "{}", d.table)?;
     }
     Ok(())
 }

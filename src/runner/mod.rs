@@ -14,6 +14,8 @@
 
 pub mod service;
 
+pub mod estimate;
+
 use crate::broker::config::{BROKER_CONFIGS as LOG_AND_REPLICATION_CONFIGS, BrokerConfig};
 use crate::broker::coordinator::CoordinatorConfig;
 use crate::client::consumer::Consumer;

@@ -101,6 +101,33 @@ impl<'a> SourceMap<'a> {
             _ => String::new(),
         }
     }
+
+    /// [`SourceMap::key_at`], or when the line of `at` has no key (a syntax error inside a
+    /// multi-line array, a stray character), the nearest key or `[table]` above it: the field
+    /// being written when the file broke.
+    pub fn key_near(&self, at: usize) -> String {
+        let at = at.min(self.text.len());
+        for line in self.text[..at].rsplit('\n') {
+            let line = line.trim();
+            if line.starts_with('#') {
+                continue;
+            }
+            let name = match line.strip_prefix('[') {
+                Some(table) => table.trim_matches(['[', ']']).trim(),
+                None => line.split_once('=').map_or("", |(key, _)| key.trim()),
+            };
+            let name = name.trim_matches('"');
+            if !name.is_empty() {
+                return name.to_string();
+            }
+        }
+        // Nothing above: the bare word the error is at (a key written without `= value`).
+        let start = self.text[..at].rfind('\n').map_or(0, |i| i + 1);
+        let key_char = |c: char| c.is_alphanumeric() || "_-.\"".contains(c);
+        let word = self.text[start..at].trim_end();
+        let word = &word[word.rfind(|c| !key_char(c)).map_or(0, |i| i + 1)..];
+        word.trim_matches('"').to_string()
+    }
 }
 
 #[cfg(test)]
@@ -115,6 +142,8 @@ mod tests {
         let at = text.find('0').unwrap();
         assert_eq!(map.line_column(at), (3, 14));
         assert_eq!(map.key_at(at), "partitions");
+        assert_eq!(map.key_near(text.len()), "partitions");
+        assert_eq!(map.key_near(text.find("name").unwrap()), "scenario");
         let e = map.error(Some(at..at + 1), "topic.partitions", "must be at least 1");
         assert_eq!(
             e.to_string(),

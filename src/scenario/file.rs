@@ -21,10 +21,17 @@ impl ScenarioFile {
         let map = SourceMap::new(path, &text);
         let raw: RawScenario = toml::from_str(&text).map_err(|e| {
             let span = e.span();
-            let field = span
-                .clone()
-                .map(|s| map.key_at(s.start))
-                .unwrap_or_default();
+            // A missing table or key has no text of its own: its name is in the message.
+            let missing = e
+                .message()
+                .strip_prefix("missing field `")
+                .and_then(|m| m.split_once('`'))
+                .map(|(name, _)| name.to_string());
+            let field = match (missing, span.clone()) {
+                (Some(name), _) => name,
+                (None, Some(s)) => map.key_near(s.start),
+                (None, None) => String::new(),
+            };
             map.error(span, field, e.message().trim().to_string())
         })?;
         let mut seen = BTreeSet::new();

@@ -3,6 +3,11 @@
 //!
 //! No wall-clock time and no floats are ever written, so the same (scenario, seed, version)
 //! gives the same bytes.
+//!
+//! A run that stopped early (its event limit, an error) still writes what it traced, and ends
+//! the file with one [`Incomplete`] marker line, `{"incomplete":{"reason":...,"at_ms":...}}`,
+//! so that no reader mistakes a cut-off run for one that settled. A complete trace has no such
+//! line (its last record is `RunEnded`).
 
 use std::io::{self, BufRead, Write};
 use std::sync::Arc;
@@ -78,6 +83,58 @@ pub fn to_string(header: &TraceHeader, records: &[TraceRecord]) -> String {
     out
 }
 
+/// Why a trace stops before its run's end: the last line of a cut-off trace.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Incomplete {
+    /// What stopped the run, in words (the event limit reached, an error).
+    pub reason: String,
+    /// Virtual time at which it stopped.
+    pub at_ms: u64,
+}
+
+/// The marker line's shape: `{"incomplete": {...}}`.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IncompleteLine {
+    incomplete: Incomplete,
+}
+
+/// Serialises the trace of a run that stopped early: [`to_string`] plus the marker line.
+pub fn to_string_incomplete(
+    header: &TraceHeader,
+    records: &[TraceRecord],
+    incomplete: &Incomplete,
+) -> String {
+    let mut out = to_string(header, records);
+    let line = IncompleteLine {
+        incomplete: incomplete.clone(),
+    };
+    out.push_str(&serde_json::to_string(&line).expect("the marker serialises"));
+    out.push('\n');
+    out
+}
+
+/// What a reader of a cut-off trace tells its user before showing it.
+pub fn incomplete_warning(file: &str, marker: &Incomplete) -> String {
+    format!(
+        "warning: {file} is incomplete: its run stopped at {} ms ({}); what follows covers \
+         only what it traced until then",
+        marker.at_ms, marker.reason
+    )
+}
+
+/// A whole trace as read back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trace {
+    /// The first line.
+    pub header: TraceHeader,
+    /// Every record, in file order.
+    pub records: Vec<TraceRecord>,
+    /// Set when the run stopped early (the file's last line says why).
+    pub incomplete: Option<Incomplete>,
+}
+
 /// A trace that could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
@@ -97,8 +154,15 @@ pub enum ReadError {
     },
 }
 
-/// Reads a whole trace: the header, then every record.
+/// Reads a whole trace: the header, then every record. A cut-off trace reads too (its records
+/// so far); [`read_trace`] also says whether it was.
 pub fn read(input: impl BufRead) -> Result<(TraceHeader, Vec<TraceRecord>), ReadError> {
+    let trace = read_trace(input)?;
+    Ok((trace.header, trace.records))
+}
+
+/// Reads a whole trace: the header, every record, and the [`Incomplete`] marker if any.
+pub fn read_trace(input: impl BufRead) -> Result<Trace, ReadError> {
     let mut lines = input.lines();
     let first = lines.next().ok_or(ReadError::Empty)??;
     let header: TraceHeader = serde_json::from_str(&first).map_err(|e| ReadError::Line {
@@ -112,18 +176,115 @@ pub fn read(input: impl BufRead) -> Result<(TraceHeader, Vec<TraceRecord>), Read
         });
     }
     let mut records = Vec::new();
+    let mut incomplete: Option<(usize, Incomplete)> = None;
     for (i, line) in lines.enumerate() {
-        let line = line?;
+        let (number, line) = (i + 2, line?);
         if line.trim().is_empty() {
             continue;
         }
-        let record: TraceRecord = serde_json::from_str(&line).map_err(|e| ReadError::Line {
-            line: i + 2,
-            message: e.to_string(),
-        })?;
-        records.push(record);
+        if let Some((marker, _)) = &incomplete {
+            return Err(ReadError::Line {
+                line: number,
+                message: format!("nothing may follow the incomplete marker of line {marker}"),
+            });
+        }
+        match serde_json::from_str::<TraceRecord>(&line) {
+            Ok(record) => records.push(record),
+            Err(e) => match serde_json::from_str::<IncompleteLine>(&line) {
+                Ok(marker) => incomplete = Some((number, marker.incomplete)),
+                Err(_) => {
+                    return Err(ReadError::Line {
+                        line: number,
+                        message: record_error(&line, &e),
+                    });
+                }
+            },
+        }
     }
-    Ok((header, records))
+    Ok(Trace {
+        header,
+        records,
+        incomplete: incomplete.map(|(_, marker)| marker),
+    })
+}
+
+/// What is wrong with a record line: where its JSON breaks, or else its event and the field at
+/// fault. serde reads a
+/// record's event through a buffer (the event is flattened into the record), so its position
+/// is that of the line's end, and of a wrong type it names the value, not the field holding it:
+/// the field is the one whose value is the one named.
+fn record_error(line: &str, error: &serde_json::Error) -> String {
+    let value = match serde_json::from_str::<serde_json::Value>(line) {
+        Ok(value) => value,
+        Err(e) => {
+            // serde stops at the first problem it meets; a line that is not JSON at all is
+            // reported as such, where it breaks.
+            let message = e.to_string();
+            let message = message
+                .rsplit_once(" at line ")
+                .map_or(message.as_str(), |(m, _)| m);
+            return format!("column {}: not valid JSON: {message}", e.column());
+        }
+    };
+    let message = error.to_string();
+    let message = message
+        .rsplit_once(" at line ")
+        .map_or(message.as_str(), |(m, _)| m);
+    let event = value.get("event").and_then(|e| e.as_str());
+    let mut out = String::new();
+    if let Some(event) = event {
+        out.push_str(&format!("event {event}, "));
+    }
+    let named = message.starts_with("missing field") || message.starts_with("unknown field");
+    let culprit = message
+        .strip_prefix("invalid type: ")
+        .or_else(|| message.strip_prefix("invalid value: "))
+        .and_then(|m| m.split_once(", expected"))
+        .map(|(unexpected, _)| unexpected.to_owned())
+        .or_else(|| {
+            let variant = message
+                .strip_prefix("unknown variant `")?
+                .split_once('`')?
+                .0;
+            Some(format!("string {variant:?}"))
+        });
+    if let (false, Some(culprit)) = (named, culprit) {
+        let mut fields = Vec::new();
+        fields_holding(&value, "", &culprit, &mut fields);
+        if !fields.is_empty() {
+            let fields: Vec<String> = fields.iter().map(|f| format!("`{f}`")).collect();
+            out.push_str(&format!("field {}, ", fields.join(" or ")));
+        }
+    }
+    out.push_str(message);
+    out
+}
+
+/// Every field of `value` (a path like `key.bytes`) whose value serde would describe as
+/// `culprit` (`string "six"`, ``integer `5` ``, `map`...).
+fn fields_holding(value: &serde_json::Value, path: &str, culprit: &str, out: &mut Vec<String>) {
+    use serde_json::Value;
+    let Value::Object(map) = value else { return };
+    for (key, v) in map {
+        let field = if path.is_empty() {
+            key.clone()
+        } else {
+            format!("{path}.{key}")
+        };
+        let described = match v {
+            Value::Null => "null".to_owned(),
+            Value::Bool(b) => format!("boolean `{b}`"),
+            Value::Number(n) if n.is_f64() => format!("floating point `{n}`"),
+            Value::Number(n) => format!("integer `{n}`"),
+            Value::String(s) => format!("string {s:?}"),
+            Value::Array(_) => "sequence".to_owned(),
+            Value::Object(_) => "map".to_owned(),
+        };
+        if described == culprit {
+            out.push(field.clone());
+        }
+        fields_holding(v, &field, culprit, out);
+    }
 }
 
 #[cfg(test)]
@@ -167,5 +328,37 @@ mod tests {
         let header = serde_json::to_string(&TraceHeader::new("x", None, 1)).unwrap();
         let err = read(format!("{header}\n{{\"t_ms\":1}}\n").as_bytes()).unwrap_err();
         assert!(err.to_string().starts_with("line 2:"), "{err}");
+    }
+
+    #[test]
+    fn a_wrong_type_names_the_event_and_the_field() {
+        let header = serde_json::to_string(&TraceHeader::new("x", None, 1)).unwrap();
+        let line = concat!(
+            r#"{"t_ms":1,"seq":0,"component":"broker/1","event":"TopicCreated","#,
+            r#""topic":"orders","partitions":"six","replication_factor":1}"#
+        );
+        let err = read(format!("{header}\n{line}\n").as_bytes()).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.starts_with("line 2: event TopicCreated, field `partitions`"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn the_incomplete_marker_reads_back_and_must_come_last() {
+        let header = TraceHeader::new("x", None, 1);
+        let marker = Incomplete {
+            reason: "event limit".into(),
+            at_ms: 40,
+        };
+        let text = to_string_incomplete(&header, &[], &marker);
+        assert!(text.ends_with("{\"incomplete\":{\"reason\":\"event limit\",\"at_ms\":40}}\n"));
+        let trace = read_trace(text.as_bytes()).unwrap();
+        assert_eq!(trace.incomplete, Some(marker));
+        let complete = read_trace(to_string(&header, &[]).as_bytes()).unwrap();
+        assert_eq!(complete.incomplete, None);
+        let err = read(format!("{text}{text}").as_bytes()).unwrap_err();
+        assert!(err.to_string().starts_with("line 3:"), "{err}");
     }
 }

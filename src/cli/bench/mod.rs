@@ -180,18 +180,12 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     };
     let brokers = if args.no_brokers {
         eprintln!("brokers: not run (--no-brokers)");
-        let mut c = brokers::compare(workload, None)?;
-        c.brokers = vec![brokers::not_run("--no-brokers".to_string())];
-        c
+        compare_without(workload, "--no-brokers".to_string())?
     } else {
         eprintln!("the same workload on the simulator, the mock cluster and tansu...");
         match brokers::find_real(args.real.as_deref()) {
             Ok(real) => brokers::compare(workload, Some(&real))?,
-            Err(why) => {
-                let mut c = brokers::compare(workload, None)?;
-                c.brokers = vec![brokers::not_run(why)];
-                c
-            }
+            Err(why) => compare_without(workload, why)?,
         }
     };
     let mut figures = Figures {
@@ -311,8 +305,53 @@ fn targets(f: &Figures) -> Vec<Target> {
     out
 }
 
+/// The simulator's side of the broker comparison, the real brokers marked not run for `why`.
+fn compare_without(
+    workload: brokers::Workload,
+    why: String,
+) -> anyhow::Result<brokers::Comparison> {
+    let mut c = brokers::compare(workload, None)?;
+    c.brokers = vec![brokers::not_run(why)];
+    Ok(c)
+}
+
+/// The figures as a table, in the order the benchmark measures them.
 fn print_table(f: &Figures) {
-    let m = &f.machine;
+    print_machine(&f.machine);
+    print_flood(&f.flood);
+    println!();
+    println!("Time compression (median wall time of repeated replays: parse, run, report, check)");
+    for c in &f.compression {
+        println!(
+            "  {:<62} {:>7} ms virtual {:>8.2} ms wall {:>10.0}x  {}",
+            c.name, c.virtual_ms, c.wall_ms, c.ratio, c.note
+        );
+    }
+    let s = &f.seeds;
+    println!();
+    println!("Seeded runs per second: {}", s.scenario);
+    println!(
+        "  1 core: {:.0} runs/s ({} runs); {} threads: {:.0} runs/s ({} runs); reassignment \
+         {:.0} to {:.0} ms after the crash over the seeds",
+        s.per_s_one_core,
+        s.runs_one_core,
+        s.threads,
+        s.per_s_all_cores,
+        s.runs_all_cores,
+        s.reassigned_after_ms.0,
+        s.reassigned_after_ms.1
+    );
+    print_brokers(&f.brokers);
+    println!();
+    println!("Targets");
+    for t in &f.targets {
+        let mark = if t.met { "met" } else { "NOT MET" };
+        println!("  {:<7} {:<64} {}", mark, t.target, t.measured);
+    }
+}
+
+/// The commit measured and the machine it ran on.
+fn print_machine(m: &Machine) {
     println!(
         "kafka-sim bench ({})",
         m.commit.as_deref().unwrap_or("commit unknown")
@@ -326,7 +365,10 @@ fn print_table(f: &Figures) {
         m.load_at_start.as_deref().unwrap_or("?"),
         m.load_at_end.as_deref().unwrap_or("?")
     );
-    let fl = &f.flood;
+}
+
+/// The end-to-end flood: the simulator against its baseline.
+fn print_flood(fl: &Flood) {
     println!();
     println!(
         "End-to-end flood: {} records, {} partitions; {}; lag sampled every second",
@@ -364,35 +406,6 @@ fn print_table(f: &Figures) {
         sim.lag_samples.unwrap_or(0),
         sim.trace_events.unwrap_or(0)
     );
-    println!();
-    println!("Time compression (median wall time of repeated replays: parse, run, report, check)");
-    for c in &f.compression {
-        println!(
-            "  {:<62} {:>7} ms virtual {:>8.2} ms wall {:>10.0}x  {}",
-            c.name, c.virtual_ms, c.wall_ms, c.ratio, c.note
-        );
-    }
-    let s = &f.seeds;
-    println!();
-    println!("Seeded runs per second: {}", s.scenario);
-    println!(
-        "  1 core: {:.0} runs/s ({} runs); {} threads: {:.0} runs/s ({} runs); reassignment \
-         {:.0} to {:.0} ms after the crash over the seeds",
-        s.per_s_one_core,
-        s.runs_one_core,
-        s.threads,
-        s.per_s_all_cores,
-        s.runs_all_cores,
-        s.reassigned_after_ms.0,
-        s.reassigned_after_ms.1
-    );
-    print_brokers(&f.brokers);
-    println!();
-    println!("Targets");
-    for t in &f.targets {
-        let mark = if t.met { "met" } else { "NOT MET" };
-        println!("  {:<7} {:<64} {}", mark, t.target, t.measured);
-    }
 }
 
 fn print_brokers(c: &brokers::Comparison) {
