@@ -18,12 +18,14 @@
 //! and takes `min(leader's high watermark, own log end)` as its high watermark.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::broker::config::TopicConfig;
-use crate::broker::log::{PartitionLog, RollConfig};
+use crate::broker::log::{AppendInfo, PartitionLog, RollConfig};
 use crate::broker::producer_state::{AppendOrigin, DataBatch, ProducerStateManager};
+use crate::protocol::produce::BatchIdempotence;
 use crate::protocol::replication::PartitionState;
-use crate::record::Record;
+use crate::record::{NewRecord, Record};
 use crate::units::{BrokerId, LeaderEpoch, Millis, Offset, SimTime};
 
 /// A hosted partition replica.
@@ -267,6 +269,40 @@ impl Replica {
             detail.join(", ")
         );
         Some((isr, reason))
+    }
+
+    /// Appends a producer's batch as leader and, for an idempotent producer, records it in the
+    /// producers' state (`UnifiedLog.appendAsLeader`; the checks came first, in the Produce
+    /// path).
+    pub(super) fn append_as_leader(
+        &mut self,
+        now: SimTime,
+        mut records: Arc<[NewRecord]>,
+        idempotence: Option<BatchIdempotence>,
+    ) -> AppendInfo {
+        let count = records.len() as u32;
+        let info = match Arc::get_mut(&mut records) {
+            // The only reference: move the records into the log instead of copying them.
+            Some(owned) => self
+                .log
+                .append(now, owned.iter_mut().map(std::mem::take), idempotence),
+            None => self.log.append(now, records.iter().cloned(), idempotence),
+        };
+        if let Some(idempotence) = idempotence {
+            let data = DataBatch {
+                epoch: idempotence.epoch,
+                first_seq: idempotence.base_sequence,
+                last_seq: idempotence.base_sequence.plus(count - 1),
+                first_offset: info.base_offset,
+                last_offset: info.last_offset,
+                timestamp: self.log.records().last().map_or(now, |r| r.timestamp),
+                transactional: false,
+            };
+            self.producers
+                .append_data_batch(AppendOrigin::Client, idempotence.producer_id, &data)
+                .expect("validated before the append");
+        }
+        info
     }
 
     /// Appends replicated records and keeps the producers' state in step (a follower's

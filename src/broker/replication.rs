@@ -39,7 +39,8 @@ use crate::units::{
     BrokerId, ClientId, LeaderEpoch, NodeId, Offset, PartitionId, SimTime, TopicName,
 };
 
-use super::{Broker, BrokerTimer, ParkedFetch, respond};
+use super::fetch::ParkedFetch;
+use super::{Broker, BrokerTimer, respond};
 
 /// What a broker in a cluster keeps about the cluster.
 #[derive(Debug, Default)]
