@@ -33,8 +33,8 @@
 use std::collections::BTreeSet;
 use std::mem;
 
-use crate::client::producer::accumulator::ProducerBatch;
 use crate::client::producer::backoff;
+use crate::client::producer::batch::{ProducerBatch, Sequencer};
 use crate::client::producer::idempotence::{Bump, PidState};
 use crate::client::producer::{Producer, ProducerTimer};
 use crate::effects::Effects;
@@ -308,7 +308,9 @@ impl Producer {
                 now,
                 broker,
                 self.config.max_request_size,
-                self.idempotence.as_mut(),
+                self.idempotence
+                    .as_mut()
+                    .map(|idempotence| idempotence as &mut dyn Sequencer),
             );
             if batches.is_empty() {
                 break;
