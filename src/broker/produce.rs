@@ -163,7 +163,7 @@ impl Broker {
         trace_append(out, topic, partition, &replica.log, &info, count, producer);
         let fenced = self.cluster.as_ref().map_or(&[][..], |c| &c.fenced[..]);
         let lag_time_max = self.config.replica_lag_time_max;
-        replica.maybe_increment_hw(&slot.state, config, fenced, now, lag_time_max);
+        replica.maybe_increment_high_watermark(&slot.state, config, fenced, now, lag_time_max);
         let required = (acks == Acks::All).then(|| info.last_offset.next());
         (response(ErrorCode::None, Some(info.base_offset)), required)
     }

@@ -148,7 +148,7 @@ impl Replica {
     /// `maybeIncrementLeaderHW`: moves the high watermark to the lowest log end among the
     /// (maximal) ISR and the followers caught up enough to join it; nothing while the ISR is
     /// under the effective `min.insync.replicas`. Returns true if it moved.
-    pub(super) fn maybe_increment_hw(
+    pub(super) fn maybe_increment_high_watermark(
         &mut self,
         state: &PartitionState,
         config: &TopicConfig,
@@ -164,19 +164,19 @@ impl Replica {
         }
         let end = self.log.log_end_offset();
         let isr = self.maximal_isr(&state.isr);
-        let mut hw = end;
+        let mut high_watermark = end;
         for (b, f) in &leader.followers {
             let follower_end = f.log_end.unwrap_or(Offset(0));
             let waits = isr.contains(b)
                 || (f.is_caught_up(end, now, max_lag)
                     && !fenced.contains(b)
                     && f.log_end.is_some());
-            if follower_end < hw && waits {
-                hw = follower_end;
+            if follower_end < high_watermark && waits {
+                high_watermark = follower_end;
             }
         }
         let before = self.log.high_watermark();
-        self.log.advance_high_watermark(hw);
+        self.log.advance_high_watermark(high_watermark);
         self.log.high_watermark() > before
     }
 
@@ -191,7 +191,7 @@ impl Replica {
         fenced: &[BrokerId],
     ) -> Option<Vec<BrokerId>> {
         let end = self.log.log_end_offset();
-        let hw = self.log.high_watermark();
+        let high_watermark = self.log.high_watermark();
         let leader = self.leader.as_mut()?;
         let f = leader.followers.get_mut(&follower)?;
         f.last_caught_up = if fetch_offset >= end {
@@ -208,7 +208,7 @@ impl Replica {
         let joins = leader.pending_isr.is_none()
             && !state.isr.contains(&follower)
             && !fenced.contains(&follower)
-            && fetch_offset >= hw
+            && fetch_offset >= high_watermark
             && fetch_offset >= leader.epoch_start;
         joins.then(|| {
             let mut isr = state.isr.clone();

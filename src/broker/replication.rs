@@ -350,9 +350,9 @@ impl Broker {
                     });
                 }
             }
-            replica.maybe_increment_hw(state, config, &fenced, now, max_lag);
+            replica.maybe_increment_high_watermark(state, config, &fenced, now, max_lag);
         }
-        self.after_hw_change(now, out);
+        self.after_high_watermark_change(now, out);
         self.send_fetches(now, out);
     }
 
@@ -577,13 +577,14 @@ impl Broker {
             {
                 proposals.push((slot.state.clone(), isr, format!("broker {from} caught up")));
             }
-            moved |= replica.maybe_increment_hw(&slot.state, config, &fenced, now, max_lag);
+            moved |=
+                replica.maybe_increment_high_watermark(&slot.state, config, &fenced, now, max_lag);
         }
         for (state, isr, reason) in proposals {
             self.propose_isr(&state, isr, reason, out);
         }
         if moved {
-            self.after_hw_change(now, out);
+            self.after_high_watermark_change(now, out);
         }
         let (response, bytes) = self.read_for_follower(&req);
         let settled = response
@@ -733,7 +734,11 @@ impl Broker {
 
     /// The high watermark of some partition moved, or its leadership changed: delayed produces
     /// and parked consumer fetches may complete.
-    pub(super) fn after_hw_change(&mut self, now: SimTime, out: &mut Effects<BrokerTimer>) {
+    pub(super) fn after_high_watermark_change(
+        &mut self,
+        now: SimTime,
+        out: &mut Effects<BrokerTimer>,
+    ) {
         self.try_complete_delayed_produces(out);
         self.wake_parked_fetches(now, out);
     }
