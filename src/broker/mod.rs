@@ -23,8 +23,8 @@
 //! topics; its high watermark follows its log end at once, and nothing of replication runs.
 //! **In a cluster** ([`Broker::join_cluster`]), each partition has replicas on several brokers
 //! and the [`controller`] decides who leads; `replication.rs` holds the followers' fetching, the
-//! ISR, the purgatory and the broker's heartbeats. `log_manager.rs` runs retention and the log
-//! cleaner on the broker's timers.
+//! ISR and the broker's heartbeats, `purgatory.rs` the `acks=all` produces waiting.
+//! `log_manager.rs` runs retention and the log cleaner on the broker's timers.
 
 pub mod cleaner;
 pub mod config;
@@ -37,6 +37,7 @@ pub mod replica;
 mod fetch;
 mod log_manager;
 mod produce;
+mod purgatory;
 mod replication;
 mod topic;
 
@@ -56,7 +57,8 @@ use self::config::BrokerConfig;
 use self::coordinator::{CoordinatorConfig, CoordinatorInput, CoordinatorTimer, GroupCoordinator};
 use self::fetch::ParkedFetch;
 use self::log::PartitionLog;
-use self::replication::{ClusterState, DelayedProduce};
+use self::purgatory::DelayedProduce;
+use self::replication::ClusterState;
 
 /// Producer ids come in blocks of this many (Kafka's `ProducerIdsBlock.PRODUCER_ID_BLOCK_SIZE`).
 const PRODUCER_ID_BLOCK_SIZE: i64 = 1000;

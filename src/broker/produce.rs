@@ -23,7 +23,7 @@ use crate::units::{
 use super::config::TopicConfig;
 use super::log::{AppendInfo, PartitionLog};
 use super::producer_state::{AppendOrigin, DataBatch, ProducerStateManager};
-use super::replication::DelayedProduce;
+use super::purgatory::DelayedProduce;
 use super::{Broker, BrokerTimer, respond};
 
 impl Broker {
