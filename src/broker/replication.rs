@@ -36,6 +36,7 @@ use crate::trace::TraceEvent;
 use crate::units::{BrokerId, LeaderEpoch, NodeId, Offset, PartitionId, SimTime, TopicName};
 
 use super::fetch::ParkedFetch;
+use super::replica::Replica;
 use super::{Broker, BrokerTimer};
 
 /// What a broker in a cluster keeps about the cluster.
@@ -419,24 +420,10 @@ impl Broker {
             if replica.log.log_end_offset() != a.fetch_offset {
                 continue;
             }
-            let tp = a.topic.as_arc();
             match p.error {
                 ErrorCode::None => {}
                 ErrorCode::OffsetOutOfRange if a.fetch_offset < p.log_start_offset => {
-                    // Behind the leader's retention: start over at its log start.
-                    let removed = replica.log.truncate_to(replica.log.log_start_offset(), now);
-                    replica.log.reset_to(p.log_start_offset, now);
-                    replica.rebuild_producers();
-                    out.trace(TraceEvent::LogTruncated {
-                        topic: tp.clone(),
-                        partition: a.partition.0,
-                        to_offset: p.log_start_offset.0,
-                        removed,
-                        reason: format!(
-                            "fetch offset {} is below leader {leader}'s log start offset {}",
-                            a.fetch_offset, p.log_start_offset
-                        ),
-                    });
+                    restart_at_log_start(replica, leader, &a, &p, now, out);
                     continue;
                 }
                 _ => {
@@ -445,48 +432,10 @@ impl Broker {
                 }
             }
             if let Some((epoch, end)) = p.diverging_epoch {
-                let own = replica
-                    .log
-                    .end_offset_for_epoch(epoch)
-                    .map_or(end, |(_, o)| o);
-                let to = end.min(own);
-                let removed = replica.log.truncate_to(to, now);
-                replica.rebuild_producers();
-                out.trace(TraceEvent::LogTruncated {
-                    topic: tp.clone(),
-                    partition: a.partition.0,
-                    to_offset: to.0,
-                    removed,
-                    reason: format!(
-                        "its log diverges from leader {leader}'s: epoch {epoch} ends at offset \
-                         {end} there"
-                    ),
-                });
+                truncate_diverging(replica, leader, &a, (epoch, end), now, out);
                 continue;
             }
-            if let (Some(first), Some(last)) = (p.records.first(), p.records.last()) {
-                let (base, last, count) = (first.offset.0, last.offset.0, p.records.len() as u32);
-                for rolled in replica.append_replicated(now, &p.records, &p.epochs) {
-                    out.trace(TraceEvent::SegmentRolled {
-                        topic: tp.clone(),
-                        partition: a.partition.0,
-                        base_offset: rolled.base_offset.0,
-                        reason: rolled.reason.name().to_string(),
-                    });
-                }
-                out.trace(TraceEvent::RecordsReplicated {
-                    topic: tp.clone(),
-                    partition: a.partition.0,
-                    leader: leader.0,
-                    base_offset: base,
-                    last_offset: last,
-                    records: count,
-                });
-            }
-            replica.log.follow_high_watermark(p.high_watermark);
-            if p.log_start_offset > replica.log.log_start_offset() {
-                replica.log.truncate_before(p.log_start_offset);
-            }
+            append_fetched(replica, leader, &a, &p, now, out);
         }
         let cluster = self.cluster.as_mut().expect("in a cluster");
         let fetcher = cluster.fetchers.entry(leader).or_default();
@@ -705,6 +654,97 @@ impl Broker {
     ) {
         self.try_complete_delayed_produces(out);
         self.wake_parked_fetches(now, out);
+    }
+}
+
+/// A follower behind the leader's retention (`OFFSET_OUT_OF_RANGE` below the leader's log
+/// start): it empties its log and starts over at the leader's log start offset.
+fn restart_at_log_start(
+    replica: &mut Replica,
+    leader: BrokerId,
+    asked: &Asked,
+    fetched: &ReplicaFetchedPartition,
+    now: SimTime,
+    out: &mut Effects<BrokerTimer>,
+) {
+    let removed = replica.log.truncate_to(replica.log.log_start_offset(), now);
+    replica.log.reset_to(fetched.log_start_offset, now);
+    replica.rebuild_producers();
+    out.trace(TraceEvent::LogTruncated {
+        topic: asked.topic.as_arc().clone(),
+        partition: asked.partition.0,
+        to_offset: fetched.log_start_offset.0,
+        removed,
+        reason: format!(
+            "fetch offset {} is below leader {leader}'s log start offset {}",
+            asked.fetch_offset, fetched.log_start_offset
+        ),
+    });
+}
+
+/// A follower whose log diverges from the leader's (KIP-279: the leader answered with the
+/// diverging `epoch` and where it `end`s there): it truncates to the smaller of that end and its
+/// own end of the epoch, and fetches again from there.
+fn truncate_diverging(
+    replica: &mut Replica,
+    leader: BrokerId,
+    asked: &Asked,
+    (epoch, end): (LeaderEpoch, Offset),
+    now: SimTime,
+    out: &mut Effects<BrokerTimer>,
+) {
+    let own = replica
+        .log
+        .end_offset_for_epoch(epoch)
+        .map_or(end, |(_, o)| o);
+    let to = end.min(own);
+    let removed = replica.log.truncate_to(to, now);
+    replica.rebuild_producers();
+    out.trace(TraceEvent::LogTruncated {
+        topic: asked.topic.as_arc().clone(),
+        partition: asked.partition.0,
+        to_offset: to.0,
+        removed,
+        reason: format!(
+            "its log diverges from leader {leader}'s: epoch {epoch} ends at offset {end} there"
+        ),
+    });
+}
+
+/// A follower appends what it fetched (`appendAsFollower`), then takes the leader's high
+/// watermark and log start offset.
+fn append_fetched(
+    replica: &mut Replica,
+    leader: BrokerId,
+    asked: &Asked,
+    fetched: &ReplicaFetchedPartition,
+    now: SimTime,
+    out: &mut Effects<BrokerTimer>,
+) {
+    let topic = asked.topic.as_arc();
+    if let (Some(first), Some(last)) = (fetched.records.first(), fetched.records.last()) {
+        let (base, last) = (first.offset.0, last.offset.0);
+        let count = fetched.records.len() as u32;
+        for rolled in replica.append_replicated(now, &fetched.records, &fetched.epochs) {
+            out.trace(TraceEvent::SegmentRolled {
+                topic: topic.clone(),
+                partition: asked.partition.0,
+                base_offset: rolled.base_offset.0,
+                reason: rolled.reason.name().to_string(),
+            });
+        }
+        out.trace(TraceEvent::RecordsReplicated {
+            topic: topic.clone(),
+            partition: asked.partition.0,
+            leader: leader.0,
+            base_offset: base,
+            last_offset: last,
+            records: count,
+        });
+    }
+    replica.log.follow_high_watermark(fetched.high_watermark);
+    if fetched.log_start_offset > replica.log.log_start_offset() {
+        replica.log.truncate_before(fetched.log_start_offset);
     }
 }
 
