@@ -260,19 +260,7 @@ impl PartitionLog {
 
     /// One cleaning pass over `c` (`Cleaner.doClean`).
     pub fn clean(&mut self, now: SimTime, config: &TopicConfig, c: Cleanable) -> CleanOutcome {
-        // The key map: each key's latest offset in the dirty range.
-        let mut map: BTreeMap<&Key, Offset> = BTreeMap::new();
-        let mut latest = None;
-        for r in self
-            .records
-            .iter()
-            .filter(|r| r.offset >= c.first_dirty && r.offset < c.first_uncleanable)
-        {
-            latest = Some(r.offset);
-            if let Some(k) = &r.key {
-                map.insert(k, r.offset);
-            }
-        }
+        let (map, latest) = offset_map(&self.records, &c);
         let Some(latest) = latest else {
             let end = c.first_uncleanable;
             self.cleaner_checkpoint = end;
@@ -365,6 +353,27 @@ impl PartitionLog {
             self.segments[i].rebuild(&records);
         }
     }
+}
+
+/// The key map of a cleaning pass (`Cleaner.buildOffsetMap`): each key's latest offset in the
+/// dirty range `[first_dirty, first_uncleanable)`, and the range's last offset (`None` when it
+/// holds no record).
+fn offset_map<'a>(
+    records: &'a [Record],
+    c: &Cleanable,
+) -> (BTreeMap<&'a Key, Offset>, Option<Offset>) {
+    let mut map: BTreeMap<&Key, Offset> = BTreeMap::new();
+    let mut latest = None;
+    for r in records
+        .iter()
+        .filter(|r| r.offset >= c.first_dirty && r.offset < c.first_uncleanable)
+    {
+        latest = Some(r.offset);
+        if let Some(k) = &r.key {
+            map.insert(k, r.offset);
+        }
+    }
+    (map, latest)
 }
 
 #[cfg(test)]

@@ -403,24 +403,7 @@ impl Controller {
             }
             if leader != state.leader {
                 next.leader_epoch = LeaderEpoch(state.leader_epoch.0 + 1);
-                let why = match election {
-                    Election::Unclean => format!(
-                        "{reason}; no in-sync replica is alive and \
-                         unclean.leader.election.enable=true: broker {} leads from outside \
-                         the ISR, and whatever it lacks is lost",
-                        leader.map_or(0, |b| b.0)
-                    ),
-                    Election::None if unclean => format!(
-                        "{reason}; no replica is alive (ISR {}): the partition is offline",
-                        list(&isr)
-                    ),
-                    Election::None => format!(
-                        "{reason}; no in-sync replica is alive (ISR {}) and \
-                         unclean.leader.election.enable=false: the partition is offline",
-                        list(&isr)
-                    ),
-                    _ => reason.to_string(),
-                };
+                let why = election_reason(reason, election, unclean, leader, &isr);
                 out.trace(TraceEvent::LeaderElected {
                     topic: key.0.as_arc().clone(),
                     partition: key.1.0,
@@ -538,6 +521,36 @@ impl Controller {
             out.set_timer(ControllerTimer::SessionCheck, at);
             self.check_armed = Some(at);
         }
+    }
+}
+
+/// Why a partition's leader changed, for the trace: the change's `reason`, and for an unclean
+/// election or none at all what `unclean.leader.election.enable` made of it (a leader from
+/// outside the ISR loses what it lacks; no leader leaves the partition offline).
+fn election_reason(
+    reason: &str,
+    election: Election,
+    unclean: bool,
+    leader: Option<BrokerId>,
+    isr: &[BrokerId],
+) -> String {
+    match election {
+        Election::Unclean => format!(
+            "{reason}; no in-sync replica is alive and \
+             unclean.leader.election.enable=true: broker {} leads from outside \
+             the ISR, and whatever it lacks is lost",
+            leader.map_or(0, |b| b.0)
+        ),
+        Election::None if unclean => format!(
+            "{reason}; no replica is alive (ISR {}): the partition is offline",
+            list(isr)
+        ),
+        Election::None => format!(
+            "{reason}; no in-sync replica is alive (ISR {}) and \
+             unclean.leader.election.enable=false: the partition is offline",
+            list(isr)
+        ),
+        _ => reason.to_string(),
     }
 }
 

@@ -527,8 +527,8 @@ impl PartitionLog {
 
     /// Follows the leader's high watermark on a follower: `min(leader HW, own LEO)`, forward
     /// only.
-    pub fn follow_high_watermark(&mut self, leader_hw: Offset) {
-        self.advance_high_watermark(leader_hw.min(self.log_end));
+    pub fn follow_high_watermark(&mut self, leader_high_watermark: Offset) {
+        self.advance_high_watermark(leader_high_watermark.min(self.log_end));
     }
 
     /// The records of the segment starting at `base` (up to the next segment's base).
@@ -686,12 +686,12 @@ mod tests {
     #[test]
     fn idempotence_fields_are_stamped_per_record() {
         let mut log = PartitionLog::new();
-        let idem = BatchIdempotence {
+        let idempotence = BatchIdempotence {
             producer_id: ProducerId(7),
             epoch: ProducerEpoch(0),
             base_sequence: Sequence(5),
         };
-        log.append(SimTime(0), vec![rec("a"), rec("b")], Some(idem));
+        log.append(SimTime(0), vec![rec("a"), rec("b")], Some(idempotence));
         let stamps: Vec<_> = log
             .records()
             .iter()

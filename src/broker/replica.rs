@@ -18,12 +18,14 @@
 //! and takes `min(leader's high watermark, own log end)` as its high watermark.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::broker::config::TopicConfig;
-use crate::broker::log::{PartitionLog, RollConfig};
+use crate::broker::log::{AppendInfo, PartitionLog, RollConfig};
 use crate::broker::producer_state::{AppendOrigin, DataBatch, ProducerStateManager};
+use crate::protocol::produce::BatchIdempotence;
 use crate::protocol::replication::PartitionState;
-use crate::record::Record;
+use crate::record::{NewRecord, Record};
 use crate::units::{BrokerId, LeaderEpoch, Millis, Offset, SimTime};
 
 /// A hosted partition replica.
@@ -146,7 +148,7 @@ impl Replica {
     /// `maybeIncrementLeaderHW`: moves the high watermark to the lowest log end among the
     /// (maximal) ISR and the followers caught up enough to join it; nothing while the ISR is
     /// under the effective `min.insync.replicas`. Returns true if it moved.
-    pub(super) fn maybe_increment_hw(
+    pub(super) fn maybe_increment_high_watermark(
         &mut self,
         state: &PartitionState,
         config: &TopicConfig,
@@ -162,19 +164,19 @@ impl Replica {
         }
         let end = self.log.log_end_offset();
         let isr = self.maximal_isr(&state.isr);
-        let mut hw = end;
+        let mut high_watermark = end;
         for (b, f) in &leader.followers {
             let follower_end = f.log_end.unwrap_or(Offset(0));
             let waits = isr.contains(b)
                 || (f.is_caught_up(end, now, max_lag)
                     && !fenced.contains(b)
                     && f.log_end.is_some());
-            if follower_end < hw && waits {
-                hw = follower_end;
+            if follower_end < high_watermark && waits {
+                high_watermark = follower_end;
             }
         }
         let before = self.log.high_watermark();
-        self.log.advance_high_watermark(hw);
+        self.log.advance_high_watermark(high_watermark);
         self.log.high_watermark() > before
     }
 
@@ -189,7 +191,7 @@ impl Replica {
         fenced: &[BrokerId],
     ) -> Option<Vec<BrokerId>> {
         let end = self.log.log_end_offset();
-        let hw = self.log.high_watermark();
+        let high_watermark = self.log.high_watermark();
         let leader = self.leader.as_mut()?;
         let f = leader.followers.get_mut(&follower)?;
         f.last_caught_up = if fetch_offset >= end {
@@ -206,7 +208,7 @@ impl Replica {
         let joins = leader.pending_isr.is_none()
             && !state.isr.contains(&follower)
             && !fenced.contains(&follower)
-            && fetch_offset >= hw
+            && fetch_offset >= high_watermark
             && fetch_offset >= leader.epoch_start;
         joins.then(|| {
             let mut isr = state.isr.clone();
@@ -267,6 +269,40 @@ impl Replica {
             detail.join(", ")
         );
         Some((isr, reason))
+    }
+
+    /// Appends a producer's batch as leader and, for an idempotent producer, records it in the
+    /// producers' state (`UnifiedLog.appendAsLeader`; the checks came first, in the Produce
+    /// path).
+    pub(super) fn append_as_leader(
+        &mut self,
+        now: SimTime,
+        mut records: Arc<[NewRecord]>,
+        idempotence: Option<BatchIdempotence>,
+    ) -> AppendInfo {
+        let count = records.len() as u32;
+        let info = match Arc::get_mut(&mut records) {
+            // The only reference: move the records into the log instead of copying them.
+            Some(owned) => self
+                .log
+                .append(now, owned.iter_mut().map(std::mem::take), idempotence),
+            None => self.log.append(now, records.iter().cloned(), idempotence),
+        };
+        if let Some(idempotence) = idempotence {
+            let data = DataBatch {
+                epoch: idempotence.epoch,
+                first_seq: idempotence.base_sequence,
+                last_seq: idempotence.base_sequence.plus(count - 1),
+                first_offset: info.base_offset,
+                last_offset: info.last_offset,
+                timestamp: self.log.records().last().map_or(now, |r| r.timestamp),
+                transactional: false,
+            };
+            self.producers
+                .append_data_batch(AppendOrigin::Client, idempotence.producer_id, &data)
+                .expect("validated before the append");
+        }
+        info
     }
 
     /// Appends replicated records and keeps the producers' state in step (a follower's

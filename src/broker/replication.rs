@@ -1,5 +1,5 @@
-//! A broker's part in replication: following leaders, leading followers, the produce
-//! purgatory, and its heartbeats to the controller.
+//! A broker's part in replication: following leaders, leading followers, and its heartbeats to
+//! the controller.
 //!
 //! **How records reach followers, and when `acks=all` is answered.** Each follower runs one
 //! replica fetcher per leader (`ReplicaFetcherThread`, `num.replica.fetchers=1`): a fetch of every
@@ -13,10 +13,9 @@
 //! between brokers rather than an internal copy step so that a broker going down, a slow link
 //! or a lagging follower change the timing exactly as they would.
 //!
-//! **The purgatory** (`DelayedProduce`): an `acks=all` batch is answered once the high watermark
-//! passes it (`checkEnoughReplicasReachOffset`: `NOT_ENOUGH_REPLICAS_AFTER_APPEND` if the ISR
-//! shrank under `min.insync.replicas` meanwhile), with `NOT_LEADER_OR_FOLLOWER` if the broker
-//! stops leading, or with `REQUEST_TIMED_OUT` after the request's timeout.
+//! **The purgatory** (`DelayedProduce`, `purgatory.rs`): an `acks=all` batch is answered once
+//! the high watermark passes it; `after_high_watermark_change` is where replication
+//! tells it so.
 //!
 //! **Heartbeats**: a broker in a cluster heartbeats to the controller every
 //! `broker.heartbeat.interval.ms`; after a restart it registers first. A follower that comes
@@ -28,18 +27,17 @@
 use std::collections::BTreeMap;
 
 use crate::effects::Effects;
-use crate::protocol::produce::{PartitionProduceResponse, ProduceResponse};
 use crate::protocol::replication::{
     AlterPartitionRequest, BrokerHeartbeatRequest, BrokerRegistrationRequest, PartitionState,
     ReplicaFetchPartition, ReplicaFetchRequest, ReplicaFetchResponse, ReplicaFetchedPartition,
 };
 use crate::protocol::{ErrorCode, Message, Request, Response};
 use crate::trace::TraceEvent;
-use crate::units::{
-    BrokerId, ClientId, LeaderEpoch, NodeId, Offset, PartitionId, SimTime, TopicName,
-};
+use crate::units::{BrokerId, LeaderEpoch, NodeId, Offset, PartitionId, SimTime, TopicName};
 
-use super::{Broker, BrokerTimer, ParkedFetch, respond};
+use super::fetch::ParkedFetch;
+use super::replica::Replica;
+use super::{Broker, BrokerTimer};
 
 /// What a broker in a cluster keeps about the cluster.
 #[derive(Debug, Default)]
@@ -82,38 +80,6 @@ struct Asked {
 struct Fetcher {
     in_flight: Option<u64>,
     backing_off: bool,
-}
-
-/// An `acks=all` Produce waiting for replication.
-#[derive(Debug)]
-pub(super) struct DelayedProduce {
-    from: ClientId,
-    correlation_id: u64,
-    partitions: Vec<PartitionProduceResponse>,
-    /// Response index and the offset the high watermark must reach.
-    waiting: Vec<(usize, Offset)>,
-}
-
-impl DelayedProduce {
-    pub(super) fn new(
-        from: ClientId,
-        correlation_id: u64,
-        partitions: Vec<PartitionProduceResponse>,
-        waiting: Vec<(usize, Offset)>,
-    ) -> DelayedProduce {
-        DelayedProduce {
-            from,
-            correlation_id,
-            partitions,
-            waiting,
-        }
-    }
-}
-
-/// Where a waiting partition stands.
-enum Check {
-    Done(ErrorCode),
-    Wait,
 }
 
 impl Broker {
@@ -349,9 +315,9 @@ impl Broker {
                     });
                 }
             }
-            replica.maybe_increment_hw(state, config, &fenced, now, max_lag);
+            replica.maybe_increment_high_watermark(state, config, &fenced, now, max_lag);
         }
-        self.after_hw_change(now, out);
+        self.after_high_watermark_change(now, out);
         self.send_fetches(now, out);
     }
 
@@ -454,24 +420,10 @@ impl Broker {
             if replica.log.log_end_offset() != a.fetch_offset {
                 continue;
             }
-            let tp = a.topic.as_arc();
             match p.error {
                 ErrorCode::None => {}
                 ErrorCode::OffsetOutOfRange if a.fetch_offset < p.log_start_offset => {
-                    // Behind the leader's retention: start over at its log start.
-                    let removed = replica.log.truncate_to(replica.log.log_start_offset(), now);
-                    replica.log.reset_to(p.log_start_offset, now);
-                    replica.rebuild_producers();
-                    out.trace(TraceEvent::LogTruncated {
-                        topic: tp.clone(),
-                        partition: a.partition.0,
-                        to_offset: p.log_start_offset.0,
-                        removed,
-                        reason: format!(
-                            "fetch offset {} is below leader {leader}'s log start offset {}",
-                            a.fetch_offset, p.log_start_offset
-                        ),
-                    });
+                    restart_at_log_start(replica, leader, &a, &p, now, out);
                     continue;
                 }
                 _ => {
@@ -480,48 +432,10 @@ impl Broker {
                 }
             }
             if let Some((epoch, end)) = p.diverging_epoch {
-                let own = replica
-                    .log
-                    .end_offset_for_epoch(epoch)
-                    .map_or(end, |(_, o)| o);
-                let to = end.min(own);
-                let removed = replica.log.truncate_to(to, now);
-                replica.rebuild_producers();
-                out.trace(TraceEvent::LogTruncated {
-                    topic: tp.clone(),
-                    partition: a.partition.0,
-                    to_offset: to.0,
-                    removed,
-                    reason: format!(
-                        "its log diverges from leader {leader}'s: epoch {epoch} ends at offset \
-                         {end} there"
-                    ),
-                });
+                truncate_diverging(replica, leader, &a, (epoch, end), now, out);
                 continue;
             }
-            if let (Some(first), Some(last)) = (p.records.first(), p.records.last()) {
-                let (base, last, count) = (first.offset.0, last.offset.0, p.records.len() as u32);
-                for rolled in replica.append_replicated(now, &p.records, &p.epochs) {
-                    out.trace(TraceEvent::SegmentRolled {
-                        topic: tp.clone(),
-                        partition: a.partition.0,
-                        base_offset: rolled.base_offset.0,
-                        reason: rolled.reason.name().to_string(),
-                    });
-                }
-                out.trace(TraceEvent::RecordsReplicated {
-                    topic: tp.clone(),
-                    partition: a.partition.0,
-                    leader: leader.0,
-                    base_offset: base,
-                    last_offset: last,
-                    records: count,
-                });
-            }
-            replica.log.follow_high_watermark(p.high_watermark);
-            if p.log_start_offset > replica.log.log_start_offset() {
-                replica.log.truncate_before(p.log_start_offset);
-            }
+            append_fetched(replica, leader, &a, &p, now, out);
         }
         let cluster = self.cluster.as_mut().expect("in a cluster");
         let fetcher = cluster.fetchers.entry(leader).or_default();
@@ -576,13 +490,14 @@ impl Broker {
             {
                 proposals.push((slot.state.clone(), isr, format!("broker {from} caught up")));
             }
-            moved |= replica.maybe_increment_hw(&slot.state, config, &fenced, now, max_lag);
+            moved |=
+                replica.maybe_increment_high_watermark(&slot.state, config, &fenced, now, max_lag);
         }
         for (state, isr, reason) in proposals {
             self.propose_isr(&state, isr, reason, out);
         }
         if moved {
-            self.after_hw_change(now, out);
+            self.after_high_watermark_change(now, out);
         }
         let (response, bytes) = self.read_for_follower(&req);
         let settled = response
@@ -732,113 +647,105 @@ impl Broker {
 
     /// The high watermark of some partition moved, or its leadership changed: delayed produces
     /// and parked consumer fetches may complete.
-    pub(super) fn after_hw_change(&mut self, now: SimTime, out: &mut Effects<BrokerTimer>) {
+    pub(super) fn after_high_watermark_change(
+        &mut self,
+        now: SimTime,
+        out: &mut Effects<BrokerTimer>,
+    ) {
         self.try_complete_delayed_produces(out);
         self.wake_parked_fetches(now, out);
     }
-
-    /// Parks an `acks=all` produce unless it can be answered now.
-    pub(super) fn delay_produce(
-        &mut self,
-        now: SimTime,
-        mut op: DelayedProduce,
-        timeout: crate::units::Millis,
-        out: &mut Effects<BrokerTimer>,
-    ) {
-        if self.settle(&mut op) {
-            answer(op, out);
-            return;
-        }
-        let id = self.next_fetch_id;
-        self.next_fetch_id += 1;
-        out.set_timer(BrokerTimer::ProduceExpiry(id), now + timeout);
-        self.delayed_produces.insert(id, op);
-    }
-
-    /// Checks each waiting partition; true once none waits.
-    fn settle(&self, op: &mut DelayedProduce) -> bool {
-        let mut waiting = std::mem::take(&mut op.waiting);
-        waiting.retain(|&(i, required)| {
-            let p = &op.partitions[i];
-            match self.check_replicated(&p.topic, p.partition, required) {
-                Check::Wait => true,
-                Check::Done(error) => {
-                    let p = &mut op.partitions[i];
-                    if error != ErrorCode::None {
-                        p.error = error;
-                        p.base_offset = None;
-                    }
-                    false
-                }
-            }
-        });
-        op.waiting = waiting;
-        op.waiting.is_empty()
-    }
-
-    /// `Partition.checkEnoughReplicasReachOffset`.
-    fn check_replicated(
-        &self,
-        topic: &TopicName,
-        partition: PartitionId,
-        required: Offset,
-    ) -> Check {
-        let Some((t, slot)) = self
-            .topics
-            .get(topic)
-            .and_then(|t| Some((t, t.partitions.get(partition.0 as usize)?)))
-        else {
-            return Check::Done(ErrorCode::UnknownTopicOrPartition);
-        };
-        match slot.replica.as_ref().filter(|r| r.is_leader()) {
-            None => Check::Done(ErrorCode::NotLeaderOrFollower),
-            Some(r) if r.log().high_watermark() >= required => {
-                let min = t.config.effective_min_isr(slot.state.replicas.len());
-                if slot.state.isr.len() >= min {
-                    Check::Done(ErrorCode::None)
-                } else {
-                    Check::Done(ErrorCode::NotEnoughReplicasAfterAppend)
-                }
-            }
-            Some(_) => Check::Wait,
-        }
-    }
-
-    fn try_complete_delayed_produces(&mut self, out: &mut Effects<BrokerTimer>) {
-        if self.delayed_produces.is_empty() {
-            return;
-        }
-        let mut ops = std::mem::take(&mut self.delayed_produces);
-        let done: Vec<u64> = ops
-            .iter_mut()
-            .filter_map(|(id, op)| self.settle(op).then_some(*id))
-            .collect();
-        for id in done {
-            out.cancel_timer(BrokerTimer::ProduceExpiry(id));
-            answer(ops.remove(&id).expect("listed"), out);
-        }
-        self.delayed_produces = ops;
-    }
-
-    /// The produce timeout ran out: what still waits is `REQUEST_TIMED_OUT`.
-    pub(super) fn expire_delayed_produce(&mut self, id: u64, out: &mut Effects<BrokerTimer>) {
-        let Some(mut op) = self.delayed_produces.remove(&id) else {
-            return;
-        };
-        for &(i, _) in &op.waiting {
-            op.partitions[i].error = ErrorCode::RequestTimedOut;
-            op.partitions[i].base_offset = None;
-        }
-        op.waiting.clear();
-        answer(op, out);
-    }
 }
 
-fn answer(op: DelayedProduce, out: &mut Effects<BrokerTimer>) {
-    let response = Response::Produce(ProduceResponse {
-        partitions: op.partitions,
+/// A follower behind the leader's retention (`OFFSET_OUT_OF_RANGE` below the leader's log
+/// start): it empties its log and starts over at the leader's log start offset.
+fn restart_at_log_start(
+    replica: &mut Replica,
+    leader: BrokerId,
+    asked: &Asked,
+    fetched: &ReplicaFetchedPartition,
+    now: SimTime,
+    out: &mut Effects<BrokerTimer>,
+) {
+    let removed = replica.log.truncate_to(replica.log.log_start_offset(), now);
+    replica.log.reset_to(fetched.log_start_offset, now);
+    replica.rebuild_producers();
+    out.trace(TraceEvent::LogTruncated {
+        topic: asked.topic.as_arc().clone(),
+        partition: asked.partition.0,
+        to_offset: fetched.log_start_offset.0,
+        removed,
+        reason: format!(
+            "fetch offset {} is below leader {leader}'s log start offset {}",
+            asked.fetch_offset, fetched.log_start_offset
+        ),
     });
-    respond(out, op.from, op.correlation_id, response);
+}
+
+/// A follower whose log diverges from the leader's (KIP-279: the leader answered with the
+/// diverging `epoch` and where it `end`s there): it truncates to the smaller of that end and its
+/// own end of the epoch, and fetches again from there.
+fn truncate_diverging(
+    replica: &mut Replica,
+    leader: BrokerId,
+    asked: &Asked,
+    (epoch, end): (LeaderEpoch, Offset),
+    now: SimTime,
+    out: &mut Effects<BrokerTimer>,
+) {
+    let own = replica
+        .log
+        .end_offset_for_epoch(epoch)
+        .map_or(end, |(_, o)| o);
+    let to = end.min(own);
+    let removed = replica.log.truncate_to(to, now);
+    replica.rebuild_producers();
+    out.trace(TraceEvent::LogTruncated {
+        topic: asked.topic.as_arc().clone(),
+        partition: asked.partition.0,
+        to_offset: to.0,
+        removed,
+        reason: format!(
+            "its log diverges from leader {leader}'s: epoch {epoch} ends at offset {end} there"
+        ),
+    });
+}
+
+/// A follower appends what it fetched (`appendAsFollower`), then takes the leader's high
+/// watermark and log start offset.
+fn append_fetched(
+    replica: &mut Replica,
+    leader: BrokerId,
+    asked: &Asked,
+    fetched: &ReplicaFetchedPartition,
+    now: SimTime,
+    out: &mut Effects<BrokerTimer>,
+) {
+    let topic = asked.topic.as_arc();
+    if let (Some(first), Some(last)) = (fetched.records.first(), fetched.records.last()) {
+        let (base, last) = (first.offset.0, last.offset.0);
+        let count = fetched.records.len() as u32;
+        for rolled in replica.append_replicated(now, &fetched.records, &fetched.epochs) {
+            out.trace(TraceEvent::SegmentRolled {
+                topic: topic.clone(),
+                partition: asked.partition.0,
+                base_offset: rolled.base_offset.0,
+                reason: rolled.reason.name().to_string(),
+            });
+        }
+        out.trace(TraceEvent::RecordsReplicated {
+            topic: topic.clone(),
+            partition: asked.partition.0,
+            leader: leader.0,
+            base_offset: base,
+            last_offset: last,
+            records: count,
+        });
+    }
+    replica.log.follow_high_watermark(fetched.high_watermark);
+    if fetched.log_start_offset > replica.log.log_start_offset() {
+        replica.log.truncate_before(fetched.log_start_offset);
+    }
 }
 
 /// Where a follower's log diverges from the leader's (`Partition.fetchRecords`' check against

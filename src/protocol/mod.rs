@@ -3,11 +3,18 @@
 //! Kafka protocol errors are data: an [`ErrorCode`] travels in a response and is traced; it is
 //! never a Rust `Err`. Only the fields the model needs are carried (no wire encoding).
 
+pub mod consumer_group;
 pub mod fetch;
-pub mod group;
 pub mod metadata;
 pub mod produce;
 pub mod replication;
+
+/// The consumer group messages under their former path: `protocol::group` was renamed
+/// [`consumer_group`] so that no two files are called `group.rs`. The path is kept for code
+/// that still names it; new code names `consumer_group`.
+pub mod group {
+    pub use super::consumer_group::*;
+}
 
 use std::fmt;
 
@@ -145,7 +152,7 @@ pub enum Request {
     ApiVersions,
     /// The consumer group APIs (JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit,
     /// OffsetFetch).
-    Group(group::GroupRequest),
+    Group(consumer_group::GroupRequest),
     /// `Fetch` (API key 1) from a follower broker.
     ReplicaFetch(replication::ReplicaFetchRequest),
     /// `BrokerRegistration` (API key 62), broker to controller.
@@ -182,7 +189,7 @@ pub enum Response {
     /// To an `ApiVersions` (the versions themselves are not modelled).
     ApiVersions,
     /// To a group request.
-    Group(group::GroupResponse),
+    Group(consumer_group::GroupResponse),
     /// To a follower's fetch.
     ReplicaFetch(replication::ReplicaFetchResponse),
     /// To a `BrokerRegistration`.

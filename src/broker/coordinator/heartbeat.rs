@@ -12,12 +12,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::protocol::ErrorCode;
-use crate::protocol::group::{GroupResponse, HeartbeatRequest, HeartbeatResponse};
+use crate::protocol::consumer_group::{GroupResponse, HeartbeatRequest, HeartbeatResponse};
 use crate::trace::TraceEvent;
 use crate::units::MemberId;
 
-use super::Ctx;
-use super::group::{ClassicGroup, Reply};
+use super::Context;
+use super::classic_group::{ClassicGroup, Reply};
 use super::state::GroupState;
 
 /// Handles a Heartbeat; an unknown group answers `UNKNOWN_MEMBER_ID`.
@@ -25,17 +25,20 @@ pub(super) fn heartbeat(
     groups: &mut BTreeMap<Arc<str>, ClassicGroup>,
     reply: Reply,
     req: HeartbeatRequest,
-    cx: &mut Ctx<'_>,
+    context: &mut Context<'_>,
 ) {
     let error = match groups.get_mut(&req.group_id) {
-        Some(group) => group.heartbeat(&req, cx),
+        Some(group) => group.heartbeat(&req, context),
         None => ErrorCode::UnknownMemberId,
     };
-    reply.send(cx, GroupResponse::Heartbeat(HeartbeatResponse { error }));
+    reply.send(
+        context,
+        GroupResponse::Heartbeat(HeartbeatResponse { error }),
+    );
 }
 
 impl ClassicGroup {
-    fn heartbeat(&mut self, req: &HeartbeatRequest, cx: &mut Ctx<'_>) -> ErrorCode {
+    fn heartbeat(&mut self, req: &HeartbeatRequest, context: &mut Context<'_>) -> ErrorCode {
         if self.state() == GroupState::Dead {
             return ErrorCode::CoordinatorNotAvailable;
         }
@@ -48,11 +51,11 @@ impl ClassicGroup {
         let session = self.members[&req.member_id].session_timeout;
         match self.state() {
             GroupState::PreparingRebalance => {
-                self.reschedule_session(&req.member_id, session, cx);
+                self.reschedule_session(&req.member_id, session, context);
                 ErrorCode::RebalanceInProgress
             }
             GroupState::CompletingRebalance | GroupState::Stable => {
-                self.reschedule_session(&req.member_id, session, cx);
+                self.reschedule_session(&req.member_id, session, context);
                 ErrorCode::None
             }
             GroupState::Empty | GroupState::Dead => ErrorCode::UnknownMemberId,
@@ -60,7 +63,7 @@ impl ClassicGroup {
     }
 
     /// The member's `Session` timer fired.
-    pub(crate) fn session_expired(&mut self, id: &MemberId, cx: &mut Ctx<'_>) {
+    pub(crate) fn session_expired(&mut self, id: &MemberId, context: &mut Context<'_>) {
         if self.state() == GroupState::Dead {
             return;
         }
@@ -73,9 +76,9 @@ impl ClassicGroup {
                 timeout_ms: timeout.0,
                 pending: true,
             };
-            self.trace(cx, event);
+            self.trace(context, event);
             if self.state() == GroupState::PreparingRebalance && self.has_all_members_joined() {
-                self.complete_join(cx);
+                self.complete_join(context);
             }
             return;
         }
@@ -86,7 +89,7 @@ impl ClassicGroup {
             return;
         }
         let timeout = if member.is_new {
-            cx.config.new_member_join_timeout
+            context.config.new_member_join_timeout
         } else {
             member.session_timeout
         };
@@ -97,8 +100,8 @@ impl ClassicGroup {
             timeout_ms: timeout.0,
             pending: false,
         };
-        self.trace(cx, event);
+        self.trace(context, event);
         let reason = format!("removing member {id} on heartbeat expiration.");
-        self.remove_member_and_update_group(id, &reason, cx);
+        self.remove_member_and_update_group(id, &reason, context);
     }
 }

@@ -18,13 +18,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::protocol::ErrorCode;
-use crate::protocol::group::{GroupResponse, JoinGroupRequest, SyncGroupResponse};
+use crate::protocol::consumer_group::{GroupResponse, JoinGroupRequest, SyncGroupResponse};
 use crate::rng::SimRng;
 use crate::trace::TraceEvent;
 use crate::units::MemberId;
 
-use super::Ctx;
-use super::group::{ClassicGroup, Member, Reply};
+use super::Context;
+use super::classic_group::{ClassicGroup, Member, Reply};
 use super::state::GroupState;
 
 /// Handles a JoinGroup: checks the session timeout against the broker's bounds
@@ -35,13 +35,13 @@ pub(super) fn join_group(
     reply: Reply,
     req: JoinGroupRequest,
     rng: &mut SimRng,
-    cx: &mut Ctx<'_>,
+    context: &mut Context<'_>,
 ) {
-    let config = cx.config;
+    let config = context.config;
     if req.session_timeout < config.min_session_timeout
         || req.session_timeout > config.max_session_timeout
     {
-        reply.join_error(cx, ErrorCode::InvalidSessionTimeout, req.member_id);
+        reply.join_error(context, ErrorCode::InvalidSessionTimeout, req.member_id);
         return;
     }
     let group = match (groups.contains_key(&req.group_id), &req.member_id) {
@@ -50,13 +50,13 @@ pub(super) fn join_group(
             .entry(req.group_id.clone())
             .or_insert_with(|| ClassicGroup::new(req.group_id.clone())),
         (false, Some(_)) => {
-            reply.join_error(cx, ErrorCode::UnknownMemberId, req.member_id);
+            reply.join_error(context, ErrorCode::UnknownMemberId, req.member_id);
             return;
         }
     };
     match req.member_id.clone() {
-        None => group.join_new_member(reply, req, rng, cx),
-        Some(id) => group.join_existing_member(reply, id, req, cx),
+        None => group.join_new_member(reply, req, rng, context),
+        Some(id) => group.join_existing_member(reply, id, req, context),
     }
 }
 
@@ -98,29 +98,29 @@ impl ClassicGroup {
         reply: Reply,
         req: JoinGroupRequest,
         rng: &mut SimRng,
-        cx: &mut Ctx<'_>,
+        context: &mut Context<'_>,
     ) {
         if self.state() == GroupState::Dead {
-            reply.join_error(cx, ErrorCode::CoordinatorNotAvailable, None);
+            reply.join_error(context, ErrorCode::CoordinatorNotAvailable, None);
             return;
         }
         if !self.supports_protocols(&req.protocols) {
-            reply.join_error(cx, ErrorCode::InconsistentGroupProtocol, None);
+            reply.join_error(context, ErrorCode::InconsistentGroupProtocol, None);
             return;
         }
         let prefix = req.group_instance_id.as_deref().unwrap_or(&req.client_id);
         let new_id = generate_member_id(prefix, rng);
         match req.group_instance_id.clone() {
             Some(instance) => match self.static_members.get(&instance).cloned() {
-                Some(old_id) => self.replace_static_member(reply, old_id, new_id, req, cx),
-                None => self.add_member(reply, new_id, req, cx),
+                Some(old_id) => self.replace_static_member(reply, old_id, new_id, req, context),
+                None => self.add_member(reply, new_id, req, context),
             },
             None => {
                 // KIP-394: remember the id, make the client come back with it.
                 self.pending_join
                     .insert(new_id.clone(), req.session_timeout);
-                self.reschedule_session(&new_id, req.session_timeout, cx);
-                reply.join_error(cx, ErrorCode::MemberIdRequired, Some(new_id));
+                self.reschedule_session(&new_id, req.session_timeout, context);
+                reply.join_error(context, ErrorCode::MemberIdRequired, Some(new_id));
             }
         }
     }
@@ -130,14 +130,14 @@ impl ClassicGroup {
         reply: Reply,
         id: MemberId,
         req: JoinGroupRequest,
-        cx: &mut Ctx<'_>,
+        context: &mut Context<'_>,
     ) {
         if self.state() == GroupState::Dead {
-            reply.join_error(cx, ErrorCode::CoordinatorNotAvailable, Some(id));
+            reply.join_error(context, ErrorCode::CoordinatorNotAvailable, Some(id));
             return;
         }
         if !self.supports_protocols(&req.protocols) {
-            reply.join_error(cx, ErrorCode::InconsistentGroupProtocol, Some(id));
+            reply.join_error(context, ErrorCode::InconsistentGroupProtocol, Some(id));
             return;
         }
         if self.pending_join.contains_key(&id) {
@@ -145,11 +145,11 @@ impl ClassicGroup {
                 req.group_instance_id.is_none(),
                 "a pending member is dynamic"
             );
-            self.add_member(reply, id, req, cx);
+            self.add_member(reply, id, req, context);
             return;
         }
         if let Err(error) = self.validate_member(&id, req.group_instance_id.as_ref()) {
-            reply.join_error(cx, error, Some(id));
+            reply.join_error(context, error, Some(id));
             return;
         }
         let unchanged = self.members[&id].protocols == req.protocols;
@@ -160,13 +160,13 @@ impl ClassicGroup {
                     "Member {id} is joining group during {}",
                     self.state()
                 ));
-                self.update_member(reply, &id, &req, &why, cx);
+                self.update_member(reply, &id, &req, &why, context);
             }
             GroupState::CompletingRebalance | GroupState::Stable
                 if unchanged && !(self.state() == GroupState::Stable && self.is_leader(&id)) =>
             {
                 // It probably missed the JoinGroup response: give it the current generation.
-                reply.send(cx, self.join_response(&id, false));
+                reply.send(context, self.join_response(&id, false));
             }
             GroupState::CompletingRebalance | GroupState::Stable => {
                 let why = if self.state() == GroupState::Stable && self.is_leader(&id) {
@@ -180,10 +180,10 @@ impl ClassicGroup {
                         self.state()
                     ))
                 };
-                self.update_member(reply, &id, &req, &why, cx);
+                self.update_member(reply, &id, &req, &why, context);
             }
             GroupState::Empty | GroupState::Dead => {
-                reply.join_error(cx, ErrorCode::UnknownMemberId, Some(id));
+                reply.join_error(context, ErrorCode::UnknownMemberId, Some(id));
             }
         }
     }
@@ -191,7 +191,13 @@ impl ClassicGroup {
     /// Adds a new member with its JoinGroup parked, then rebalances or completes the join phase
     /// (Kafka's `addMemberThenRebalanceOrCompleteJoin`). Until its first join phase completes,
     /// the member's session is the broker's new-member join timeout (300000 ms), not its own.
-    fn add_member(&mut self, reply: Reply, id: MemberId, req: JoinGroupRequest, cx: &mut Ctx<'_>) {
+    fn add_member(
+        &mut self,
+        reply: Reply,
+        id: MemberId,
+        req: JoinGroupRequest,
+        context: &mut Context<'_>,
+    ) {
         if self.state() == GroupState::PreparingRebalance
             && self.previous_state() == GroupState::Empty
         {
@@ -206,7 +212,7 @@ impl ClassicGroup {
             rebalance_timeout_ms: req.rebalance_timeout.0,
             protocols: req.protocols.iter().map(|(name, _)| name.clone()).collect(),
         };
-        self.trace(cx, event);
+        self.trace(context, event);
         let instance = req.group_instance_id.as_deref().unwrap_or("null");
         let why = format!(
             "Adding new member {id} with group instance id {instance}; client reason: {}",
@@ -224,8 +230,8 @@ impl ClassicGroup {
             assignment: Vec::new(),
             is_new: true,
         });
-        self.reschedule_session(&id, cx.config.new_member_join_timeout, cx);
-        self.maybe_prepare_rebalance_or_complete_join(&why, cx);
+        self.reschedule_session(&id, context.config.new_member_join_timeout, context);
+        self.maybe_prepare_rebalance_or_complete_join(&why, context);
     }
 
     /// Takes a known member's new metadata and parks its JoinGroup, then rebalances or completes
@@ -236,14 +242,14 @@ impl ClassicGroup {
         id: &MemberId,
         req: &JoinGroupRequest,
         why: &str,
-        cx: &mut Ctx<'_>,
+        context: &mut Context<'_>,
     ) {
         let member = self.members.get_mut(id).expect("validated");
         member.protocols = req.protocols.clone();
         member.session_timeout = req.session_timeout;
         member.rebalance_timeout = req.rebalance_timeout;
         member.awaiting_join = Some(reply);
-        self.maybe_prepare_rebalance_or_complete_join(why, cx);
+        self.maybe_prepare_rebalance_or_complete_join(why, context);
     }
 
     /// A static member came back with an unknown member id: the old id is fenced (its parked
@@ -257,29 +263,29 @@ impl ClassicGroup {
         old_id: MemberId,
         new_id: MemberId,
         req: JoinGroupRequest,
-        cx: &mut Ctx<'_>,
+        context: &mut Context<'_>,
     ) {
         let instance = req.group_instance_id.clone().expect("static member");
         let mut member = self.members.remove(&old_id).expect("static member exists");
         if let Some(parked) = member.awaiting_join.take() {
-            parked.join_error(cx, ErrorCode::FencedInstanceId, Some(old_id.clone()));
+            parked.join_error(context, ErrorCode::FencedInstanceId, Some(old_id.clone()));
         }
         if let Some(parked) = member.awaiting_sync.take() {
             let response = SyncGroupResponse {
                 error: ErrorCode::FencedInstanceId,
                 assignment: Vec::new(),
             };
-            parked.send(cx, GroupResponse::SyncGroup(response));
+            parked.send(context, GroupResponse::SyncGroup(response));
         }
-        self.cancel_session(&old_id, cx);
+        self.cancel_session(&old_id, context);
         let event = TraceEvent::StaticMemberReplaced {
             group: self.id.clone(),
             group_instance_id: instance.clone(),
             old_member_id: old_id.0.clone(),
             new_member_id: new_id.0.clone(),
         };
-        self.trace(cx, event);
-        self.reschedule_session(&new_id, member.session_timeout, cx);
+        self.trace(context, event);
+        self.reschedule_session(&new_id, member.session_timeout, context);
         member.id = new_id.clone();
         member.protocols = req.protocols.clone();
         member.session_timeout = req.session_timeout;
@@ -300,12 +306,12 @@ impl ClassicGroup {
                 let response = self.join_response(&new_id, true);
                 let member = self.members.get_mut(&new_id).expect("just inserted");
                 if let Some(reply) = member.awaiting_join.take() {
-                    reply.send(cx, response);
+                    reply.send(context, response);
                 }
             }
-            GroupState::Stable => self.maybe_prepare_rebalance_or_complete_join(&why, cx),
-            GroupState::CompletingRebalance => self.prepare_rebalance(&why, cx),
-            GroupState::PreparingRebalance => self.maybe_complete_join_phase(cx),
+            GroupState::Stable => self.maybe_prepare_rebalance_or_complete_join(&why, context),
+            GroupState::CompletingRebalance => self.prepare_rebalance(&why, context),
+            GroupState::PreparingRebalance => self.maybe_complete_join_phase(context),
             state @ (GroupState::Empty | GroupState::Dead) => {
                 panic!(
                     "static member {instance} rejoined group {} in {state}",

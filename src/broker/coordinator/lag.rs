@@ -23,15 +23,15 @@ use crate::broker::Topic;
 use crate::trace::TraceEvent;
 use crate::units::{PartitionId, TopicName, TopicPartition};
 
-use super::Ctx;
-use super::group::ClassicGroup;
+use super::Context;
+use super::classic_group::ClassicGroup;
 use super::state::GroupState;
 
 /// Traces one `LagSampled` per group and partition.
 pub(super) fn sample_lag(
     groups: &BTreeMap<Arc<str>, ClassicGroup>,
     topics: &BTreeMap<TopicName, Topic>,
-    cx: &mut Ctx<'_>,
+    context: &mut Context<'_>,
 ) {
     for group in groups.values() {
         if group.state() == GroupState::Dead {
@@ -63,7 +63,7 @@ pub(super) fn sample_lag(
                 committed_offset: committed.map(|c| c.0),
                 lag,
             };
-            group.trace(cx, event);
+            group.trace(context, event);
         }
     }
 }

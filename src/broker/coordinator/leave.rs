@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::protocol::ErrorCode;
-use crate::protocol::group::{GroupResponse, LeaveGroupRequest, LeaveGroupResponse};
+use crate::protocol::consumer_group::{GroupResponse, LeaveGroupRequest, LeaveGroupResponse};
 use crate::trace::TraceEvent;
 
-use super::Ctx;
-use super::group::{ClassicGroup, Reply};
+use super::Context;
+use super::classic_group::{ClassicGroup, Reply};
 use super::state::GroupState;
 
 /// Handles a LeaveGroup; an unknown group answers `UNKNOWN_MEMBER_ID`.
@@ -20,43 +20,46 @@ pub(super) fn leave_group(
     groups: &mut BTreeMap<Arc<str>, ClassicGroup>,
     reply: Reply,
     req: LeaveGroupRequest,
-    cx: &mut Ctx<'_>,
+    context: &mut Context<'_>,
 ) {
     let error = match groups.get_mut(&req.group_id) {
-        Some(group) => group.leave(&req, cx),
+        Some(group) => group.leave(&req, context),
         None => ErrorCode::UnknownMemberId,
     };
-    reply.send(cx, GroupResponse::LeaveGroup(LeaveGroupResponse { error }));
+    reply.send(
+        context,
+        GroupResponse::LeaveGroup(LeaveGroupResponse { error }),
+    );
 }
 
 impl ClassicGroup {
-    fn leave(&mut self, req: &LeaveGroupRequest, cx: &mut Ctx<'_>) -> ErrorCode {
+    fn leave(&mut self, req: &LeaveGroupRequest, context: &mut Context<'_>) -> ErrorCode {
         if self.state() == GroupState::Dead {
             return ErrorCode::CoordinatorNotAvailable;
         }
         let id = &req.member_id;
         if self.pending_join.contains_key(id) {
             self.remove(id);
-            self.cancel_session(id, cx);
+            self.cancel_session(id, context);
         } else {
             if let Err(error) = self.validate_member(id, None) {
                 return error;
             }
-            self.cancel_session(id, cx);
-            self.evict(id, cx);
+            self.cancel_session(id, context);
+            self.evict(id, context);
         }
         let event = TraceEvent::MemberLeft {
             group: self.id.clone(),
             member_id: id.0.clone(),
             reason: req.reason.to_string(),
         };
-        self.trace(cx, event);
+        self.trace(context, event);
         let reason = format!("explicit `LeaveGroup` request for ({id}) members.");
         match self.state() {
             GroupState::Stable | GroupState::CompletingRebalance => {
-                self.maybe_prepare_rebalance_or_complete_join(&reason, cx);
+                self.maybe_prepare_rebalance_or_complete_join(&reason, context);
             }
-            GroupState::PreparingRebalance => self.maybe_complete_join_phase(cx),
+            GroupState::PreparingRebalance => self.maybe_complete_join_phase(context),
             GroupState::Empty | GroupState::Dead => {}
         }
         ErrorCode::None

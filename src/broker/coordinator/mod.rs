@@ -11,7 +11,7 @@
 //! | file | holds |
 //! |---|---|
 //! | `state.rs` | the five group states, what each answers, the allowed transitions |
-//! | `group.rs` | one group: members, generation, leader, static members, offsets |
+//! | `classic_group.rs` | one group (`ClassicGroup`): members, generation, leader, offsets |
 //! | `rebalance.rs` | preparing a rebalance, completing its join phase, its timers |
 //! | `join.rs`, `sync.rs`, `leave.rs` | one request each |
 //! | `heartbeat.rs` | Heartbeat, and session expiry |
@@ -22,7 +22,7 @@
 //! The coordinator is found without FindCoordinator: the simulated cluster has one broker, which
 //! coordinates every group.
 
-mod group;
+mod classic_group;
 mod heartbeat;
 mod join;
 mod lag;
@@ -39,13 +39,13 @@ use std::sync::Arc;
 use crate::broker::Topic;
 use crate::effects::Effects;
 use crate::protocol::ErrorCode;
-use crate::protocol::group::GroupRequest;
+use crate::protocol::consumer_group::GroupRequest;
 use crate::rng::SimRng;
 use crate::units::{
     ClientId, Generation, MemberId, Millis, Offset, SimTime, TopicName, TopicPartition,
 };
 
-use self::group::{ClassicGroup, Reply};
+use self::classic_group::{ClassicGroup, Reply};
 pub use self::join::generate_member_id;
 pub use self::state::GroupState;
 pub use self::timers::CoordinatorTimer;
@@ -101,7 +101,7 @@ pub struct GroupCoordinator {
 }
 
 /// What a handler needs besides its group: the time, the settings and the effects buffer.
-pub(crate) struct Ctx<'a> {
+pub(crate) struct Context<'a> {
     pub(crate) now: SimTime,
     pub(crate) config: &'a CoordinatorConfig,
     pub(crate) out: &'a mut Effects<CoordinatorTimer>,
@@ -161,7 +161,7 @@ impl GroupCoordinator {
         out: &mut Effects<CoordinatorTimer>,
     ) {
         let GroupCoordinator { config, groups } = self;
-        let mut cx = Ctx { now, config, out };
+        let mut context = Context { now, config, out };
         match input {
             CoordinatorInput::Request {
                 from,
@@ -173,19 +173,25 @@ impl GroupCoordinator {
                     correlation_id,
                 };
                 match request {
-                    GroupRequest::JoinGroup(r) => join::join_group(groups, reply, r, rng, &mut cx),
-                    GroupRequest::SyncGroup(r) => sync::sync_group(groups, reply, r, &mut cx),
-                    GroupRequest::Heartbeat(r) => heartbeat::heartbeat(groups, reply, r, &mut cx),
-                    GroupRequest::LeaveGroup(r) => leave::leave_group(groups, reply, r, &mut cx),
+                    GroupRequest::JoinGroup(r) => {
+                        join::join_group(groups, reply, r, rng, &mut context)
+                    }
+                    GroupRequest::SyncGroup(r) => sync::sync_group(groups, reply, r, &mut context),
+                    GroupRequest::Heartbeat(r) => {
+                        heartbeat::heartbeat(groups, reply, r, &mut context)
+                    }
+                    GroupRequest::LeaveGroup(r) => {
+                        leave::leave_group(groups, reply, r, &mut context)
+                    }
                     GroupRequest::OffsetCommit(r) => {
-                        offset_commit::offset_commit(groups, reply, r, &mut cx);
+                        offset_commit::offset_commit(groups, reply, r, &mut context);
                     }
                     GroupRequest::OffsetFetch(r) => {
-                        offset_commit::offset_fetch(groups, reply, r, &mut cx);
+                        offset_commit::offset_fetch(groups, reply, r, &mut context);
                     }
                 }
             }
-            CoordinatorInput::Timer(timer) => fire(groups, timer, &mut cx),
+            CoordinatorInput::Timer(timer) => fire(groups, timer, &mut context),
         }
     }
 
@@ -197,12 +203,12 @@ impl GroupCoordinator {
         topics: &BTreeMap<TopicName, Topic>,
         out: &mut Effects<CoordinatorTimer>,
     ) {
-        let mut cx = Ctx {
+        let mut context = Context {
             now,
             config: &self.config,
             out,
         };
-        lag::sample_lag(&self.groups, topics, &mut cx);
+        lag::sample_lag(&self.groups, topics, &mut context);
     }
 
     /// Deletes an Empty group and its offsets (`kafka-consumer-groups --delete`): the group
@@ -219,12 +225,12 @@ impl GroupCoordinator {
         match group.state() {
             GroupState::Dead => ErrorCode::GroupIdNotFound,
             GroupState::Empty => {
-                let mut cx = Ctx {
+                let mut context = Context {
                     now,
                     config: &self.config,
                     out,
                 };
-                group.transition_to(GroupState::Dead, "the group was deleted", &mut cx);
+                group.transition_to(GroupState::Dead, "the group was deleted", &mut context);
                 self.groups.remove(group_id);
                 ErrorCode::None
             }
@@ -260,7 +266,11 @@ impl GroupCoordinator {
     }
 }
 
-fn fire(groups: &mut BTreeMap<Arc<str>, ClassicGroup>, timer: CoordinatorTimer, cx: &mut Ctx<'_>) {
+fn fire(
+    groups: &mut BTreeMap<Arc<str>, ClassicGroup>,
+    timer: CoordinatorTimer,
+    context: &mut Context<'_>,
+) {
     let group_id = match &timer {
         CoordinatorTimer::Session { group, .. }
         | CoordinatorTimer::Rebalance { group }
@@ -271,10 +281,10 @@ fn fire(groups: &mut BTreeMap<Arc<str>, ClassicGroup>, timer: CoordinatorTimer, 
         return;
     };
     match timer {
-        CoordinatorTimer::Session { member, .. } => group.session_expired(&member, cx),
-        CoordinatorTimer::Rebalance { .. } => group.rebalance_timeout_expired(cx),
-        CoordinatorTimer::InitialRebalanceDelay { .. } => group.initial_delay_expired(cx),
-        CoordinatorTimer::Sync { .. } => group.sync_expired(cx),
+        CoordinatorTimer::Session { member, .. } => group.session_expired(&member, context),
+        CoordinatorTimer::Rebalance { .. } => group.rebalance_timeout_expired(context),
+        CoordinatorTimer::InitialRebalanceDelay { .. } => group.initial_delay_expired(context),
+        CoordinatorTimer::Sync { .. } => group.sync_expired(context),
     }
 }
 

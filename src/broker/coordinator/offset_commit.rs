@@ -14,15 +14,15 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::protocol::ErrorCode;
-use crate::protocol::group::{
+use crate::protocol::consumer_group::{
     GroupResponse, OffsetCommitRequest, OffsetCommitResponse, OffsetFetchRequest,
     OffsetFetchResponse,
 };
 use crate::trace::TraceEvent;
 use crate::units::Generation;
 
-use super::Ctx;
-use super::group::{ClassicGroup, Reply};
+use super::Context;
+use super::classic_group::{ClassicGroup, Reply};
 use super::state::GroupState;
 
 /// Handles an OffsetCommit: every partition of the request gets the same verdict.
@@ -30,7 +30,7 @@ pub(super) fn offset_commit(
     groups: &mut BTreeMap<Arc<str>, ClassicGroup>,
     reply: Reply,
     req: OffsetCommitRequest,
-    cx: &mut Ctx<'_>,
+    context: &mut Context<'_>,
 ) {
     let verdict = match groups.get_mut(&req.group_id) {
         Some(group) => group.validate_offset_commit(&req),
@@ -55,7 +55,7 @@ pub(super) fn offset_commit(
                     partition: tp.partition.0,
                     offset: offset.0,
                 };
-                group.trace(cx, event);
+                group.trace(context, event);
             }
             ErrorCode::None
         }
@@ -67,13 +67,13 @@ pub(super) fn offset_commit(
                 error: Arc::from(error.name()),
             };
             let component = Arc::from(format!("group/{}", req.group_id));
-            cx.out.trace_as(component, event);
+            context.out.trace_as(component, event);
             error
         }
     };
     let partitions = req.offsets.into_iter().map(|(tp, _)| (tp, error)).collect();
     reply.send(
-        cx,
+        context,
         GroupResponse::OffsetCommit(OffsetCommitResponse { partitions }),
     );
 }
@@ -83,7 +83,7 @@ pub(super) fn offset_fetch(
     groups: &BTreeMap<Arc<str>, ClassicGroup>,
     reply: Reply,
     req: OffsetFetchRequest,
-    cx: &mut Ctx<'_>,
+    context: &mut Context<'_>,
 ) {
     let group = groups.get(&req.group_id);
     let response = if group.is_some_and(|g| g.state() == GroupState::Dead) {
@@ -104,7 +104,7 @@ pub(super) fn offset_fetch(
                 .collect(),
         }
     };
-    reply.send(cx, GroupResponse::OffsetFetch(response));
+    reply.send(context, GroupResponse::OffsetFetch(response));
 }
 
 impl ClassicGroup {

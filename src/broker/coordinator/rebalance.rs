@@ -17,12 +17,12 @@
 use std::sync::Arc;
 
 use crate::protocol::ErrorCode;
-use crate::protocol::group::{GroupResponse, SyncGroupResponse};
+use crate::protocol::consumer_group::{GroupResponse, SyncGroupResponse};
 use crate::trace::TraceEvent;
 use crate::units::{Generation, MemberId, Millis};
 
-use super::Ctx;
-use super::group::ClassicGroup;
+use super::Context;
+use super::classic_group::ClassicGroup;
 use super::state::GroupState;
 use super::timers::CoordinatorTimer;
 
@@ -32,86 +32,87 @@ impl ClassicGroup {
     pub(crate) fn maybe_prepare_rebalance_or_complete_join(
         &mut self,
         reason: &str,
-        cx: &mut Ctx<'_>,
+        context: &mut Context<'_>,
     ) {
         if self.state().can_rebalance() {
-            self.prepare_rebalance(reason, cx);
+            self.prepare_rebalance(reason, context);
         } else {
-            self.maybe_complete_join_phase(cx);
+            self.maybe_complete_join_phase(context);
         }
     }
 
     /// Moves the group to PreparingRebalance. Members parked in SyncGroup are told
     /// `REBALANCE_IN_PROGRESS`; an Empty group arms the initial delay, any other group completes
     /// at once if every member is already waiting, else arms the rebalance timeout.
-    pub(crate) fn prepare_rebalance(&mut self, reason: &str, cx: &mut Ctx<'_>) {
+    pub(crate) fn prepare_rebalance(&mut self, reason: &str, context: &mut Context<'_>) {
         if self.state() == GroupState::CompletingRebalance {
             for member in self.members.values_mut() {
                 member.assignment.clear();
             }
-            self.propagate_assignment(ErrorCode::RebalanceInProgress, cx);
+            self.propagate_assignment(ErrorCode::RebalanceInProgress, context);
         }
-        self.remove_sync_expiration(cx);
+        self.remove_sync_expiration(context);
         let initial = self.state() == GroupState::Empty;
         if initial {
-            let delay = cx.config.initial_rebalance_delay;
+            let delay = context.config.initial_rebalance_delay;
             let remaining = Millis(self.rebalance_timeout().0.saturating_sub(delay.0));
             self.initial_delay = Some((delay, remaining));
             let key = CoordinatorTimer::InitialRebalanceDelay {
                 group: self.id.clone(),
             };
-            cx.out.set_timer(key, cx.now + delay);
+            context.out.set_timer(key, context.now + delay);
         }
-        self.transition_to(GroupState::PreparingRebalance, reason, cx);
+        self.transition_to(GroupState::PreparingRebalance, reason, context);
         if !initial {
             if self.has_all_members_joined() {
-                self.complete_join(cx);
+                self.complete_join(context);
             } else {
-                self.arm_rebalance_timeout(cx);
+                self.arm_rebalance_timeout(context);
             }
         }
     }
 
     /// Ends the join phase if the group is rebalancing (not initially) and every member has
     /// rejoined (Kafka's `maybeCompleteJoinPhase`).
-    pub(crate) fn maybe_complete_join_phase(&mut self, cx: &mut Ctx<'_>) {
+    pub(crate) fn maybe_complete_join_phase(&mut self, context: &mut Context<'_>) {
         if self.state() == GroupState::PreparingRebalance
             && self.previous_state() != GroupState::Empty
             && self.has_all_members_joined()
         {
-            self.complete_join(cx);
+            self.complete_join(context);
         }
     }
 
     /// The `InitialRebalanceDelay` timer fired: wait once more if a member joined meanwhile and
     /// budget remains, else end the join phase.
-    pub(crate) fn initial_delay_expired(&mut self, cx: &mut Ctx<'_>) {
+    pub(crate) fn initial_delay_expired(&mut self, context: &mut Context<'_>) {
         let Some((delay, remaining)) = self.initial_delay.take() else {
             return;
         };
         if self.new_member_added && remaining.0 != 0 {
             self.new_member_added = false;
-            let next_delay = cx.config.initial_rebalance_delay.min(remaining);
+            let next_delay = context.config.initial_rebalance_delay.min(remaining);
             let next_remaining = Millis(remaining.0.saturating_sub(delay.0));
             self.initial_delay = Some((next_delay, next_remaining));
             let key = CoordinatorTimer::InitialRebalanceDelay {
                 group: self.id.clone(),
             };
-            cx.out.set_timer(key, cx.now + next_delay);
+            context.out.set_timer(key, context.now + next_delay);
         } else {
-            self.complete_join(cx);
+            self.complete_join(context);
         }
     }
 
     /// Ends the join phase: removes dynamic members that did not rejoin, then starts the next
     /// generation and answers every parked JoinGroup (the leader gets the member list). If nobody
     /// rejoined at all, waits another rebalance timeout for the sessions to expire.
-    pub(crate) fn complete_join(&mut self, cx: &mut Ctx<'_>) {
+    pub(crate) fn complete_join(&mut self, context: &mut Context<'_>) {
         let group = self.id.clone();
-        cx.out.cancel_timer(CoordinatorTimer::Rebalance {
+        context.out.cancel_timer(CoordinatorTimer::Rebalance {
             group: group.clone(),
         });
-        cx.out
+        context
+            .out
             .cancel_timer(CoordinatorTimer::InitialRebalanceDelay { group });
         self.initial_delay = None;
         let not_rejoined: Vec<MemberId> = self
@@ -122,22 +123,22 @@ impl ClassicGroup {
             .collect();
         for id in not_rejoined {
             self.remove(&id);
-            self.cancel_session(&id, cx);
+            self.cancel_session(&id, context);
             let event = TraceEvent::MemberRemoved {
                 group: self.id.clone(),
                 member_id: id.0.clone(),
                 reason: "did not rejoin before the rebalance timeout".to_string(),
             };
-            self.trace(cx, event);
+            self.trace(context, event);
         }
         if self.state() == GroupState::Dead {
             return;
         }
         if !self.maybe_elect_new_joined_leader() && !self.members.is_empty() {
-            self.arm_rebalance_timeout(cx);
+            self.arm_rebalance_timeout(context);
             return;
         }
-        self.init_next_generation(cx);
+        self.init_next_generation(context);
         if self.state() == GroupState::Empty {
             return;
         }
@@ -147,21 +148,23 @@ impl ClassicGroup {
             let session = member.session_timeout;
             member.is_new = false;
             if let Some(reply) = member.awaiting_join.take() {
-                reply.send(cx, response);
+                reply.send(context, response);
             }
-            self.reschedule_session(&id, session, cx);
+            self.reschedule_session(&id, session, context);
             self.pending_sync.insert(id);
         }
         let key = CoordinatorTimer::Sync {
             group: self.id.clone(),
         };
-        cx.out.set_timer(key, cx.now + self.rebalance_timeout());
+        context
+            .out
+            .set_timer(key, context.now + self.rebalance_timeout());
     }
 
     /// Kafka's `initNextGeneration`: a new generation id, the protocol chosen by vote, and
     /// CompletingRebalance (or Empty, with the generation still incremented, if no member is
     /// left).
-    fn init_next_generation(&mut self, cx: &mut Ctx<'_>) {
+    fn init_next_generation(&mut self, context: &mut Context<'_>) {
         self.generation = Generation(self.generation.0 + 1);
         self.protocol = (!self.members.is_empty()).then(|| self.select_protocol());
         self.pending_sync.clear();
@@ -176,30 +179,30 @@ impl ClassicGroup {
                 .map(|l| l.0.clone()),
             members: self.members.keys().map(|m| m.0.clone()).collect(),
         };
-        self.trace(cx, event);
+        self.trace(context, event);
         if self.members.is_empty() {
             let reason = "the join phase completed with no member";
-            self.transition_to(GroupState::Empty, reason, cx);
+            self.transition_to(GroupState::Empty, reason, context);
         } else {
             let reason = format!(
                 "the join phase completed: generation {} with {} members",
                 self.generation,
                 self.members.len()
             );
-            self.transition_to(GroupState::CompletingRebalance, &reason, cx);
+            self.transition_to(GroupState::CompletingRebalance, &reason, context);
         }
     }
 
     /// The `Rebalance` timer fired: end the join phase with whoever rejoined.
-    pub(crate) fn rebalance_timeout_expired(&mut self, cx: &mut Ctx<'_>) {
+    pub(crate) fn rebalance_timeout_expired(&mut self, context: &mut Context<'_>) {
         if self.state() == GroupState::PreparingRebalance {
-            self.complete_join(cx);
+            self.complete_join(context);
         }
     }
 
     /// The `Sync` timer fired: members that did not send SyncGroup are removed and the group
     /// rebalances without them.
-    pub(crate) fn sync_expired(&mut self, cx: &mut Ctx<'_>) {
+    pub(crate) fn sync_expired(&mut self, context: &mut Context<'_>) {
         if !matches!(
             self.state(),
             GroupState::CompletingRebalance | GroupState::Stable
@@ -210,20 +213,20 @@ impl ClassicGroup {
         let missing: Vec<MemberId> = self.pending_sync.iter().cloned().collect();
         for id in &missing {
             self.remove(id);
-            self.cancel_session(id, cx);
+            self.cancel_session(id, context);
             let event = TraceEvent::MemberRemoved {
                 group: self.id.clone(),
                 member_id: id.0.clone(),
                 reason: "did not sync before the rebalance timeout".to_string(),
             };
-            self.trace(cx, event);
+            self.trace(context, event);
         }
         let names: Vec<&str> = missing.iter().map(|m| &*m.0).collect();
         let reason = format!(
             "Removing [{}] on pending sync request expiration",
             names.join(", ")
         );
-        self.prepare_rebalance(&reason, cx);
+        self.prepare_rebalance(&reason, context);
     }
 
     /// Removes a member found dead (session expiry) and lets the group react: a new rebalance,
@@ -233,15 +236,15 @@ impl ClassicGroup {
         &mut self,
         id: &MemberId,
         reason: &str,
-        cx: &mut Ctx<'_>,
+        context: &mut Context<'_>,
     ) {
-        self.evict(id, cx);
+        self.evict(id, context);
         match self.state() {
             GroupState::Stable | GroupState::CompletingRebalance => {
-                self.maybe_prepare_rebalance_or_complete_join(reason, cx);
+                self.maybe_prepare_rebalance_or_complete_join(reason, context);
             }
             GroupState::PreparingRebalance if self.has_all_members_joined() => {
-                self.complete_join(cx);
+                self.complete_join(context);
             }
             _ => {}
         }
@@ -249,7 +252,7 @@ impl ClassicGroup {
 
     /// Answers every parked SyncGroup: with the member's assignment on success, with `error`
     /// otherwise; each answered member's session restarts (Kafka's `propagateAssignment`).
-    pub(crate) fn propagate_assignment(&mut self, error: ErrorCode, cx: &mut Ctx<'_>) {
+    pub(crate) fn propagate_assignment(&mut self, error: ErrorCode, context: &mut Context<'_>) {
         for id in self.member_ids() {
             let member = self.members.get_mut(&id).expect("listed");
             let Some(reply) = member.awaiting_sync.take() else {
@@ -262,23 +265,25 @@ impl ClassicGroup {
             };
             let session = member.session_timeout;
             let response = SyncGroupResponse { error, assignment };
-            reply.send(cx, GroupResponse::SyncGroup(response));
-            self.reschedule_session(&id, session, cx);
+            reply.send(context, GroupResponse::SyncGroup(response));
+            self.reschedule_session(&id, session, context);
         }
     }
 
     /// Forgets who still owes a SyncGroup and disarms the `Sync` timer (a new rebalance began).
-    fn remove_sync_expiration(&mut self, cx: &mut Ctx<'_>) {
+    fn remove_sync_expiration(&mut self, context: &mut Context<'_>) {
         self.pending_sync.clear();
-        cx.out.cancel_timer(CoordinatorTimer::Sync {
+        context.out.cancel_timer(CoordinatorTimer::Sync {
             group: self.id.clone(),
         });
     }
 
-    fn arm_rebalance_timeout(&self, cx: &mut Ctx<'_>) {
+    fn arm_rebalance_timeout(&self, context: &mut Context<'_>) {
         let key = CoordinatorTimer::Rebalance {
             group: Arc::clone(&self.id),
         };
-        cx.out.set_timer(key, cx.now + self.rebalance_timeout());
+        context
+            .out
+            .set_timer(key, context.now + self.rebalance_timeout());
     }
 }

@@ -1,9 +1,10 @@
 //! The five states of a classic consumer group, with what each one does and how a group gets
 //! there (Kafka's `ClassicGroupState`).
 //!
-//! Every change goes through [`ClassicGroup::transition_to`](super::group::ClassicGroup), which
-//! asserts that the move is allowed by [`GroupState::valid_previous_states`] (Kafka's
-//! `assertValidTransition`) and traces `GroupStateChanged{from, to, reason}`.
+//! Every change goes through
+//! [`ClassicGroup::transition_to`](super::classic_group::ClassicGroup), which asserts that the
+//! move is allowed by [`GroupState::valid_previous_states`] (Kafka's `assertValidTransition`)
+//! and traces `GroupStateChanged{from, to, reason}`.
 //!
 //! ```text
 //!             join (new member)             join phase completes

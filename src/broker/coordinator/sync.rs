@@ -9,12 +9,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::protocol::ErrorCode;
-use crate::protocol::group::{GroupResponse, SyncGroupRequest, SyncGroupResponse};
+use crate::protocol::consumer_group::{GroupResponse, SyncGroupRequest, SyncGroupResponse};
 use crate::trace::{MemberAssignment, TraceEvent};
 use crate::units::{MemberId, TopicPartition};
 
-use super::Ctx;
-use super::group::{ClassicGroup, Reply};
+use super::Context;
+use super::classic_group::{ClassicGroup, Reply};
 use super::state::GroupState;
 use super::timers::CoordinatorTimer;
 
@@ -23,47 +23,47 @@ pub(super) fn sync_group(
     groups: &mut BTreeMap<Arc<str>, ClassicGroup>,
     reply: Reply,
     req: SyncGroupRequest,
-    cx: &mut Ctx<'_>,
+    context: &mut Context<'_>,
 ) {
     match groups.get_mut(&req.group_id) {
-        Some(group) => group.sync(reply, req, cx),
-        None => sync_error(reply, ErrorCode::UnknownMemberId, cx),
+        Some(group) => group.sync(reply, req, context),
+        None => sync_error(reply, ErrorCode::UnknownMemberId, context),
     }
 }
 
-fn sync_error(reply: Reply, error: ErrorCode, cx: &mut Ctx<'_>) {
+fn sync_error(reply: Reply, error: ErrorCode, context: &mut Context<'_>) {
     let response = SyncGroupResponse {
         error,
         assignment: Vec::new(),
     };
-    reply.send(cx, GroupResponse::SyncGroup(response));
+    reply.send(context, GroupResponse::SyncGroup(response));
 }
 
 impl ClassicGroup {
-    fn sync(&mut self, reply: Reply, req: SyncGroupRequest, cx: &mut Ctx<'_>) {
+    fn sync(&mut self, reply: Reply, req: SyncGroupRequest, context: &mut Context<'_>) {
         if let Err(error) = self.validate_sync(&req) {
-            sync_error(reply, error, cx);
+            sync_error(reply, error, context);
             return;
         }
         let id = req.member_id;
         match self.state() {
             GroupState::PreparingRebalance => {
-                sync_error(reply, ErrorCode::RebalanceInProgress, cx);
+                sync_error(reply, ErrorCode::RebalanceInProgress, context);
             }
             GroupState::CompletingRebalance => {
                 self.members.get_mut(&id).expect("validated").awaiting_sync = Some(reply);
-                self.remove_pending_sync_member(&id, cx);
+                self.remove_pending_sync_member(&id, context);
                 if self.is_leader(&id) {
-                    self.store_assignment(&id, req.assignments, cx);
+                    self.store_assignment(&id, req.assignments, context);
                 }
             }
             GroupState::Stable => {
-                self.remove_pending_sync_member(&id, cx);
+                self.remove_pending_sync_member(&id, context);
                 let response = SyncGroupResponse {
                     error: ErrorCode::None,
                     assignment: self.members[&id].assignment.clone(),
                 };
-                reply.send(cx, GroupResponse::SyncGroup(response));
+                reply.send(context, GroupResponse::SyncGroup(response));
             }
             state @ (GroupState::Empty | GroupState::Dead) => {
                 panic!("group {}: a validated SyncGroup in {state}", self.id)
@@ -90,7 +90,7 @@ impl ClassicGroup {
         &mut self,
         leader: &MemberId,
         assignments: Vec<(MemberId, Vec<TopicPartition>)>,
-        cx: &mut Ctx<'_>,
+        context: &mut Context<'_>,
     ) {
         let mut given: BTreeMap<MemberId, Vec<TopicPartition>> = assignments.into_iter().collect();
         for member in self.members.values_mut() {
@@ -112,20 +112,20 @@ impl ClassicGroup {
                 })
                 .collect(),
         };
-        self.trace(cx, event);
-        self.propagate_assignment(ErrorCode::None, cx);
+        self.trace(context, event);
+        self.propagate_assignment(ErrorCode::None, context);
         let reason = format!(
             "assignment received from leader {leader} for generation {}",
             self.generation
         );
-        self.transition_to(GroupState::Stable, &reason, cx);
+        self.transition_to(GroupState::Stable, &reason, context);
     }
 
     /// Notes that `member` synced; once every member has, the `Sync` timer is disarmed.
-    fn remove_pending_sync_member(&mut self, member: &MemberId, cx: &mut Ctx<'_>) {
+    fn remove_pending_sync_member(&mut self, member: &MemberId, context: &mut Context<'_>) {
         self.pending_sync.remove(member);
         if self.pending_sync.is_empty() {
-            cx.out.cancel_timer(CoordinatorTimer::Sync {
+            context.out.cancel_timer(CoordinatorTimer::Sync {
                 group: self.id.clone(),
             });
         }

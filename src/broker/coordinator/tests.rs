@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::*;
 use crate::effects::{Effects, TimerOp};
-use crate::protocol::group::*;
+use crate::protocol::consumer_group::*;
 use crate::protocol::{Message, Response};
 use crate::trace::{Detail, TraceEvent};
 use crate::units::{NodeId, PartitionId};
@@ -516,7 +516,7 @@ fn every_request_in_dead() {
     h.coordinator.groups.get_mut(GROUP).unwrap().transition_to(
         GroupState::Dead,
         "test",
-        &mut Ctx {
+        &mut Context {
             now: h.now,
             config: &CoordinatorConfig::default(),
             out: &mut out,

@@ -47,8 +47,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::group::{Assignment, GroupSubscription};
 use super::sticky::{self, MemberData, StickyPath, remove_first};
+use super::subscriptions::{Assignment, GroupSubscription};
 use crate::units::{Generation, MemberId, TopicPartition};
 
 /// One cooperative round: what the leader hands out, and what it held back.

@@ -32,23 +32,23 @@
 //! exactly, tie-breaks included.
 
 pub mod cooperative_sticky;
-pub mod group;
 pub mod java_hash_map;
 pub mod range;
 pub mod round_robin;
 pub mod server_range;
 pub mod sticky;
 pub mod strategy;
+pub mod subscriptions;
 #[cfg(test)]
 mod test_support;
 
-pub use group::{
-    Assignment, GroupSubscription, GroupSubscriptionError, MemberAssignment, MemberSubscription,
-    member_info_cmp,
-};
 pub use strategy::{
     ALL_STRATEGIES, ProtocolSelection, ProtocolSelectionError, RebalanceProtocol, Strategy,
     StrategyError, StrategyList, select_protocol,
+};
+pub use subscriptions::{
+    Assignment, GroupSubscription, GroupSubscriptionError, MemberAssignment, MemberSubscription,
+    member_info_cmp,
 };
 
 /// Runs `strategy` on `group`. For `cooperative-sticky` this is one round: partitions that

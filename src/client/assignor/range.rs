@@ -48,8 +48,8 @@
 //! Not modelled: the rack-aware variant (KIP-881), which only applies when consumers set
 //! `client.rack` and replicas of different partitions sit on different racks.
 
-use super::group::{Assignment, GroupSubscription, member_info_cmp, topic_partition};
 use super::java_hash_map::{JavaHashMap, JavaHashSet};
+use super::subscriptions::{Assignment, GroupSubscription, member_info_cmp, topic_partition};
 use crate::units::TopicName;
 
 /// Runs `RangeAssignor` on `group`.

@@ -50,7 +50,7 @@
 //! C2: [t1p1, t2p0, t2p1, t2p2]
 //! ```
 
-use super::group::{Assignment, GroupSubscription, member_info_cmp, topic_partition};
+use super::subscriptions::{Assignment, GroupSubscription, member_info_cmp, topic_partition};
 
 /// Runs `RoundRobinAssignor` on `group`.
 pub fn assign(group: &GroupSubscription) -> Assignment {

@@ -45,7 +45,7 @@
 
 use std::collections::BTreeMap;
 
-use super::group::{Assignment, GroupSubscription, member_info_cmp, topic_partition};
+use super::subscriptions::{Assignment, GroupSubscription, member_info_cmp, topic_partition};
 use crate::units::TopicName;
 
 /// Runs the KIP-848 server-side range assignor on `group`.

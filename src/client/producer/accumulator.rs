@@ -19,102 +19,14 @@
 //! batch after `MESSAGE_TOO_LARGE`, `partitioner.availability.timeout.ms`.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::mem;
-use std::sync::Arc;
 
 use crate::client::partitioner::{self, Candidates, KeyRoute, Partitioner, StickyState};
+use crate::client::producer::batch::{Limits, ProducerBatch, Sequencer, TopicPartitionIndex};
 use crate::client::producer::config::ProducerConfig;
-use crate::client::producer::idempotence::Idempotence;
 use crate::protocol::metadata::TopicMetadata;
-use crate::protocol::produce::BatchIdempotence;
 use crate::record::{NewRecord, RECORD_BATCH_OVERHEAD};
 use crate::rng::SimRng;
 use crate::units::{BrokerId, Millis, PartitionId, SimTime};
-
-/// A topic-partition by the producer's topic number: cheap to copy and compare.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) struct Tp {
-    pub(crate) topic: u32,
-    pub(crate) partition: PartitionId,
-}
-
-/// A batch of records for one partition (Kafka's `ProducerBatch`).
-#[derive(Debug)]
-pub(crate) struct ProducerBatch {
-    /// Number within the producer, from 0; also orders a partition's batches.
-    pub(crate) id: u64,
-    pub(crate) tp: Tp,
-    open: Vec<NewRecord>,
-    sealed: Option<Arc<[NewRecord]>>,
-    pub(crate) count: u32,
-    /// The v2 size estimate: header plus records.
-    pub(crate) size: u64,
-    pub(crate) created: SimTime,
-    /// When the last attempt was re-enqueued (the creation time before any).
-    pub(crate) last_attempt: SimTime,
-    /// Re-enqueues so far (Java's `attempts`).
-    pub(crate) attempts: u32,
-    /// The backoff drawn at the last re-enqueue.
-    pub(crate) backoff: Millis,
-    closed: bool,
-    /// Idempotence fields, assigned at the first drain and kept for every retry.
-    pub(crate) sequence: Option<BatchIdempotence>,
-    /// Its sequence was rewritten by an epoch bump.
-    pub(crate) sequence_reset: bool,
-    /// Application threads blocked in `send().get()` on one of its records.
-    pub(crate) sync_waiters: u32,
-    /// Completed (acknowledged, failed or expired): a late response is ignored.
-    pub(crate) done: bool,
-}
-
-impl ProducerBatch {
-    /// The records, sealed for sending (the first call freezes them; appends are over).
-    pub(crate) fn seal(&mut self) -> Arc<[NewRecord]> {
-        self.closed = true;
-        if self.sealed.is_none() {
-            self.sealed = Some(Arc::from(mem::take(&mut self.open)));
-        }
-        self.sealed.clone().expect("just sealed")
-    }
-
-    /// The records, sealed or not.
-    pub(crate) fn records(&self) -> &[NewRecord] {
-        match &self.sealed {
-            Some(r) => r,
-            None => &self.open,
-        }
-    }
-
-    /// Was it ever sent (or re-enqueued after a send)?
-    pub(crate) fn in_retry(&self) -> bool {
-        self.attempts > 0
-    }
-
-    fn backing_off(&self, now: SimTime) -> bool {
-        self.attempts > 0 && now.saturating_since(self.last_attempt) < self.backoff
-    }
-
-    fn is_full(&self, limits: &Limits) -> bool {
-        self.closed
-            || (self.count > 0 && self.size >= limits.batch_size)
-            || limits.max_records.is_some_and(|m| self.count >= m)
-    }
-
-    fn has_room(&self, record_size: u64, limits: &Limits) -> bool {
-        if self.is_full(limits) {
-            return false;
-        }
-        self.count == 0 || self.size + record_size <= limits.batch_size
-    }
-}
-
-/// The batch-shape settings.
-#[derive(Clone, Copy, Debug)]
-struct Limits {
-    batch_size: u64,
-    max_records: Option<u32>,
-    linger: Millis,
-}
 
 #[derive(Debug, Default)]
 struct PartitionQueue {
@@ -176,7 +88,7 @@ pub(crate) enum AppendError {
 #[derive(Debug)]
 pub(crate) struct Accumulator {
     topics: Vec<TopicState>,
-    by_broker: BTreeMap<BrokerId, Vec<Tp>>,
+    by_broker: BTreeMap<BrokerId, Vec<TopicPartitionIndex>>,
     /// Some partition has no known leader (a cheap test before looking for its batches).
     leaderless: bool,
     drain_index: BTreeMap<BrokerId, usize>,
@@ -256,10 +168,13 @@ impl Accumulator {
         for (i, t) in self.topics.iter().enumerate() {
             for (p, leader) in t.meta.leaders.iter().enumerate() {
                 if let Some(b) = leader {
-                    self.by_broker.entry(*b).or_default().push(Tp {
-                        topic: i as u32,
-                        partition: PartitionId(p as u32),
-                    });
+                    self.by_broker
+                        .entry(*b)
+                        .or_default()
+                        .push(TopicPartitionIndex {
+                            topic: i as u32,
+                            partition: PartitionId(p as u32),
+                        });
                 }
             }
         }
@@ -297,26 +212,11 @@ impl Accumulator {
         record: NewRecord,
         sync: bool,
         rng: &mut SimRng,
-    ) -> Result<Tp, AppendError> {
+    ) -> Result<TopicPartitionIndex, AppendError> {
         let limits = self.limits;
+        let fixed = self.fixed_partition(topic, choice, &record, rng)?;
         let t = &mut self.topics[topic as usize];
         let n = t.meta.partitions;
-        let key = match (self.ignore_keys, self.partitioner) {
-            (true, Partitioner::Java | Partitioner::JavaLegacy) => None,
-            _ => record.key.as_ref().map(|k| k.bytes()),
-        };
-        let route = match choice {
-            PartitionChoice::Explicit(p) if p.0 >= n => return Err(AppendError::InvalidPartition),
-            PartitionChoice::Explicit(_) | PartitionChoice::Hashed(_) => None,
-            PartitionChoice::Partitioner => Some(partitioner::route(self.partitioner, key, n)),
-        };
-        let fixed = match (choice, route) {
-            (PartitionChoice::Explicit(p) | PartitionChoice::Hashed(p), _) => Some(p),
-            (_, Some(KeyRoute::Hashed { partition, .. })) => Some(partition),
-            (_, Some(KeyRoute::RoundRobin)) => Some(t.sticky.round_robin(&[], n)),
-            (_, Some(KeyRoute::RandomEach)) => Some(partitioner::librdkafka_random(rng, n, &[])),
-            (_, _) => None,
-        };
         // Only the legacy sticky partitioner asks whether the record fits (most records are
         // hashed or sticky by bytes): size it only then.
         let record_size = if self.partitioner == Partitioner::JavaLegacy {
@@ -354,7 +254,7 @@ impl Accumulator {
                 .sticky
                 .librdkafka_partition(rng, now, self.sticky_linger, &[], n),
         };
-        let tp = Tp {
+        let tp = TopicPartitionIndex {
             topic,
             partition: p,
         };
@@ -368,9 +268,46 @@ impl Accumulator {
         Ok(tp)
     }
 
+    /// The partition `record` goes to whatever the queues hold, if it is fixed already: named
+    /// by the application, hashed from its key, or chosen per record (round-robin, librdkafka's
+    /// random); `None` leaves the choice to a sticky partitioner. A named partition beyond the
+    /// topic's partition count is an error.
+    fn fixed_partition(
+        &mut self,
+        topic: u32,
+        choice: PartitionChoice,
+        record: &NewRecord,
+        rng: &mut SimRng,
+    ) -> Result<Option<PartitionId>, AppendError> {
+        let t = &mut self.topics[topic as usize];
+        let n = t.meta.partitions;
+        let key = match (self.ignore_keys, self.partitioner) {
+            (true, Partitioner::Java | Partitioner::JavaLegacy) => None,
+            _ => record.key.as_ref().map(|k| k.bytes()),
+        };
+        let route = match choice {
+            PartitionChoice::Explicit(p) if p.0 >= n => return Err(AppendError::InvalidPartition),
+            PartitionChoice::Explicit(_) | PartitionChoice::Hashed(_) => None,
+            PartitionChoice::Partitioner => Some(partitioner::route(self.partitioner, key, n)),
+        };
+        Ok(match (choice, route) {
+            (PartitionChoice::Explicit(p) | PartitionChoice::Hashed(p), _) => Some(p),
+            (_, Some(KeyRoute::Hashed { partition, .. })) => Some(partition),
+            (_, Some(KeyRoute::RoundRobin)) => Some(t.sticky.round_robin(&[], n)),
+            (_, Some(KeyRoute::RandomEach)) => Some(partitioner::librdkafka_random(rng, n, &[])),
+            (_, _) => None,
+        })
+    }
+
     /// Puts `record` in the last batch of `tp` or a new one; returns the bytes the queue grew by
     /// (a new batch counts its header, as Java's `appendedBytes` does).
-    fn push(&mut self, now: SimTime, tp: Tp, record: NewRecord, sync: bool) -> u64 {
+    fn push(
+        &mut self,
+        now: SimTime,
+        tp: TopicPartitionIndex,
+        record: NewRecord,
+        sync: bool,
+    ) -> u64 {
         let limits = self.limits;
         let t = &mut self.topics[tp.topic as usize];
         let q = &mut t.queues[tp.partition.0 as usize];
@@ -381,37 +318,14 @@ impl Accumulator {
         if let Some(last) = q.deque.back_mut() {
             let size = record.size_in_batch(last.count);
             if last.has_room(size, &limits) {
-                last.open.push(record);
-                last.count += 1;
-                last.size += size;
-                last.sync_waiters += u32::from(sync);
+                last.push(record, size, sync);
                 return size;
             }
-            last.closed = true;
+            last.close();
         }
         let size = RECORD_BATCH_OVERHEAD + record.size_in_batch(0);
-        let capacity = (limits.batch_size / size.max(1) + 1)
-            .min(u64::from(limits.max_records.unwrap_or(u32::MAX)))
-            .min(4096) as usize;
-        let mut open = Vec::with_capacity(capacity);
-        open.push(record);
-        q.deque.push_back(ProducerBatch {
-            id: self.next_batch_id,
-            tp,
-            open,
-            sealed: None,
-            count: 1,
-            size,
-            created: now,
-            last_attempt: now,
-            attempts: 0,
-            backoff: Millis(0),
-            closed: false,
-            sequence: None,
-            sequence_reset: false,
-            sync_waiters: u32::from(sync),
-            done: false,
-        });
+        let batch = ProducerBatch::new(self.next_batch_id, tp, record, size, now, sync, &limits);
+        q.deque.push_back(batch);
         self.next_batch_id += 1;
         t.queue_lens[tp.partition.0 as usize] += 1;
         size
@@ -479,14 +393,15 @@ impl Accumulator {
 
     /// Takes the batches for one Produce request to `broker` (`drainBatchesForOneNode`): the
     /// first batch of each partition it leads that is not muted or backing off, round-robin from
-    /// where the last drain stopped, within `max_request_size`. An idempotent producer assigns
-    /// sequences here, and may stop early to keep a partition's batches in sequence order.
+    /// where the last drain stopped, within `max_request_size`. An idempotent producer's
+    /// `sequencer` assigns sequences here, and may stop early to keep a partition's batches in
+    /// sequence order.
     pub(crate) fn drain(
         &mut self,
         now: SimTime,
         broker: BrokerId,
         max_request_size: u64,
-        mut idempotence: Option<&mut Idempotence>,
+        mut sequencer: Option<&mut dyn Sequencer>,
     ) -> Vec<ProducerBatch> {
         let Some(parts) = self.by_broker.get(&broker) else {
             return Vec::new();
@@ -506,18 +421,18 @@ impl Accumulator {
                 if size + first.size > max_request_size && !ready.is_empty() {
                     break;
                 }
-                if idempotence
+                if sequencer
                     .as_deref()
-                    .is_some_and(|idem| idem.should_stop_drain(tp, first))
+                    .is_some_and(|sequencer| sequencer.should_stop_drain(tp, first))
                 {
                     break;
                 }
                 let mut batch = q.deque.pop_front().expect("peeked");
                 t.queue_lens[tp.partition.0 as usize] -= 1;
-                if let Some(idem) = idempotence.as_deref_mut()
+                if let Some(sequencer) = sequencer.as_deref_mut()
                     && batch.sequence.is_none()
                 {
-                    idem.assign_sequence(tp, &mut batch);
+                    sequencer.assign_sequence(tp, &mut batch);
                 }
                 batch.seal();
                 size += batch.size;
@@ -573,20 +488,23 @@ impl Accumulator {
     }
 
     /// Mutes or unmutes a partition (`max.in.flight.requests.per.connection = 1`).
-    pub(crate) fn set_muted(&mut self, tp: Tp, muted: bool) {
+    pub(crate) fn set_muted(&mut self, tp: TopicPartitionIndex, muted: bool) {
         self.queue_mut(tp).muted = muted;
     }
 
     /// The queued batches of `tp`, for an epoch bump that rewrites their sequences.
-    pub(crate) fn queued_mut(&mut self, tp: Tp) -> impl Iterator<Item = &mut ProducerBatch> {
+    pub(crate) fn queued_mut(
+        &mut self,
+        tp: TopicPartitionIndex,
+    ) -> impl Iterator<Item = &mut ProducerBatch> {
         self.queue_mut(tp).deque.iter_mut()
     }
 
-    fn queue(&self, tp: Tp) -> &PartitionQueue {
+    fn queue(&self, tp: TopicPartitionIndex) -> &PartitionQueue {
         &self.topics[tp.topic as usize].queues[tp.partition.0 as usize]
     }
 
-    fn queue_mut(&mut self, tp: Tp) -> &mut PartitionQueue {
+    fn queue_mut(&mut self, tp: TopicPartitionIndex) -> &mut PartitionQueue {
         &mut self.topics[tp.topic as usize].queues[tp.partition.0 as usize]
     }
 }
@@ -646,7 +564,7 @@ mod tests {
             .unwrap();
         }
         // 61 + 9 x 106 = 1015 would pass 1000: 8 records fit, then a new batch.
-        let q = acc.queue(Tp {
+        let q = acc.queue(TopicPartitionIndex {
             topic: 0,
             partition: PartitionId(0),
         });
@@ -733,7 +651,7 @@ mod tests {
     fn retries_go_back_in_front() {
         let mut acc = setup(&[], 1);
         let mut rng = SimRng::for_component(1, "p");
-        let tp = Tp {
+        let tp = TopicPartitionIndex {
             topic: 0,
             partition: PartitionId(0),
         };

@@ -17,7 +17,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::client::producer::accumulator::{ProducerBatch, Tp};
+use crate::client::producer::batch::{ProducerBatch, Sequencer, TopicPartitionIndex};
 use crate::protocol::ErrorCode;
 use crate::protocol::produce::BatchIdempotence;
 use crate::units::{ProducerEpoch, ProducerId, Sequence, SimTime};
@@ -65,8 +65,8 @@ impl PartitionSequences {
 pub(crate) struct Idempotence {
     pub(crate) state: PidState,
     bump_required: bool,
-    to_rewrite: BTreeSet<Tp>,
-    partitions: BTreeMap<Tp, PartitionSequences>,
+    to_rewrite: BTreeSet<TopicPartitionIndex>,
+    partitions: BTreeMap<TopicPartitionIndex, PartitionSequences>,
 }
 
 /// An epoch bump to apply: the new epoch and the partitions whose sequences restart at 0.
@@ -74,7 +74,7 @@ pub(crate) struct Idempotence {
 pub(crate) struct Bump {
     pub(crate) id: ProducerId,
     pub(crate) epoch: ProducerEpoch,
-    pub(crate) partitions: Vec<Tp>,
+    pub(crate) partitions: Vec<TopicPartitionIndex>,
 }
 
 impl Idempotence {
@@ -96,47 +96,6 @@ impl Idempotence {
             PidState::Ready { id, epoch } => Some((id, epoch)),
             _ => None,
         }
-    }
-
-    /// True if the next batch of `tp` must not be drained now.
-    pub(crate) fn should_stop_drain(&self, tp: Tp, first: &ProducerBatch) -> bool {
-        let Some(current) = self.producer() else {
-            // No id yet: nothing can be sent.
-            return true;
-        };
-        let Some(p) = self.partitions.get(&tp) else {
-            return false;
-        };
-        if first.sequence.is_none() {
-            // A new batch waits while older-epoch batches are in flight, and while a sequence is
-            // unresolved (an expired batch may or may not have been written).
-            let stale = p.owner != Some(current);
-            if (stale && !p.in_flight.is_empty()) || p.unresolved.is_some() {
-                return true;
-            }
-        }
-        // A batch being retried waits for the earliest in-flight batch to be the one retried.
-        first.sequence.is_some() && p.in_flight.first().is_some_and(|&id| id != first.id)
-    }
-
-    /// Gives a batch drained for the first time its id, epoch and sequence.
-    pub(crate) fn assign_sequence(&mut self, tp: Tp, batch: &mut ProducerBatch) {
-        let (id, epoch) = self.producer().expect("drained only once the id is known");
-        let p = self.partitions.entry(tp).or_default();
-        if p.owner != Some((id, epoch)) && p.in_flight.is_empty() {
-            // The partition still counted for an old epoch: restart at 0 with the new one.
-            *p = PartitionSequences {
-                owner: Some((id, epoch)),
-                ..PartitionSequences::default()
-            };
-        }
-        batch.sequence = Some(BatchIdempotence {
-            producer_id: id,
-            epoch,
-            base_sequence: p.next,
-        });
-        p.next = p.next.plus(batch.count);
-        p.in_flight.insert(batch.id);
     }
 
     /// Kafka's `TransactionManager.canRetry` for an idempotent producer, once the generic checks
@@ -226,7 +185,7 @@ impl Idempotence {
         }
     }
 
-    fn request_bump(&mut self, tp: Tp) {
+    fn request_bump(&mut self, tp: TopicPartitionIndex) {
         self.bump_required = true;
         self.to_rewrite.insert(tp);
     }
@@ -252,7 +211,11 @@ impl Idempotence {
 
     /// `startSequencesAtBeginning`: gives `batches` (the partition's batches still in flight,
     /// in any order) new sequences from 0 under the new epoch.
-    pub(crate) fn restart_sequences(&mut self, tp: Tp, mut batches: Vec<&mut ProducerBatch>) {
+    pub(crate) fn restart_sequences(
+        &mut self,
+        tp: TopicPartitionIndex,
+        mut batches: Vec<&mut ProducerBatch>,
+    ) {
         let (id, epoch) = self.producer().expect("bumped after the id was granted");
         let p = self.partitions.entry(tp).or_default();
         batches.retain(|b| p.in_flight.contains(&b.id));
@@ -271,5 +234,48 @@ impl Idempotence {
         p.next = next;
         p.last_acked = None;
         p.unresolved = None;
+    }
+}
+
+impl Sequencer for Idempotence {
+    /// True if the next batch of `tp` must not be drained now.
+    fn should_stop_drain(&self, tp: TopicPartitionIndex, first: &ProducerBatch) -> bool {
+        let Some(current) = self.producer() else {
+            // No id yet: nothing can be sent.
+            return true;
+        };
+        let Some(p) = self.partitions.get(&tp) else {
+            return false;
+        };
+        if first.sequence.is_none() {
+            // A new batch waits while older-epoch batches are in flight, and while a sequence is
+            // unresolved (an expired batch may or may not have been written).
+            let stale = p.owner != Some(current);
+            if (stale && !p.in_flight.is_empty()) || p.unresolved.is_some() {
+                return true;
+            }
+        }
+        // A batch being retried waits for the earliest in-flight batch to be the one retried.
+        first.sequence.is_some() && p.in_flight.first().is_some_and(|&id| id != first.id)
+    }
+
+    /// Gives a batch drained for the first time its id, epoch and sequence.
+    fn assign_sequence(&mut self, tp: TopicPartitionIndex, batch: &mut ProducerBatch) {
+        let (id, epoch) = self.producer().expect("drained only once the id is known");
+        let p = self.partitions.entry(tp).or_default();
+        if p.owner != Some((id, epoch)) && p.in_flight.is_empty() {
+            // The partition still counted for an old epoch: restart at 0 with the new one.
+            *p = PartitionSequences {
+                owner: Some((id, epoch)),
+                ..PartitionSequences::default()
+            };
+        }
+        batch.sequence = Some(BatchIdempotence {
+            producer_id: id,
+            epoch,
+            base_sequence: p.next,
+        });
+        p.next = p.next.plus(batch.count);
+        p.in_flight.insert(batch.id);
     }
 }

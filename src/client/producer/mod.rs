@@ -28,6 +28,7 @@ pub mod config;
 pub mod workload;
 
 mod accumulator;
+mod batch;
 mod idempotence;
 mod sender;
 
@@ -42,7 +43,8 @@ use crate::rng::{Ratio, SimRng};
 use crate::trace::{TraceBytes, TraceEvent};
 use crate::units::{BrokerId, Offset, PartitionId, SimTime, TopicName};
 
-use self::accumulator::{Accumulator, AppendError, PartitionChoice, ProducerBatch};
+use self::accumulator::{Accumulator, AppendError, PartitionChoice};
+use self::batch::ProducerBatch;
 use self::idempotence::Idempotence;
 use self::sender::{Connection, MetadataRefresh};
 use self::workload::WorkloadState;

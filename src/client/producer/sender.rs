@@ -33,8 +33,8 @@
 use std::collections::BTreeSet;
 use std::mem;
 
-use crate::client::producer::accumulator::ProducerBatch;
 use crate::client::producer::backoff;
+use crate::client::producer::batch::{ProducerBatch, Sequencer};
 use crate::client::producer::idempotence::{Bump, PidState};
 use crate::client::producer::{Producer, ProducerTimer};
 use crate::effects::Effects;
@@ -173,9 +173,9 @@ impl Producer {
     /// One pass of the sender thread (`Sender.sendProducerData`): idempotence housekeeping,
     /// expiry, then as many requests to each broker as it can take.
     pub(super) fn run_sender(&mut self, now: SimTime, out: &mut Effects<ProducerTimer>) {
-        if let Some(idem) = self.idempotence.as_mut() {
-            idem.resolve_sequences();
-            if let Some(bump) = idem.take_bump() {
+        if let Some(idempotence) = self.idempotence.as_mut() {
+            idempotence.resolve_sequences();
+            if let Some(bump) = idempotence.take_bump() {
                 self.apply_bump(bump, out);
             }
         }
@@ -308,7 +308,9 @@ impl Producer {
                 now,
                 broker,
                 self.config.max_request_size,
-                self.idempotence.as_mut(),
+                self.idempotence
+                    .as_mut()
+                    .map(|idempotence| idempotence as &mut dyn Sequencer),
             );
             if batches.is_empty() {
                 break;
@@ -324,8 +326,8 @@ impl Producer {
         id: u64,
         out: &mut Effects<ProducerTimer>,
     ) {
-        let idem = self.idempotence.as_mut().expect("idempotent");
-        idem.state = PidState::Initializing;
+        let idempotence = self.idempotence.as_mut().expect("idempotent");
+        idempotence.state = PidState::Initializing;
         self.connections
             .get_mut(&broker)
             .expect("connected")
@@ -446,8 +448,8 @@ impl Producer {
                 }
             }
             (RequestKind::InitProducerId, Response::InitProducerId(r)) => {
-                let idem = self.idempotence.as_mut().expect("idempotent");
-                idem.state = if r.error == ErrorCode::None {
+                let idempotence = self.idempotence.as_mut().expect("idempotent");
+                idempotence.state = if r.error == ErrorCode::None {
                     PidState::Ready {
                         id: r.producer_id,
                         epoch: r.epoch,
@@ -501,8 +503,8 @@ impl Producer {
             self.succeed(&batch, None, out);
         } else {
             let adjust = batch.attempts < self.config.retries;
-            if let Some(idem) = self.idempotence.as_mut() {
-                idem.failed(&batch, Some(error), adjust);
+            if let Some(idempotence) = self.idempotence.as_mut() {
+                idempotence.failed(&batch, Some(error), adjust);
             }
             self.fail(&batch, error.name(), out);
         }
@@ -513,7 +515,7 @@ impl Producer {
         in_time
             && batch.attempts < self.config.retries
             && match self.idempotence.as_mut() {
-                Some(idem) => idem.can_retry(batch, error),
+                Some(idempotence) => idempotence.can_retry(batch, error),
                 None => error.is_retriable(),
             }
     }
@@ -546,8 +548,8 @@ impl Producer {
         base_offset: Option<Offset>,
         out: &mut Effects<ProducerTimer>,
     ) {
-        if let Some(idem) = self.idempotence.as_mut() {
-            idem.completed(batch);
+        if let Some(idempotence) = self.idempotence.as_mut() {
+            idempotence.completed(batch);
         }
         out.trace(TraceEvent::BatchAcked {
             topic: self.acc.topic(batch.tp.topic).topic.as_arc().clone(),
@@ -577,8 +579,8 @@ impl Producer {
     fn expire(&mut self, now: SimTime, out: &mut Effects<ProducerTimer>) {
         let timeout = self.config.delivery_timeout;
         for batch in self.acc.expire(now, timeout) {
-            if let Some(idem) = self.idempotence.as_mut() {
-                idem.expired(&batch);
+            if let Some(idempotence) = self.idempotence.as_mut() {
+                idempotence.expired(&batch);
             }
             self.fail(&batch, DELIVERY_TIMEOUT, out);
         }
@@ -593,8 +595,8 @@ impl Producer {
                 for batch in batches.iter_mut() {
                     if !batch.done && batch.created + timeout <= now {
                         batch.done = true;
-                        if let Some(idem) = self.idempotence.as_mut() {
-                            idem.expired(batch);
+                        if let Some(idempotence) = self.idempotence.as_mut() {
+                            idempotence.expired(batch);
                         }
                         self.fail(batch, DELIVERY_TIMEOUT, out);
                     }
@@ -692,8 +694,8 @@ impl Producer {
                 RequestKind::ApiVersions => {}
                 RequestKind::Metadata => self.metadata.in_flight = None,
                 RequestKind::InitProducerId => {
-                    let idem = self.idempotence.as_mut().expect("idempotent");
-                    idem.state = PidState::Uninitialized {
+                    let idempotence = self.idempotence.as_mut().expect("idempotent");
+                    idempotence.state = PidState::Uninitialized {
                         retry_at: now + self.config.retry_backoff,
                     };
                 }
@@ -719,7 +721,7 @@ impl Producer {
             producer_epoch: bump.epoch.0,
             partitions: names,
         });
-        let idem = self.idempotence.as_mut().expect("idempotent");
+        let idempotence = self.idempotence.as_mut().expect("idempotent");
         for tp in bump.partitions {
             let mut batches: Vec<&mut ProducerBatch> = self.acc.queued_mut(tp).collect();
             for conn in self.connections.values_mut() {
@@ -729,7 +731,7 @@ impl Producer {
                     }
                 }
             }
-            idem.restart_sequences(tp, batches);
+            idempotence.restart_sequences(tp, batches);
         }
     }
 

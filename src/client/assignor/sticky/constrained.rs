@@ -21,8 +21,8 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use super::Ownership;
-use crate::client::assignor::group::{GroupSubscription, topic_partition};
 use crate::client::assignor::java_hash_map::java_cmp;
+use crate::client::assignor::subscriptions::{GroupSubscription, topic_partition};
 use crate::units::{TopicName, TopicPartition};
 
 /// The constrained builder's result, indexed like `group.members()`.

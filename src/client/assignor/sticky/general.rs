@@ -20,8 +20,8 @@ use std::sync::Arc;
 
 use super::movements::PartitionMovements;
 use super::{MemberData, Ownership, remove_first};
-use crate::client::assignor::group::{GroupSubscription, topic_partition};
 use crate::client::assignor::java_hash_map::java_cmp;
+use crate::client::assignor::subscriptions::{GroupSubscription, topic_partition};
 use crate::units::{TopicName, TopicPartition};
 
 /// Runs the builder; returns each member's partitions, indexed like `group.members()`.

@@ -11,14 +11,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use crate::client::assignor::{self, StrategyList};
-use crate::protocol::group::{GroupResponse, JoinGroupResponse, JoinedMember, Subscription};
+use crate::protocol::consumer_group::{
+    GroupResponse, JoinGroupResponse, JoinedMember, Subscription,
+};
 use crate::protocol::{ErrorCode, Message, Response};
 use crate::trace::TraceEvent;
 use crate::units::{
     ClientId, Generation, MemberId, Millis, NodeId, Offset, TopicName, TopicPartition,
 };
 
-use super::Ctx;
+use super::Context;
 use super::state::GroupState;
 use super::timers::CoordinatorTimer;
 
@@ -34,8 +36,8 @@ pub(crate) struct Reply {
 
 impl Reply {
     /// Sends `response` to the requester.
-    pub(crate) fn send(self, cx: &mut Ctx<'_>, response: GroupResponse) {
-        cx.out.send(
+    pub(crate) fn send(self, context: &mut Context<'_>, response: GroupResponse) {
+        context.out.send(
             NodeId::Client(self.to),
             Message::Response {
                 correlation_id: self.correlation_id,
@@ -45,9 +47,14 @@ impl Reply {
     }
 
     /// Answers a JoinGroup with an error and nothing else.
-    pub(crate) fn join_error(self, cx: &mut Ctx<'_>, error: ErrorCode, member: Option<MemberId>) {
+    pub(crate) fn join_error(
+        self,
+        context: &mut Context<'_>,
+        error: ErrorCode,
+        member: Option<MemberId>,
+    ) {
         self.send(
-            cx,
+            context,
             GroupResponse::JoinGroup(JoinGroupResponse {
                 error,
                 generation: Generation(-1),
@@ -166,7 +173,12 @@ impl ClassicGroup {
     }
 
     /// Moves to `next`, asserting the move is one Kafka allows, and traces it with `reason`.
-    pub(crate) fn transition_to(&mut self, next: GroupState, reason: &str, cx: &mut Ctx<'_>) {
+    pub(crate) fn transition_to(
+        &mut self,
+        next: GroupState,
+        reason: &str,
+        context: &mut Context<'_>,
+    ) {
         assert!(
             next.valid_previous_states().contains(&self.state),
             "group {}: illegal transition {} -> {next}",
@@ -179,14 +191,14 @@ impl ClassicGroup {
             to: Arc::from(next.name()),
             reason: reason.to_string(),
         };
-        cx.out.trace_as(self.component.clone(), event);
+        context.out.trace_as(self.component.clone(), event);
         self.previous_state = self.state;
         self.state = next;
     }
 
     /// Records a fact about this group.
-    pub(crate) fn trace(&self, cx: &mut Ctx<'_>, event: TraceEvent) {
-        cx.out.trace_as(self.component.clone(), event);
+    pub(crate) fn trace(&self, context: &mut Context<'_>, event: TraceEvent) {
+        context.out.trace_as(self.component.clone(), event);
     }
 
     /// Whether `member` is the leader.
@@ -248,13 +260,13 @@ impl ClassicGroup {
     /// Removes a member that may be waiting in a JoinGroup: that JoinGroup is answered
     /// `UNKNOWN_MEMBER_ID` first, so a client still alive joins again (Kafka completes the join
     /// future before `remove`, on leave and on expiry alike).
-    pub(crate) fn evict(&mut self, member: &MemberId, cx: &mut Ctx<'_>) {
+    pub(crate) fn evict(&mut self, member: &MemberId, context: &mut Context<'_>) {
         if let Some(reply) = self
             .members
             .get_mut(member)
             .and_then(|m| m.awaiting_join.take())
         {
-            reply.join_error(cx, ErrorCode::UnknownMemberId, None);
+            reply.join_error(context, ErrorCode::UnknownMemberId, None);
         }
         self.remove(member);
     }
@@ -378,17 +390,22 @@ impl ClassicGroup {
     }
 
     /// Arms (or re-arms) `member`'s session timer `timeout` from now.
-    pub(crate) fn reschedule_session(&self, member: &MemberId, timeout: Millis, cx: &mut Ctx<'_>) {
+    pub(crate) fn reschedule_session(
+        &self,
+        member: &MemberId,
+        timeout: Millis,
+        context: &mut Context<'_>,
+    ) {
         let key = CoordinatorTimer::Session {
             group: self.id.clone(),
             member: member.clone(),
         };
-        cx.out.set_timer(key, cx.now + timeout);
+        context.out.set_timer(key, context.now + timeout);
     }
 
     /// Disarms `member`'s session timer.
-    pub(crate) fn cancel_session(&self, member: &MemberId, cx: &mut Ctx<'_>) {
-        cx.out.cancel_timer(CoordinatorTimer::Session {
+    pub(crate) fn cancel_session(&self, member: &MemberId, context: &mut Context<'_>) {
+        context.out.cancel_timer(CoordinatorTimer::Session {
             group: self.id.clone(),
             member: member.clone(),
         });

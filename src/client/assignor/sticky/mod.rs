@@ -86,8 +86,8 @@ mod movements;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::group::{Assignment, GroupSubscription};
 use super::java_hash_map::JavaHashMap;
+use super::subscriptions::{Assignment, GroupSubscription};
 use crate::units::{MemberId, TopicName, TopicPartition};
 
 /// Which of `AbstractStickyAssignor`'s two builders ran.
