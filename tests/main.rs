@@ -47,6 +47,8 @@ mod scenario_errors;
 /// Every scenario: deterministic, expectations met, golden files; the run command.
 mod scenarios;
 
+/// The shape of the tree: no import circles, file and function sizes (issue 15).
+mod structure;
 /// House rules checked mechanically.
 mod tidy;
 
