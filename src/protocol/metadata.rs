@@ -3,7 +3,7 @@
 //! A consumer asks for the partition count of every subscribed topic before its group leader can
 //! run an assignor (`ConsumerCoordinator` refreshes metadata before joining), and for the leaders
 //! it fetches from. A producer is handed the cluster's view when it is created
-//! ([`crate::world::World::metadata`]) and asks again whenever a leader may have moved
+//! (by the world, `World::metadata`) and asks again whenever a leader may have moved
 //! (`NOT_LEADER_OR_FOLLOWER`, a closed connection, a timeout): Kafka clients learn of a new
 //! leader only through a metadata refresh.
 

@@ -27,7 +27,7 @@ pub struct GroupDescription {
 type Consumer = (String, String);
 
 /// One row of the table, as data: what the tool prints, before it is laid out. The HTML page
-/// (`crate::page`) shows these same rows, so the page and the table cannot disagree.
+/// (the `page` module) shows these same rows, so the page and the table cannot disagree.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Row {
     /// TOPIC.

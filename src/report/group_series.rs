@@ -5,7 +5,7 @@
 //! `PartitionsLost`, `RecordsProcessed` and the coordinator's rebalance events; these functions
 //! hand them over in trace order. Everything after that (summing lag per group, turning
 //! ownership changes into Gantt spans, bucketing processed records, titles, labels, errors) is
-//! done in [`series`](super::series) and in `plot`.
+//! done in the `series` module and in `plot`.
 
 use super::{OwnershipKind, Report, partition_sort_key};
 

@@ -1,7 +1,7 @@
 //! The series behind each plot, computed from [`Report`]s and nothing else.
 //!
 //! One run (one trace, one variant) becomes a [`RunSeries`]: the facts every plot draws, in
-//! plain numbers. [`crate::plot::chart`] turns one or more runs into a chart: one curve, bar
+//! plain numbers. The plot module's `chart` turns one or more runs into a chart: one curve, bar
 //! series or block of rows per run, so the variants of a scenario share one picture.
 //!
 //! The consumer-group facts come from [`group_series`](super::group_series); this module adds

@@ -2,7 +2,7 @@
 //! there (Kafka's `ClassicGroupState`).
 //!
 //! Every change goes through
-//! [`ClassicGroup::transition_to`](super::classic_group::ClassicGroup), which asserts that the
+//! `ClassicGroup::transition_to` (in `classic_group.rs`), which asserts that the
 //! move is allowed by [`GroupState::valid_previous_states`] (Kafka's `assertValidTransition`)
 //! and traces `GroupStateChanged{from, to, reason}`.
 //!

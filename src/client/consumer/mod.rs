@@ -109,7 +109,7 @@ pub enum ConsumerInput {
 
 /// What a consumer hands the rest of its process ([`Effects::outputs`]), in the order it
 /// happened. Only a service needs them: the world routes processed records and dead letters to
-/// the producer of the same process (`crate::service`) and crashes a process whose application
+/// the producer of the same process (a service) and crashes a process whose application
 /// died. They are outputs rather than state the world drains afterwards, so that the consumer's
 /// only way out is its effects, like every other machine's.
 #[derive(Clone, Debug)]

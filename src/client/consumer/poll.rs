@@ -432,7 +432,10 @@ impl Consumer {
                     .key
                     .as_ref()
                     .map(|k| TraceBytes::from_bytes(k.bytes())),
-                value: record.value.as_ref().map(crate::trace::TraceBytes::from_value),
+                value: record
+                    .value
+                    .as_ref()
+                    .map(crate::trace::TraceBytes::from_value),
                 processed_at_ms: batch.done[index].0,
             });
         }

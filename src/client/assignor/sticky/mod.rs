@@ -103,7 +103,7 @@ pub enum StickyPath {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StickyAssignment {
     /// The assignment (for `cooperative-sticky`, before withholding; see
-    /// [`cooperative_sticky`](super::cooperative_sticky)).
+    /// the `cooperative_sticky` module).
     pub assignment: Assignment,
     /// Which builder ran.
     pub path: StickyPath,
