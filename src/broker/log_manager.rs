@@ -12,7 +12,7 @@
 //! and an idle timer would keep a run from ever ending on its own.
 
 use crate::effects::Effects;
-use crate::trace::TraceEvent;
+use crate::trace::{LogCleaned, SegmentDeleted, SegmentRolled, TraceEvent};
 use crate::units::{Millis, PartitionId, SimTime, TopicName};
 
 use super::config::TopicConfig;
@@ -113,7 +113,7 @@ impl Broker {
             .cleanable(now, &config)
             .expect("listed as cleanable");
         let outcome = replica.log.clean(now, &config, c);
-        out.trace(TraceEvent::LogCleaned {
+        out.trace(TraceEvent::LogCleaned(LogCleaned {
             topic: name.as_arc().clone(),
             partition: p.0,
             first_dirty_offset: c.first_dirty.0,
@@ -123,7 +123,7 @@ impl Broker {
             removed: outcome.removed_count,
             removed_offsets: outcome.removed.iter().map(|(a, b)| [a.0, b.0]).collect(),
             tombstones_removed: outcome.tombstones_removed,
-        });
+        }));
     }
 
     /// One run of the retention task (`LogManager.cleanupLogs`) over the logs that are not
@@ -152,15 +152,15 @@ impl Broker {
             let outcome = replica.log.delete_old_segments(now, &config);
             let partition = slot.state.partition.0;
             if let Some(rolled) = outcome.rolled {
-                out.trace(TraceEvent::SegmentRolled {
+                out.trace(TraceEvent::SegmentRolled(SegmentRolled {
                     topic: name.as_arc().clone(),
                     partition,
                     base_offset: rolled.base_offset.0,
                     reason: rolled.reason.name().to_string(),
-                });
+                }));
             }
             for d in outcome.deleted {
-                out.trace(TraceEvent::SegmentDeleted {
+                out.trace(TraceEvent::SegmentDeleted(SegmentDeleted {
                     topic: name.as_arc().clone(),
                     partition,
                     base_offset: d.base_offset.0,
@@ -168,7 +168,7 @@ impl Broker {
                     records: d.records,
                     reason: d.reason.name().to_string(),
                     log_start_offset: replica.log.log_start_offset().0,
-                });
+                }));
             }
         }
     }

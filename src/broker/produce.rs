@@ -15,7 +15,7 @@ use crate::protocol::produce::{
 use crate::protocol::replication::PartitionState;
 use crate::protocol::{ErrorCode, Response};
 use crate::record::{NewRecord, Record};
-use crate::trace::{TraceBytes, TraceEvent};
+use crate::trace::{SegmentRolled, TraceBytes, TraceEvent};
 use crate::units::{
     BrokerId, ClientId, Offset, PartitionId, ProducerEpoch, ProducerId, Sequence, SimTime,
 };
@@ -125,13 +125,8 @@ impl Broker {
             return (response(ErrorCode::NotLeaderOrFollower, None), None);
         };
         if let Some((error, reason)) = produce_refusal(&slot.state, config, &batch.records, acks) {
-            out.trace(TraceEvent::ProduceRefused {
-                topic: topic_name.as_arc().clone(),
-                partition: partition.0,
-                producer,
-                error: error.name().to_string(),
-                reason,
-            });
+            let event = refused_event(topic_name.as_arc(), partition, producer, error, reason);
+            out.trace(event);
             return (response(error, None), None);
         }
         let count = batch.records.len() as u32;
@@ -199,6 +194,23 @@ fn produce_refusal(
     }
 }
 
+/// The `ProduceRefused` event for a batch refused before the append: nothing was written.
+fn refused_event(
+    topic: &Arc<str>,
+    partition: PartitionId,
+    producer: Option<Arc<str>>,
+    error: ErrorCode,
+    reason: String,
+) -> TraceEvent {
+    TraceEvent::ProduceRefused {
+        topic: topic.clone(),
+        partition: partition.0,
+        producer,
+        error: error.name().to_string(),
+        reason,
+    }
+}
+
 /// Traces an append: the segment it rolled, if any, then each record (`RecordAppended`) when the
 /// trace wants records, or one `BatchAppended` otherwise. The batch's `count` records are the
 /// last ones of `log`.
@@ -212,12 +224,12 @@ fn trace_append(
     producer: Option<Arc<str>>,
 ) {
     if let Some(rolled) = &info.rolled {
-        out.trace(TraceEvent::SegmentRolled {
+        out.trace(TraceEvent::SegmentRolled(SegmentRolled {
             topic: topic.clone(),
             partition: partition.0,
             base_offset: rolled.base_offset.0,
             reason: rolled.reason.name().to_string(),
-        });
+        }));
     }
     if out.wants_records() {
         let records = &log.records()[log.records().len() - count as usize..];

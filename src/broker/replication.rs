@@ -32,7 +32,7 @@ use crate::protocol::replication::{
     ReplicaFetchPartition, ReplicaFetchRequest, ReplicaFetchResponse, ReplicaFetchedPartition,
 };
 use crate::protocol::{ErrorCode, Message, Request, Response};
-use crate::trace::TraceEvent;
+use crate::trace::{SegmentRolled, TraceEvent};
 use crate::units::{BrokerId, LeaderEpoch, NodeId, Offset, PartitionId, SimTime, TopicName};
 
 use super::fetch::ParkedFetch;
@@ -726,12 +726,12 @@ fn append_fetched(
         let (base, last) = (first.offset.0, last.offset.0);
         let count = fetched.records.len() as u32;
         for rolled in replica.append_replicated(now, &fetched.records, &fetched.epochs) {
-            out.trace(TraceEvent::SegmentRolled {
+            out.trace(TraceEvent::SegmentRolled(SegmentRolled {
                 topic: topic.clone(),
                 partition: asked.partition.0,
                 base_offset: rolled.base_offset.0,
                 reason: rolled.reason.name().to_string(),
-            });
+            }));
         }
         out.trace(TraceEvent::RecordsReplicated {
             topic: topic.clone(),

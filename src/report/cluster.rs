@@ -17,7 +17,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::trace::{TraceEvent, TraceRecord};
+use crate::trace::{LogCleaned, SegmentDeleted, TraceEvent, TraceRecord};
 
 /// What a trace says about the cluster.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -214,21 +214,21 @@ impl ClusterFacts {
                     .entry((topic.to_string(), error.clone()))
                     .or_default() += 1;
             }
-            TraceEvent::SegmentDeleted {
+            TraceEvent::SegmentDeleted(SegmentDeleted {
                 topic,
                 partition,
                 log_start_offset,
                 ..
-            } => {
+            }) => {
                 let key = (topic.to_string(), *partition, broker.unwrap_or(0));
                 self.log_start.insert(key, *log_start_offset);
             }
-            TraceEvent::LogCleaned {
+            TraceEvent::LogCleaned(LogCleaned {
                 topic,
                 partition,
                 removed_offsets,
                 ..
-            } => {
+            }) => {
                 let key = (topic.to_string(), *partition, broker.unwrap_or(0));
                 let list = self.removed.entry(key).or_default();
                 list.extend(removed_offsets.iter().map(|[a, b]| (*a, *b)));

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::retention::{LogCleaned, SegmentDeleted, SegmentRolled};
 use super::{MemberAssignment, RecordHeader, TraceBytes};
 
 /// Everything a run can report. Variants are past-tense facts; fields use Kafka's vocabulary.
@@ -729,56 +730,13 @@ pub enum TraceEvent {
         reason: String,
     },
 
-    // Log retention and compaction.
+    // Log retention and compaction (payloads in `retention.rs`: same JSON, fields inline).
     /// A replica's active segment rolled: a new one starts.
-    SegmentRolled {
-        /// Topic name.
-        topic: Arc<str>,
-        /// Partition number.
-        partition: u32,
-        /// The new segment's base offset.
-        base_offset: u64,
-        /// `segment.bytes`, `segment.ms` or `retention`.
-        reason: String,
-    },
+    SegmentRolled(SegmentRolled),
     /// Retention deleted a whole segment.
-    SegmentDeleted {
-        /// Topic name.
-        topic: Arc<str>,
-        /// Partition number.
-        partition: u32,
-        /// Its base offset.
-        base_offset: u64,
-        /// The next segment's base offset.
-        end_offset: u64,
-        /// Records it held.
-        records: u64,
-        /// `retention.ms`, `retention.bytes` or `log start offset`.
-        reason: String,
-        /// The log start offset after the deletion.
-        log_start_offset: u64,
-    },
+    SegmentDeleted(SegmentDeleted),
     /// The log cleaner compacted a replica's log.
-    LogCleaned {
-        /// Topic name.
-        topic: Arc<str>,
-        /// Partition number.
-        partition: u32,
-        /// The first dirty offset (the cleaner's checkpoint before).
-        first_dirty_offset: u64,
-        /// The first uncleanable offset (the active segment's base, or the high watermark).
-        first_uncleanable_offset: u64,
-        /// Bytes of the dirty segments.
-        dirty_bytes: u64,
-        /// Bytes of the clean and dirty segments.
-        total_bytes: u64,
-        /// Records removed.
-        removed: u64,
-        /// The offsets removed, as inclusive `[first, last]` ranges.
-        removed_offsets: Vec<[u64; 2]>,
-        /// Tombstones removed (past their `delete.retention.ms` horizon).
-        tombstones_removed: u64,
-    },
+    LogCleaned(LogCleaned),
 
     // Faults and the end of the run.
     /// A fault of the fault plan began.

@@ -21,11 +21,13 @@ mod bytes;
 mod event;
 mod header;
 pub mod jsonl;
+mod retention;
 mod sink;
 
 pub use self::bytes::{MemberAssignment, RecordHeader, TraceBytes};
 pub use self::event::TraceEvent;
 pub use self::header::{Detail, TraceHeader, TraceRecord};
+pub use self::retention::{LogCleaned, SegmentDeleted, SegmentRolled};
 pub use self::sink::{CountingSink, TraceSink, VecSink};
 
 /// The format name written in every trace header.
@@ -91,9 +93,9 @@ impl TraceEvent {
             TraceEvent::RecordsReplicated { .. } => "RecordsReplicated",
             TraceEvent::LogTruncated { .. } => "LogTruncated",
             TraceEvent::ProduceRefused { .. } => "ProduceRefused",
-            TraceEvent::SegmentRolled { .. } => "SegmentRolled",
-            TraceEvent::SegmentDeleted { .. } => "SegmentDeleted",
-            TraceEvent::LogCleaned { .. } => "LogCleaned",
+            TraceEvent::SegmentRolled(_) => "SegmentRolled",
+            TraceEvent::SegmentDeleted(_) => "SegmentDeleted",
+            TraceEvent::LogCleaned(_) => "LogCleaned",
             TraceEvent::FaultStarted { .. } => "FaultStarted",
             TraceEvent::FaultEnded { .. } => "FaultEnded",
             TraceEvent::RunEnded { .. } => "RunEnded",
