@@ -6,8 +6,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use kafka_sim::expect;
+use kafka_sim::expect::summary::{SUMMARY_VERSION, Summary, VariantSummary};
 use kafka_sim::report::Report;
-use kafka_sim::report::summary::{SUMMARY_VERSION, Summary, VariantSummary};
 use kafka_sim::runner;
 use kafka_sim::scenario::{Scenario, ScenarioFile};
 use kafka_sim::trace::{TraceHeader, VecSink, jsonl};

@@ -12,11 +12,11 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
+use kafka_sim::expect::summary::{SUMMARY_VERSION, Summary, VariantSummary};
 use kafka_sim::expect::{self, Outcome};
 use kafka_sim::i18n::Lang;
 use kafka_sim::plot::{DEFAULT_SIZE, Kind};
 use kafka_sim::report::series::RunSeries;
-use kafka_sim::report::summary::{SUMMARY_VERSION, Summary, VariantSummary};
 use kafka_sim::report::{Rebalance, Report, describe};
 use kafka_sim::runner::{self, RunError, estimate};
 use kafka_sim::scenario::{Scenario, ScenarioError, ScenarioFile};
@@ -78,20 +78,10 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let text = fs::read_to_string(&args.scenario)
         .with_context(|| format!("reading {}", args.scenario.display()))?;
     let file = ScenarioFile::parse(&args.scenario, text)?;
-    let variants: Vec<Option<String>> = match (&args.variant, file.variants().is_empty()) {
-        (Some(v), _) => vec![Some(v.clone())],
-        (None, true) => vec![None],
-        (None, false) => file.variants().into_iter().map(Some).collect(),
-    };
+    let variants = variants_to_run(args, &file);
     let mut runs = Vec::new();
     for variant in &variants {
-        let mut scenario = file.resolve(variant.as_deref())?;
-        if let Some(seed) = args.seed {
-            scenario.seed = seed;
-        }
-        if let Some(limit) = args.max_events {
-            scenario.max_events = limit;
-        }
+        let scenario = with_overrides(args, file.resolve(variant.as_deref())?);
         if !args.force {
             estimate::check(&scenario)?;
         }
@@ -103,33 +93,11 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         let summary = summary(&runs);
         fs::write(path, serde_json::to_string_pretty(&summary)? + "\n")
             .with_context(|| format!("writing {}", path.display()))?;
-        let path = path.display().to_string();
-        writeln!(
-            out,
-            "{}",
-            args.lang
-                .fmt("run-summary-written", &[("path", path.into())])
-        )?;
+        print_written(&mut out, args.lang, "run-summary-written", path)?;
     }
     if let Some(path) = &args.plot {
-        let series: Vec<RunSeries> = runs
-            .iter()
-            .map(|r| {
-                let label = r
-                    .scenario
-                    .variant
-                    .clone()
-                    .unwrap_or_else(|| r.scenario.name.clone());
-                RunSeries::from_report(&label, &r.trace_path.display().to_string(), &r.report)
-            })
-            .collect();
-        super::plot::write(Kind::Lag, &series, path, DEFAULT_SIZE, args.lang)?;
-        let path = path.display().to_string();
-        writeln!(
-            out,
-            "{}",
-            args.lang.fmt("run-plot-written", &[("path", path.into())])
-        )?;
+        super::plot::write(Kind::Lag, &lag_series(&runs), path, DEFAULT_SIZE, args.lang)?;
+        print_written(&mut out, args.lang, "run-plot-written", path)?;
     }
     if let Some(path) = &args.html {
         let traces: Vec<PathBuf> = runs.iter().map(|r| r.trace_path.clone()).collect();
@@ -140,12 +108,7 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         writeln!(out, "{}", super::report::write_page(&traces, &about, path)?)?;
     }
     for r in &runs {
-        let path = r.trace_path.display().to_string();
-        writeln!(
-            out,
-            "{}",
-            args.lang.fmt("run-trace-written", &[("path", path.into())])
-        )?;
+        print_written(&mut out, args.lang, "run-trace-written", &r.trace_path)?;
     }
     if failed > 0 {
         let seed = runs.first().map_or(0, |r| r.scenario.seed);
@@ -158,6 +121,52 @@ pub(crate) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(EXIT_FAILED));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The variants to run: the one `--variant` names, else every variant of the file (or the
+/// scenario itself, `None`, when it has none).
+fn variants_to_run(args: &RunArgs, file: &ScenarioFile) -> Vec<Option<String>> {
+    match (&args.variant, file.variants().is_empty()) {
+        (Some(v), _) => vec![Some(v.clone())],
+        (None, true) => vec![None],
+        (None, false) => file.variants().into_iter().map(Some).collect(),
+    }
+}
+
+/// The scenario with `--seed` and `--max-events` applied: the command line wins over the file.
+fn with_overrides(args: &RunArgs, mut scenario: Scenario) -> Scenario {
+    if let Some(seed) = args.seed {
+        scenario.seed = seed;
+    }
+    if let Some(limit) = args.max_events {
+        scenario.max_events = limit;
+    }
+    scenario
+}
+
+/// The lag series of every run for the plot, each labelled by its variant (or scenario name).
+fn lag_series(runs: &[VariantRun]) -> Vec<RunSeries> {
+    runs.iter()
+        .map(|r| {
+            let label = r
+                .scenario
+                .variant
+                .clone()
+                .unwrap_or_else(|| r.scenario.name.clone());
+            RunSeries::from_report(&label, &r.trace_path.display().to_string(), &r.report)
+        })
+        .collect()
+}
+
+/// Tells where a file went, in the run's language (`message` takes the `path` argument).
+fn print_written(
+    out: &mut impl Write,
+    lang: Lang,
+    message: &str,
+    path: &Path,
+) -> std::io::Result<()> {
+    let path = path.display().to_string();
+    writeln!(out, "{}", lang.fmt(message, &[("path", path.into())]))
 }
 
 fn run_variant(args: &RunArgs, scenario: Scenario, several: bool) -> anyhow::Result<VariantRun> {

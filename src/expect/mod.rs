@@ -3,6 +3,7 @@
 //! simulator's internals, so the same claims can be checked on a trace from a real broker.
 
 mod cluster_metrics;
+pub mod summary;
 
 use std::fmt;
 

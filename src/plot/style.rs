@@ -143,39 +143,15 @@ pub(super) fn draw_markers(
     let (x_end, y_high) = (chart.x_range().end, chart.y_range().end);
     let plot_w = chart.plotting_area().dim_in_pixel().0 as i32;
     let order = numbered(markers);
-    let dash = (theme.line * 3) as i32;
-    for m in &order {
-        let x = seconds(m.t_ms);
-        let line = marker_colour(m)
-            .mix(0.85)
-            .stroke_width(theme.line.div_ceil(2));
-        chart.draw_series(DashedLineSeries::new(
-            [(x, 0.0), (x, y_high)],
-            dash,
-            dash * 2 / 3,
-            line,
-        ))?;
-    }
+    draw_marker_lines(chart, theme, &order, y_high)?;
     let px = |m: &Marker| (seconds(m.t_ms) / x_end * f64::from(plot_w)) as i32;
-    // Clusters of markers within a character's width of the cluster's first line.
-    let near = theme.note as i32;
-    let mut clusters: Vec<Vec<(usize, &Marker)>> = Vec::new();
-    for (i, m) in order.iter().enumerate() {
-        match clusters.last_mut() {
-            Some(c) if px(m) - px(c[0].1) < near => c.push((i + 1, m)),
-            _ => clusters.push(vec![(i + 1, m)]),
-        }
-    }
+    let clusters = clusters(&order, px, theme.note as i32);
     let rows = super::marker_rows(markers).max(1);
     let mut taken: Vec<Vec<(i32, i32)>> = vec![Vec::new(); rows];
     let text_h = theme.note as i32;
     for cluster in clusters {
         let first = cluster[0].1;
-        let text = match cluster.as_slice() {
-            [(a, _), _, .., (b, _)] => format!("{a}\u{2013}{b}"),
-            [(a, _), (b, _)] => format!("{a}, {b}"),
-            _ => cluster[0].0.to_string(),
-        };
+        let text = tag_text(&cluster);
         let same = cluster.iter().all(|(_, m)| m.colour == first.colour);
         let c = if same { marker_colour(first) } else { BLACK };
         let font = theme.font(theme.note).color(&c);
@@ -211,6 +187,55 @@ pub(super) fn draw_markers(
         chart.draw_series(std::iter::once(tag))?;
     }
     Ok(())
+}
+
+/// Draws every marker's dashed vertical line, the full height of the chart.
+fn draw_marker_lines(
+    chart: &mut TimeChart<'_, '_>,
+    theme: &Theme,
+    order: &[&Marker],
+    y_high: f64,
+) -> Result<(), Box<dyn Error>> {
+    let dash = (theme.line * 3) as i32;
+    for m in order {
+        let x = seconds(m.t_ms);
+        let line = marker_colour(m)
+            .mix(0.85)
+            .stroke_width(theme.line.div_ceil(2));
+        chart.draw_series(DashedLineSeries::new(
+            [(x, 0.0), (x, y_high)],
+            dash,
+            dash * 2 / 3,
+            line,
+        ))?;
+    }
+    Ok(())
+}
+
+/// The markers of `order` with their numbers, in clusters within `near` pixels of the
+/// cluster's first line (`px` places a marker), so close markers share one tag.
+fn clusters<'m>(
+    order: &[&'m Marker],
+    px: impl Fn(&Marker) -> i32,
+    near: i32,
+) -> Vec<Vec<(usize, &'m Marker)>> {
+    let mut clusters: Vec<Vec<(usize, &Marker)>> = Vec::new();
+    for (i, &m) in order.iter().enumerate() {
+        match clusters.last_mut() {
+            Some(c) if px(m) - px(c[0].1) < near => c.push((i + 1, m)),
+            _ => clusters.push(vec![(i + 1, m)]),
+        }
+    }
+    clusters
+}
+
+/// A cluster's tag: `3`, `3, 4` or `3–6`, the numbers of its markers in the key.
+fn tag_text(cluster: &[(usize, &Marker)]) -> String {
+    match cluster {
+        [(a, _), _, .., (b, _)] => format!("{a}\u{2013}{b}"),
+        [(a, _), (b, _)] => format!("{a}, {b}"),
+        _ => cluster[0].0.to_string(),
+    }
 }
 
 #[cfg(test)]

@@ -9,8 +9,8 @@
 //! questions asked of it live by concept, each in its own `impl Report`: `ownership.rs`
 //! (assignments, zombies, departures), `lag.rs`, `delivery.rs` (keys, partitions, acknowledged
 //! records lost) and `processing.rs` (repeats, skips, revenue). [`group_series`] and [`series`]
-//! hand its facts to the plots as plain numbers; [`describe`] and [`summary`] render it as
-//! tables.
+//! hand its facts to the plots as plain numbers; [`describe`] renders it as Kafka's tools'
+//! tables (the summary JSON, which adds the expectations' verdicts, is `expect/summary.rs`).
 
 pub mod cluster;
 mod delivery;
@@ -22,7 +22,6 @@ mod ownership;
 mod processing;
 mod rows;
 pub mod series;
-pub mod summary;
 #[cfg(test)]
 mod test_trace;
 

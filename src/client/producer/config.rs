@@ -305,6 +305,15 @@ impl ProducerConfig {
     }
 }
 
+/// The default `linger.ms`: 0 before Kafka 4.0, 5 since (KIP-1030), and 5 in librdkafka.
+fn linger_default(library: ClientLibrary) -> u64 {
+    if library == ClientLibrary::Java3 {
+        0
+    } else {
+        5
+    }
+}
+
 /// The raw settings of one parse, with typed getters that fall back to the defaults.
 struct Settings<'a> {
     library: ClientLibrary,
@@ -397,14 +406,7 @@ impl Settings<'_> {
     fn build(&self) -> Result<ProducerConfig, ConfigError> {
         let library = self.library;
         let librdkafka = library == ClientLibrary::Librdkafka;
-        let linger = self.ms(
-            "linger.ms",
-            if library == ClientLibrary::Java3 {
-                0
-            } else {
-                5
-            },
-        )?;
+        let linger = self.ms("linger.ms", linger_default(library))?;
         let mut config = ProducerConfig {
             library,
             acks: self.acks()?,
@@ -414,10 +416,7 @@ impl Settings<'_> {
                 if librdkafka { 1 } else { 0 },
                 i32::MAX as u64,
             )?,
-            batch_num_messages: match librdkafka {
-                true => Some(self.int("batch.num.messages", 10_000, 1, 1_000_000)? as u32),
-                false => None,
-            },
+            batch_num_messages: librdkafka.then(|| self.batch_num_messages()).transpose()?,
             linger,
             max_in_flight: self.int(
                 "max.in.flight.requests.per.connection",
@@ -435,15 +434,7 @@ impl Settings<'_> {
                 if librdkafka { 10_000 } else { 1_000 },
             )?,
             request_timeout: self.ms("request.timeout.ms", 30_000)?,
-            socket_timeout: match librdkafka {
-                true => Some(Millis(self.int(
-                    "socket.timeout.ms",
-                    60_000,
-                    10,
-                    300_000,
-                )?)),
-                false => None,
-            },
+            socket_timeout: librdkafka.then(|| self.socket_timeout()).transpose()?,
             delivery_timeout: self.ms(
                 "delivery.timeout.ms",
                 if librdkafka { 300_000 } else { 120_000 },
@@ -475,6 +466,17 @@ impl Settings<'_> {
         }
         self.delivery_timeout(&mut config)?;
         Ok(config)
+    }
+
+    /// librdkafka `batch.num.messages` (a Java client counts bytes only, `batch.size`).
+    fn batch_num_messages(&self) -> Result<u32, ConfigError> {
+        Ok(self.int("batch.num.messages", 10_000, 1, 1_000_000)? as u32)
+    }
+
+    /// librdkafka `socket.timeout.ms` (a Java client's requests wait `request.timeout.ms`).
+    fn socket_timeout(&self) -> Result<Millis, ConfigError> {
+        self.int("socket.timeout.ms", 60_000, 10, 300_000)
+            .map(Millis)
     }
 
     /// `ProducerConfig.postProcessAndValidateIdempotenceConfigs` (Java 3.2+, and 4.0).

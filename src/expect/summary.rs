@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::Report;
-use crate::expect::{self, Outcome};
+use super::Outcome;
+use crate::expect;
+use crate::report::Report;
 
 /// Bumped when a field changes meaning or disappears.
 pub const SUMMARY_VERSION: u32 = 1;
