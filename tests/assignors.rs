@@ -1,7 +1,9 @@
 //! Consumer-group assignors against Kafka.
 //!
 //! 1. Every case of `tests/data/assignors.json` (harvested from Kafka's unit tests, see
-//!    `tests/data/README.md`) through the library and through `kafka-sim assign --json`.
+//!    `tests/data/README.md`) through the library and through `kafka-sim assign --json`; then
+//!    those of `tests/data/assignors_missing_topics.json`, where a member subscribes to a topic
+//!    missing from the metadata, with the command's warning.
 //! 2. The course's claims, with expected values worked out from Kafka's algorithms (the
 //!    reasoning is in the comments), not from this crate's output.
 
@@ -189,6 +191,11 @@ fn check_case_via_library(case: &Value) {
 
 /// Writes `case` to a file and runs `kafka-sim assign --input FILE --json [extra...]`.
 fn run_cli(case: &Value, extra: &[&str]) -> Value {
+    run_cli_with_stderr(case, extra).0
+}
+
+/// [`run_cli`], with what the command printed on standard error.
+fn run_cli_with_stderr(case: &Value, extra: &[&str]) -> (Value, String) {
     let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{}.json", id(case)));
     std::fs::write(&path, serde_json::to_string_pretty(case).unwrap()).unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_kafka-sim"))
@@ -204,7 +211,8 @@ fn run_cli(case: &Value, extra: &[&str]) -> Value {
         "case {}: kafka-sim failed: {stderr}",
         id(case)
     );
-    serde_json::from_slice(&output.stdout).expect("--json prints JSON")
+    let json = serde_json::from_slice(&output.stdout).expect("--json prints JSON");
+    (json, stderr.into_owned())
 }
 
 #[test]
@@ -360,10 +368,10 @@ fn bad_input_exits_with_2_and_names_the_problem() {
             "line 2, column",
         ),
         (
-            "unknown-topic",
+            "bad-topic-name",
             r#"{"topics": {"t": 1}, "assignor": "range",
-            "members": [{"member_id": "a", "subscription": ["u"]}]}"#,
-            "members[0].subscription[0]",
+            "members": [{"member_id": "a", "subscription": ["t", ""]}]}"#,
+            "members[0].subscription[1]",
         ),
         (
             "missing-field",
@@ -413,6 +421,118 @@ fn bad_input_exits_with_2_and_names_the_problem() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("cannot read /nonexistent/case.json"));
+}
+
+/// Cases with a subscribed topic missing from `topics` (see `tests/data/README.md`).
+const MISSING_TOPICS: &str = include_str!("data/assignors_missing_topics.json");
+
+fn missing_topic_cases() -> Vec<Value> {
+    let file: Value = serde_json::from_str(MISSING_TOPICS).expect("the file is JSON");
+    let mut all = file["cases"].as_array().expect("cases").clone();
+    all.extend(
+        file["derived_cases"]
+            .as_array()
+            .expect("derived cases")
+            .clone(),
+    );
+    all
+}
+
+/// The case's `missing_topics`: topic -> the members subscribing to it.
+fn missing_topics_of(case: &Value) -> BTreeMap<String, Vec<String>> {
+    expected(&case["missing_topics"])
+}
+
+#[test]
+fn missing_topic_cases_are_kafkas_three_and_four_derived() {
+    let cases = missing_topic_cases();
+    let ported = cases.iter().filter(|c| c.get("source").is_some()).count();
+    assert_eq!((ported, cases.len()), (3, 7));
+    for case in &cases {
+        for topic in missing_topics_of(case).keys() {
+            assert!(case["topics"].get(topic).is_none(), "case {}", id(case));
+        }
+    }
+}
+
+#[test]
+fn subscribed_topics_without_metadata_are_skipped_through_the_library() {
+    for case in missing_topic_cases() {
+        check_case_via_library(&case);
+        let missing: BTreeMap<String, Vec<String>> = group_of(&case)
+            .topics_without_metadata()
+            .into_iter()
+            .map(|(t, ms)| (t.to_string(), ms.iter().map(ToString::to_string).collect()))
+            .collect();
+        assert_eq!(missing, missing_topics_of(&case), "case {}", id(&case));
+    }
+    // Sticky: the missing topic still counts in allSubscriptionsEqual, so the group leaves the
+    // constrained path (derived-sticky-04-missing's notes).
+    let cases = missing_topic_cases();
+    let sticky_path = |case_id: &str| {
+        let case = cases.iter().find(|c| id(c) == case_id).unwrap();
+        sticky::assign_detailed(&group_of(case)).path
+    };
+    assert_eq!(
+        sticky_path("sticky-nonexistent-01"),
+        sticky::StickyPath::Constrained
+    );
+    assert_eq!(
+        sticky_path("derived-sticky-04-missing"),
+        sticky::StickyPath::General
+    );
+}
+
+#[test]
+fn subscribed_topics_without_metadata_are_skipped_through_the_cli_with_a_warning() {
+    for case in missing_topic_cases() {
+        let case_id = id(&case);
+        let (output, stderr) = run_cli_with_stderr(&case, &[]);
+        let ordered = case["expected_order_significant"].as_bool().unwrap();
+        let want = expected(&case["expected_assignment"]);
+        check(
+            case_id,
+            "cli",
+            &expected(&output["assignment"]),
+            &want,
+            ordered,
+        );
+        let warnings: Vec<String> = missing_topics_of(&case)
+            .iter()
+            .map(|(topic, members)| {
+                format!(
+                    "warning: topic {topic} is not in `topics` (no metadata): the assignor skips \
+                     it, as Kafka's do; subscribed by {}",
+                    members.join(", ")
+                )
+            })
+            .collect();
+        assert_eq!(
+            stderr.lines().collect::<Vec<_>>(),
+            warnings,
+            "case {case_id}"
+        );
+
+        // The table goes to standard output, the warnings to standard error only.
+        let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{case_id}-table.json"));
+        std::fs::write(&path, case.to_string()).unwrap();
+        let output = Command::new(env!("CARGO_BIN_EXE_kafka-sim"))
+            .args(["assign", "--input"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "case {case_id}");
+        let table = String::from_utf8(output.stdout).unwrap();
+        assert!(table.starts_with("assignor: "), "{table}");
+        assert!(!table.contains("warning"), "{table}");
+        assert_eq!(
+            String::from_utf8_lossy(&output.stderr).lines().count(),
+            warnings.len()
+        );
+    }
+    // Without a missing topic there is no warning.
+    let (_, stderr) = run_cli_with_stderr(&cases("cases")[0], &[]);
+    assert_eq!(stderr, "");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -18,6 +18,10 @@
 //! `group_instance_id`, `owned_partitions` and `generation` are optional (`generation` -1 means
 //! none); other fields such as `expected_assignment` or `notes` are ignored. `assignor` may be
 //! left out when `--strategy` is given. The assignor names are Kafka's (see [`AssignorMode`]).
+//!
+//! A member may subscribe to a topic that `topics` lacks, as a real member may subscribe to a
+//! topic that does not exist: the assignor skips it, as Kafka's do, and a `warning:` line on
+//! standard error names the topic and its subscribers (see [`missing_topic_warnings`]).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -185,6 +189,13 @@ pub fn run(args: &AssignArgs) -> anyhow::Result<ExitCode> {
             .ok_or(CaseError::NoAssignor)
             .with_context(invalid_case)?,
     };
+    let warnings = missing_topic_warnings(&case.group);
+    if !warnings.is_empty() {
+        std::io::stderr()
+            .lock()
+            .write_all(warnings.as_bytes())
+            .context("cannot write the warnings")?;
+    }
     let outcome = run_case(mode, &case.group);
     let text = if args.json {
         render_json(&outcome)
@@ -196,6 +207,30 @@ pub fn run(args: &AssignArgs) -> anyhow::Result<ExitCode> {
         .write_all(text.as_bytes())
         .context("cannot write the output")?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// One `warning:` line per subscribed topic that is not in the case's `topics`, naming the
+/// members that subscribe to it; empty when there is none.
+///
+/// Such a topic is not an error: a real group leader meets it whenever a member subscribes to a
+/// topic that does not exist (yet), and Kafka's assignors skip it (see
+/// [`GroupSubscription::topics_without_metadata`]); `ConsumerCoordinatorTest`'s
+/// `testRebalanceAfterTopicUnavailableWithSubscribe` shows the group completing its rebalance
+/// with nothing to assign. Kafka logs the skip at debug level only, so a student would not see
+/// it; here it goes to standard error, which leaves the table and the `--json` output as they
+/// are (and the JSON valid).
+pub fn missing_topic_warnings(group: &GroupSubscription) -> String {
+    let mut out = String::new();
+    for (topic, members) in group.topics_without_metadata() {
+        let members: Vec<String> = members.iter().map(ToString::to_string).collect();
+        let _ = writeln!(
+            out,
+            "warning: topic {topic} is not in `topics` (no metadata): the assignor skips it, as \
+             Kafka's do; subscribed by {}",
+            members.join(", ")
+        );
+    }
+    out
 }
 
 /// Runs `mode` on `group`.
@@ -253,7 +288,7 @@ fn parse_value(text: &str) -> Result<Case, CaseError> {
     let members = members_array
         .iter()
         .enumerate()
-        .map(|(i, m)| parse_member(&format!("members[{i}]"), m, &topics))
+        .map(|(i, m)| parse_member(&format!("members[{i}]"), m))
         .collect::<Result<Vec<_>, _>>()?;
     let assignor = match root.get("assignor") {
         None | Some(Value::Null) => None,
@@ -297,11 +332,7 @@ fn parse_topics(value: &Value) -> Result<BTreeMap<TopicName, u32>, CaseError> {
     Ok(topics)
 }
 
-fn parse_member(
-    field: &str,
-    value: &Value,
-    topics: &BTreeMap<TopicName, u32>,
-) -> Result<MemberSubscription, CaseError> {
+fn parse_member(field: &str, value: &Value) -> Result<MemberSubscription, CaseError> {
     let object = value
         .as_object()
         .ok_or_else(|| invalid(field, "expected an object"))?;
@@ -319,13 +350,7 @@ fn parse_member(
     let subscription = get("subscription").ok_or_else(|| missing(&subscription_field))?;
     let subscription = strings(&subscription_field, subscription)?
         .into_iter()
-        .map(|(f, name)| {
-            let topic = TopicName::new(name).map_err(|e| invalid(&f, &e.to_string()))?;
-            if !topics.contains_key(&topic) {
-                return Err(invalid(&f, &format!("topic {topic} is not in `topics`")));
-            }
-            Ok(topic)
-        })
+        .map(|(f, name)| TopicName::new(name).map_err(|e| invalid(&f, &e.to_string())))
         .collect::<Result<Vec<_>, _>>()?;
     let owned_field = format!("{field}.owned_partitions");
     let owned = match get("owned_partitions") {
@@ -659,11 +684,11 @@ mod tests {
         assert_eq!(err, "line 1: missing field `members[1].subscription`");
 
         let err = parse_err(
-            r#"{"topics": {"t": 1}, "members": [{"member_id": "a", "subscription": ["u"]}]}"#,
+            r#"{"topics": {"t": 1}, "members": [{"member_id": "a", "subscription": ["t", ""]}]}"#,
         );
-        assert_eq!(
-            err,
-            "line 1: field `members[0].subscription[0]`: topic u is not in `topics`"
+        assert!(
+            err.starts_with("line 1: field `members[0].subscription[1]`: "),
+            "{err}"
         );
 
         let err = parse_err(r#"{"topics": {"t": 0}, "members": []}"#);
@@ -737,6 +762,31 @@ mod tests {
             case.group.members()[0].owned_partitions,
             [TopicPartition::parse("t-1").unwrap()]
         );
+    }
+
+    #[test]
+    fn a_subscribed_topic_missing_from_topics_is_skipped_with_a_warning() {
+        // RangeAssignorTest.testOneConsumerNonexistentTopic, with a second member and topic.
+        let case = parse_case(
+            r#"{"topics": {"t": 3}, "assignor": "range", "members": [
+                {"member_id": "consumer1", "subscription": ["t", "u"]},
+                {"member_id": "consumer2", "subscription": ["u", "t"]},
+                {"member_id": "consumer3", "subscription": ["v"]}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            missing_topic_warnings(&case.group),
+            "warning: topic u is not in `topics` (no metadata): the assignor skips it, as \
+             Kafka's do; subscribed by consumer1, consumer2\n\
+             warning: topic v is not in `topics` (no metadata): the assignor skips it, as \
+             Kafka's do; subscribed by consumer3\n"
+        );
+        let outcome = run_case(case.assignor.unwrap(), &case.group);
+        let table = render_table(&outcome, &case.group);
+        assert!(table.contains("consumer1  t-0, t-1        2\n"), "{table}");
+        assert!(table.contains("consumer3  -               0\n"), "{table}");
+        let complete = parse_case(r#"{"topics": {"t": 1}, "members": []}"#).unwrap();
+        assert_eq!(missing_topic_warnings(&complete.group), "");
     }
 
     #[test]

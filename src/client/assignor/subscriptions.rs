@@ -194,6 +194,30 @@ impl GroupSubscription {
             .collect()
     }
 
+    /// The subscribed topics that are not in the metadata, each with the members that subscribe
+    /// to it (in JoinGroup order). Every assignor skips them, as Kafka's do:
+    /// `AbstractPartitionAssignor.assign(Cluster, GroupSubscription)` puts in
+    /// `partitionsPerTopic` only the topics with partitions in the metadata and logs
+    /// `Skipping assignment for topic {} since no metadata is available` (at debug level) for
+    /// the others; the KIP-848 coordinator resolves subscribed names to topic ids through
+    /// `TopicIds`, whose iterator drops the names it cannot resolve.
+    pub fn topics_without_metadata(&self) -> BTreeMap<TopicName, Vec<MemberId>> {
+        let mut missing: BTreeMap<TopicName, Vec<MemberId>> = BTreeMap::new();
+        for member in &self.members {
+            for topic in member
+                .topics
+                .iter()
+                .filter(|t| !self.topics.contains_key(*t))
+            {
+                missing
+                    .entry(topic.clone())
+                    .or_default()
+                    .push(member.member_id.clone());
+            }
+        }
+        missing
+    }
+
     /// The group one rebalance later: every member owns what `assignment` gave it, in
     /// `generation`. This is what each member reports in its next JoinGroup.
     pub fn after(&self, assignment: &Assignment, generation: Generation) -> GroupSubscription {
@@ -405,6 +429,24 @@ mod tests {
         let owned = vec![TopicPartition::parse("gone-7").unwrap()];
         let member = MemberSubscription::new("a", vec![topic("t")]).with_owned(owned, 1);
         assert!(GroupSubscription::new(metadata(&[("t", 1)]), vec![member]).is_ok());
+    }
+
+    #[test]
+    fn topics_without_metadata_name_their_subscribers() {
+        let members = vec![
+            MemberSubscription::new("b", vec![topic("gone"), topic("t")]),
+            MemberSubscription::new("a", vec![topic("t"), topic("gone"), topic("typo")]),
+        ];
+        let group = GroupSubscription::new(metadata(&[("t", 1)]), members).unwrap();
+        let missing: Vec<(String, Vec<String>)> = group
+            .topics_without_metadata()
+            .into_iter()
+            .map(|(t, ms)| (t.to_string(), ms.iter().map(ToString::to_string).collect()))
+            .collect();
+        let want =
+            |t: &str, ms: &[&str]| (t.to_owned(), ms.iter().map(|m| m.to_string()).collect());
+        assert_eq!(missing, [want("gone", &["b", "a"]), want("typo", &["a"])]);
+        assert_eq!(group.subscribed_topics(), metadata(&[("t", 1)]));
     }
 
     #[test]
