@@ -152,6 +152,9 @@ pub struct Consumer {
     member: Membership,
     /// Partition counts learned from Metadata.
     metadata: BTreeMap<TopicName, u32>,
+    /// Topics the last Metadata response naming them reported as unknown
+    /// (`UNKNOWN_TOPIC_OR_PARTITION`): the leader assigns without them.
+    unknown_topics: BTreeSet<TopicName>,
     /// The assigned partitions and their fetch state: this map *is* the current assignment.
     partitions: BTreeMap<TopicPartition, PartitionState>,
     /// The order in which partitions give records to `poll()`: a drained partition moves to the
@@ -333,6 +336,7 @@ impl Consumer {
                 previous: None,
             },
             metadata: BTreeMap::new(),
+            unknown_topics: BTreeSet::new(),
             partitions: BTreeMap::new(),
             order: VecDeque::new(),
             fetches_in_flight: BTreeSet::new(),

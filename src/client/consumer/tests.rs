@@ -214,3 +214,86 @@ fn cooperative_keeps_its_partitions_and_needs_a_second_rebalance_to_give_one_awa
     assert_eq!(h.joins(), 3, "stable after the second rebalance");
     assert_eq!(h.consumer.assignment(), vec![tp(0)]);
 }
+
+/// Answers the pending JoinGroup making this consumer (`a-1`) the leader of `members`, each
+/// with its subscribed topics.
+fn join_as_leader(h: &mut Harness, members: &[(&str, &[&str])]) {
+    let (join, _) = h.last_join();
+    let members = members
+        .iter()
+        .map(|(id, topics)| JoinedMember {
+            member_id: MemberId(Arc::from(*id)),
+            group_instance_id: None,
+            subscription: crate::protocol::consumer_group::Subscription {
+                topics: topics.iter().map(|t| TopicName::new(t).unwrap()).collect(),
+                owned_partitions: Vec::new(),
+                generation: None,
+            },
+        })
+        .collect();
+    let response = JoinGroupResponse {
+        error: ErrorCode::None,
+        generation: Generation(1),
+        protocol_name: Some(Arc::from("range")),
+        leader: Some(MemberId(Arc::from("a-1"))),
+        member_id: Some(MemberId(Arc::from("a-1"))),
+        members,
+        skip_assignment: false,
+    };
+    h.respond(join, Response::Group(GroupResponse::JoinGroup(response)));
+}
+
+fn metadata_requests(h: &Harness) -> Vec<(u64, MetadataRequest)> {
+    h.sent
+        .iter()
+        .filter_map(|(c, r)| match r {
+            Request::Metadata(m) => Some((*c, m.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_leader_assigns_without_a_topic_the_broker_does_not_know() {
+    // ConsumerCoordinatorTest.testRebalanceAfterTopicUnavailableWithSubscribe: one fresh
+    // metadata response, then the assignor skips the topic without metadata
+    // (AbstractPartitionAssignor.assign) and the rebalance completes.
+    let mut h = Harness::new("range");
+    metadata(&mut h);
+    join_as_leader(
+        &mut h,
+        &[("a-1", &["orders"]), ("b-1", &["orders", "gone"])],
+    );
+    let requests = metadata_requests(&h);
+    let (c, request) = requests.last().cloned().expect("a metadata request");
+    assert_eq!(request.topics, [TopicName::new("gone").unwrap()]);
+    let response = MetadataResponse {
+        topics: vec![(
+            TopicName::new("gone").unwrap(),
+            Err(ErrorCode::UnknownTopicOrPartition),
+        )],
+    };
+    h.respond(c, Response::Metadata(response));
+    assert_eq!(
+        metadata_requests(&h).len(),
+        requests.len(),
+        "no second request for `gone`"
+    );
+    let (_, sync) = h.last(|r| matches!(r, Request::Group(GroupRequest::SyncGroup(_))));
+    let Request::Group(GroupRequest::SyncGroup(sync)) = sync else {
+        unreachable!()
+    };
+    let mut assignments: Vec<(String, Vec<TopicPartition>)> = sync
+        .assignments
+        .into_iter()
+        .map(|(m, ps)| (m.to_string(), ps))
+        .collect();
+    assignments.sort();
+    assert_eq!(
+        assignments,
+        [
+            ("a-1".to_owned(), vec![tp(0)]),
+            ("b-1".to_owned(), vec![tp(1)])
+        ]
+    );
+}
