@@ -116,6 +116,20 @@ fn crash_aimed_at_a_member_that_does_not_exist() {
 }
 
 #[test]
+fn a_group_subscribed_to_an_undeclared_topic_is_a_typo() {
+    // Kafka's assignors skip a subscribed topic without metadata (`kafka-sim assign` warns and
+    // goes on); in a scenario every topic is declared, so an undeclared one is a typo.
+    let text = GOOD.replace("topics = [\"orders\"]", "topics = [\"orders\", \"ordres\"]");
+    expect_error(
+        "undeclared-topic",
+        &text,
+        18,
+        "consumer_group.topics",
+        "no topic \"ordres\" is declared; declared topics: orders",
+    );
+}
+
+#[test]
 fn unknown_kafka_config() {
     let text = GOOD.replace("\"acks\" = \"all\"", "\"linger.msx\" = 5");
     expect_error("bad-config", &text, 14, "linger.msx", "linger.ms");
