@@ -846,3 +846,100 @@ fn consumers_cost_events_per_batch_not_per_record() {
         );
     }
 }
+
+/// Runs `scenarios/<file>.toml` at `variant` and seed: its trace and report.
+fn scenario_run(file: &str, variant: &str) -> (Vec<TraceRecord>, kafka_sim::report::Report) {
+    use kafka_sim::scenario::ScenarioFile;
+    let path = crate::support::root()
+        .join("scenarios")
+        .join(format!("{file}.toml"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    let parsed = ScenarioFile::parse(&path, text).unwrap();
+    let scenario = parsed.resolve(Some(variant)).unwrap();
+    let mut sink = VecSink::new(scenario.detail);
+    kafka_sim::runner::run(&scenario, scenario.seed, &mut sink, |_| {}).unwrap();
+    let report = kafka_sim::report::Report::from_trace(None, &sink.records);
+    (sink.records, report)
+}
+
+/// The (partition, CONSUMER-ID) rows of `kafka-consumer-groups --describe` at `t`.
+fn describe_owners(report: &kafka_sim::report::Report, group: &str, t: u64) -> Vec<(u32, String)> {
+    kafka_sim::report::describe::rows(report, group, t)
+        .into_iter()
+        .map(|r| (r.partition, r.consumer.map_or("-".into(), |c| c.0)))
+        .collect()
+}
+
+/// The only member id of `event` in the trace (`MemberExpired`, `MemberLeft`), and when.
+fn member_event(trace: &[TraceRecord], event: &str) -> (u64, String) {
+    let found: Vec<(u64, String)> = trace
+        .iter()
+        .filter_map(|r| match &r.event {
+            TraceEvent::MemberExpired { member_id, .. } if event == "MemberExpired" => {
+                Some((r.t_ms, member_id.to_string()))
+            }
+            TraceEvent::MemberLeft { member_id, .. } if event == "MemberLeft" => {
+                Some((r.t_ms, member_id.to_string()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(found.len(), 1, "{event}: {found:?}");
+    found[0].clone()
+}
+
+/// `kafka-consumer-groups --describe` shows the group as its coordinator holds it: a member
+/// killed without LeaveGroup stays listed on its partitions until its session expires, as Kafka's
+/// DescribeGroups answers from the group's metadata; one closed with LeaveGroup is gone as soon
+/// as the coordinator has the LeaveGroup.
+#[test]
+fn describe_lists_a_crashed_member_until_its_session_expires() {
+    const GROUP: &str = "order-service-group";
+    // black_friday 3p3c-crash: consumer 2 (payment-successful-2) is killed at 15 s, expired at
+    // 57005 ms (session.timeout.ms 45 s), and the rebalance of generation 2 ends at 57009 ms.
+    let (trace, report) = scenario_run("black_friday", "3p3c-crash");
+    let (expired_at, dead) = member_event(&trace, "MemberExpired");
+    assert_eq!(expired_at, 57_005);
+    let before_crash = describe_owners(&report, GROUP, 14_000);
+    assert!(
+        before_crash.contains(&(2, dead.clone())),
+        "{before_crash:?}"
+    );
+    let at_30s = describe_owners(&report, GROUP, 30_000);
+    assert_eq!(at_30s.len(), 3, "{at_30s:?}");
+    assert!(at_30s.contains(&(2, dead.clone())), "{at_30s:?}");
+    assert!(at_30s.iter().all(|(_, c)| c != "-"), "{at_30s:?}");
+    let table = kafka_sim::report::describe::consumer_group(&report, GROUP, 30_000);
+    assert_eq!(table.warning, None);
+    assert!(table.table.contains(&dead), "{}", table.table);
+    let at_expiry = describe_owners(&report, GROUP, expired_at);
+    assert!(at_expiry.iter().all(|(_, c)| *c != dead), "{at_expiry:?}");
+    let at_60s = describe_owners(&report, GROUP, 60_000);
+    assert_eq!(at_60s.len(), 3, "{at_60s:?}");
+    assert!(
+        at_60s.iter().all(|(_, c)| *c != dead && c != "-"),
+        "{at_60s:?}"
+    );
+
+    // crash_vs_close: librdkafka, cooperative-sticky, session.timeout.ms 10 s; pod 2 is killed
+    // or closed at 60 s. Killed: listed until it expires; closed: gone with its LeaveGroup.
+    const INVENTORY: &str = "inventory-service";
+    let (trace, report) = scenario_run("crash_vs_close", "kill");
+    let (expired_at, dead) = member_event(&trace, "MemberExpired");
+    assert!((67_000..=70_000).contains(&expired_at), "{expired_at}");
+    for t in [60_000, expired_at - 1] {
+        let rows = describe_owners(&report, INVENTORY, t);
+        assert_eq!(
+            rows.iter().filter(|(_, c)| *c == dead).count(),
+            3,
+            "{t}: {rows:?}"
+        );
+    }
+    let rows = describe_owners(&report, INVENTORY, expired_at);
+    assert!(rows.iter().all(|(_, c)| *c != dead), "{rows:?}");
+    let (trace, report) = scenario_run("crash_vs_close", "close");
+    let (left_at, gone) = member_event(&trace, "MemberLeft");
+    assert!((60_000..60_010).contains(&left_at), "{left_at}");
+    let rows = describe_owners(&report, INVENTORY, left_at);
+    assert!(rows.iter().all(|(_, c)| *c != gone), "{rows:?}");
+}

@@ -92,6 +92,13 @@ fn change_times(report: &Report, group: &str) -> BTreeSet<u64> {
     );
     times.extend(
         report
+            .held_assignments
+            .iter()
+            .filter(|e| e.group == group)
+            .map(|e| e.t_ms),
+    );
+    times.extend(
+        report
             .group_states
             .iter()
             .filter(|(_, g, _)| g == group)

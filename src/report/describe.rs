@@ -9,10 +9,26 @@
 //! member's partitions by number; then partitions with a committed offset and no owner, whose
 //! consumer columns are `-`. A missing value prints `-`: without a committed offset the tool
 //! prints CURRENT-OFFSET and LAG as `-` (the lag series elsewhere count the whole log instead).
+//!
+//! The owners are the coordinator's, not the consumers': the tool asks the coordinator
+//! (DescribeGroups) and lists each member's partitions from its `MemberDescription.assignment()`,
+//! printing `-` for committed partitions no member holds (`ConsumerGroupCommand.
+//! collectGroupsOffsets`, apache/kafka `tools/.../consumer/group/ConsumerGroupCommand.java`). The
+//! coordinator answers with every member it holds and the assignment stored for it at the last
+//! SyncGroup, in any state (`GroupMetadataManager.describeGroups`: `ClassicGroupMember.describe`
+//! when Stable, `describeNoMetadata`, which still carries the assignment, otherwise; an
+//! assignment is reset only when a rebalance restarts from CompletingRebalance,
+//! `resetAndPropagateAssignmentWithError`; the older Scala coordinator, `GroupMetadata.summary`,
+//! sent no assignment outside Stable, and Kafka 4.0 has only the new one). So a crashed
+//! consumer, which sends no LeaveGroup, stays listed with its partitions until its session
+//! expires (or a rebalance removes it), and a consumer closed with LeaveGroup disappears once the
+//! coordinator has it. A trace recorded against a real broker has no coordinator events: there
+//! the owners are the consumers' own view (their rebalance callbacks; a crashed process owns
+//! nothing), the nearest it can say.
 
 use std::collections::BTreeMap;
 
-use super::{OwnershipKind, Report, partition_sort_key};
+use super::{HeldAssignmentChange, OwnershipKind, Report, partition_sort_key};
 
 /// The state of a group at one time, as the tool would print it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -141,11 +157,59 @@ fn offsets_at(
     offsets
 }
 
-/// Who owns each partition of `group` at `at_ms`: (member id, client id).
+/// Who owns each partition of `group` at `at_ms`, as the coordinator holds it: (member id,
+/// client id). Without coordinator events (a trace from a real broker), as the consumers saw it.
 fn owners_at(
     report: &Report,
     group: &str,
     at_ms: u64,
+) -> BTreeMap<(String, u32), (String, String)> {
+    let client = |member_id: &str| {
+        report
+            .client_ids
+            .get(member_id)
+            .cloned()
+            .unwrap_or_else(|| "-".into())
+    };
+    if !report.held_assignments.iter().any(|e| e.group == group) {
+        return consumers_view(report, group, at_ms, client);
+    }
+    let mut held: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for e in report
+        .held_assignments
+        .iter()
+        .filter(|e| e.group == group && e.t_ms <= at_ms)
+    {
+        match &e.change {
+            HeldAssignmentChange::Stored(assignment) => held.clone_from(assignment),
+            HeldAssignmentChange::Removed(member_id) => {
+                held.remove(member_id);
+            }
+            HeldAssignmentChange::Replaced(old, new) => {
+                let parts = held.remove(old).unwrap_or_default();
+                held.insert(new.clone(), parts);
+            }
+            HeldAssignmentChange::Reset => held.values_mut().for_each(Vec::clear),
+        }
+    }
+    let mut out = BTreeMap::new();
+    for (member_id, parts) in held {
+        for tp in parts {
+            out.insert(
+                partition_sort_key(&tp),
+                (member_id.clone(), client(&member_id)),
+            );
+        }
+    }
+    out
+}
+
+/// Who owns each partition of `group` at `at_ms` by the consumers' own events.
+fn consumers_view(
+    report: &Report,
+    group: &str,
+    at_ms: u64,
+    client: impl Fn(&str) -> String,
 ) -> BTreeMap<(String, u32), (String, String)> {
     let mut owned: BTreeMap<String, (Option<String>, Vec<String>)> = BTreeMap::new();
     for e in report
@@ -166,11 +230,7 @@ fn owners_at(
     let mut out = BTreeMap::new();
     for (_, (member_id, parts)) in owned {
         let Some(member_id) = member_id else { continue };
-        let client = report
-            .client_ids
-            .get(&member_id)
-            .cloned()
-            .unwrap_or_else(|| "-".into());
+        let client = client(&member_id);
         for tp in parts {
             out.insert(partition_sort_key(&tp), (member_id.clone(), client.clone()));
         }
@@ -245,6 +305,50 @@ fn render(group: &str, rows: &[Row]) -> String {
 mod tests {
     use super::*;
     use crate::report::{LagRow, OwnershipEvent};
+
+    /// The coordinator's view: a static member's replacement takes its partitions, a rebalance
+    /// restarted from CompletingRebalance resets every assignment, and an expiry removes the
+    /// member; without coordinator events, the consumers' view.
+    #[test]
+    fn owners_are_the_coordinators_when_the_trace_has_its_events() {
+        use crate::report::{HeldAssignmentChange, HeldAssignmentEvent};
+        let mut report = Report::default();
+        report.ownership.push(OwnershipEvent {
+            t_ms: 5,
+            member: "consumer/g/1".into(),
+            member_id: Some("a".into()),
+            group: "g".into(),
+            change: OwnershipKind::Assigned(vec!["t-0".into()]),
+        });
+        let owners = |r: &Report, at| -> Vec<(u32, String)> {
+            owners_at(r, "g", at)
+                .into_iter()
+                .map(|((_, p), (id, _))| (p, id))
+                .collect()
+        };
+        assert_eq!(owners(&report, 10), [(0, "a".to_string())]);
+        let stored = BTreeMap::from([
+            ("a".to_string(), vec!["t-0".to_string()]),
+            ("b".to_string(), vec!["t-1".to_string()]),
+        ]);
+        for (t_ms, change) in [
+            (4, HeldAssignmentChange::Stored(stored)),
+            (20, HeldAssignmentChange::Replaced("b".into(), "b2".into())),
+            (30, HeldAssignmentChange::Removed("a".into())),
+            (40, HeldAssignmentChange::Reset),
+        ] {
+            report.held_assignments.push(HeldAssignmentEvent {
+                t_ms,
+                group: "g".into(),
+                change,
+            });
+        }
+        let id = |p: u32, s: &str| (p, s.to_string());
+        assert_eq!(owners(&report, 10), [id(0, "a"), id(1, "b")]);
+        assert_eq!(owners(&report, 20), [id(0, "a"), id(1, "b2")]);
+        assert_eq!(owners(&report, 30), [id(1, "b2")]);
+        assert_eq!(owners(&report, 40), []);
+    }
 
     #[test]
     fn table_layout_follows_the_tool() {

@@ -5,8 +5,9 @@
 use std::collections::BTreeMap;
 
 use super::{
-    Appended, AppendedBatch, CommitRow, DeliveryRow, FailedAttempt, LagRow, OwnershipEvent,
-    OwnershipKind, ProcessedRange, ProcessedValue, Rebalance, Report,
+    Appended, AppendedBatch, CommitRow, DeliveryRow, FailedAttempt, HeldAssignmentChange,
+    HeldAssignmentEvent, LagRow, OwnershipEvent, OwnershipKind, ProcessedRange, ProcessedValue,
+    Rebalance, Report,
 };
 use crate::trace::{MemberAssignment, TraceEvent, TraceHeader, TraceRecord};
 
@@ -59,6 +60,10 @@ impl Report {
             | TraceEvent::GroupStateChanged { .. }
             | TraceEvent::GenerationStarted { .. }
             | TraceEvent::AssignmentStored { .. } => self.coordinator_fact(r),
+            TraceEvent::MemberLeft { .. }
+            | TraceEvent::MemberExpired { .. }
+            | TraceEvent::MemberRemoved { .. }
+            | TraceEvent::StaticMemberReplaced { .. } => self.membership_fact(r),
             _ => {}
         }
     }
@@ -347,8 +352,14 @@ impl Report {
                     .insert(member_id[..].to_string(), client_id[..].to_string());
             }
             TraceEvent::GroupStateChanged {
-                group, to, reason, ..
+                group,
+                from,
+                to,
+                reason,
             } => {
+                if &from[..] == "CompletingRebalance" && &to[..] == "PreparingRebalance" {
+                    self.held(r.t_ms, group, HeldAssignmentChange::Reset);
+                }
                 self.group_states
                     .push((r.t_ms, group[..].to_string(), to[..].to_string()));
                 self.state_changed(r.t_ms, group, to, reason);
@@ -366,14 +377,55 @@ impl Report {
             }
             TraceEvent::AssignmentStored {
                 group, assignments, ..
-            } => self.assignment_stored(group, assignments),
+            } => self.assignment_stored(r.t_ms, group, assignments),
             _ => {}
         }
     }
 
+    /// A member leaving the coordinator's view of its group: LeaveGroup, session expiry, removal
+    /// for missing a rebalance, or a static member's replacement.
+    fn membership_fact(&mut self, r: &TraceRecord) {
+        let (group, change) = match &r.event {
+            TraceEvent::MemberLeft {
+                group, member_id, ..
+            }
+            | TraceEvent::MemberExpired {
+                group, member_id, ..
+            }
+            | TraceEvent::MemberRemoved {
+                group, member_id, ..
+            } => (
+                group,
+                HeldAssignmentChange::Removed(member_id[..].to_string()),
+            ),
+            TraceEvent::StaticMemberReplaced {
+                group,
+                old_member_id,
+                new_member_id,
+                ..
+            } => (
+                group,
+                HeldAssignmentChange::Replaced(
+                    old_member_id[..].to_string(),
+                    new_member_id[..].to_string(),
+                ),
+            ),
+            _ => return,
+        };
+        self.held(r.t_ms, group, change);
+    }
+
+    fn held(&mut self, t_ms: u64, group: &str, change: HeldAssignmentChange) {
+        self.held_assignments.push(HeldAssignmentEvent {
+            t_ms,
+            group: group[..].to_string(),
+            change,
+        });
+    }
+
     /// Keyed by member id here; `Report::from_trace` names the members once every member id is
     /// known (the consumers announce theirs after the assignment).
-    fn assignment_stored(&mut self, group: &str, assignments: &[MemberAssignment]) {
+    fn assignment_stored(&mut self, t_ms: u64, group: &str, assignments: &[MemberAssignment]) {
         let named: BTreeMap<String, Vec<String>> = assignments
             .iter()
             .map(|a| {
@@ -381,6 +433,7 @@ impl Report {
                 (a.member_id[..].to_string(), parts)
             })
             .collect();
+        self.held(t_ms, group, HeldAssignmentChange::Stored(named.clone()));
         if let Some(rb) = self.open_rebalance(group) {
             rb.assignment = named;
         }

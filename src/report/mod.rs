@@ -30,8 +30,9 @@ use std::collections::{BTreeMap, BTreeSet};
 pub use self::ownership::{Departure, DepartureKind, OwnershipInterval, SettledAssignment};
 pub use self::processing::ProcessingTotals;
 pub use self::rows::{
-    Appended, AppendedBatch, CommitRow, DeliveryRow, FailedAttempt, LagRow, OwnershipEvent,
-    OwnershipKind, PartitionStats, ProcessedRange, ProcessedValue, Rebalance,
+    Appended, AppendedBatch, CommitRow, DeliveryRow, FailedAttempt, HeldAssignmentChange,
+    HeldAssignmentEvent, LagRow, OwnershipEvent, OwnershipKind, PartitionStats, ProcessedRange,
+    ProcessedValue, Rebalance,
 };
 use crate::trace::TraceHeader;
 
@@ -66,6 +67,9 @@ pub struct Report {
     pub processed: Vec<ProcessedRange>,
     /// Every change of partition ownership seen by a consumer, in trace order.
     pub ownership: Vec<OwnershipEvent>,
+    /// Every change of the assignments the coordinators hold, in trace order (empty in a trace
+    /// recorded against a real broker, which has no coordinator events).
+    pub held_assignments: Vec<HeldAssignmentEvent>,
     /// Every rebalance, in the order they started.
     pub rebalances: Vec<Rebalance>,
     /// Member id -> the component that holds it (`consumer/analytics/1`).

@@ -146,6 +146,30 @@ pub enum OwnershipKind {
     Lost,
 }
 
+/// A change of the member assignments the group coordinator holds (what DescribeGroups answers).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeldAssignmentEvent {
+    /// When.
+    pub t_ms: u64,
+    /// `group.id`.
+    pub group: String,
+    /// What changed.
+    pub change: HeldAssignmentChange,
+}
+
+/// What a [`HeldAssignmentEvent`] did, by member id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HeldAssignmentChange {
+    /// `AssignmentStored`: every member's assignment is now this one (`topic-partition` names).
+    Stored(BTreeMap<String, Vec<String>>),
+    /// `MemberLeft`, `MemberExpired` or `MemberRemoved`: the member is gone from the group.
+    Removed(String),
+    /// `StaticMemberReplaced`: (old, new) member id; the new one takes the old one's assignment.
+    Replaced(String, String),
+    /// A rebalance restarted from `CompletingRebalance`: every member's assignment is reset.
+    Reset,
+}
+
 /// A rebalance as the coordinator ran it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rebalance {
