@@ -550,12 +550,17 @@ fn seconds(t_ms: u64) -> f64 {
     t_ms as f64 / 1000.0
 }
 
-/// A duration for a label: `250 ms`, `1 s`, `1.5 s`.
-fn duration(ms: u64) -> String {
+/// A duration for a label: `250 ms`, `1 s`, `1.5 s`; in French with a decimal comma (`1,5 s`),
+/// as the page writes it.
+fn duration(ms: u64, lang: Lang) -> String {
     if ms < 1000 {
         format!("{ms} ms")
     } else {
-        format!("{} s", tick(seconds(ms)))
+        let seconds = tick(seconds(ms));
+        match lang {
+            Lang::En => format!("{seconds} s"),
+            Lang::Fr => format!("{} s", seconds.replace('.', ",")),
+        }
     }
 }
 
@@ -606,9 +611,10 @@ mod tests {
 
     #[test]
     fn durations_read_naturally() {
-        assert_eq!(duration(10), "10 ms");
-        assert_eq!(duration(1_000), "1 s");
-        assert_eq!(duration(1_500), "1.5 s");
+        assert_eq!(duration(10, Lang::En), "10 ms");
+        assert_eq!(duration(1_000, Lang::En), "1 s");
+        assert_eq!(duration(1_500, Lang::En), "1.5 s");
+        assert_eq!(duration(6_005, Lang::Fr), "6,005 s");
     }
 
     #[test]

@@ -105,7 +105,7 @@ pub(super) fn marker_key<'b>(
         .map(|(i, m)| {
             let args = [
                 ("n", (i + 1).into()),
-                ("t", duration(m.t_ms).into()),
+                ("t", duration(m.t_ms, theme.lang).into()),
                 ("label", m.label.as_str().into()),
             ];
             (theme.lang.fmt("plot-key-entry", &args), marker_colour(m))

@@ -90,7 +90,7 @@ pub(super) fn draw(
     let head = marker_head(theme, &chart.markers);
     let y_high = y_top(&area, theme, highest.max(1.0), head);
     let mut cc = time_axes(&area, theme, chart.end_ms(), y_high)?;
-    let bucket = [("bucket", duration(chart.bucket_ms).into())];
+    let bucket = [("bucket", duration(chart.bucket_ms, theme.lang).into())];
     let y_desc = theme.lang.fmt("plot-axis-rate", &bucket);
     let x_desc = theme.lang.msg("plot-axis-time");
     draw_mesh(&mut cc, theme, (&x_desc, &y_desc), (true, true))?;
