@@ -9,13 +9,6 @@ pub mod metadata;
 pub mod produce;
 pub mod replication;
 
-/// The consumer group messages under their former path: `protocol::group` was renamed
-/// [`consumer_group`] so that no two files are called `group.rs`. The path is kept for code
-/// that still names it; new code names `consumer_group`.
-pub mod group {
-    pub use super::consumer_group::*;
-}
-
 use std::fmt;
 
 use crate::record::RECORD_BATCH_OVERHEAD;

@@ -18,7 +18,7 @@
 use std::sync::Arc;
 
 use crate::effects::Effects;
-use crate::protocol::group::OffsetCommitResponse;
+use crate::protocol::consumer_group::OffsetCommitResponse;
 use crate::protocol::metadata::MetadataRequest;
 use crate::protocol::{ErrorCode, Request};
 use crate::rng::SimRng;

@@ -23,11 +23,11 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use crate::effects::Effects;
+use crate::protocol::consumer_group::{GroupRequest, OffsetFetchRequest, OffsetFetchResponse};
 use crate::protocol::fetch::{
     FetchPartition, FetchRequest, FetchResponse, ListOffsetsRequest, ListOffsetsResponse,
     OffsetSpec,
 };
-use crate::protocol::group::{GroupRequest, OffsetFetchRequest, OffsetFetchResponse};
 use crate::protocol::{ErrorCode, Request};
 use crate::trace::TraceEvent;
 use crate::units::{BrokerId, Offset, TopicPartition};

@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use crate::client::assignor::{self, GroupSubscription, MemberSubscription, Strategy};
 use crate::effects::Effects;
-use crate::protocol::group::{
+use crate::protocol::consumer_group::{
     GroupRequest, HeartbeatRequest, JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest,
     Subscription, SyncGroupRequest, SyncGroupResponse,
 };

@@ -37,7 +37,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 
 use crate::effects::Effects;
-use crate::protocol::group::JoinedMember;
+use crate::protocol::consumer_group::JoinedMember;
 use crate::protocol::metadata::MetadataRequest;
 use crate::protocol::{Message, Request, Response};
 use crate::record::Record;
@@ -517,7 +517,7 @@ impl Consumer {
         rng: &mut SimRng,
         out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) {
-        use crate::protocol::group::GroupResponse as G;
+        use crate::protocol::consumer_group::GroupResponse as G;
         match (pending, response) {
             (Pending::Metadata, Response::Metadata(r)) => self.on_metadata(r, out),
             (Pending::Join, Response::Group(G::JoinGroup(r))) => self.on_join(now, r, out),

@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::effects::Effects;
-use crate::protocol::group::{GroupRequest, OffsetCommitRequest, OffsetCommitResponse};
+use crate::protocol::consumer_group::{GroupRequest, OffsetCommitRequest, OffsetCommitResponse};
 use crate::protocol::{ErrorCode, Request};
 use crate::record::{Header, Record};
 use crate::rng::SimRng;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::*;
 use crate::client::assignor::StrategyList;
-use crate::protocol::group::{
+use crate::protocol::consumer_group::{
     GroupRequest, GroupResponse, HeartbeatResponse, JoinGroupResponse, SyncGroupResponse,
 };
 use crate::protocol::metadata::{MetadataResponse, PartitionMetadata};
@@ -79,7 +79,7 @@ impl Harness {
         });
     }
 
-    fn last_join(&self) -> (u64, crate::protocol::group::JoinGroupRequest) {
+    fn last_join(&self) -> (u64, crate::protocol::consumer_group::JoinGroupRequest) {
         match self.last(|r| matches!(r, Request::Group(GroupRequest::JoinGroup(_)))) {
             (c, Request::Group(GroupRequest::JoinGroup(j))) => (c, j),
             _ => unreachable!(),
