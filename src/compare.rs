@@ -800,6 +800,7 @@ mod tests {
             t_ms: 0,
             seq: 0,
             component: Arc::from("broker/1"),
+            cause: None,
             event: TraceEvent::TopicCreated {
                 topic: Arc::from("orders"),
                 partitions: 3,
@@ -814,6 +815,7 @@ mod tests {
                 t_ms: i as u64,
                 seq: i as u64 + 1,
                 component: Arc::from("broker/1"),
+                cause: None,
                 event: TraceEvent::RecordAppended {
                     topic: Arc::from("orders"),
                     partition: *partition,

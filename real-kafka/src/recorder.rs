@@ -102,6 +102,7 @@ impl Recorder {
             t_ms,
             seq,
             component: Arc::from(component),
+            cause: None,
             event,
         });
     }

@@ -392,6 +392,7 @@ mod tests {
             t_ms,
             seq: t_ms,
             component: Arc::from(component),
+            cause: None,
             event,
         }
     }

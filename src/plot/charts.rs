@@ -382,6 +382,7 @@ mod tests {
             t_ms,
             seq: t_ms,
             component: Arc::from("broker/1"),
+            cause: None,
             event,
         }
     }

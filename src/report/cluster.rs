@@ -402,6 +402,7 @@ mod tests {
             t_ms: t,
             seq: t,
             component: Arc::from(component),
+            cause: None,
             event,
         }
     }

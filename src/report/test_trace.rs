@@ -9,6 +9,7 @@ pub(super) fn appended(t: u64, partition: u32, offset: u64, key: &str, value: &s
         t_ms: t,
         seq: t,
         component: Arc::from("broker/1"),
+        cause: None,
         event: TraceEvent::RecordAppended {
             topic: Arc::from("orders"),
             partition,
@@ -28,6 +29,7 @@ pub(super) fn at(t: u64, component: &str, event: TraceEvent) -> TraceRecord {
         t_ms: t,
         seq: t,
         component: Arc::from(component),
+        cause: None,
         event,
     }
 }

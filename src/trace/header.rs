@@ -47,6 +47,11 @@ pub struct TraceRecord {
     /// The component that emitted the event: `broker/1`, `producer/checkout`,
     /// `group/analytics`, `consumer/analytics/1`, `network`, `faults`, `world`.
     pub component: Arc<str>,
+    /// The `seq` of the earlier event this one is a consequence of (a session expiry for the
+    /// member removal it causes, a lost ACK for the retry). `None` for events with no recorded
+    /// cause; absent from the JSON line then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<u64>,
     /// What happened.
     #[serde(flatten)]
     pub event: TraceEvent,

@@ -60,6 +60,7 @@ impl<W: Write> TraceSink for JsonlWriter<W> {
             t_ms: at.0,
             seq: self.next_seq,
             component: component.clone(),
+            cause: None,
             event,
         };
         self.next_seq += 1;

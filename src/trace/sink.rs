@@ -43,6 +43,7 @@ impl TraceSink for VecSink {
             t_ms: at.0,
             seq,
             component: component.clone(),
+            cause: None,
             event,
         });
     }
