@@ -43,6 +43,7 @@
 //! | [`expect`] | metrics named `name[arg]`, the `[[expect]]` claims, the summary JSON |
 //! | [`compare`] | two reports (simulated, real broker) compared fact by fact, with tolerances |
 //! | [`plot`] | charts as PNG (lag, partitions, assignments, throughput) from plain series |
+//! | [`explain`] | each decision of a run with its chain of causes and its numbers (en, fr, JSON) |
 //! | [`page`] | the interactive HTML page: a time slider over a run's describe tables and feed |
 //!
 //! # Architecture invariants
@@ -80,6 +81,7 @@ pub mod world;
 // Analysis.
 pub mod compare;
 pub mod expect;
+pub mod explain;
 pub mod page;
 pub mod plot;
 pub mod report;

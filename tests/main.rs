@@ -9,6 +9,8 @@ mod browser;
 mod cli;
 /// The same seed gives the same bytes; another seed changes what is seeded.
 mod determinism;
+/// `kafka-sim explain`: decisions with their causes and numbers, filters, French, JSON.
+mod explain;
 /// The fault plan: each fault kind and its effect in the trace.
 mod faults;
 /// Consumer groups: joins, rebalances, crashes, commits and lag, checked on the trace.

@@ -5,6 +5,7 @@ mod assign;
 mod bench;
 mod compare;
 mod describe;
+mod explain;
 mod partition;
 mod plot;
 mod report;
@@ -47,6 +48,9 @@ pub enum Command {
     Describe(describe::DescribeArgs),
     /// Compare a simulated trace with one recorded against a real broker, fact by fact.
     Compare(compare::CompareArgs),
+    /// Explain a run: each decision in time order with its chain of causes and its numbers
+    /// (partitioner hashes, rebalance triggers, duplicates, elections), in English or French.
+    Explain(explain::ExplainArgs),
     /// Write the interactive HTML page of one or more traces: a time slider over the describe
     /// tables, lag curves and what happened.
     Report(report::ReportArgs),
@@ -63,5 +67,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Describe(args) => describe::run(&args),
         Command::Compare(args) => compare::run(&args),
         Command::Report(args) => report::run(&args),
+        Command::Explain(args) => explain::run(&args),
     }
 }

@@ -73,6 +73,7 @@ pub const RESOURCES: &[Resource] = &[
     resource!("cli.ftl"),
     resource!("run.ftl"),
     resource!("plot.ftl"),
+    resource!("explain.ftl"),
 ];
 
 /// A value for a message's variable: a text, or a count (which also selects plural forms, such

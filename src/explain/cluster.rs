@@ -1,0 +1,186 @@
+//! The cluster's decisions: a broker fenced (`broker.session.timeout.ms` after its last
+//! heartbeat), a leader elected (clean from the ISR, or unclean outside it), an ISR that shrank
+//! or grew, a log truncated where it diverged from the new leader's (acknowledged records lost
+//! after an unclean election).
+
+use super::{Context, Entry, Message, list, n, text, tp};
+use crate::trace::{TraceEvent, TraceRecord};
+
+/// How far back (in records) to look for an election's fence, a truncation's election.
+const LOOK_BACK: usize = 20_000;
+
+/// The entries of record `i`.
+pub(super) fn on(ctx: &Context<'_>, i: usize) -> Vec<Entry> {
+    let r = &ctx.records[i];
+    let e = match &r.event {
+        TraceEvent::BrokerFenced {
+            broker,
+            reason,
+            last_heartbeat_ms,
+        } => {
+            let m = Message::new(
+                "explain-fenced",
+                vec![
+                    ("broker", (*broker).into()),
+                    ("reason", text(reason)),
+                    ("last", (*last_heartbeat_ms).into()),
+                    ("after", r.t_ms.saturating_sub(*last_heartbeat_ms).into()),
+                ],
+            );
+            let mut e = Entry::at(r, "fenced", m).numbers(&[
+                ("last_heartbeat_ms", n(*last_heartbeat_ms)),
+                ("after_ms", n(r.t_ms.saturating_sub(*last_heartbeat_ms))),
+            ]);
+            e.subjects.brokers.push(*broker);
+            Some(e)
+        }
+        TraceEvent::LeaderElected { .. } => election(ctx, i),
+        TraceEvent::IsrShrunk { .. } | TraceEvent::IsrExpanded { .. } => isr(r),
+        TraceEvent::LogTruncated { .. } => truncated(ctx, i),
+        _ => None,
+    };
+    e.into_iter().collect()
+}
+
+fn broker_name(b: Option<u32>) -> String {
+    b.map_or_else(|| "none".to_string(), |b| b.to_string())
+}
+
+fn election(ctx: &Context<'_>, i: usize) -> Option<Entry> {
+    let r = &ctx.records[i];
+    let TraceEvent::LeaderElected {
+        topic,
+        partition,
+        leader,
+        previous_leader,
+        leader_epoch,
+        isr,
+        election,
+        reason,
+    } = &r.event
+    else {
+        return None;
+    };
+    let id = match &election[..] {
+        "unclean" => "explain-election-unclean",
+        "none" => "explain-election-none",
+        _ => "explain-election-clean",
+    };
+    let isr: Vec<String> = isr.iter().map(u32::to_string).collect();
+    let m = Message::new(
+        id,
+        vec![
+            ("partition", text(tp(topic, *partition))),
+            ("leader", text(broker_name(*leader))),
+            ("previous", text(broker_name(*previous_leader))),
+            ("epoch", (*leader_epoch).into()),
+            ("isr", list(&isr)),
+            ("reason", text(reason)),
+        ],
+    );
+    let fenced = previous_leader.and_then(|b| {
+        ctx.find_back(
+            i,
+            LOOK_BACK,
+            |x| matches!(x.event, TraceEvent::BrokerFenced { broker, .. } if broker == b),
+        )
+    });
+    let mut e = Entry::at(r, "election", m)
+        .partition(tp(topic, *partition))
+        .numbers(&[("leader_epoch", i64::from(*leader_epoch))])
+        .derived(fenced.map(|(_, f)| f.seq).into_iter().collect());
+    e.subjects
+        .brokers
+        .extend(leader.iter().chain(previous_leader));
+    Some(e)
+}
+
+fn isr(r: &TraceRecord) -> Option<Entry> {
+    let (topic, partition, isr, changed, id, reason) = match &r.event {
+        TraceEvent::IsrShrunk {
+            topic,
+            partition,
+            isr,
+            removed,
+            reason,
+            ..
+        } => (
+            topic,
+            partition,
+            isr,
+            removed,
+            "explain-isr-shrunk",
+            reason.clone(),
+        ),
+        TraceEvent::IsrExpanded {
+            topic,
+            partition,
+            isr,
+            added,
+            ..
+        } => (
+            topic,
+            partition,
+            isr,
+            added,
+            "explain-isr-expanded",
+            String::new(),
+        ),
+        _ => return None,
+    };
+    let show = |v: &[u32]| v.iter().map(u32::to_string).collect::<Vec<_>>();
+    let m = Message::new(
+        id,
+        vec![
+            ("partition", text(tp(topic, *partition))),
+            ("isr", list(&show(isr))),
+            ("brokers", list(&show(changed))),
+            ("reason", text(reason)),
+        ],
+    );
+    let mut e = Entry::at(r, "isr", m)
+        .partition(tp(topic, *partition))
+        .numbers(&[("isr_size", n(isr.len() as u64))]);
+    e.subjects.brokers.extend(changed.iter().copied());
+    Some(e)
+}
+
+fn truncated(ctx: &Context<'_>, i: usize) -> Option<Entry> {
+    let r = &ctx.records[i];
+    let TraceEvent::LogTruncated {
+        topic,
+        partition,
+        to_offset,
+        removed,
+        reason,
+    } = &r.event
+    else {
+        return None;
+    };
+    let unclean = ctx.find_back(i, LOOK_BACK, |x| {
+        matches!(&x.event, TraceEvent::LeaderElected { topic: t, partition: p, election, .. }
+            if t == topic && p == partition && election == "unclean")
+    });
+    let id = match (unclean, *removed) {
+        (_, 0) => "explain-truncated-nothing",
+        (Some(_), _) => "explain-truncated-unclean",
+        (None, _) => "explain-truncated",
+    };
+    let m = Message::new(
+        id,
+        vec![
+            ("component", text(&r.component[..])),
+            ("partition", text(tp(topic, *partition))),
+            ("offset", (*to_offset).into()),
+            ("removed", (*removed).into()),
+            ("reason", text(reason)),
+        ],
+    );
+    let kind = if *removed > 0 { "loss" } else { "truncation" };
+    Some(
+        Entry::at(r, kind, m)
+            .partition(tp(topic, *partition))
+            .numbers(&[("to_offset", n(*to_offset)), ("removed", n(*removed))])
+            .derived(unclean.map(|(_, u)| u.seq).into_iter().collect()),
+    )
+}

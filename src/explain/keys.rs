@@ -1,0 +1,255 @@
+//! Where records went, and why: a key's partition recomputed with the producer's own
+//! partitioner (the one its `ProducerConfigured` names) from the key bytes in the trace, and,
+//! for null keys, the sticky partition and each switch with the numbers that explain it.
+//!
+//! One entry per (producer, topic, key) for keyed records: every later record with that key
+//! goes to the same partition while the partition count stays. One entry per sticky partition
+//! for null keys: when it was chosen, how many records and ms it lasted.
+
+use std::collections::BTreeMap;
+
+use super::context::ProducerInfo;
+use super::{Context, Entry, Message, n, text, tp};
+use crate::client::partitioner::hash::to_positive;
+use crate::client::partitioner::{KeyHash, KeyRoute, Partitioner, librdkafka_sticky_linger};
+use crate::trace::{TraceBytes, TraceEvent, TraceRecord};
+use crate::units::Millis;
+
+/// The current sticky partition of one (producer, topic).
+#[derive(Clone, Debug)]
+struct Sticky {
+    partition: u32,
+    since_ms: u64,
+    records: u64,
+    seq: u64,
+}
+
+/// What the key builder remembers between records.
+#[derive(Debug, Default)]
+pub(super) struct Keys {
+    seen: BTreeMap<(String, String, String), ()>,
+    sticky: BTreeMap<(String, String), Sticky>,
+}
+
+impl Keys {
+    /// The entries of record `i`.
+    pub(super) fn on(&mut self, ctx: &Context<'_>, i: usize) -> Vec<Entry> {
+        let r = &ctx.records[i];
+        let TraceEvent::RecordAppended {
+            topic,
+            partition,
+            key,
+            producer: Some(producer),
+            ..
+        } = &r.event
+        else {
+            return Vec::new();
+        };
+        match key {
+            Some(k) => {
+                let id = (producer.to_string(), topic.to_string(), k.to_string());
+                if self.seen.insert(id, ()).is_some() {
+                    return Vec::new();
+                }
+                keyed(ctx, r, producer, topic, *partition, k)
+                    .into_iter()
+                    .collect()
+            }
+            None => self.null_key(ctx, r, producer, topic, *partition),
+        }
+    }
+
+    fn null_key(
+        &mut self,
+        ctx: &Context<'_>,
+        r: &TraceRecord,
+        producer: &str,
+        topic: &str,
+        partition: u32,
+    ) -> Vec<Entry> {
+        let id = (producer.to_string(), topic.to_string());
+        let fresh = Sticky {
+            partition,
+            since_ms: r.t_ms,
+            records: 1,
+            seq: r.seq,
+        };
+        match self.sticky.get_mut(&id) {
+            Some(s) if s.partition == partition => {
+                s.records += 1;
+                Vec::new()
+            }
+            Some(s) => {
+                let previous = std::mem::replace(s, fresh);
+                vec![switched(ctx, r, producer, topic, &previous, partition)]
+            }
+            None => {
+                self.sticky.insert(id, fresh);
+                vec![first_sticky(ctx, r, producer, topic, partition)]
+            }
+        }
+    }
+}
+
+/// The partitioner of `producer`, or Java's default when the trace does not say.
+fn partitioner_of(info: Option<&ProducerInfo>) -> Partitioner {
+    info.and_then(|p| p.partitioner)
+        .unwrap_or(Partitioner::Java)
+}
+
+fn keyed(
+    ctx: &Context<'_>,
+    r: &TraceRecord,
+    producer: &str,
+    topic: &str,
+    partition: u32,
+    key: &TraceBytes,
+) -> Option<Entry> {
+    let partitions = ctx.partitions(topic)?;
+    let partitioner = partitioner_of(ctx.producer(producer));
+    let bytes = key.to_bytes();
+    let route = crate::client::partitioner::route(partitioner, Some(&bytes), partitions);
+    let base = |id: &'static str, extra: Vec<(&'static str, crate::i18n::Arg)>| {
+        let mut args = vec![
+            ("key", text(key.to_string())),
+            ("producer", text(producer)),
+            ("partitioner", text(partitioner.name())),
+            ("topic", text(topic)),
+            ("partitions", partitions.into()),
+            ("partition", partition.into()),
+        ];
+        args.extend(extra);
+        Message::new(id, args)
+    };
+    let mut numbers = vec![
+        ("partitions", i64::from(partitions)),
+        ("partition", i64::from(partition)),
+    ];
+    let headline = match route {
+        KeyRoute::Hashed { hash, partition: p } => {
+            numbers.push(("hash", hash.as_i64()));
+            numbers.push(("computed_partition", i64::from(p.0)));
+            hashed_message(hash, p.0, partition, base)
+        }
+        KeyRoute::Sticky => base("explain-key-sticky", vec![]),
+        KeyRoute::RandomEach => base("explain-key-random", vec![]),
+        KeyRoute::RoundRobin => base("explain-key-round-robin", vec![]),
+    };
+    let mut e = Entry::at(r, "key", headline)
+        .numbers(&numbers)
+        .partition(tp(topic, partition));
+    e.subjects.key = Some(key.to_string());
+    e.subjects.producer = Some(producer.to_string());
+    Some(e)
+}
+
+/// The arithmetic of a hashed key, in the client's own terms: Java masks the signed murmur2
+/// with `0x7fffffff` (`Utils.toPositive`); librdkafka takes its unsigned hash modulo the count.
+fn hashed_message(
+    hash: KeyHash,
+    computed: u32,
+    actual: u32,
+    base: impl Fn(&'static str, Vec<(&'static str, crate::i18n::Arg)>) -> Message,
+) -> Message {
+    let (id, function, positive) = match hash {
+        KeyHash::Murmur2(h) => ("explain-key-masked", "murmur2", u64::from(to_positive(h))),
+        KeyHash::Crc32(h) => ("explain-key-unsigned", "CRC32", u64::from(h)),
+        KeyHash::Fnv1a(h) => ("explain-key-unsigned", "FNV-1a", u64::from(h)),
+    };
+    let id = if computed == actual {
+        id
+    } else {
+        "explain-key-elsewhere"
+    };
+    base(
+        id,
+        vec![
+            ("function", text(function)),
+            ("hash", text(hash.as_i64().to_string())),
+            ("positive", positive.into()),
+            ("computed", computed.into()),
+        ],
+    )
+}
+
+fn sticky_subjects(e: Entry, producer: &str, topic: &str, partition: u32) -> Entry {
+    let mut e = e.partition(tp(topic, partition));
+    e.subjects.producer = Some(producer.to_string());
+    e
+}
+
+fn first_sticky(
+    ctx: &Context<'_>,
+    r: &TraceRecord,
+    producer: &str,
+    topic: &str,
+    partition: u32,
+) -> Entry {
+    let partitioner = partitioner_of(ctx.producer(producer));
+    let m = Message::new(
+        "explain-sticky-first",
+        vec![
+            ("producer", text(producer)),
+            ("partitioner", text(partitioner.name())),
+            ("topic", text(topic)),
+            ("partition", partition.into()),
+        ],
+    );
+    let e = Entry::at(r, "sticky", m).numbers(&[("partition", i64::from(partition))]);
+    sticky_subjects(e, producer, topic, partition)
+}
+
+fn switched(
+    ctx: &Context<'_>,
+    r: &TraceRecord,
+    producer: &str,
+    topic: &str,
+    previous: &Sticky,
+    partition: u32,
+) -> Entry {
+    let info = ctx.producer(producer);
+    let partitioner = partitioner_of(info);
+    let lasted = r.t_ms - previous.since_ms;
+    let linger = info.map_or(0, |p| p.linger_ms);
+    let batch_size = info.map_or(0, |p| p.batch_size);
+    let sticky_ms = librdkafka_sticky_linger(Millis(linger)).0;
+    let m = Message::new(
+        "explain-sticky-switch",
+        vec![
+            ("producer", text(producer)),
+            ("topic", text(topic)),
+            ("from", previous.partition.into()),
+            ("partition", partition.into()),
+            ("records", previous.records.into()),
+            ("ms", lasted.into()),
+        ],
+    );
+    let (why, numbers) = match partitioner {
+        Partitioner::Java => ("explain-sticky-why-java", ("batch_size", n(batch_size))),
+        Partitioner::JavaLegacy => ("explain-sticky-why-legacy", ("linger_ms", n(linger))),
+        Partitioner::RoundRobin => ("explain-sticky-why-round-robin", ("linger_ms", n(linger))),
+        _ => (
+            "explain-sticky-why-librdkafka",
+            ("sticky_partitioning_linger_ms", n(sticky_ms)),
+        ),
+    };
+    let reason = Message::new(
+        why,
+        vec![
+            ("batch_size", batch_size.into()),
+            ("linger", linger.into()),
+            ("sticky", sticky_ms.into()),
+        ],
+    );
+    let e = Entry::at(r, "sticky", m)
+        .line(reason)
+        .numbers(&[
+            ("from_partition", i64::from(previous.partition)),
+            ("partition", i64::from(partition)),
+            ("records", n(previous.records)),
+            ("lasted_ms", n(lasted)),
+            numbers,
+        ])
+        .derived(vec![previous.seq]);
+    sticky_subjects(e, producer, topic, partition).partition(tp(topic, previous.partition))
+}
