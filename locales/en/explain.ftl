@@ -41,6 +41,7 @@ explain-why-crashed = Its process { $component } crashed at { $at } ms (kill -9:
 explain-why-paused = Its process { $component } froze at { $at } ms (a GC pause, SIGSTOP), { $before } ms before the coordinator noticed.
 explain-why-removed = Started by the coordinator: it removed { $member } ({ $reason }).
 explain-why-rejoin = Started by the leader's re-join: its metadata changed (a subscription or a partition count); the coordinator says: { $reason }.
+explain-why-cooperative = Started by the cooperative protocol's second round (KIP-429): the members revoked the partitions that move and re-join so that they can go to their new owners; the coordinator says: { $reason }.
 explain-why-coordinator = The coordinator's reason: { $reason }.
 explain-generation = Group { $group }: generation { $generation } with { $count ->
     [one] { $count } member

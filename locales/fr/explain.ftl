@@ -42,6 +42,7 @@ explain-why-crashed = Son processus { $component } a planté à { $at } ms (kill
 explain-why-paused = Son processus { $component } s'est figé à { $at } ms (pause du GC, SIGSTOP), { $before } ms avant que le coordinateur ne s'en aperçoive.
 explain-why-removed = Déclenché par le coordinateur : il a retiré { $member } ({ $reason }).
 explain-why-rejoin = Déclenché par le leader qui rejoint le groupe : ses métadonnées ont changé (un abonnement ou un nombre de partitions) ; le coordinateur indique : { $reason }.
+explain-why-cooperative = Déclenché par le second tour du protocole coopératif (KIP-429) : les membres ont révoqué les partitions qui changent de propriétaire et rejoignent le groupe pour qu'elles soient confiées aux nouveaux ; le coordinateur indique : { $reason }.
 explain-why-coordinator = Raison donnée par le coordinateur : { $reason }.
 explain-generation = Groupe { $group } : génération { $generation } avec { $count ->
     [one] { $count } membre

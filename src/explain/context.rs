@@ -35,6 +35,7 @@ pub struct Context<'a> {
     producers: BTreeMap<&'a str, ProducerInfo>,
     topics: BTreeMap<&'a str, u32>,
     members: BTreeMap<&'a str, &'a str>,
+    lifecycle: BTreeMap<&'a str, Vec<usize>>,
 }
 
 impl<'a> Context<'a> {
@@ -46,10 +47,21 @@ impl<'a> Context<'a> {
             producers: BTreeMap::new(),
             topics: BTreeMap::new(),
             members: BTreeMap::new(),
+            lifecycle: BTreeMap::new(),
         };
         for (i, r) in records.iter().enumerate() {
             ctx.seqs.insert(r.seq, i);
             ctx.index(r);
+            if matches!(
+                r.event,
+                TraceEvent::ClientCrashed {}
+                    | TraceEvent::ClientPaused { .. }
+                    | TraceEvent::ClientRestarted {}
+                    | TraceEvent::ConsumerClosed { .. }
+                    | TraceEvent::MaxPollIntervalExceeded { .. }
+            ) {
+                ctx.lifecycle.entry(&r.component).or_default().push(i);
+            }
         }
         ctx
     }
@@ -94,6 +106,11 @@ impl<'a> Context<'a> {
         self.seqs.get(&seq).map(|&i| &self.records[i])
     }
 
+    /// The index of the record at seq `seq`.
+    pub fn index_of(&self, seq: u64) -> Option<usize> {
+        self.seqs.get(&seq).copied()
+    }
+
     /// The settings of the producer `component` (`producer/api`).
     pub fn producer(&self, component: &str) -> Option<&ProducerInfo> {
         self.producers.get(component)
@@ -125,6 +142,24 @@ impl<'a> Context<'a> {
     /// Every (member id, component) pair.
     pub fn members(&self) -> impl Iterator<Item = (&'a str, &'a str)> + '_ {
         self.members.iter().map(|(m, c)| (*m, *c))
+    }
+
+    /// The latest lifecycle event of `component` (a crash, a pause, a restart, a close, a poll
+    /// timeout) before index `i` that `pick` accepts: however far back it is.
+    pub fn last_lifecycle(
+        &self,
+        component: &str,
+        i: usize,
+        pick: impl Fn(&TraceEvent) -> bool,
+    ) -> Option<&'a TraceRecord> {
+        let records = self.records;
+        self.lifecycle
+            .get(component)?
+            .iter()
+            .rev()
+            .filter(|&&j| j < i)
+            .map(|&j| &records[j])
+            .find(|r| pick(&r.event))
     }
 
     /// The latest record before index `i` (and at most `window` records back) that `pick`

@@ -245,18 +245,13 @@ fn reread(
         unreachable!("called on RecordsProcessed")
     };
     let again = last - first + 1;
-    let stopped = ctx
-        .records
-        .iter()
-        .take_while(|x| x.seq < r.seq)
-        .filter(|x| {
-            &x.component[..] == before
-                && matches!(
-                    x.event,
-                    TraceEvent::ClientCrashed {} | TraceEvent::ConsumerClosed { .. }
-                )
-        })
-        .last();
+    let here = ctx.index_of(r.seq).unwrap_or(ctx.records.len());
+    let stopped = ctx.last_lifecycle(before, here, |e| {
+        matches!(
+            e,
+            TraceEvent::ClientCrashed {} | TraceEvent::ConsumerClosed { .. }
+        )
+    });
     let id = match stopped.map(|s| &s.event) {
         Some(TraceEvent::ClientCrashed {}) => "explain-reread-crash",
         _ => "explain-reread",

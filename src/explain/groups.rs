@@ -93,27 +93,15 @@ impl Groups {
             .group(group)
             .numbers(&[("generation", i64::from(*generation))]);
         let inputs = self.members.get(&group[..]).cloned().unwrap_or_default();
-        for m in &inputs {
-            let had: Vec<&str> = partitions_of(&before, m);
-            e = e.member(m).line(Message::new(
-                "explain-assign-input",
-                vec![("member", text(ctx.label(m))), ("owned", list(&had))],
-            ));
-        }
-        for a in assignments {
-            e = e.member(&a.member_id).line(Message::new(
-                "explain-assign-output",
-                vec![
-                    ("member", text(ctx.label(&a.member_id))),
-                    ("partitions", list(&a.partitions)),
-                ],
-            ));
-            for p in &a.partitions {
-                e = e.partition(p.to_string());
-            }
-        }
+        e = input_output(ctx, e, &inputs, &before, assignments);
         let moves = moved(ctx, &owned, assignments);
-        let revoked = revoked_between(ctx, start, i, group);
+        // Eager members revoke everything before they re-join: the callbacks are in the trace
+        // already. Cooperative ones (KIP-429) revoke after this assignment what it took away.
+        let revoked = if cooperative {
+            taken_away(&owned, assignments)
+        } else {
+            revoked_between(ctx, start, i, group)
+        };
         e = e
             .numbers(&[
                 ("moved", n(moves.len() as u64)),
@@ -161,6 +149,36 @@ fn topics_of(assignments: &[MemberAssignment]) -> Vec<String> {
     topics
 }
 
+/// The assignor's input (each member and what it owned) and output, as detail lines.
+fn input_output(
+    ctx: &Context<'_>,
+    mut e: Entry,
+    inputs: &[String],
+    before: &[MemberAssignment],
+    assignments: &[MemberAssignment],
+) -> Entry {
+    for m in inputs {
+        let had: Vec<&str> = partitions_of(before, m);
+        e = e.member(m).line(Message::new(
+            "explain-assign-input",
+            vec![("member", text(ctx.label(m))), ("owned", list(&had))],
+        ));
+    }
+    for a in assignments {
+        e = e.member(&a.member_id).line(Message::new(
+            "explain-assign-output",
+            vec![
+                ("member", text(ctx.label(&a.member_id))),
+                ("partitions", list(&a.partitions)),
+            ],
+        ));
+        for p in &a.partitions {
+            e = e.partition(p.to_string());
+        }
+    }
+    e
+}
+
 /// `orders-1: consumer/g/2 -> consumer/g/1` for every partition whose owner changed.
 fn moved(
     ctx: &Context<'_>,
@@ -181,7 +199,22 @@ fn moved(
             }
         }
     }
+    let given = owners(assignments);
+    for (p, old) in owned.iter().filter(|(p, _)| !given.contains_key(*p)) {
+        out.push(format!("{p}: {} -> -", short(old)));
+    }
     out
+}
+
+/// Partitions owned before that no member is given: what a cooperative member revokes now and
+/// the next round hands over.
+fn taken_away(owned: &BTreeMap<String, String>, assignments: &[MemberAssignment]) -> Vec<String> {
+    let given = owners(assignments);
+    owned
+        .keys()
+        .filter(|p| !given.contains_key(*p))
+        .cloned()
+        .collect()
 }
 
 /// Partitions revoked by the group's consumers since the rebalance began.

@@ -6,13 +6,12 @@
 //! after `max.poll.interval.ms`), a `MemberExpired` (`session.timeout.ms` without a heartbeat)
 //! and a `MemberRemoved` (a member that missed the rebalance timeout). A leader that re-joins
 //! by itself does so because its metadata changed: a subscribed topic's partition count, or a
-//! subscription (`ConsumerCoordinator.rejoinNeededOrPending`).
+//! subscription (`ConsumerCoordinator.rejoinNeededOrPending`), or, with a cooperative assignor, to
+//! hand over the partitions its members just revoked (KIP-429's second rebalance).
 
 use super::{Context, Entry, Message, n, text};
 use crate::trace::{TraceEvent, TraceRecord};
 
-/// How far back (in records) to look for a departure's own cause (a close, a crash).
-const LOOK_BACK: usize = 20_000;
 /// How many records of the same millisecond to look through for the trigger.
 const SAME_TIME: usize = 64;
 
@@ -87,11 +86,13 @@ fn left(
     causes: &mut Vec<u64>,
 ) -> Entry {
     let component = ctx.member_component(member);
-    let poll = ctx.find_back(j, LOOK_BACK, |r| {
-        matches!(&r.event, TraceEvent::MaxPollIntervalExceeded { member_id, .. }
-            if &member_id[..] == member)
+    let poll = component.and_then(|c| {
+        ctx.last_lifecycle(c, j, |e| {
+            matches!(e, TraceEvent::MaxPollIntervalExceeded { member_id, .. }
+                if &member_id[..] == member)
+        })
     });
-    if let Some((_, p)) = poll
+    if let Some(p) = poll
         && let TraceEvent::MaxPollIntervalExceeded {
             last_poll_ms,
             max_poll_interval_ms,
@@ -113,13 +114,10 @@ fn left(
                 ],
             ));
     }
-    let close = component.and_then(|c| {
-        ctx.find_back(j, LOOK_BACK, |r| {
-            &r.component[..] == c && matches!(r.event, TraceEvent::ConsumerClosed { .. })
-        })
-    });
+    let close = component
+        .and_then(|c| ctx.last_lifecycle(c, j, |e| matches!(e, TraceEvent::ConsumerClosed { .. })));
     let id = match close {
-        Some((_, c)) => {
+        Some(c) => {
             causes.push(c.seq);
             "explain-why-close"
         }
@@ -168,14 +166,13 @@ fn expired(
     let Some(component) = ctx.member_component(member) else {
         return e;
     };
-    let stopped = ctx.find_back(j, LOOK_BACK, |r| {
-        &r.component[..] == component
-            && matches!(
-                r.event,
-                TraceEvent::ClientCrashed {} | TraceEvent::ClientPaused { .. }
-            )
+    let stopped = ctx.last_lifecycle(component, j, |e| {
+        matches!(
+            e,
+            TraceEvent::ClientCrashed {} | TraceEvent::ClientPaused { .. }
+        )
     });
-    if let Some((_, s)) = stopped {
+    if let Some(s) = stopped {
         causes.push(s.seq);
         let id = match s.event {
             TraceEvent::ClientPaused { .. } => "explain-why-paused",
@@ -205,10 +202,97 @@ fn by_reason(ctx: &Context<'_>, i: usize, e: Entry) -> Entry {
     let TraceEvent::GroupStateChanged { reason, .. } = &ctx.records[i].event else {
         return e;
     };
-    let id = if reason.contains("re-joining") {
+    // KIP-429's second round: members that gave up partitions re-join so that they can be
+    // handed to their new owners (`ConsumerCoordinator.onJoinComplete` requests it).
+    let id = if reason.ends_with("need to revoke partitions and re-join") {
+        "explain-why-cooperative"
+    } else if reason.contains("re-joining") || reason.contains("Updating metadata") {
         "explain-why-rejoin"
     } else {
         "explain-why-coordinator"
     };
     e.line(Message::new(id, vec![("reason", text(reason))]))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::explain::{CauseSource, explain, render};
+    use crate::i18n::Lang;
+    use crate::trace::{TraceEvent, TraceRecord};
+
+    fn rec(seq: u64, t_ms: u64, component: &str, event: TraceEvent) -> TraceRecord {
+        TraceRecord {
+            t_ms,
+            seq,
+            component: Arc::from(component),
+            cause: None,
+            event,
+        }
+    }
+
+    /// A consumer too slow to poll: its client leaves the group, the coordinator rebalances.
+    #[test]
+    fn a_poll_timeout_starts_the_rebalance_through_its_leave_group() {
+        let g = || Arc::from("g");
+        let m = || Arc::from("m-1");
+        let records = [
+            rec(
+                0,
+                10,
+                "consumer/g/1",
+                TraceEvent::PartitionsAssigned {
+                    group: g(),
+                    member_id: m(),
+                    generation: 1,
+                    partitions: vec![Arc::from("t-0")],
+                },
+            ),
+            rec(
+                1,
+                310_010,
+                "consumer/g/1",
+                TraceEvent::MaxPollIntervalExceeded {
+                    group: g(),
+                    member_id: m(),
+                    last_poll_ms: 10_010,
+                    max_poll_interval_ms: 300_000,
+                },
+            ),
+            rec(
+                2,
+                310_011,
+                "group/g",
+                TraceEvent::MemberLeft {
+                    group: g(),
+                    member_id: m(),
+                    reason: "consumer poll timeout has expired".into(),
+                },
+            ),
+            rec(
+                3,
+                310_011,
+                "group/g",
+                TraceEvent::GroupStateChanged {
+                    group: g(),
+                    from: Arc::from("Stable"),
+                    to: Arc::from("PreparingRebalance"),
+                    reason: "explicit `LeaveGroup` request for (m-1) members.".into(),
+                },
+            ),
+        ];
+        let entries = explain(&records);
+        let rebalance = entries.iter().find(|e| e.kind == "rebalance").unwrap();
+        assert_eq!(rebalance.causes, [2, 1]);
+        assert_eq!(rebalance.cause_source, CauseSource::Events);
+        assert_eq!(rebalance.numbers["max_poll_interval_ms"], 300_000);
+        assert_eq!(rebalance.numbers["last_poll_ms"], 10_010);
+        let text = render::sentence(rebalance, Lang::En);
+        assert!(
+            text.contains("max.poll.interval.ms = 300000 ms (last poll at 10010 ms)"),
+            "{text}"
+        );
+        assert!(render::sentence(rebalance, Lang::Fr).contains("max.poll.interval.ms"));
+    }
 }
