@@ -32,6 +32,7 @@ explain-sticky-why-librdkafka = librdkafka moves on after sticky.partitioning.li
 # Consumer groups.
 explain-rebalance = Group { $group } rebalances: { $from } -> PreparingRebalance (generation { $generation } ends).
 explain-why-joined = Started by a JoinGroup: the new member { $member } (client.id { $client }, assignors { $protocols }).
+explain-why-restarted = { $component } restarted at { $at } ms: a new process, which joins with a new member id.
 explain-why-left = Started by a LeaveGroup from { $member } ({ $reason }).
 explain-why-close = Started by a LeaveGroup on close() from { $member } ({ $reason }).
 explain-why-poll = Started by a LeaveGroup from { $member }: its application did not call poll() within max.poll.interval.ms = { $limit } ms (last poll at { $last } ms).

@@ -33,6 +33,7 @@ explain-sticky-why-librdkafka = librdkafka change de partition après sticky.par
 # Groupes de consommateurs.
 explain-rebalance = Le groupe { $group } se rééquilibre : { $from } -> PreparingRebalance (fin de la génération { $generation }).
 explain-why-joined = Déclenché par un JoinGroup : le nouveau membre { $member } (client.id { $client }, assignors { $protocols }).
+explain-why-restarted = { $component } a redémarré à { $at } ms : un nouveau processus, qui rejoint le groupe avec un nouvel identifiant de membre.
 explain-why-left = Déclenché par un LeaveGroup de { $member } ({ $reason }).
 explain-why-close = Déclenché par le LeaveGroup que close() envoie pour { $member } ({ $reason }).
 explain-why-poll = Déclenché par un LeaveGroup de { $member } : son application n'a pas appelé poll() dans le délai max.poll.interval.ms = { $limit } ms (dernier poll à { $last } ms).

@@ -45,14 +45,17 @@ fn by_event(ctx: &Context<'_>, j: usize, r: &TraceRecord, e: Entry) -> Entry {
             client_id,
             protocols,
             ..
-        } => e.member(member_id).line(Message::new(
-            "explain-why-joined",
-            vec![
-                ("member", text(ctx.label(member_id))),
-                ("client", text(&client_id[..])),
-                ("protocols", super::list(protocols)),
-            ],
-        )),
+        } => {
+            let e = e.member(member_id).line(Message::new(
+                "explain-why-joined",
+                vec![
+                    ("member", text(ctx.label(member_id))),
+                    ("client", text(&client_id[..])),
+                    ("protocols", super::list(protocols)),
+                ],
+            ));
+            restarted(ctx, j, member_id, e, &mut causes)
+        }
         TraceEvent::MemberLeft {
             member_id, reason, ..
         } => left(ctx, j, member_id, reason, e.member(member_id), &mut causes),
@@ -74,6 +77,24 @@ fn by_event(ctx: &Context<'_>, j: usize, r: &TraceRecord, e: Entry) -> Entry {
         _ => e,
     };
     e.derived(causes)
+}
+
+/// A joining member whose process was just restarted: a new process, a new member id.
+fn restarted(ctx: &Context<'_>, j: usize, member: &str, e: Entry, causes: &mut Vec<u64>) -> Entry {
+    let Some(component) = ctx.member_component(member) else {
+        return e;
+    };
+    let last = ctx.last_lifecycle(component, j, |_| true);
+    match last {
+        Some(r) if matches!(r.event, TraceEvent::ClientRestarted {}) => {
+            causes.push(r.seq);
+            e.line(Message::new(
+                "explain-why-restarted",
+                vec![("component", text(component)), ("at", r.t_ms.into())],
+            ))
+        }
+        _ => e,
+    }
 }
 
 /// A LeaveGroup: on `close()`, or after `max.poll.interval.ms`.
