@@ -356,3 +356,47 @@ fn at_shows_the_state_and_the_latest_decisions() {
     );
     assert!(text.contains("crashes (kill -9)"), "{text}");
 }
+
+#[test]
+fn an_unclean_election_loses_what_the_new_leader_lacked() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("explain/unclean");
+    let _ = std::fs::remove_dir_all(&dir);
+    let trace = dir.join("unclean.jsonl");
+    let run = [
+        "run",
+        "scenarios/unclean_election.toml",
+        "--variant",
+        "unclean",
+        "-q",
+        "--trace",
+        trace.to_str().unwrap(),
+    ];
+    assert!(kafka_sim(&run).status.success());
+    let removed: u64 = records(&trace)
+        .iter()
+        .map(|r| match r.event {
+            TraceEvent::LogTruncated { removed, .. } => removed,
+            _ => 0,
+        })
+        .sum();
+    assert!(removed > 0, "the unclean variant truncates");
+    let entries = explain_json(&[trace.to_str().unwrap()]);
+    let losses: Vec<&Value> = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "loss")
+        .collect();
+    assert_eq!(losses.len(), 2, "{losses:?}");
+    // When the new leader starts its epoch, and when the old one truncates: the same records.
+    assert_eq!(losses[0]["numbers"]["lost"], removed);
+    assert_eq!(losses[1]["numbers"]["removed"], removed);
+    assert!(
+        losses[1]["text"]
+            .as_str()
+            .unwrap()
+            .contains("after an unclean election")
+    );
+    let election = losses[1]["causes"][0].as_u64().unwrap();
+    assert_eq!(losses[0]["causes"][0], election);
+}

@@ -93,6 +93,7 @@ explain-election-unclean = { $partition }: leader { $previous } -> { $leader }, 
 explain-election-none = { $partition }: no replica can lead (leader { $previous } -> none, epoch { $epoch }, ISR [{ $isr }]): the partition is offline ({ $reason }).
 explain-isr-shrunk = { $partition }: ISR shrinks to [{ $isr }], without broker(s) { $brokers } ({ $reason }).
 explain-isr-expanded = { $partition }: broker(s) { $brokers } caught up and join the ISR, now [{ $isr }].
+explain-loss-failover = Loss: { $leader } leads { $partition } from epoch { $epoch } at its log end, offset { $start }, but the log of the previous leader { $previous } ended at offset { $held }: { $lost } record(s) beyond { $start } are gone, acknowledged ones included when acks=1 or an unclean election let a replica lead without them.
 explain-truncated = { $component } truncates { $partition } to offset { $offset }: { $removed } record(s) removed ({ $reason }).
 explain-truncated-unclean = Loss: { $component } truncates { $partition } to offset { $offset } after an unclean election: { $removed } record(s) removed ({ $reason }).
 explain-truncated-nothing = { $component } truncates { $partition } to offset { $offset }: nothing to remove ({ $reason }).

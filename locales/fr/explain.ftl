@@ -94,6 +94,7 @@ explain-election-unclean = { $partition } : leader { $previous } -> { $leader },
 explain-election-none = { $partition } : aucune réplique ne peut prendre la tête (leader { $previous } -> none, époque { $epoch }, ISR [{ $isr }]) : la partition est hors ligne ({ $reason }).
 explain-isr-shrunk = { $partition } : l'ISR se réduit à [{ $isr }], sans le(s) broker(s) { $brokers } ({ $reason }).
 explain-isr-expanded = { $partition } : le(s) broker(s) { $brokers } ont rattrapé leur retard et rejoignent l'ISR, désormais [{ $isr }].
+explain-loss-failover = Perte : { $leader } mène { $partition } à partir de l'époque { $epoch }, depuis la fin de son log, offset { $start }, alors que le log de l'ancien leader { $previous } allait jusqu'à l'offset { $held } : { $lost } enregistrement(s) au-delà de { $start } disparaissent, y compris des enregistrements acquittés si acks=1 ou une élection impropre a laissé mener une réplique qui ne les avait pas.
 explain-truncated = { $component } tronque { $partition } à l'offset { $offset } : { $removed } enregistrement(s) supprimé(s) ({ $reason }).
 explain-truncated-unclean = Perte : { $component } tronque { $partition } à l'offset { $offset } après une élection impropre : { $removed } enregistrement(s) supprimé(s) ({ $reason }).
 explain-truncated-nothing = { $component } tronque { $partition } à l'offset { $offset } : rien à supprimer ({ $reason }).

@@ -1,7 +1,10 @@
 //! The cluster's decisions: a broker fenced (`broker.session.timeout.ms` after its last
 //! heartbeat), a leader elected (clean from the ISR, or unclean outside it), an ISR that shrank
 //! or grew, a log truncated where it diverged from the new leader's (acknowledged records lost
-//! after an unclean election).
+//! after an unclean election), a new leader's epoch starting below what the previous leader held
+//! (the records beyond it lost, acknowledged ones included with `acks=1`).
+
+use std::collections::BTreeMap;
 
 use super::{Context, Entry, Message, list, n, text, tp};
 use crate::trace::{TraceEvent, TraceRecord};
@@ -9,8 +12,133 @@ use crate::trace::{TraceEvent, TraceRecord};
 /// How far back (in records) to look for an election's fence, a truncation's election.
 const LOOK_BACK: usize = 20_000;
 
-/// The entries of record `i`.
-pub(super) fn on(ctx: &Context<'_>, i: usize) -> Vec<Entry> {
+/// What the cluster builder remembers between records: each replica's log end offset, from
+/// its appends as a leader and its copies as a follower.
+#[derive(Debug, Default)]
+pub(super) struct Cluster {
+    log_end: BTreeMap<(String, String), u64>,
+}
+
+impl Cluster {
+    /// The entries of record `i`.
+    pub(super) fn on(&mut self, ctx: &Context<'_>, i: usize) -> Vec<Entry> {
+        let r = &ctx.records[i];
+        let end = match &r.event {
+            TraceEvent::RecordAppended {
+                topic,
+                partition,
+                offset,
+                ..
+            } => Some((tp(topic, *partition), offset + 1)),
+            TraceEvent::RecordsReplicated {
+                topic,
+                partition,
+                last_offset,
+                ..
+            } => Some((tp(topic, *partition), last_offset + 1)),
+            TraceEvent::LogTruncated {
+                topic,
+                partition,
+                to_offset,
+                ..
+            } => {
+                let id = (r.component.to_string(), tp(topic, *partition));
+                self.log_end.insert(id, *to_offset);
+                None
+            }
+            TraceEvent::LeaderEpochStarted { .. } => {
+                return self.epoch_started(ctx, i).into_iter().collect();
+            }
+            _ => None,
+        };
+        if let Some((p, end)) = end {
+            let at = self
+                .log_end
+                .entry((r.component.to_string(), p))
+                .or_default();
+            *at = (*at).max(end);
+        }
+        on(ctx, i)
+    }
+
+    /// A new leader's epoch starts at its log end: what the previous leader held beyond it is
+    /// gone, acknowledged or not (`acks=1` acknowledges what the leader alone wrote).
+    fn epoch_started(&self, ctx: &Context<'_>, i: usize) -> Option<Entry> {
+        let r = &ctx.records[i];
+        let TraceEvent::LeaderEpochStarted {
+            topic,
+            partition,
+            leader_epoch,
+            start_offset,
+            ..
+        } = &r.event
+        else {
+            return None;
+        };
+        let (elected, previous) = previous_leader(ctx, i, topic, *partition)?;
+        let old = format!("broker/{previous}");
+        let held = *self.log_end.get(&(old.clone(), tp(topic, *partition)))?;
+        let lost = held.checked_sub(*start_offset).filter(|n| *n > 0)?;
+        let m = Message::new(
+            "explain-loss-failover",
+            vec![
+                ("partition", text(tp(topic, *partition))),
+                ("leader", text(&r.component[..])),
+                ("epoch", (*leader_epoch).into()),
+                ("start", (*start_offset).into()),
+                ("previous", text(old)),
+                ("held", held.into()),
+                ("lost", lost.into()),
+            ],
+        );
+        Some(
+            Entry::at(r, "loss", m)
+                .partition(tp(topic, *partition))
+                .numbers(&[("start_offset", n(*start_offset)), ("lost", n(lost))])
+                .derived(vec![elected.seq]),
+        )
+    }
+}
+
+/// The election that made the leader at `i` and the leader before it. After an offline spell
+/// (`Leader: none`), the previous leader is the last broker that led: the elections are walked
+/// back until one names a leader.
+fn previous_leader<'a>(
+    ctx: &Context<'a>,
+    i: usize,
+    topic: &str,
+    partition: u32,
+) -> Option<(&'a TraceRecord, u32)> {
+    let mut at = i;
+    let mut elected = None;
+    while let Some((j, x)) = ctx.find_back(at, LOOK_BACK, |x| {
+        matches!(&x.event, TraceEvent::LeaderElected { topic: t, partition: p, .. }
+            if &t[..] == topic && *p == partition)
+    }) {
+        let TraceEvent::LeaderElected {
+            leader,
+            previous_leader,
+            ..
+        } = &x.event
+        else {
+            return None;
+        };
+        let first = *elected.get_or_insert(x);
+        let earlier = if std::ptr::eq(first, x) {
+            None
+        } else {
+            *leader
+        };
+        if let Some(b) = earlier.or(*previous_leader) {
+            return Some((first, b));
+        }
+        at = j;
+    }
+    None
+}
+
+/// The entries of record `i` that need no memory.
+fn on(ctx: &Context<'_>, i: usize) -> Vec<Entry> {
     let r = &ctx.records[i];
     let e = match &r.event {
         TraceEvent::BrokerFenced {

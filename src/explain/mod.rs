@@ -27,7 +27,7 @@
 //! | `groups.rs` | rebalances, generations, assignments, departures |
 //! | `groups_why.rs` | what started a rebalance |
 //! | `delivery.rs` | duplicates, duplicates recognised, losses, re-reads, dead letters |
-//! | `cluster.rs` | fences, elections, ISR changes, truncations |
+//! | `cluster.rs` | fences, elections, ISR changes, truncations, failover losses |
 //! | `filter.rs` | the command's filters, the names a trace holds, the closest names |
 //! | `render.rs` | text (en, fr) and JSON |
 //! | `state.rs` | the state at one time (`--at`) |
@@ -192,13 +192,14 @@ pub fn explain(records: &[TraceRecord]) -> Vec<Entry> {
     let mut keys = keys::Keys::default();
     let mut groups = groups::Groups::default();
     let mut delivery = delivery::Delivery::default();
+    let mut cluster = cluster::Cluster::default();
     let mut out = Vec::new();
     for i in 0..records.len() {
         let before = out.len();
         out.extend(keys.on(&ctx, i));
         out.extend(groups.on(&ctx, i));
         out.extend(delivery.on(&ctx, i));
-        out.extend(cluster::on(&ctx, i));
+        out.extend(cluster.on(&ctx, i));
         for e in &mut out[before..] {
             settle_causes(&ctx, e);
         }
