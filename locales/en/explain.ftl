@@ -19,11 +19,11 @@ explain-key-elsewhere = key { $key } from { $producer } ({ $partitioner }): { $f
 explain-key-sticky = key { $key } from { $producer } ({ $partitioner }): an empty key takes the sticky path, like a null key: partition { $partition } of { $topic } ({ $partitions } partitions).
 explain-key-random = key { $key } from { $producer } ({ $partitioner }): the random partitioner ignores the key and drew partition { $partition } of { $topic } ({ $partitions } partitions).
 explain-key-round-robin = key { $key } from { $producer } ({ $partitioner }): RoundRobinPartitioner ignores the key; its counter gave partition { $partition } of { $topic } ({ $partitions } partitions).
-explain-sticky-first = { $producer } ({ $partitioner }): records without a key stick to partition { $partition } of { $topic }.
+explain-sticky-first = { $producer } ({ $partitioner }): records without a key stick to partition { $partition } of { $topic } (batch { $batch }).
 explain-sticky-switch = { $producer }: records without a key switch from partition { $from } to { $partition } of { $topic } after { $records ->
     [one] { $records } record
    *[other] { $records } records
-  } in { $ms } ms.
+  } in { $ms } ms; the new partition's first batch is { $batch }.
 explain-sticky-why-java = The built-in partitioner (KIP-794) moves on once batch.size = { $batch_size } bytes went to one partition and its batch is full; the next one is drawn at random, weighted towards shorter queues (partitioner.adaptive.partitioning.enable).
 explain-sticky-why-legacy = The DefaultPartitioner of Java 2.4 to 3.2 (KIP-480) moves on each time a new batch is needed (batch full, or linger.ms = { $linger } ms expired), never to the same partition.
 explain-sticky-why-round-robin = RoundRobinPartitioner sends each record to the next partition.

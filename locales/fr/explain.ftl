@@ -20,11 +20,11 @@ explain-key-elsewhere = clé { $key } envoyée par { $producer } ({ $partitioner
 explain-key-sticky = clé { $key } envoyée par { $producer } ({ $partitioner }) : une clé vide suit le chemin « collant », comme une clé nulle : partition { $partition } de { $topic } ({ $partitions } partitions).
 explain-key-random = clé { $key } envoyée par { $producer } ({ $partitioner }) : le partitionneur random ne regarde pas la clé et a tiré la partition { $partition } de { $topic } ({ $partitions } partitions).
 explain-key-round-robin = clé { $key } envoyée par { $producer } ({ $partitioner }) : RoundRobinPartitioner ne regarde pas la clé ; son compteur a donné la partition { $partition } de { $topic } ({ $partitions } partitions).
-explain-sticky-first = { $producer } ({ $partitioner }) : les enregistrements sans clé restent collés à la partition { $partition } de { $topic }.
+explain-sticky-first = { $producer } ({ $partitioner }) : les enregistrements sans clé restent collés à la partition { $partition } de { $topic } (batch { $batch }).
 explain-sticky-switch = { $producer } : les enregistrements sans clé passent de la partition { $from } à la partition { $partition } de { $topic } après { $records ->
     [one] { $records } enregistrement
    *[other] { $records } enregistrements
-  } en { $ms } ms.
+  } en { $ms } ms ; le premier batch de la nouvelle partition est le { $batch }.
 explain-sticky-why-java = Le partitionneur intégré (KIP-794) change de partition dès que batch.size = { $batch_size } octets y sont partis et que son batch est plein ; la suivante est tirée au hasard, de préférence parmi les files les plus courtes (partitioner.adaptive.partitioning.enable).
 explain-sticky-why-legacy = Le DefaultPartitioner de Java 2.4 à 3.2 (KIP-480) change de partition à chaque nouveau batch (batch plein, ou linger.ms = { $linger } ms écoulé), jamais pour la même.
 explain-sticky-why-round-robin = RoundRobinPartitioner envoie chaque enregistrement à la partition suivante.

@@ -3,7 +3,7 @@
 //! of traces (the run's trace directory); `--variant` picks one of them by its header.
 
 use std::fs::{self, File};
-use std::io::BufReader;
+use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -118,8 +118,11 @@ pub(crate) fn run(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
             format!("{}\n", json.concat())
         };
     }
-    print!("{out}");
-    Ok(ExitCode::SUCCESS)
+    // A reader that stops early (`| head`) is not an error of ours.
+    match std::io::stdout().lock().write_all(out.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(ExitCode::SUCCESS),
+    }
 }
 
 fn filter_of(args: &ExplainArgs) -> Filter {

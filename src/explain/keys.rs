@@ -55,7 +55,13 @@ impl Keys {
                     .into_iter()
                     .collect()
             }
-            None => self.null_key(ctx, r, producer, topic, *partition),
+            None => {
+                let mut out = self.null_key(ctx, r, producer, topic, *partition);
+                for e in &mut out {
+                    with_batch(ctx, i, e);
+                }
+                out
+            }
         }
     }
 
@@ -90,6 +96,37 @@ impl Keys {
         }
     }
 }
+
+/// The producer's batch the record at `i` came in (its last `BatchSent` to that partition),
+/// as a number and in the headline; `-` when the trace has none.
+fn with_batch(ctx: &Context<'_>, i: usize, e: &mut Entry) {
+    let r = &ctx.records[i];
+    let TraceEvent::RecordAppended {
+        topic,
+        partition,
+        producer: Some(producer),
+        ..
+    } = &r.event
+    else {
+        return;
+    };
+    let sent = ctx.find_back(i, BATCH_LOOK_BACK, |x| {
+        x.component[..] == producer[..]
+            && matches!(&x.event, TraceEvent::BatchSent { topic: t, partition: p, .. }
+                if t == topic && p == partition)
+    });
+    let batch = match sent.map(|(_, x)| &x.event) {
+        Some(TraceEvent::BatchSent { batch, .. }) => {
+            e.numbers.insert("batch", n(*batch));
+            crate::i18n::Arg::Text(batch.to_string())
+        }
+        _ => text("-"),
+    };
+    e.lines[0].args.push(("batch", batch));
+}
+
+/// How far back (in records) a record's `BatchSent` is looked for.
+const BATCH_LOOK_BACK: usize = 256;
 
 /// The partitioner of `producer`, or Java's default when the trace does not say.
 fn partitioner_of(info: Option<&ProducerInfo>) -> Partitioner {
