@@ -290,3 +290,97 @@ fn switched(
         .derived(vec![previous.seq]);
     sticky_subjects(e, producer, topic, partition).partition(tp(topic, previous.partition))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::client::partitioner::librdkafka_sticky_linger;
+    use crate::explain::explain;
+    use crate::trace::{TraceBytes, TraceEvent, TraceRecord};
+    use crate::units::Millis;
+
+    fn rec(seq: u64, t_ms: u64, component: &str, event: TraceEvent) -> TraceRecord {
+        TraceRecord {
+            t_ms,
+            seq,
+            component: Arc::from(component),
+            cause: None,
+            event,
+        }
+    }
+
+    fn configured(partitioner: &str) -> TraceEvent {
+        TraceEvent::ProducerConfigured {
+            client: "librdkafka".into(),
+            acks: "all".into(),
+            enable_idempotence: false,
+            idempotence_note: None,
+            linger_ms: 5,
+            batch_size: 1_000_000,
+            max_in_flight: 5,
+            retries: 10,
+            request_timeout_ms: 30_000,
+            socket_timeout_ms: Some(60_000),
+            delivery_timeout_ms: 300_000,
+            retry_backoff_ms: 100,
+            retry_backoff_max_ms: 1_000,
+            partitioner: partitioner.into(),
+        }
+    }
+
+    fn appended(partition: u32, offset: u64, key: Option<&str>) -> TraceEvent {
+        TraceEvent::RecordAppended {
+            topic: Arc::from("t"),
+            partition,
+            offset,
+            key: key.map(|k| TraceBytes::Utf8(k.into())),
+            value: Some(TraceBytes::Utf8(format!("v{partition}-{offset}-{key:?}"))),
+            producer: Some(Arc::from("producer/p")),
+            producer_id: None,
+            producer_epoch: None,
+            sequence: None,
+        }
+    }
+
+    /// librdkafka's null-key switch, with its sticky.partitioning.linger.ms from the library;
+    /// a key's hash from the producer's configured partitioner, once per key.
+    #[test]
+    fn sticky_switches_and_keys_follow_the_producers_partitioner() {
+        let topic = TraceEvent::TopicCreated {
+            topic: Arc::from("t"),
+            partitions: 3,
+            replication_factor: 1,
+            topic_id: None,
+            configs: Default::default(),
+            replicas: vec![],
+        };
+        let records = [
+            rec(0, 0, "broker/1", topic),
+            rec(1, 0, "producer/p", configured("consistent_random")),
+            rec(2, 10, "broker/1", appended(2, 0, None)),
+            rec(3, 11, "broker/1", appended(2, 1, None)),
+            rec(4, 40, "broker/1", appended(0, 0, None)),
+            rec(5, 50, "broker/1", appended(1, 0, Some("user123"))),
+            rec(6, 60, "broker/1", appended(1, 1, Some("user123"))),
+        ];
+        let entries = explain(&records);
+        let kinds: Vec<&str> = entries.iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, ["sticky", "sticky", "key"]);
+        let switch = &entries[1];
+        assert_eq!(switch.numbers["from_partition"], 2);
+        assert_eq!(switch.numbers["records"], 2);
+        assert_eq!(switch.numbers["lasted_ms"], 30);
+        let sticky = librdkafka_sticky_linger(Millis(5)).0;
+        assert_eq!(
+            switch.numbers["sticky_partitioning_linger_ms"],
+            sticky as i64
+        );
+        assert_eq!(switch.causes, [2]);
+        let key = &entries[2];
+        let hash = crate::client::partitioner::hash::crc32(b"user123");
+        assert_eq!(key.numbers["hash"], i64::from(hash));
+        assert_eq!(key.numbers["computed_partition"], i64::from(hash % 3));
+        assert_eq!(key.lines[0].id, "explain-key-unsigned");
+    }
+}
