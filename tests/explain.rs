@@ -142,6 +142,7 @@ fn crash_vs_close_rebalance(dir: &Path, variant: &str) -> (Value, Vec<TraceRecor
 fn crash_vs_close_who_started_the_rebalance_and_after_how_long() {
     let dir = run_into("scenarios/crash_vs_close.toml", "crash_vs_close");
     let (kill, records) = crash_vs_close_rebalance(&dir, "kill");
+    let records_kill = records.clone();
     let crash = records
         .iter()
         .find(|r| matches!(r.event, TraceEvent::ClientCrashed {}))
@@ -196,6 +197,20 @@ fn crash_vs_close_who_started_the_rebalance_and_after_how_long() {
         "LeaveGroup starts the rebalance at once: {after} ms"
     );
     assert!(after < t - crash.t_ms, "closing is faster than crashing");
+
+    // The records processed again, summed over the entries, are the report's count.
+    let all = explain_json(&[dir.join("trace.kill.jsonl").to_str().unwrap()]);
+    let again: u64 = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "reprocessed")
+        .map(|e| e["numbers"]["records"].as_u64().unwrap())
+        .sum();
+    let report = kafka_sim::report::Report::from_trace(None, &records_kill);
+    let totals = report.processing_totals("inventory-service");
+    assert!(again > 0);
+    assert_eq!(again, totals.reprocessed);
 
     // The README's French example is this run's real output.
     let args = [

@@ -22,6 +22,7 @@ const LOOK_BACK: usize = 20_000;
 pub(super) struct Delivery {
     values: BTreeMap<(String, String), u64>,
     processed: BTreeMap<(String, String), (u64, String)>,
+    rereading: BTreeMap<(String, String), u64>,
 }
 
 impl Delivery {
@@ -73,16 +74,13 @@ impl Delivery {
             _ => (*last_offset, r.component.to_string()),
         };
         self.processed.insert(key.clone(), highest);
+        // One entry per re-read, at its first batch: from there up to what had been processed.
+        let within = |until: &u64| *first_offset <= *until;
         match previous {
+            Some(_) if self.rereading.get(&key).is_some_and(within) => Vec::new(),
             Some((done, by)) if *first_offset <= done => {
-                vec![reread(
-                    ctx,
-                    r,
-                    &key.1,
-                    *first_offset,
-                    done.min(*last_offset),
-                    &by,
-                )]
+                self.rereading.insert(key.clone(), done);
+                vec![reread(ctx, r, &key.1, *first_offset, done, &by)]
             }
             _ => Vec::new(),
         }
