@@ -33,6 +33,7 @@ pub mod coordinator;
 pub mod log;
 pub mod producer_state;
 pub mod replica;
+pub mod transaction;
 
 mod fetch;
 mod log_manager;

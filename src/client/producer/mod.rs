@@ -31,6 +31,7 @@ mod accumulator;
 mod batch;
 mod idempotence;
 mod sender;
+pub mod transactional;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
