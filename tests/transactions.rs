@@ -122,8 +122,8 @@ impl Cluster {
             .append_end_txn_marker(
                 AppendOrigin::Coordinator,
                 marker.producer_id,
-                marker.producer_epoch,
-                marker.coordinator_epoch,
+                (marker.producer_epoch, marker.coordinator_epoch),
+                self.now,
             )
             .expect("the coordinator's markers are accepted");
         p.txn.on_marker(marker.producer_id, marker.result, offset);
