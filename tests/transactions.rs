@@ -10,7 +10,9 @@
 //!   none;
 //! - a consume-transform-produce loop crashed at random points (and its fenced zombie still
 //!   writing) yields each output exactly once to a `read_committed` reader, while a
-//!   `read_uncommitted` one can see duplicates.
+//!   `read_uncommitted` one can see duplicates;
+//! - random requests from zombie instances never succeed, and the coordinator never makes a
+//!   transition Kafka forbids.
 
 use std::collections::BTreeMap;
 
@@ -131,6 +133,7 @@ impl Cluster {
             pid: marker.producer_id,
             result: marker.result,
         });
+        p.txn.on_high_watermark(Offset(p.log.len() as u64));
     }
 
     /// AddPartitionsToTxn, then a transactional Produce of one record.
@@ -201,6 +204,7 @@ impl Cluster {
         let Some(p) = self.partitions.get(partition) else {
             return Vec::new();
         };
+        // A lone broker: the high watermark is the log end, already reported at each append.
         let hw = Offset(p.log.len() as u64);
         let upper = match level {
             IsolationLevel::ReadCommitted => p.txn.last_stable_offset(hw),
@@ -455,4 +459,66 @@ fn consume_transform_produce_outputs_each_order_exactly_once() {
         duplicates_seen,
         "read_uncommitted sometimes sees the aborted orders"
     );
+}
+
+/// Random requests from every instance ever started with one `transactional.id` (most of them
+/// zombies), with markers written at random later: every transition is one Kafka allows (the
+/// coordinator asserts it), only the current producer id and epoch is ever answered with
+/// success, the epoch never goes back, and a decision's markers all carry the current epoch.
+#[test]
+fn random_requests_from_zombies_never_succeed() {
+    const ID: &str = "order-service";
+    for seed in 0..SEEDS {
+        let mut rng = SimRng::for_component(seed, "txn-coordinator-fuzz");
+        let mut c = TransactionCoordinator::new(ProducerId(1), TRANSACTION_MAX_TIMEOUT);
+        let mut instances: Vec<(ProducerId, ProducerEpoch)> = Vec::new();
+        let mut now = SimTime(0);
+        let mut last_epoch = None;
+        for step in 0..200 {
+            let current = c.metadata(ID).map(|m| (m.producer_id, m.producer_epoch));
+            let who = (!instances.is_empty()).then(|| instances[rng.index(instances.len())]);
+            let part = [tp("orders", rng.below(3) as u32)];
+            let commit = [TransactionResult::Commit, TransactionResult::Abort][rng.index(2)];
+            let (ok, markers) = match (rng.below(6), who) {
+                (0, _) | (_, None) => {
+                    let reply = c.init_producer_id(ID, TIMEOUT);
+                    if let Ok(granted) = reply.result {
+                        instances.push(granted);
+                    }
+                    (None, reply.markers)
+                }
+                (1, Some(p)) => {
+                    let reply = c.add_partitions(now, ID, p, &part);
+                    (Some((p, reply.result.is_ok())), reply.markers)
+                }
+                (2, Some(p)) => {
+                    let reply = c.add_offsets(now, ID, p, "order-service-group");
+                    (Some((p, reply.result.is_ok())), reply.markers)
+                }
+                (3 | 4, Some(p)) => {
+                    let reply = c.end_txn(ID, p, commit);
+                    (Some((p, reply.result.is_ok())), reply.markers)
+                }
+                _ => {
+                    now = SimTime(now.0 + rng.below(2 * TIMEOUT.0));
+                    (None, c.abort_timed_out(now).markers)
+                }
+            };
+            if let Some((p, true)) = ok {
+                assert_eq!(Some(p), current, "seed {seed} step {step}: {p:?} answered");
+            }
+            let meta = c.metadata(ID).expect("initialised on the first step");
+            assert!(
+                markers
+                    .iter()
+                    .all(|m| m.producer_epoch == meta.producer_epoch),
+                "seed {seed} step {step}: markers carry the current epoch"
+            );
+            assert!(last_epoch.is_none_or(|e| (meta.producer_id, meta.producer_epoch) >= e));
+            last_epoch = Some((meta.producer_id, meta.producer_epoch));
+            if rng.below(3) == 0 {
+                c.markers_written(ID);
+            }
+        }
+    }
 }

@@ -42,6 +42,9 @@ pub struct CompletedTxn {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TxnPartitionState {
     open: BTreeMap<ProducerId, Offset>,
+    /// Decided transactions whose marker the high watermark has not passed yet: (first offset,
+    /// marker offset). They stay unstable until it has (`ProducerStateManager.unreplicatedTxns`).
+    unreplicated: Vec<(Offset, Offset)>,
     aborted: Vec<AbortedTransaction>,
 }
 
@@ -78,6 +81,7 @@ impl TxnPartitionState {
                 last_offset: offset,
             });
         }
+        self.unreplicated.push((first_offset, offset));
         Some(CompletedTxn {
             producer_id,
             first_offset,
@@ -86,13 +90,28 @@ impl TxnPartitionState {
         })
     }
 
-    /// The first offset of the earliest open transaction (`firstUnstableOffset`), if any.
-    pub fn first_unstable_offset(&self) -> Option<Offset> {
+    /// The high watermark moved to `high_watermark`: the decided transactions whose marker is
+    /// below it become stable (`onHighWatermarkUpdated`).
+    pub fn on_high_watermark(&mut self, high_watermark: Offset) {
+        self.unreplicated
+            .retain(|&(_, marker)| marker >= high_watermark);
+    }
+
+    /// The first offset of the earliest transaction not yet decided (`firstUndecidedOffset`).
+    pub fn first_undecided_offset(&self) -> Option<Offset> {
         self.open.values().min().copied()
     }
 
+    /// The first offset of the earliest transaction that is open, or decided with its marker
+    /// not yet below the high watermark (`firstUnstableOffset`), if any.
+    pub fn first_unstable_offset(&self) -> Option<Offset> {
+        let decided = self.unreplicated.iter().map(|&(first, _)| first);
+        self.open.values().copied().chain(decided).min()
+    }
+
     /// The last stable offset given the high watermark: no `read_committed` consumer reads at
-    /// or beyond it. It is the high watermark when no transaction is open.
+    /// or beyond it. It is the high watermark when no transaction is unstable. Callers report
+    /// the high watermark first ([`TxnPartitionState::on_high_watermark`]).
     pub fn last_stable_offset(&self, high_watermark: Offset) -> Offset {
         self.first_unstable_offset()
             .map_or(high_watermark, |first| first.min(high_watermark))
@@ -131,6 +150,7 @@ mod tests {
         assert_eq!(state.last_stable_offset(Offset(3)), Offset(0));
         let done = state.on_marker(ProducerId(7), TransactionResult::Abort, Offset(3));
         assert_eq!(done.map(|d| d.first_offset), Some(Offset(0)));
+        state.on_high_watermark(Offset(5));
         assert_eq!(state.last_stable_offset(Offset(5)), Offset(5));
         state.on_transactional_append(ProducerId(7), Offset(4));
         assert_eq!(state.last_stable_offset(Offset(5)), Offset(4));
@@ -141,6 +161,30 @@ mod tests {
             None,
             "a producer with nothing open here"
         );
+    }
+
+    /// Kafka's `ProducerStateManagerTest.testFirstUnstableOffset`: a decided transaction stays
+    /// unstable until the high watermark passes its marker.
+    #[test]
+    fn a_decided_transaction_is_unstable_until_its_marker_is_replicated() {
+        let mut state = TxnPartitionState::new();
+        assert_eq!(state.first_unstable_offset(), None);
+        state.on_transactional_append(ProducerId(1), Offset(99));
+        state.on_transactional_append(ProducerId(2), Offset(105));
+        assert_eq!(state.first_undecided_offset(), Some(Offset(99)));
+        state.on_marker(ProducerId(1), TransactionResult::Commit, Offset(109));
+        assert_eq!(state.first_undecided_offset(), Some(Offset(105)));
+        assert_eq!(state.first_unstable_offset(), Some(Offset(99)));
+        state.on_high_watermark(Offset(100));
+        assert_eq!(state.first_unstable_offset(), Some(Offset(99)));
+        state.on_high_watermark(Offset(110));
+        assert_eq!(state.first_unstable_offset(), Some(Offset(105)));
+        state.on_marker(ProducerId(2), TransactionResult::Abort, Offset(112));
+        assert_eq!(state.first_undecided_offset(), None);
+        assert_eq!(state.first_unstable_offset(), Some(Offset(105)));
+        state.on_high_watermark(Offset(113));
+        assert_eq!(state.first_unstable_offset(), None);
+        assert_eq!(state.last_stable_offset(Offset(113)), Offset(113));
     }
 
     #[test]
