@@ -1,6 +1,7 @@
 //! Transactions (issue 18, KIP-98 / KIP-447) as properties over many seeded runs of the
 //! transaction state machines wired together by a small harness: the coordinator
-//! (`broker::transaction::TransactionCoordinator`), each partition's producer state and
+//! (`broker::transaction::TransactionCoordinator`), the producers' client-side state
+//! (`client::producer::transaction_manager`), each partition's producer state and
 //! transactional state (LSO, aborted index), the transactional offsets, and the consumer's
 //! `read_committed` filter. Runs of the whole world do not drive a transactional producer yet;
 //! these check the pieces' contract with each other.
@@ -20,6 +21,7 @@ use kafka_sim::broker::producer_state::{AppendOrigin, DataBatch, ProducerStateMa
 use kafka_sim::broker::transaction::coordinator::{Reply, TRANSACTION_MAX_TIMEOUT};
 use kafka_sim::broker::transaction::{TransactionCoordinator, TxnOffsets, TxnPartitionState};
 use kafka_sim::client::consumer::isolation::{FetchedBatch, visible_batches};
+use kafka_sim::client::producer::transaction_manager::{TransactionManager, TxnClientState};
 use kafka_sim::protocol::ErrorCode;
 use kafka_sim::protocol::transaction::{IsolationLevel, TransactionResult, TxnMarker};
 use kafka_sim::rng::SimRng;
@@ -70,6 +72,7 @@ struct Instance {
     transactional_id: &'static str,
     producer: (ProducerId, ProducerEpoch),
     sequences: BTreeMap<TopicPartition, i32>,
+    tm: TransactionManager,
 }
 
 impl Cluster {
@@ -84,18 +87,22 @@ impl Cluster {
 
     /// `initTransactions()`: retried while a fenced transaction completes, as the clients do.
     fn init(&mut self, transactional_id: &'static str) -> Instance {
+        let mut tm = TransactionManager::new();
+        tm.init_transactions().expect("a new producer initialises");
         loop {
             let reply = self.coordinator.init_producer_id(transactional_id, TIMEOUT);
             self.write_markers(&reply);
+            let retry = tm.on_init_producer_id(reply.result);
             match reply.result {
                 Ok(producer) => {
                     return Instance {
                         transactional_id,
                         producer,
                         sequences: BTreeMap::new(),
+                        tm,
                     };
                 }
-                Err(ErrorCode::ConcurrentTransactions) => continue,
+                Err(ErrorCode::ConcurrentTransactions) => assert!(retry.is_some()),
                 Err(e) => panic!("InitProducerId failed: {e}"),
             }
         }
@@ -136,16 +143,23 @@ impl Cluster {
         p.txn.on_high_watermark(Offset(p.log.len() as u64));
     }
 
-    /// AddPartitionsToTxn, then a transactional Produce of one record.
+    /// AddPartitionsToTxn if the partition is new to the transaction, then a transactional
+    /// Produce of one record.
     fn send(&mut self, i: &mut Instance, partition: &TopicPartition, value: u64) -> bool {
-        let added = self.coordinator.add_partitions(
-            self.now,
-            i.transactional_id,
-            i.producer,
-            std::slice::from_ref(partition),
-        );
-        if added.result.is_err() {
+        let Ok(request) = i.tm.send(partition) else {
             return false;
+        };
+        if let Some(request) = request {
+            let added = self.coordinator.add_partitions(
+                self.now,
+                i.transactional_id,
+                i.producer,
+                std::slice::from_ref(partition),
+            );
+            i.tm.on_response(&request, added.result);
+            if added.result.is_err() {
+                return false;
+            }
         }
         let p = self.partitions.entry(partition.clone()).or_default();
         let seq = i.sequences.entry(partition.clone()).or_insert(0);
@@ -159,10 +173,11 @@ impl Cluster {
             timestamp: self.now,
             transactional: true,
         };
-        if p.producers
+        if let Err(e) = p
+            .producers
             .append_data_batch(AppendOrigin::Client, i.producer.0, &batch)
-            .is_err()
         {
+            i.tm.on_produce_error(e);
             return false;
         }
         *seq += 1;
@@ -185,11 +200,23 @@ impl Cluster {
         });
     }
 
-    fn end(&mut self, i: &Instance, result: TransactionResult) -> bool {
+    /// `commitTransaction()` / `abortTransaction()`: EndTxn unless nothing was written.
+    fn end(&mut self, i: &mut Instance, result: TransactionResult) -> bool {
+        let request = match result {
+            TransactionResult::Commit => i.tm.commit(),
+            TransactionResult::Abort => i.tm.abort(),
+        };
+        let Ok(request) = request else {
+            return false;
+        };
+        let Some(request) = request else {
+            return true;
+        };
         let reply = self
             .coordinator
             .end_txn(i.transactional_id, i.producer, result);
         self.write_markers(&reply);
+        i.tm.on_response(&request, reply.result);
         reply.result.is_ok()
     }
 
@@ -269,6 +296,7 @@ fn random_transactions(seed: u64) -> (Cluster, BTreeMap<u64, bool>, Vec<TxnRecor
     let mut value = 0;
     for _ in 0..rng.between(5, 20) {
         let who = rng.index(IDS.len());
+        instances[who].tm.begin_transaction().unwrap();
         let mut records = Vec::new();
         for _ in 0..rng.between(1, 6) {
             let p = rng.below(3) as u32;
@@ -283,32 +311,41 @@ fn random_transactions(seed: u64) -> (Cluster, BTreeMap<u64, bool>, Vec<TxnRecor
             Ending::Stall,
         ][rng.index(4)];
         let ok = match ending {
-            Ending::Commit => cluster.end(&instances[who], TransactionResult::Commit),
+            Ending::Commit => cluster.end(&mut instances[who], TransactionResult::Commit),
             Ending::Abort => {
-                assert!(cluster.end(&instances[who], TransactionResult::Abort));
+                assert!(cluster.end(&mut instances[who], TransactionResult::Abort));
                 false
             }
             Ending::CrashThenRestart => {
-                let zombie = instances[who].clone();
+                let mut zombie = instances[who].clone();
                 instances[who] = cluster.init(IDS[who]);
-                let mut z = zombie.clone();
                 assert!(
-                    !cluster.send(&mut z, &tp("orders", 0), u64::MAX),
+                    !cluster.send(&mut zombie, &tp("orders", 0), u64::MAX),
                     "zombie fenced"
                 );
                 assert!(
-                    !cluster.end(&zombie, TransactionResult::Commit),
+                    !cluster.end(&mut zombie, TransactionResult::Commit),
                     "zombie fenced"
                 );
+                assert!(matches!(
+                    zombie.tm.state(),
+                    TxnClientState::FatalError | TxnClientState::AbortableError
+                ));
                 false
             }
             Ending::Stall => {
                 cluster.tick(TIMEOUT.0);
-                let stalled = instances[who].clone();
+                let mut stalled = instances[who].clone();
                 assert!(
-                    !cluster.end(&stalled, TransactionResult::Commit),
+                    !cluster.end(&mut stalled, TransactionResult::Commit),
                     "timed out"
                 );
+                assert_eq!(
+                    stalled.tm.last_error(),
+                    Some(ErrorCode::ProducerFenced),
+                    "seed {seed}: a timed-out producer is fenced (protocol v1)"
+                );
+                assert_eq!(stalled.tm.state(), TxnClientState::FatalError);
                 instances[who] = cluster.init(IDS[who]);
                 false
             }
@@ -388,6 +425,7 @@ fn consume_transform_produce(seed: u64) -> Cluster {
     let mut service = cluster.init("order-service");
     let mut zombie: Option<Instance> = None;
     loop {
+        service.tm.begin_transaction().unwrap();
         let position = cluster
             .offsets
             .committed(GROUP, &input)
@@ -412,6 +450,7 @@ fn consume_transform_produce(seed: u64) -> Cluster {
             );
         }
         if !crashed && crash_at != batch {
+            let request = service.tm.send_offsets(GROUP).unwrap();
             let reply = cluster.coordinator.add_offsets(
                 cluster.now,
                 service.transactional_id,
@@ -419,11 +458,12 @@ fn consume_transform_produce(seed: u64) -> Cluster {
                 GROUP,
             );
             assert_eq!(reply.result, Ok(()));
+            service.tm.on_response(&request, reply.result);
             let next = Offset(position.0 + batch);
             cluster
                 .offsets
                 .txn_offset_commit(service.producer.0, GROUP, input.clone(), next);
-            assert!(cluster.end(&service, TransactionResult::Commit));
+            assert!(cluster.end(&mut service, TransactionResult::Commit));
         } else {
             // The instance dies mid-transaction; sometimes it lingers as a zombie.
             let old = service.clone();
