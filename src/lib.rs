@@ -26,7 +26,7 @@
 //! |---|---|
 //! | [`scheduler`] | the event queue ordered by (time, insertion seq), keyed timers, limit |
 //! | [`effects`] | what a state machine asks of the world; the "handle in, effects out" contract |
-//! | [`broker`] | the broker: partition logs and segments, replication, the controller, groups |
+//! | [`broker`] | the broker: logs, segments, replication, the controller, groups, transactions |
 //! | [`client`] | the client side: partitioners, assignors, producer, consumer, load clients |
 //! | [`network`] | client-broker links: latency, in-order delivery, Toxiproxy-style toxics |
 //! | [`faults`] | the fault plan: link toxics, broker down, crash, pause, poison pills |

@@ -137,8 +137,11 @@ fn run_state_manager(scenario: &Value, id: &str) {
             "end_txn_marker" => psm.append_end_txn_marker(
                 origin(step, AppendOrigin::Coordinator),
                 pid,
-                ProducerEpoch(req(step, "epoch") as i16),
-                int(step, "coordinator_epoch").unwrap_or(0) as i32,
+                (
+                    ProducerEpoch(req(step, "epoch") as i16),
+                    int(step, "coordinator_epoch").unwrap_or(0) as i32,
+                ),
+                SimTime(0),
             ),
             op => panic!("{id}: op {op:?} is not modelled at the state-manager level"),
         };

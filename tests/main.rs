@@ -40,6 +40,12 @@ mod retention;
 /// Services (a member's consumer feeding its producer), poison pills under each `on_failure`
 /// policy, dead-letter topics, and the analytics metrics, asserted on traces.
 mod services;
+/// Transactions (issue 18): the coordinator, markers, LSO and `read_committed` wired together;
+/// no aborted record read, all partitions or none, exactly-once consume-transform-produce.
+mod transactions;
+/// Producer state around transactions: `producer.id.expiration.ms` and KIP-890 verification,
+/// against vectors ported from Kafka's `ProducerStateManagerTest`.
+mod txn_producer_state;
 
 /// Every input reader fed randomly broken real inputs: no panic, errors name file, line and
 /// field, exit 2.

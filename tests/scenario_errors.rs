@@ -164,3 +164,28 @@ fn garbage_never_panics() {
         assert!(!err.contains("panicked"), "{text:?}: {err}");
     }
 }
+
+/// Issue 18: a transactional producer must be idempotent; Kafka's own messages, located.
+#[test]
+fn transactional_id_without_idempotence() {
+    let txn = "\"transactional.id\" = \"order-service\"";
+    let no_idempotence = GOOD.replace(
+        "\"acks\" = \"all\"",
+        &format!("{txn}, \"enable.idempotence\" = false"),
+    );
+    let says = "Cannot set a transactional.id without also enabling idempotence.";
+    expect_error("txn-idem", &no_idempotence, 14, "enable.idempotence", says);
+    let acks_1 = GOOD.replace("\"acks\" = \"all\"", &format!("{txn}, \"acks\" = \"1\""));
+    expect_error("txn-acks", &acks_1, 14, "transactional.id", says);
+    let python = GOOD
+        .replace(
+            "duration_ms = 20_000",
+            "duration_ms = 20_000\nclient = \"python\"",
+        )
+        .replace(
+            "\"acks\" = \"all\"",
+            &format!("{txn}, \"max.in.flight\" = 6"),
+        );
+    let says = "`max.in.flight` must be set <= 5 when `enable.idempotence` is true";
+    expect_error("txn-inflight", &python, 15, "max.in.flight", says);
+}

@@ -19,6 +19,11 @@
 //! and not appended; an out-of-order or fenced batch is refused with its error code, as data.
 //! `topic.rs` holds the topics and their creation.
 //!
+//! Transactions (KIP-98, KIP-447, KIP-890): [`transaction`] holds the transaction coordinator,
+//! each partition's transactional state (last stable offset, aborted-transaction index) and the
+//! offsets committed in a transaction, as pure state machines; the broker does not route
+//! transactional requests to them yet.
+//!
 //! **A lone broker** (the default, one broker, no controller) leads every partition of its
 //! topics; its high watermark follows its log end at once, and nothing of replication runs.
 //! **In a cluster** ([`Broker::join_cluster`]), each partition has replicas on several brokers
@@ -33,6 +38,7 @@ pub mod coordinator;
 pub mod log;
 pub mod producer_state;
 pub mod replica;
+pub mod transaction;
 
 mod fetch;
 mod log_manager;

@@ -26,15 +26,35 @@
 //! Why five: the Java producer allows at most `max.in.flight.requests.per.connection = 5`
 //! requests in flight when idempotent, so any batch it may retry is still in the window.
 //!
-//! Not modelled: state expiry (`producer.id.expiration.ms`, 24 h) and snapshots.
+//! Around transactions (issue 18):
+//!
+//! - **expiry** ([`ProducerStateManager::remove_expired_producers`]): a producer id idle for
+//!   `producer.id.expiration.ms` (24 h) with no transaction open is forgotten, so its next
+//!   idempotent batch is taken as a new producer's, at any sequence. A transaction's open state
+//!   never expires (the coordinator's timeout aborts it first);
+//! - **transaction verification** (KIP-890 part 1, `transaction.partition.verification.enable`,
+//!   on since 3.6): before the batch that opens a transaction in a partition, the leader asks
+//!   the coordinator whether the partition is in the producer's transaction and keeps a
+//!   [`VerificationStateEntry`] with the lowest sequence seen. A transactional batch that would
+//!   open a transaction without it is refused (`INVALID_TXN_STATE`): a hanging transaction
+//!   (a late write after its abort) can no longer start. Its sequence may not be above the
+//!   entry's lowest one.
+//!
+//! Both are pure here: the broker does not schedule the expiry check
+//! (`producer.id.expiration.check.interval.ms`) nor ask for verification in runs yet.
+//!
+//! Not modelled: snapshots.
 
 use std::collections::{BTreeMap, VecDeque};
 
 use crate::protocol::ErrorCode;
-use crate::units::{Offset, ProducerEpoch, ProducerId, Sequence, SimTime};
+use crate::units::{Millis, Offset, ProducerEpoch, ProducerId, Sequence, SimTime};
 
 /// Kafka's `ProducerStateEntry.NUM_BATCHES_TO_RETAIN`.
 pub const NUM_BATCHES_TO_RETAIN: usize = 5;
+
+/// `producer.id.expiration.ms`'s default: 24 hours.
+pub const PRODUCER_ID_EXPIRATION: Millis = Millis(86_400_000);
 
 /// Where an append comes from, which decides how much is validated (Kafka's `AppendOrigin`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,6 +99,7 @@ pub struct ProducerStateEntry {
     batches: VecDeque<BatchMetadata>,
     coordinator_epoch: Option<i32>,
     current_txn_first_offset: Option<Offset>,
+    last_timestamp: Option<SimTime>,
 }
 
 impl ProducerStateEntry {
@@ -105,6 +126,11 @@ impl ProducerStateEntry {
     /// The first offset of the open transaction, if one is open.
     pub fn current_txn_first_offset(&self) -> Option<Offset> {
         self.current_txn_first_offset
+    }
+
+    /// The time of the last batch or marker, from which `producer.id.expiration.ms` counts.
+    pub fn last_timestamp(&self) -> Option<SimTime> {
+        self.last_timestamp
     }
 
     /// Moves to `epoch`, forgetting the batches of the old one.
@@ -206,10 +232,42 @@ pub fn check_sequence(
     }
 }
 
-/// Every producer's state in one partition (Kafka's `ProducerStateManager`, without expiry).
+/// What the leader keeps after verifying a transactional producer with its coordinator
+/// (KIP-890, Kafka's `VerificationStateEntry`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VerificationStateEntry {
+    /// When it was created; it expires like a producer id.
+    pub timestamp: SimTime,
+    /// The lowest sequence seen for the epoch: no batch above it may open the transaction.
+    pub lowest_sequence: Sequence,
+    /// The epoch verified.
+    pub epoch: ProducerEpoch,
+    /// Transaction protocol v2 (KIP-890 part 2, an epoch bump per transaction): with no
+    /// producer state, the first batch must then be at sequence 0.
+    pub supports_epoch_bump: bool,
+}
+
+/// The sequence checks a verification entry adds (`ProducerAppendInfo.checkSequence`): with
+/// protocol v2 and no producer state, only sequence 0; never above the lowest sequence seen.
+fn check_verified_sequence(
+    entry: &ProducerStateEntry,
+    v: &VerificationStateEntry,
+    first_seq: Sequence,
+) -> Result<(), ErrorCode> {
+    let empty = entry.batches.is_empty();
+    if (v.supports_epoch_bump && empty && first_seq != Sequence(0))
+        || first_seq.0 > v.lowest_sequence.0
+    {
+        return Err(ErrorCode::OutOfOrderSequenceNumber);
+    }
+    Ok(())
+}
+
+/// Every producer's state in one partition (Kafka's `ProducerStateManager`).
 #[derive(Clone, Debug, Default)]
 pub struct ProducerStateManager {
     producers: BTreeMap<ProducerId, ProducerStateEntry>,
+    verifications: BTreeMap<ProducerId, VerificationStateEntry>,
 }
 
 impl ProducerStateManager {
@@ -246,6 +304,9 @@ impl ProducerStateManager {
         let entry = self.entry(producer_id).unwrap_or(&empty);
         check_epoch(entry, origin, batch.epoch)?;
         if origin == AppendOrigin::Client {
+            if let Some(v) = self.verifications.get(&producer_id) {
+                check_verified_sequence(entry, v, batch.first_seq)?;
+            }
             check_sequence(entry, batch.epoch, batch.first_seq)?;
         }
         if entry.current_txn_first_offset.is_some() && !batch.transactional {
@@ -270,6 +331,7 @@ impl ProducerStateManager {
         );
         let entry = self.producers.entry(producer_id).or_default();
         entry.update_epoch(batch.epoch);
+        entry.last_timestamp = Some(batch.timestamp);
         entry.push_batch(BatchMetadata {
             last_seq: batch.last_seq,
             last_offset: batch.last_offset,
@@ -290,8 +352,8 @@ impl ProducerStateManager {
         &mut self,
         origin: AppendOrigin,
         producer_id: ProducerId,
-        epoch: ProducerEpoch,
-        coordinator_epoch: i32,
+        (epoch, coordinator_epoch): (ProducerEpoch, i32),
+        timestamp: SimTime,
     ) -> Result<(), ErrorCode> {
         let empty = ProducerStateEntry::default();
         let entry = self.entry(producer_id).unwrap_or(&empty);
@@ -306,6 +368,77 @@ impl ProducerStateManager {
         entry.update_epoch(epoch);
         entry.coordinator_epoch = Some(coordinator_epoch);
         entry.current_txn_first_offset = None;
+        entry.last_timestamp = Some(timestamp);
+        Ok(())
+    }
+
+    /// Forgets every producer idle for `expiration` (`producer.id.expiration.ms`) at `now` with
+    /// no transaction open, and every verification entry as old (`removeExpiredProducers`).
+    pub fn remove_expired_producers(&mut self, now: SimTime, expiration: Millis) {
+        self.producers.retain(|_, e| {
+            e.current_txn_first_offset.is_some()
+                || e.last_timestamp
+                    .is_none_or(|t| now.saturating_since(t) < expiration)
+        });
+        self.verifications
+            .retain(|_, v| now.saturating_since(v.timestamp) < expiration);
+    }
+
+    /// The leader verified `producer_id` with its coordinator before a transactional batch at
+    /// `sequence` (`maybeCreateVerificationStateEntry`): a new entry, or the existing one
+    /// lowered to `sequence` for the same epoch, or moved to a newer `epoch`; an older epoch
+    /// changes nothing.
+    pub fn verify(
+        &mut self,
+        now: SimTime,
+        producer_id: ProducerId,
+        (sequence, epoch): (Sequence, ProducerEpoch),
+        supports_epoch_bump: bool,
+    ) -> VerificationStateEntry {
+        let entry = self
+            .verifications
+            .entry(producer_id)
+            .or_insert(VerificationStateEntry {
+                timestamp: now,
+                lowest_sequence: sequence,
+                epoch,
+                supports_epoch_bump,
+            });
+        if epoch > entry.epoch {
+            entry.epoch = epoch;
+            entry.lowest_sequence = sequence;
+        } else if epoch == entry.epoch && sequence.0 < entry.lowest_sequence.0 {
+            entry.lowest_sequence = sequence;
+        }
+        *entry
+    }
+
+    /// The verification entry of `producer_id`, if any.
+    pub fn verification(&self, producer_id: ProducerId) -> Option<&VerificationStateEntry> {
+        self.verifications.get(&producer_id)
+    }
+
+    /// Drops the verification entry once the transaction's first batch is written.
+    pub fn clear_verification(&mut self, producer_id: ProducerId) {
+        self.verifications.remove(&producer_id);
+    }
+
+    /// KIP-890's guard (`UnifiedLog.batchMissingRequiredVerification`): with
+    /// `transaction.partition.verification.enable`, a transactional batch that would open a
+    /// transaction here needs a verification entry; without one it is `INVALID_TXN_STATE`.
+    pub fn check_verification(
+        &self,
+        producer_id: ProducerId,
+        batch: &DataBatch,
+        verification_enabled: bool,
+    ) -> Result<(), ErrorCode> {
+        let ongoing = self
+            .entry(producer_id)
+            .is_some_and(|e| e.current_txn_first_offset.is_some() && e.epoch == Some(batch.epoch));
+        let verified = self.verifications.contains_key(&producer_id);
+        if verification_enabled && batch.transactional && !ongoing && !verified {
+            return Err(ErrorCode::InvalidTxnState);
+        }
         Ok(())
     }
 

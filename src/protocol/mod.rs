@@ -8,6 +8,7 @@ pub mod fetch;
 pub mod metadata;
 pub mod produce;
 pub mod replication;
+pub mod transaction;
 
 use std::fmt;
 
@@ -234,6 +235,13 @@ pub enum ErrorCode {
     InvalidProducerEpoch,
     /// 48: a non-transactional write from a producer with an open transaction (or the reverse).
     InvalidTxnState,
+    /// 49: the producer id is not the one the transaction coordinator holds for the
+    /// `transactional.id` (or the id is unknown there).
+    InvalidProducerIdMapping,
+    /// 50: `transaction.timeout.ms` above the broker's `transaction.max.timeout.ms`.
+    InvalidTransactionTimeout,
+    /// 51: the transaction is completing (markers being written): retry shortly.
+    ConcurrentTransactions,
     /// 52: a transaction marker from a transaction coordinator with an older epoch.
     TransactionCoordinatorFenced,
     /// 59: the broker has no state for this producer id.
@@ -250,6 +258,9 @@ pub enum ErrorCode {
     FencedInstanceId,
     /// 87: the record is invalid for this topic (a null key on a compacted topic).
     InvalidRecord,
+    /// 90: a newer producer with the same `transactional.id` bumped the epoch (Java's
+    /// `ProducerFencedException`, fatal: the producer must be closed).
+    ProducerFenced,
 }
 
 impl ErrorCode {
@@ -276,6 +287,9 @@ impl ErrorCode {
             ErrorCode::DuplicateSequenceNumber => 46,
             ErrorCode::InvalidProducerEpoch => 47,
             ErrorCode::InvalidTxnState => 48,
+            ErrorCode::InvalidProducerIdMapping => 49,
+            ErrorCode::InvalidTransactionTimeout => 50,
+            ErrorCode::ConcurrentTransactions => 51,
             ErrorCode::TransactionCoordinatorFenced => 52,
             ErrorCode::UnknownProducerId => 59,
             ErrorCode::NonEmptyGroup => 68,
@@ -284,6 +298,7 @@ impl ErrorCode {
             ErrorCode::StaleBrokerEpoch => 77,
             ErrorCode::FencedInstanceId => 82,
             ErrorCode::InvalidRecord => 87,
+            ErrorCode::ProducerFenced => 90,
         }
     }
 
@@ -310,6 +325,9 @@ impl ErrorCode {
             ErrorCode::DuplicateSequenceNumber => "DUPLICATE_SEQUENCE_NUMBER",
             ErrorCode::InvalidProducerEpoch => "INVALID_PRODUCER_EPOCH",
             ErrorCode::InvalidTxnState => "INVALID_TXN_STATE",
+            ErrorCode::InvalidProducerIdMapping => "INVALID_PRODUCER_ID_MAPPING",
+            ErrorCode::InvalidTransactionTimeout => "INVALID_TRANSACTION_TIMEOUT",
+            ErrorCode::ConcurrentTransactions => "CONCURRENT_TRANSACTIONS",
             ErrorCode::TransactionCoordinatorFenced => "TRANSACTION_COORDINATOR_FENCED",
             ErrorCode::UnknownProducerId => "UNKNOWN_PRODUCER_ID",
             ErrorCode::NonEmptyGroup => "NON_EMPTY_GROUP",
@@ -318,6 +336,7 @@ impl ErrorCode {
             ErrorCode::StaleBrokerEpoch => "STALE_BROKER_EPOCH",
             ErrorCode::FencedInstanceId => "FENCED_INSTANCE_ID",
             ErrorCode::InvalidRecord => "INVALID_RECORD",
+            ErrorCode::ProducerFenced => "PRODUCER_FENCED",
         }
     }
 
@@ -334,6 +353,7 @@ impl ErrorCode {
                 | ErrorCode::NotCoordinator
                 | ErrorCode::NotEnoughReplicas
                 | ErrorCode::NotEnoughReplicasAfterAppend
+                | ErrorCode::ConcurrentTransactions
         )
     }
 }

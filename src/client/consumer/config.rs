@@ -13,6 +13,7 @@
 //! | auto-commit | positions, inside `poll()` | stored offsets, by a timer |
 //! | `max.poll.interval.ms` checked | at the deadline | by a 500 ms timer |
 //! | fetch wait key | `fetch.max.wait.ms` | `fetch.wait.max.ms` (or `fetch.max.wait.ms`) |
+//! | `isolation.level` | `read_uncommitted` | `read_committed` |
 //!
 //! librdkafka has no `max.poll.records`: `poll()` and `Consume()` hand out one message. Here, for
 //! librdkafka, `max.poll.records` is the application's `consume(num_messages=N)` batch
@@ -24,11 +25,17 @@
 //! `heartbeat.interval.ms` 3000, `max.poll.interval.ms` 300000, `auto.offset.reset` latest,
 //! `enable.auto.commit` true, `auto.commit.interval.ms` 5000, `fetch.min.bytes` 1,
 //! `max.partition.fetch.bytes` 1048576, `fetch.max.bytes` 52428800.
+//!
+//! `isolation.level` is kept but changes nothing in today's runs: they write no transactions, so
+//! the last stable offset is the high watermark and no record is aborted; both levels read the
+//! same records (`isolation.rs` has the filter a transactional run would apply).
 
 use std::sync::Arc;
 
 use crate::client::assignor::{RebalanceProtocol, StrategyError, StrategyList};
+use crate::client::consumer::isolation::default_isolation;
 use crate::client::library::ClientLibrary;
+use crate::protocol::transaction::IsolationLevel;
 use crate::units::Millis;
 
 /// `auto.offset.reset`: where to start on a partition with no committed offset.
@@ -64,6 +71,9 @@ pub struct ConsumerConfig {
     pub client_id: Arc<str>,
     /// `group.instance.id`: set for a static member (KIP-345).
     pub group_instance_id: Option<Arc<str>>,
+    /// `isolation.level` (KIP-98): Java's default `read_uncommitted`, librdkafka's
+    /// `read_committed`.
+    pub isolation_level: IsolationLevel,
     /// `session.timeout.ms`.
     pub session_timeout: Millis,
     /// `heartbeat.interval.ms`.
@@ -150,6 +160,7 @@ impl ConsumerConfig {
             group_id: Arc::from(group_id),
             client_id: Arc::from(client_id),
             group_instance_id: None,
+            isolation_level: default_isolation(library),
             session_timeout: Millis(45_000),
             heartbeat_interval: Millis(3_000),
             max_poll_interval: Millis(300_000),
@@ -264,6 +275,10 @@ impl ConsumerConfig {
                 }
             }
             "auto.offset.reset" => self.auto_offset_reset = offset_reset(java, value)?,
+            "isolation.level" => {
+                self.isolation_level = IsolationLevel::parse(value)
+                    .ok_or_else(|| invalid(key, value, "read_committed or read_uncommitted"))?;
+            }
             "partition.assignment.strategy" => {
                 self.assignment_strategy = StrategyList::parse(value)?;
             }
@@ -325,6 +340,23 @@ fn offset_reset(java: bool, value: &str) -> Result<OffsetReset, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn isolation_level_defaults_differ() {
+        let java = ConsumerConfig::parse(ClientLibrary::Java4, [("group.id", "g")]).unwrap();
+        assert_eq!(java.isolation_level, IsolationLevel::ReadUncommitted);
+        let rd = ConsumerConfig::parse(ClientLibrary::Librdkafka, [("group.id", "g")]).unwrap();
+        assert_eq!(rd.isolation_level, IsolationLevel::ReadCommitted);
+        let set = [("group.id", "g"), ("isolation.level", "read_committed")];
+        let java = ConsumerConfig::parse(ClientLibrary::Java4, set).unwrap();
+        assert_eq!(java.isolation_level, IsolationLevel::ReadCommitted);
+        let bad = [("group.id", "g"), ("isolation.level", "committed")];
+        let e = ConsumerConfig::parse(ClientLibrary::Java4, bad).unwrap_err();
+        assert!(
+            e.to_string().contains("read_committed or read_uncommitted"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn defaults_follow_each_client() {

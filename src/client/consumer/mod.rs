@@ -13,6 +13,7 @@
 //! | `fetcher.rs` | positions (OffsetFetch, `auto.offset.reset`), Fetch, the record buffer |
 //! | `connections.rs` | requests per broker, `request.timeout.ms`, lost connections, metadata |
 //! | `poll.rs` | the poll loop: batches, commits, `max.poll.interval.ms`, `close()` |
+//! | `isolation.rs` | `isolation.level`: which fetched batches `read_committed` keeps |
 //!
 //! How the pieces meet, as in the real clients: group protocol responses are handled when they
 //! arrive (the Java heartbeat thread, librdkafka's background thread), but a *rejoin* starts only
@@ -29,6 +30,7 @@ pub mod app;
 pub mod config;
 mod connections;
 mod fetcher;
+pub mod isolation;
 mod membership;
 mod poll;
 pub(crate) mod polled;

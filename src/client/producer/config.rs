@@ -97,6 +97,18 @@ pub struct ProducerConfig {
     pub sticky_partitioning_linger: Millis,
     /// Keys a real client needs and the model does not use, in the order given.
     pub ignored: Vec<String>,
+    /// `transactional.id` and `transaction.timeout.ms`, when a transactional id is set.
+    pub transactional: Option<TransactionalConfig>,
+}
+
+/// A transactional producer's settings (`transactional.rs` has the rules).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransactionalConfig {
+    /// `transactional.id`: the identity that survives restarts; a new instance with the same id
+    /// fences the old one.
+    pub transactional_id: String,
+    /// `transaction.timeout.ms`: how long the coordinator lets a transaction stay open.
+    pub transaction_timeout: Millis,
 }
 
 /// A configuration the client would refuse, saying what to change.
@@ -174,7 +186,9 @@ fn suggest(s: Option<&'static str>) -> String {
 }
 
 /// Every key the model uses (after aliases are resolved).
-const KNOWN: [&str; 21] = [
+const KNOWN: [&str; 23] = [
+    "transactional.id",
+    "transaction.timeout.ms",
     "acks",
     "batch.size",
     "batch.num.messages",
@@ -239,9 +253,8 @@ impl ProducerConfig {
             .expect("the defaults are valid")
     }
 
-    /// Parses `settings` (Kafka names, string values) over the defaults of `library`, then
-    /// applies the client's conflict rules.
-    pub fn parse<K, V>(
+    /// [`ProducerConfig::parse`], transactional settings included.
+    pub(super) fn parse_all<K, V>(
         library: ClientLibrary,
         settings: impl IntoIterator<Item = (K, V)>,
     ) -> Result<ProducerConfig, ConfigError>
@@ -256,11 +269,6 @@ impl ProducerConfig {
             let value = value.as_ref().trim().to_string();
             if IGNORED.contains(&key.as_str()) {
                 ignored.push(key);
-            } else if key == "transactional.id" {
-                return Err(ConfigError::Unsupported {
-                    key,
-                    why: "transactions are not simulated; remove it (idempotence alone is)",
-                });
             } else if key == "socket.timeout.ms" && library.is_java() {
                 // Not a Java producer config: Java's request.timeout.ms is the client's wait.
                 return Err(ConfigError::UnknownKey {
@@ -338,7 +346,13 @@ impl Settings<'_> {
     }
 
     /// A non-negative integer at least `min`, as Java's `ConfigDef` `atLeast` validates it.
-    fn int(&self, key: &str, default: u64, min: u64, max: u64) -> Result<u64, ConfigError> {
+    pub(super) fn int(
+        &self,
+        key: &str,
+        default: u64,
+        min: u64,
+        max: u64,
+    ) -> Result<u64, ConfigError> {
         let Some(v) = self.raw(key) else {
             return Ok(default);
         };
@@ -450,6 +464,7 @@ impl Settings<'_> {
                 partitioner::librdkafka_sticky_linger(linger).0,
             )?,
             ignored: Vec::new(),
+            transactional: None,
         };
         if self
             .raw("partitioner.availability.timeout.ms")

@@ -31,6 +31,8 @@ mod accumulator;
 mod batch;
 mod idempotence;
 mod sender;
+pub mod transaction_manager;
+pub mod transactional;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;

@@ -1,0 +1,107 @@
+//! The transaction protocol's data (KIP-98): what the transactional producer, the transaction
+//! coordinator, the partition leaders and the consumers exchange about transactions.
+//!
+//! The requests are Kafka's API keys 22 to 28: `InitProducerId` with a `transactional.id`,
+//! `AddPartitionsToTxn`, `AddOffsetsToTxn`, `EndTxn`, `WriteTxnMarkers` (coordinator to
+//! leaders) and `TxnOffsetCommit` (producer to the group coordinator, KIP-447). The types here
+//! are the parts of them that the model's state machines share; a Fetch response carries the
+//! [`AbortedTransaction`]s a `read_committed` consumer needs to drop aborted records.
+
+use std::fmt;
+
+use crate::units::{Offset, ProducerEpoch, ProducerId, TopicPartition};
+
+/// How a transaction ended: the control record's type (`ControlRecordType.COMMIT` / `ABORT`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TransactionResult {
+    /// EndTxn(commit): COMMIT markers.
+    Commit,
+    /// EndTxn(abort), a `transaction.timeout.ms` expiry, or a fenced instance: ABORT markers.
+    Abort,
+}
+
+impl TransactionResult {
+    /// `COMMIT` or `ABORT`, as Kafka's `DumpLogSegments` prints a control record.
+    pub fn name(self) -> &'static str {
+        match self {
+            TransactionResult::Commit => "COMMIT",
+            TransactionResult::Abort => "ABORT",
+        }
+    }
+}
+
+impl fmt::Display for TransactionResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One transaction marker the coordinator has a partition's leader write (`WriteTxnMarkers`):
+/// a control batch of one record, which takes an offset like any record.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TxnMarker {
+    /// The partition the marker goes to (a data partition or a `__consumer_offsets` one).
+    pub partition: TopicPartition,
+    /// The transaction's producer id.
+    pub producer_id: ProducerId,
+    /// The producer epoch the marker carries (bumped when a zombie was fenced or the
+    /// transaction timed out, so that the old instance's late writes are refused).
+    pub producer_epoch: ProducerEpoch,
+    /// The coordinator's epoch (the `__transaction_state` partition's leader epoch), so that a
+    /// deposed coordinator's markers are refused (`TRANSACTION_COORDINATOR_FENCED`).
+    pub coordinator_epoch: i32,
+    /// COMMIT or ABORT.
+    pub result: TransactionResult,
+}
+
+/// An aborted transaction as a partition's aborted-transaction index keeps it and a Fetch
+/// response returns it (`FetchResponse.AbortedTransaction`, Kafka's `AbortedTxn`): the producer
+/// and the offset of its first record in the partition. The index also keeps the offset of the
+/// ABORT marker, which closes the range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct AbortedTransaction {
+    /// The producer whose transaction aborted.
+    pub producer_id: ProducerId,
+    /// The offset of the transaction's first record in this partition.
+    pub first_offset: Offset,
+    /// The offset of its ABORT marker.
+    pub last_offset: Offset,
+}
+
+/// `isolation.level`, the consumer's view of transactional records (KIP-98).
+///
+/// | client | default |
+/// |---|---|
+/// | Java `KafkaConsumer` | `read_uncommitted` |
+/// | librdkafka (Python `confluent_kafka`, .NET `Confluent.Kafka`) | `read_committed` |
+///
+/// So the same topic read by a Java consumer and a Python one, both with default settings, can
+/// show different records: the Java one sees the records of aborted transactions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum IsolationLevel {
+    /// Everything up to the high watermark, aborted records included; control records are never
+    /// handed to the application.
+    ReadUncommitted,
+    /// Only up to the last stable offset (LSO), and without the records of aborted
+    /// transactions.
+    ReadCommitted,
+}
+
+impl IsolationLevel {
+    /// Parses the config value (`read_committed`, `read_uncommitted`).
+    pub fn parse(value: &str) -> Option<IsolationLevel> {
+        match value {
+            "read_committed" => Some(IsolationLevel::ReadCommitted),
+            "read_uncommitted" => Some(IsolationLevel::ReadUncommitted),
+            _ => None,
+        }
+    }
+
+    /// The config value.
+    pub fn name(self) -> &'static str {
+        match self {
+            IsolationLevel::ReadCommitted => "read_committed",
+            IsolationLevel::ReadUncommitted => "read_uncommitted",
+        }
+    }
+}
