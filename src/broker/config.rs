@@ -130,6 +130,14 @@ pub struct BrokerConfig {
     /// `log.initial.task.delay.ms` (30000): the first retention run waits this long after the
     /// broker starts.
     pub log_initial_task_delay: Millis,
+    /// `auto.leader.rebalance.enable` (true): the controller moves leadership back to each
+    /// partition's preferred replica (`broker::controller`, `balance.rs`).
+    pub auto_leader_rebalance_enable: bool,
+    /// `leader.imbalance.check.interval.seconds` (300), as milliseconds.
+    pub leader_imbalance_check_interval: Millis,
+    /// `leader.imbalance.per.broker.percentage` (10): read by the ZooKeeper controller only; the
+    /// KRaft controller balances every imbalanced partition.
+    pub leader_imbalance_per_broker_percentage: u32,
 }
 
 const DAY_MS: u64 = 86_400_000;
@@ -169,6 +177,9 @@ impl Default for BrokerConfig {
             log_cleaner_backoff: Millis(15_000),
             log_retention_check_interval: Millis(300_000),
             log_initial_task_delay: Millis(30_000),
+            auto_leader_rebalance_enable: true,
+            leader_imbalance_check_interval: Millis(300_000),
+            leader_imbalance_per_broker_percentage: 10,
         }
     }
 }
@@ -259,6 +270,7 @@ impl TopicConfig {
 
 /// Broker configs the simulator models (besides the topic defaults).
 pub const BROKER_CONFIGS: &[&str] = &[
+    "auto.leader.rebalance.enable",
     "broker.heartbeat.interval.ms",
     "broker.session.timeout.ms",
     "log.cleaner.backoff.ms",
@@ -276,6 +288,8 @@ pub const BROKER_CONFIGS: &[&str] = &[
     "log.roll.hours",
     "log.roll.ms",
     "log.segment.bytes",
+    "leader.imbalance.check.interval.seconds",
+    "leader.imbalance.per.broker.percentage",
     "min.insync.replicas",
     "replica.fetch.backoff.ms",
     "replica.fetch.max.bytes",
@@ -358,6 +372,19 @@ impl BrokerConfig {
             "log.cleaner.backoff.ms" => self.log_cleaner_backoff = ms(1)?,
             "log.retention.check.interval.ms" => self.log_retention_check_interval = ms(1)?,
             "log.initial.task.delay.ms" => self.log_initial_task_delay = ms(0)?,
+            "auto.leader.rebalance.enable" => {
+                self.auto_leader_rebalance_enable =
+                    boolean(value).ok_or_else(|| invalid("true or false"))?;
+            }
+            "leader.imbalance.check.interval.seconds" => {
+                self.leader_imbalance_check_interval = scaled(1_000)?;
+            }
+            "leader.imbalance.per.broker.percentage" => {
+                self.leader_imbalance_per_broker_percentage = int(value, 0)
+                    .filter(|v| *v <= 100)
+                    .and_then(|v| u32::try_from(v).ok())
+                    .ok_or_else(|| invalid("0 to 100"))?;
+            }
             _ => return Ok(false),
         }
         Ok(true)

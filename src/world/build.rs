@@ -160,8 +160,15 @@ impl<'t> World<'t> {
         }
         let ids: Vec<BrokerId> = self.brokers.iter().map(|b| b.broker.id()).collect();
         let timeout = self.broker_config.broker_session_timeout;
+        let mut controller = Controller::new(timeout, &ids, now);
+        let config = &self.broker_config;
+        controller.set_leader_balance(
+            config
+                .auto_leader_rebalance_enable
+                .then_some(config.leader_imbalance_check_interval),
+        );
         self.controller = Some(ControllerNode {
-            controller: Controller::new(timeout, &ids, now),
+            controller,
             component: Arc::from("controller"),
             timers: TimerTable::default(),
         });
