@@ -120,3 +120,65 @@ fn refusal(request: &GroupRequest, error: ErrorCode) -> GroupResponse {
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::broker::BrokerInput;
+    use crate::protocol::consumer_group::HeartbeatRequest;
+    use crate::protocol::{Message, Request};
+    use crate::trace::Detail;
+    use crate::units::MemberId;
+
+    fn ask(broker: &mut Broker, request: Request) -> Response {
+        let mut rng = SimRng::for_component(1, "broker/1");
+        let mut out = Effects::new(Detail::Records);
+        let input = BrokerInput::Request {
+            from: ClientId(0),
+            correlation_id: 7,
+            request,
+        };
+        broker.handle(SimTime(0), input, &mut rng, &mut out);
+        match out.sends.pop() {
+            Some((_, Message::Response { response, .. })) => response,
+            other => panic!("no response: {other:?}"),
+        }
+    }
+
+    fn heartbeat() -> Request {
+        Request::Group(GroupRequest::Heartbeat(HeartbeatRequest {
+            group_id: Arc::from("g"),
+            generation: Generation(1),
+            member_id: MemberId(Arc::from("m")),
+            group_instance_id: None,
+        }))
+    }
+
+    #[test]
+    fn a_group_led_elsewhere_is_refused_and_found_there() {
+        let mut broker = Broker::new(BrokerId(1));
+        let find = || {
+            Request::FindCoordinator(FindCoordinatorRequest {
+                key: Arc::from("g"),
+            })
+        };
+        let answer =
+            |node, error| Response::FindCoordinator(FindCoordinatorResponse { error, node });
+        assert_eq!(
+            ask(&mut broker, find()),
+            answer(Some(BrokerId(1)), ErrorCode::None)
+        );
+        broker.set_group_coordinators(BTreeMap::from([(Arc::from("g"), Some(BrokerId(2)))]));
+        assert_eq!(
+            ask(&mut broker, find()),
+            answer(Some(BrokerId(2)), ErrorCode::None)
+        );
+        let refused = Response::Group(GroupResponse::Heartbeat(HeartbeatResponse {
+            error: ErrorCode::NotCoordinator,
+        }));
+        assert_eq!(ask(&mut broker, heartbeat()), refused);
+        broker.set_group_coordinators(BTreeMap::from([(Arc::from("g"), None)]));
+        let no_leader = answer(None, ErrorCode::CoordinatorNotAvailable);
+        assert_eq!(ask(&mut broker, find()), no_leader);
+    }
+}

@@ -68,3 +68,97 @@ impl GroupCoordinator {
         self.groups.insert(group.id.clone(), group);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::broker::coordinator::classic_group::Member;
+    use crate::broker::coordinator::{Context, CoordinatorConfig};
+    use crate::effects::TimerOp;
+    use crate::trace::Detail;
+    use crate::units::{
+        Generation, MemberId, Millis, Offset, PartitionId, TopicName, TopicPartition,
+    };
+
+    fn member(id: &str) -> Member {
+        Member {
+            id: MemberId(Arc::from(id)),
+            group_instance_id: None,
+            client_id: Arc::from("c"),
+            session_timeout: Millis(10_000),
+            rebalance_timeout: Millis(300_000),
+            protocols: Vec::new(),
+            awaiting_join: None,
+            awaiting_sync: None,
+            assignment: Vec::new(),
+            is_new: false,
+        }
+    }
+
+    /// A group of two members with a committed offset, moved to `state` through Kafka's
+    /// transitions.
+    fn group(states: &[GroupState]) -> ClassicGroup {
+        let mut g = ClassicGroup::new(Arc::from("g"));
+        let config = CoordinatorConfig::default();
+        let mut out = Effects::new(Detail::Records);
+        let mut context = Context {
+            now: SimTime(0),
+            config: &config,
+            out: &mut out,
+        };
+        for &state in states {
+            g.transition_to(state, "test", &mut context);
+        }
+        g.generation = Generation(3);
+        for id in ["a", "b"] {
+            g.members.insert(MemberId(Arc::from(id)), member(id));
+        }
+        let tp = TopicPartition::new(TopicName::new("t").unwrap(), PartitionId(0));
+        g.offsets.insert(tp, Offset(42));
+        g
+    }
+
+    #[test]
+    fn a_stable_group_keeps_its_members_and_their_sessions_start_again() {
+        use GroupState::*;
+        let mut c = GroupCoordinator::default();
+        let mut out = Effects::new(Detail::Records);
+        let g = group(&[PreparingRebalance, CompletingRebalance, Stable]);
+        c.load(SimTime(37_000), g, &mut out);
+        let d = c.describe("g").unwrap();
+        assert_eq!(
+            (d.state, d.generation, d.members.len()),
+            (Stable, Generation(3), 2)
+        );
+        assert_eq!(
+            d.offsets.values().copied().collect::<Vec<_>>(),
+            [Offset(42)]
+        );
+        let sessions: Vec<SimTime> = out
+            .timers
+            .iter()
+            .filter_map(|op| match op {
+                TimerOp::Set(CoordinatorTimer::Session { .. }, at) => Some(*at),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(sessions, [SimTime(47_000), SimTime(47_000)]);
+        assert!(c.unload("g").is_some() && c.describe("g").is_none());
+    }
+
+    #[test]
+    fn a_group_caught_mid_rebalance_is_loaded_empty_with_its_offsets() {
+        let mut c = GroupCoordinator::default();
+        let mut out = Effects::new(Detail::Records);
+        c.load(
+            SimTime(0),
+            group(&[GroupState::PreparingRebalance]),
+            &mut out,
+        );
+        let d = c.describe("g").unwrap();
+        assert_eq!(
+            (d.state, d.members.len(), d.offsets.len()),
+            (GroupState::Empty, 0, 1)
+        );
+    }
+}
