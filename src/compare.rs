@@ -24,6 +24,8 @@ use std::str::FromStr;
 
 use crate::report::{Appended, Departure, Report, SettledAssignment};
 
+pub mod known_shift;
+
 /// The timing facts, each with its own tolerance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Metric {
@@ -726,9 +728,12 @@ fn timing(
                 r as i64 - s as i64,
                 allowance.within_ms
             );
-            if off.unsigned_abs() <= allowance.within_ms {
+            let beyond = off.unsigned_abs().saturating_sub(allowance.within_ms);
+            if beyond == 0 {
                 (Status::Within, note)
             } else {
+                let side = if off > 0 { "later" } else { "earlier" };
+                let note = format!("{note}; {beyond} ms {side} than the explained range");
                 (Status::Differs, note)
             }
         }
@@ -883,6 +888,13 @@ mod tests {
             out.rows[0]
                 .note
                 .contains("+5800 ms after a known shift of +5000 ms")
+        );
+        assert!(
+            out.rows[1]
+                .note
+                .ends_with("; 3500 ms earlier than the explained range"),
+            "{}",
+            out.rows[1].note
         );
         assert_eq!("reassignment".parse::<Metric>().unwrap(), m);
     }

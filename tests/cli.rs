@@ -192,6 +192,24 @@ fn compare_reads_a_simulated_and_a_recorded_trace() {
         text.contains("reassigned after the crash of consumer/analytics/2"),
         "{text}"
     );
+    // The same allowances from the mock's timing model, fed with the scenario's configs.
+    let model = ["--broker", "mock", "--scenario", scenario];
+    let modelled = kafka_sim(&[&["compare", sim, real][..], &model[..]].concat());
+    assert_eq!(modelled.status.code(), Some(0), "{}", stdout(&modelled));
+    assert!(
+        stdout(&modelled).contains("after a known shift of +5555 ms"),
+        "{}",
+        stdout(&modelled)
+    );
+    // Against Kafka's model (no shift) the mock's 5 s window is beyond the explained range.
+    let kafka = ["--broker", "kafka", "--scenario", scenario];
+    let unexplained = kafka_sim(&[&["compare", sim, real][..], &kafka[..]].concat());
+    assert_eq!(unexplained.status.code(), Some(1));
+    assert!(
+        stdout(&unexplained).contains("ms later than the explained range"),
+        "{}",
+        stdout(&unexplained)
+    );
     let strict = kafka_sim(&["compare", sim, real]);
     assert_eq!(strict.status.code(), Some(1), "{}", stdout(&strict));
     let table = stdout(&strict);

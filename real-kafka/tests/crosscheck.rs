@@ -5,6 +5,7 @@
 use std::sync::Mutex;
 use std::thread;
 
+use kafka_sim::compare::known_shift::{self, BrokerModel, GroupTiming};
 use kafka_sim::compare::{Comparison, Metric, Row, Status, Tolerances};
 use kafka_sim::expect;
 use kafka_sim::report::Report;
@@ -393,4 +394,132 @@ fn lag_drains_as_simulated() {
         assert!(max(&mock) >= 20, "mock: largest lag {}", max(&mock));
         assert!(max(&tansu) <= 3, "tansu: largest lag {}", max(&tansu));
     });
+}
+
+/// The broker model of `kafka_sim::compare::known_shift` for a broker kind.
+fn model(kind: BrokerKind) -> BrokerModel {
+    match kind {
+        BrokerKind::Mock => BrokerModel::Mock,
+        BrokerKind::Tansu => BrokerModel::Tansu,
+        BrokerKind::External => BrokerModel::Kafka,
+    }
+}
+
+/// The mock's SyncGroup race (README row 8) in a real trace: a first assignment 1.5 s past the
+/// model's window (the race adds S − 1000), or a reassignment 4.5 s past it (three survivors
+/// can race too, after the crash of `session_timeout_quiz_4c_6p`).
+fn hit_the_mock_sync_race(real: &Report, group: &str, g: &GroupTiming) -> bool {
+    let first = known_shift::first_assignment(BrokerModel::Mock, g);
+    let late_first = real
+        .settled_assignments(group)
+        .first()
+        .is_none_or(|a| a.t_ms > first.high_ms + 1_500);
+    let late_reassignment = match known_shift::reassignment(BrokerModel::Mock, g) {
+        Some(w) => real
+            .departures(group)
+            .first()
+            .and_then(|d| real.reassigned_after_ms(group, d))
+            .is_some_and(|ms| ms > w.high_ms + 4_500),
+        None => false,
+    };
+    late_first || late_reassignment
+}
+
+/// One real run of a timed scenario; on the mock again when it hit its race, up to three
+/// attempts, each announced.
+fn run_timed(kind: BrokerKind, s: &Scenario, g: &GroupTiming) -> Recorded {
+    let group = &s.groups[0].group_id;
+    for attempt in 1..=3 {
+        let recorded = support::run_on(kind, s);
+        if kind != BrokerKind::Mock || !hit_the_mock_sync_race(&recorded.report(), group, g) {
+            return recorded;
+        }
+        println!(
+            "{} {:?}, attempt {attempt}: the mock cluster hit its SyncGroup race (README, row 8)",
+            s.name, s.variant
+        );
+    }
+    panic!("{}: the mock hit its SyncGroup race three times", s.name);
+}
+
+/// A timed group scenario of the course, each variant on each broker of `brokers`, all at the
+/// same time (each on its own fresh broker: the wall time is the scenario's duration, not the
+/// sum). The group timings are compared with the allowances of that broker's timing model
+/// (`known_shift::tolerances`, from the scenario's configs), so a timing beyond the explained
+/// shift fails and its row says by how much; every other row must agree as well.
+fn check_timed(name: &str, variants: &[&str], brokers: &[BrokerKind]) {
+    let scenarios: Vec<Scenario> = variants.iter().map(|v| course_scenario(name, v)).collect();
+    let timings: Vec<GroupTiming> = scenarios
+        .iter()
+        .map(|s| GroupTiming::from_scenario(s).unwrap_or_else(|e| panic!("{name}: {e}")))
+        .collect();
+    let runs: Vec<(usize, BrokerKind, Recorded)> = thread::scope(|scope| {
+        let handles: Vec<_> = (0..scenarios.len())
+            .flat_map(|i| brokers.iter().map(move |&kind| (i, kind)))
+            .map(|(i, kind)| {
+                let (s, g) = (&scenarios[i], &timings[i]);
+                (i, kind, scope.spawn(move || run_timed(kind, s, g)))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|(i, kind, h)| {
+                let recorded = h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+                (i, kind, recorded)
+            })
+            .collect()
+    });
+    let sims: Vec<Report> = scenarios.iter().map(simulate).collect();
+    let mut failures = Vec::new();
+    for (i, kind, recorded) in runs {
+        let label = format!("{name} {}, {}", variants[i], support::short(kind));
+        let tolerances = known_shift::tolerances(model(kind), &timings[i]);
+        let c = compare(&label, &sims[i], &recorded.report(), &tolerances);
+        if let Err(e) = std::panic::catch_unwind(|| assert_agrees(&label, &c)) {
+            failures.push(e);
+        }
+    }
+    if let Some(first) = failures.into_iter().next() {
+        std::panic::resume_unwind(first);
+    }
+}
+
+/// `crash_vs_close` (course 002, 1.3.2 and LAB 1.3A/B): two members, S = 10000, H = 3000, one
+/// killed or closed at 60 s, 120 s per run. The figures: crash to reassignment 16.19 s
+/// on the mock, 13.07 s on tansu, 9.01 s simulated.
+#[test]
+fn timed_crash_vs_close_within_each_brokers_explained_shift() {
+    with_reruns(
+        "timed_crash_vs_close_within_each_brokers_explained_shift",
+        || {
+            let both = [BrokerKind::Mock, BrokerKind::Tansu];
+            check_timed("crash_vs_close", &["kill", "close"], &both);
+        },
+    );
+}
+
+/// `session_timeout_quiz_4c_6p` (course 002, quiz Q4): four members, one killed at three points
+/// of its heartbeat cycle, 60 s per run.
+#[test]
+fn timed_session_timeout_quiz_within_each_brokers_explained_shift() {
+    with_reruns(
+        "timed_session_timeout_quiz_within_each_brokers_explained_shift",
+        || {
+            let both = [BrokerKind::Mock, BrokerKind::Tansu];
+            let variants = ["kill-at-30000", "kill-at-31000", "kill-at-32000"];
+            check_timed("session_timeout_quiz_4c_6p", &variants, &both);
+        },
+    );
+}
+
+/// `stop_one_of_three` (course 001), the close at 20 s, on the mock only: its S − 1000 = 44 s
+/// window reassigns at about 64 s, within the 90 s run. Not on tansu, which holds the first
+/// JoinGroup S/2 = 22.5 s, so the member leaves before anyone is assigned; and not the crash
+/// variants, reassigned on the mock after about 107 s, past the run's end.
+#[test]
+fn timed_stop_one_of_three_close_within_the_mocks_explained_shift() {
+    with_reruns(
+        "timed_stop_one_of_three_close_within_the_mocks_explained_shift",
+        || check_timed("stop_one_of_three", &["close"], &[BrokerKind::Mock]),
+    );
 }

@@ -21,9 +21,15 @@
 //! - **`AlterPartition`**: a leader's ISR change is committed if the leader's epochs are current
 //!   and every added broker is unfenced.
 //!
-//! Every committed change is pushed to every broker (`UpdateMetadata`). Not modelled: preferred
-//! leader re-election (`auto.leader.rebalance.enable`, every 300 s), controlled shutdown,
-//! reassignments, eligible leader replicas (KIP-966, off by default).
+//! - **Preferred leader election** (`auto.leader.rebalance.enable`, `balance.rs`): a partition
+//!   led by another replica than its first is moved back to it once that replica is in the ISR,
+//!   at the next imbalance check, `leader.imbalance.check.interval.seconds` (300) after the
+//!   imbalance appeared.
+//!
+//! Every committed change is pushed to every broker (`UpdateMetadata`). Not modelled: controlled
+//! shutdown, reassignments, eligible leader replicas (KIP-966, off by default).
+
+mod balance;
 
 use std::collections::BTreeMap;
 
@@ -45,6 +51,7 @@ pub struct Controller {
     unclean: BTreeMap<TopicName, bool>,
     next_broker_epoch: u64,
     check_armed: Option<SimTime>,
+    balance: balance::LeaderBalance,
 }
 
 /// What the controller knows of a broker.
@@ -76,6 +83,8 @@ pub enum ControllerInput {
 pub enum ControllerTimer {
     /// The earliest broker session may have run out (`MAYBE_FENCE_REPLICAS`).
     SessionCheck,
+    /// The imbalance check (`MAYBE_BALANCE_PARTITION_LEADERS`).
+    BalanceLeaders,
 }
 
 /// How a partition's leader was chosen.
@@ -89,6 +98,8 @@ pub enum Election {
     Unclean,
     /// Nobody could lead.
     None,
+    /// Back to the first replica of the list (`auto.leader.rebalance.enable`).
+    Preferred,
 }
 
 impl Election {
@@ -99,6 +110,7 @@ impl Election {
             Election::Clean => "clean",
             Election::Unclean => "unclean",
             Election::None => "none",
+            Election::Preferred => "preferred",
         }
     }
 }
@@ -150,6 +162,7 @@ impl Controller {
             unclean: BTreeMap::new(),
             next_broker_epoch: 2,
             check_armed: None,
+            balance: balance::LeaderBalance::default(),
         }
     }
 
@@ -192,6 +205,7 @@ impl Controller {
             self.partitions.insert((name.clone(), partition), state);
         }
         self.arm_session_check(now, out);
+        self.maybe_schedule_balance(now, out);
     }
 
     /// A partition's state.
@@ -216,6 +230,7 @@ impl Controller {
                 self.check_armed = None;
                 self.fence_stale(now, out);
             }
+            ControllerInput::Timer(ControllerTimer::BalanceLeaders) => self.balance_leaders(out),
             ControllerInput::Request {
                 from,
                 correlation_id,
@@ -244,6 +259,7 @@ impl Controller {
             },
         }
         self.arm_session_check(now, out);
+        self.maybe_schedule_balance(now, out);
     }
 
     fn heartbeat(

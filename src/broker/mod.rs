@@ -36,11 +36,13 @@ pub mod config;
 pub mod controller;
 pub mod coordinator;
 pub mod log;
+pub mod offsets_topic;
 pub mod producer_state;
 pub mod replica;
 pub mod transaction;
 
 mod fetch;
+mod group_routing;
 mod log_manager;
 mod produce;
 mod purgatory;
@@ -79,6 +81,8 @@ pub struct Broker {
     next_fetch_id: u64,
     producer_names: BTreeMap<u32, Arc<str>>,
     coordinator: GroupCoordinator,
+    /// Each group's coordinator as the cluster's metadata names it (`group_routing.rs`).
+    group_coordinators: BTreeMap<Arc<str>, Option<BrokerId>>,
     lag_interval: Option<Millis>,
     next_producer_id: i64,
     /// In a cluster: the controller, the peers, the purgatory; `None` for a lone broker.
@@ -170,6 +174,7 @@ impl Broker {
             next_fetch_id: 0,
             producer_names: BTreeMap::new(),
             coordinator: GroupCoordinator::default(),
+            group_coordinators: BTreeMap::new(),
             lag_interval: None,
             next_producer_id: i64::from(id.0) * PRODUCER_ID_BLOCK_SIZE,
             cluster: None,
@@ -339,12 +344,11 @@ impl Broker {
                 respond(out, from, correlation_id, response);
             }
             Request::Group(request) => {
-                let input = CoordinatorInput::Request {
-                    from,
-                    correlation_id,
-                    request,
-                };
-                self.run_coordinator(now, input, rng, out);
+                self.route_group_request(now, (from, correlation_id), request, rng, out);
+            }
+            Request::FindCoordinator(req) => {
+                let response = Response::FindCoordinator(self.find_coordinator(&req));
+                respond(out, from, correlation_id, response);
             }
             Request::InitProducerId(req) => {
                 let response = Response::InitProducerId(self.init_producer_id(from, req, out));

@@ -8,8 +8,10 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::Args;
+use kafka_sim::compare::known_shift::{self, BrokerModel, GroupTiming};
 use kafka_sim::compare::{self, Comparison, Metric, Status, Tolerances};
 use kafka_sim::report::Report;
+use kafka_sim::scenario::ScenarioFile;
 use kafka_sim::trace::jsonl;
 use serde::Serialize;
 
@@ -32,7 +34,21 @@ Timing tolerances (--tolerance METRIC=MS, defaults are noise against Apache Kafk
   reassignment      3000   a crash lands at a random phase of the survivors' heartbeats
   drain             2000   two lag samples
 A broker that is known to deviate by a fixed amount is compared with --shift METRIC=MS (the
-expected real - sim). Exit status: 0 if every row agrees, 1 if a row differs, 2 on bad input.";
+expected real - sim).
+
+Known brokers (--broker mock|tansu --scenario FILE): the first assignment and reassignment
+allowances come from a model of that broker's group coordinator, fed with the scenario's
+session.timeout.ms, heartbeat.interval.ms, group.initial.rebalance.delay.ms, member count and
+departure (see real-kafka/README.md, \"Why the timings differ\"):
+  mock   librdkafka 2.12.1's mock cluster: 1 s session tick, flat session.timeout.ms - 1000
+         join window, no KIP-134 extension of the initial delay
+  tansu  tansu main 50e5666: expiry seen at a survivor's next heartbeat, every JoinGroup held
+         session.timeout.ms / 2 in 1 s steps, a follower's sync retried after 1 s
+  kafka  no shift (the defaults)
+The shift is the middle of the broker's predicted window minus Kafka's value, the tolerance its
+half-width plus 300 ms of noise; a timing outside says by how much. --shift and --tolerance
+given too override the model.
+Exit status: 0 if every row agrees, 1 if a row differs, 2 on bad input.";
 
 /// Arguments of `kafka-sim compare`.
 #[derive(Debug, Args)]
@@ -48,6 +64,16 @@ pub(crate) struct CompareArgs {
     /// Known deviation (expected real - sim) of a timing metric, e.g. `reassignment=5000`.
     #[arg(long, value_name = "METRIC=MS", allow_hyphen_values = true)]
     shift: Vec<String>,
+    /// The broker the real trace was recorded on (kafka, mock, tansu): its known timing shift,
+    /// from `--scenario`'s configs.
+    #[arg(long, requires = "scenario")]
+    broker: Option<String>,
+    /// The scenario both traces ran (for `--broker`'s timing model).
+    #[arg(long, requires = "broker")]
+    scenario: Option<PathBuf>,
+    /// The scenario's variant (default: the simulated trace's).
+    #[arg(long, requires = "scenario")]
+    variant: Option<String>,
     /// Print the rows as JSON.
     #[arg(long)]
     json: bool,
@@ -63,7 +89,14 @@ struct JsonRow<'a> {
 }
 
 pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
-    let mut tolerances = Tolerances::default();
+    let sim = load(&args.sim)?;
+    let real = load(&args.real)?;
+    let mut tolerances = match (&args.broker, &args.scenario) {
+        (Some(broker), Some(path)) => {
+            broker_tolerances(broker, path, args.variant.as_deref(), &sim)?
+        }
+        _ => Tolerances::default(),
+    };
     for t in &args.tolerance {
         let (metric, ms) = metric_value(t)?;
         let ms = u64::try_from(ms).context("a tolerance is not negative")?;
@@ -73,8 +106,6 @@ pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
         let (metric, ms) = metric_value(s)?;
         tolerances.set_shift(metric, ms);
     }
-    let sim = load(&args.sim)?;
-    let real = load(&args.real)?;
     let comparison = compare::compare(&sim, &real, &tolerances);
     if args.json {
         let rows: Vec<JsonRow<'_>> = comparison
@@ -97,6 +128,23 @@ pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(super::EXIT_FAILED)
     })
+}
+
+/// The allowances of `broker`'s timing model for the scenario at `path`.
+fn broker_tolerances(
+    broker: &str,
+    path: &Path,
+    variant: Option<&str>,
+    sim: &Report,
+) -> anyhow::Result<Tolerances> {
+    let broker: BrokerModel = broker.parse()?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let traced = sim.header.as_ref().and_then(|h| h.variant.clone());
+    let variant = variant.map(str::to_string).or(traced);
+    let scenario = ScenarioFile::parse(path, text).and_then(|f| f.resolve(variant.as_deref()))?;
+    let timing = GroupTiming::from_scenario(&scenario)?;
+    Ok(known_shift::tolerances(broker, &timing))
 }
 
 fn metric_value(text: &str) -> anyhow::Result<(Metric, i64)> {

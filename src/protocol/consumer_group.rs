@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::protocol::ErrorCode;
-use crate::units::{Generation, MemberId, Millis, Offset, TopicName, TopicPartition};
+use crate::units::{BrokerId, Generation, MemberId, Millis, Offset, TopicName, TopicPartition};
 
 /// A request to a group coordinator.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,6 +21,37 @@ pub enum GroupRequest {
     OffsetCommit(OffsetCommitRequest),
     /// OffsetFetch (API key 9).
     OffsetFetch(OffsetFetchRequest),
+}
+
+impl GroupRequest {
+    /// The group the request is about.
+    pub fn group_id(&self) -> &Arc<str> {
+        match self {
+            GroupRequest::JoinGroup(r) => &r.group_id,
+            GroupRequest::SyncGroup(r) => &r.group_id,
+            GroupRequest::Heartbeat(r) => &r.group_id,
+            GroupRequest::LeaveGroup(r) => &r.group_id,
+            GroupRequest::OffsetCommit(r) => &r.group_id,
+            GroupRequest::OffsetFetch(r) => &r.group_id,
+        }
+    }
+}
+
+/// FindCoordinator (key type GROUP): any broker answers from its metadata, with the leader of
+/// the group's `__consumer_offsets` partition (`KafkaApis.handleFindCoordinatorRequest`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FindCoordinatorRequest {
+    /// The `group.id`.
+    pub key: Arc<str>,
+}
+
+/// The answer to a [`FindCoordinatorRequest`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FindCoordinatorResponse {
+    /// `COORDINATOR_NOT_AVAILABLE` while the partition has no leader.
+    pub error: ErrorCode,
+    /// The coordinator, when there is one.
+    pub node: Option<BrokerId>,
 }
 
 /// A group coordinator's response.

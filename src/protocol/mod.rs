@@ -147,6 +147,8 @@ pub enum Request {
     /// The consumer group APIs (JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit,
     /// OffsetFetch).
     Group(consumer_group::GroupRequest),
+    /// `FindCoordinator` (API key 10): which broker coordinates a group; any broker answers.
+    FindCoordinator(consumer_group::FindCoordinatorRequest),
     /// `Fetch` (API key 1) from a follower broker.
     ReplicaFetch(replication::ReplicaFetchRequest),
     /// `BrokerRegistration` (API key 62), broker to controller.
@@ -184,6 +186,8 @@ pub enum Response {
     ApiVersions,
     /// To a group request.
     Group(consumer_group::GroupResponse),
+    /// To a `FindCoordinator`.
+    FindCoordinator(consumer_group::FindCoordinatorResponse),
     /// To a follower's fetch.
     ReplicaFetch(replication::ReplicaFetchResponse),
     /// To a `BrokerRegistration`.

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::coordinator::{CoordinatorFound, CoordinatorMoved, GroupLoaded};
 use super::retention::{LogCleaned, SegmentDeleted, SegmentRolled};
 use super::{MemberAssignment, RecordHeader, TraceBytes};
 
@@ -737,6 +738,14 @@ pub enum TraceEvent {
     SegmentDeleted(SegmentDeleted),
     /// The log cleaner compacted a replica's log.
     LogCleaned(LogCleaned),
+
+    // Group coordinator failover (payloads in `coordinator.rs`).
+    /// A group's coordinator moved with its `__consumer_offsets` partition's leadership.
+    CoordinatorMoved(CoordinatorMoved),
+    /// A coordinator loaded a group (members, generation, offsets) from that partition.
+    GroupLoaded(GroupLoaded),
+    /// A consumer found its group's new coordinator (FindCoordinator).
+    CoordinatorFound(CoordinatorFound),
 
     // Faults and the end of the run.
     /// A fault of the fault plan began.

@@ -18,6 +18,7 @@
 //! | `jsonl.rs` | The JSONL writer and reader |
 
 mod bytes;
+mod coordinator;
 mod event;
 mod header;
 pub mod jsonl;
@@ -25,6 +26,7 @@ mod retention;
 mod sink;
 
 pub use self::bytes::{MemberAssignment, RecordHeader, TraceBytes};
+pub use self::coordinator::{CoordinatorFound, CoordinatorMoved, GroupLoaded};
 pub use self::event::TraceEvent;
 pub use self::header::{Detail, TraceHeader, TraceRecord};
 pub use self::retention::{LogCleaned, SegmentDeleted, SegmentRolled};
@@ -96,6 +98,9 @@ impl TraceEvent {
             TraceEvent::SegmentRolled(_) => "SegmentRolled",
             TraceEvent::SegmentDeleted(_) => "SegmentDeleted",
             TraceEvent::LogCleaned(_) => "LogCleaned",
+            TraceEvent::CoordinatorMoved(_) => "CoordinatorMoved",
+            TraceEvent::GroupLoaded(_) => "GroupLoaded",
+            TraceEvent::CoordinatorFound(_) => "CoordinatorFound",
             TraceEvent::FaultStarted { .. } => "FaultStarted",
             TraceEvent::FaultEnded { .. } => "FaultEnded",
             TraceEvent::RunEnded { .. } => "RunEnded",

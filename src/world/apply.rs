@@ -22,6 +22,7 @@ impl World<'_> {
         let node = self.controller.as_mut().expect("a controller runs");
         node.controller.handle(now, input, &mut out);
         self.apply_effects(ControllerSlot, out);
+        self.follow_group_coordinators(now);
     }
 
     pub(super) fn handle_broker(&mut self, now: SimTime, index: usize, input: BrokerInput) {

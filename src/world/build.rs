@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use crate::broker::config::{BrokerConfig, ConfigError, TopicConfig};
 use crate::broker::controller::Controller;
+use crate::broker::offsets_topic::{OFFSETS_TOPIC_NUM_PARTITIONS, partition_for};
 use crate::broker::{Broker, BrokerTimer, TopicLayout};
 use crate::client::consumer::app::ProcessedRecord;
 use crate::client::producer::SendRequest;
@@ -46,6 +47,7 @@ impl<'t> World<'t> {
             services: Services::default(),
             requests: BTreeMap::new(),
             next_wire_id: 0,
+            group_coordinators: Default::default(),
             sink,
             config,
         }
@@ -160,8 +162,15 @@ impl<'t> World<'t> {
         }
         let ids: Vec<BrokerId> = self.brokers.iter().map(|b| b.broker.id()).collect();
         let timeout = self.broker_config.broker_session_timeout;
+        let mut controller = Controller::new(timeout, &ids, now);
+        let config = &self.broker_config;
+        controller.set_leader_balance(
+            config
+                .auto_leader_rebalance_enable
+                .then_some(config.leader_imbalance_check_interval),
+        );
         self.controller = Some(ControllerNode {
-            controller: Controller::new(timeout, &ids, now),
+            controller,
             component: Arc::from("controller"),
             timers: TimerTable::default(),
         });
@@ -175,18 +184,15 @@ impl<'t> World<'t> {
         self.controller.as_ref().map(|node| &node.controller)
     }
 
-    /// The broker that coordinates `group`: the leader of its `__consumer_offsets` partition,
-    /// `abs(groupId.hashCode()) % 50` (`offsets.topic.num.partitions`), with that topic's
-    /// partitions placed as [`World::create_topic`] places them (partition `p` led by the
-    /// `p mod n`-th broker). The coordinator stays there for the whole run: if that broker dies,
-    /// its groups stall until it returns (Kafka would move the coordinator with the partition's
-    /// leadership; the simulator does not model `__consumer_offsets` replication).
+    /// The broker that coordinates `group` at the start: the first replica of its
+    /// `__consumer_offsets` partition (`broker::offsets_topic`), placed as [`World::create_topic`]
+    /// places partitions. It moves with that partition's leadership when its broker is fenced
+    /// and the partition has another replica (`offsets.topic.replication.factor`).
     pub fn coordinator_for(&self, group: &str) -> BrokerId {
-        let hash = group.encode_utf16().fold(0i32, |hash, unit| {
-            hash.wrapping_mul(31).wrapping_add(i32::from(unit as i16))
-        });
-        let partition = (hash.unsigned_abs() % 50) as usize;
-        self.brokers[partition % self.brokers.len()].broker.id()
+        let partition = partition_for(group, OFFSETS_TOPIC_NUM_PARTITIONS);
+        self.brokers[partition as usize % self.brokers.len()]
+            .broker
+            .id()
     }
 
     /// Adds broker `id`; its component name is `broker/<id>`.

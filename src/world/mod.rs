@@ -49,6 +49,7 @@
 mod apply;
 mod build;
 mod client;
+mod coordinators;
 mod faults;
 mod invariants;
 mod process;
@@ -234,6 +235,8 @@ pub struct World<'t> {
     requests: BTreeMap<u64, PendingRequest>,
     /// The next wire correlation id.
     next_wire_id: u64,
+    /// Each group's `__consumer_offsets` leadership (`coordinators.rs`).
+    group_coordinators: coordinators::GroupCoordinators,
 }
 
 impl<'t> World<'t> {

@@ -17,16 +17,19 @@
 //! | `heartbeat.rs` | Heartbeat, and session expiry |
 //! | `offset_commit.rs` | OffsetCommit and OffsetFetch |
 //! | `lag.rs` | lag samples, as `kafka-consumer-groups` computes lag |
+//! | `load.rs` | a group leaving for, or arriving from, another coordinator (failover) |
 //! | `timers.rs` | the keyed timers |
 //!
-//! The coordinator is found without FindCoordinator: the simulated cluster has one broker, which
-//! coordinates every group.
+//! Which broker coordinates a group is decided outside (the leader of the group's
+//! `__consumer_offsets` partition, `broker::offsets_topic`); the broker answers `NOT_COORDINATOR`
+//! for a group that moved elsewhere.
 
 mod classic_group;
 mod heartbeat;
 mod join;
 mod lag;
 mod leave;
+mod load;
 mod offset_commit;
 mod rebalance;
 pub mod state;
@@ -46,6 +49,9 @@ use crate::units::{
 };
 
 use self::classic_group::{ClassicGroup, Reply};
+
+/// A group on its way from one coordinator to another (`load.rs`).
+pub(crate) type LoadedGroup = ClassicGroup;
 pub use self::join::generate_member_id;
 pub use self::state::GroupState;
 pub use self::timers::CoordinatorTimer;

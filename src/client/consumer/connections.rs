@@ -9,8 +9,16 @@
 //! - **A lost connection** fails every request in flight on it. Fetches and ListOffsets are
 //!   asked again after a metadata refresh; the group's requests wait `retry.backoff.ms`
 //!   before the consumer tries the coordinator again (a lost JoinGroup or SyncGroup rejoins; a
-//!   lost commit fails with `COORDINATOR_NOT_AVAILABLE`). The coordinator does not move (see
-//!   `World::coordinator_for`): while its broker is down, the group waits for it.
+//!   lost commit fails with `COORDINATOR_NOT_AVAILABLE`).
+//! - **A lost coordinator** (its connection lost, or `NOT_COORDINATOR` /
+//!   `COORDINATOR_NOT_AVAILABLE` in a group response) is marked unknown, as the Java client's
+//!   `AbstractCoordinator.markCoordinatorUnknown` and librdkafka's `rd_kafka_cgrp_coord_dead`
+//!   do: no group request (heartbeat, commit, join) until a FindCoordinator, sent to a broker
+//!   not known to be down after `retry.backoff.ms` (`lookupCoordinator` to the least loaded
+//!   node; `rd_kafka_cgrp_coord_query`), names it. Finding it does not rejoin: the member keeps
+//!   its generation, and the new coordinator, which loaded the group with its members, accepts
+//!   its heartbeats; only an error from it (`UNKNOWN_MEMBER_ID`, `REBALANCE_IN_PROGRESS`) makes
+//!   it rejoin.
 //! - **Metadata refresh**: wanted after a lost connection, a leader error, or a partition without
 //!   a leader; sent to the coordinator's broker, or another known broker if that one is down, at
 //!   most once per `retry.backoff.ms`.
@@ -18,10 +26,13 @@
 use std::sync::Arc;
 
 use crate::effects::Effects;
-use crate::protocol::consumer_group::OffsetCommitResponse;
+use crate::protocol::consumer_group::{
+    FindCoordinatorRequest, FindCoordinatorResponse, OffsetCommitResponse,
+};
 use crate::protocol::metadata::MetadataRequest;
 use crate::protocol::{ErrorCode, Request};
 use crate::rng::SimRng;
+use crate::trace::{CoordinatorFound, TraceEvent};
 use crate::units::{BrokerId, SimTime};
 
 use super::{Consumer, ConsumerOutput, ConsumerTimer, InFlight, MemberState, Pending, Position};
@@ -88,7 +99,9 @@ impl Consumer {
                 self.coordinator_lost(now, out);
             }
             Pending::Metadata => {}
-            Pending::Heartbeat(_) | Pending::Leave => self.coordinator_lost(now, out),
+            Pending::Heartbeat(_) | Pending::Leave | Pending::FindCoordinator => {
+                self.coordinator_lost(now, out);
+            }
             Pending::Join | Pending::Sync => {
                 if matches!(
                     self.member.state,
@@ -113,8 +126,14 @@ impl Consumer {
         }
     }
 
-    /// The coordinator is unreachable: group requests wait `retry.backoff.ms`.
-    fn coordinator_lost(&mut self, now: SimTime, out: &mut Effects<ConsumerTimer, ConsumerOutput>) {
+    /// The coordinator is unreachable or refused the group: it is unknown until FindCoordinator
+    /// names it, tried after `retry.backoff.ms`.
+    pub(super) fn coordinator_lost(
+        &mut self,
+        now: SimTime,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
+    ) {
+        self.coordinator_unknown = true;
         if self.coordinator_backoff.is_none() {
             let until = now + self.config.retry_backoff;
             self.coordinator_backoff = Some(until);
@@ -193,6 +212,51 @@ impl Consumer {
             topics: self.topics.clone(),
         };
         self.send_to(broker, Request::Metadata(request), Pending::Metadata, out);
+    }
+}
+
+impl Consumer {
+    /// FindCoordinator for the group, to a broker not known to be down (the coordinator's own
+    /// if every one is), unless one is in flight.
+    pub(super) fn find_coordinator(&mut self, out: &mut Effects<ConsumerTimer, ConsumerOutput>) {
+        if self
+            .in_flight
+            .values()
+            .any(|request| matches!(request.pending, Pending::FindCoordinator))
+        {
+            return;
+        }
+        let broker = self
+            .known_brokers
+            .iter()
+            .copied()
+            .find(|broker| !self.down.contains(broker))
+            .unwrap_or(self.broker);
+        let request = FindCoordinatorRequest { key: self.group() };
+        let pending = Pending::FindCoordinator;
+        self.send_to(broker, Request::FindCoordinator(request), pending, out);
+    }
+
+    /// The answer: the coordinator, or another try after `retry.backoff.ms`.
+    pub(super) fn on_find_coordinator(
+        &mut self,
+        now: SimTime,
+        r: FindCoordinatorResponse,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
+    ) {
+        let Some(node) = r.node.filter(|_| r.error == ErrorCode::None) else {
+            self.coordinator_lost(now, out);
+            return;
+        };
+        if node != self.broker {
+            out.trace(TraceEvent::CoordinatorFound(CoordinatorFound {
+                group: self.group(),
+                previous: self.broker.0,
+                broker: node.0,
+            }));
+            self.broker = node;
+        }
+        self.coordinator_unknown = false;
     }
 }
 

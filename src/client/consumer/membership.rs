@@ -182,7 +182,9 @@ impl Consumer {
                 self.rejoin_now("rebalance failed due to a retriable error", out);
             }
             ErrorCode::CoordinatorNotAvailable | ErrorCode::NotCoordinator => {
-                self.rejoin_now("rebalance failed: coordinator not available", out);
+                self.member.state = MemberState::Unjoined;
+                self.member.rejoin = Some(Arc::from("rebalance failed: coordinator not available"));
+                self.coordinator_lost(now, out);
             }
             fatal => self.fail(&format!("JoinGroup failed: {fatal}"), out),
         }
@@ -319,10 +321,13 @@ impl Consumer {
                 self.reset_generation(false);
                 self.rejoin_now("SyncGroup failed: ILLEGAL_GENERATION", out);
             }
-            ErrorCode::RebalanceInProgress
-            | ErrorCode::CoordinatorNotAvailable
-            | ErrorCode::NotCoordinator => {
+            ErrorCode::RebalanceInProgress => {
                 self.rejoin_now("the group began another rebalance", out);
+            }
+            ErrorCode::CoordinatorNotAvailable | ErrorCode::NotCoordinator => {
+                self.member.state = MemberState::Unjoined;
+                self.member.rejoin = Some(Arc::from("SyncGroup failed: coordinator not available"));
+                self.coordinator_lost(now, out);
             }
             fatal => self.fail(&format!("SyncGroup failed: {fatal}"), out),
         }
@@ -424,6 +429,13 @@ impl Consumer {
         else {
             return;
         };
+        if self.coordinator_unknown {
+            out.set_timer(
+                ConsumerTimer::Heartbeat,
+                now + self.config.heartbeat_interval,
+            );
+            return;
+        }
         let request = HeartbeatRequest {
             group_id: self.group(),
             generation,
@@ -443,12 +455,17 @@ impl Consumer {
 
     pub(super) fn on_heartbeat(
         &mut self,
+        now: SimTime,
         sent_generation: Option<Generation>,
         error: ErrorCode,
         out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) {
         let unchanged = sent_generation == self.member.generation;
         match error {
+            // AbstractCoordinator's HeartbeatResponseHandler: markCoordinatorUnknown, no rejoin.
+            ErrorCode::NotCoordinator | ErrorCode::CoordinatorNotAvailable => {
+                self.coordinator_lost(now, out);
+            }
             ErrorCode::RebalanceInProgress if self.member.state == MemberState::Stable => {
                 self.member.rejoin = Some(Arc::from("group is already rebalancing"));
             }

@@ -21,8 +21,9 @@
 //! the slowest member's batch, up to the rebalance timeout (`max.poll.interval.ms`). While the
 //! application waits inside `poll()`, everything that arrives is acted on at once.
 //!
-//! The coordinator is the broker the consumer is given (see `World::coordinator_for`), so there
-//! is no FindCoordinator round trip. Fetches and ListOffsets go to each partition's leader, as
+//! The coordinator is at first the broker the consumer is given (see `World::coordinator_for`),
+//! with no FindCoordinator round trip; once lost, it is found again with FindCoordinator
+//! (`connections.rs`). Fetches and ListOffsets go to each partition's leader, as
 //! the last Metadata response named it; a leader that moved is found again by a metadata refresh
 //! (`connections.rs`).
 
@@ -151,6 +152,9 @@ pub struct Consumer {
     request_timer: Option<SimTime>,
     /// After losing the coordinator, no group request before this.
     coordinator_backoff: Option<SimTime>,
+    /// The coordinator was lost (`markCoordinatorUnknown`): find it again before any group
+    /// request.
+    coordinator_unknown: bool,
     member: Membership,
     /// Partition counts learned from Metadata.
     metadata: BTreeMap<TopicName, u32>,
@@ -278,6 +282,7 @@ enum Pending {
     Sync,
     Heartbeat(Option<Generation>),
     Leave,
+    FindCoordinator,
     OffsetFetch(Vec<(TopicPartition, u64)>),
     ListOffsets(Vec<(TopicPartition, u64)>),
     Fetch(Vec<(TopicPartition, u64, Offset)>),
@@ -328,6 +333,7 @@ impl Consumer {
             metadata_next: SimTime::ZERO,
             request_timer: None,
             coordinator_backoff: None,
+            coordinator_unknown: false,
             member: Membership {
                 state: MemberState::Unjoined,
                 member_id: None,
@@ -393,6 +399,9 @@ impl Consumer {
             }
             ConsumerInput::Timer(ConsumerTimer::CoordinatorRetry) => {
                 self.coordinator_backoff = None;
+                if self.coordinator_unknown {
+                    self.find_coordinator(out);
+                }
             }
             ConsumerInput::Timer(ConsumerTimer::MetadataRetry) => {}
             ConsumerInput::Response {
@@ -525,9 +534,12 @@ impl Consumer {
             (Pending::Join, Response::Group(G::JoinGroup(r))) => self.on_join(now, r, out),
             (Pending::Sync, Response::Group(G::SyncGroup(r))) => self.on_sync(now, r, out),
             (Pending::Heartbeat(generation), Response::Group(G::Heartbeat(r))) => {
-                self.on_heartbeat(generation, r.error, out);
+                self.on_heartbeat(now, generation, r.error, out);
             }
             (Pending::Leave, Response::Group(G::LeaveGroup(_))) => {}
+            (Pending::FindCoordinator, Response::FindCoordinator(r)) => {
+                self.on_find_coordinator(now, r, out);
+            }
             (Pending::OffsetFetch(asked), Response::Group(G::OffsetFetch(r))) => {
                 self.on_offset_fetch(asked, r, out);
             }

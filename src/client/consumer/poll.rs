@@ -65,7 +65,7 @@ impl Consumer {
             self.begin_close(out);
             return;
         }
-        let coordinator = self.coordinator_backoff.is_none();
+        let coordinator = self.coordinator_backoff.is_none() && !self.coordinator_unknown;
         if coordinator
             && self.member.rejoin.is_some()
             && matches!(
@@ -627,6 +627,9 @@ impl Consumer {
                 }
                 ErrorCode::RebalanceInProgress if self.member.state == MemberState::Stable => {
                     self.member.rejoin = Some(Arc::from("commit failed: REBALANCE_IN_PROGRESS"));
+                }
+                ErrorCode::NotCoordinator | ErrorCode::CoordinatorNotAvailable => {
+                    self.coordinator_lost(now, out);
                 }
                 _ => {}
             }
