@@ -139,11 +139,10 @@ pub struct BrokerConfig {
     /// KRaft controller balances every imbalanced partition.
     pub leader_imbalance_per_broker_percentage: u32,
     /// `offsets.topic.replication.factor`: the replicas of each `__consumer_offsets` partition,
-    /// capped by the broker count (`broker::offsets_topic`). Kafka's default is 3; the
-    /// simulator's stays 1 for now, which keeps a coordinator where it started (its groups wait
-    /// for its broker), because 3 changes what an existing lesson shows
-    /// (`min_insync_two_down.toml`: the group's coordinator, broker 2, fails over to broker 1 at
-    /// 27 s and its lag is sampled again); a scenario sets 3 to see the failover.
+    /// capped by the broker count (`broker::offsets_topic`). Kafka's default, 3: when a
+    /// coordinator's broker dies, the group fails over to the partition's new leader
+    /// (`min_insync_two_down.toml`: broker 2 -> broker 1 at 27 s). A scenario sets 1 to see a
+    /// development cluster's single-replica offsets topic, whose groups wait for their broker.
     pub offsets_topic_replication_factor: u32,
 }
 
@@ -187,7 +186,7 @@ impl Default for BrokerConfig {
             auto_leader_rebalance_enable: true,
             leader_imbalance_check_interval: Millis(300_000),
             leader_imbalance_per_broker_percentage: 10,
-            offsets_topic_replication_factor: 1,
+            offsets_topic_replication_factor: 3,
         }
     }
 }
