@@ -24,7 +24,12 @@ use std::str::FromStr;
 
 use crate::report::{Appended, Departure, Report, SettledAssignment};
 
+mod end_of_run;
 pub mod known_shift;
+
+use end_of_run::{
+    TIMING_SPREAD, excuse_the_shorter_tail, largest_lag_row, log_end_rows, processed_row,
+};
 
 /// The timing facts, each with its own tolerance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -114,6 +119,18 @@ impl Default for Tolerances {
 }
 
 impl Tolerances {
+    /// How much later than Kafka the broker is known to assign, at most (0 when it is not).
+    pub fn later_ms(&self) -> i64 {
+        let shift = |m| {
+            self.allowances
+                .get(&m)
+                .map_or(0, |a: &Allowance| a.shift_ms)
+        };
+        shift(Metric::FirstAssignment)
+            .max(shift(Metric::Reassignment))
+            .max(0)
+    }
+
     /// The allowance for `metric`.
     pub fn get(&self, metric: Metric) -> Allowance {
         self.allowances[&metric]
@@ -281,7 +298,7 @@ fn compare_topic(out: &mut Comparison, topic: &str, sim: &Report, real: &Report)
     }
     key_partitions(out, topic, sim, real);
     let strictness = if !deterministic(sim, topic) || !deterministic(real, topic) {
-        Strictness::Shape("depends on timing: null keys or several producers")
+        Strictness::Shape(TIMING_SPREAD)
     } else if sent(sim, topic) != sent(real, topic) {
         Strictness::Shape(
             "the runs sent other records (a seeded draw, such as random key order, is not \
@@ -313,7 +330,7 @@ enum Strictness {
     Shape(&'static str),
 }
 
-fn same_or_differs(same: bool) -> Status {
+pub(super) fn same_or_differs(same: bool) -> Status {
     if same { Status::Same } else { Status::Differs }
 }
 
@@ -374,7 +391,7 @@ fn parts(p: Option<&BTreeSet<u32>>) -> String {
 /// Offsets and counts are deterministic when one producer wrote only keyed records: its sends
 /// reach each partition in order. Null keys (sticky partitioning) and several producers racing
 /// make them depend on timing.
-fn deterministic(r: &Report, topic: &str) -> bool {
+pub(super) fn deterministic(r: &Report, topic: &str) -> bool {
     let mut producers = BTreeSet::new();
     for a in r.appended.iter().filter(|a| a.topic == topic) {
         if a.key.is_none() {
@@ -545,6 +562,7 @@ fn compare_group(
         ss.last(),
         rs.last(),
     );
+    let end_rows = out.rows.len();
     processed_row(out, group, sim, real);
     timing(
         out,
@@ -554,6 +572,7 @@ fn compare_group(
         tolerances.get(Metric::Drain),
         Metric::Drain,
     );
+    excuse_the_shorter_tail(out, end_rows, tolerances.later_ms());
     largest_lag_row(out, group, sim, real);
 }
 
@@ -593,98 +612,6 @@ fn departure_rows(
             at(rs, rd.t_ms).as_ref(),
         );
         reassignment_row(out, group, &what, (sim, d), (real, rd), tolerances);
-    }
-}
-
-/// The group's largest total lag in each run: information only, since it depends on when the
-/// samples fall.
-fn largest_lag_row(out: &mut Comparison, group: &str, sim: &Report, real: &Report) {
-    let max = |r: &Report| {
-        let series = r.group_lag_series(group);
-        match series
-            .iter()
-            .max_by_key(|&&(t, l)| (l, std::cmp::Reverse(t)))
-        {
-            Some((t, l)) => format!("{l} at {t} ms"),
-            None => "no samples".into(),
-        }
-    };
-    out.push(
-        format!("group {group}: largest lag"),
-        max(sim),
-        max(real),
-        Status::Info,
-        "depends on when samples fall".into(),
-    );
-}
-
-/// Distinct records the group processed, when both traces say (a real run's members report
-/// each record they finish).
-fn processed_row(out: &mut Comparison, group: &str, sim: &Report, real: &Report) {
-    let has = |r: &Report| r.processed.iter().any(|p| p.group == group);
-    if !has(sim) || !has(real) {
-        return;
-    }
-    let (s, r) = (sim.processing_totals(group), real.processing_totals(group));
-    out.push(
-        format!("group {group}: distinct records processed"),
-        s.distinct.to_string(),
-        r.distinct.to_string(),
-        same_or_differs(s.distinct == r.distinct),
-        format!(
-            "processed twice: sim {}, real {} (depends on when commits fall)",
-            s.reprocessed, r.reprocessed
-        ),
-    );
-}
-
-/// The high watermark of each partition at the last lag sample: what
-/// `kafka-consumer-groups --describe` prints as LOG-END-OFFSET. Once every record is appended it
-/// is the number of records in the partition, so it must agree; a sample taken while records
-/// were still arriving is only informative.
-fn log_end_rows(out: &mut Comparison, group: &str, sim: &Report, real: &Report) {
-    let last = |r: &Report| -> BTreeMap<(String, u32), (u64, u64)> {
-        r.lag
-            .iter()
-            .filter(|l| l.group == group)
-            .map(|l| ((l.topic.clone(), l.partition), (l.t_ms, l.log_end_offset)))
-            .collect()
-    };
-    let (ls, lr) = (last(sim), last(real));
-    let last_append = |r: &Report, topic: &str| {
-        r.appended
-            .iter()
-            .filter(|a| a.topic == topic)
-            .map(|a| a.t_ms)
-            .max()
-    };
-    let partitions: BTreeSet<&(String, u32)> = ls.keys().chain(lr.keys()).collect();
-    for tp in partitions {
-        let (s, r) = (ls.get(tp), lr.get(tp));
-        let settled = |report: &Report, sample: Option<&(u64, u64)>| match sample {
-            Some((t, _)) => last_append(report, &tp.0).is_none_or(|a| a <= *t),
-            None => false,
-        };
-        let text = |x: Option<&(u64, u64)>| x.map_or("no sample".to_string(), |x| x.1.to_string());
-        let same = s.map(|x| x.1) == r.map(|x| x.1);
-        let (status, note) = match (same, settled(sim, s) && settled(real, r)) {
-            (true, _) => (Status::Same, String::new()),
-            (false, true) => (
-                Status::Differs,
-                "every record was appended by then".to_string(),
-            ),
-            (false, false) => (Status::Info, "records were still arriving".to_string()),
-        };
-        out.push(
-            format!(
-                "group {group}: {}-{} log-end offset at the last sample",
-                tp.0, tp.1
-            ),
-            text(s),
-            text(r),
-            status,
-            note,
-        );
     }
 }
 
