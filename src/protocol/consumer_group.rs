@@ -4,6 +4,9 @@
 use std::sync::Arc;
 
 use crate::protocol::ErrorCode;
+use crate::protocol::consumer_group_heartbeat::{
+    ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse,
+};
 use crate::units::{Generation, MemberId, Millis, Offset, TopicName, TopicPartition};
 
 /// A request to a group coordinator.
@@ -21,6 +24,8 @@ pub enum GroupRequest {
     OffsetCommit(OffsetCommitRequest),
     /// OffsetFetch (API key 9).
     OffsetFetch(OffsetFetchRequest),
+    /// ConsumerGroupHeartbeat (API key 68, KIP-848): the new consumer group protocol.
+    ConsumerGroupHeartbeat(ConsumerGroupHeartbeatRequest),
 }
 
 /// A group coordinator's response.
@@ -38,6 +43,8 @@ pub enum GroupResponse {
     OffsetCommit(OffsetCommitResponse),
     /// To OffsetFetch.
     OffsetFetch(OffsetFetchResponse),
+    /// To ConsumerGroupHeartbeat.
+    ConsumerGroupHeartbeat(ConsumerGroupHeartbeatResponse),
 }
 
 /// The consumer protocol's subscription (ConsumerProtocolSubscription v2+): what a member tells

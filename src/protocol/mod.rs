@@ -4,6 +4,7 @@
 //! never a Rust `Err`. Only the fields the model needs are carried (no wire encoding).
 
 pub mod consumer_group;
+pub mod consumer_group_heartbeat;
 pub mod fetch;
 pub mod metadata;
 pub mod produce;
@@ -250,6 +251,13 @@ pub enum ErrorCode {
     FencedInstanceId,
     /// 87: the record is invalid for this topic (a null key on a compacted topic).
     InvalidRecord,
+    /// 110: KIP-848: the member epoch is not the one the coordinator holds (the member was
+    /// removed or fell behind); it must rejoin with epoch 0.
+    FencedMemberEpoch,
+    /// 112: KIP-848: `group.remote.assignor` names no assignor the broker has.
+    UnsupportedAssignor,
+    /// 113: KIP-848: an OffsetCommit from a member epoch older than the member's current one.
+    StaleMemberEpoch,
 }
 
 impl ErrorCode {
@@ -284,6 +292,9 @@ impl ErrorCode {
             ErrorCode::StaleBrokerEpoch => 77,
             ErrorCode::FencedInstanceId => 82,
             ErrorCode::InvalidRecord => 87,
+            ErrorCode::FencedMemberEpoch => 110,
+            ErrorCode::UnsupportedAssignor => 112,
+            ErrorCode::StaleMemberEpoch => 113,
         }
     }
 
@@ -318,6 +329,9 @@ impl ErrorCode {
             ErrorCode::StaleBrokerEpoch => "STALE_BROKER_EPOCH",
             ErrorCode::FencedInstanceId => "FENCED_INSTANCE_ID",
             ErrorCode::InvalidRecord => "INVALID_RECORD",
+            ErrorCode::FencedMemberEpoch => "FENCED_MEMBER_EPOCH",
+            ErrorCode::UnsupportedAssignor => "UNSUPPORTED_ASSIGNOR",
+            ErrorCode::StaleMemberEpoch => "STALE_MEMBER_EPOCH",
         }
     }
 

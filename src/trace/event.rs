@@ -5,6 +5,10 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::kip848::{
+    ConsumerGroupHeartbeatAnswered, GroupEpochBumped, MemberEpochUpdated, MemberFenced,
+    TargetAssignmentComputed,
+};
 use super::retention::{LogCleaned, SegmentDeleted, SegmentRolled};
 use super::{MemberAssignment, RecordHeader, TraceBytes};
 
@@ -737,6 +741,18 @@ pub enum TraceEvent {
     SegmentDeleted(SegmentDeleted),
     /// The log cleaner compacted a replica's log.
     LogCleaned(LogCleaned),
+
+    // The KIP-848 consumer group protocol (payloads in `kip848.rs`).
+    /// The coordinator answered a ConsumerGroupHeartbeat.
+    ConsumerGroupHeartbeatAnswered(ConsumerGroupHeartbeatAnswered),
+    /// A consumer group's epoch rose.
+    GroupEpochBumped(GroupEpochBumped),
+    /// The server-side assignor computed a target assignment.
+    TargetAssignmentComputed(TargetAssignmentComputed),
+    /// A member's reconciliation moved on.
+    MemberEpochUpdated(MemberEpochUpdated),
+    /// A member's epoch was refused.
+    MemberFenced(MemberFenced),
 
     // Faults and the end of the run.
     /// A fault of the fault plan began.

@@ -21,6 +21,7 @@ mod bytes;
 mod event;
 mod header;
 pub mod jsonl;
+pub mod kip848;
 mod retention;
 mod sink;
 
@@ -96,6 +97,11 @@ impl TraceEvent {
             TraceEvent::SegmentRolled(_) => "SegmentRolled",
             TraceEvent::SegmentDeleted(_) => "SegmentDeleted",
             TraceEvent::LogCleaned(_) => "LogCleaned",
+            TraceEvent::ConsumerGroupHeartbeatAnswered(_) => "ConsumerGroupHeartbeatAnswered",
+            TraceEvent::GroupEpochBumped(_) => "GroupEpochBumped",
+            TraceEvent::TargetAssignmentComputed(_) => "TargetAssignmentComputed",
+            TraceEvent::MemberEpochUpdated(_) => "MemberEpochUpdated",
+            TraceEvent::MemberFenced(_) => "MemberFenced",
             TraceEvent::FaultStarted { .. } => "FaultStarted",
             TraceEvent::FaultEnded { .. } => "FaultEnded",
             TraceEvent::RunEnded { .. } => "RunEnded",

@@ -89,6 +89,10 @@ impl Consumer {
             }
             Pending::Metadata => {}
             Pending::Heartbeat(_) | Pending::Leave => self.coordinator_lost(now, out),
+            Pending::ConsumerHeartbeat(_) => {
+                self.consumer_heartbeat_failed(now, out);
+                self.coordinator_lost(now, out);
+            }
             Pending::Join | Pending::Sync => {
                 if matches!(
                     self.member.state,

@@ -10,6 +10,7 @@
 //! | `config.rs` | `ConsumerConfig` from Kafka-named keys; the Java and librdkafka defaults |
 //! | `app.rs` | the application: processing time, commits, poison pills (`OnFailure`), batches |
 //! | `membership.rs` | JoinGroup, SyncGroup, Heartbeat, LeaveGroup; the rebalance listener |
+//! | `kip848.rs` | `group.protocol=consumer`: ConsumerGroupHeartbeat and reconciliation |
 //! | `fetcher.rs` | positions (OffsetFetch, `auto.offset.reset`), Fetch, the record buffer |
 //! | `connections.rs` | requests per broker, `request.timeout.ms`, lost connections, metadata |
 //! | `poll.rs` | the poll loop: batches, commits, `max.poll.interval.ms`, `close()` |
@@ -29,6 +30,7 @@ pub mod app;
 pub mod config;
 mod connections;
 mod fetcher;
+mod kip848;
 mod membership;
 mod poll;
 pub(crate) mod polled;
@@ -150,6 +152,9 @@ pub struct Consumer {
     /// After losing the coordinator, no group request before this.
     coordinator_backoff: Option<SimTime>,
     member: Membership,
+    /// With `group.protocol=consumer`: the KIP-848 membership (then `member` only mirrors the
+    /// member id and epoch that OffsetCommit carries).
+    consumer_protocol: Option<kip848::ConsumerProtocolMember>,
     /// Partition counts learned from Metadata.
     metadata: BTreeMap<TopicName, u32>,
     /// Topics the last Metadata response naming them reported as unknown
@@ -276,6 +281,8 @@ enum Pending {
     Sync,
     Heartbeat(Option<Generation>),
     Leave,
+    /// A ConsumerGroupHeartbeat, with the member epoch it carried.
+    ConsumerHeartbeat(i32),
     OffsetFetch(Vec<(TopicPartition, u64)>),
     ListOffsets(Vec<(TopicPartition, u64)>),
     Fetch(Vec<(TopicPartition, u64, Offset)>),
@@ -313,6 +320,7 @@ impl Consumer {
             "a consumer subscribes to at least one topic"
         );
         Consumer {
+            consumer_protocol: kip848::ConsumerProtocolMember::for_config(&config),
             config,
             app,
             topics,
@@ -376,6 +384,9 @@ impl Consumer {
                 return;
             }
             ConsumerInput::Start => self.start(now, out),
+            ConsumerInput::Timer(ConsumerTimer::Heartbeat) if self.consumer_protocol.is_some() => {
+                self.consumer_heartbeat_due(out);
+            }
             ConsumerInput::Timer(ConsumerTimer::Heartbeat) => self.heartbeat_due(now, out),
             ConsumerInput::Timer(ConsumerTimer::AutoCommit) => self.auto_commit_due(now, out),
             ConsumerInput::Timer(ConsumerTimer::ProcessingDone) => {
@@ -496,7 +507,11 @@ impl Consumer {
             topics: self.topics.clone(),
         };
         self.send(Request::Metadata(request), Pending::Metadata, out);
-        self.member.rejoin = Some(Arc::from(""));
+        if self.consumer_protocol.is_some() {
+            self.send_consumer_heartbeat(out);
+        } else {
+            self.member.rejoin = Some(Arc::from(""));
+        }
         if self.config.library == crate::client::library::ClientLibrary::Librdkafka
             && self.config.enable_auto_commit
         {
@@ -526,6 +541,9 @@ impl Consumer {
                 self.on_heartbeat(generation, r.error, out);
             }
             (Pending::Leave, Response::Group(G::LeaveGroup(_))) => {}
+            (Pending::ConsumerHeartbeat(epoch), Response::Group(G::ConsumerGroupHeartbeat(r))) => {
+                self.on_consumer_heartbeat(now, epoch, r, out);
+            }
             (Pending::OffsetFetch(asked), Response::Group(G::OffsetFetch(r))) => {
                 self.on_offset_fetch(asked, r, out);
             }
