@@ -243,7 +243,8 @@ fn leave(
         reason: "the consumer left the group (member epoch -1)".to_string(),
     };
     group.trace(context, event);
-    remove_member(group, metadata, &member_id, context);
+    let reason = format!("member {member_id} left the group");
+    remove_member(group, metadata, &member_id, reason, context);
     ConsumerGroupHeartbeatResponse {
         error: ErrorCode::None,
         member_id: Some(member_id),
@@ -275,7 +276,8 @@ pub(super) fn session_expired(
         pending: false,
     };
     group.trace(context, event);
-    remove_member(group, metadata, member_id, context);
+    let reason = format!("member {member_id}'s session expired");
+    remove_member(group, metadata, member_id, reason, context);
     group.check_invariants();
 }
 
@@ -283,6 +285,7 @@ fn remove_member(
     group: &mut ConsumerGroup,
     metadata: &TopicCounts,
     member_id: &MemberId,
+    reason: String,
     context: &mut Context<'_>,
 ) {
     group.members.remove(member_id);
@@ -292,7 +295,7 @@ fn remove_member(
         group: group.id.clone(),
         member: member_id.clone(),
     });
-    bump(group, format!("member {member_id} left the group"), context);
+    bump(group, reason, context);
     refresh_target(group, metadata, context);
     update_state(group, None, context);
 }
