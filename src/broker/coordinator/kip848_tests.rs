@@ -104,6 +104,9 @@ fn a_second_member_gets_its_partitions_only_after_the_first_revokes() {
     let r = h.heartbeat(request(Some(&b), 2, &[]));
     assert_eq!(r.assignment.unwrap().len(), 2);
     assert_eq!(h.state(), ConsumerGroupState::Stable);
+    let mut out = Effects::new(Detail::Records);
+    let refused = h.coordinator.delete_group(h.now, "g", &mut out);
+    assert_eq!(refused, ErrorCode::NonEmptyGroup);
 }
 
 #[test]
@@ -141,6 +144,15 @@ fn leaving_frees_the_partitions_at_once_and_a_session_expires() {
     };
     h.input(CoordinatorInput::Timer(timer));
     assert_eq!(h.state(), ConsumerGroupState::Empty);
+    let mut out = Effects::new(Detail::Records);
+    assert_eq!(
+        h.coordinator.delete_group(h.now, "g", &mut out),
+        ErrorCode::None
+    );
+    assert!(
+        h.coordinator.consumer_group_state("g").is_none(),
+        "Dead, then forgotten"
+    );
 }
 
 #[test]

@@ -358,6 +358,9 @@ impl GroupCoordinator {
         group_id: &str,
         out: &mut Effects<CoordinatorTimer>,
     ) -> ErrorCode {
+        if self.consumer_groups.contains_key(group_id) {
+            return self.delete_consumer_group(now, group_id, out);
+        }
         let Some(group) = self.groups.get_mut(group_id) else {
             return ErrorCode::GroupIdNotFound;
         };
@@ -375,6 +378,33 @@ impl GroupCoordinator {
             }
             _ => ErrorCode::NonEmptyGroup,
         }
+    }
+
+    /// [`GroupCoordinator::delete_group`] for a KIP-848 group: Empty -> Dead, then forgotten.
+    fn delete_consumer_group(
+        &mut self,
+        now: SimTime,
+        group_id: &str,
+        out: &mut Effects<CoordinatorTimer>,
+    ) -> ErrorCode {
+        let group = &self.consumer_groups[group_id];
+        if group.state != ConsumerGroupState::Empty {
+            return ErrorCode::NonEmptyGroup;
+        }
+        let mut context = Context {
+            now,
+            config: &self.config,
+            out,
+        };
+        let event = crate::trace::TraceEvent::GroupStateChanged {
+            group: group.id.clone(),
+            from: Arc::from(group.state.name()),
+            to: Arc::from(ConsumerGroupState::Dead.name()),
+            reason: "the group was deleted".to_string(),
+        };
+        group.trace(&mut context, event);
+        self.consumer_groups.remove(group_id);
+        ErrorCode::None
     }
 
     /// The group's current shape, if it exists.
