@@ -20,4 +20,5 @@ mod always;
 mod assignors;
 mod generate;
 mod harness;
+mod kip848;
 mod sometimes;

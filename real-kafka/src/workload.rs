@@ -205,15 +205,19 @@ pub fn assignment_strategy(configured: Option<&str>, client: ClientLibrary) -> R
 pub fn member_config(group: &GroupSpec, group_id: &str, member: u32) -> Result<Translated> {
     let who = format!("consumer/{}/{member}", group.group_id);
     let mut out = translate_common(&group.config, &who)?;
-    let strategy = assignment_strategy(
-        group.config.get("partition.assignment.strategy"),
-        group.client,
-    )?;
-    if group.config.get("partition.assignment.strategy") != Some(strategy.as_str()) {
-        out.notes
-            .push(format!("{who}: partition.assignment.strategy={strategy}"));
+    // KIP-848 (`group.protocol=consumer`): librdkafka refuses any assignment strategy, the
+    // broker assigns.
+    if group.config.get("group.protocol") != Some("consumer") {
+        let strategy = assignment_strategy(
+            group.config.get("partition.assignment.strategy"),
+            group.client,
+        )?;
+        if group.config.get("partition.assignment.strategy") != Some(strategy.as_str()) {
+            out.notes
+                .push(format!("{who}: partition.assignment.strategy={strategy}"));
+        }
+        out.set("partition.assignment.strategy", &strategy);
     }
-    out.set("partition.assignment.strategy", &strategy);
     out.set("group.id", group_id);
     out.set(
         "client.id",

@@ -216,6 +216,44 @@ fn survivors_keep_their_partitions(label: &str, real: &Report) {
     }
 }
 
+/// KIP-848 (`scenarios/group-kip848.toml`), on the mock cluster only: librdkafka 2.12.1's
+/// mock implements ConsumerGroupHeartbeat with its own range assignment in join order
+/// (`rdkafka_mock_cgrp.c`, `target_assignment_calculate_range`; `ServerAssignor` is read and
+/// ignored), which yields the partition sets of the broker's range assignor the members ask
+/// for. Partition sets, records, offsets, deliveries and the drain must agree; the timings
+/// within the default tolerances (the mock checks sessions on a 1 s timer and a survivor takes
+/// a freed partition at its next 1 s heartbeat: measured +1.0 s for both variants).
+fn check_kip848(variant: &str) {
+    let s = scenario("group-kip848", variant);
+    let sim = simulate(&s);
+    let real = support::run_on(BrokerKind::Mock, &s);
+    let real = real.report();
+    let label = format!("group-kip848 {variant}, mock");
+    let c = compare(&label, &sim, &real, &Tolerances::default());
+    assert_agrees(&label, &c);
+    let departures = real.departures("analytics");
+    assert_eq!(departures.len(), 1, "{label}: {departures:?}");
+}
+
+/// KIP-848: member 2 killed; the broker's `group.consumer.session.timeout.ms` reveals it.
+#[test]
+fn kip848_crash_reassigns_after_the_broker_session_timeout() {
+    with_reruns(
+        "kip848_crash_reassigns_after_the_broker_session_timeout",
+        || {
+            check_kip848("crash");
+        },
+    );
+}
+
+/// KIP-848: member 2 closes with member epoch -1; its partition moves at once.
+#[test]
+fn kip848_close_frees_the_partition_at_once() {
+    with_reruns("kip848_close_frees_the_partition_at_once", || {
+        check_kip848("close");
+    });
+}
+
 /// Three members, eager range, member 2 crashes.
 #[test]
 fn group_range_crash_reassigns_after_the_session_timeout() {

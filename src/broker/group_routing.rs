@@ -11,6 +11,7 @@ use crate::protocol::consumer_group::{
     HeartbeatResponse, JoinGroupResponse, LeaveGroupResponse, OffsetCommitResponse,
     OffsetFetchResponse, SyncGroupResponse,
 };
+use crate::protocol::consumer_group_heartbeat::ConsumerGroupHeartbeatResponse;
 use crate::protocol::{ErrorCode, Response};
 use crate::rng::SimRng;
 use crate::units::{BrokerId, ClientId, Generation, SimTime};
@@ -118,8 +119,17 @@ fn refusal(request: &GroupRequest, error: ErrorCode) -> GroupResponse {
             error,
             offsets: Vec::new(),
         }),
+        // The member retries after its interval, as it does on any retriable error (the
+        // KIP-848 client does not yet look for the new coordinator: see its module).
+        GroupRequest::ConsumerGroupHeartbeat(_) => GroupResponse::ConsumerGroupHeartbeat(
+            ConsumerGroupHeartbeatResponse::error(error, CONSUMER_RETRY),
+        ),
     }
 }
+
+/// `group.consumer.heartbeat.interval.ms`'s default, the retry interval of a refused
+/// ConsumerGroupHeartbeat (the refusing broker does not hold the group's config).
+const CONSUMER_RETRY: crate::units::Millis = crate::units::Millis(5_000);
 
 #[cfg(test)]
 mod tests {

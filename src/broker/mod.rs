@@ -399,6 +399,11 @@ impl Broker {
         out: &mut Effects<BrokerTimer>,
     ) {
         let mut sub = Effects::new(out.detail());
+        let counts = self
+            .topics
+            .iter()
+            .map(|(n, t)| (n.clone(), t.partition_count()));
+        self.coordinator.observe_topics(counts);
         self.coordinator.handle(now, input, rng, &mut sub);
         out.absorb(sub, BrokerTimer::Coordinator);
     }

@@ -188,6 +188,10 @@ pub const METRICS: &[(&str, &str)] = &[
     ),
     ("processed_by[MEMBER]", "records a member processed"),
     (
+        "assigned_at_ms[MEMBER]",
+        "when a member first got partitions (a scale-out's new member)",
+    ),
+    (
         "acked[PRODUCER]",
         "delivery reports without error received by producer/<name>",
     ),
@@ -487,6 +491,14 @@ fn client_metric(report: &Report, base: &str, arg: Option<&str>) -> Lookup {
                     .map(|m| MetricValue::Number(m as f64))),
             }
         }
+        "assigned_at_ms" => Ok(report
+            .ownership
+            .iter()
+            .find(|e| {
+                e.member == client
+                    && matches!(&e.change, OwnershipKind::Assigned(l) if !l.is_empty())
+            })
+            .map(|e| MetricValue::Number(e.t_ms as f64))),
         "delivered_offset" => Ok(report
             .deliveries
             .iter()

@@ -4,6 +4,9 @@
 use std::sync::Arc;
 
 use crate::protocol::ErrorCode;
+use crate::protocol::consumer_group_heartbeat::{
+    ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse,
+};
 use crate::units::{BrokerId, Generation, MemberId, Millis, Offset, TopicName, TopicPartition};
 
 /// A request to a group coordinator.
@@ -21,6 +24,8 @@ pub enum GroupRequest {
     OffsetCommit(OffsetCommitRequest),
     /// OffsetFetch (API key 9).
     OffsetFetch(OffsetFetchRequest),
+    /// ConsumerGroupHeartbeat (API key 68, KIP-848): the new consumer group protocol.
+    ConsumerGroupHeartbeat(ConsumerGroupHeartbeatRequest),
 }
 
 impl GroupRequest {
@@ -33,6 +38,7 @@ impl GroupRequest {
             GroupRequest::LeaveGroup(r) => &r.group_id,
             GroupRequest::OffsetCommit(r) => &r.group_id,
             GroupRequest::OffsetFetch(r) => &r.group_id,
+            GroupRequest::ConsumerGroupHeartbeat(r) => &r.group_id,
         }
     }
 }
@@ -69,6 +75,8 @@ pub enum GroupResponse {
     OffsetCommit(OffsetCommitResponse),
     /// To OffsetFetch.
     OffsetFetch(OffsetFetchResponse),
+    /// To ConsumerGroupHeartbeat.
+    ConsumerGroupHeartbeat(ConsumerGroupHeartbeatResponse),
 }
 
 /// The consumer protocol's subscription (ConsumerProtocolSubscription v2+): what a member tells

@@ -4,6 +4,7 @@
 //! never a Rust `Err`. Only the fields the model needs are carried (no wire encoding).
 
 pub mod consumer_group;
+pub mod consumer_group_heartbeat;
 pub mod fetch;
 pub mod metadata;
 pub mod produce;
@@ -265,6 +266,13 @@ pub enum ErrorCode {
     /// 90: a newer producer with the same `transactional.id` bumped the epoch (Java's
     /// `ProducerFencedException`, fatal: the producer must be closed).
     ProducerFenced,
+    /// 110: KIP-848: the member epoch is not the one the coordinator holds (the member was
+    /// removed or fell behind); it must rejoin with epoch 0.
+    FencedMemberEpoch,
+    /// 112: KIP-848: `group.remote.assignor` names no assignor the broker has.
+    UnsupportedAssignor,
+    /// 113: KIP-848: an OffsetCommit from a member epoch older than the member's current one.
+    StaleMemberEpoch,
 }
 
 impl ErrorCode {
@@ -303,6 +311,9 @@ impl ErrorCode {
             ErrorCode::FencedInstanceId => 82,
             ErrorCode::InvalidRecord => 87,
             ErrorCode::ProducerFenced => 90,
+            ErrorCode::FencedMemberEpoch => 110,
+            ErrorCode::UnsupportedAssignor => 112,
+            ErrorCode::StaleMemberEpoch => 113,
         }
     }
 
@@ -341,6 +352,9 @@ impl ErrorCode {
             ErrorCode::FencedInstanceId => "FENCED_INSTANCE_ID",
             ErrorCode::InvalidRecord => "INVALID_RECORD",
             ErrorCode::ProducerFenced => "PRODUCER_FENCED",
+            ErrorCode::FencedMemberEpoch => "FENCED_MEMBER_EPOCH",
+            ErrorCode::UnsupportedAssignor => "UNSUPPORTED_ASSIGNOR",
+            ErrorCode::StaleMemberEpoch => "STALE_MEMBER_EPOCH",
         }
     }
 

@@ -77,7 +77,8 @@ pub fn consumer_group(report: &Report, group: &str, at_ms: u64) -> GroupDescript
         .map(|(_, _, s)| s.as_str())
         .next_back();
     let warning = match state {
-        Some("PreparingRebalance" | "CompletingRebalance") => {
+        // Kafka 4's tool says the same of a KIP-848 group that is assigning or reconciling.
+        Some("PreparingRebalance" | "CompletingRebalance" | "Assigning" | "Reconciling") => {
             Some(format!("Warning: Consumer group '{group}' is rebalancing."))
         }
         Some("Empty") => Some(format!("Consumer group '{group}' has no active members.")),
@@ -190,6 +191,9 @@ fn owners_at(
                 held.insert(new.clone(), parts);
             }
             HeldAssignmentChange::Reset => held.values_mut().for_each(Vec::clear),
+            HeldAssignmentChange::Member(member_id, parts) => {
+                held.insert(member_id.clone(), parts.clone());
+            }
         }
     }
     let mut out = BTreeMap::new();

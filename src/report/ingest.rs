@@ -64,6 +64,9 @@ impl Report {
             | TraceEvent::MemberExpired { .. }
             | TraceEvent::MemberRemoved { .. }
             | TraceEvent::StaticMemberReplaced { .. } => self.membership_fact(r),
+            TraceEvent::TargetAssignmentComputed(_) | TraceEvent::MemberEpochUpdated(_) => {
+                self.consumer_group_fact(r);
+            }
             _ => {}
         }
     }
@@ -415,6 +418,35 @@ impl Report {
         self.held(r.t_ms, group, change);
     }
 
+    /// What a KIP-848 coordinator did: a target assignment (it belongs to the open rebalance,
+    /// as a classic group's stored assignment does) and a member's reconciliation step (what
+    /// the coordinator now holds that member to own).
+    fn consumer_group_fact(&mut self, r: &TraceRecord) {
+        match &r.event {
+            TraceEvent::TargetAssignmentComputed(target) => {
+                let named: BTreeMap<String, Vec<String>> = target
+                    .assignments
+                    .iter()
+                    .map(|a| {
+                        let parts = a.partitions.iter().map(ToString::to_string).collect();
+                        (a.member_id[..].to_string(), parts)
+                    })
+                    .collect();
+                if let Some(rb) = self.open_rebalance(&target.group) {
+                    rb.generation = Some(target.assignment_epoch);
+                    rb.protocol = Some(target.assignor.to_string());
+                    rb.assignment = named;
+                }
+            }
+            TraceEvent::MemberEpochUpdated(member) => {
+                let parts = member.assigned.iter().map(ToString::to_string).collect();
+                let change = HeldAssignmentChange::Member(member.member_id.to_string(), parts);
+                self.held(r.t_ms, &member.group, change);
+            }
+            _ => {}
+        }
+    }
+
     fn held(&mut self, t_ms: u64, group: &str, change: HeldAssignmentChange) {
         self.held_assignments.push(HeldAssignmentEvent {
             t_ms,
@@ -510,7 +542,10 @@ impl Report {
 
     fn state_changed(&mut self, t_ms: u64, group: &str, to: &str, reason: &str) {
         match to {
-            "PreparingRebalance" if self.open_rebalance(group).is_none() => {
+            // A KIP-848 group reconciles where a classic one rebalances.
+            "PreparingRebalance" | "Assigning" | "Reconciling"
+                if self.open_rebalance(group).is_none() =>
+            {
                 self.rebalances.push(Rebalance {
                     group: group[..].to_string(),
                     generation: None,

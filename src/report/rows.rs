@@ -168,6 +168,9 @@ pub enum HeldAssignmentChange {
     Replaced(String, String),
     /// A rebalance restarted from `CompletingRebalance`: every member's assignment is reset.
     Reset,
+    /// `MemberEpochUpdated` (KIP-848): this member's assigned partitions are now these; the
+    /// others keep theirs (no global assignment is ever stored at once).
+    Member(String, Vec<String>),
 }
 
 /// A rebalance as the coordinator ran it.

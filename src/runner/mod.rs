@@ -50,6 +50,8 @@ const BROKER_CONFIGS: &[&str] = &[
     "group.initial.rebalance.delay.ms",
     "group.min.session.timeout.ms",
     "group.max.session.timeout.ms",
+    "group.consumer.session.timeout.ms",
+    "group.consumer.heartbeat.interval.ms",
 ];
 
 /// Runs `scenario` with `seed`, writing its trace to `sink`. `progress` is called with the
@@ -211,6 +213,8 @@ fn broker_configs(
             "group.initial.rebalance.delay.ms" => config.initial_rebalance_delay = ms()?,
             "group.min.session.timeout.ms" => config.min_session_timeout = ms()?,
             "group.max.session.timeout.ms" => config.max_session_timeout = ms()?,
+            "group.consumer.session.timeout.ms" => config.consumer_session_timeout = ms()?,
+            "group.consumer.heartbeat.interval.ms" => config.consumer_heartbeat_interval = ms()?,
             other => match broker.set(other, value) {
                 Ok(true) => {}
                 Ok(false) => {

@@ -6,6 +6,10 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::coordinator::{CoordinatorFound, CoordinatorMoved, GroupLoaded};
+use super::kip848::{
+    ConsumerGroupHeartbeatAnswered, GroupEpochBumped, MemberEpochUpdated, MemberFenced,
+    TargetAssignmentComputed,
+};
 use super::retention::{LogCleaned, SegmentDeleted, SegmentRolled};
 use super::{MemberAssignment, RecordHeader, TraceBytes};
 
@@ -746,6 +750,17 @@ pub enum TraceEvent {
     GroupLoaded(GroupLoaded),
     /// A consumer found its group's new coordinator (FindCoordinator).
     CoordinatorFound(CoordinatorFound),
+    // The KIP-848 consumer group protocol (payloads in `kip848.rs`).
+    /// The coordinator answered a ConsumerGroupHeartbeat.
+    ConsumerGroupHeartbeatAnswered(ConsumerGroupHeartbeatAnswered),
+    /// A consumer group's epoch rose.
+    GroupEpochBumped(GroupEpochBumped),
+    /// The server-side assignor computed a target assignment.
+    TargetAssignmentComputed(TargetAssignmentComputed),
+    /// A member's reconciliation moved on.
+    MemberEpochUpdated(MemberEpochUpdated),
+    /// A member's epoch was refused.
+    MemberFenced(MemberFenced),
 
     // Faults and the end of the run.
     /// A fault of the fault plan began.

@@ -22,6 +22,7 @@ mod coordinator;
 mod event;
 mod header;
 pub mod jsonl;
+pub mod kip848;
 mod retention;
 mod sink;
 
@@ -101,6 +102,11 @@ impl TraceEvent {
             TraceEvent::CoordinatorMoved(_) => "CoordinatorMoved",
             TraceEvent::GroupLoaded(_) => "GroupLoaded",
             TraceEvent::CoordinatorFound(_) => "CoordinatorFound",
+            TraceEvent::ConsumerGroupHeartbeatAnswered(_) => "ConsumerGroupHeartbeatAnswered",
+            TraceEvent::GroupEpochBumped(_) => "GroupEpochBumped",
+            TraceEvent::TargetAssignmentComputed(_) => "TargetAssignmentComputed",
+            TraceEvent::MemberEpochUpdated(_) => "MemberEpochUpdated",
+            TraceEvent::MemberFenced(_) => "MemberFenced",
             TraceEvent::FaultStarted { .. } => "FaultStarted",
             TraceEvent::FaultEnded { .. } => "FaultEnded",
             TraceEvent::RunEnded { .. } => "RunEnded",

@@ -93,6 +93,14 @@ pub struct GroupPlan {
     pub stops: Vec<Stop>,
 }
 
+impl GroupPlan {
+    /// Whether the group uses the KIP-848 protocol: a `strategy` of `consumer-uniform` or
+    /// `consumer-range` stands for `group.protocol=consumer` with that `group.remote.assignor`.
+    pub fn is_kip848(&self) -> bool {
+        self.strategy.starts_with("consumer-")
+    }
+}
+
 /// A member stops (crash or close) and maybe comes back as a new process.
 #[derive(Clone, Debug)]
 pub struct Stop {
@@ -222,10 +230,19 @@ impl Plan {
         line(w, "");
         line(w, "[cluster]");
         let delay = self.initial_rebalance_delay_ms;
-        line(
-            w,
-            &format!("config = {{ \"group.initial.rebalance.delay.ms\" = {delay} }}"),
-        );
+        let mut cluster = format!("\"group.initial.rebalance.delay.ms\" = {delay}");
+        if let Some(g) = self.group.as_ref().filter(|g| g.is_kip848()) {
+            // KIP-848: the broker owns the session and the heartbeat interval.
+            let session = g.session_timeout_ms;
+            write!(
+                cluster,
+                ", \"group.consumer.session.timeout.ms\" = {session}, \
+                 \"group.consumer.heartbeat.interval.ms\" = {}",
+                session / 3
+            )
+            .unwrap();
+        }
+        line(w, &format!("config = {{ {cluster} }}"));
         line(w, "");
         topic(w, TOPIC, self.partitions);
         if let Some(n) = self.second_topic {
@@ -303,11 +320,18 @@ impl GroupPlan {
         line(w, &format!("processing_ms = {}", self.processing_ms));
         line(w, &format!("commit = \"{}\"", self.commit));
         line(w, &format!("static_members = {}", self.static_members));
-        let mut config = format!(
-            "\"partition.assignment.strategy\" = \"{}\", \"auto.offset.reset\" = \"earliest\", \
-             \"session.timeout.ms\" = {}, \"auto.commit.interval.ms\" = {}",
-            self.strategy, self.session_timeout_ms, self.auto_commit_interval_ms
-        );
+        let mut config = match self.strategy.strip_prefix("consumer-") {
+            Some(assignor) => format!(
+                "\"group.protocol\" = \"consumer\", \"group.remote.assignor\" = \"{assignor}\", \
+                 \"auto.offset.reset\" = \"earliest\", \"auto.commit.interval.ms\" = {}",
+                self.auto_commit_interval_ms
+            ),
+            None => format!(
+                "\"partition.assignment.strategy\" = \"{}\", \"auto.offset.reset\" = \
+                 \"earliest\", \"session.timeout.ms\" = {}, \"auto.commit.interval.ms\" = {}",
+                self.strategy, self.session_timeout_ms, self.auto_commit_interval_ms
+            ),
+        };
         if let Some(n) = self.max_poll_records {
             write!(config, ", \"max.poll.records\" = {n}").unwrap();
         }

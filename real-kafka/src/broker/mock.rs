@@ -87,6 +87,21 @@ impl MockBroker {
         unsafe { rd::rd_kafka_mock_group_initial_rebalance_delay_ms(cluster, delay_ms) };
     }
 
+    /// Sets the KIP-848 broker configs `group.consumer.session.timeout.ms` and
+    /// `group.consumer.heartbeat.interval.ms` (the mock's defaults are 30000 and 3000, not
+    /// Kafka's 45000 and 5000). A group copies them when it is created: call before it exists.
+    pub fn consumer_group_timing(&self, name: &str, ms: i32) {
+        let cluster = self.raw();
+        // SAFETY: as above; each setter only stores the value under the cluster's lock.
+        unsafe {
+            if name == "group.consumer.session.timeout.ms" {
+                rd::rd_kafka_mock_set_group_consumer_session_timeout_ms(cluster, ms);
+            } else {
+                rd::rd_kafka_mock_set_group_consumer_heartbeat_interval_ms(cluster, ms);
+            }
+        }
+    }
+
     /// Delays the responses to the next `count` produce requests on every broker by `hold`.
     /// The records are appended at once; a producer whose `request.timeout.ms` is shorter than
     /// `hold` gives up on the request and retries it: an acknowledgement lost in the network.

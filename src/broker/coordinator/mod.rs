@@ -19,12 +19,23 @@
 //! | `lag.rs` | lag samples, as `kafka-consumer-groups` computes lag |
 //! | `load.rs` | a group leaving for, or arriving from, another coordinator (failover) |
 //! | `timers.rs` | the keyed timers |
+//! | `consumer_group.rs` | a KIP-848 group (`group.protocol=consumer`): epochs, reconciliation |
+//! | `consumer_heartbeat.rs` | ConsumerGroupHeartbeat: join, leave, fencing, target, session |
+//! | `consumer_group_offsets.rs` | OffsetCommit and OffsetFetch for a KIP-848 group |
+//! | `topic_regex.rs` | the regex subscriptions a KIP-848 group resolves |
+//!
+//! A group id names either a classic group or a KIP-848 consumer group: the first request
+//! decides (JoinGroup, or ConsumerGroupHeartbeat), as in Kafka 4, and the group's OffsetCommit
+//! and OffsetFetch go to the group of that kind.
 //!
 //! Which broker coordinates a group is decided outside (the leader of the group's
 //! `__consumer_offsets` partition, `broker::offsets_topic`); the broker answers `NOT_COORDINATOR`
 //! for a group that moved elsewhere.
 
 mod classic_group;
+pub mod consumer_group;
+mod consumer_group_offsets;
+mod consumer_heartbeat;
 mod heartbeat;
 mod join;
 mod lag;
@@ -35,8 +46,9 @@ mod rebalance;
 pub mod state;
 mod sync;
 pub mod timers;
+mod topic_regex;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use crate::broker::Topic;
@@ -52,6 +64,7 @@ use self::classic_group::{ClassicGroup, Reply};
 
 /// A group on its way from one coordinator to another (`load.rs`).
 pub(crate) type LoadedGroup = ClassicGroup;
+use self::consumer_group::{ConsumerGroup, ConsumerGroupState};
 pub use self::join::generate_member_id;
 pub use self::state::GroupState;
 pub use self::timers::CoordinatorTimer;
@@ -70,6 +83,16 @@ pub struct CoordinatorConfig {
     /// The session of a new member while its first JoinGroup is parked (Kafka's internal
     /// `classicGroupNewMemberJoinTimeoutMs`, 300000).
     pub new_member_join_timeout: Millis,
+    /// `group.consumer.session.timeout.ms` (45000): a KIP-848 member that sent no heartbeat
+    /// for this long is removed. The broker sets it; the client's `session.timeout.ms` is a
+    /// classic-protocol setting.
+    pub consumer_session_timeout: Millis,
+    /// `group.consumer.heartbeat.interval.ms` (5000): the interval the coordinator tells a
+    /// KIP-848 member to heartbeat at, in every response.
+    pub consumer_heartbeat_interval: Millis,
+    /// `group.consumer.assignors` (`uniform,range`): the server-side assignors a member may ask
+    /// for with `group.remote.assignor`; the first is the default.
+    pub consumer_assignors: Vec<Arc<str>>,
 }
 
 impl Default for CoordinatorConfig {
@@ -79,6 +102,9 @@ impl Default for CoordinatorConfig {
             min_session_timeout: Millis(6_000),
             max_session_timeout: Millis(1_800_000),
             new_member_join_timeout: Millis(300_000),
+            consumer_session_timeout: Millis(45_000),
+            consumer_heartbeat_interval: Millis(5_000),
+            consumer_assignors: vec![Arc::from("uniform"), Arc::from("range")],
         }
     }
 }
@@ -104,6 +130,11 @@ pub enum CoordinatorInput {
 pub struct GroupCoordinator {
     config: CoordinatorConfig,
     groups: BTreeMap<Arc<str>, ClassicGroup>,
+    /// The KIP-848 groups.
+    consumer_groups: BTreeMap<Arc<str>, ConsumerGroup>,
+    /// Partition counts of the cluster's topics, as the broker last passed them
+    /// ([`GroupCoordinator::observe_topics`]): what KIP-848 groups assign.
+    topics: BTreeMap<TopicName, u32>,
 }
 
 /// What a handler needs besides its group: the time, the settings and the effects buffer.
@@ -150,6 +181,8 @@ impl GroupCoordinator {
         GroupCoordinator {
             config,
             groups: BTreeMap::new(),
+            consumer_groups: BTreeMap::new(),
+            topics: BTreeMap::new(),
         }
     }
 
@@ -166,7 +199,88 @@ impl GroupCoordinator {
         rng: &mut SimRng,
         out: &mut Effects<CoordinatorTimer>,
     ) {
-        let GroupCoordinator { config, groups } = self;
+        if let Some(input) = self.handle_consumer_group(now, input, rng, out) {
+            self.handle_classic_group(now, input, rng, out);
+        }
+    }
+
+    /// A KIP-848 request or timer is handled here; anything else is handed back.
+    fn handle_consumer_group(
+        &mut self,
+        now: SimTime,
+        input: CoordinatorInput,
+        rng: &mut SimRng,
+        out: &mut Effects<CoordinatorTimer>,
+    ) -> Option<CoordinatorInput> {
+        let GroupCoordinator {
+            config,
+            consumer_groups,
+            topics,
+            ..
+        } = self;
+        let mut context = Context { now, config, out };
+        match input {
+            CoordinatorInput::Timer(CoordinatorTimer::ConsumerSession { group, member }) => {
+                consumer_heartbeat::session_expired(
+                    consumer_groups,
+                    topics,
+                    &group,
+                    &member,
+                    &mut context,
+                );
+            }
+            CoordinatorInput::Request {
+                from,
+                correlation_id,
+                request,
+            } => {
+                let reply = Reply {
+                    to: from,
+                    correlation_id,
+                };
+                match request {
+                    GroupRequest::ConsumerGroupHeartbeat(r) => consumer_heartbeat::heartbeat(
+                        consumer_groups,
+                        topics,
+                        reply,
+                        r,
+                        rng,
+                        &mut context,
+                    ),
+                    GroupRequest::OffsetCommit(r) if consumer_groups.contains_key(&r.group_id) => {
+                        let group = consumer_groups.get_mut(&r.group_id).expect("checked");
+                        consumer_group_offsets::offset_commit(group, reply, r, &mut context);
+                    }
+                    GroupRequest::OffsetFetch(r) if consumer_groups.contains_key(&r.group_id) => {
+                        consumer_group_offsets::offset_fetch(
+                            consumer_groups,
+                            reply,
+                            r,
+                            &mut context,
+                        );
+                    }
+                    request => {
+                        return Some(CoordinatorInput::Request {
+                            from,
+                            correlation_id,
+                            request,
+                        });
+                    }
+                }
+            }
+            input => return Some(input),
+        }
+        None
+    }
+
+    fn handle_classic_group(
+        &mut self,
+        now: SimTime,
+        input: CoordinatorInput,
+        rng: &mut SimRng,
+        out: &mut Effects<CoordinatorTimer>,
+    ) {
+        let GroupCoordinator { config, groups, .. } = self;
         let mut context = Context { now, config, out };
         match input {
             CoordinatorInput::Request {
@@ -195,10 +309,25 @@ impl GroupCoordinator {
                     GroupRequest::OffsetFetch(r) => {
                         offset_commit::offset_fetch(groups, reply, r, &mut context);
                     }
+                    GroupRequest::ConsumerGroupHeartbeat(_) => {
+                        unreachable!("handled by handle_consumer_group")
+                    }
                 }
             }
             CoordinatorInput::Timer(timer) => fire(groups, timer, &mut context),
         }
+    }
+
+    /// Tells the coordinator the cluster's topics and partition counts (the broker calls it
+    /// before each group input): KIP-848 groups assign on the server, from this metadata.
+    pub fn observe_topics(&mut self, topics: impl IntoIterator<Item = (TopicName, u32)>) {
+        self.topics.clear();
+        self.topics.extend(topics);
+    }
+
+    /// A KIP-848 consumer group's state (`Empty`, `Reconciling`, `Stable`, ...), if it exists.
+    pub fn consumer_group_state(&self, group_id: &str) -> Option<ConsumerGroupState> {
+        self.consumer_groups.get(group_id).map(|g| g.state)
     }
 
     /// Traces the lag of every group on every partition it subscribes to or committed, against
@@ -215,6 +344,16 @@ impl GroupCoordinator {
             out,
         };
         lag::sample_lag(&self.groups, topics, &mut context);
+        for group in self.consumer_groups.values() {
+            let subscribed: BTreeSet<TopicName> = group
+                .members
+                .values()
+                .flat_map(|m| m.subscribed_topics.iter().cloned())
+                .chain(group.target.values().flatten().map(|tp| tp.topic.clone()))
+                .collect();
+            let id = (&group.id, &group.offsets);
+            lag::sample_group(id, &subscribed, topics, &mut context);
+        }
     }
 
     /// Deletes an Empty group and its offsets (`kafka-consumer-groups --delete`): the group
@@ -225,6 +364,9 @@ impl GroupCoordinator {
         group_id: &str,
         out: &mut Effects<CoordinatorTimer>,
     ) -> ErrorCode {
+        if self.consumer_groups.contains_key(group_id) {
+            return self.delete_consumer_group(now, group_id, out);
+        }
         let Some(group) = self.groups.get_mut(group_id) else {
             return ErrorCode::GroupIdNotFound;
         };
@@ -242,6 +384,33 @@ impl GroupCoordinator {
             }
             _ => ErrorCode::NonEmptyGroup,
         }
+    }
+
+    /// [`GroupCoordinator::delete_group`] for a KIP-848 group: Empty -> Dead, then forgotten.
+    fn delete_consumer_group(
+        &mut self,
+        now: SimTime,
+        group_id: &str,
+        out: &mut Effects<CoordinatorTimer>,
+    ) -> ErrorCode {
+        let group = &self.consumer_groups[group_id];
+        if group.state != ConsumerGroupState::Empty {
+            return ErrorCode::NonEmptyGroup;
+        }
+        let mut context = Context {
+            now,
+            config: &self.config,
+            out,
+        };
+        let event = crate::trace::TraceEvent::GroupStateChanged {
+            group: group.id.clone(),
+            from: Arc::from(group.state.name()),
+            to: Arc::from(ConsumerGroupState::Dead.name()),
+            reason: "the group was deleted".to_string(),
+        };
+        group.trace(&mut context, event);
+        self.consumer_groups.remove(group_id);
+        ErrorCode::None
     }
 
     /// The group's current shape, if it exists.
@@ -282,6 +451,7 @@ fn fire(
         | CoordinatorTimer::Rebalance { group }
         | CoordinatorTimer::InitialRebalanceDelay { group }
         | CoordinatorTimer::Sync { group } => group.clone(),
+        CoordinatorTimer::ConsumerSession { .. } => unreachable!("a KIP-848 group's timer"),
     };
     let Some(group) = groups.get_mut(&group_id) else {
         return;
@@ -291,8 +461,11 @@ fn fire(
         CoordinatorTimer::Rebalance { .. } => group.rebalance_timeout_expired(context),
         CoordinatorTimer::InitialRebalanceDelay { .. } => group.initial_delay_expired(context),
         CoordinatorTimer::Sync { .. } => group.sync_expired(context),
+        CoordinatorTimer::ConsumerSession { .. } => unreachable!("a KIP-848 group's timer"),
     }
 }
 
+#[cfg(test)]
+mod kip848_tests;
 #[cfg(test)]
 mod tests;

@@ -154,6 +154,7 @@ impl Harness {
             Some(GroupResponse::LeaveGroup(r)) => r.error,
             Some(GroupResponse::OffsetCommit(r)) => r.partitions[0].1,
             Some(GroupResponse::OffsetFetch(r)) => r.error,
+            Some(GroupResponse::ConsumerGroupHeartbeat(r)) => r.error,
             None => panic!("no response to {correlation_id}"),
         }
     }

@@ -39,4 +39,12 @@ pub enum CoordinatorTimer {
         /// `group.id`.
         group: Arc<str>,
     },
+    /// A KIP-848 member's session: `group.consumer.session.timeout.ms` after its last
+    /// ConsumerGroupHeartbeat. Firing removes the member.
+    ConsumerSession {
+        /// `group.id`.
+        group: Arc<str>,
+        /// The member.
+        member: MemberId,
+    },
 }

@@ -41,6 +41,7 @@ pub mod strategy;
 pub mod subscriptions;
 #[cfg(test)]
 mod test_support;
+pub mod uniform;
 
 pub use strategy::{
     ALL_STRATEGIES, ProtocolSelection, ProtocolSelectionError, RebalanceProtocol, Strategy,

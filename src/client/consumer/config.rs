@@ -104,7 +104,31 @@ pub struct ConsumerConfig {
     pub request_timeout: Millis,
     /// `retry.backoff.ms` (100): the wait before asking again (metadata, a lost coordinator).
     pub retry_backoff: Millis,
+    /// `group.protocol`: `classic` (the default of Java 4 and librdkafka 2.12) or `consumer`
+    /// (KIP-848, ConsumerGroupHeartbeat; see `kip848.rs`).
+    pub group_protocol: GroupProtocol,
+    /// `group.remote.assignor` (consumer protocol only): the server-side assignor to ask for,
+    /// `uniform` or `range`; none lets the broker choose (its first, `uniform`).
+    pub group_remote_assignor: Option<Arc<str>>,
 }
+
+/// `group.protocol`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupProtocol {
+    /// JoinGroup / SyncGroup / Heartbeat, the client-side assignor.
+    Classic,
+    /// KIP-848: ConsumerGroupHeartbeat, the broker assigns and reconciles.
+    Consumer,
+}
+
+/// Settings of the classic protocol only: Java 4 (`ConsumerConfig`'s unsupported-config
+/// check) and librdkafka (`rd_kafka_conf_finalize`) refuse them with `group.protocol=consumer`,
+/// as the broker sets the session and the heartbeat, and assigns.
+const CLASSIC_ONLY: [&str; 3] = [
+    "partition.assignment.strategy",
+    "session.timeout.ms",
+    "heartbeat.interval.ms",
+];
 
 /// Why a consumer configuration cannot be used.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -140,6 +164,17 @@ pub enum ConfigError {
         heartbeat: u64,
         /// `session.timeout.ms`.
         session: u64,
+    },
+    /// A classic-protocol setting with `group.protocol=consumer`, or `group.remote.assignor`
+    /// with the classic protocol.
+    #[error("{key} is not supported for group.protocol={protocol}{hint}")]
+    WrongProtocol {
+        /// The key.
+        key: &'static str,
+        /// `consumer` or `classic`.
+        protocol: &'static str,
+        /// What to do instead, starting with "; ".
+        hint: &'static str,
     },
     /// A bad `partition.assignment.strategy`.
     #[error("partition.assignment.strategy: {0}")]
@@ -182,6 +217,8 @@ impl ConsumerConfig {
                 ClientLibrary::Librdkafka => Millis(60_000),
             },
             retry_backoff: Millis(100),
+            group_protocol: GroupProtocol::Classic,
+            group_remote_assignor: None,
         }
     }
 
@@ -218,6 +255,11 @@ impl ConsumerConfig {
             .filter(|v| !v.is_empty())
             .ok_or(ConfigError::MissingGroupId)?;
         let mut config = ConsumerConfig::defaults(library, &group);
+        // The protocol first: a setting of the other protocol is refused whatever its value.
+        if let Some((key, value)) = settings.iter().find(|(k, _)| k == "group.protocol") {
+            config.set(key, value)?;
+        }
+        config.check_protocol(settings.iter().map(|(k, _)| k.as_str()))?;
         let mut client_id_set = false;
         for (key, value) in &settings {
             client_id_set |= key == "client.id";
@@ -241,6 +283,34 @@ impl ConsumerConfig {
     /// consumer uses the eager protocol.
     pub fn is_cooperative(&self) -> bool {
         self.assignment_strategy.rebalance_protocol() == RebalanceProtocol::Cooperative
+    }
+
+    /// Refuses settings of the other group protocol.
+    fn check_protocol<'a>(&self, keys: impl Iterator<Item = &'a str>) -> Result<(), ConfigError> {
+        for key in keys {
+            let wrong = match self.group_protocol {
+                GroupProtocol::Consumer => CLASSIC_ONLY.iter().find(|k| **k == key).map(|k| {
+                    let hint = match *k {
+                        "partition.assignment.strategy" => "; use group.remote.assignor",
+                        _ => "; the broker sets it (group.consumer.*)",
+                    };
+                    (*k, "consumer", hint)
+                }),
+                GroupProtocol::Classic => (key == "group.remote.assignor").then_some((
+                    "group.remote.assignor",
+                    "classic",
+                    "",
+                )),
+            };
+            if let Some((key, protocol, hint)) = wrong {
+                return Err(ConfigError::WrongProtocol {
+                    key,
+                    protocol,
+                    hint,
+                });
+            }
+        }
+        Ok(())
     }
 
     fn set(&mut self, key: &str, value: &str) -> Result<(), ConfigError> {
@@ -282,6 +352,17 @@ impl ConsumerConfig {
             "partition.assignment.strategy" => {
                 self.assignment_strategy = StrategyList::parse(value)?;
             }
+            "group.protocol" => {
+                self.group_protocol = match value {
+                    "classic" => GroupProtocol::Classic,
+                    "consumer" => GroupProtocol::Consumer,
+                    _ => return Err(invalid(key, value, "classic or consumer")),
+                }
+            }
+            "group.remote.assignor" => match value {
+                "uniform" | "range" => self.group_remote_assignor = Some(Arc::from(value)),
+                _ => return Err(invalid(key, value, "uniform or range")),
+            },
             _ => {
                 let hint = match key {
                     "fetch.wait.max.ms" => "; the Java client calls it fetch.max.wait.ms",
@@ -383,6 +464,34 @@ mod tests {
             .map(|s| s.name())
             .collect();
         assert_eq!(names, vec!["range", "roundrobin"]);
+    }
+
+    /// Both clients refuse the classic protocol's settings with `group.protocol=consumer`
+    /// (librdkafka's `rd_kafka_conf_finalize`, Java 4's `ConsumerConfig`).
+    #[test]
+    fn the_consumer_protocol_refuses_classic_settings() {
+        let parse = |pairs: &[(&str, &str)]| {
+            let mut all = vec![("group.id", "g")];
+            all.extend_from_slice(pairs);
+            ConsumerConfig::parse(ClientLibrary::Librdkafka, all)
+        };
+        let c = parse(&[
+            ("group.protocol", "consumer"),
+            ("group.remote.assignor", "range"),
+        ]);
+        let c = c.unwrap();
+        assert_eq!(c.group_protocol, GroupProtocol::Consumer);
+        assert_eq!(c.group_remote_assignor.as_deref(), Some("range"));
+        for key in CLASSIC_ONLY {
+            let e = parse(&[("group.protocol", "consumer"), (key, "10000")]).unwrap_err();
+            assert!(
+                e.to_string()
+                    .contains("not supported for group.protocol=consumer")
+            );
+        }
+        let e = parse(&[("group.remote.assignor", "uniform")]).unwrap_err();
+        assert!(e.to_string().contains("group.protocol=classic"));
+        assert!(parse(&[("group.protocol", "new")]).is_err());
     }
 
     #[test]

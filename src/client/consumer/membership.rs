@@ -491,6 +491,9 @@ impl Consumer {
         reason: &str,
         out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) -> bool {
+        if self.consumer_protocol.is_some() {
+            return self.leave_consumer_group(out);
+        }
         let sent = self.config.group_instance_id.is_none()
             && self.member.member_id.is_some()
             && self.member.state != MemberState::Unjoined;

@@ -10,6 +10,7 @@
 //! | `config.rs` | `ConsumerConfig` from Kafka-named keys; the Java and librdkafka defaults |
 //! | `app.rs` | the application: processing time, commits, poison pills (`OnFailure`), batches |
 //! | `membership.rs` | JoinGroup, SyncGroup, Heartbeat, LeaveGroup; the rebalance listener |
+//! | `kip848.rs` | `group.protocol=consumer`: ConsumerGroupHeartbeat and reconciliation |
 //! | `fetcher.rs` | positions (OffsetFetch, `auto.offset.reset`), Fetch, the record buffer |
 //! | `connections.rs` | requests per broker, `request.timeout.ms`, lost connections, metadata |
 //! | `poll.rs` | the poll loop: batches, commits, `max.poll.interval.ms`, `close()` |
@@ -32,6 +33,7 @@ pub mod config;
 mod connections;
 mod fetcher;
 pub mod isolation;
+mod kip848;
 mod membership;
 mod poll;
 pub(crate) mod polled;
@@ -156,6 +158,9 @@ pub struct Consumer {
     /// request.
     coordinator_unknown: bool,
     member: Membership,
+    /// With `group.protocol=consumer`: the KIP-848 membership (then `member` only mirrors the
+    /// member id and epoch that OffsetCommit carries).
+    consumer_protocol: Option<kip848::ConsumerProtocolMember>,
     /// Partition counts learned from Metadata.
     metadata: BTreeMap<TopicName, u32>,
     /// Topics the last Metadata response naming them reported as unknown
@@ -283,6 +288,8 @@ enum Pending {
     Heartbeat(Option<Generation>),
     Leave,
     FindCoordinator,
+    /// A ConsumerGroupHeartbeat, with the member epoch it carried.
+    ConsumerHeartbeat(i32),
     OffsetFetch(Vec<(TopicPartition, u64)>),
     ListOffsets(Vec<(TopicPartition, u64)>),
     Fetch(Vec<(TopicPartition, u64, Offset)>),
@@ -320,6 +327,7 @@ impl Consumer {
             "a consumer subscribes to at least one topic"
         );
         Consumer {
+            consumer_protocol: kip848::ConsumerProtocolMember::for_config(&config),
             config,
             app,
             topics,
@@ -384,6 +392,9 @@ impl Consumer {
                 return;
             }
             ConsumerInput::Start => self.start(now, out),
+            ConsumerInput::Timer(ConsumerTimer::Heartbeat) if self.consumer_protocol.is_some() => {
+                self.consumer_heartbeat_due(out);
+            }
             ConsumerInput::Timer(ConsumerTimer::Heartbeat) => self.heartbeat_due(now, out),
             ConsumerInput::Timer(ConsumerTimer::AutoCommit) => self.auto_commit_due(now, out),
             ConsumerInput::Timer(ConsumerTimer::ProcessingDone) => {
@@ -507,7 +518,11 @@ impl Consumer {
             topics: self.topics.clone(),
         };
         self.send(Request::Metadata(request), Pending::Metadata, out);
-        self.member.rejoin = Some(Arc::from(""));
+        if self.consumer_protocol.is_some() {
+            self.send_consumer_heartbeat(out);
+        } else {
+            self.member.rejoin = Some(Arc::from(""));
+        }
         if self.config.library == crate::client::library::ClientLibrary::Librdkafka
             && self.config.enable_auto_commit
         {
@@ -539,6 +554,9 @@ impl Consumer {
             (Pending::Leave, Response::Group(G::LeaveGroup(_))) => {}
             (Pending::FindCoordinator, Response::FindCoordinator(r)) => {
                 self.on_find_coordinator(now, r, out);
+            }
+            (Pending::ConsumerHeartbeat(epoch), Response::Group(G::ConsumerGroupHeartbeat(r))) => {
+                self.on_consumer_heartbeat(now, epoch, r, out);
             }
             (Pending::OffsetFetch(asked), Response::Group(G::OffsetFetch(r))) => {
                 self.on_offset_fetch(asked, r, out);

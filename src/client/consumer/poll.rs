@@ -66,7 +66,11 @@ impl Consumer {
             return;
         }
         let coordinator = self.coordinator_backoff.is_none() && !self.coordinator_unknown;
+        if coordinator && self.consumer_protocol.is_some() {
+            self.reconcile_consumer_protocol(now, out);
+        }
         if coordinator
+            && self.consumer_protocol.is_none()
             && self.member.rejoin.is_some()
             && matches!(
                 self.member.state,
@@ -618,6 +622,8 @@ impl Consumer {
                 partitions: names(offsets.iter().map(|(tp, _)| tp)),
             });
             match error {
+                // Under the consumer protocol the heartbeat learns of a fencing by itself.
+                _ if self.consumer_protocol.is_some() => {}
                 ErrorCode::UnknownMemberId | ErrorCode::IllegalGeneration
                     if self.member.state == MemberState::Stable =>
                 {

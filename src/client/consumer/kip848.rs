@@ -1,0 +1,305 @@
+//! The consumer's side of the KIP-848 protocol (`group.protocol=consumer`): Java's
+//! `ConsumerMembershipManager` and `ConsumerHeartbeatRequestManager`, librdkafka's
+//! `rd_kafka_cgrp_consumer_*` in `rdkafka_cgrp.c`.
+//!
+//! - **Heartbeat**: one ConsumerGroupHeartbeat at a time, every interval the coordinator gives
+//!   (`group.consumer.heartbeat.interval.ms`), carrying the subscription, the member epoch and
+//!   the partitions owned. The first one (epoch 0) goes at startup, with no JoinGroup round.
+//! - **Reconciliation**: an assignment in a response is applied at the application's next
+//!   `poll()`, as the Java client runs the rebalance listener in the application thread:
+//!   partitions no longer assigned are revoked first (with auto-commit, their progress is
+//!   committed before `onPartitionsRevoked`, `autoCommitSyncBeforeRevocation`), then the new
+//!   ones are added; a heartbeat goes out at once to acknowledge, so the coordinator can give
+//!   the revoked partitions to their new owners. Members whose partitions do not move never stop.
+//! - **Fenced** (`FENCED_MEMBER_EPOCH`, `UNKNOWN_MEMBER_ID`): the partitions are lost
+//!   (`onPartitionsLost`) and the member rejoins with epoch 0 and the same member id.
+//! - **Leave**: `close()` and an expired `max.poll.interval.ms` send epoch -1.
+//!
+//! While a member uses this protocol, the classic `Membership` keeps only what OffsetCommit
+//! needs: the member id, the member epoch as the generation, and `Stable` while in the group.
+
+use std::collections::BTreeSet;
+
+use crate::effects::Effects;
+use crate::protocol::consumer_group::GroupRequest;
+use crate::protocol::consumer_group_heartbeat::{
+    ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse, JOIN_EPOCH, LEAVE_EPOCH,
+};
+use crate::protocol::{ErrorCode, Request};
+use crate::trace::TraceEvent;
+use crate::units::{Generation, Millis, SimTime, TopicPartition};
+
+use super::config::{ConsumerConfig, GroupProtocol};
+use super::{
+    CommitPurpose, Consumer, ConsumerOutput, ConsumerTimer, MemberState, PartitionState, Pending,
+    Position, names,
+};
+use crate::client::library::ClientLibrary;
+
+/// The KIP-848 membership of one consumer.
+#[derive(Clone, Debug)]
+pub(super) struct ConsumerProtocolMember {
+    /// The member epoch: 0 until the coordinator gives one.
+    epoch: i32,
+    /// An assignment received and not yet reconciled (applied at the next `poll()`).
+    pending: Option<Vec<TopicPartition>>,
+    /// A heartbeat is in flight (one at a time).
+    in_flight: bool,
+    /// A heartbeat must go as soon as the one in flight is answered: an acknowledgement.
+    send_next: bool,
+    /// The interval from the last response.
+    interval: Millis,
+    /// The member has left (closing): no more heartbeats.
+    left: bool,
+}
+
+impl ConsumerProtocolMember {
+    /// `Some` for `group.protocol=consumer`.
+    pub(super) fn for_config(config: &ConsumerConfig) -> Option<ConsumerProtocolMember> {
+        (config.group_protocol == GroupProtocol::Consumer).then_some(ConsumerProtocolMember {
+            epoch: JOIN_EPOCH,
+            pending: None,
+            in_flight: false,
+            send_next: false,
+            interval: Millis(5_000),
+            left: false,
+        })
+    }
+}
+
+type Out = Effects<ConsumerTimer, ConsumerOutput>;
+
+impl Consumer {
+    fn kip848(&mut self) -> &mut ConsumerProtocolMember {
+        self.consumer_protocol
+            .as_mut()
+            .expect("group.protocol=consumer")
+    }
+
+    /// Sends a heartbeat now, or right after the one in flight.
+    pub(super) fn send_consumer_heartbeat(&mut self, out: &mut Out) {
+        let member = self.kip848();
+        if member.left {
+            return;
+        }
+        if member.in_flight {
+            member.send_next = true;
+            return;
+        }
+        member.in_flight = true;
+        member.send_next = false;
+        let epoch = member.epoch;
+        let request = ConsumerGroupHeartbeatRequest {
+            group_id: self.group(),
+            member_id: self.member.member_id.clone(),
+            member_epoch: epoch,
+            client_id: self.config.client_id.clone(),
+            rebalance_timeout: self.config.max_poll_interval,
+            subscribed_topics: Some(self.topics.clone()),
+            subscribed_topic_regex: None,
+            server_assignor: self.config.group_remote_assignor.clone(),
+            owned_partitions: Some(self.partitions.keys().cloned().collect()),
+        };
+        let request = Request::Group(GroupRequest::ConsumerGroupHeartbeat(request));
+        self.send(request, Pending::ConsumerHeartbeat(epoch), out);
+    }
+
+    /// [`ConsumerTimer::Heartbeat`] under the consumer protocol.
+    pub(super) fn consumer_heartbeat_due(&mut self, out: &mut Out) {
+        self.send_consumer_heartbeat(out);
+    }
+
+    /// A heartbeat got no answer: try again after the interval.
+    pub(super) fn consumer_heartbeat_failed(&mut self, now: SimTime, out: &mut Out) {
+        let member = self.kip848();
+        member.in_flight = false;
+        let interval = member.interval;
+        out.set_timer(ConsumerTimer::Heartbeat, now + interval);
+    }
+
+    pub(super) fn on_consumer_heartbeat(
+        &mut self,
+        now: SimTime,
+        sent_epoch: i32,
+        r: ConsumerGroupHeartbeatResponse,
+        out: &mut Out,
+    ) {
+        let member = self.kip848();
+        if sent_epoch == LEAVE_EPOCH || member.left {
+            return;
+        }
+        member.in_flight = false;
+        member.interval = r.heartbeat_interval;
+        match r.error {
+            ErrorCode::None => {
+                member.epoch = r.member_epoch;
+                if let Some(assignment) = r.assignment {
+                    member.pending = Some(assignment);
+                }
+                self.member.member_id = r.member_id;
+                self.member.generation = Some(Generation(r.member_epoch));
+                self.member.state = MemberState::Stable;
+            }
+            ErrorCode::FencedMemberEpoch | ErrorCode::UnknownMemberId => {
+                self.fenced(r.error, out);
+                return;
+            }
+            ErrorCode::UnsupportedAssignor => {
+                self.fail("UnsupportedAssignorException: group.remote.assignor", out);
+                return;
+            }
+            _ => {}
+        }
+        if self.kip848().send_next {
+            self.send_consumer_heartbeat(out);
+        } else {
+            out.set_timer(ConsumerTimer::Heartbeat, now + r.heartbeat_interval);
+        }
+    }
+
+    /// Fenced: the partitions are lost, and the member rejoins with epoch 0 at once.
+    fn fenced(&mut self, error: ErrorCode, out: &mut Out) {
+        let owned: Vec<TopicPartition> = self.partitions.keys().cloned().collect();
+        if !owned.is_empty() {
+            out.trace(TraceEvent::PartitionsLost {
+                group: self.group(),
+                partitions: names(&owned),
+                reason: error.name().to_string(),
+            });
+            self.drop_partitions(&owned);
+        }
+        let member = self.kip848();
+        member.epoch = JOIN_EPOCH;
+        member.pending = None;
+        self.member.generation = None;
+        self.member.state = MemberState::Unjoined;
+        self.send_consumer_heartbeat(out);
+    }
+
+    /// Epoch -1 (`close()`, `max.poll.interval.ms`); returns true if a heartbeat went. After
+    /// a poll timeout the member rejoins at its next `poll()` ([`Consumer::poll`] sets
+    /// `member.rejoin`), with epoch 0.
+    pub(super) fn leave_consumer_group(&mut self, out: &mut Out) -> bool {
+        let joined = self.member.member_id.is_some() && self.kip848().epoch > 0;
+        if joined {
+            let request = ConsumerGroupHeartbeatRequest {
+                group_id: self.group(),
+                member_id: self.member.member_id.clone(),
+                member_epoch: LEAVE_EPOCH,
+                client_id: self.config.client_id.clone(),
+                rebalance_timeout: self.config.max_poll_interval,
+                subscribed_topics: None,
+                subscribed_topic_regex: None,
+                server_assignor: None,
+                owned_partitions: None,
+            };
+            let request = Request::Group(GroupRequest::ConsumerGroupHeartbeat(request));
+            self.send(request, Pending::ConsumerHeartbeat(LEAVE_EPOCH), out);
+        }
+        let member = self.kip848();
+        member.epoch = JOIN_EPOCH;
+        member.pending = None;
+        member.left = true;
+        self.member.generation = None;
+        self.member.state = MemberState::Unjoined;
+        out.cancel_timer(ConsumerTimer::Heartbeat);
+        joined
+    }
+
+    /// Inside `poll()`: a rejoin after leaving, then the assignment received since the last
+    /// `poll()`, revocations first.
+    pub(super) fn reconcile_consumer_protocol(&mut self, now: SimTime, out: &mut Out) {
+        if self.member.rejoin.take().is_some() && self.kip848().left && !self.closing {
+            self.rejoin_after_leaving(out);
+        }
+        let Some(target) = self.kip848().pending.take() else {
+            return;
+        };
+        let target: BTreeSet<TopicPartition> = target.into_iter().collect();
+        let member_id = self
+            .member
+            .member_id
+            .clone()
+            .expect("assigned by a response")
+            .0;
+        let epoch = self.kip848().epoch;
+        let revoked: Vec<TopicPartition> = self
+            .partitions
+            .keys()
+            .filter(|tp| !target.contains(*tp))
+            .cloned()
+            .collect();
+        if !revoked.is_empty() {
+            if self.config.enable_auto_commit {
+                self.commit_consumed(CommitPurpose::Auto, out);
+            }
+            out.trace(TraceEvent::PartitionsRevoked {
+                group: self.group(),
+                member_id: member_id.clone(),
+                generation: epoch,
+                partitions: names(&revoked),
+            });
+            self.drop_partitions(&revoked);
+        }
+        let added: Vec<TopicPartition> = target
+            .into_iter()
+            .filter(|tp| !self.partitions.contains_key(tp))
+            .collect();
+        self.add_partitions(&added);
+        out.trace(TraceEvent::PartitionsAssigned {
+            group: self.group(),
+            member_id,
+            generation: epoch,
+            partitions: names(&added),
+        });
+        self.after_assignment(now, out);
+        self.send_consumer_heartbeat(out);
+    }
+
+    /// Joins again with epoch 0 after a poll timeout made the member leave.
+    fn rejoin_after_leaving(&mut self, out: &mut Out) {
+        let owned: Vec<TopicPartition> = self.partitions.keys().cloned().collect();
+        if !owned.is_empty() {
+            out.trace(TraceEvent::PartitionsLost {
+                group: self.group(),
+                partitions: names(&owned),
+                reason: "the consumer left the group".to_string(),
+            });
+            self.drop_partitions(&owned);
+        }
+        self.kip848().left = false;
+        self.send_consumer_heartbeat(out);
+    }
+
+    fn add_partitions(&mut self, added: &[TopicPartition]) {
+        for tp in added {
+            let state = PartitionState {
+                epoch: self.next_epoch,
+                position: Position::Unknown,
+                buffered: Default::default(),
+                stored: None,
+                committed: None,
+                leader: self.leaders.get(tp).copied().flatten(),
+            };
+            self.next_epoch += 1;
+            self.partitions.insert(tp.clone(), state);
+            self.order.push_back(tp.clone());
+        }
+    }
+
+    /// What follows an assignment: Java restarts its auto-commit timer; librdkafka its
+    /// `max.poll.interval.ms` check.
+    fn after_assignment(&mut self, now: SimTime, out: &mut Out) {
+        match self.config.library {
+            ClientLibrary::Java3 | ClientLibrary::Java4 if self.config.enable_auto_commit => {
+                if self.next_auto_commit.is_none() {
+                    let due = now + self.config.auto_commit_interval;
+                    self.next_auto_commit = Some(due);
+                    out.set_timer(ConsumerTimer::AutoCommit, due);
+                }
+            }
+            ClientLibrary::Java3 | ClientLibrary::Java4 => {}
+            ClientLibrary::Librdkafka => self.max_poll_tick_base = now,
+        }
+    }
+}
