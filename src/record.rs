@@ -333,6 +333,38 @@ pub struct ProducerStamp {
     /// the leader's five-batch window, KIP-98) from replicated records with it. Free in memory:
     /// the stamp's padding holds it.
     pub last_in_batch: bool,
+    /// True for a record of a transactional batch (KIP-98: the batch attribute's bit 4).
+    pub transactional: bool,
+    /// For a transaction marker (a control batch of one record, written by the partition's
+    /// leader at the coordinator's request): COMMIT or ABORT. Consumers never hand a control
+    /// record to the application, whatever their `isolation.level`.
+    pub control: Option<TransactionResult>,
+}
+
+/// How a transaction ended: the control record's type (`ControlRecordType.COMMIT` / `ABORT`).
+/// Kept here, beside the record that carries it; `protocol::transaction` names it too.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TransactionResult {
+    /// EndTxn(commit): COMMIT markers.
+    Commit,
+    /// EndTxn(abort), a `transaction.timeout.ms` expiry, or a fenced instance: ABORT markers.
+    Abort,
+}
+
+impl TransactionResult {
+    /// `COMMIT` or `ABORT`, as Kafka's `DumpLogSegments` prints a control record.
+    pub fn name(self) -> &'static str {
+        match self {
+            TransactionResult::Commit => "COMMIT",
+            TransactionResult::Abort => "ABORT",
+        }
+    }
+}
+
+impl fmt::Display for TransactionResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// A record in a partition's log.

@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use super::coordinator::{CoordinatorFound, CoordinatorMoved, GroupLoaded};
 use super::retention::{LogCleaned, SegmentDeleted, SegmentRolled};
+use super::transaction::{
+    ProducerFenced, TxnEnded, TxnMarkerWritten, TxnPartitionsAdded, TxnStateChanged,
+};
 use super::{MemberAssignment, RecordHeader, TraceBytes};
 
 /// Everything a run can report. Variants are past-tense facts; fields use Kafka's vocabulary.
@@ -746,6 +749,18 @@ pub enum TraceEvent {
     GroupLoaded(GroupLoaded),
     /// A consumer found its group's new coordinator (FindCoordinator).
     CoordinatorFound(CoordinatorFound),
+
+    // Transactions (payloads in `transaction.rs`).
+    /// The transaction coordinator answered `AddPartitionsToTxn` or `AddOffsetsToTxn`.
+    TxnPartitionsAdded(TxnPartitionsAdded),
+    /// The transaction coordinator answered `EndTxn`.
+    TxnEnded(TxnEnded),
+    /// A partition's leader wrote a transaction marker (a control record).
+    TxnMarkerWritten(TxnMarkerWritten),
+    /// A transactional id changed state on its coordinator.
+    TxnStateChanged(TxnStateChanged),
+    /// The coordinator refused a request with a stale epoch (`PRODUCER_FENCED`).
+    ProducerFenced(ProducerFenced),
 
     // Faults and the end of the run.
     /// A fault of the fault plan began.

@@ -21,6 +21,7 @@ use std::collections::BTreeSet;
 
 use crate::client::library::ClientLibrary;
 use crate::protocol::transaction::{AbortedTransaction, IsolationLevel, TransactionResult};
+use crate::record::Record;
 use crate::units::{Offset, ProducerId};
 
 /// What the consumer needs to know of one fetched batch.
@@ -82,6 +83,41 @@ pub fn visible_batches(
         }
     }
     visible
+}
+
+/// The fetched records the application may get, each record taken as a batch of its own: the
+/// control records dropped whatever the level, and under `read_committed` the records of the
+/// aborted transactions too. A fetch with neither (every non-transactional run) is returned as
+/// it came, without a copy.
+pub fn visible_records(
+    level: IsolationLevel,
+    records: Vec<Record>,
+    aborted: &[AbortedTransaction],
+) -> Vec<Record> {
+    let has_control = records
+        .iter()
+        .any(|r| r.stamp.is_some_and(|s| s.control.is_some()));
+    if aborted.is_empty() && !has_control {
+        return records;
+    }
+    let batches: Vec<FetchedBatch> = records
+        .iter()
+        .map(|r| FetchedBatch {
+            base_offset: r.offset,
+            last_offset: r.offset,
+            producer_id: r.stamp.map(|s| s.producer_id),
+            transactional: r.stamp.is_some_and(|s| s.transactional),
+            control: r.stamp.and_then(|s| s.control),
+        })
+        .collect();
+    let keep: BTreeSet<Offset> = visible_batches(level, &batches, aborted)
+        .iter()
+        .map(|b| b.base_offset)
+        .collect();
+    records
+        .into_iter()
+        .filter(|r| keep.contains(&r.offset))
+        .collect()
 }
 
 #[cfg(test)]
