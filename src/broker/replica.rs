@@ -420,3 +420,68 @@ fn record_producer_batches(
         start = None;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::transaction::TransactionResult;
+    use crate::units::{ProducerEpoch, ProducerId, Sequence, TopicName, TopicPartition};
+
+    fn txn_batch(replica: &mut Replica, pid: i64, seq: i32, count: usize) {
+        let records: Arc<[NewRecord]> = (0..count).map(|_| NewRecord::default()).collect();
+        let idempotence = BatchIdempotence {
+            producer_id: ProducerId(pid),
+            epoch: ProducerEpoch(0),
+            base_sequence: Sequence(seq),
+            transactional: true,
+        };
+        replica.append_as_leader(SimTime(0), records, Some(idempotence));
+    }
+
+    fn marker(pid: i64, result: TransactionResult) -> TxnMarker {
+        TxnMarker {
+            partition: TopicPartition::new(
+                TopicName::new("t").unwrap(),
+                crate::units::PartitionId(0),
+            ),
+            producer_id: ProducerId(pid),
+            producer_epoch: ProducerEpoch(0),
+            coordinator_epoch: 0,
+            result,
+        }
+    }
+
+    /// A follower rebuilds the leader's transactional state from the replicated records (the
+    /// stamps say which batches are transactional and which records are markers), and so does a
+    /// replica rebuilding after a truncation.
+    #[test]
+    fn followers_and_rebuilds_keep_the_aborted_index_and_open_transactions() {
+        let config = TopicConfig::default();
+        let mut leader = Replica::new(&config, SimTime(0));
+        txn_batch(&mut leader, 7, 0, 2);
+        let at = leader.write_marker(SimTime(1), &marker(7, TransactionResult::Abort));
+        assert_eq!(at, Ok(Offset(2)));
+        txn_batch(&mut leader, 7, 2, 1);
+        let mut follower = Replica::new(&config, SimTime(0));
+        let epochs = leader.log.epochs().to_vec();
+        follower.append_replicated(SimTime(2), leader.log.records(), &epochs);
+        assert_eq!(follower.txn.aborted(), leader.txn.aborted());
+        assert_eq!(follower.txn.first_undecided_offset(), Some(Offset(3)));
+        follower.rebuild_producers();
+        assert_eq!(follower.txn.aborted(), leader.txn.aborted());
+        assert!(follower.txn.is_open(ProducerId(7)));
+        // A marker with a stale epoch is refused, and takes no offset.
+        leader
+            .write_marker(
+                SimTime(3),
+                &TxnMarker {
+                    producer_epoch: ProducerEpoch(1),
+                    ..marker(7, TransactionResult::Commit)
+                },
+            )
+            .unwrap();
+        let stale = leader.write_marker(SimTime(4), &marker(7, TransactionResult::Abort));
+        assert_eq!(stale, Err(ErrorCode::InvalidProducerEpoch));
+        assert_eq!(leader.log.log_end_offset(), Offset(5));
+    }
+}

@@ -141,6 +141,56 @@ mod tests {
         }
     }
 
+    fn record(
+        offset: u64,
+        pid: i64,
+        transactional: bool,
+        control: Option<TransactionResult>,
+    ) -> Record {
+        let mut r = Record::at(Offset(offset));
+        r.stamp = Some(crate::record::ProducerStamp {
+            producer_id: ProducerId(pid),
+            epoch: crate::units::ProducerEpoch(0),
+            sequence: crate::units::Sequence(0),
+            last_in_batch: true,
+            transactional,
+            control,
+        });
+        r
+    }
+
+    fn offsets(records: &[Record]) -> Vec<u64> {
+        records.iter().map(|r| r.offset.0).collect()
+    }
+
+    /// The same worked example, on the records a Fetch returns.
+    #[test]
+    fn fetched_records_lose_their_markers_and_under_read_committed_their_aborted_ones() {
+        let records = vec![
+            record(0, 7, true, None),
+            record(1, 7, true, None),
+            record(2, 8, false, None),
+            record(3, 7, true, Some(TransactionResult::Abort)),
+            record(4, 7, true, None),
+        ];
+        let aborted = [AbortedTransaction {
+            producer_id: ProducerId(7),
+            first_offset: Offset(0),
+            last_offset: Offset(3),
+        }];
+        let committed = visible_records(IsolationLevel::ReadCommitted, records.clone(), &aborted);
+        assert_eq!(offsets(&committed), [2, 4]);
+        let uncommitted = visible_records(IsolationLevel::ReadUncommitted, records, &[]);
+        assert_eq!(offsets(&uncommitted), [0, 1, 2, 4]);
+    }
+
+    #[test]
+    fn a_fetch_without_transactions_is_returned_as_it_came() {
+        let records = vec![Record::at(Offset(0)), Record::at(Offset(1))];
+        let seen = visible_records(IsolationLevel::ReadCommitted, records.clone(), &[]);
+        assert_eq!(seen, records);
+    }
+
     /// The worked example of `broker::transaction::partition`.
     #[test]
     fn aborted_and_control_records_are_dropped() {
