@@ -333,12 +333,37 @@ pub struct ProducerStamp {
     /// the leader's five-batch window, KIP-98) from replicated records with it. Free in memory:
     /// the stamp's padding holds it.
     pub last_in_batch: bool,
-    /// True for a record of a transactional batch (KIP-98: the batch attribute's bit 4).
-    pub transactional: bool,
-    /// For a transaction marker (a control batch of one record, written by the partition's
-    /// leader at the coordinator's request): COMMIT or ABORT. Consumers never hand a control
-    /// record to the application, whatever their `isolation.level`.
-    pub control: Option<TransactionResult>,
+    /// The record's part in transactions, in one byte so that the stamp stays 16 bytes.
+    pub txn: TxnRole,
+}
+
+impl ProducerStamp {
+    /// True for a record of a transactional batch (KIP-98: the batch attributes'
+    /// transactional bit), markers included.
+    pub fn transactional(&self) -> bool {
+        self.txn != TxnRole::None
+    }
+
+    /// For a transaction marker: COMMIT or ABORT.
+    pub fn control(&self) -> Option<TransactionResult> {
+        match self.txn {
+            TxnRole::Marker(result) => Some(result),
+            _ => None,
+        }
+    }
+}
+
+/// A stamped record's part in transactions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TxnRole {
+    /// Written outside any transaction (an idempotent producer's record).
+    None,
+    /// A record of a transactional batch.
+    Data,
+    /// A transaction marker (a control batch of one record, written by the partition's leader
+    /// at the coordinator's request). Consumers never hand a control record to the
+    /// application, whatever their `isolation.level`.
+    Marker(TransactionResult),
 }
 
 /// How a transaction ended: the control record's type (`ControlRecordType.COMMIT` / `ABORT`).
@@ -596,6 +621,8 @@ mod tests {
 
     #[test]
     fn records_stay_small() {
+        // The stamp's flags fit in the padding after its epoch and sequence.
+        assert_eq!(std::mem::size_of::<Option<ProducerStamp>>(), 16);
         assert!(
             std::mem::size_of::<Record>() <= 96,
             "{}",

@@ -27,7 +27,9 @@
 use std::collections::BTreeMap;
 
 use crate::protocol::produce::BatchIdempotence;
-use crate::record::{NewRecord, ProducerStamp, RECORD_BATCH_OVERHEAD, Record, TransactionResult};
+use crate::record::{
+    NewRecord, ProducerStamp, RECORD_BATCH_OVERHEAD, Record, TransactionResult, TxnRole,
+};
 use crate::units::{LeaderEpoch, Millis, Offset, ProducerEpoch, ProducerId, Sequence, SimTime};
 
 /// One partition's records, offsets, segments and leader epochs.
@@ -258,8 +260,11 @@ impl PartitionLog {
                 epoch: i.epoch,
                 sequence: i.base_sequence.plus(count),
                 last_in_batch: false,
-                transactional: i.transactional,
-                control: None,
+                txn: if i.transactional {
+                    TxnRole::Data
+                } else {
+                    TxnRole::None
+                },
             });
             let record = Record {
                 offset: self.log_end,
@@ -312,7 +317,7 @@ impl PartitionLog {
         };
         let info = self.append(now, [NewRecord::default()], Some(idempotence));
         let last = self.records.last_mut().and_then(|r| r.stamp.as_mut());
-        last.expect("a marker is stamped").control = Some(result);
+        last.expect("a marker is stamped").txn = TxnRole::Marker(result);
         info
     }
 

@@ -380,7 +380,7 @@ fn record_producer_batches(
             start = None;
             continue;
         };
-        if let Some(result) = stamp.control {
+        if let Some(result) = stamp.control() {
             let epochs = (stamp.epoch, 0);
             let pid = stamp.producer_id;
             let _ = producers.append_end_txn_marker(
@@ -410,9 +410,9 @@ fn record_producer_batches(
             first_offset: head.offset,
             last_offset: r.offset,
             timestamp: r.timestamp,
-            transactional: stamp.transactional,
+            transactional: stamp.transactional(),
         };
-        if stamp.transactional {
+        if stamp.transactional() {
             txn.on_transactional_append(stamp.producer_id, head.offset);
         }
         // Replicated appends are not validated; an error here would be the leader's bug.

@@ -96,7 +96,7 @@ pub fn visible_records(
 ) -> Vec<Record> {
     let has_control = records
         .iter()
-        .any(|r| r.stamp.is_some_and(|s| s.control.is_some()));
+        .any(|r| r.stamp.is_some_and(|s| s.control().is_some()));
     if aborted.is_empty() && !has_control {
         return records;
     }
@@ -106,8 +106,8 @@ pub fn visible_records(
             base_offset: r.offset,
             last_offset: r.offset,
             producer_id: r.stamp.map(|s| s.producer_id),
-            transactional: r.stamp.is_some_and(|s| s.transactional),
-            control: r.stamp.and_then(|s| s.control),
+            transactional: r.stamp.is_some_and(|s| s.transactional()),
+            control: r.stamp.and_then(|s| s.control()),
         })
         .collect();
     let keep: BTreeSet<Offset> = visible_batches(level, &batches, aborted)
@@ -123,6 +123,8 @@ pub fn visible_records(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::record::TxnRole;
 
     fn data(offset: u64, pid: i64, transactional: bool) -> FetchedBatch {
         FetchedBatch {
@@ -141,20 +143,14 @@ mod tests {
         }
     }
 
-    fn record(
-        offset: u64,
-        pid: i64,
-        transactional: bool,
-        control: Option<TransactionResult>,
-    ) -> Record {
+    fn record(offset: u64, pid: i64, txn: TxnRole) -> Record {
         let mut r = Record::at(Offset(offset));
         r.stamp = Some(crate::record::ProducerStamp {
             producer_id: ProducerId(pid),
             epoch: crate::units::ProducerEpoch(0),
             sequence: crate::units::Sequence(0),
             last_in_batch: true,
-            transactional,
-            control,
+            txn,
         });
         r
     }
@@ -167,11 +163,11 @@ mod tests {
     #[test]
     fn fetched_records_lose_their_markers_and_under_read_committed_their_aborted_ones() {
         let records = vec![
-            record(0, 7, true, None),
-            record(1, 7, true, None),
-            record(2, 8, false, None),
-            record(3, 7, true, Some(TransactionResult::Abort)),
-            record(4, 7, true, None),
+            record(0, 7, TxnRole::Data),
+            record(1, 7, TxnRole::Data),
+            record(2, 8, TxnRole::None),
+            record(3, 7, TxnRole::Marker(TransactionResult::Abort)),
+            record(4, 7, TxnRole::Data),
         ];
         let aborted = [AbortedTransaction {
             producer_id: ProducerId(7),
