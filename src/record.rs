@@ -333,6 +333,63 @@ pub struct ProducerStamp {
     /// the leader's five-batch window, KIP-98) from replicated records with it. Free in memory:
     /// the stamp's padding holds it.
     pub last_in_batch: bool,
+    /// The record's part in transactions, in one byte so that the stamp stays 16 bytes.
+    pub txn: TxnRole,
+}
+
+impl ProducerStamp {
+    /// True for a record of a transactional batch (KIP-98: the batch attributes'
+    /// transactional bit), markers included.
+    pub fn transactional(&self) -> bool {
+        self.txn != TxnRole::None
+    }
+
+    /// For a transaction marker: COMMIT or ABORT.
+    pub fn control(&self) -> Option<TransactionResult> {
+        match self.txn {
+            TxnRole::Marker(result) => Some(result),
+            _ => None,
+        }
+    }
+}
+
+/// A stamped record's part in transactions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TxnRole {
+    /// Written outside any transaction (an idempotent producer's record).
+    None,
+    /// A record of a transactional batch.
+    Data,
+    /// A transaction marker (a control batch of one record, written by the partition's leader
+    /// at the coordinator's request). Consumers never hand a control record to the
+    /// application, whatever their `isolation.level`.
+    Marker(TransactionResult),
+}
+
+/// How a transaction ended: the control record's type (`ControlRecordType.COMMIT` / `ABORT`).
+/// Kept here, beside the record that carries it; `protocol::transaction` names it too.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TransactionResult {
+    /// EndTxn(commit): COMMIT markers.
+    Commit,
+    /// EndTxn(abort), a `transaction.timeout.ms` expiry, or a fenced instance: ABORT markers.
+    Abort,
+}
+
+impl TransactionResult {
+    /// `COMMIT` or `ABORT`, as Kafka's `DumpLogSegments` prints a control record.
+    pub fn name(self) -> &'static str {
+        match self {
+            TransactionResult::Commit => "COMMIT",
+            TransactionResult::Abort => "ABORT",
+        }
+    }
+}
+
+impl fmt::Display for TransactionResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// A record in a partition's log.
@@ -564,6 +621,8 @@ mod tests {
 
     #[test]
     fn records_stay_small() {
+        // The stamp's flags fit in the padding after its epoch and sequence.
+        assert_eq!(std::mem::size_of::<Option<ProducerStamp>>(), 16);
         assert!(
             std::mem::size_of::<Record>() <= 96,
             "{}",

@@ -163,6 +163,7 @@ fn produce(broker: &mut Broker, step: &Value, correlation_id: u64) -> PartitionP
             producer_id: ProducerId(req(step, "pid")),
             epoch: ProducerEpoch(req(step, "epoch") as i16),
             base_sequence: Sequence(req(step, "first_seq") as i32),
+            transactional: false,
         }),
         records,
         origin: None,
@@ -257,6 +258,7 @@ fn run_follower(scenario: &Value, id: &str) {
                 producer_id: ProducerId(req(b, "pid")),
                 epoch: ProducerEpoch(req(b, "epoch") as i16),
                 base_sequence: Sequence(req(b, "seq") as i32),
+                transactional: false,
             };
             let info = log.append(SimTime(0), [NewRecord::default()], Some(idem));
             assert_eq!(info.base_offset.0 as i64, req(b, "offset"), "{id}");

@@ -43,6 +43,8 @@ mod services;
 /// Transactions (issue 18): the coordinator, markers, LSO and `read_committed` wired together;
 /// no aborted record read, all partitions or none, exactly-once consume-transform-produce.
 mod transactions;
+/// The transaction coordinator on a broker: requests, markers, LSO, aborted transactions.
+mod txn_broker;
 /// Producer state around transactions: `producer.id.expiration.ms` and KIP-890 verification,
 /// against vectors ported from Kafka's `ProducerStateManagerTest`.
 mod txn_producer_state;

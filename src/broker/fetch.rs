@@ -10,11 +10,14 @@ use crate::protocol::fetch::{
     OffsetSpec,
 };
 use crate::protocol::replication::ReplicaFetchRequest;
+use crate::protocol::transaction::{AbortedTransaction, IsolationLevel};
 use crate::protocol::{ErrorCode, Message, Response};
 use crate::record::Record;
 use crate::units::{BrokerId, ClientId, Millis, NodeId, Offset, PartitionId, SimTime, TopicName};
 
 use super::log::PartitionLog;
+use super::replica::Replica;
+use super::transaction::TxnPartitionState;
 use super::{Broker, BrokerTimer, respond};
 
 /// A fetch waiting at the leader for data (Kafka's `DelayedFetch`), from a consumer or a
@@ -152,13 +155,22 @@ impl Broker {
         topic: &TopicName,
         partition: PartitionId,
     ) -> Result<&PartitionLog, ErrorCode> {
+        self.leader_replica(topic, partition).map(Replica::log)
+    }
+
+    /// This broker's replica of a partition it leads.
+    pub(super) fn leader_replica(
+        &self,
+        topic: &TopicName,
+        partition: PartitionId,
+    ) -> Result<&Replica, ErrorCode> {
         let slot = self
             .topics
             .get(topic)
             .and_then(|t| t.partitions.get(partition.0 as usize))
             .ok_or(ErrorCode::UnknownTopicOrPartition)?;
         match &slot.replica {
-            Some(r) if r.is_leader() => Ok(r.log()),
+            Some(r) if r.is_leader() => Ok(r),
             _ => Err(ErrorCode::NotLeaderOrFollower),
         }
     }
@@ -169,8 +181,8 @@ impl Broker {
         let mut total = 0;
         let mut partitions = Vec::with_capacity(request.partitions.len());
         for p in &request.partitions {
-            let log = match self.leader_log(&p.topic, p.partition) {
-                Ok(log) => log,
+            let (log, txn) = match self.leader_replica(&p.topic, p.partition) {
+                Ok(replica) => (replica.log(), replica.txn()),
                 Err(error) => {
                     partitions.push(FetchedPartition {
                         topic: p.topic.clone(),
@@ -179,12 +191,20 @@ impl Broker {
                         high_watermark: Offset(0),
                         log_start_offset: Offset(0),
                         records: Vec::new(),
+                        last_stable_offset: Offset(0),
+                        aborted_transactions: Vec::new(),
                     });
                     continue;
                 }
             };
             let limit = p.max_bytes.min(budget);
-            let (error, records, bytes) = match log.fetch_sized(p.fetch_offset, usize::MAX, limit) {
+            let last_stable_offset = txn.last_stable_offset(log.high_watermark());
+            let upper = match request.isolation_level {
+                IsolationLevel::ReadCommitted => last_stable_offset,
+                IsolationLevel::ReadUncommitted => log.high_watermark(),
+            };
+            let read = log.read_sized(p.fetch_offset, upper, usize::MAX, limit);
+            let (error, records, bytes) = match read {
                 // Once the response budget is spent, later partitions return nothing.
                 Ok(_) if budget == 0 => (ErrorCode::None, Vec::new(), 0),
                 Ok((records, bytes)) => (ErrorCode::None, records.to_vec(), bytes),
@@ -198,7 +218,9 @@ impl Broker {
                 error,
                 high_watermark: log.high_watermark(),
                 log_start_offset: log.log_start_offset(),
+                aborted_transactions: aborted(txn, request.isolation_level, p.fetch_offset, upper),
                 records,
+                last_stable_offset,
             });
         }
         (FetchResponse { partitions }, total)
@@ -218,5 +240,20 @@ impl Broker {
             })
             .collect();
         ListOffsetsResponse { partitions }
+    }
+}
+
+/// The aborted transactions a fetch from `from` up to `upper` returns: those overlapping the
+/// range for `read_committed` (`UnifiedLog.collectAbortedTransactions`), none otherwise (Kafka
+/// sends `null`).
+fn aborted(
+    txn: &TxnPartitionState,
+    isolation: IsolationLevel,
+    from: Offset,
+    upper: Offset,
+) -> Vec<AbortedTransaction> {
+    match isolation {
+        IsolationLevel::ReadCommitted => txn.aborted_between(from, upper),
+        IsolationLevel::ReadUncommitted => Vec::new(),
     }
 }

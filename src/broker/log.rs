@@ -27,8 +27,10 @@
 use std::collections::BTreeMap;
 
 use crate::protocol::produce::BatchIdempotence;
-use crate::record::{NewRecord, ProducerStamp, RECORD_BATCH_OVERHEAD, Record};
-use crate::units::{LeaderEpoch, Millis, Offset, SimTime};
+use crate::record::{
+    NewRecord, ProducerStamp, RECORD_BATCH_OVERHEAD, Record, TransactionResult, TxnRole,
+};
+use crate::units::{LeaderEpoch, Millis, Offset, ProducerEpoch, ProducerId, Sequence, SimTime};
 
 /// One partition's records, offsets, segments and leader epochs.
 #[derive(Clone, Debug)]
@@ -258,6 +260,11 @@ impl PartitionLog {
                 epoch: i.epoch,
                 sequence: i.base_sequence.plus(count),
                 last_in_batch: false,
+                txn: if i.transactional {
+                    TxnRole::Data
+                } else {
+                    TxnRole::None
+                },
             });
             let record = Record {
                 offset: self.log_end,
@@ -290,6 +297,28 @@ impl PartitionLog {
             last_offset: Offset(self.log_end.0 - 1),
             rolled,
         }
+    }
+
+    /// Appends a transaction marker (`WriteTxnMarkers` on the leader): a control batch of one
+    /// record with no key or value, stamped with the producer and COMMIT or ABORT. It takes an
+    /// offset like a data record, which is why a transactional topic's offsets have holes from
+    /// the application's point of view.
+    pub fn append_marker(
+        &mut self,
+        now: SimTime,
+        producer: (ProducerId, ProducerEpoch),
+        result: TransactionResult,
+    ) -> AppendInfo {
+        let idempotence = BatchIdempotence {
+            producer_id: producer.0,
+            epoch: producer.1,
+            base_sequence: Sequence(-1),
+            transactional: true,
+        };
+        let info = self.append(now, [NewRecord::default()], Some(idempotence));
+        let last = self.records.last_mut().and_then(|r| r.stamp.as_mut());
+        last.expect("a marker is stamped").txn = TxnRole::Marker(result);
+        info
     }
 
     /// Appends records a follower fetched from the leader, keeping their offsets (which may
@@ -690,6 +719,7 @@ mod tests {
             producer_id: ProducerId(7),
             epoch: ProducerEpoch(0),
             base_sequence: Sequence(5),
+            transactional: false,
         };
         log.append(SimTime(0), vec![rec("a"), rec("b")], Some(idempotence));
         let stamps: Vec<_> = log

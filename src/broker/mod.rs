@@ -21,8 +21,8 @@
 //!
 //! Transactions (KIP-98, KIP-447, KIP-890): [`transaction`] holds the transaction coordinator,
 //! each partition's transactional state (last stable offset, aborted-transaction index) and the
-//! offsets committed in a transaction, as pure state machines; the broker does not route
-//! transactional requests to them yet.
+//! offsets committed in a transaction, as pure state machines; `txn_routing.rs` answers the
+//! transactional requests with the coordinator and writes its markers.
 //!
 //! **A lone broker** (the default, one broker, no controller) leads every partition of its
 //! topics; its high watermark follows its log end at once, and nothing of replication runs.
@@ -48,6 +48,7 @@ mod produce;
 mod purgatory;
 mod replication;
 mod topic;
+mod txn_routing;
 
 pub use self::produce::record_appended;
 pub use self::topic::{Topic, TopicLayout};
@@ -67,6 +68,8 @@ use self::fetch::ParkedFetch;
 use self::log::PartitionLog;
 use self::purgatory::DelayedProduce;
 use self::replication::ClusterState;
+use self::transaction::TransactionCoordinator;
+use self::transaction::coordinator::TRANSACTION_MAX_TIMEOUT;
 
 /// Producer ids come in blocks of this many (Kafka's `ProducerIdsBlock.PRODUCER_ID_BLOCK_SIZE`).
 const PRODUCER_ID_BLOCK_SIZE: i64 = 1000;
@@ -91,6 +94,10 @@ pub struct Broker {
     /// The log cleaner's and the retention task's timers are running.
     cleaner_running: bool,
     retention_running: bool,
+    /// The transaction coordinator of the transactional ids this broker is sent.
+    transactions: TransactionCoordinator,
+    /// The timed-out transactions check is armed (`txn_routing.rs`).
+    txn_abort_check_armed: bool,
     /// The time of the latest input (topic creation outside `handle` arms timers from it).
     now: SimTime,
 }
@@ -157,6 +164,9 @@ pub enum BrokerTimer {
     LogCleaner,
     /// The retention task runs (`log.retention.check.interval.ms`).
     LogRetention,
+    /// The transaction coordinator looks for transactions older than their
+    /// `transaction.timeout.ms` (`transaction.abort.timed.out.transaction.cleanup.interval.ms`).
+    TxnAbortCheck,
 }
 
 impl Broker {
@@ -181,6 +191,11 @@ impl Broker {
             delayed_produces: BTreeMap::new(),
             cleaner_running: false,
             retention_running: false,
+            transactions: TransactionCoordinator::new(
+                txn_routing::first_transactional_producer_id(id.0),
+                TRANSACTION_MAX_TIMEOUT,
+            ),
+            txn_abort_check_armed: false,
             now: SimTime::ZERO,
         }
     }
@@ -351,9 +366,18 @@ impl Broker {
                 respond(out, from, correlation_id, response);
             }
             Request::InitProducerId(req) => {
-                let response = Response::InitProducerId(self.init_producer_id(from, req, out));
-                respond(out, from, correlation_id, response);
+                let response = match req.transactional {
+                    Some(txn) => self.init_transactional_id(now, from, txn, out),
+                    None => self.init_producer_id(from, req, out),
+                };
+                respond(
+                    out,
+                    from,
+                    correlation_id,
+                    Response::InitProducerId(response),
+                );
             }
+            Request::Txn(req) => self.handle_txn_request(now, from, correlation_id, req, out),
             Request::ApiVersions => respond(out, from, correlation_id, Response::ApiVersions),
             other => panic!("a client sent {other:?}"),
         }
@@ -388,6 +412,7 @@ impl Broker {
             BrokerTimer::FetchBackoff(leader) => self.fetch_backoff_over(now, leader, out),
             BrokerTimer::LogCleaner => self.run_cleaner(now, out),
             BrokerTimer::LogRetention => self.run_retention(now, out),
+            BrokerTimer::TxnAbortCheck => self.txn_abort_check(now, out),
         }
     }
 

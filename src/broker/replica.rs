@@ -23,8 +23,11 @@ use std::sync::Arc;
 use crate::broker::config::TopicConfig;
 use crate::broker::log::{AppendInfo, PartitionLog, RollConfig};
 use crate::broker::producer_state::{AppendOrigin, DataBatch, ProducerStateManager};
+use crate::broker::transaction::TxnPartitionState;
+use crate::protocol::ErrorCode;
 use crate::protocol::produce::BatchIdempotence;
 use crate::protocol::replication::PartitionState;
+use crate::protocol::transaction::TxnMarker;
 use crate::record::{NewRecord, Record};
 use crate::units::{BrokerId, LeaderEpoch, Millis, Offset, SimTime};
 
@@ -38,6 +41,9 @@ pub struct Replica {
     pub(super) producers: ProducerStateManager,
     /// Leader-only state; `None` on a follower.
     pub(super) leader: Option<LeaderState>,
+    /// Open transactions, last stable offset and aborted index (KIP-98), followed from the
+    /// appends on leaders and followers alike.
+    pub(super) txn: TxnPartitionState,
 }
 
 /// What a leader knows of its followers and its pending ISR change.
@@ -95,6 +101,7 @@ impl Replica {
             log: PartitionLog::with_roll(roll, now),
             producers: ProducerStateManager::new(),
             leader: None,
+            txn: TxnPartitionState::new(),
         }
     }
 
@@ -177,6 +184,7 @@ impl Replica {
         }
         let before = self.log.high_watermark();
         self.log.advance_high_watermark(high_watermark);
+        self.txn.on_high_watermark(self.log.high_watermark());
         self.log.high_watermark() > before
     }
 
@@ -296,13 +304,42 @@ impl Replica {
                 first_offset: info.base_offset,
                 last_offset: info.last_offset,
                 timestamp: self.log.records().last().map_or(now, |r| r.timestamp),
-                transactional: false,
+                transactional: idempotence.transactional,
             };
+            if idempotence.transactional {
+                let producer = idempotence.producer_id;
+                self.txn.on_transactional_append(producer, info.base_offset);
+            }
             self.producers
                 .append_data_batch(AppendOrigin::Client, idempotence.producer_id, &data)
                 .expect("validated before the append");
         }
         info
+    }
+
+    /// Writes a transaction marker as the leader (`WriteTxnMarkers`,
+    /// `ReplicaManager.appendRecords` with the coordinator origin): refused if the marker's
+    /// producer or coordinator epoch is stale; otherwise a control record takes the next
+    /// offset, the producer's transaction closes and, for an ABORT, the aborted index grows.
+    /// Returns the marker's offset.
+    pub(super) fn write_marker(
+        &mut self,
+        now: SimTime,
+        marker: &TxnMarker,
+    ) -> Result<Offset, ErrorCode> {
+        let pid = marker.producer_id;
+        let epochs = (marker.producer_epoch, marker.coordinator_epoch);
+        self.producers
+            .append_end_txn_marker(AppendOrigin::Coordinator, pid, epochs, now)?;
+        let producer = (pid, marker.producer_epoch);
+        let info = self.log.append_marker(now, producer, marker.result);
+        self.txn.on_marker(pid, marker.result, info.base_offset);
+        Ok(info.base_offset)
+    }
+
+    /// The transactional state (last stable offset, aborted index).
+    pub fn txn(&self) -> &TxnPartitionState {
+        &self.txn
     }
 
     /// Appends replicated records and keeps the producers' state in step (a follower's
@@ -314,7 +351,7 @@ impl Replica {
         epochs: &[(LeaderEpoch, Offset)],
     ) -> Vec<crate::broker::log::Rolled> {
         let rolls = self.log.append_replicated(now, records, epochs);
-        record_producer_batches(&mut self.producers, records);
+        record_producer_batches(&mut self.producers, &mut self.txn, records);
         rolls
     }
 
@@ -322,20 +359,40 @@ impl Replica {
     /// from its snapshots and the log.
     pub(super) fn rebuild_producers(&mut self) {
         let mut producers = ProducerStateManager::new();
-        record_producer_batches(&mut producers, self.log.records());
+        let mut txn = TxnPartitionState::new();
+        record_producer_batches(&mut producers, &mut txn, self.log.records());
         self.producers = producers;
+        self.txn = txn;
     }
 }
 
 /// Feeds the producer batches found in `records` (split where a stamp ends its batch) to the
-/// producers' state, as replicated appends.
-fn record_producer_batches(producers: &mut ProducerStateManager, records: &[Record]) {
+/// producers' state, as replicated appends, and the transactional batches and markers to the
+/// partition's transactional state.
+fn record_producer_batches(
+    producers: &mut ProducerStateManager,
+    txn: &mut TxnPartitionState,
+    records: &[Record],
+) {
     let mut start: Option<usize> = None;
     for (i, r) in records.iter().enumerate() {
         let Some(stamp) = r.stamp else {
             start = None;
             continue;
         };
+        if let Some(result) = stamp.control() {
+            let epochs = (stamp.epoch, 0);
+            let pid = stamp.producer_id;
+            let _ = producers.append_end_txn_marker(
+                AppendOrigin::Replication,
+                pid,
+                epochs,
+                r.timestamp,
+            );
+            txn.on_marker(pid, result, r.offset);
+            start = None;
+            continue;
+        }
         let first = *start.get_or_insert(i);
         let next_differs = records
             .get(i + 1)
@@ -353,10 +410,78 @@ fn record_producer_batches(producers: &mut ProducerStateManager, records: &[Reco
             first_offset: head.offset,
             last_offset: r.offset,
             timestamp: r.timestamp,
-            transactional: false,
+            transactional: stamp.transactional(),
         };
+        if stamp.transactional() {
+            txn.on_transactional_append(stamp.producer_id, head.offset);
+        }
         // Replicated appends are not validated; an error here would be the leader's bug.
         let _ = producers.append_data_batch(AppendOrigin::Replication, stamp.producer_id, &batch);
         start = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::transaction::TransactionResult;
+    use crate::units::{ProducerEpoch, ProducerId, Sequence, TopicName, TopicPartition};
+
+    fn txn_batch(replica: &mut Replica, pid: i64, seq: i32, count: usize) {
+        let records: Arc<[NewRecord]> = (0..count).map(|_| NewRecord::default()).collect();
+        let idempotence = BatchIdempotence {
+            producer_id: ProducerId(pid),
+            epoch: ProducerEpoch(0),
+            base_sequence: Sequence(seq),
+            transactional: true,
+        };
+        replica.append_as_leader(SimTime(0), records, Some(idempotence));
+    }
+
+    fn marker(pid: i64, result: TransactionResult) -> TxnMarker {
+        TxnMarker {
+            partition: TopicPartition::new(
+                TopicName::new("t").unwrap(),
+                crate::units::PartitionId(0),
+            ),
+            producer_id: ProducerId(pid),
+            producer_epoch: ProducerEpoch(0),
+            coordinator_epoch: 0,
+            result,
+        }
+    }
+
+    /// A follower rebuilds the leader's transactional state from the replicated records (the
+    /// stamps say which batches are transactional and which records are markers), and so does a
+    /// replica rebuilding after a truncation.
+    #[test]
+    fn followers_and_rebuilds_keep_the_aborted_index_and_open_transactions() {
+        let config = TopicConfig::default();
+        let mut leader = Replica::new(&config, SimTime(0));
+        txn_batch(&mut leader, 7, 0, 2);
+        let at = leader.write_marker(SimTime(1), &marker(7, TransactionResult::Abort));
+        assert_eq!(at, Ok(Offset(2)));
+        txn_batch(&mut leader, 7, 2, 1);
+        let mut follower = Replica::new(&config, SimTime(0));
+        let epochs = leader.log.epochs().to_vec();
+        follower.append_replicated(SimTime(2), leader.log.records(), &epochs);
+        assert_eq!(follower.txn.aborted(), leader.txn.aborted());
+        assert_eq!(follower.txn.first_undecided_offset(), Some(Offset(3)));
+        follower.rebuild_producers();
+        assert_eq!(follower.txn.aborted(), leader.txn.aborted());
+        assert!(follower.txn.is_open(ProducerId(7)));
+        // A marker with a stale epoch is refused, and takes no offset.
+        leader
+            .write_marker(
+                SimTime(3),
+                &TxnMarker {
+                    producer_epoch: ProducerEpoch(1),
+                    ..marker(7, TransactionResult::Commit)
+                },
+            )
+            .unwrap();
+        let stale = leader.write_marker(SimTime(4), &marker(7, TransactionResult::Abort));
+        assert_eq!(stale, Err(ErrorCode::InvalidProducerEpoch));
+        assert_eq!(leader.log.log_end_offset(), Offset(5));
     }
 }

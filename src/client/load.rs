@@ -14,6 +14,7 @@ use crate::client::partitioner::{self, KeyRoute, Partitioner};
 use crate::effects::Effects;
 use crate::protocol::fetch::{FetchPartition, FetchRequest};
 use crate::protocol::produce::{Acks, ProduceBatch, ProduceRequest};
+use crate::protocol::transaction::IsolationLevel;
 use crate::protocol::{Message, Request, Response};
 use crate::record::{Key, NewRecord, Value, ValueTemplate};
 use crate::rng::SimRng;
@@ -251,6 +252,7 @@ impl LoadReader {
             min_bytes: 1,
             max_bytes: 50 << 20,
             partitions,
+            isolation_level: IsolationLevel::ReadUncommitted,
         };
         let correlation_id = self.next_correlation;
         self.next_correlation += 1;

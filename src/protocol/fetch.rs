@@ -1,6 +1,7 @@
 //! `Fetch` and `ListOffsets`.
 
 use crate::protocol::ErrorCode;
+use crate::protocol::transaction::{AbortedTransaction, IsolationLevel};
 use crate::record::Record;
 use crate::units::{Millis, Offset, PartitionId, TopicName};
 
@@ -15,6 +16,8 @@ pub struct FetchRequest {
     pub max_bytes: u64,
     /// The partitions to read.
     pub partitions: Vec<FetchPartition>,
+    /// `isolation.level`: `read_committed` reads up to the last stable offset only (KIP-98).
+    pub isolation_level: IsolationLevel,
 }
 
 /// One partition of a Fetch request.
@@ -52,6 +55,12 @@ pub struct FetchedPartition {
     pub log_start_offset: Offset,
     /// Records from the fetch offset on, below the high watermark.
     pub records: Vec<Record>,
+    /// The last stable offset (KIP-98): the high watermark, or the first offset of the
+    /// earliest transaction still open or not yet replicated with its marker.
+    pub last_stable_offset: Offset,
+    /// For a `read_committed` fetch, the aborted transactions overlapping the records
+    /// returned, so that the consumer drops their records; empty for `read_uncommitted`.
+    pub aborted_transactions: Vec<AbortedTransaction>,
 }
 
 /// Which end of a partition `ListOffsets` asks for.

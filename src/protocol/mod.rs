@@ -161,6 +161,8 @@ pub enum Request {
     AlterPartition(replication::AlterPartitionRequest),
     /// Committed partition changes, controller to broker (KRaft's metadata log); no response.
     UpdateMetadata(replication::UpdateMetadata),
+    /// `AddPartitionsToTxn`, `AddOffsetsToTxn` or `EndTxn`, producer to transaction coordinator.
+    Txn(transaction::TxnCoordinatorRequest),
 }
 
 impl Request {
@@ -195,6 +197,8 @@ pub enum Response {
     BrokerRegistration(replication::BrokerRegistrationResponse),
     /// To a `BrokerHeartbeat`.
     BrokerHeartbeat(replication::BrokerHeartbeatResponse),
+    /// To a transactional request.
+    Txn(transaction::TxnCoordinatorResponse),
 }
 
 /// Kafka's error codes (`org.apache.kafka.common.protocol.Errors`), the ones the model produces.

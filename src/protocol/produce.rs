@@ -54,6 +54,8 @@ pub struct BatchIdempotence {
     pub epoch: ProducerEpoch,
     /// Sequence of the first record; the others follow.
     pub base_sequence: Sequence,
+    /// The batch is part of a transaction (the batch attributes' transactional bit, KIP-98).
+    pub transactional: bool,
 }
 
 /// The answer to a Produce request (never sent for `acks=0`).
@@ -81,6 +83,9 @@ pub struct PartitionProduceResponse {
 pub struct InitProducerIdRequest {
     /// When re-initialising after a fatal sequence error, the current id and epoch (KIP-360).
     pub current: Option<(ProducerId, ProducerEpoch)>,
+    /// For a transactional producer, its `transactional.id` and `transaction.timeout.ms`: the
+    /// request then goes to the id's transaction coordinator, which bumps the epoch.
+    pub transactional: Option<(Arc<str>, Millis)>,
 }
 
 /// The producer id and epoch granted.

@@ -7,34 +7,12 @@
 //! are the parts of them that the model's state machines share; a Fetch response carries the
 //! [`AbortedTransaction`]s a `read_committed` consumer needs to drop aborted records.
 
-use std::fmt;
+pub use crate::record::TransactionResult;
 
+use std::sync::Arc;
+
+use crate::protocol::ErrorCode;
 use crate::units::{Offset, ProducerEpoch, ProducerId, TopicPartition};
-
-/// How a transaction ended: the control record's type (`ControlRecordType.COMMIT` / `ABORT`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum TransactionResult {
-    /// EndTxn(commit): COMMIT markers.
-    Commit,
-    /// EndTxn(abort), a `transaction.timeout.ms` expiry, or a fenced instance: ABORT markers.
-    Abort,
-}
-
-impl TransactionResult {
-    /// `COMMIT` or `ABORT`, as Kafka's `DumpLogSegments` prints a control record.
-    pub fn name(self) -> &'static str {
-        match self {
-            TransactionResult::Commit => "COMMIT",
-            TransactionResult::Abort => "ABORT",
-        }
-    }
-}
-
-impl fmt::Display for TransactionResult {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
 
 /// One transaction marker the coordinator has a partition's leader write (`WriteTxnMarkers`):
 /// a control batch of one record, which takes an offset like any record.
@@ -104,4 +82,53 @@ impl IsolationLevel {
             IsolationLevel::ReadUncommitted => "read_uncommitted",
         }
     }
+}
+
+/// Who sends a transactional request: the `transactional.id` and the producer id and epoch
+/// that `InitProducerId` granted it (every request of API keys 24 to 26 carries the three).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TxnProducer {
+    /// `transactional.id`.
+    pub transactional_id: Arc<str>,
+    /// The producer id.
+    pub producer_id: ProducerId,
+    /// Its epoch: a stale one is `PRODUCER_FENCED`.
+    pub producer_epoch: ProducerEpoch,
+}
+
+/// A producer's request to its transaction coordinator, the leader of the transactional id's
+/// `__transaction_state` partition (`InitProducerId` with a transactional id is
+/// [`super::produce::InitProducerIdRequest`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TxnCoordinatorRequest {
+    /// `AddPartitionsToTxn` (API key 24): partitions the transaction is about to write to.
+    AddPartitions {
+        /// The sender.
+        producer: TxnProducer,
+        /// The partitions.
+        partitions: Vec<TopicPartition>,
+    },
+    /// `AddOffsetsToTxn` (API key 25): the group whose offsets the transaction commits
+    /// (`sendOffsetsToTransaction`).
+    AddOffsets {
+        /// The sender.
+        producer: TxnProducer,
+        /// The consumer group.
+        group_id: Arc<str>,
+    },
+    /// `EndTxn` (API key 26): `commitTransaction()` or `abortTransaction()`.
+    EndTxn {
+        /// The sender.
+        producer: TxnProducer,
+        /// COMMIT or ABORT.
+        result: TransactionResult,
+    },
+}
+
+/// The coordinator's answer to a [`TxnCoordinatorRequest`]: an error code (`NONE`,
+/// `CONCURRENT_TRANSACTIONS`, `PRODUCER_FENCED`, `INVALID_TXN_STATE`, `NOT_COORDINATOR`...).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TxnCoordinatorResponse {
+    /// `NONE` on success.
+    pub error: ErrorCode,
 }

@@ -11,6 +11,9 @@ use super::kip848::{
     TargetAssignmentComputed,
 };
 use super::retention::{LogCleaned, SegmentDeleted, SegmentRolled};
+use super::transaction::{
+    ProducerFenced, TxnEnded, TxnMarkerWritten, TxnPartitionsAdded, TxnStateChanged,
+};
 use super::{MemberAssignment, RecordHeader, TraceBytes};
 
 /// Everything a run can report. Variants are past-tense facts; fields use Kafka's vocabulary.
@@ -761,6 +764,18 @@ pub enum TraceEvent {
     MemberEpochUpdated(MemberEpochUpdated),
     /// A member's epoch was refused.
     MemberFenced(MemberFenced),
+
+    // Transactions (payloads in `transaction.rs`).
+    /// The transaction coordinator answered `AddPartitionsToTxn` or `AddOffsetsToTxn`.
+    TxnPartitionsAdded(TxnPartitionsAdded),
+    /// The transaction coordinator answered `EndTxn`.
+    TxnEnded(TxnEnded),
+    /// A partition's leader wrote a transaction marker (a control record).
+    TxnMarkerWritten(TxnMarkerWritten),
+    /// A transactional id changed state on its coordinator.
+    TxnStateChanged(TxnStateChanged),
+    /// The coordinator refused a request with a stale epoch (`PRODUCER_FENCED`).
+    ProducerFenced(ProducerFenced),
 
     // Faults and the end of the run.
     /// A fault of the fault plan began.

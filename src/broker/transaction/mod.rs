@@ -16,7 +16,9 @@
 //! consumers read.
 //!
 //! These are pure state machines: they return what they decided (responses, markers to write,
-//! transitions with their reasons) and are not yet driven by the world's runs.
+//! transitions with their reasons). The broker drives them (`broker/txn_routing.rs`: the
+//! requests answered, the markers written, the timeout check); the producer client of a run does
+//! not send transactional requests yet.
 
 pub mod coordinator;
 pub mod offsets;

@@ -26,9 +26,10 @@
 //! `enable.auto.commit` true, `auto.commit.interval.ms` 5000, `fetch.min.bytes` 1,
 //! `max.partition.fetch.bytes` 1048576, `fetch.max.bytes` 52428800.
 //!
-//! `isolation.level` is kept but changes nothing in today's runs: they write no transactions, so
-//! the last stable offset is the high watermark and no record is aborted; both levels read the
-//! same records (`isolation.rs` has the filter a transactional run would apply).
+//! `isolation.level` travels in every Fetch (a `read_committed` one stops at the last stable
+//! offset, and `isolation.rs` drops aborted and control records), but changes nothing in today's
+//! runs: they write no transactions, so the last stable offset is the high watermark and no
+//! record is aborted; both levels read the same records.
 
 use std::sync::Arc;
 

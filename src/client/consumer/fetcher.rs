@@ -35,6 +35,7 @@ use crate::units::{BrokerId, Offset, TopicPartition};
 use super::config::OffsetReset;
 use super::polled::Polled;
 use super::{Consumer, ConsumerOutput, ConsumerTimer, MemberState, Pending, Position};
+use crate::client::consumer::isolation::visible_records;
 use crate::client::library::ClientLibrary;
 
 /// A partition a fetch asks for: its assignment epoch and the offset to read from.
@@ -241,6 +242,7 @@ impl Consumer {
                         max_bytes: self.config.max_partition_fetch_bytes,
                     })
                     .collect(),
+                isolation_level: self.config.isolation_level,
             };
             self.fetches_in_flight.insert(leader);
             self.send_to(leader, Request::Fetch(request), Pending::Fetch(wanted), out);
@@ -268,12 +270,22 @@ impl Consumer {
             if next != offset {
                 continue;
             }
+            let fetched_end = fetched.records.last().map(|r| r.offset.next());
+            let level = self.config.isolation_level;
+            let records = visible_records(level, fetched.records, &fetched.aborted_transactions);
             match fetched.error {
+                // Only control or aborted records, nothing buffered: the position moves past
+                // them (the fetch position is the batch's next offset, `nextFetchOffset`).
+                ErrorCode::None if state.buffered.is_empty() && records.is_empty() => {
+                    if let Some(end) = fetched_end {
+                        state.position = Position::Known(end);
+                    }
+                }
                 // An empty buffer takes the response's records as they are (no copy).
                 ErrorCode::None if state.buffered.is_empty() => {
-                    state.buffered = VecDeque::from(fetched.records);
+                    state.buffered = VecDeque::from(records);
                 }
-                ErrorCode::None => state.buffered.extend(fetched.records),
+                ErrorCode::None => state.buffered.extend(records),
                 ErrorCode::OffsetOutOfRange => reset.push((tp, epoch)),
                 ErrorCode::NotLeaderOrFollower
                 | ErrorCode::UnknownTopicOrPartition

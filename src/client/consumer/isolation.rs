@@ -21,6 +21,7 @@ use std::collections::BTreeSet;
 
 use crate::client::library::ClientLibrary;
 use crate::protocol::transaction::{AbortedTransaction, IsolationLevel, TransactionResult};
+use crate::record::Record;
 use crate::units::{Offset, ProducerId};
 
 /// What the consumer needs to know of one fetched batch.
@@ -84,9 +85,46 @@ pub fn visible_batches(
     visible
 }
 
+/// The fetched records the application may get, each record taken as a batch of its own: the
+/// control records dropped whatever the level, and under `read_committed` the records of the
+/// aborted transactions too. A fetch with neither (every non-transactional run) is returned as
+/// it came, without a copy.
+pub fn visible_records(
+    level: IsolationLevel,
+    records: Vec<Record>,
+    aborted: &[AbortedTransaction],
+) -> Vec<Record> {
+    let has_control = records
+        .iter()
+        .any(|r| r.stamp.is_some_and(|s| s.control().is_some()));
+    if aborted.is_empty() && !has_control {
+        return records;
+    }
+    let batches: Vec<FetchedBatch> = records
+        .iter()
+        .map(|r| FetchedBatch {
+            base_offset: r.offset,
+            last_offset: r.offset,
+            producer_id: r.stamp.map(|s| s.producer_id),
+            transactional: r.stamp.is_some_and(|s| s.transactional()),
+            control: r.stamp.and_then(|s| s.control()),
+        })
+        .collect();
+    let keep: BTreeSet<Offset> = visible_batches(level, &batches, aborted)
+        .iter()
+        .map(|b| b.base_offset)
+        .collect();
+    records
+        .into_iter()
+        .filter(|r| keep.contains(&r.offset))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::record::TxnRole;
 
     fn data(offset: u64, pid: i64, transactional: bool) -> FetchedBatch {
         FetchedBatch {
@@ -103,6 +141,50 @@ mod tests {
             control: Some(result),
             ..data(offset, pid, true)
         }
+    }
+
+    fn record(offset: u64, pid: i64, txn: TxnRole) -> Record {
+        let mut r = Record::at(Offset(offset));
+        r.stamp = Some(crate::record::ProducerStamp {
+            producer_id: ProducerId(pid),
+            epoch: crate::units::ProducerEpoch(0),
+            sequence: crate::units::Sequence(0),
+            last_in_batch: true,
+            txn,
+        });
+        r
+    }
+
+    fn offsets(records: &[Record]) -> Vec<u64> {
+        records.iter().map(|r| r.offset.0).collect()
+    }
+
+    /// The same worked example, on the records a Fetch returns.
+    #[test]
+    fn fetched_records_lose_their_markers_and_under_read_committed_their_aborted_ones() {
+        let records = vec![
+            record(0, 7, TxnRole::Data),
+            record(1, 7, TxnRole::Data),
+            record(2, 8, TxnRole::None),
+            record(3, 7, TxnRole::Marker(TransactionResult::Abort)),
+            record(4, 7, TxnRole::Data),
+        ];
+        let aborted = [AbortedTransaction {
+            producer_id: ProducerId(7),
+            first_offset: Offset(0),
+            last_offset: Offset(3),
+        }];
+        let committed = visible_records(IsolationLevel::ReadCommitted, records.clone(), &aborted);
+        assert_eq!(offsets(&committed), [2, 4]);
+        let uncommitted = visible_records(IsolationLevel::ReadUncommitted, records, &[]);
+        assert_eq!(offsets(&uncommitted), [0, 1, 2, 4]);
+    }
+
+    #[test]
+    fn a_fetch_without_transactions_is_returned_as_it_came() {
+        let records = vec![Record::at(Offset(0)), Record::at(Offset(1))];
+        let seen = visible_records(IsolationLevel::ReadCommitted, records.clone(), &[]);
+        assert_eq!(seen, records);
     }
 
     /// The worked example of `broker::transaction::partition`.

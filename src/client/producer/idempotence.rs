@@ -226,6 +226,7 @@ impl Idempotence {
                 producer_id: id,
                 epoch,
                 base_sequence: next,
+                transactional: false,
             });
             b.sequence_reset = true;
             next = next.plus(b.count);
@@ -274,6 +275,7 @@ impl Sequencer for Idempotence {
             producer_id: id,
             epoch,
             base_sequence: p.next,
+            transactional: false,
         });
         p.next = p.next.plus(batch.count);
         p.in_flight.insert(batch.id);

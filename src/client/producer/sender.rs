@@ -336,7 +336,10 @@ impl Producer {
                 correlation_id: id,
                 kind: RequestKind::InitProducerId,
             });
-        let request = Request::InitProducerId(InitProducerIdRequest { current: None });
+        let request = Request::InitProducerId(InitProducerIdRequest {
+            current: None,
+            transactional: None,
+        });
         out.send(
             NodeId::Broker(broker),
             Message::Request {

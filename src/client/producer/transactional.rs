@@ -21,8 +21,9 @@
 //! checks the settings as the client would, then refuses a valid transactional configuration
 //! as not modelled, so a scenario never silently runs a non-transactional producer in its
 //! place. The transaction coordinator, the markers, the last stable offset and the
-//! `read_committed` filter are modelled as state machines (`broker::transaction`,
-//! `client::consumer::isolation`).
+//! `read_committed` filter are modelled (`broker::transaction`, driven by the broker's
+//! `txn_routing.rs`; `client::consumer::isolation`, applied to every fetch); what is missing is
+//! this client sending the transactional requests in a run.
 
 use crate::client::library::ClientLibrary;
 use crate::units::Millis;

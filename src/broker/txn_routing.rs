@@ -1,0 +1,264 @@
+//! The transaction coordinator on its broker (KIP-98): the transactional requests answered
+//! ([`TransactionCoordinator`]), the markers its decisions call for written to the partitions
+//! this broker leads, and the periodic abort of transactions older than their
+//! `transaction.timeout.ms`.
+//!
+//! Kafka's coordinator sends `WriteTxnMarkers` to each partition's leader and moves the
+//! transaction to CompleteCommit or CompleteAbort once every leader has answered. Here the
+//! coordinator's broker writes the markers itself, which is the same thing when it leads the
+//! partitions (a lone broker, or a transaction whose partitions it leads); a marker for a
+//! partition it does not lead (or for a `__consumer_offsets` partition, whose offsets the
+//! model keeps outside any log) is counted as written without a record.
+//!
+//! The abort check runs every `transaction.abort.timed.out.transaction.cleanup.interval.ms`
+//! (10 s), armed with the first transaction: a run without transactions arms nothing.
+
+use std::sync::Arc;
+
+use crate::effects::Effects;
+use crate::protocol::produce::InitProducerIdResponse;
+use crate::protocol::transaction::{
+    TxnCoordinatorRequest, TxnCoordinatorResponse, TxnMarker, TxnProducer,
+};
+use crate::protocol::{ErrorCode, Response};
+use crate::trace::{
+    ProducerFenced, TraceEvent, TxnEnded, TxnMarkerWritten, TxnPartitionsAdded, TxnStateChanged,
+};
+use crate::units::{ClientId, Millis, ProducerEpoch, ProducerId, SimTime};
+
+use super::transaction::coordinator::offsets_partition;
+use super::transaction::coordinator::{Reply, Transition};
+use super::transaction::{TransactionCoordinator, TransactionState};
+use super::{Broker, BrokerTimer, respond};
+
+/// `transaction.abort.timed.out.transaction.cleanup.interval.ms`'s default.
+pub(super) const TXN_ABORT_CHECK_INTERVAL: Millis = Millis(10_000);
+
+/// The first producer id of broker `b`'s transaction coordinator: the upper half of the broker's
+/// block of 1000 (idempotent producers take the lower half), so that ids never collide.
+pub(super) fn first_transactional_producer_id(broker: u32) -> ProducerId {
+    ProducerId(i64::from(broker) * 1000 + 500)
+}
+
+impl Broker {
+    /// The transaction coordinator hosted here.
+    pub fn transactions(&self) -> &TransactionCoordinator {
+        &self.transactions
+    }
+
+    /// `InitProducerId` with a `transactional.id`: the coordinator's answer (a bumped epoch,
+    /// which fences an older instance), after aborting the fenced instance's open transaction.
+    pub(super) fn init_transactional_id(
+        &mut self,
+        now: SimTime,
+        from: ClientId,
+        (id, timeout): (Arc<str>, Millis),
+        out: &mut Effects<BrokerTimer>,
+    ) -> InitProducerIdResponse {
+        let reply = self.transactions.init_producer_id(&id, timeout);
+        let result = reply.result;
+        self.apply_txn_reply(now, reply.markers, reply.transitions, out);
+        match result {
+            Ok((producer_id, epoch)) => {
+                out.trace(TraceEvent::ProducerIdAllocated {
+                    producer: self.producer_names.get(&from.0).cloned(),
+                    producer_id: producer_id.0,
+                    producer_epoch: epoch.0,
+                });
+                InitProducerIdResponse {
+                    error: ErrorCode::None,
+                    producer_id,
+                    epoch,
+                }
+            }
+            Err(error) => InitProducerIdResponse {
+                error,
+                producer_id: ProducerId(-1),
+                epoch: ProducerEpoch(-1),
+            },
+        }
+    }
+
+    /// `AddPartitionsToTxn`, `AddOffsetsToTxn` and `EndTxn`, answered and traced.
+    pub(super) fn handle_txn_request(
+        &mut self,
+        now: SimTime,
+        from: ClientId,
+        correlation_id: u64,
+        request: TxnCoordinatorRequest,
+        out: &mut Effects<BrokerTimer>,
+    ) {
+        let (reply, event) = self.run_txn_request(now, &request);
+        let error = reply.result.err().unwrap_or(ErrorCode::None);
+        if error == ErrorCode::ProducerFenced {
+            out.trace(fenced_event(&request));
+        }
+        out.trace(event(error.name().to_string()));
+        self.apply_txn_reply(now, reply.markers, reply.transitions, out);
+        self.arm_txn_abort_check(now, out);
+        let response = Response::Txn(TxnCoordinatorResponse { error });
+        respond(out, from, correlation_id, response);
+    }
+
+    /// Runs one request through the coordinator; returns its reply and the trace event to
+    /// write once the error is known.
+    fn run_txn_request(
+        &mut self,
+        now: SimTime,
+        request: &TxnCoordinatorRequest,
+    ) -> (Reply<()>, Box<dyn FnOnce(String) -> TraceEvent>) {
+        match request {
+            TxnCoordinatorRequest::AddPartitions {
+                producer,
+                partitions,
+            } => {
+                let pair = (producer.producer_id, producer.producer_epoch);
+                let id = &producer.transactional_id;
+                let reply = self.transactions.add_partitions(now, id, pair, partitions);
+                let names = partitions.iter().map(|p| p.to_string()).collect();
+                (reply, added_event(producer, names))
+            }
+            TxnCoordinatorRequest::AddOffsets { producer, group_id } => {
+                let pair = (producer.producer_id, producer.producer_epoch);
+                let id = &producer.transactional_id;
+                let reply = self.transactions.add_offsets(now, id, pair, group_id);
+                let partition = offsets_partition(group_id);
+                (reply, added_event(producer, vec![partition.to_string()]))
+            }
+            TxnCoordinatorRequest::EndTxn { producer, result } => {
+                let pair = (producer.producer_id, producer.producer_epoch);
+                let id = &producer.transactional_id;
+                let reply = self.transactions.end_txn(id, pair, *result);
+                let (p, result) = (producer.clone(), result.name().to_string());
+                let event = move |error| {
+                    TraceEvent::TxnEnded(TxnEnded {
+                        transactional_id: p.transactional_id,
+                        producer_id: p.producer_id.0,
+                        producer_epoch: p.producer_epoch.0,
+                        result,
+                        error,
+                    })
+                };
+                (reply, Box::new(event))
+            }
+        }
+    }
+
+    /// Traces the coordinator's transitions, writes the markers it asked for, then completes
+    /// each transaction whose markers are all written (PrepareCommit → CompleteCommit, ...).
+    fn apply_txn_reply(
+        &mut self,
+        now: SimTime,
+        markers: Vec<TxnMarker>,
+        transitions: Vec<Transition>,
+        out: &mut Effects<BrokerTimer>,
+    ) {
+        let mut decided = Vec::new();
+        for t in transitions {
+            if matches!(
+                t.to,
+                TransactionState::PrepareCommit | TransactionState::PrepareAbort
+            ) {
+                decided.push(t.transactional_id.clone());
+            }
+            out.trace(state_event(&t));
+        }
+        for marker in &markers {
+            self.write_marker(now, marker, out);
+        }
+        self.wake_parked_fetches(now, out);
+        for id in decided {
+            if let Some(t) = self.transactions.markers_written(&id) {
+                out.trace(state_event(&t));
+            }
+        }
+    }
+
+    /// Writes one marker if this broker leads its partition; the high watermark then moves as
+    /// after any append.
+    fn write_marker(&mut self, now: SimTime, marker: &TxnMarker, out: &mut Effects<BrokerTimer>) {
+        let tp = &marker.partition;
+        let index = tp.partition.0 as usize;
+        let Some(topic) = self.topics.get_mut(&tp.topic) else {
+            return;
+        };
+        let config = &topic.config;
+        let Some(slot) = topic.partitions.get_mut(index) else {
+            return;
+        };
+        let Some(replica) = slot.replica.as_mut().filter(|r| r.is_leader()) else {
+            return;
+        };
+        let Ok(offset) = replica.write_marker(now, marker) else {
+            return;
+        };
+        out.trace(TraceEvent::TxnMarkerWritten(TxnMarkerWritten {
+            topic: tp.topic.as_arc().clone(),
+            partition: tp.partition.0,
+            offset: offset.0,
+            producer_id: marker.producer_id.0,
+            producer_epoch: marker.producer_epoch.0,
+            result: marker.result.name().to_string(),
+        }));
+        let fenced = self.cluster.as_ref().map_or(&[][..], |c| &c.fenced[..]);
+        let lag_time_max = self.config.replica_lag_time_max;
+        replica.maybe_increment_high_watermark(&slot.state, config, fenced, now, lag_time_max);
+    }
+
+    /// Arms the timed-out transactions check once, when the first transaction opens.
+    fn arm_txn_abort_check(&mut self, now: SimTime, out: &mut Effects<BrokerTimer>) {
+        if !self.txn_abort_check_armed && self.transactions.transactions().next().is_some() {
+            self.txn_abort_check_armed = true;
+            out.set_timer(BrokerTimer::TxnAbortCheck, now + TXN_ABORT_CHECK_INTERVAL);
+        }
+    }
+
+    /// `abortTimedOutTransactions`: every transaction open longer than its
+    /// `transaction.timeout.ms` is aborted with an epoch bump, then the check runs again.
+    pub(super) fn txn_abort_check(&mut self, now: SimTime, out: &mut Effects<BrokerTimer>) {
+        let reply = self.transactions.abort_timed_out(now);
+        self.apply_txn_reply(now, reply.markers, reply.transitions, out);
+        out.set_timer(BrokerTimer::TxnAbortCheck, now + TXN_ABORT_CHECK_INTERVAL);
+    }
+}
+
+/// The `TxnPartitionsAdded` event, once the error is known.
+fn added_event(
+    producer: &TxnProducer,
+    partitions: Vec<String>,
+) -> Box<dyn FnOnce(String) -> TraceEvent> {
+    let p = producer.clone();
+    Box::new(move |error| {
+        TraceEvent::TxnPartitionsAdded(TxnPartitionsAdded {
+            transactional_id: p.transactional_id,
+            producer_id: p.producer_id.0,
+            producer_epoch: p.producer_epoch.0,
+            partitions,
+            error,
+        })
+    })
+}
+
+/// The `ProducerFenced` event of a request refused for its stale epoch.
+fn fenced_event(request: &TxnCoordinatorRequest) -> TraceEvent {
+    let (producer, name) = match request {
+        TxnCoordinatorRequest::AddPartitions { producer, .. } => (producer, "AddPartitionsToTxn"),
+        TxnCoordinatorRequest::AddOffsets { producer, .. } => (producer, "AddOffsetsToTxn"),
+        TxnCoordinatorRequest::EndTxn { producer, .. } => (producer, "EndTxn"),
+    };
+    TraceEvent::ProducerFenced(ProducerFenced {
+        transactional_id: producer.transactional_id.clone(),
+        producer_id: producer.producer_id.0,
+        producer_epoch: producer.producer_epoch.0,
+        request: name.to_string(),
+    })
+}
+
+fn state_event(t: &Transition) -> TraceEvent {
+    TraceEvent::TxnStateChanged(TxnStateChanged {
+        transactional_id: Arc::from(t.transactional_id.as_str()),
+        from: t.from.name().to_string(),
+        to: t.to.name().to_string(),
+        reason: t.reason.to_string(),
+    })
+}

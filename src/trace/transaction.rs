@@ -1,0 +1,83 @@
+//! The payloads of the transaction events (KIP-98): `TxnPartitionsAdded`, `TxnEnded`,
+//! `TxnMarkerWritten`, `TxnStateChanged` and `ProducerFenced`. Each is a struct held by its
+//! `TraceEvent` variant; serde writes its fields inline after `"event"`.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+/// The coordinator answered `AddPartitionsToTxn`: the partitions joined the transaction (or,
+/// with an error, did not).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxnPartitionsAdded {
+    /// `transactional.id`.
+    pub transactional_id: Arc<str>,
+    /// The producer id.
+    pub producer_id: i64,
+    /// The epoch the request carried.
+    pub producer_epoch: i16,
+    /// The partitions, `topic-partition`, in order (`__consumer_offsets-n` for
+    /// `AddOffsetsToTxn`).
+    pub partitions: Vec<String>,
+    /// `NONE` or Kafka's error name.
+    pub error: String,
+}
+
+/// The coordinator answered `EndTxn` (commit or abort).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxnEnded {
+    /// `transactional.id`.
+    pub transactional_id: Arc<str>,
+    /// The producer id.
+    pub producer_id: i64,
+    /// The epoch the request carried.
+    pub producer_epoch: i16,
+    /// `COMMIT` or `ABORT`.
+    pub result: String,
+    /// `NONE` or Kafka's error name.
+    pub error: String,
+}
+
+/// A partition's leader wrote a transaction marker, a control record that takes an offset.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxnMarkerWritten {
+    /// The topic.
+    pub topic: Arc<str>,
+    /// The partition.
+    pub partition: u32,
+    /// The marker's offset.
+    pub offset: u64,
+    /// The transaction's producer id.
+    pub producer_id: i64,
+    /// The epoch the marker carries.
+    pub producer_epoch: i16,
+    /// `COMMIT` or `ABORT`.
+    pub result: String,
+}
+
+/// The coordinator moved a transactional id to another state (`TransactionState`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxnStateChanged {
+    /// `transactional.id`.
+    pub transactional_id: Arc<str>,
+    /// Before (`Empty`, `Ongoing`, `PrepareCommit`, ...).
+    pub from: String,
+    /// After.
+    pub to: String,
+    /// Why, e.g. `EndTxn`, `transaction.timeout.ms expired`.
+    pub reason: String,
+}
+
+/// The coordinator refused a request with a stale producer epoch: a newer instance with the
+/// same `transactional.id` bumped it, or the coordinator did when the transaction timed out.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProducerFenced {
+    /// `transactional.id`.
+    pub transactional_id: Arc<str>,
+    /// The producer id.
+    pub producer_id: i64,
+    /// The stale epoch the request carried.
+    pub producer_epoch: i16,
+    /// The request refused: `AddPartitionsToTxn`, `AddOffsetsToTxn`, `EndTxn`.
+    pub request: String,
+}
