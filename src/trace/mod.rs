@@ -104,6 +104,19 @@ impl TraceEvent {
             TraceEvent::SegmentRolled(_) => "SegmentRolled",
             TraceEvent::SegmentDeleted(_) => "SegmentDeleted",
             TraceEvent::LogCleaned(_) => "LogCleaned",
+            TraceEvent::FaultStarted { .. } => "FaultStarted",
+            TraceEvent::FaultEnded { .. } => "FaultEnded",
+            TraceEvent::RunEnded { .. } => "RunEnded",
+            other => other.newer_name(),
+        }
+    }
+
+    /// The name of a newer event (coordinator failover, KIP-848, transactions, served
+    /// connections), apart from [`TraceEvent::name`] so that neither match grows past the
+    /// length the tree allows. Every scenario's trace goes through it in the tests, so a
+    /// variant missing from both matches fails there.
+    fn newer_name(&self) -> &'static str {
+        match self {
             TraceEvent::CoordinatorMoved(_) => "CoordinatorMoved",
             TraceEvent::GroupLoaded(_) => "GroupLoaded",
             TraceEvent::CoordinatorFound(_) => "CoordinatorFound",
@@ -112,17 +125,6 @@ impl TraceEvent {
             TraceEvent::TargetAssignmentComputed(_) => "TargetAssignmentComputed",
             TraceEvent::MemberEpochUpdated(_) => "MemberEpochUpdated",
             TraceEvent::MemberFenced(_) => "MemberFenced",
-            TraceEvent::FaultStarted { .. } => "FaultStarted",
-            TraceEvent::FaultEnded { .. } => "FaultEnded",
-            TraceEvent::RunEnded { .. } => "RunEnded",
-            other => other.transaction_name(),
-        }
-    }
-
-    /// The name of a transaction event (`transaction.rs`), apart from [`TraceEvent::name`] so
-    /// that neither match grows past the length the tree allows.
-    fn transaction_name(&self) -> &'static str {
-        match self {
             TraceEvent::TxnPartitionsAdded(_) => "TxnPartitionsAdded",
             TraceEvent::TxnEnded(_) => "TxnEnded",
             TraceEvent::TxnMarkerWritten(_) => "TxnMarkerWritten",
