@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::edge::{EdgeConnected, EdgeDisconnected, EdgeRequest, ServeStarted};
 use super::retention::{LogCleaned, SegmentDeleted, SegmentRolled};
 use super::{MemberAssignment, RecordHeader, TraceBytes};
 
@@ -737,6 +738,16 @@ pub enum TraceEvent {
     SegmentDeleted(SegmentDeleted),
     /// The log cleaner compacted a replica's log.
     LogCleaned(LogCleaned),
+
+    // A served session's sockets (payloads in `edge.rs`).
+    /// `kafka-sim serve` began.
+    ServeStarted(ServeStarted),
+    /// A program connected.
+    EdgeConnected(EdgeConnected),
+    /// A request frame arrived.
+    EdgeRequest(EdgeRequest),
+    /// A program closed its connection.
+    EdgeDisconnected(EdgeDisconnected),
 
     // Faults and the end of the run.
     /// A fault of the fault plan began.

@@ -16,8 +16,10 @@
 //! | `event.rs` | `TraceEvent`: the schema (its `name()`, the `event` tag, is below) |
 //! | `sink.rs` | `TraceSink`, `VecSink`, `CountingSink` |
 //! | `jsonl.rs` | The JSONL writer and reader |
+//! | `edge.rs` | a served session's socket events (`serve`, `replay`) |
 
 mod bytes;
+mod edge;
 mod event;
 mod header;
 pub mod jsonl;
@@ -25,6 +27,7 @@ mod retention;
 mod sink;
 
 pub use self::bytes::{MemberAssignment, RecordHeader, TraceBytes};
+pub use self::edge::{EdgeConnected, EdgeDisconnected, EdgeRequest, ServeStarted};
 pub use self::event::TraceEvent;
 pub use self::header::{Detail, TraceHeader, TraceRecord};
 pub use self::retention::{LogCleaned, SegmentDeleted, SegmentRolled};
@@ -94,6 +97,10 @@ impl TraceEvent {
             TraceEvent::LogTruncated { .. } => "LogTruncated",
             TraceEvent::ProduceRefused { .. } => "ProduceRefused",
             TraceEvent::SegmentRolled(_) => "SegmentRolled",
+            TraceEvent::ServeStarted(_) => "ServeStarted",
+            TraceEvent::EdgeConnected(_) => "EdgeConnected",
+            TraceEvent::EdgeRequest(_) => "EdgeRequest",
+            TraceEvent::EdgeDisconnected(_) => "EdgeDisconnected",
             TraceEvent::SegmentDeleted(_) => "SegmentDeleted",
             TraceEvent::LogCleaned(_) => "LogCleaned",
             TraceEvent::FaultStarted { .. } => "FaultStarted",

@@ -46,6 +46,7 @@ impl<'t> World<'t> {
             services: Services::default(),
             requests: BTreeMap::new(),
             next_wire_id: 0,
+            edge_outbox: Vec::new(),
             sink,
             config,
         }
@@ -245,7 +246,7 @@ impl<'t> World<'t> {
             "client {component} added twice"
         );
         let id = self.clients.len();
-        if matches!(machine, ClientMachine::Producer(_)) {
+        if matches!(machine, ClientMachine::Producer(_) | ClientMachine::Edge(_)) {
             // Brokers trace appends with the producer's name.
             for node in &mut self.brokers {
                 node.broker
