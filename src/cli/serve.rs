@@ -10,9 +10,10 @@ use anyhow::Context;
 use clap::Args;
 use kafka_sim::report::{Report, describe};
 use kafka_sim::scenario::{Scenario, ScenarioFile};
+use kafka_sim::serve::inprocess::world_config;
 use kafka_sim::serve::{self, SOCKET_REQUEST_MAX_BYTES, ServeConfig, replay};
 use kafka_sim::trace::{Detail, TraceHeader, TraceRecord, VecSink, jsonl};
-use kafka_sim::world::{World, WorldConfig};
+use kafka_sim::world::World;
 
 /// Arguments of `kafka-sim serve`.
 #[derive(Debug, Args)]
@@ -55,21 +56,6 @@ fn load(path: Option<&Path>) -> anyhow::Result<Option<Scenario>> {
     Ok(Some(ScenarioFile::parse(path, text)?.resolve(None)?))
 }
 
-fn world_config(scenario: Option<&Scenario>) -> WorldConfig {
-    match scenario {
-        Some(s) => WorldConfig {
-            seed: s.seed,
-            network_latency: s.cluster.network_latency,
-            max_events: u64::MAX,
-            check_invariants: false,
-        },
-        None => WorldConfig {
-            max_events: u64::MAX,
-            ..WorldConfig::default()
-        },
-    }
-}
-
 fn header(scenario: Option<&Scenario>) -> TraceHeader {
     match scenario {
         Some(s) => TraceHeader::new(&s.name, None, s.seed),
@@ -88,6 +74,7 @@ pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         speed: args.speed,
         max_request_bytes: SOCKET_REQUEST_MAX_BYTES,
         allow_remote: args.allow_remote,
+        stop: Default::default(),
     };
     let listeners = serve::bind(&config, &world.broker_ids())?;
     let mut bootstrap = Vec::new();

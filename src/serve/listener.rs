@@ -71,12 +71,13 @@ impl Shared {
     }
 }
 
-/// Serves `listeners` until SIGINT, sending every event to `events`, stamped by `clock`. Runs
-/// on its own thread.
+/// Serves `listeners` until SIGINT or `done`, sending every event to `events`, stamped by
+/// `clock`. Runs on its own thread.
 pub fn run(
     listeners: Vec<(BrokerId, StdListener)>,
     max_request: usize,
     clock: Arc<Clock>,
+    done: tokio::sync::oneshot::Receiver<()>,
     events: Sender<Event>,
 ) -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -94,8 +95,12 @@ pub fn run(
             let listener = TcpListener::from_std(listener)?;
             tokio::spawn(accept(listener, broker, shared.clone()));
         }
-        let _ = tokio::signal::ctrl_c().await;
-        let _ = shared.events.send(Event::Stop);
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {
+                let _ = shared.events.send(Event::Stop);
+            }
+            _ = done => {}
+        }
         Ok(())
     })
 }

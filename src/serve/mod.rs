@@ -21,6 +21,7 @@
 //! | `admin.rs` | the APIs answered at the edge (CreateTopics, DescribeGroups, ...) |
 //! | `groups.rs` | the consumer protocol's subscription and assignment bytes |
 //! | `records.rs` | record batches v2 to and from the model's records |
+//! | `inprocess.rs` | serving on a thread of one's own program, stopped by a call (tests) |
 //! | `replay.rs` | a served session's trace handed to the same world again |
 
 pub mod admin;
@@ -29,6 +30,7 @@ pub mod codec;
 pub mod engine;
 pub mod group_responses;
 pub mod groups;
+pub mod inprocess;
 pub mod listener;
 pub mod records;
 pub mod replay;
@@ -39,6 +41,7 @@ pub mod versions;
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
@@ -89,6 +92,21 @@ pub struct ServeConfig {
     pub max_request_bytes: usize,
     /// Listen on a non-loopback address too.
     pub allow_remote: bool,
+    /// Set to stop serving, as SIGINT does (a program serving in-process: tests).
+    pub stop: Arc<AtomicBool>,
+}
+
+impl ServeConfig {
+    /// 127.0.0.1 on ephemeral ports, at `speed`, Kafka's request limit.
+    pub fn loopback(speed: f64) -> ServeConfig {
+        ServeConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            speed,
+            max_request_bytes: SOCKET_REQUEST_MAX_BYTES,
+            allow_remote: false,
+            stop: Arc::new(AtomicBool::new(false)),
+        }
+    }
 }
 
 /// The topic defaults of a served cluster without a scenario (Kafka's: auto-creation on, one
@@ -171,13 +189,15 @@ pub fn run(
     let max = config.max_request_bytes;
     let clock = Arc::new(Clock::start(config.speed));
     let stamps = clock.clone();
+    // Dropped when serving ends: the sockets' thread then closes the listeners and stops.
+    let (_serving, done) = tokio::sync::oneshot::channel::<()>();
     std::thread::spawn(move || {
-        if let Err(e) = listener::run(listeners, max, stamps, tx.clone()) {
+        if let Err(e) = listener::run(listeners, max, stamps, done, tx.clone()) {
             let _ = tx.send(Event::Log(format!("the listeners stopped: {e}")));
             let _ = tx.send(Event::Stop);
         }
     });
-    serve_loop(world, &mut engine, &clock, &rx, &mut log)
+    serve_loop(world, &mut engine, &clock, &rx, &config.stop, &mut log)
 }
 
 /// Runs the world with the wall clock, handing it what the sockets report, until SIGINT.
@@ -186,10 +206,11 @@ fn serve_loop(
     engine: &mut Engine,
     clock: &Clock,
     rx: &mpsc::Receiver<Event>,
+    stop: &AtomicBool,
     log: &mut impl FnMut(&str),
 ) -> Result<SimTime, ServeError> {
     let mut writers: BTreeMap<u32, UnboundedSender<Write>> = BTreeMap::new();
-    loop {
+    while !stop.load(Ordering::Relaxed) {
         let outs = engine.run_to(world, clock.now())?;
         dispatch(outs, &mut writers, log);
         let wait = world
@@ -218,6 +239,9 @@ fn serve_loop(
     let end = clock.now().max(world.now());
     let outs = engine.run_to(world, end)?;
     dispatch(outs, &mut writers, log);
+    for (_, writer) in writers {
+        let _ = writer.send(Write::Close);
+    }
     Ok(end)
 }
 
