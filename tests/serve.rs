@@ -245,3 +245,58 @@ fn a_session_is_served_and_replays_to_the_same_decisions() {
     drop(world);
     assert_eq!(events(&again.records), events(&served));
 }
+
+/// ApiVersions v0 with a null client id, as raw bytes: size prefix, key 18, version 0,
+/// correlation id, client id length -1.
+fn raw_api_versions(correlation_id: i32) -> Vec<u8> {
+    let mut body = vec![0, 18, 0, 0];
+    body.extend_from_slice(&correlation_id.to_be_bytes());
+    body.extend_from_slice(&(-1i16).to_be_bytes());
+    let mut out = (body.len() as u32).to_be_bytes().to_vec();
+    out.extend(body);
+    out
+}
+
+#[test]
+fn an_oversized_request_closes_its_connection_and_the_server_goes_on() {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::time::Duration;
+    let served = serve::inprocess::spawn(None, serve::ServeConfig::loopback(1.0)).unwrap();
+    let addr = served.bootstrap().to_string();
+    let mut big = TcpStream::connect(&addr).unwrap();
+    big.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let over = (serve::SOCKET_REQUEST_MAX_BYTES as u32 + 1).to_be_bytes();
+    big.write_all(&over).unwrap();
+    let mut byte = [0u8; 1];
+    let closed = match big.read(&mut byte) {
+        Ok(n) => n == 0,
+        Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+    };
+    assert!(closed, "closed by the server, not left open");
+    let mut good = TcpStream::connect(&addr).unwrap();
+    good.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    good.write_all(&raw_api_versions(7)).unwrap();
+    let mut head = [0u8; 8];
+    good.read_exact(&mut head).unwrap();
+    assert_eq!(
+        i32::from_be_bytes(head[4..8].try_into().unwrap()),
+        7,
+        "answered"
+    );
+    drop((big, good));
+    let records = served.stop().unwrap();
+    assert!(
+        records
+            .iter()
+            .any(|r| matches!(r.event, TraceEvent::EdgeRequest(_)))
+    );
+}
+
+#[test]
+fn a_non_loopback_address_needs_the_flag() {
+    let mut config = serve::ServeConfig::loopback(1.0);
+    config.listen = "0.0.0.0:0".parse().unwrap();
+    let refused = serve::bind(&config, &[BrokerId(1)]);
+    assert!(matches!(refused, Err(serve::ServeError::NotLoopback(_))));
+}
