@@ -221,6 +221,7 @@ fn a_session_is_served_and_replays_to_the_same_decisions() {
     serve::build(&mut world, None).unwrap();
     let started = kafka_sim::trace::ServeStarted {
         scenario: None,
+        variant: None,
         listeners: vec!["127.0.0.1:9092".into()],
         epoch_ms: 0,
         speed: "1".into(),

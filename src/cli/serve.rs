@@ -22,6 +22,9 @@ pub(crate) struct ServeArgs {
     /// one: a single broker, topics auto-created with one partition.
     #[arg(value_name = "SCENARIO")]
     scenario: Option<PathBuf>,
+    /// The scenario's variant, when it has several.
+    #[arg(long, requires = "scenario")]
+    variant: Option<String>,
     /// The first broker's listener; the next brokers listen on the following ports (port 0:
     /// ephemeral ports).
     #[arg(long, default_value = "127.0.0.1:9092")]
@@ -48,12 +51,12 @@ pub(crate) struct ReplayArgs {
     trace: PathBuf,
 }
 
-fn load(path: Option<&Path>) -> anyhow::Result<Option<Scenario>> {
+fn load(path: Option<&Path>, variant: Option<&str>) -> anyhow::Result<Option<Scenario>> {
     let Some(path) = path else {
         return Ok(None);
     };
     let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    Ok(Some(ScenarioFile::parse(path, text)?.resolve(None)?))
+    Ok(Some(ScenarioFile::parse(path, text)?.resolve(variant)?))
 }
 
 fn header(scenario: Option<&Scenario>) -> TraceHeader {
@@ -64,7 +67,7 @@ fn header(scenario: Option<&Scenario>) -> TraceHeader {
 }
 
 pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
-    let scenario = load(args.scenario.as_deref())?;
+    let scenario = load(args.scenario.as_deref(), args.variant.as_deref())?;
     let detail = scenario.as_ref().map_or(Detail::Records, |s| s.detail);
     let mut sink = VecSink::new(detail);
     let mut world = World::new(world_config(scenario.as_ref()), &mut sink);
@@ -86,7 +89,10 @@ pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     println!("bootstrap.servers={}", bootstrap.join(","));
     use std::io::Write as _;
     std::io::stdout().flush()?;
-    let name = args.scenario.as_ref().map(|p| p.display().to_string());
+    let name = args
+        .scenario
+        .as_ref()
+        .map(|p| (p.display().to_string(), args.variant.clone()));
     let end = serve::run(
         &mut world,
         listeners,
@@ -122,7 +128,11 @@ pub(crate) fn replay(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
     let trace = jsonl::read_trace(std::io::BufReader::new(file))
         .with_context(|| format!("{shown} is not a readable kafka-sim trace"))?;
     let session = replay::read(&trace.records).map_err(anyhow::Error::msg)?;
-    let scenario = load(session.started.scenario.as_deref().map(Path::new))?;
+    let started = &session.started;
+    let scenario = load(
+        started.scenario.as_deref().map(Path::new),
+        started.variant.as_deref(),
+    )?;
     let detail = scenario.as_ref().map_or(Detail::Records, |s| s.detail);
     let mut sink = VecSink::new(detail);
     let mut world = World::new(world_config(scenario.as_ref()), &mut sink);

@@ -74,7 +74,9 @@ pub fn spawn(scenario: Option<Scenario>, config: ServeConfig) -> Result<Served, 
             .filter_map(|(_, l)| l.local_addr().ok().map(|a| a.to_string()))
             .collect();
         let _ = ready.send(Some(addrs.join(",")));
-        let path = scenario.as_ref().map(|s| s.path.display().to_string());
+        let path = scenario
+            .as_ref()
+            .map(|s| (s.path.display().to_string(), s.variant.clone()));
         let end = run(
             &mut world,
             listeners,

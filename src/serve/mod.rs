@@ -154,12 +154,13 @@ pub fn bind(
 }
 
 /// Serves `world` on `listeners` until SIGINT; `log` gets the server's log lines. Returns the
-/// virtual time reached. The world must have been built; the trace gets `ServeStarted` first.
+/// virtual time reached. The world must have been built (from `scenario`: its file and variant,
+/// if any); the trace gets `ServeStarted` first.
 pub fn run(
     world: &mut World<'_>,
     listeners: Vec<(BrokerId, TcpListener)>,
     config: &ServeConfig,
-    scenario: Option<String>,
+    scenario: Option<(String, Option<String>)>,
     defaults: TopicDefaults,
     mut log: impl FnMut(&str),
 ) -> Result<SimTime, ServeError> {
@@ -168,8 +169,10 @@ pub fn run(
         addrs.insert(*id, l.local_addr()?);
     }
     let epoch = epoch_ms();
+    let (scenario, variant) = scenario.unzip();
     let started = ServeStarted {
         scenario,
+        variant: variant.flatten(),
         listeners: addrs.values().map(|a| a.to_string()).collect(),
         epoch_ms: epoch,
         speed: config.speed.to_string(),

@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 pub struct ServeStarted {
     /// The scenario file served, if any (else one broker with the defaults).
     pub scenario: Option<String>,
+    /// Its variant, if it has several.
+    #[serde(default)]
+    pub variant: Option<String>,
     /// Each broker's advertised `host:port`, in broker order.
     pub listeners: Vec<String>,
     /// The wall-clock time of virtual time zero, in ms since the Unix epoch.
