@@ -133,6 +133,11 @@ impl Engine {
         while world.step(at)? {
             self.collect(world);
         }
+        if !self.accepts(&inbound) {
+            // Traffic on a connection already closed: nothing more happens and nothing is
+            // recorded, so that a replay, which never sees it, does exactly the same.
+            return Ok(std::mem::take(&mut self.out));
+        }
         world.clock_to(at)?;
         match inbound {
             Inbound::Opened { conn, broker, peer } => self.open(world, at, conn, broker, peer),
@@ -162,6 +167,15 @@ impl Engine {
             }
         }
         Ok(std::mem::take(&mut self.out))
+    }
+
+    fn accepts(&self, inbound: &Inbound) -> bool {
+        match inbound {
+            Inbound::Opened { .. } => true,
+            Inbound::Frame { conn, .. } | Inbound::Closed { conn } => {
+                self.sessions.get(conn).is_some_and(|s| s.open)
+            }
+        }
     }
 
     fn open(
