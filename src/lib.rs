@@ -35,6 +35,12 @@
 //! | [`scenario`] | scenario files: TOML parsed into a typed `Scenario`, errors with file:line |
 //! | [`runner`] | builds a `World` from a `Scenario` and runs it (`runner/service.rs`: services) |
 //!
+//! **Edge**: I/O beside the command line.
+//!
+//! | module | holds |
+//! |---|---|
+//! | [`serve`] | `kafka-sim serve` and `replay`: the Kafka wire protocol over the world (tokio) |
+//!
 //! **Analysis**: everything computed from a trace, never from the simulator's internals.
 //!
 //! | module | holds |
@@ -77,6 +83,9 @@ pub mod scenario;
 pub mod scheduler;
 pub mod service;
 pub mod world;
+
+// Edges.
+pub mod serve;
 
 // Analysis.
 pub mod compare;

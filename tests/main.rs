@@ -56,6 +56,8 @@ mod mutation;
 mod scenario_errors;
 /// Every scenario: deterministic, expectations met, golden files; the run command.
 mod scenarios;
+/// `serve`'s engine without sockets, and `replay`.
+mod serve;
 
 /// The shape of the tree: no import circles, file and function sizes (issue 15).
 mod structure;

@@ -7,5 +7,11 @@
 mod cli;
 /// The scenarios, compared.
 mod crosscheck;
+/// `kafka-sim serve` with real clients: rdkafka.
+mod serve;
+/// `kafka-sim serve` as a third broker of the cross-check.
+mod serve_crosscheck;
+/// `kafka-sim serve` with a Python `confluent_kafka` program.
+mod serve_python;
 /// Brokers, runs, the simulated side.
 mod support;

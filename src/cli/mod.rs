@@ -10,6 +10,7 @@ mod partition;
 mod plot;
 mod report;
 mod run;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -54,6 +55,11 @@ pub enum Command {
     /// Write the interactive HTML page of one or more traces: a time slider over the describe
     /// tables, lag curves and what happened.
     Report(report::ReportArgs),
+    /// Serve the simulated cluster on Kafka's wire protocol, so that real clients run against
+    /// it; SIGINT stops it, writes the trace and prints the consumer groups.
+    Serve(serve::ServeArgs),
+    /// Run a served session's trace again in virtual time: the same broker-side decisions.
+    Replay(serve::ReplayArgs),
 }
 
 /// Runs a parsed command line.
@@ -68,5 +74,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Compare(args) => compare::run(&args),
         Command::Report(args) => report::run(&args),
         Command::Explain(args) => explain::run(&args),
+        Command::Serve(args) => serve::run(&args),
+        Command::Replay(args) => serve::replay(&args),
     }
 }

@@ -84,7 +84,8 @@ pub fn run(
     }
 }
 
-fn build(
+/// Builds the scenario's cluster and clients in `world` (what [`run`] runs; `serve` serves it).
+pub fn build(
     world: &mut World<'_>,
     scenario: &Scenario,
     map: &SourceMap<'_>,

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::coordinator::{CoordinatorFound, CoordinatorMoved, GroupLoaded};
+use super::edge::{EdgeConnected, EdgeDisconnected, EdgeRequest, ServeStarted};
 use super::kip848::{
     ConsumerGroupHeartbeatAnswered, GroupEpochBumped, MemberEpochUpdated, MemberFenced,
     TargetAssignmentComputed,
@@ -776,6 +777,15 @@ pub enum TraceEvent {
     TxnStateChanged(TxnStateChanged),
     /// The coordinator refused a request with a stale epoch (`PRODUCER_FENCED`).
     ProducerFenced(ProducerFenced),
+    // A served session's sockets (payloads in `edge.rs`).
+    /// `kafka-sim serve` began.
+    ServeStarted(ServeStarted),
+    /// A program connected.
+    EdgeConnected(EdgeConnected),
+    /// A request frame arrived.
+    EdgeRequest(EdgeRequest),
+    /// A program closed its connection.
+    EdgeDisconnected(EdgeDisconnected),
 
     // Faults and the end of the run.
     /// A fault of the fault plan began.

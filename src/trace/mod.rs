@@ -17,9 +17,11 @@
 //! | `sink.rs` | `TraceSink`, `VecSink`, `CountingSink` |
 //! | `transaction.rs` | the transaction events' payloads (`TxnEnded`, `TxnMarkerWritten`, ...) |
 //! | `jsonl.rs` | The JSONL writer and reader |
+//! | `edge.rs` | a served session's socket events (`serve`, `replay`) |
 
 mod bytes;
 mod coordinator;
+mod edge;
 mod event;
 mod header;
 pub mod jsonl;
@@ -30,6 +32,7 @@ mod transaction;
 
 pub use self::bytes::{MemberAssignment, RecordHeader, TraceBytes};
 pub use self::coordinator::{CoordinatorFound, CoordinatorMoved, GroupLoaded};
+pub use self::edge::{EdgeConnected, EdgeDisconnected, EdgeRequest, ServeStarted};
 pub use self::event::TraceEvent;
 pub use self::header::{Detail, TraceHeader, TraceRecord};
 pub use self::retention::{LogCleaned, SegmentDeleted, SegmentRolled};
@@ -130,6 +133,10 @@ impl TraceEvent {
             TraceEvent::TxnMarkerWritten(_) => "TxnMarkerWritten",
             TraceEvent::TxnStateChanged(_) => "TxnStateChanged",
             TraceEvent::ProducerFenced(_) => "ProducerFenced",
+            TraceEvent::ServeStarted(_) => "ServeStarted",
+            TraceEvent::EdgeConnected(_) => "EdgeConnected",
+            TraceEvent::EdgeRequest(_) => "EdgeRequest",
+            TraceEvent::EdgeDisconnected(_) => "EdgeDisconnected",
             other => {
                 unreachable!("an event without a name: add it to TraceEvent::name ({other:?})")
             }

@@ -14,7 +14,7 @@ use crate::scheduler::{TimerTable, TimerToken};
 use crate::trace::TraceEvent;
 use crate::units::{ClientId, NodeId, SimTime};
 
-use super::{ClientTimer, Scheduled, World};
+use super::{ClientTimer, EdgeOutput, Scheduled, World};
 
 impl World<'_> {
     pub(super) fn handle_controller(&mut self, now: SimTime, input: ControllerInput) {
@@ -171,6 +171,12 @@ pub(super) trait Outputs: Sized {
 impl Outputs for Infallible {
     fn route(_: &mut World<'_>, _: SimTime, _: NodeId, outputs: Vec<Self>) {
         assert!(outputs.is_empty(), "no value is Infallible");
+    }
+}
+
+impl Outputs for EdgeOutput {
+    fn route(world: &mut World<'_>, _: SimTime, from: NodeId, outputs: Vec<Self>) {
+        world.route_edge(from, outputs);
     }
 }
 

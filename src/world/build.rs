@@ -48,6 +48,7 @@ impl<'t> World<'t> {
             requests: BTreeMap::new(),
             next_wire_id: 0,
             group_coordinators: Default::default(),
+            edge_outbox: Vec::new(),
             sink,
             config,
         }
@@ -251,7 +252,7 @@ impl<'t> World<'t> {
             "client {component} added twice"
         );
         let id = self.clients.len();
-        if matches!(machine, ClientMachine::Producer(_)) {
+        if matches!(machine, ClientMachine::Producer(_) | ClientMachine::Edge(_)) {
             // Brokers trace appends with the producer's name.
             for node in &mut self.brokers {
                 node.broker

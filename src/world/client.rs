@@ -6,9 +6,11 @@
 use crate::client::consumer::{Consumer, ConsumerInput, ConsumerTimer};
 use crate::client::load::{LoadGenerator, LoadInput, LoadReader, LoadTimer};
 use crate::client::producer::{Producer, ProducerInput, ProducerTimer, SendRequest};
-use crate::protocol::Response;
+use crate::protocol::{Request, Response};
 use crate::rng::Ratio;
 use crate::units::{BrokerId, Millis, SimTime};
+
+use super::EdgeClient;
 
 /// A client machine of any kind.
 #[derive(Debug)]
@@ -21,6 +23,8 @@ pub enum ClientMachine {
     Consumer(Box<Consumer>),
     /// A Kafka producer (boxed: it is much larger than the load clients).
     Producer(Box<Producer>),
+    /// A connection of a program outside the simulator (`kafka-sim serve`).
+    Edge(EdgeClient),
 }
 
 /// Every client timer key, tagged by machine kind.
@@ -86,6 +90,13 @@ pub enum ClientCommand {
     Poison {
         /// The share of records made malformed.
         ratio: Option<Ratio>,
+    },
+    /// An edge client's program sent this request on its connection (`kafka-sim serve`).
+    Request {
+        /// The correlation id the answer must carry back to the edge.
+        correlation_id: u64,
+        /// The request.
+        request: Request,
     },
 }
 

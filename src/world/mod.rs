@@ -32,6 +32,7 @@
 //! | `apply.rs` | one `apply_effects` for every machine: timers, traces, sends, outputs... |
 //! | `wire.rs` | messages on the network: sending, delivering, closing connections |
 //! | `process.rs` | client processes: inputs, crash, pause, restart; a consumer's outputs |
+//! | `edge.rs` | edge clients: connections of programs outside the simulator (`serve`) |
 //! | `faults.rs` | the fault plan applied: toxics, broker down |
 //! | `invariants.rs` | the checks after every event (tests) |
 //!
@@ -50,6 +51,7 @@ mod apply;
 mod build;
 mod client;
 mod coordinators;
+mod edge;
 mod faults;
 mod invariants;
 mod process;
@@ -76,6 +78,7 @@ use crate::units::{BrokerId, ClientId, Millis, NodeId, SimTime};
 use self::wire::PendingRequest;
 
 pub use self::client::{ClientCommand, ClientEvent, ClientMachine, ClientTimer};
+pub use self::edge::{EdgeClient, EdgeOutput};
 
 /// Settings of a run that are not part of any Kafka component.
 #[derive(Clone, Debug)]
@@ -176,6 +179,8 @@ enum Scheduled {
         client: usize,
         broker: BrokerId,
     },
+    /// Nothing: moves the clock to the time the edge acts at ([`World::clock_to`]).
+    EdgeTick,
 }
 
 #[derive(Debug)]
@@ -237,6 +242,8 @@ pub struct World<'t> {
     next_wire_id: u64,
     /// Each group's `__consumer_offsets` leadership (`coordinators.rs`).
     group_coordinators: coordinators::GroupCoordinators,
+    /// What edge clients handed the edge, not yet drained ([`World::drain_edge`]).
+    edge_outbox: Vec<(ClientId, EdgeOutput)>,
 }
 
 impl<'t> World<'t> {
@@ -255,18 +262,24 @@ impl<'t> World<'t> {
     /// Processes every event due at or before `end`, without ending the run (so a caller can
     /// advance in steps, e.g. to show progress). True if no event is left at all.
     pub fn advance_until(&mut self, end: SimTime) -> Result<bool, EventLimitExceeded> {
-        loop {
-            match self.scheduler.peek_time() {
-                None => return Ok(true),
-                Some(t) if t > end => return Ok(false),
-                Some(_) => {}
-            }
-            let (now, input) = self.scheduler.pop()?.expect("peeked");
-            self.dispatch(now, input);
-            if self.config.check_invariants {
-                self.check_invariants();
-            }
+        while self.step(end)? {}
+        Ok(self.scheduler.peek_time().is_none())
+    }
+
+    /// Processes the next event if it is due at or before `end`; false if none is. One event at
+    /// a time, so that the edge sees what each one handed it at the time it happened.
+    pub fn step(&mut self, end: SimTime) -> Result<bool, EventLimitExceeded> {
+        match self.scheduler.peek_time() {
+            None => return Ok(false),
+            Some(t) if t > end => return Ok(false),
+            Some(_) => {}
         }
+        let (now, input) = self.scheduler.pop()?.expect("peeked");
+        self.dispatch(now, input);
+        if self.config.check_invariants {
+            self.check_invariants();
+        }
+        Ok(true)
     }
 
     /// Ends the run at `end` (or earlier if nothing was left to do) with `RunEnded`.
@@ -345,6 +358,7 @@ impl<'t> World<'t> {
                     self.handle_client(now, client, event);
                 }
             }
+            Scheduled::EdgeTick => {}
         }
     }
 

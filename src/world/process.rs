@@ -86,6 +86,11 @@ impl World<'_> {
                 producer.handle(now, input, &mut node.rng, &mut out);
                 self.apply_effects(ClientSlot(index), out);
             }
+            ClientMachine::Edge(edge) => {
+                let mut out = Effects::new(detail);
+                edge.handle(event, &mut out);
+                self.apply_effects(ClientSlot(index), out);
+            }
         }
     }
 

@@ -1,0 +1,178 @@
+//! The group coordinator's answers on the wire: JoinGroup, SyncGroup, Heartbeat, LeaveGroup,
+//! OffsetCommit, OffsetFetch. The consumer protocol bytes members sent are handed back as sent
+//! ([`GroupBytes`]).
+
+use bytes::Bytes;
+use kafka_protocol::messages::{self as wire, ApiKey};
+use kafka_protocol::protocol::StrBytes;
+
+use crate::protocol::consumer_group::{GroupResponse, JoinGroupResponse, OffsetFetchResponse};
+use crate::units::TopicName;
+
+use super::codec::{response, wire_topic};
+use super::groups::GroupBytes;
+use super::requests::Context;
+
+fn s(text: &str) -> StrBytes {
+    StrBytes::from_string(text.to_string())
+}
+
+/// Encodes a group answer.
+pub fn encode(
+    api: ApiKey,
+    version: i16,
+    cid: i32,
+    context: Context,
+    answer: GroupResponse,
+    groups: &mut GroupBytes,
+) -> Result<Bytes, String> {
+    match (api, answer, context) {
+        (ApiKey::JoinGroup, GroupResponse::JoinGroup(r), Context::Join { group, raw }) => {
+            if let Some(member) = &r.member_id {
+                groups.keep_subscriptions(&group, member, raw);
+            }
+            response(cid, version, &join_group(r, &group, groups))
+        }
+        (ApiKey::SyncGroup, GroupResponse::SyncGroup(r), Context::Sync { group, member, .. }) => {
+            let bytes = groups.assignment(&group, &member, &r.assignment);
+            let answer = wire::SyncGroupResponse::default()
+                .with_error_code(r.error.code())
+                .with_protocol_type(Some(s("consumer")))
+                .with_assignment(if r.error.code() == 0 {
+                    bytes
+                } else {
+                    Bytes::new()
+                });
+            response(cid, version, &answer)
+        }
+        (ApiKey::Heartbeat, GroupResponse::Heartbeat(r), _) => response(
+            cid,
+            version,
+            &wire::HeartbeatResponse::default().with_error_code(r.error.code()),
+        ),
+        (ApiKey::LeaveGroup, GroupResponse::LeaveGroup(r), context) => {
+            let mut answer = wire::LeaveGroupResponse::default().with_error_code(r.error.code());
+            if let (
+                Context::Leave {
+                    member: (id, instance),
+                },
+                true,
+            ) = (context, version >= 3)
+            {
+                answer = answer.with_error_code(0).with_members(vec![
+                    wire::leave_group_response::MemberResponse::default()
+                        .with_member_id(id)
+                        .with_group_instance_id(instance)
+                        .with_error_code(r.error.code()),
+                ]);
+            }
+            response(cid, version, &answer)
+        }
+        (ApiKey::OffsetCommit, GroupResponse::OffsetCommit(r), _) => {
+            response(cid, version, &offset_commit(r))
+        }
+        (ApiKey::OffsetFetch, GroupResponse::OffsetFetch(r), _) => {
+            response(cid, version, &offset_fetch(r))
+        }
+        (api, other, _) => Err(format!("{api:?} answered with {other:?}")),
+    }
+}
+
+fn join_group(
+    r: JoinGroupResponse,
+    group: &std::sync::Arc<str>,
+    groups: &GroupBytes,
+) -> wire::JoinGroupResponse {
+    let protocol = r.protocol_name.clone();
+    let members = r
+        .members
+        .iter()
+        .map(|m| {
+            let name = protocol.as_deref().unwrap_or("");
+            wire::join_group_response::JoinGroupResponseMember::default()
+                .with_member_id(s(&m.member_id.0))
+                .with_group_instance_id(m.group_instance_id.as_deref().map(s))
+                .with_metadata(groups.subscription(group, &m.member_id, name, &m.subscription))
+        })
+        .collect();
+    wire::JoinGroupResponse::default()
+        .with_error_code(r.error.code())
+        .with_generation_id(r.generation.0)
+        .with_protocol_type(Some(s("consumer")))
+        .with_protocol_name(protocol.as_deref().map(s))
+        .with_leader(s(r.leader.as_ref().map_or("", |l| &l.0)))
+        .with_member_id(s(r.member_id.as_ref().map_or("", |m| &m.0)))
+        .with_skip_assignment(r.skip_assignment)
+        .with_members(members)
+}
+
+fn by_topic<T>(items: Vec<(TopicName, T)>) -> Vec<(TopicName, Vec<T>)> {
+    let mut out: Vec<(TopicName, Vec<T>)> = Vec::new();
+    for (topic, item) in items {
+        match out.iter_mut().find(|(t, _)| *t == topic) {
+            Some((_, v)) => v.push(item),
+            None => out.push((topic, vec![item])),
+        }
+    }
+    out
+}
+
+fn offset_commit(
+    r: crate::protocol::consumer_group::OffsetCommitResponse,
+) -> wire::OffsetCommitResponse {
+    use wire::offset_commit_response::{OffsetCommitResponsePartition, OffsetCommitResponseTopic};
+    let items = r
+        .partitions
+        .into_iter()
+        .map(|(tp, e)| (tp.topic, (tp.partition, e)))
+        .collect();
+    let topics = by_topic(items)
+        .into_iter()
+        .map(|(t, parts)| {
+            OffsetCommitResponseTopic::default()
+                .with_name(wire_topic(&t))
+                .with_partitions(
+                    parts
+                        .into_iter()
+                        .map(|(p, e)| {
+                            OffsetCommitResponsePartition::default()
+                                .with_partition_index(p.0 as i32)
+                                .with_error_code(e.code())
+                        })
+                        .collect(),
+                )
+        })
+        .collect();
+    wire::OffsetCommitResponse::default().with_topics(topics)
+}
+
+fn offset_fetch(r: OffsetFetchResponse) -> wire::OffsetFetchResponse {
+    use wire::offset_fetch_response::{OffsetFetchResponsePartition, OffsetFetchResponseTopic};
+    let items = r
+        .offsets
+        .into_iter()
+        .map(|(tp, o)| (tp.topic, (tp.partition, o)))
+        .collect();
+    let topics = by_topic(items)
+        .into_iter()
+        .map(|(t, parts)| {
+            OffsetFetchResponseTopic::default()
+                .with_name(wire_topic(&t))
+                .with_partitions(
+                    parts
+                        .into_iter()
+                        .map(|(p, o)| {
+                            OffsetFetchResponsePartition::default()
+                                .with_partition_index(p.0 as i32)
+                                .with_committed_offset(o.map_or(-1, |o| o.0 as i64))
+                                .with_committed_leader_epoch(-1)
+                                .with_metadata(Some(StrBytes::from_static_str("")))
+                        })
+                        .collect(),
+                )
+        })
+        .collect();
+    wire::OffsetFetchResponse::default()
+        .with_error_code(r.error.code())
+        .with_topics(topics)
+}
