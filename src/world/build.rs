@@ -46,6 +46,12 @@ impl<'t> World<'t> {
             services: Services::default(),
             requests: BTreeMap::new(),
             next_wire_id: 0,
+            next_seq: 0,
+            cause_in: None,
+            link_causes: BTreeMap::new(),
+            down_causes: BTreeMap::new(),
+            fault_starts: BTreeMap::new(),
+            lost_replies: BTreeMap::new(),
             sink,
             config,
         }
@@ -117,7 +123,7 @@ impl<'t> World<'t> {
         let now = self.scheduler.now();
         self.start_controller(now);
         let topic_id = kafka_uuid(&mut self.controller_rng);
-        let mut out = Effects::new(self.sink.detail());
+        let mut out = self.effects();
         let node = self.controller.as_mut().expect("started");
         node.controller.create_topic(
             now,
@@ -220,7 +226,7 @@ impl<'t> World<'t> {
         setup: impl FnOnce(&mut Broker, &mut Effects<BrokerTimer>) -> R,
     ) -> R {
         let index = self.broker_index(id);
-        let mut out = Effects::new(self.sink.detail());
+        let mut out = self.effects();
         let result = setup(&mut self.brokers[index].broker, &mut out);
         self.apply_effects(BrokerSlot(index), out);
         result
@@ -261,6 +267,8 @@ impl<'t> World<'t> {
             paused_until: None,
             incarnation: 0,
             processed: Vec::new(),
+            paused_by: None,
+            stopped_by: None,
         });
         let event = ClientEvent::Start;
         self.scheduler
