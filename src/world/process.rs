@@ -197,12 +197,12 @@ impl World<'_> {
         }
         let mut processed = Vec::new();
         let mut dead = Vec::new();
-        let mut died = false;
+        let mut died = None;
         for output in outputs {
             match output {
                 ConsumerOutput::Processed(record) => processed.push(record),
                 ConsumerOutput::DeadLettered(letter) => dead.push(letter),
-                ConsumerOutput::ApplicationDied => died = true,
+                ConsumerOutput::ApplicationDied(failed) => died = Some(failed),
             }
         }
         match self.services.partner(index) {
@@ -229,7 +229,9 @@ impl World<'_> {
                 self.clients[index].processed.extend(processed);
             }
         }
-        if died {
+        if let Some(failed) = died {
+            // The crash follows from the pill's failure.
+            self.cause_in = failed;
             self.crash_process(now, index);
         }
     }

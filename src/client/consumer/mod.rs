@@ -124,7 +124,8 @@ pub enum ConsumerOutput {
     /// The application's exception escaped the poll loop (`OnFailure::Crash` on a poison pill):
     /// the consumer has stopped, and the world must now crash its process as
     /// `ClientCommand::Crash` does (no LeaveGroup), after routing the outputs before this one.
-    ApplicationDied,
+    /// It carries the pill's last `ProcessingFailed`, which the crash follows from.
+    ApplicationDied(Option<TraceSeq>),
 }
 
 /// A consumer subscribed to some topics in a group.

@@ -215,7 +215,8 @@ impl Consumer {
         self.trace_failed_attempts(&mut batch, now, out);
         if let Some(pill) = batch.crash_before(finished) {
             self.report(&mut batch, pill, out);
-            out.output(ConsumerOutput::ApplicationDied);
+            let failed = batch.failure(pill).and_then(|f| f.last_failed);
+            out.output(ConsumerOutput::ApplicationDied(failed));
             self.activity = Activity::Closed;
             return;
         }
