@@ -5,6 +5,8 @@
 mod assignors;
 /// The interactive HTML page, opened in headless Chromium (installed if missing).
 mod browser;
+/// Causes in the trace: every cause is an earlier event, and the chains a student follows.
+mod causes;
 /// The command line, as a user runs it.
 mod cli;
 /// The same seed gives the same bytes; another seed changes what is seeded.

@@ -32,6 +32,8 @@ fn run(scenario: &Scenario) -> (String, Report) {
     let mut sink = VecSink::new(scenario.detail);
     runner::run(scenario, scenario.seed, &mut sink, |_| {})
         .unwrap_or_else(|e| panic!("{}: {e}", scenario.path.display()));
+    let label = format!("{} {:?}", scenario.name, scenario.variant);
+    crate::causes::assert_causes_are_earlier_events(&label, &sink.records);
     let report = Report::from_trace(Some(&header), &sink.records);
     (jsonl::to_string(&header, &sink.records), report)
 }

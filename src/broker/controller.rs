@@ -39,7 +39,7 @@ use crate::protocol::replication::{
     UpdateMetadata,
 };
 use crate::protocol::{ErrorCode, Message, Request, Response};
-use crate::trace::TraceEvent;
+use crate::trace::{TraceEvent, TraceSeq};
 use crate::units::{BrokerId, LeaderEpoch, Millis, NodeId, PartitionId, SimTime, TopicName};
 
 /// The controller.
@@ -279,7 +279,7 @@ impl Controller {
         if reg.fenced {
             // The broker has caught up with the metadata it was sent at registration.
             reg.fenced = false;
-            out.trace(TraceEvent::BrokerUnfenced { broker: broker.0 });
+            let unfenced = out.trace(TraceEvent::BrokerUnfenced { broker: broker.0 });
             let leaderless: Vec<_> = self
                 .partitions
                 .iter()
@@ -287,7 +287,7 @@ impl Controller {
                 .map(|(k, _)| k.clone())
                 .collect();
             let reason = format!("broker {broker} unfenced");
-            self.change_partitions(&leaderless, None, &reason, out);
+            self.change_partitions(&leaderless, None, &reason, Some(unfenced), out);
         }
         BrokerHeartbeatResponse {
             error: ErrorCode::None,
@@ -304,7 +304,7 @@ impl Controller {
         if self.brokers.get(&broker).is_some_and(|r| !r.fenced) {
             // A new incarnation while the old one's session is still valid: the old one is gone.
             let reason = "it registered again (a new incarnation after a restart)";
-            self.fence(now, broker, reason, out);
+            self.fence(now, broker, reason, out.cause_in(), out);
         }
         let epoch = self.next_broker_epoch;
         self.next_broker_epoch += 1;
@@ -344,7 +344,9 @@ impl Controller {
                 "no heartbeat for broker.session.timeout.ms={}",
                 self.session_timeout.0
             );
-            self.fence(now, broker, &reason, out);
+            // It went silent because a fault took it down, when one did.
+            let cause = out.down_cause(broker);
+            self.fence(now, broker, &reason, cause, out);
         }
     }
 
@@ -354,15 +356,19 @@ impl Controller {
         _now: SimTime,
         broker: BrokerId,
         reason: &str,
+        cause: Option<TraceSeq>,
         out: &mut Effects<ControllerTimer>,
     ) {
         let reg = self.brokers.get_mut(&broker).expect("registered");
         reg.fenced = true;
-        out.trace(TraceEvent::BrokerFenced {
-            broker: broker.0,
-            reason: reason.to_string(),
-            last_heartbeat_ms: reg.last_contact.0,
-        });
+        let fenced = out.trace_because(
+            cause,
+            TraceEvent::BrokerFenced {
+                broker: broker.0,
+                reason: reason.to_string(),
+                last_heartbeat_ms: reg.last_contact.0,
+            },
+        );
         let affected: Vec<_> = self
             .partitions
             .iter()
@@ -370,19 +376,23 @@ impl Controller {
             .map(|(k, _)| k.clone())
             .collect();
         let why = format!("broker {broker} fenced");
-        self.change_partitions(&affected, Some(broker), &why, out);
+        self.change_partitions(&affected, Some(broker), &why, Some(fenced), out);
     }
 
     /// `generateLeaderAndIsrUpdates`: for each partition, the ISR without `remove`, and a leader
     /// elected among the acceptable brokers; traces and pushes what changed.
+    /// Every change follows from `cause` (the fencing, the unfencing); the pushed metadata
+    /// follows from the first election, else the first ISR change.
     fn change_partitions(
         &mut self,
         keys: &[(TopicName, PartitionId)],
         remove: Option<BrokerId>,
         reason: &str,
+        cause: Option<TraceSeq>,
         out: &mut Effects<ControllerTimer>,
     ) {
         let mut changed = Vec::new();
+        let (mut first_election, mut first_shrink) = (None, None);
         for key in keys {
             let state = &self.partitions[key];
             let unclean = self.unclean.get(&key.0).copied().unwrap_or(false);
@@ -401,42 +411,45 @@ impl Controller {
             }
             let mut next = state.clone();
             next.partition_epoch += 1;
-            let removed: Vec<u32> = state
-                .isr
-                .iter()
-                .filter(|b| !isr.contains(b))
-                .map(|b| b.0)
-                .collect();
+            let removed = removed_from(&state.isr, &isr);
             if election != Election::Unclean && !removed.is_empty() {
-                out.trace(TraceEvent::IsrShrunk {
-                    topic: key.0.as_arc().clone(),
-                    partition: key.1.0,
-                    leader: state.leader.filter(|l| Some(*l) != remove).map(|b| b.0),
-                    isr: isr.iter().map(|b| b.0).collect(),
-                    removed,
-                    reason: reason.to_string(),
-                });
+                let shrunk = out.trace_because(
+                    cause,
+                    TraceEvent::IsrShrunk {
+                        topic: key.0.as_arc().clone(),
+                        partition: key.1.0,
+                        leader: state.leader.filter(|l| Some(*l) != remove).map(|b| b.0),
+                        isr: isr.iter().map(|b| b.0).collect(),
+                        removed,
+                        reason: reason.to_string(),
+                    },
+                );
+                first_shrink = first_shrink.or(Some(shrunk));
             }
             if leader != state.leader {
                 next.leader_epoch = LeaderEpoch(state.leader_epoch.0 + 1);
                 let why = election_reason(reason, election, unclean, leader, &isr);
-                out.trace(TraceEvent::LeaderElected {
-                    topic: key.0.as_arc().clone(),
-                    partition: key.1.0,
-                    leader: leader.map(|b| b.0),
-                    previous_leader: state.leader.map(|b| b.0),
-                    leader_epoch: next.leader_epoch.0,
-                    isr: isr.iter().map(|b| b.0).collect(),
-                    election: election.name().to_string(),
-                    reason: why,
-                });
+                let elected = out.trace_because(
+                    cause,
+                    TraceEvent::LeaderElected {
+                        topic: key.0.as_arc().clone(),
+                        partition: key.1.0,
+                        leader: leader.map(|b| b.0),
+                        previous_leader: state.leader.map(|b| b.0),
+                        leader_epoch: next.leader_epoch.0,
+                        isr: isr.iter().map(|b| b.0).collect(),
+                        election: election.name().to_string(),
+                        reason: why,
+                    },
+                );
+                first_election = first_election.or(Some(elected));
             }
             next.leader = leader;
             next.isr = isr;
             self.partitions.insert(key.clone(), next.clone());
             changed.push(next);
         }
-        self.broadcast(changed, out);
+        self.broadcast(changed, first_election.or(first_shrink), out);
     }
 
     fn alter_partition(
@@ -500,7 +513,7 @@ impl Controller {
             });
         }
         self.partitions.insert(key, next.clone());
-        self.broadcast(vec![next], out);
+        self.broadcast(vec![next], None, out);
     }
 
     fn fenced(&self) -> Vec<BrokerId> {
@@ -512,14 +525,27 @@ impl Controller {
     }
 
     /// Pushes changed partitions (and who is fenced) to every registered broker.
-    fn broadcast(&self, partitions: Vec<PartitionState>, out: &mut Effects<ControllerTimer>) {
+    fn broadcast(
+        &self,
+        partitions: Vec<PartitionState>,
+        cause: Option<TraceSeq>,
+        out: &mut Effects<ControllerTimer>,
+    ) {
         let fenced = self.fenced();
         for &b in self.brokers.keys() {
             let update = UpdateMetadata {
                 partitions: partitions.clone(),
                 fenced: fenced.clone(),
             };
-            send(out, b, Request::UpdateMetadata(update));
+            let request = Request::UpdateMetadata(update);
+            out.send_because(
+                cause,
+                NodeId::Broker(b),
+                Message::Request {
+                    correlation_id: 0,
+                    request,
+                },
+            );
         }
     }
 
@@ -538,6 +564,14 @@ impl Controller {
             self.check_armed = Some(at);
         }
     }
+}
+
+/// The brokers of `isr` that `next` no longer has, as the trace writes them.
+fn removed_from(isr: &[BrokerId], next: &[BrokerId]) -> Vec<u32> {
+    isr.iter()
+        .filter(|b| !next.contains(b))
+        .map(|b| b.0)
+        .collect()
 }
 
 /// Why a partition's leader changed, for the trace: the change's `reason`, and for an unclean

@@ -84,7 +84,7 @@ impl Broker {
         group: super::coordinator::LoadedGroup,
         out: &mut Effects<BrokerTimer>,
     ) {
-        let mut sub = Effects::new(out.detail());
+        let mut sub = out.sub();
         self.coordinator.load(now, group, &mut sub);
         out.absorb(sub, BrokerTimer::Coordinator);
     }

@@ -251,7 +251,7 @@ impl Broker {
         group: &str,
         out: &mut Effects<BrokerTimer>,
     ) -> ErrorCode {
-        let mut sub = Effects::new(out.detail());
+        let mut sub = out.sub();
         let error = self.coordinator.delete_group(now, group, &mut sub);
         out.absorb(sub, BrokerTimer::Coordinator);
         error
@@ -396,7 +396,7 @@ impl Broker {
             }
             BrokerTimer::LagSample => {
                 let interval = self.lag_interval.expect("lag sampling is on");
-                let mut sub = Effects::new(out.detail());
+                let mut sub = out.sub();
                 self.coordinator.sample_lag(now, &self.topics, &mut sub);
                 out.absorb(sub, BrokerTimer::Coordinator);
                 out.set_timer(BrokerTimer::LagSample, now + interval);
@@ -423,7 +423,7 @@ impl Broker {
         rng: &mut SimRng,
         out: &mut Effects<BrokerTimer>,
     ) {
-        let mut sub = Effects::new(out.detail());
+        let mut sub = out.sub();
         let counts = self
             .topics
             .iter()

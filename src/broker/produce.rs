@@ -15,7 +15,7 @@ use crate::protocol::produce::{
 use crate::protocol::replication::PartitionState;
 use crate::protocol::{ErrorCode, Response};
 use crate::record::{NewRecord, Record};
-use crate::trace::{SegmentRolled, TraceBytes, TraceEvent};
+use crate::trace::{SegmentRolled, TraceBytes, TraceEvent, TraceSeq};
 use crate::units::{
     BrokerId, ClientId, Offset, PartitionId, ProducerEpoch, ProducerId, Sequence, SimTime,
 };
@@ -37,8 +37,11 @@ impl Broker {
     ) {
         let mut partitions = Vec::with_capacity(req.batches.len());
         let mut waiting = Vec::new();
-        for batch in req.batches {
-            let (response, required) = self.append_batch(now, from, batch, req.acks, out);
+        // The request's envelope names its first batch's `BatchSent`; batch `i`'s is `i` later.
+        let first_sent = out.cause_in();
+        for (i, batch) in req.batches.into_iter().enumerate() {
+            let sent = first_sent.map(|first| TraceSeq(first.0 + i as u64));
+            let (response, required) = self.append_batch(now, from, batch, req.acks, sent, out);
             if let Some(required) = required {
                 waiting.push((partitions.len(), required));
             }
@@ -95,12 +98,14 @@ impl Broker {
     /// and the producer state update; then the high watermark moves if the ISR allows. Returns
     /// the response and, for a write that `acks=all` must wait for, the offset the high
     /// watermark must reach.
+    /// `sent` is the producer's `BatchSent` of this attempt, which every event here follows from.
     pub(super) fn append_batch(
         &mut self,
         now: SimTime,
         from: ClientId,
         batch: ProduceBatch,
         acks: Acks,
+        sent: Option<TraceSeq>,
         out: &mut Effects<BrokerTimer>,
     ) -> (PartitionProduceResponse, Option<Offset>) {
         let producer = self.producer_names.get(&from.0).cloned();
@@ -126,7 +131,7 @@ impl Broker {
         };
         if let Some((error, reason)) = produce_refusal(&slot.state, config, &batch.records, acks) {
             let event = refused_event(topic_name.as_arc(), partition, producer, error, reason);
-            out.trace(event);
+            out.trace_because(sent, event);
             return (response(error, None), None);
         }
         let count = batch.records.len() as u32;
@@ -141,26 +146,40 @@ impl Broker {
         {
             let topic = topic_name.as_arc();
             let event = verdict_event(topic, partition, producer, &idempotence, count, verdict);
-            out.trace(event);
-            return match verdict {
-                Verdict::Duplicate {
-                    base_offset,
-                    last_offset,
-                } => {
-                    let required = (acks == Acks::All).then(|| last_offset.next());
-                    (response(ErrorCode::None, Some(base_offset)), required)
-                }
-                Verdict::Rejected(error) => (response(error, None), None),
-            };
+            out.trace_because(sent, event);
+            let (error, base_offset, required) = verdict_answer(verdict, acks);
+            return (response(error, base_offset), required);
         }
         let info = replica.append_as_leader(now, batch.records, batch.idempotence);
         let topic = topic_name.as_arc();
-        trace_append(out, topic, partition, &replica.log, &info, count, producer);
+        let appended = Appended {
+            topic,
+            partition,
+            count,
+            producer,
+            sent,
+        };
+        trace_append(out, &appended, &replica.log, &info);
         let fenced = self.cluster.as_ref().map_or(&[][..], |c| &c.fenced[..]);
         let lag_time_max = self.config.replica_lag_time_max;
         replica.maybe_increment_high_watermark(&slot.state, config, fenced, now, lag_time_max);
         let required = (acks == Acks::All).then(|| info.last_offset.next());
         (response(ErrorCode::None, Some(info.base_offset)), required)
+    }
+}
+
+/// The answer to a batch the idempotence checks stopped: a duplicate is acknowledged with the
+/// offsets it was written at (and waits for them to be replicated under `acks=all`).
+fn verdict_answer(verdict: Verdict, acks: Acks) -> (ErrorCode, Option<Offset>, Option<Offset>) {
+    match verdict {
+        Verdict::Duplicate {
+            base_offset,
+            last_offset,
+        } => {
+            let required = (acks == Acks::All).then(|| last_offset.next());
+            (ErrorCode::None, Some(base_offset), required)
+        }
+        Verdict::Rejected(error) => (error, None, None),
     }
 }
 
@@ -214,37 +233,57 @@ fn refused_event(
 /// Traces an append: the segment it rolled, if any, then each record (`RecordAppended`) when the
 /// trace wants records, or one `BatchAppended` otherwise. The batch's `count` records are the
 /// last ones of `log`.
-fn trace_append(
-    out: &mut Effects<BrokerTimer>,
-    topic: &Arc<str>,
+/// What [`trace_append`] writes about: `count` records of `producer` appended to `partition`,
+/// following from its `BatchSent` `sent`.
+struct Appended<'a> {
+    topic: &'a Arc<str>,
     partition: PartitionId,
-    log: &PartitionLog,
-    info: &AppendInfo,
     count: u32,
     producer: Option<Arc<str>>,
+    sent: Option<TraceSeq>,
+}
+
+fn trace_append(
+    out: &mut Effects<BrokerTimer>,
+    appended: &Appended<'_>,
+    log: &PartitionLog,
+    info: &AppendInfo,
 ) {
+    let Appended {
+        topic,
+        partition,
+        count,
+        ref producer,
+        sent,
+    } = *appended;
     if let Some(rolled) = &info.rolled {
-        out.trace(TraceEvent::SegmentRolled(SegmentRolled {
-            topic: topic.clone(),
-            partition: partition.0,
-            base_offset: rolled.base_offset.0,
-            reason: rolled.reason.name().to_string(),
-        }));
+        out.trace_because(
+            sent,
+            TraceEvent::SegmentRolled(SegmentRolled {
+                topic: topic.clone(),
+                partition: partition.0,
+                base_offset: rolled.base_offset.0,
+                reason: rolled.reason.name().to_string(),
+            }),
+        );
     }
     if out.wants_records() {
         let records = &log.records()[log.records().len() - count as usize..];
         for r in records {
-            out.trace(record_appended(topic, partition, r, producer.clone()));
+            out.trace_because(sent, record_appended(topic, partition, r, producer.clone()));
         }
     } else {
-        out.trace(TraceEvent::BatchAppended {
-            topic: topic.clone(),
-            partition: partition.0,
-            base_offset: info.base_offset.0,
-            last_offset: info.last_offset.0,
-            records: count,
-            producer,
-        });
+        out.trace_because(
+            sent,
+            TraceEvent::BatchAppended {
+                topic: topic.clone(),
+                partition: partition.0,
+                base_offset: info.base_offset.0,
+                last_offset: info.last_offset.0,
+                records: count,
+                producer: producer.clone(),
+            },
+        );
     }
 }
 

@@ -306,13 +306,18 @@ impl Broker {
                 Some(l) if l.epoch == state.leader_epoch => l.pending_isr = None,
                 _ => {
                     replica.become_leader(me, state, now);
-                    out.trace(TraceEvent::LeaderEpochStarted {
-                        topic: state.topic.as_arc().clone(),
-                        partition: state.partition.0,
-                        leader_epoch: state.leader_epoch.0,
-                        start_offset: replica.log.log_end_offset().0,
-                        high_watermark: replica.log.high_watermark().0,
-                    });
+                    // It follows from the controller's election, as the update's envelope says.
+                    let cause = out.cause_in();
+                    out.trace_because(
+                        cause,
+                        TraceEvent::LeaderEpochStarted {
+                            topic: state.topic.as_arc().clone(),
+                            partition: state.partition.0,
+                            leader_epoch: state.leader_epoch.0,
+                            start_offset: replica.log.log_end_offset().0,
+                            high_watermark: replica.log.high_watermark().0,
+                        },
+                    );
                 }
             }
             replica.maybe_increment_high_watermark(state, config, &fenced, now, max_lag);

@@ -1,8 +1,6 @@
 //! `kafka-sim compare SIM_TRACE REAL_TRACE`: where a simulated run and a run recorded against a
 //! real broker (by `kafka-sim-real run`) agree, one row per comparable fact.
 
-use std::fs::File;
-use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -159,9 +157,9 @@ fn metric_value(text: &str) -> anyhow::Result<(Metric, i64)> {
 }
 
 fn load(path: &Path) -> anyhow::Result<Report> {
-    let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let (header, records) =
-        jsonl::read(BufReader::new(file)).with_context(|| format!("reading {}", path.display()))?;
+    let jsonl::Trace {
+        header, records, ..
+    } = jsonl::read_trace_file(path)?;
     Ok(Report::from_trace(Some(&header), &records))
 }
 

@@ -1,12 +1,10 @@
 //! `kafka-sim describe`: `kafka-topics --describe` for every topic of a trace, or with `--group`
 //! `kafka-consumer-groups --describe`, at the end of the run or at a given virtual time.
 
-use std::fs::File;
-use std::io::BufReader;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::Args;
 use kafka_sim::i18n::Lang;
 use kafka_sim::report::{Report, describe};
@@ -45,9 +43,7 @@ pub(crate) struct DescribeArgs {
 
 pub(crate) fn run(args: &DescribeArgs) -> anyhow::Result<ExitCode> {
     let shown = args.trace.display();
-    let file = File::open(&args.trace).with_context(|| format!("cannot open the trace {shown}"))?;
-    let trace = jsonl::read_trace(BufReader::new(file))
-        .with_context(|| format!("{shown} is not a readable kafka-sim trace"))?;
+    let trace = jsonl::read_trace_file(&args.trace)?;
     if let Some(marker) = &trace.incomplete {
         eprintln!("{}", jsonl::incomplete_warning(&shown.to_string(), marker));
     }

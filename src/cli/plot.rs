@@ -1,11 +1,8 @@
 //! `kafka-sim plot`: draws a chart of one or more traces as a PNG file.
 
-use std::fs::File;
-use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::Args;
 use kafka_sim::i18n::Lang;
 use kafka_sim::plot::{self, DEFAULT_SIZE, Kind, Size};
@@ -88,13 +85,11 @@ pub(crate) fn write(
 /// the file name.
 fn read_run(path: &Path) -> anyhow::Result<RunSeries> {
     let shown = path.display();
-    let file = File::open(path).with_context(|| format!("cannot open the trace {shown}"))?;
     let jsonl::Trace {
         header,
         records,
         incomplete,
-    } = jsonl::read_trace(BufReader::new(file))
-        .with_context(|| format!("{shown} is not a readable kafka-sim trace"))?;
+    } = jsonl::read_trace_file(path)?;
     if let Some(marker) = &incomplete {
         eprintln!("{}", jsonl::incomplete_warning(&shown.to_string(), marker));
     }

@@ -1,8 +1,8 @@
 //! `kafka-sim report TRACE... -o FILE.html`: the interactive page of one or more traces (the
 //! variants of a scenario, say), each one a variant of the page's selector.
 
-use std::fs::{self, File};
-use std::io::BufReader;
+use std::fs;
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -47,9 +47,9 @@ pub(crate) fn write_page(
     let mut loaded: Vec<Loaded> = Vec::new();
     for path in traces {
         let shown = path.display();
-        let file = File::open(path).with_context(|| format!("cannot open the trace {shown}"))?;
-        let (header, records) = jsonl::read(BufReader::new(file))
-            .with_context(|| format!("{shown} is not a readable kafka-sim trace"))?;
+        let jsonl::Trace {
+            header, records, ..
+        } = jsonl::read_trace_file(path)?;
         let report = Report::from_trace(Some(&header), &records);
         let name = header.variant.clone().unwrap_or_else(|| {
             path.file_stem()

@@ -130,6 +130,19 @@ pub enum TraceEvent {
         /// The reason the client gave (KIP-800), e.g. `the consumer is being closed`.
         reason: String,
     },
+    /// The coordinator accepted a member's Heartbeat (answered `NONE`, or `REBALANCE_IN_PROGRESS`
+    /// during a rebalance) and restarted its `session.timeout.ms`: the last one of a member that
+    /// dies is the cause of its `MemberExpired`, exactly `session.timeout.ms` later.
+    HeartbeatReceived {
+        /// `group.id`.
+        group: Arc<str>,
+        /// The member.
+        member_id: Arc<str>,
+        /// The generation it heartbeats in.
+        generation: i32,
+        /// The answer: `NONE` or `REBALANCE_IN_PROGRESS`.
+        error: Arc<str>,
+    },
     /// A member's session expired: no heartbeat, JoinGroup or SyncGroup reached the coordinator
     /// within its `session.timeout.ms` (a crash, a pause, a lost connection).
     MemberExpired {

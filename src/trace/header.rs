@@ -37,6 +37,13 @@ impl TraceHeader {
     }
 }
 
+/// The position an event has (or will have) in its trace: its `seq`. Machines keep the ones they
+/// may later cite as a cause ([`TraceRecord::cause`]): the world tells them, before they handle an
+/// input, the seq their next event will get (their effects buffer's `trace` returns it), so no
+/// machine ever reads the sink.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TraceSeq(pub u64);
+
 /// One line of a trace after the header.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TraceRecord {
@@ -48,8 +55,10 @@ pub struct TraceRecord {
     /// `group/analytics`, `consumer/analytics/1`, `network`, `faults`, `world`.
     pub component: Arc<str>,
     /// The `seq` of the earlier event this one is a consequence of (a session expiry for the
-    /// member removal it causes, a lost ACK for the retry). `None` for events with no recorded
-    /// cause; absent from the JSON line then.
+    /// rebalance it starts, a lost ACK for the retry): always smaller than `seq`, and the event it
+    /// names is in the same trace. `None` for events with no recorded cause (a scenario's own
+    /// timeline, a periodic sample); absent from the JSON line then. `sim-traces/README.md` lists
+    /// which events carry one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<u64>,
     /// What happened.

@@ -9,10 +9,14 @@
 //! so that no reader mistakes a cut-off run for one that settled. A complete trace has no such
 //! line (its last record is `RunEnded`).
 
-use std::io::{self, BufRead, Write};
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::trace::{Detail, FORMAT, TraceEvent, TraceHeader, TraceRecord, TraceSink};
+use crate::trace::{
+    Detail, FORMAT, FORMAT_VERSION, TraceEvent, TraceHeader, TraceRecord, TraceSink,
+};
 use crate::units::SimTime;
 
 /// Writes a trace as it is produced.
@@ -52,7 +56,7 @@ impl<W: Write> TraceSink for JsonlWriter<W> {
         self.detail
     }
 
-    fn record(&mut self, at: SimTime, component: &Arc<str>, event: TraceEvent) {
+    fn record(&mut self, at: SimTime, component: &Arc<str>, cause: Option<u64>, event: TraceEvent) {
         if self.error.is_some() {
             return;
         }
@@ -60,7 +64,7 @@ impl<W: Write> TraceSink for JsonlWriter<W> {
             t_ms: at.0,
             seq: self.next_seq,
             component: component.clone(),
-            cause: None,
+            cause,
             event,
         };
         self.next_seq += 1;
@@ -153,6 +157,66 @@ pub enum ReadError {
         /// What is wrong.
         message: String,
     },
+    /// The trace was written in another version of the format: its events may mean something
+    /// else, so it is not read at all. [`TraceFileError`] says how to rewrite it.
+    #[error(
+        "written in trace format version {found}, but this kafka-sim reads version {expected} \
+         only"
+    )]
+    Version {
+        /// The header's `format_version`.
+        found: u32,
+        /// [`FORMAT_VERSION`].
+        expected: u32,
+        /// The header, for the command that rewrites the trace.
+        header: Box<TraceHeader>,
+    },
+}
+
+/// A trace file that could not be opened or read: the file, and why.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", describe_file_error(path, error))]
+pub struct TraceFileError {
+    /// The file.
+    pub path: PathBuf,
+    /// What went wrong (part of the message, so not also a `source`).
+    pub error: ReadError,
+}
+
+/// The message of a [`TraceFileError`]: the file first; for a trace of another format version,
+/// the command that writes it again in this one.
+fn describe_file_error(path: &Path, error: &ReadError) -> String {
+    let file = path.display();
+    let header = match error {
+        ReadError::Io(e) => return format!("cannot open the trace {file}: {e}"),
+        ReadError::Version { header, .. } => header,
+        other => return format!("{file} is not a readable kafka-sim trace: {other}"),
+    };
+    if header.sim_version.starts_with("kafka-sim-real") {
+        return format!(
+            "{file}: {error}; record it again with this version's kafka-sim-real (scenario {:?})",
+            header.scenario
+        );
+    }
+    let variant = header
+        .variant
+        .as_ref()
+        .map_or_else(String::new, |v| format!(" --variant {v}"));
+    format!(
+        "{file}: {error}; rewrite it with: kafka-sim run scenarios/{}.toml{variant} --seed {} \
+         --trace {file}",
+        header.scenario, header.seed
+    )
+}
+
+/// Opens and reads the trace at `path` ([`read_trace`]); errors name the file.
+pub fn read_trace_file(path: &Path) -> Result<Trace, TraceFileError> {
+    let failed = |error| TraceFileError {
+        path: path.to_path_buf(),
+        error,
+    };
+    let file = File::open(path).map_err(|e| failed(ReadError::Io(e)))?;
+    read_trace(BufReader::new(file)).map_err(failed)
 }
 
 /// Reads a whole trace: the header, then every record. A cut-off trace reads too (its records
@@ -174,6 +238,13 @@ pub fn read_trace(input: impl BufRead) -> Result<Trace, ReadError> {
         return Err(ReadError::Line {
             line: 1,
             message: format!("format is {:?}, expected {FORMAT:?}", header.format),
+        });
+    }
+    if header.format_version != FORMAT_VERSION {
+        return Err(ReadError::Version {
+            found: header.format_version,
+            expected: FORMAT_VERSION,
+            header: Box::new(header),
         });
     }
     let mut records = Vec::new();
@@ -308,7 +379,7 @@ mod tests {
             producer_epoch: None,
             sequence: None,
         };
-        w.record(SimTime(1500), &Arc::from("broker/1"), event.clone());
+        w.record(SimTime(1500), &Arc::from("broker/1"), None, event.clone());
         let bytes = w.finish().unwrap();
         let text = String::from_utf8(bytes).unwrap();
         let second = text.lines().nth(1).unwrap();
@@ -343,6 +414,37 @@ mod tests {
         assert!(
             text.starts_with("line 2: event TopicCreated, field `partitions`"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn another_format_version_is_refused_with_the_command_that_rewrites_it() {
+        let mut header = TraceHeader::new("crash_vs_close", Some("kill"), 42);
+        header.format_version = 1;
+        let text = to_string(&header, &[]);
+        let err = read(text.as_bytes()).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ReadError::Version {
+                    found: 1,
+                    expected: FORMAT_VERSION,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let err = TraceFileError {
+            path: PathBuf::from("old.jsonl"),
+            error: err,
+        };
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "old.jsonl: written in trace format version 1, but this kafka-sim reads version \
+                 {FORMAT_VERSION} only; rewrite it with: kafka-sim run \
+                 scenarios/crash_vs_close.toml --variant kill --seed 42 --trace old.jsonl"
+            )
         );
     }
 

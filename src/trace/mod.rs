@@ -34,7 +34,7 @@ pub use self::bytes::{MemberAssignment, RecordHeader, TraceBytes};
 pub use self::coordinator::{CoordinatorFound, CoordinatorMoved, GroupLoaded};
 pub use self::edge::{EdgeConnected, EdgeDisconnected, EdgeRequest, ServeStarted};
 pub use self::event::TraceEvent;
-pub use self::header::{Detail, TraceHeader, TraceRecord};
+pub use self::header::{Detail, TraceHeader, TraceRecord, TraceSeq};
 pub use self::retention::{LogCleaned, SegmentDeleted, SegmentRolled};
 pub use self::sink::{CountingSink, TraceSink, VecSink};
 pub use self::transaction::{
@@ -43,8 +43,10 @@ pub use self::transaction::{
 
 /// The format name written in every trace header.
 pub const FORMAT: &str = "kafka-sim-trace";
-/// Bumped whenever an event or field changes meaning or disappears.
-pub const FORMAT_VERSION: u32 = 1;
+/// Bumped whenever an event or field changes meaning or disappears; readers refuse any other
+/// version ([`jsonl::ReadError::Version`]). 2: events name their `cause`, and the coordinator
+/// traces `HeartbeatReceived` (`sim-traces/README.md` has the history).
+pub const FORMAT_VERSION: u32 = 2;
 
 impl TraceEvent {
     /// The event's name as written in the trace (`"RecordAppended"`).
@@ -57,6 +59,7 @@ impl TraceEvent {
             TraceEvent::GroupStateChanged { .. } => "GroupStateChanged",
             TraceEvent::MemberJoined { .. } => "MemberJoined",
             TraceEvent::MemberLeft { .. } => "MemberLeft",
+            TraceEvent::HeartbeatReceived { .. } => "HeartbeatReceived",
             TraceEvent::MemberExpired { .. } => "MemberExpired",
             TraceEvent::MemberRemoved { .. } => "MemberRemoved",
             TraceEvent::StaticMemberReplaced { .. } => "StaticMemberReplaced",

@@ -9,8 +9,10 @@ use crate::units::SimTime;
 pub trait TraceSink {
     /// How much detail the sink wants; the world skips building events it does not want.
     fn detail(&self) -> Detail;
-    /// Receives one event. `seq` numbering is the sink's job.
-    fn record(&mut self, at: SimTime, component: &Arc<str>, event: TraceEvent);
+    /// Receives one event and the `seq` of the earlier event that caused it, if any. `seq`
+    /// numbering is the sink's job: every event it receives gets the next one, from 0, in the
+    /// order received (the world counts alike to tell machines the seqs of their events).
+    fn record(&mut self, at: SimTime, component: &Arc<str>, cause: Option<u64>, event: TraceEvent);
 }
 
 /// Keeps every event in memory, numbered from 0.
@@ -37,13 +39,13 @@ impl TraceSink for VecSink {
         self.detail
     }
 
-    fn record(&mut self, at: SimTime, component: &Arc<str>, event: TraceEvent) {
+    fn record(&mut self, at: SimTime, component: &Arc<str>, cause: Option<u64>, event: TraceEvent) {
         let seq = self.records.len() as u64;
         self.records.push(TraceRecord {
             t_ms: at.0,
             seq,
             component: component.clone(),
-            cause: None,
+            cause,
             event,
         });
     }
@@ -61,7 +63,7 @@ impl TraceSink for CountingSink {
         Detail::Batches
     }
 
-    fn record(&mut self, _at: SimTime, _component: &Arc<str>, _event: TraceEvent) {
+    fn record(&mut self, _: SimTime, _: &Arc<str>, _: Option<u64>, _: TraceEvent) {
         self.count += 1;
     }
 }

@@ -11,14 +11,15 @@ use crate::broker::{BrokerInput, BrokerTimer};
 use crate::client::consumer::ConsumerOutput;
 use crate::effects::{Effects, TimerOp};
 use crate::scheduler::{TimerTable, TimerToken};
-use crate::trace::TraceEvent;
+use crate::trace::{TraceEvent, TraceSeq};
 use crate::units::{ClientId, NodeId, SimTime};
 
 use super::{ClientTimer, EdgeOutput, Scheduled, World};
 
 impl World<'_> {
     pub(super) fn handle_controller(&mut self, now: SimTime, input: ControllerInput) {
-        let mut out = Effects::new(self.sink.detail());
+        let down = self.down_causes.iter().map(|(&b, &s)| (b, s)).collect();
+        let mut out = self.effects().with_down_brokers(down);
         let node = self.controller.as_mut().expect("a controller runs");
         node.controller.handle(now, input, &mut out);
         self.apply_effects(ControllerSlot, out);
@@ -26,7 +27,7 @@ impl World<'_> {
     }
 
     pub(super) fn handle_broker(&mut self, now: SimTime, index: usize, input: BrokerInput) {
-        let mut out = Effects::new(self.sink.detail());
+        let mut out = self.effects();
         let node = &mut self.brokers[index];
         node.broker.handle(now, input, &mut node.rng, &mut out);
         self.apply_effects(BrokerSlot(index), out);
@@ -54,25 +55,30 @@ impl World<'_> {
                 TimerOp::Cancel(key) => owner.timers(self).cancel(&key.into()),
             }
         }
-        self.record_traces(now, &component, out.traces);
+        self.record_traces(now, &component, out.traces, out.trace_causes);
         for to in out.disconnects {
             self.network.reset_connection(now, from, to);
         }
-        for (to, message) in out.sends {
-            self.send(now, from, to, message);
+        let mut causes = out.send_causes.into_iter().peekable();
+        for (i, (to, message)) in out.sends.into_iter().enumerate() {
+            let cause = causes.next_if(|&(at, _)| at == i).map(|(_, c)| c);
+            self.send(now, from, to, message, cause);
         }
         O::route(self, now, from, out.outputs);
     }
 
+    /// Records a machine's traces with their causes (`causes` is sparse: (index, cause)).
     pub(super) fn record_traces(
         &mut self,
         now: SimTime,
         component: &Arc<str>,
         traces: Vec<(Option<Arc<str>>, TraceEvent)>,
+        causes: Vec<(usize, TraceSeq)>,
     ) {
-        for (about, event) in traces {
-            self.sink
-                .record(now, about.as_ref().unwrap_or(component), event);
+        let mut causes = causes.into_iter().peekable();
+        for (i, (about, event)) in traces.into_iter().enumerate() {
+            let cause = causes.next_if(|&(at, _)| at == i).map(|(_, c)| c);
+            self.record(now, about.as_ref().unwrap_or(component), cause, event);
         }
     }
 }

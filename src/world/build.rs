@@ -49,6 +49,12 @@ impl<'t> World<'t> {
             next_wire_id: 0,
             group_coordinators: Default::default(),
             edge_outbox: Vec::new(),
+            next_seq: 0,
+            cause_in: None,
+            link_causes: BTreeMap::new(),
+            down_causes: BTreeMap::new(),
+            fault_starts: BTreeMap::new(),
+            lost_replies: BTreeMap::new(),
             sink,
             config,
         }
@@ -120,7 +126,7 @@ impl<'t> World<'t> {
         let now = self.scheduler.now();
         self.start_controller(now);
         let topic_id = kafka_uuid(&mut self.controller_rng);
-        let mut out = Effects::new(self.sink.detail());
+        let mut out = self.effects();
         let node = self.controller.as_mut().expect("started");
         node.controller.create_topic(
             now,
@@ -227,7 +233,7 @@ impl<'t> World<'t> {
         setup: impl FnOnce(&mut Broker, &mut Effects<BrokerTimer>) -> R,
     ) -> R {
         let index = self.broker_index(id);
-        let mut out = Effects::new(self.sink.detail());
+        let mut out = self.effects();
         let result = setup(&mut self.brokers[index].broker, &mut out);
         self.apply_effects(BrokerSlot(index), out);
         result
@@ -268,6 +274,8 @@ impl<'t> World<'t> {
             paused_until: None,
             incarnation: 0,
             processed: Vec::new(),
+            paused_by: None,
+            stopped_by: None,
         });
         let event = ClientEvent::Start;
         self.scheduler

@@ -87,7 +87,7 @@ impl World<'_> {
                 "broker {from} fenced: broker {to} leads __consumer_offsets-{partition}"
             ),
         });
-        self.sink.record(now, &component, event);
+        self.record(now, &component, None, event);
         let index = self.broker_index(from);
         let state = self.brokers[index].broker.unload_group(group);
         self.group_coordinators.holders.insert(group.clone(), to);

@@ -122,7 +122,7 @@ impl World<'_> {
     /// not be before the last event processed.
     pub fn record_edge(&mut self, at: SimTime, component: &Arc<str>, event: TraceEvent) {
         debug_assert!(at >= self.scheduler.now(), "the edge records in order");
-        self.sink.record(at, component, event);
+        self.record(at, component, None, event);
     }
 
     /// The brokers, in the order they were added.

@@ -13,8 +13,10 @@
 use std::sync::Arc;
 
 use crate::broker::BrokerInput;
-use crate::faults::{Direction, FaultError, FaultEvent, FaultKind, FaultPlan, Phase, Target};
-use crate::trace::TraceEvent;
+use crate::faults::{
+    Direction, Fault, FaultError, FaultEvent, FaultKind, FaultPlan, Phase, Target,
+};
+use crate::trace::{TraceEvent, TraceSeq};
 use crate::units::{BrokerId, ClientId, Millis, NodeId, SimTime};
 
 use super::{ClientCommand, ClientEvent, ClientMachine, Scheduled, World};
@@ -65,9 +67,10 @@ impl World<'_> {
         Ok(())
     }
 
-    pub(super) fn apply_fault(&mut self, now: SimTime, event: FaultEvent) {
-        let fault = self.faults[event.index].clone();
-        let start = event.phase == Phase::Start;
+    /// Traces the start or end of fault `index` and returns the event's seq. A fault's end
+    /// follows from its start; what the fault does now (a crash, a pause, a broker going down)
+    /// follows from this event, and so do the losses of its toxics later.
+    fn trace_fault(&mut self, now: SimTime, index: usize, fault: &Fault, start: bool) -> TraceSeq {
         let target: Arc<str> = Arc::from(fault.target.as_str());
         let fault_name = fault.kind.name().to_string();
         let trace = if start {
@@ -82,7 +85,20 @@ impl World<'_> {
                 target,
             }
         };
-        self.sink.record(now, &self.faults_component, trace);
+        let started = self.fault_starts.get(&index).copied();
+        let component = self.faults_component.clone();
+        let seq = self.record(now, &component, if start { None } else { started }, trace);
+        if start {
+            self.fault_starts.insert(index, seq);
+        }
+        seq
+    }
+
+    pub(super) fn apply_fault(&mut self, now: SimTime, event: FaultEvent) {
+        let fault = self.faults[event.index].clone();
+        let start = event.phase == Phase::Start;
+        let seq = self.trace_fault(now, event.index, &fault, start);
+        self.cause_in = Some(seq);
         let parsed = Target::parse(&fault.target);
         let client = match &parsed {
             Target::Client(name) => self.client_id(name),
@@ -99,6 +115,10 @@ impl World<'_> {
             FaultKind::BrokerDown => {
                 let Target::Broker(id) = parsed else {
                     unreachable!("checked when added")
+                };
+                match start {
+                    true => self.down_causes.insert(id, seq),
+                    false => self.down_causes.remove(&id),
                 };
                 self.set_broker_up(now, id, !start);
             }
@@ -125,6 +145,13 @@ impl World<'_> {
                     }
                 };
                 for (client, broker) in links {
+                    let (c, b) = (NodeId::Client(client), NodeId::Broker(broker));
+                    for link in [(c, b), (b, c)] {
+                        match start {
+                            true => self.link_causes.insert(link, seq),
+                            false => self.link_causes.remove(&link),
+                        };
+                    }
                     self.apply_toxic(now, client, broker, kind, start);
                 }
             }

@@ -72,7 +72,7 @@ use crate::protocol::Message;
 use crate::rng::SimRng;
 use crate::scheduler::{EventLimitExceeded, Scheduler, TimerTable, TimerToken};
 use crate::service::Services;
-use crate::trace::{TraceEvent, TraceSink};
+use crate::trace::{TraceEvent, TraceSeq, TraceSink};
 use crate::units::{BrokerId, ClientId, Millis, NodeId, SimTime};
 
 use self::wire::PendingRequest;
@@ -144,6 +144,8 @@ enum Scheduled {
         /// For a client destination: the process incarnation it was sent to. A process that
         /// restarted since never sees it (its connections are new).
         incarnation: u32,
+        /// The world's envelope: the event at which the sender decided the message.
+        cause: Option<TraceSeq>,
     },
     /// A new process takes over a client slot (a restarted consumer or producer).
     Restart {
@@ -205,6 +207,10 @@ struct ClientNode {
     paused_until: Option<SimTime>,
     /// Bumped at each restart: messages and timers of an earlier process are dropped.
     incarnation: u32,
+    /// The `ClientPaused` event of the pause in progress, for its `ClientResumed`.
+    paused_by: Option<TraceSeq>,
+    /// The `ClientCrashed` event of the process that died, for the restart that follows.
+    stopped_by: Option<TraceSeq>,
     /// What a consumer outside any service processed, when asked to keep it
     /// ([`World::drain_processed`]).
     processed: Vec<ProcessedRecord>,
@@ -244,6 +250,20 @@ pub struct World<'t> {
     group_coordinators: coordinators::GroupCoordinators,
     /// What edge clients handed the edge, not yet drained ([`World::drain_edge`]).
     edge_outbox: Vec<(ClientId, EdgeOutput)>,
+    /// The seq the sink will give the next event (sinks number every event they receive).
+    next_seq: u64,
+    /// What the input being dispatched follows from: the cause its envelope carried, or the
+    /// fault plan action being applied. Reset before each scheduled event.
+    cause_in: Option<TraceSeq>,
+    /// The fault (its `FaultStarted`) behind each toxic link, for the messages it loses.
+    link_causes: BTreeMap<(NodeId, NodeId), TraceSeq>,
+    /// The `FaultStarted` of each fault of the plan that started, by index.
+    fault_starts: BTreeMap<usize, TraceSeq>,
+    /// The fault that holds each broker down.
+    down_causes: BTreeMap<BrokerId, TraceSeq>,
+    /// Answers the network lost, by (client, process incarnation, the client's correlation id):
+    /// the `MessageLost` event, which the client cites when it gives up waiting.
+    lost_replies: BTreeMap<(usize, u32, u64), TraceSeq>,
 }
 
 impl<'t> World<'t> {
@@ -275,6 +295,7 @@ impl<'t> World<'t> {
             Some(_) => {}
         }
         let (now, input) = self.scheduler.pop()?.expect("peeked");
+        self.cause_in = None;
         self.dispatch(now, input);
         if self.config.check_invariants {
             self.check_invariants();
@@ -290,14 +311,12 @@ impl<'t> World<'t> {
             (EndReason::DurationReached, end)
         };
         let events = self.scheduler.processed();
-        self.sink.record(
-            ended_at,
-            &self.world_component,
-            TraceEvent::RunEnded {
-                reason: reason.describe().to_string(),
-                events_processed: events,
-            },
-        );
+        let component = self.world_component.clone();
+        let event = TraceEvent::RunEnded {
+            reason: reason.describe().to_string(),
+            events_processed: events,
+        };
+        self.record(ended_at, &component, None, event);
         RunOutcome {
             ended_at,
             reason,
@@ -312,12 +331,14 @@ impl<'t> World<'t> {
                 to,
                 message,
                 incarnation,
+                cause,
             } => {
                 if let NodeId::Client(client) = to
                     && self.clients[client.0 as usize].incarnation != incarnation
                 {
                     return;
                 }
+                self.cause_in = cause;
                 self.deliver(now, from, to, message);
             }
             Scheduled::Restart { client, machine } => self.restart(now, client, *machine),
@@ -332,7 +353,13 @@ impl<'t> World<'t> {
                     self.handle_client(now, client, ClientEvent::Timer(key));
                 }
             }
-            Scheduled::ClientEvent { client, event } => self.handle_client(now, client, event),
+            Scheduled::ClientEvent { client, event } => {
+                if let ClientEvent::ConnectionClosed { broker, .. } = &event {
+                    // A broker held down by a fault closed it: the close follows from the fault.
+                    self.cause_in = self.down_causes.get(broker).copied();
+                }
+                self.handle_client(now, client, event);
+            }
             Scheduled::Fault(event) => self.apply_fault(now, event),
             Scheduled::ControllerTimer { key, token } => {
                 let fired = self
@@ -360,6 +387,26 @@ impl<'t> World<'t> {
             }
             Scheduled::EdgeTick => {}
         }
+    }
+
+    /// Hands one event to the sink; returns the seq the sink gives it.
+    fn record(
+        &mut self,
+        at: SimTime,
+        component: &Arc<str>,
+        cause: Option<TraceSeq>,
+        event: TraceEvent,
+    ) -> TraceSeq {
+        let seq = TraceSeq(self.next_seq);
+        self.next_seq += 1;
+        debug_assert!(cause.is_none_or(|c| c < seq), "a cause comes first");
+        self.sink.record(at, component, cause.map(|c| c.0), event);
+        seq
+    }
+
+    /// An empty effects buffer for the machine about to handle the input being dispatched.
+    fn effects<K, O>(&self) -> crate::effects::Effects<K, O> {
+        crate::effects::Effects::caused(self.sink.detail(), TraceSeq(self.next_seq), self.cause_in)
     }
 
     fn node_name(&self, node: NodeId) -> Arc<str> {

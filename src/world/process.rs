@@ -4,7 +4,7 @@
 
 use crate::client::consumer::{ConsumerInput, ConsumerOutput};
 use crate::effects::Effects;
-use crate::trace::TraceEvent;
+use crate::trace::{TraceEvent, TraceSeq};
 use crate::units::{ClientId, Millis, NodeId, SimTime};
 
 use super::apply::ClientSlot;
@@ -41,8 +41,8 @@ impl World<'_> {
             }
             ClientEvent::Command(ClientCommand::Resume) => {
                 let component = node.component.clone();
-                self.sink
-                    .record(now, &component, TraceEvent::ClientResumed {});
+                let cause = node.paused_by.take();
+                self.record(now, &component, cause, TraceEvent::ClientResumed {});
             }
             event => self.handle_machine(now, index, event),
         }
@@ -52,13 +52,15 @@ impl World<'_> {
     /// machine does not understand is dropped), and applies its effects.
     pub(super) fn handle_machine(&mut self, now: SimTime, index: usize, event: ClientEvent) {
         let detail = self.sink.detail();
+        let (first, cause_in) = (TraceSeq(self.next_seq), self.cause_in);
+        let lost = self.lost_replies_of(index);
         let node = &mut self.clients[index];
         match &mut node.machine {
             ClientMachine::LoadGenerator(generator) => {
                 let Some(input) = load_input(event) else {
                     return;
                 };
-                let mut out = Effects::new(detail);
+                let mut out = Effects::caused(detail, first, cause_in);
                 generator.handle(now, input, &mut node.rng, &mut out);
                 self.apply_effects(ClientSlot(index), out);
             }
@@ -66,7 +68,7 @@ impl World<'_> {
                 let Some(input) = load_input(event) else {
                     return;
                 };
-                let mut out = Effects::new(detail);
+                let mut out = Effects::caused(detail, first, cause_in);
                 reader.handle(now, input, &mut out);
                 self.apply_effects(ClientSlot(index), out);
             }
@@ -74,7 +76,7 @@ impl World<'_> {
                 let Some(input) = consumer_input(event) else {
                     return;
                 };
-                let mut out = Effects::new(detail);
+                let mut out = Effects::caused(detail, first, cause_in);
                 consumer.handle(now, input, &mut node.rng, &mut out);
                 self.apply_effects(ClientSlot(index), out);
             }
@@ -82,12 +84,12 @@ impl World<'_> {
                 let Some(input) = producer_input(event) else {
                     return;
                 };
-                let mut out = Effects::new(detail);
+                let mut out = Effects::caused(detail, first, cause_in).with_lost_replies(lost);
                 producer.handle(now, input, &mut node.rng, &mut out);
                 self.apply_effects(ClientSlot(index), out);
             }
             ClientMachine::Edge(edge) => {
-                let mut out = Effects::new(detail);
+                let mut out = Effects::caused(detail, first, cause_in);
                 edge.handle(event, &mut out);
                 self.apply_effects(ClientSlot(index), out);
             }
@@ -104,6 +106,7 @@ impl World<'_> {
 
     /// The process of client `index` dies (if it is still alive).
     pub(super) fn crash(&mut self, now: SimTime, index: usize) {
+        let mut out = self.effects();
         let node = &mut self.clients[index];
         if !node.alive {
             return;
@@ -111,7 +114,6 @@ impl World<'_> {
         node.alive = false;
         if let ClientMachine::Consumer(consumer) = &mut node.machine {
             // What its application finished before dying is still done.
-            let mut out = Effects::new(self.sink.detail());
             consumer.handle(now, ConsumerInput::Crashed, &mut node.rng, &mut out);
             assert!(
                 out.sends.is_empty() && out.timers.is_empty() && out.disconnects.is_empty(),
@@ -120,12 +122,13 @@ impl World<'_> {
             self.apply_effects(ClientSlot(index), out);
         }
         let component = self.clients[index].component.clone();
-        self.sink
-            .record(now, &component, TraceEvent::ClientCrashed {});
+        let crashed = self.record(now, &component, self.cause_in, TraceEvent::ClientCrashed {});
+        self.clients[index].stopped_by = Some(crashed);
     }
 
     /// The process of client `index` freezes for `duration`.
     pub(super) fn pause(&mut self, now: SimTime, index: usize, duration: Millis) {
+        let mut out = self.effects();
         let node = &mut self.clients[index];
         if !node.alive {
             return;
@@ -133,7 +136,6 @@ impl World<'_> {
         node.paused_until = Some(now + duration);
         if let ClientMachine::Consumer(consumer) = &mut node.machine {
             // Its application's work in progress now ends `duration` later.
-            let mut out = Effects::new(self.sink.detail());
             consumer.handle(
                 now,
                 ConsumerInput::Paused { duration },
@@ -146,7 +148,8 @@ impl World<'_> {
         let event = TraceEvent::ClientPaused {
             duration_ms: duration.0,
         };
-        self.sink.record(now, &component, event);
+        let paused = self.record(now, &component, self.cause_in, event);
+        self.clients[index].paused_by = Some(paused);
         let resumed = ClientEvent::Command(ClientCommand::Resume);
         self.scheduler.schedule_at(
             now + duration,
@@ -177,9 +180,8 @@ impl World<'_> {
             let broker = NodeId::Broker(self.brokers[node].broker.id());
             self.network.reset_connection(now, client, broker);
         }
-        let component = node.component.clone();
-        self.sink
-            .record(now, &component, TraceEvent::ClientRestarted {});
+        let (component, cause) = (node.component.clone(), node.stopped_by.take());
+        self.record(now, &component, cause, TraceEvent::ClientRestarted {});
         self.handle_client(now, index, ClientEvent::Start);
     }
 
@@ -200,12 +202,12 @@ impl World<'_> {
         }
         let mut processed = Vec::new();
         let mut dead = Vec::new();
-        let mut died = false;
+        let mut died = None;
         for output in outputs {
             match output {
                 ConsumerOutput::Processed(record) => processed.push(record),
                 ConsumerOutput::DeadLettered(letter) => dead.push(letter),
-                ConsumerOutput::ApplicationDied => died = true,
+                ConsumerOutput::ApplicationDied(failed) => died = Some(failed),
             }
         }
         match self.services.partner(index) {
@@ -232,7 +234,9 @@ impl World<'_> {
                 self.clients[index].processed.extend(processed);
             }
         }
-        if died {
+        if let Some(failed) = died {
+            // The crash follows from the pill's failure.
+            self.cause_in = failed;
             self.crash_process(now, index);
         }
     }

@@ -6,7 +6,7 @@ use crate::broker::BrokerInput;
 use crate::broker::controller::ControllerInput;
 use crate::network::{Delivery, LossReason};
 use crate::protocol::{Message, Request, Response};
-use crate::trace::TraceEvent;
+use crate::trace::{TraceEvent, TraceSeq};
 use crate::units::{BrokerId, ClientId, Millis, NodeId, SimTime};
 
 use super::{ClientEvent, Scheduled, World};
@@ -136,7 +136,16 @@ impl World<'_> {
             .schedule_at(at, Scheduled::PeerClosed { broker, peer });
     }
 
-    pub(super) fn send(&mut self, now: SimTime, from: NodeId, to: NodeId, message: Message) {
+    /// Sends `message`; `cause` rides in the world's envelope to the receiver's
+    /// [`Effects::cause_in`](crate::effects::Effects::cause_in).
+    pub(super) fn send(
+        &mut self,
+        now: SimTime,
+        from: NodeId,
+        to: NodeId,
+        message: Message,
+        cause: Option<TraceSeq>,
+    ) {
         if let (NodeId::Client(client), NodeId::Broker(broker)) = (from, to)
             && message.opens_connection()
             && let Some(after) = self.toxic_timeout(from, to).filter(|a| a.0 > 0)
@@ -149,6 +158,12 @@ impl World<'_> {
         let Some((message, incarnation)) = self.on_the_wire(from, to, message) else {
             return;
         };
+        let reply_to = match (&message, to) {
+            (Message::Response { correlation_id, .. }, NodeId::Client(client)) => {
+                Some((client.0 as usize, incarnation, *correlation_id))
+            }
+            _ => None,
+        };
         match self
             .network
             .route(now, from, to, &message, &mut self.network_rng)
@@ -159,10 +174,16 @@ impl World<'_> {
                     to,
                     message,
                     incarnation,
+                    cause,
                 };
                 self.scheduler.schedule_at(at, input);
             }
-            Delivery::Lost(reason) => self.lost(now, from, to, reason),
+            Delivery::Lost(reason) => {
+                let lost = self.lost(now, from, to, reason);
+                if let Some(key) = reply_to {
+                    self.lost_replies.insert(key, lost);
+                }
+            }
         }
     }
 
@@ -234,13 +255,38 @@ impl World<'_> {
         }
     }
 
-    pub(super) fn lost(&mut self, now: SimTime, from: NodeId, to: NodeId, reason: LossReason) {
+    /// The network lost a message from `from` to `to`: traced, with the fault behind the loss
+    /// as its cause (the broker held down, the toxic or lost ACK on the link); returns its seq.
+    pub(super) fn lost(
+        &mut self,
+        now: SimTime,
+        from: NodeId,
+        to: NodeId,
+        reason: LossReason,
+    ) -> TraceSeq {
         let event = TraceEvent::MessageLost {
             from: self.node_name(from),
             to: self.node_name(to),
             reason: reason.describe().to_string(),
         };
-        self.sink.record(now, &self.network_component, event);
+        let cause = match (reason, to) {
+            (LossReason::BrokerDown, NodeId::Broker(broker)) => {
+                self.down_causes.get(&broker).copied()
+            }
+            _ => self.link_causes.get(&(from, to)).copied(),
+        };
+        let component = self.network_component.clone();
+        self.record(now, &component, cause, event)
+    }
+
+    /// The answers to requests of client `client`'s current process that the network lost: the
+    /// client's correlation id and the `MessageLost` event of each.
+    pub(super) fn lost_replies_of(&self, client: usize) -> Vec<(u64, TraceSeq)> {
+        let incarnation = self.clients[client].incarnation;
+        self.lost_replies
+            .range((client, incarnation, 0)..=(client, incarnation, u64::MAX))
+            .map(|(&(_, _, id), &seq)| (id, seq))
+            .collect()
     }
 
     /// The `timeout` toxic active on either direction between `a` and `b`, if any.

@@ -83,6 +83,8 @@ impl Controller {
         self.balance.scheduled = None;
         let mut changed = Vec::new();
         let mut more = false;
+        // The metadata update cites the run's first election, as other controller updates do.
+        let mut first_election = None;
         for key in self.imbalanced() {
             if changed.len() >= MAX_ELECTIONS_PER_RUN {
                 more = true;
@@ -99,7 +101,7 @@ impl Controller {
             next.leader = Some(preferred);
             next.leader_epoch = LeaderEpoch(state.leader_epoch.0 + 1);
             next.partition_epoch += 1;
-            out.trace(TraceEvent::LeaderElected {
+            let seq = out.trace(TraceEvent::LeaderElected {
                 topic: key.0.as_arc().clone(),
                 partition: key.1.0,
                 leader: Some(preferred.0),
@@ -112,11 +114,12 @@ impl Controller {
                      (auto.leader.rebalance.enable)"
                 ),
             });
+            first_election.get_or_insert(seq);
             self.partitions.insert(key, next.clone());
             changed.push(next);
         }
         self.balance.immediately = more;
-        self.broadcast(changed, out);
+        self.broadcast(changed, first_election, out);
     }
 }
 

@@ -15,7 +15,7 @@ use crate::protocol::consumer_group::{
     GroupResponse, JoinGroupResponse, JoinedMember, Subscription,
 };
 use crate::protocol::{ErrorCode, Message, Response};
-use crate::trace::TraceEvent;
+use crate::trace::{TraceEvent, TraceSeq};
 use crate::units::{
     ClientId, Generation, MemberId, Millis, NodeId, Offset, TopicName, TopicPartition,
 };
@@ -37,7 +37,19 @@ pub(crate) struct Reply {
 impl Reply {
     /// Sends `response` to the requester.
     pub(crate) fn send(self, context: &mut Context<'_>, response: GroupResponse) {
-        context.out.send(
+        self.send_because(context, None, response);
+    }
+
+    /// Sends `response` to the requester, as a consequence of event `cause` (the generation a
+    /// JoinGroup answer announces, the assignment a SyncGroup answer carries).
+    pub(crate) fn send_because(
+        self,
+        context: &mut Context<'_>,
+        cause: Option<TraceSeq>,
+        response: GroupResponse,
+    ) {
+        context.out.send_because(
+            cause,
             NodeId::Client(self.to),
             Message::Response {
                 correlation_id: self.correlation_id,
@@ -138,6 +150,16 @@ pub(crate) struct ClassicGroup {
     pub(crate) initial_delay: Option<(Millis, Millis)>,
     /// Committed offsets: the next offset the group will read, per partition.
     pub(crate) offsets: BTreeMap<TopicPartition, Offset>,
+    /// Per member (or pending member id), the traced event at which its session timer was last
+    /// restarted (its last `HeartbeatReceived`, its join, its generation's start): what its
+    /// `MemberExpired` will cite.
+    pub(crate) session_causes: BTreeMap<MemberId, TraceSeq>,
+    /// The `GroupStateChanged` to PreparingRebalance of the current or last rebalance.
+    pub(crate) rebalance_cause: Option<TraceSeq>,
+    /// The `GenerationStarted` of the current generation.
+    pub(crate) generation_cause: Option<TraceSeq>,
+    /// The `AssignmentStored` of the current generation.
+    pub(crate) assignment_cause: Option<TraceSeq>,
 }
 
 impl ClassicGroup {
@@ -158,6 +180,10 @@ impl ClassicGroup {
             new_member_added: false,
             initial_delay: None,
             offsets: BTreeMap::new(),
+            session_causes: BTreeMap::new(),
+            rebalance_cause: None,
+            generation_cause: None,
+            assignment_cause: None,
         }
     }
 
@@ -172,13 +198,15 @@ impl ClassicGroup {
         self.previous_state
     }
 
-    /// Moves to `next`, asserting the move is one Kafka allows, and traces it with `reason`.
+    /// Moves to `next`, asserting the move is one Kafka allows, and traces it with `reason`,
+    /// as a consequence of `cause`; returns the event's seq.
     pub(crate) fn transition_to(
         &mut self,
         next: GroupState,
         reason: &str,
+        cause: Option<TraceSeq>,
         context: &mut Context<'_>,
-    ) {
+    ) -> TraceSeq {
         assert!(
             next.valid_previous_states().contains(&self.state),
             "group {}: illegal transition {} -> {next}",
@@ -191,14 +219,29 @@ impl ClassicGroup {
             to: Arc::from(next.name()),
             reason: reason.to_string(),
         };
-        context.out.trace_as(self.component.clone(), event);
+        let seq = context
+            .out
+            .trace_as_because(self.component.clone(), cause, event);
         self.previous_state = self.state;
         self.state = next;
+        seq
     }
 
     /// Records a fact about this group.
-    pub(crate) fn trace(&self, context: &mut Context<'_>, event: TraceEvent) {
-        context.out.trace_as(self.component.clone(), event);
+    pub(crate) fn trace(&self, context: &mut Context<'_>, event: TraceEvent) -> TraceSeq {
+        context.out.trace_as(self.component.clone(), event)
+    }
+
+    /// Records a fact about this group that follows from `cause`.
+    pub(crate) fn trace_because(
+        &self,
+        context: &mut Context<'_>,
+        cause: Option<TraceSeq>,
+        event: TraceEvent,
+    ) -> TraceSeq {
+        context
+            .out
+            .trace_as_because(self.component.clone(), cause, event)
     }
 
     /// Whether `member` is the leader.
@@ -255,6 +298,7 @@ impl ClassicGroup {
         }
         self.pending_join.remove(member);
         self.pending_sync.remove(member);
+        self.session_causes.remove(member);
     }
 
     /// Removes a member that may be waiting in a JoinGroup: that JoinGroup is answered
@@ -389,13 +433,19 @@ impl ClassicGroup {
         })
     }
 
-    /// Arms (or re-arms) `member`'s session timer `timeout` from now.
+    /// Arms (or re-arms) `member`'s session timer `timeout` from now, at traced event `seen`
+    /// (which its expiry will cite).
     pub(crate) fn reschedule_session(
-        &self,
+        &mut self,
         member: &MemberId,
         timeout: Millis,
+        seen: Option<TraceSeq>,
         context: &mut Context<'_>,
     ) {
+        match seen {
+            Some(seen) => self.session_causes.insert(member.clone(), seen),
+            None => self.session_causes.remove(member),
+        };
         let key = CoordinatorTimer::Session {
             group: self.id.clone(),
             member: member.clone(),

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use crate::protocol::ErrorCode;
 use crate::protocol::consumer_group::{GroupResponse, HeartbeatRequest, HeartbeatResponse};
-use crate::trace::TraceEvent;
+use crate::trace::{TraceEvent, TraceSeq};
 use crate::units::MemberId;
 
 use super::Context;
@@ -27,12 +27,20 @@ pub(super) fn heartbeat(
     req: HeartbeatRequest,
     context: &mut Context<'_>,
 ) {
-    let error = match groups.get_mut(&req.group_id) {
-        Some(group) => group.heartbeat(&req, context),
-        None => ErrorCode::UnknownMemberId,
+    let (error, cause) = match groups.get_mut(&req.group_id) {
+        Some(group) => {
+            let error = group.heartbeat(&req, context);
+            // REBALANCE_IN_PROGRESS tells the member of the rebalance: it follows from its start.
+            let cause = (error == ErrorCode::RebalanceInProgress)
+                .then_some(group.rebalance_cause)
+                .flatten();
+            (error, cause)
+        }
+        None => (ErrorCode::UnknownMemberId, None),
     };
-    reply.send(
+    reply.send_because(
         context,
+        cause,
         GroupResponse::Heartbeat(HeartbeatResponse { error }),
     );
 }
@@ -49,17 +57,30 @@ impl ClassicGroup {
             return ErrorCode::IllegalGeneration;
         }
         let session = self.members[&req.member_id].session_timeout;
-        match self.state() {
-            GroupState::PreparingRebalance => {
-                self.reschedule_session(&req.member_id, session, context);
-                ErrorCode::RebalanceInProgress
-            }
-            GroupState::CompletingRebalance | GroupState::Stable => {
-                self.reschedule_session(&req.member_id, session, context);
-                ErrorCode::None
-            }
-            GroupState::Empty | GroupState::Dead => ErrorCode::UnknownMemberId,
-        }
+        let error = match self.state() {
+            GroupState::PreparingRebalance => ErrorCode::RebalanceInProgress,
+            GroupState::CompletingRebalance | GroupState::Stable => ErrorCode::None,
+            GroupState::Empty | GroupState::Dead => return ErrorCode::UnknownMemberId,
+        };
+        let seen = self.heartbeat_received(&req.member_id, error, context);
+        self.reschedule_session(&req.member_id, session, Some(seen), context);
+        error
+    }
+
+    /// Traces an accepted heartbeat, the event a later session expiry cites.
+    fn heartbeat_received(
+        &self,
+        member: &MemberId,
+        error: ErrorCode,
+        context: &mut Context<'_>,
+    ) -> TraceSeq {
+        let event = TraceEvent::HeartbeatReceived {
+            group: self.id.clone(),
+            member_id: member.0.clone(),
+            generation: self.generation.0,
+            error: Arc::from(error.name()),
+        };
+        self.trace(context, event)
     }
 
     /// The member's `Session` timer fired.
@@ -67,6 +88,8 @@ impl ClassicGroup {
         if self.state() == GroupState::Dead {
             return;
         }
+        // The expiry follows from the last moment the session was restarted.
+        let seen = self.session_causes.get(id).copied();
         if let Some(timeout) = self.pending_join.get(id).copied() {
             self.remove(id);
             let event = TraceEvent::MemberExpired {
@@ -76,7 +99,7 @@ impl ClassicGroup {
                 timeout_ms: timeout.0,
                 pending: true,
             };
-            self.trace(context, event);
+            self.trace_because(context, seen, event);
             if self.state() == GroupState::PreparingRebalance && self.has_all_members_joined() {
                 self.complete_join(context);
             }
@@ -100,8 +123,8 @@ impl ClassicGroup {
             timeout_ms: timeout.0,
             pending: false,
         };
-        self.trace(context, event);
+        let expired = self.trace_because(context, seen, event);
         let reason = format!("removing member {id} on heartbeat expiration.");
-        self.remove_member_and_update_group(id, &reason, context);
+        self.remove_member_and_update_group(id, &reason, Some(expired), context);
     }
 }

@@ -119,7 +119,7 @@ impl ClassicGroup {
                 // KIP-394: remember the id, make the client come back with it.
                 self.pending_join
                     .insert(new_id.clone(), req.session_timeout);
-                self.reschedule_session(&new_id, req.session_timeout, context);
+                self.reschedule_session(&new_id, req.session_timeout, None, context);
                 reply.join_error(context, ErrorCode::MemberIdRequired, Some(new_id));
             }
         }
@@ -166,7 +166,8 @@ impl ClassicGroup {
                 if unchanged && !(self.state() == GroupState::Stable && self.is_leader(&id)) =>
             {
                 // It probably missed the JoinGroup response: give it the current generation.
-                reply.send(context, self.join_response(&id, false));
+                let response = self.join_response(&id, false);
+                reply.send_because(context, self.generation_cause, response);
             }
             GroupState::CompletingRebalance | GroupState::Stable => {
                 let why = if self.state() == GroupState::Stable && self.is_leader(&id) {
@@ -212,7 +213,7 @@ impl ClassicGroup {
             rebalance_timeout_ms: req.rebalance_timeout.0,
             protocols: req.protocols.iter().map(|(name, _)| name.clone()).collect(),
         };
-        self.trace(context, event);
+        let joined = self.trace_because(context, context.out.cause_in(), event);
         let instance = req.group_instance_id.as_deref().unwrap_or("null");
         let why = format!(
             "Adding new member {id} with group instance id {instance}; client reason: {}",
@@ -230,8 +231,9 @@ impl ClassicGroup {
             assignment: Vec::new(),
             is_new: true,
         });
-        self.reschedule_session(&id, context.config.new_member_join_timeout, context);
-        self.maybe_prepare_rebalance_or_complete_join(&why, context);
+        let timeout = context.config.new_member_join_timeout;
+        self.reschedule_session(&id, timeout, Some(joined), context);
+        self.maybe_prepare_rebalance_or_complete_join(&why, Some(joined), context);
     }
 
     /// Takes a known member's new metadata and parks its JoinGroup, then rebalances or completes
@@ -249,7 +251,9 @@ impl ClassicGroup {
         member.session_timeout = req.session_timeout;
         member.rebalance_timeout = req.rebalance_timeout;
         member.awaiting_join = Some(reply);
-        self.maybe_prepare_rebalance_or_complete_join(why, context);
+        // A known member's rejoin follows from what made it rejoin (a cooperative revocation).
+        let cause = context.out.cause_in();
+        self.maybe_prepare_rebalance_or_complete_join(why, cause, context);
     }
 
     /// A static member came back with an unknown member id: the old id is fenced (its parked
@@ -284,8 +288,8 @@ impl ClassicGroup {
             old_member_id: old_id.0.clone(),
             new_member_id: new_id.0.clone(),
         };
-        self.trace(context, event);
-        self.reschedule_session(&new_id, member.session_timeout, context);
+        let replaced = self.trace_because(context, context.out.cause_in(), event);
+        self.reschedule_session(&new_id, member.session_timeout, Some(replaced), context);
         member.id = new_id.clone();
         member.protocols = req.protocols.clone();
         member.session_timeout = req.session_timeout;
@@ -306,11 +310,15 @@ impl ClassicGroup {
                 let response = self.join_response(&new_id, true);
                 let member = self.members.get_mut(&new_id).expect("just inserted");
                 if let Some(reply) = member.awaiting_join.take() {
-                    reply.send(context, response);
+                    reply.send_because(context, Some(replaced), response);
                 }
             }
-            GroupState::Stable => self.maybe_prepare_rebalance_or_complete_join(&why, context),
-            GroupState::CompletingRebalance => self.prepare_rebalance(&why, context),
+            GroupState::Stable => {
+                self.maybe_prepare_rebalance_or_complete_join(&why, Some(replaced), context);
+            }
+            GroupState::CompletingRebalance => {
+                self.prepare_rebalance(&why, Some(replaced), context)
+            }
             GroupState::PreparingRebalance => self.maybe_complete_join_phase(context),
             state @ (GroupState::Empty | GroupState::Dead) => {
                 panic!(

@@ -53,11 +53,13 @@ impl ClassicGroup {
             member_id: id.0.clone(),
             reason: req.reason.to_string(),
         };
-        self.trace(context, event);
+        // The leave follows from what the member traced when it decided to leave (its close, its
+        // poll timeout), as the request's envelope carried it.
+        let left = self.trace_because(context, context.out.cause_in(), event);
         let reason = format!("explicit `LeaveGroup` request for ({id}) members.");
         match self.state() {
             GroupState::Stable | GroupState::CompletingRebalance => {
-                self.maybe_prepare_rebalance_or_complete_join(&reason, context);
+                self.maybe_prepare_rebalance_or_complete_join(&reason, Some(left), context);
             }
             GroupState::PreparingRebalance => self.maybe_complete_join_phase(context),
             GroupState::Empty | GroupState::Dead => {}

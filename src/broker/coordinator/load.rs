@@ -107,7 +107,7 @@ mod tests {
             out: &mut out,
         };
         for &state in states {
-            g.transition_to(state, "test", &mut context);
+            g.transition_to(state, "test", None, &mut context);
         }
         g.generation = Generation(3);
         for id in ["a", "b"] {

@@ -378,7 +378,12 @@ impl GroupCoordinator {
                     config: &self.config,
                     out,
                 };
-                group.transition_to(GroupState::Dead, "the group was deleted", &mut context);
+                group.transition_to(
+                    GroupState::Dead,
+                    "the group was deleted",
+                    None,
+                    &mut context,
+                );
                 self.groups.remove(group_id);
                 ErrorCode::None
             }

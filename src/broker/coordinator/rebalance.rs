@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use crate::protocol::ErrorCode;
 use crate::protocol::consumer_group::{GroupResponse, SyncGroupResponse};
-use crate::trace::TraceEvent;
+use crate::trace::{TraceEvent, TraceSeq};
 use crate::units::{Generation, MemberId, Millis};
 
 use super::Context;
@@ -29,13 +29,15 @@ use super::timers::CoordinatorTimer;
 impl ClassicGroup {
     /// Starts a rebalance if the state allows one, else tries to end the current join phase
     /// (Kafka's `maybePrepareRebalanceOrCompleteJoin`).
+    /// `cause` is the event that asks for the rebalance (a join, a leave, an expiry).
     pub(crate) fn maybe_prepare_rebalance_or_complete_join(
         &mut self,
         reason: &str,
+        cause: Option<TraceSeq>,
         context: &mut Context<'_>,
     ) {
         if self.state().can_rebalance() {
-            self.prepare_rebalance(reason, context);
+            self.prepare_rebalance(reason, cause, context);
         } else {
             self.maybe_complete_join_phase(context);
         }
@@ -44,7 +46,16 @@ impl ClassicGroup {
     /// Moves the group to PreparingRebalance. Members parked in SyncGroup are told
     /// `REBALANCE_IN_PROGRESS`; an Empty group arms the initial delay, any other group completes
     /// at once if every member is already waiting, else arms the rebalance timeout.
-    pub(crate) fn prepare_rebalance(&mut self, reason: &str, context: &mut Context<'_>) {
+    pub(crate) fn prepare_rebalance(
+        &mut self,
+        reason: &str,
+        cause: Option<TraceSeq>,
+        context: &mut Context<'_>,
+    ) {
+        // Nothing is traced before the state change below: the parked SyncGroups answered
+        // first already follow from it.
+        let rebalance = context.out.next_seq();
+        self.rebalance_cause = Some(rebalance);
         if self.state() == GroupState::CompletingRebalance {
             for member in self.members.values_mut() {
                 member.assignment.clear();
@@ -62,7 +73,8 @@ impl ClassicGroup {
             };
             context.out.set_timer(key, context.now + delay);
         }
-        self.transition_to(GroupState::PreparingRebalance, reason, context);
+        let traced = self.transition_to(GroupState::PreparingRebalance, reason, cause, context);
+        debug_assert_eq!(traced, rebalance, "the state change is the first trace");
         if !initial {
             if self.has_all_members_joined() {
                 self.complete_join(context);
@@ -129,7 +141,7 @@ impl ClassicGroup {
                 member_id: id.0.clone(),
                 reason: "did not rejoin before the rebalance timeout".to_string(),
             };
-            self.trace(context, event);
+            self.trace_because(context, self.rebalance_cause, event);
         }
         if self.state() == GroupState::Dead {
             return;
@@ -138,7 +150,7 @@ impl ClassicGroup {
             self.arm_rebalance_timeout(context);
             return;
         }
-        self.init_next_generation(context);
+        let generation = self.init_next_generation(context);
         if self.state() == GroupState::Empty {
             return;
         }
@@ -148,9 +160,9 @@ impl ClassicGroup {
             let session = member.session_timeout;
             member.is_new = false;
             if let Some(reply) = member.awaiting_join.take() {
-                reply.send(context, response);
+                reply.send_because(context, Some(generation), response);
             }
-            self.reschedule_session(&id, session, context);
+            self.reschedule_session(&id, session, Some(generation), context);
             self.pending_sync.insert(id);
         }
         let key = CoordinatorTimer::Sync {
@@ -164,7 +176,8 @@ impl ClassicGroup {
     /// Kafka's `initNextGeneration`: a new generation id, the protocol chosen by vote, and
     /// CompletingRebalance (or Empty, with the generation still incremented, if no member is
     /// left).
-    fn init_next_generation(&mut self, context: &mut Context<'_>) {
+    /// Returns the `GenerationStarted` event (which follows from the rebalance's start).
+    fn init_next_generation(&mut self, context: &mut Context<'_>) -> TraceSeq {
         self.generation = Generation(self.generation.0 + 1);
         self.protocol = (!self.members.is_empty()).then(|| self.select_protocol());
         self.pending_sync.clear();
@@ -179,18 +192,22 @@ impl ClassicGroup {
                 .map(|l| l.0.clone()),
             members: self.members.keys().map(|m| m.0.clone()).collect(),
         };
-        self.trace(context, event);
+        let generation = self.trace_because(context, self.rebalance_cause, event);
+        self.generation_cause = Some(generation);
+        self.assignment_cause = None;
+        let cause = Some(generation);
         if self.members.is_empty() {
             let reason = "the join phase completed with no member";
-            self.transition_to(GroupState::Empty, reason, context);
+            self.transition_to(GroupState::Empty, reason, cause, context);
         } else {
             let reason = format!(
                 "the join phase completed: generation {} with {} members",
                 self.generation,
                 self.members.len()
             );
-            self.transition_to(GroupState::CompletingRebalance, &reason, context);
+            self.transition_to(GroupState::CompletingRebalance, &reason, cause, context);
         }
+        generation
     }
 
     /// The `Rebalance` timer fired: end the join phase with whoever rejoined.
@@ -211,6 +228,7 @@ impl ClassicGroup {
             return;
         }
         let missing: Vec<MemberId> = self.pending_sync.iter().cloned().collect();
+        let mut first_removal = None;
         for id in &missing {
             self.remove(id);
             self.cancel_session(id, context);
@@ -219,14 +237,15 @@ impl ClassicGroup {
                 member_id: id.0.clone(),
                 reason: "did not sync before the rebalance timeout".to_string(),
             };
-            self.trace(context, event);
+            let removed = self.trace_because(context, self.generation_cause, event);
+            first_removal = first_removal.or(Some(removed));
         }
         let names: Vec<&str> = missing.iter().map(|m| &*m.0).collect();
         let reason = format!(
             "Removing [{}] on pending sync request expiration",
             names.join(", ")
         );
-        self.prepare_rebalance(&reason, context);
+        self.prepare_rebalance(&reason, first_removal, context);
     }
 
     /// Removes a member found dead (session expiry) and lets the group react: a new rebalance,
@@ -236,12 +255,13 @@ impl ClassicGroup {
         &mut self,
         id: &MemberId,
         reason: &str,
+        cause: Option<TraceSeq>,
         context: &mut Context<'_>,
     ) {
         self.evict(id, context);
         match self.state() {
             GroupState::Stable | GroupState::CompletingRebalance => {
-                self.maybe_prepare_rebalance_or_complete_join(reason, context);
+                self.maybe_prepare_rebalance_or_complete_join(reason, cause, context);
             }
             GroupState::PreparingRebalance if self.has_all_members_joined() => {
                 self.complete_join(context);
@@ -253,6 +273,12 @@ impl ClassicGroup {
     /// Answers every parked SyncGroup: with the member's assignment on success, with `error`
     /// otherwise; each answered member's session restarts (Kafka's `propagateAssignment`).
     pub(crate) fn propagate_assignment(&mut self, error: ErrorCode, context: &mut Context<'_>) {
+        // The answers follow from the stored assignment, or from the rebalance that voids it.
+        let cause = if error == ErrorCode::None {
+            self.assignment_cause
+        } else {
+            self.rebalance_cause
+        };
         for id in self.member_ids() {
             let member = self.members.get_mut(&id).expect("listed");
             let Some(reply) = member.awaiting_sync.take() else {
@@ -265,8 +291,8 @@ impl ClassicGroup {
             };
             let session = member.session_timeout;
             let response = SyncGroupResponse { error, assignment };
-            reply.send(context, GroupResponse::SyncGroup(response));
-            self.reschedule_session(&id, session, context);
+            reply.send_because(context, cause, GroupResponse::SyncGroup(response));
+            self.reschedule_session(&id, session, cause, context);
         }
     }
 

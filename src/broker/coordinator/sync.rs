@@ -63,7 +63,11 @@ impl ClassicGroup {
                     error: ErrorCode::None,
                     assignment: self.members[&id].assignment.clone(),
                 };
-                reply.send(context, GroupResponse::SyncGroup(response));
+                reply.send_because(
+                    context,
+                    self.assignment_cause,
+                    GroupResponse::SyncGroup(response),
+                );
             }
             state @ (GroupState::Empty | GroupState::Dead) => {
                 panic!("group {}: a validated SyncGroup in {state}", self.id)
@@ -112,13 +116,14 @@ impl ClassicGroup {
                 })
                 .collect(),
         };
-        self.trace(context, event);
+        let stored = self.trace_because(context, self.generation_cause, event);
+        self.assignment_cause = Some(stored);
         self.propagate_assignment(ErrorCode::None, context);
         let reason = format!(
             "assignment received from leader {leader} for generation {}",
             self.generation
         );
-        self.transition_to(GroupState::Stable, &reason, context);
+        self.transition_to(GroupState::Stable, &reason, Some(stored), context);
     }
 
     /// Notes that `member` synced; once every member has, the `Sync` timer is disarmed.

@@ -10,7 +10,7 @@ use super::*;
 use crate::effects::{Effects, TimerOp};
 use crate::protocol::consumer_group::*;
 use crate::protocol::{Message, Response};
-use crate::trace::{Detail, TraceEvent};
+use crate::trace::{Detail, TraceEvent, TraceSeq};
 use crate::units::{NodeId, PartitionId};
 
 const GROUP: &str = "analytics";
@@ -100,10 +100,15 @@ impl Harness {
             .extend(out.traces.into_iter().map(|(_, event)| (now, event)));
     }
 
+    /// A buffer numbered after the traces so far, as the world numbers them.
+    fn effects(&self) -> Effects<CoordinatorTimer> {
+        Effects::caused(Detail::Records, TraceSeq(self.traces.len() as u64), None)
+    }
+
     fn send(&mut self, client: u32, request: GroupRequest) -> u64 {
         let correlation_id = self.next_correlation;
         self.next_correlation += 1;
-        let mut out = Effects::new(Detail::Records);
+        let mut out = self.effects();
         let input = CoordinatorInput::Request {
             from: ClientId(client),
             correlation_id,
@@ -127,7 +132,7 @@ impl Harness {
             let Some((key, at)) = next else { break };
             self.timers.remove(&key);
             self.now = at;
-            let mut out = Effects::new(Detail::Records);
+            let mut out = self.effects();
             self.coordinator
                 .handle(at, CoordinatorInput::Timer(key), &mut self.rng, &mut out);
             self.apply(out);
@@ -509,7 +514,7 @@ fn every_request_in_stable() {
 fn every_request_in_dead() {
     let mut h = Harness::new();
     let (a, _) = h.join_dynamic(1);
-    let mut out = Effects::new(Detail::Records);
+    let mut out = h.effects();
     assert_eq!(
         h.coordinator.delete_group(h.now, GROUP, &mut out),
         ErrorCode::NonEmptyGroup
@@ -517,6 +522,7 @@ fn every_request_in_dead() {
     h.coordinator.groups.get_mut(GROUP).unwrap().transition_to(
         GroupState::Dead,
         "test",
+        None,
         &mut Context {
             now: h.now,
             config: &CoordinatorConfig::default(),
@@ -548,7 +554,7 @@ fn every_request_in_dead() {
 fn deleting_an_empty_group_kills_it() {
     let mut h = Harness::new();
     assert_eq!(h.commit(None, None), ErrorCode::None);
-    let mut out = Effects::new(Detail::Records);
+    let mut out = h.effects();
     assert_eq!(
         h.coordinator.delete_group(h.now, GROUP, &mut out),
         ErrorCode::None

@@ -66,7 +66,7 @@ impl TraceSink for Tally {
         self.detail
     }
 
-    fn record(&mut self, at: SimTime, _component: &Arc<str>, event: TraceEvent) {
+    fn record(&mut self, at: SimTime, _: &Arc<str>, _: Option<u64>, event: TraceEvent) {
         self.events += 1;
         match event {
             TraceEvent::BatchAppended { records, .. } => self.appended += u64::from(records),

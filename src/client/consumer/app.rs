@@ -189,6 +189,7 @@ impl Application {
             attempts,
             verdict,
             traced: 0,
+            last_failed: None,
         };
         (t, Some(failure))
     }
@@ -299,6 +300,8 @@ pub(crate) struct Failure {
     pub(crate) verdict: Verdict,
     /// Attempts already traced.
     pub(crate) traced: usize,
+    /// The `ProcessingFailed` of the last attempt traced: what giving up follows from.
+    pub(crate) last_failed: Option<crate::trace::TraceSeq>,
 }
 
 /// A batch the application is working through, with its schedule.

@@ -25,7 +25,7 @@ use crate::protocol::consumer_group::{
 };
 use crate::protocol::metadata::{MetadataRequest, MetadataResponse};
 use crate::protocol::{ErrorCode, Request};
-use crate::trace::TraceEvent;
+use crate::trace::{TraceEvent, TraceSeq};
 use crate::units::{Generation, MemberId, SimTime, TopicName, TopicPartition};
 
 use super::{
@@ -83,25 +83,28 @@ impl Consumer {
 
     /// Gives partitions up as the protocol says, then sends JoinGroup.
     pub(super) fn join(&mut self, out: &mut Effects<ConsumerTimer, ConsumerOutput>) {
+        let cause = self.member.rejoin_cause.take();
         let owned: Vec<TopicPartition> = self.partitions.keys().cloned().collect();
         if !owned.is_empty() {
             match (self.member.generation, self.member.member_id.clone()) {
                 (Some(generation), Some(member_id)) if !self.config.is_cooperative() => {
-                    out.trace(TraceEvent::PartitionsRevoked {
+                    let event = TraceEvent::PartitionsRevoked {
                         group: self.group(),
                         member_id: member_id.0,
                         generation: generation.0,
                         partitions: names(&owned),
-                    });
+                    };
+                    out.trace_because(cause, event);
                     self.drop_partitions(&owned);
                 }
                 (Some(_), Some(_)) => {}
                 _ => {
-                    out.trace(TraceEvent::PartitionsLost {
+                    let event = TraceEvent::PartitionsLost {
                         group: self.group(),
                         partitions: names(&owned),
                         reason: "the consumer is no longer part of the group".to_string(),
-                    });
+                    };
+                    out.trace_because(cause, event);
                     self.drop_partitions(&owned);
                 }
             }
@@ -130,7 +133,8 @@ impl Consumer {
         };
         self.member.state = MemberState::Joining;
         out.cancel_timer(ConsumerTimer::Heartbeat);
-        self.send(
+        self.send_because(
+            cause,
             Request::Group(GroupRequest::JoinGroup(request)),
             Pending::Join,
             out,
@@ -194,6 +198,7 @@ impl Consumer {
     fn rejoin_now(&mut self, reason: &str, out: &mut Effects<ConsumerTimer, ConsumerOutput>) {
         self.member.state = MemberState::Unjoined;
         self.member.rejoin = Some(Arc::from(reason));
+        self.member.rejoin_cause = out.cause_in();
         if matches!(self.activity, Activity::Polling) {
             self.join(out);
         }
@@ -367,16 +372,20 @@ impl Consumer {
             .filter(|tp| !assigned.contains(*tp))
             .cloned()
             .collect();
+        // What the coordinator stored (its `AssignmentStored`) is what this follows from.
+        let cause = out.cause_in();
         if !revoked.is_empty() {
             // Cooperative: give these up, then rejoin so that they can be reassigned (KIP-429).
-            out.trace(TraceEvent::PartitionsRevoked {
+            let event = TraceEvent::PartitionsRevoked {
                 group: self.group(),
                 member_id: member_id.clone(),
                 generation,
                 partitions: names(&revoked),
-            });
+            };
+            let revocation = out.trace_because(cause, event);
             self.drop_partitions(&revoked);
             self.member.rejoin = Some(Arc::from("need to revoke partitions and re-join"));
+            self.member.rejoin_cause = Some(revocation);
         }
         let added: Vec<TopicPartition> = assigned
             .into_iter()
@@ -395,12 +404,13 @@ impl Consumer {
             self.partitions.insert(tp.clone(), state);
             self.order.push_back(tp.clone());
         }
-        out.trace(TraceEvent::PartitionsAssigned {
+        let event = TraceEvent::PartitionsAssigned {
             group: self.group(),
             member_id,
             generation,
             partitions: names(&added),
-        });
+        };
+        out.trace_because(cause, event);
         match self.config.library {
             ClientLibrary::Java3 | ClientLibrary::Java4 if self.config.enable_auto_commit => {
                 // ConsumerCoordinator restarts the auto-commit timer after every join.
@@ -468,10 +478,12 @@ impl Consumer {
             }
             ErrorCode::RebalanceInProgress if self.member.state == MemberState::Stable => {
                 self.member.rejoin = Some(Arc::from("group is already rebalancing"));
+                self.member.rejoin_cause = out.cause_in();
             }
             ErrorCode::IllegalGeneration | ErrorCode::UnknownMemberId if unchanged => {
                 self.reset_generation(error == ErrorCode::UnknownMemberId);
                 self.member.rejoin = Some(Arc::from(format!("heartbeat failed: {error}")));
+                self.member.rejoin_cause = out.cause_in();
                 out.cancel_timer(ConsumerTimer::Heartbeat);
             }
             ErrorCode::FencedInstanceId if unchanged => {
@@ -486,9 +498,12 @@ impl Consumer {
 
     /// Kafka's `maybeLeaveGroup`: a dynamic member in a generation sends LeaveGroup; every member
     /// forgets its generation and member id and will rejoin.
+    /// `cause` is the event the leave follows from (the poll timeout, the close), carried to the
+    /// coordinator's `MemberLeft`.
     pub(super) fn leave_group(
         &mut self,
         reason: &str,
+        cause: Option<TraceSeq>,
         out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) -> bool {
         if self.consumer_protocol.is_some() {
@@ -503,7 +518,8 @@ impl Consumer {
                 member_id: self.member.member_id.clone().expect("checked"),
                 reason: Arc::from(reason),
             };
-            self.send(
+            self.send_because(
+                cause,
                 Request::Group(GroupRequest::LeaveGroup(request)),
                 Pending::Leave,
                 out,

@@ -47,6 +47,7 @@ use crate::protocol::metadata::MetadataRequest;
 use crate::protocol::{Message, Request, Response};
 use crate::record::Record;
 use crate::rng::SimRng;
+use crate::trace::TraceSeq;
 use crate::units::{
     BrokerId, Generation, MemberId, Millis, NodeId, Offset, SimTime, TopicName, TopicPartition,
 };
@@ -128,7 +129,8 @@ pub enum ConsumerOutput {
     /// The application's exception escaped the poll loop (`OnFailure::Crash` on a poison pill):
     /// the consumer has stopped, and the world must now crash its process as
     /// `ClientCommand::Crash` does (no LeaveGroup), after routing the outputs before this one.
-    ApplicationDied,
+    /// It carries the pill's last `ProcessingFailed`, which the crash follows from.
+    ApplicationDied(Option<TraceSeq>),
 }
 
 /// A consumer subscribed to some topics in a group.
@@ -199,6 +201,10 @@ struct Membership {
     protocol: Option<Arc<str>>,
     /// A rejoin is needed (at the next `poll()`), and why (KIP-800 join reason).
     rejoin: Option<Arc<str>>,
+    /// The event that made the rejoin needed (the coordinator's start of a rebalance, as a
+    /// heartbeat's answer carried it; this consumer's own poll timeout): the cause of what the
+    /// rejoin does (eager revocation, the JoinGroup).
+    rejoin_cause: Option<TraceSeq>,
     /// The leader waits for Metadata before it can assign: the JoinGroup response it holds.
     pending_leader: Option<PendingAssignment>,
     /// The last assignment received and its generation (the eager sticky assignor's userData).
@@ -348,6 +354,7 @@ impl Consumer {
                 generation: None,
                 protocol: None,
                 rejoin: None,
+                rejoin_cause: None,
                 pending_leader: None,
                 previous: None,
             },
@@ -584,10 +591,33 @@ impl Consumer {
         self.send_to(self.broker, request, pending, out);
     }
 
+    /// Sends `request` to the bootstrap broker, following from event `cause` (the world's
+    /// envelope carries it to the coordinator).
+    fn send_because(
+        &mut self,
+        cause: Option<TraceSeq>,
+        request: Request,
+        pending: Pending,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
+    ) {
+        self.send_to_because(self.broker, cause, request, pending, out);
+    }
+
     /// Sends `request` to `broker` and remembers what it was for.
     fn send_to(
         &mut self,
         broker: BrokerId,
+        request: Request,
+        pending: Pending,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
+    ) {
+        self.send_to_because(broker, None, request, pending, out);
+    }
+
+    fn send_to_because(
+        &mut self,
+        broker: BrokerId,
+        cause: Option<TraceSeq>,
         request: Request,
         pending: Pending,
         out: &mut Effects<ConsumerTimer, ConsumerOutput>,
@@ -600,7 +630,8 @@ impl Consumer {
             pending,
         };
         self.in_flight.insert(correlation_id, sent);
-        out.send(
+        out.send_because(
+            cause,
             NodeId::Broker(broker),
             Message::Request {
                 correlation_id,

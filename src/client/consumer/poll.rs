@@ -219,7 +219,8 @@ impl Consumer {
         self.trace_failed_attempts(&mut batch, now, out);
         if let Some(pill) = batch.crash_before(finished) {
             self.report(&mut batch, pill, out);
-            out.output(ConsumerOutput::ApplicationDied);
+            let failed = batch.failure(pill).and_then(|f| f.last_failed);
+            out.output(ConsumerOutput::ApplicationDied(failed));
             self.activity = Activity::Closed;
             return;
         }
@@ -293,7 +294,7 @@ impl Consumer {
             {
                 let last = failure.traced + 1 == failure.attempts.len();
                 let (tp, record) = batch.records.get(failure.index);
-                out.trace(TraceEvent::ProcessingFailed {
+                let failed = out.trace(TraceEvent::ProcessingFailed {
                     group: self.group(),
                     topic: tp.topic.as_arc().clone(),
                     partition: tp.partition.0,
@@ -309,6 +310,7 @@ impl Consumer {
                     backoff_ms: attempt.backoff.map(|backoff| backoff.0),
                 });
                 failure.traced += 1;
+                failure.last_failed = Some(failed);
                 if last && failure.verdict == Verdict::Crash {
                     return;
                 }
@@ -371,7 +373,8 @@ impl Consumer {
                 }
                 if let Verdict::DeadLetter(topic) = &failure.verdict {
                     let attempts = failure.attempts.len() as u32;
-                    dead.push(dead_letter(topic, tp, record, attempts, batch.done[index]));
+                    let letter = dead_letter(topic, tp, record, attempts, batch.done[index]);
+                    dead.push((letter, failure.last_failed));
                 }
                 continue;
             }
@@ -407,8 +410,8 @@ impl Consumer {
         if out.wants_records() {
             self.trace_each_record(batch, from, upto, out);
         }
-        for letter in dead {
-            out.trace(self.dead_lettered(&letter));
+        for (letter, failed) in dead {
+            out.trace_because(failed, self.dead_lettered(&letter));
             out.output(ConsumerOutput::DeadLettered(letter));
         }
         batch.reported = upto;
@@ -666,7 +669,7 @@ impl Consumer {
         if matches!(self.activity, Activity::Polling) {
             return;
         }
-        out.trace(TraceEvent::MaxPollIntervalExceeded {
+        let expired = out.trace(TraceEvent::MaxPollIntervalExceeded {
             group: self.group(),
             member_id: self
                 .member
@@ -676,8 +679,9 @@ impl Consumer {
             last_poll_ms: self.last_poll_of_activity().0,
             max_poll_interval_ms: self.config.max_poll_interval.0,
         });
-        self.leave_group("consumer poll timeout has expired.", out);
+        self.leave_group("consumer poll timeout has expired.", Some(expired), out);
         self.member.rejoin = Some(Arc::from("consumer poll timeout has expired."));
+        self.member.rejoin_cause = Some(expired);
     }
 
     /// When the application last returned from `poll()`.
@@ -707,26 +711,30 @@ impl Consumer {
     fn finish_close(&mut self, out: &mut Effects<ConsumerTimer, ConsumerOutput>) {
         let owned: Vec<TopicPartition> = self.partitions.keys().cloned().collect();
         if !owned.is_empty() {
-            match (self.member.generation, &self.member.member_id) {
-                (Some(generation), Some(member_id)) => out.trace(TraceEvent::PartitionsRevoked {
+            let event = match (self.member.generation, &self.member.member_id) {
+                (Some(generation), Some(member_id)) => TraceEvent::PartitionsRevoked {
                     group: self.group(),
                     member_id: member_id.0.clone(),
                     generation: generation.0,
                     partitions: names(&owned),
-                }),
-                _ => out.trace(TraceEvent::PartitionsLost {
+                },
+                _ => TraceEvent::PartitionsLost {
                     group: self.group(),
                     partitions: names(&owned),
                     reason: "the consumer is being closed outside a generation".to_string(),
-                }),
-            }
+                },
+            };
+            out.trace(event);
             self.drop_partitions(&owned);
         }
-        let left_group = self.leave_group("the consumer is being closed", out);
-        out.trace(TraceEvent::ConsumerClosed {
+        // The LeaveGroup follows from the close, whose event is the next one traced here.
+        let closing = out.next_seq();
+        let left_group = self.leave_group("the consumer is being closed", Some(closing), out);
+        let closed = out.trace(TraceEvent::ConsumerClosed {
             group: self.group(),
             left_group,
         });
+        debug_assert_eq!(closed, closing, "leaving traces nothing");
         for timer in [
             ConsumerTimer::Heartbeat,
             ConsumerTimer::AutoCommit,

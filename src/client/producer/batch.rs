@@ -47,6 +47,10 @@ pub(crate) struct ProducerBatch {
     pub(crate) sync_waiters: u32,
     /// Completed (acknowledged, failed or expired): a late response is ignored.
     pub(crate) done: bool,
+    /// The event its next send follows from: its last `BatchRetried`.
+    pub(crate) retried: Option<crate::trace::TraceSeq>,
+    /// The `BatchSent` of its current attempt, which its ack, retry or failure follows from.
+    pub(crate) sent: Option<crate::trace::TraceSeq>,
 }
 
 impl ProducerBatch {
@@ -81,6 +85,8 @@ impl ProducerBatch {
             sequence_reset: false,
             sync_waiters: u32::from(sync),
             done: false,
+            retried: None,
+            sent: None,
         }
     }
 

@@ -1,6 +1,5 @@
 //! The sender: connections, Produce requests in flight, responses, retries and timeouts (Kafka's
 //! `Sender` and the parts of `NetworkClient` a producer's behaviour depends on).
-//!
 //! - **Connections.** A connection is ready once its first request, `ApiVersions`, is answered.
 //!   When it closes, every request in flight on it fails; the next attempt waits
 //!   `reconnect.backoff.ms`, doubling up to `reconnect.backoff.max.ms` while attempts fail.
@@ -44,7 +43,7 @@ use crate::protocol::produce::{
 };
 use crate::protocol::{ErrorCode, Message, Request, Response};
 use crate::rng::SimRng;
-use crate::trace::TraceEvent;
+use crate::trace::{TraceEvent, TraceSeq};
 use crate::units::{BrokerId, NodeId, Offset, SimTime};
 
 /// What `delivery.timeout.ms` running out is reported as (Java: `TimeoutException: Expiring N
@@ -363,9 +362,11 @@ impl Producer {
     ) {
         let id = self.correlation();
         let mut wire = Vec::with_capacity(batches.len());
+        // The envelope names the first `BatchSent`; the broker cites `first + i` for batch `i`.
+        let first_sent = out.next_seq();
         for b in &mut batches {
             let topic = self.acc.topic(b.tp.topic).topic.clone();
-            out.trace(TraceEvent::BatchSent {
+            let event = TraceEvent::BatchSent {
                 topic: topic.as_arc().clone(),
                 partition: b.tp.partition.0,
                 batch: b.id,
@@ -376,7 +377,8 @@ impl Producer {
                 producer_id: b.sequence.map(|s| s.producer_id.0),
                 producer_epoch: b.sequence.map(|s| s.epoch.0),
                 base_sequence: b.sequence.map(|s| s.base_sequence.0),
-            });
+            };
+            b.sent = Some(out.trace_because(b.retried, event));
             wire.push(ProduceBatch {
                 topic,
                 partition: b.tp.partition,
@@ -390,7 +392,8 @@ impl Producer {
             timeout: self.config.request_timeout,
             batches: wire,
         });
-        out.send(
+        out.send_because(
+            Some(first_sent),
             NodeId::Broker(broker),
             Message::Request {
                 correlation_id: id,
@@ -526,14 +529,14 @@ impl Producer {
     fn retry(
         &mut self,
         now: SimTime,
-        batch: ProducerBatch,
+        mut batch: ProducerBatch,
         error: ErrorCode,
         rng: &mut SimRng,
         out: &mut Effects<ProducerTimer>,
     ) {
         let c = &self.config;
         let wait = backoff::exponential(c.retry_backoff, c.retry_backoff_max, batch.attempts, rng);
-        out.trace(TraceEvent::BatchRetried {
+        let event = TraceEvent::BatchRetried {
             topic: self.acc.topic(batch.tp.topic).topic.as_arc().clone(),
             partition: batch.tp.partition.0,
             batch: batch.id,
@@ -541,7 +544,8 @@ impl Producer {
             error: error.name().to_string(),
             attempt: batch.attempts + 1,
             backoff_ms: wait.0,
-        });
+        };
+        batch.retried = Some(out.trace_because(batch.sent, event));
         self.acc.reenqueue(now, batch, wait);
     }
 
@@ -554,26 +558,28 @@ impl Producer {
         if let Some(idempotence) = self.idempotence.as_mut() {
             idempotence.completed(batch);
         }
-        out.trace(TraceEvent::BatchAcked {
+        let event = TraceEvent::BatchAcked {
             topic: self.acc.topic(batch.tp.topic).topic.as_arc().clone(),
             partition: batch.tp.partition.0,
             batch: batch.id,
             records: batch.count,
             base_offset: base_offset.map(|o| o.0),
             attempts: batch.attempts + 1,
-        });
+        };
+        out.trace_because(batch.sent, event);
         self.report(batch, base_offset, None, out);
     }
 
     fn fail(&mut self, batch: &ProducerBatch, error: &str, out: &mut Effects<ProducerTimer>) {
-        out.trace(TraceEvent::BatchFailed {
+        let event = TraceEvent::BatchFailed {
             topic: self.acc.topic(batch.tp.topic).topic.as_arc().clone(),
             partition: batch.tp.partition.0,
             batch: batch.id,
             records: batch.count,
             error: error.to_string(),
             attempts: batch.attempts + 1,
-        });
+        };
+        out.trace_because(batch.sent, event);
         self.report(batch, None, Some(error), out);
     }
 
@@ -622,7 +628,9 @@ impl Producer {
             .find(|(_, c)| c.in_flight.iter().any(|r| r.correlation_id == id))
             .map(|(b, _)| *b);
         if let Some(broker) = broker {
-            self.close(now, broker, ErrorCode::RequestTimedOut, rng, out);
+            // The answer never came: if the network lost it, that loss is why.
+            let lost = out.lost_reply(id);
+            self.close(now, broker, ErrorCode::RequestTimedOut, lost, rng, out);
         }
     }
 
@@ -642,16 +650,19 @@ impl Producer {
             ConnState::Connecting { since } | ConnState::Ready { since } => since <= at,
         };
         if current {
-            self.close(now, broker, ErrorCode::NetworkException, rng, out);
+            let cause = out.cause_in();
+            self.close(now, broker, ErrorCode::NetworkException, cause, rng, out);
         }
     }
 
-    /// Closes the connection to `broker`, failing everything in flight on it with `error`.
+    /// Closes the connection to `broker`, failing everything in flight on it with `error`, after
+    /// `cause` (the lost answer, the broker's close).
     fn close(
         &mut self,
         now: SimTime,
         broker: BrokerId,
         error: ErrorCode,
+        cause: Option<TraceSeq>,
         rng: &mut SimRng,
         out: &mut Effects<ProducerTimer>,
     ) {
@@ -668,7 +679,7 @@ impl Producer {
         conn.state = ConnState::Disconnected;
         out.disconnect(NodeId::Broker(broker));
         let requests = mem::take(&mut conn.in_flight);
-        out.trace(TraceEvent::ConnectionClosed {
+        let event = TraceEvent::ConnectionClosed {
             broker: broker.0,
             reason: match error {
                 ErrorCode::RequestTimedOut => "request timeout",
@@ -676,7 +687,8 @@ impl Producer {
             }
             .to_string(),
             requests_failed: requests.len() as u32,
-        });
+        };
+        let closed = out.trace_because(cause, event);
         // A broken connection may mean a moved leader (`handleServerDisconnect`).
         self.metadata.needed = true;
         if broker == self.init_broker
@@ -703,7 +715,8 @@ impl Producer {
                     };
                 }
                 RequestKind::Produce(batches) => {
-                    for batch in batches {
+                    for mut batch in batches {
+                        batch.sent = Some(closed);
                         self.complete(now, batch, error, None, rng, out);
                     }
                 }
