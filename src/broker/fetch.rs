@@ -9,6 +9,7 @@ use crate::protocol::fetch::{
     FetchRequest, FetchResponse, FetchedPartition, ListOffsetsRequest, ListOffsetsResponse,
     OffsetSpec,
 };
+use crate::protocol::records::SharedRecords;
 use crate::protocol::replication::ReplicaFetchRequest;
 use crate::protocol::{ErrorCode, Message, Response};
 use crate::record::Record;
@@ -140,8 +141,7 @@ impl Broker {
             .iter()
             .filter_map(|p| {
                 let log = self.leader_log(&p.topic, p.partition).ok()?;
-                let records = log.fetch(p.fetch_offset, 1, 0).ok()?;
-                records.first().map(Record::size_bytes)
+                log.first_fetchable(p.fetch_offset).map(Record::size_bytes)
             })
             .sum()
     }
@@ -178,7 +178,7 @@ impl Broker {
                         error,
                         high_watermark: Offset(0),
                         log_start_offset: Offset(0),
-                        records: Vec::new(),
+                        records: SharedRecords::new(),
                     });
                     continue;
                 }
@@ -186,9 +186,9 @@ impl Broker {
             let limit = p.max_bytes.min(budget);
             let (error, records, bytes) = match log.fetch_sized(p.fetch_offset, usize::MAX, limit) {
                 // Once the response budget is spent, later partitions return nothing.
-                Ok(_) if budget == 0 => (ErrorCode::None, Vec::new(), 0),
-                Ok((records, bytes)) => (ErrorCode::None, records.to_vec(), bytes),
-                Err(_) => (ErrorCode::OffsetOutOfRange, Vec::new(), 0),
+                Ok(_) if budget == 0 => (ErrorCode::None, SharedRecords::new(), 0),
+                Ok((records, bytes)) => (ErrorCode::None, records, bytes),
+                Err(_) => (ErrorCode::OffsetOutOfRange, SharedRecords::new(), 0),
             };
             budget = budget.saturating_sub(bytes);
             total += bytes;

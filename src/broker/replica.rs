@@ -322,7 +322,7 @@ impl Replica {
     /// from its snapshots and the log.
     pub(super) fn rebuild_producers(&mut self) {
         let mut producers = ProducerStateManager::new();
-        record_producer_batches(&mut producers, self.log.records());
+        record_producer_batches(&mut producers, &self.log.records().to_vec());
         self.producers = producers;
     }
 }

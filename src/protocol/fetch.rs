@@ -1,7 +1,7 @@
 //! `Fetch` and `ListOffsets`.
 
 use crate::protocol::ErrorCode;
-use crate::record::Record;
+use crate::protocol::records::SharedRecords;
 use crate::units::{Millis, Offset, PartitionId, TopicName};
 
 /// A Fetch request: for each partition, where to read from.
@@ -50,8 +50,9 @@ pub struct FetchedPartition {
     pub high_watermark: Offset,
     /// The partition's log start offset.
     pub log_start_offset: Offset,
-    /// Records from the fetch offset on, below the high watermark.
-    pub records: Vec<Record>,
+    /// Records from the fetch offset on, below the high watermark: shared with the log's
+    /// chunks, never copied.
+    pub records: SharedRecords,
 }
 
 /// Which end of a partition `ListOffsets` asks for.

@@ -7,6 +7,7 @@ pub mod consumer_group;
 pub mod fetch;
 pub mod metadata;
 pub mod produce;
+pub mod records;
 pub mod replication;
 pub mod transaction;
 
