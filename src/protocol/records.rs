@@ -88,6 +88,11 @@ impl SharedRecords {
         self.runs.iter().map(Run::records)
     }
 
+    /// The runs: each chunk with the index range of its records held here.
+    pub fn runs(&self) -> impl Iterator<Item = (&Rc<[Record]>, Range<usize>)> {
+        self.runs.iter().map(|r| (&r.chunk, r.range.clone()))
+    }
+
     /// Appends `other`'s records after these (they share the same chunks).
     pub fn append(&mut self, other: SharedRecords) {
         for run in other.runs {

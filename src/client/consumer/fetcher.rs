@@ -28,7 +28,6 @@ use crate::protocol::fetch::{
     FetchPartition, FetchRequest, FetchResponse, ListOffsetsRequest, ListOffsetsResponse,
     OffsetSpec,
 };
-use crate::protocol::records::SharedRecords;
 use crate::protocol::{ErrorCode, Request};
 use crate::trace::TraceEvent;
 use crate::units::{BrokerId, Offset, TopicPartition};
@@ -315,11 +314,7 @@ impl Consumer {
                 continue;
             }
             let n = (max - taken.len()).min(state.buffered.len());
-            if taken.is_empty() {
-                // Records for the batch: room for a full one at once, not partition by partition.
-                taken = Polled::with_capacity(max.min(64 * 1024));
-            }
-            taken.extend(&tp, state.buffered.take_front(n).iter().cloned());
+            taken.extend(&tp, state.buffered.take_front(n));
             if state.buffered.is_empty() {
                 let moved = self.order.remove(visited).expect("present");
                 self.order.push_back(moved);
@@ -338,7 +333,7 @@ impl Consumer {
                 if let Some(first) = run.first() {
                     state.position = Position::Known(first.offset);
                 }
-                state.buffered.prepend(SharedRecords::from_vec(run));
+                state.buffered.prepend(run);
             }
         }
     }
