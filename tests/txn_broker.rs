@@ -192,7 +192,7 @@ fn an_open_transaction_holds_the_lso_and_a_commit_releases_it_on_every_partition
         "the COMMIT marker took offset 2"
     );
     assert_eq!(committed.last_stable_offset, Offset(3));
-    let marker = committed.records[2].stamp.unwrap();
+    let marker = committed.records.iter().nth(2).unwrap().stamp.unwrap();
     assert_eq!(marker.control(), Some(TransactionResult::Commit));
     assert_eq!(
         h.seen(0, IsolationLevel::ReadCommitted),

@@ -192,9 +192,9 @@ impl PartitionLog {
                 reason,
             });
         }
-        let cut = self.records.partition_point(|r| r.offset < new_start);
-        let bytes: u64 = self.records[..cut].iter().map(Record::size_bytes).sum();
-        self.records.drain(..cut);
+        let cut = self.records.index_of(new_start);
+        let bytes: u64 = self.records.range(0..cut).map(Record::size_bytes).sum();
+        self.records.drain_front(cut);
         self.size_bytes -= bytes;
         self.segments.drain(..count);
         self.log_start = self.log_start.max(new_start);
@@ -260,7 +260,8 @@ impl PartitionLog {
 
     /// One cleaning pass over `c` (`Cleaner.doClean`).
     pub fn clean(&mut self, now: SimTime, config: &TopicConfig, c: Cleanable) -> CleanOutcome {
-        let (map, latest) = offset_map(&self.records, &c);
+        let all = self.records.to_vec();
+        let (map, latest) = offset_map(&all, &c);
         let Some(latest) = latest else {
             let end = c.first_uncleanable;
             self.cleaner_checkpoint = end;
@@ -276,7 +277,7 @@ impl PartitionLog {
         let mut keep = Vec::with_capacity(self.records.len());
         let mut removed: Vec<(Offset, Offset)> = Vec::new();
         let mut tombstones_removed = 0;
-        for r in &self.records {
+        for r in self.records.iter() {
             let retained = r.offset > latest
                 || r.key.as_ref().is_some_and(|k| {
                     let newest = map.get(k).is_none_or(|&o| r.offset >= o);
@@ -349,7 +350,7 @@ impl PartitionLog {
         self.segments.splice(0..0, merged);
         for i in 0..n {
             let range = self.segment_range(i);
-            let records = self.records[range].to_vec();
+            let records: Vec<Record> = self.records.range(range).cloned().collect();
             self.segments[i].rebuild(&records);
         }
     }
@@ -450,7 +451,11 @@ mod tests {
             "compaction never moves the log start"
         );
         assert_eq!(
-            log.fetch(Offset(0), 10, u64::MAX).unwrap()[0].offset,
+            log.fetch(Offset(0), 10, u64::MAX)
+                .unwrap()
+                .first()
+                .unwrap()
+                .offset,
             Offset(1)
         );
         assert!(

@@ -9,6 +9,7 @@ use crate::protocol::fetch::{
     FetchRequest, FetchResponse, FetchedPartition, ListOffsetsRequest, ListOffsetsResponse,
     OffsetSpec,
 };
+use crate::protocol::records::SharedRecords;
 use crate::protocol::replication::ReplicaFetchRequest;
 use crate::protocol::transaction::{AbortedTransaction, IsolationLevel};
 use crate::protocol::{ErrorCode, Message, Response};
@@ -143,8 +144,7 @@ impl Broker {
             .iter()
             .filter_map(|p| {
                 let log = self.leader_log(&p.topic, p.partition).ok()?;
-                let records = log.fetch(p.fetch_offset, 1, 0).ok()?;
-                records.first().map(Record::size_bytes)
+                log.first_fetchable(p.fetch_offset).map(Record::size_bytes)
             })
             .sum()
     }
@@ -190,7 +190,7 @@ impl Broker {
                         error,
                         high_watermark: Offset(0),
                         log_start_offset: Offset(0),
-                        records: Vec::new(),
+                        records: SharedRecords::new(),
                         last_stable_offset: Offset(0),
                         aborted_transactions: Vec::new(),
                     });
@@ -206,9 +206,9 @@ impl Broker {
             let read = log.read_sized(p.fetch_offset, upper, usize::MAX, limit);
             let (error, records, bytes) = match read {
                 // Once the response budget is spent, later partitions return nothing.
-                Ok(_) if budget == 0 => (ErrorCode::None, Vec::new(), 0),
-                Ok((records, bytes)) => (ErrorCode::None, records.to_vec(), bytes),
-                Err(_) => (ErrorCode::OffsetOutOfRange, Vec::new(), 0),
+                Ok(_) if budget == 0 => (ErrorCode::None, SharedRecords::new(), 0),
+                Ok((records, bytes)) => (ErrorCode::None, records, bytes),
+                Err(_) => (ErrorCode::OffsetOutOfRange, SharedRecords::new(), 0),
             };
             budget = budget.saturating_sub(bytes);
             total += bytes;

@@ -18,15 +18,19 @@
 //! leader appended which range. A replica that comes back compares its last epoch with the
 //! leader's cache to find where the logs diverge, and truncates there.
 //!
-//! Records live in one offset-sorted `Vec` whatever the segments: a segment is only its base
-//! offset and bookkeeping, so an unsegmented log (the default 1 GiB, 7 days) costs nothing more
-//! than before. Invariant: `log_start <= high_watermark <= log_end`, record offsets strictly
-//! increase (contiguous until compaction removes records, which leaves gaps), segment base
-//! offsets strictly increase and the first is at most the log start.
+//! Records live in one offset-sorted list of shared chunks, one per appended batch
+//! (`log_records.rs`), whatever the segments: fetches hand them out by reference. A segment is
+//! only its base offset and bookkeeping, so an unsegmented log (the default 1 GiB, 7 days)
+//! costs nothing more than before. Invariant: `log_start <= high_watermark <= log_end`,
+//! record offsets strictly increase (contiguous until compaction removes records, which
+//! leaves gaps), segment base offsets strictly increase and the first is at most the log
+//! start.
 
 use std::collections::BTreeMap;
 
+use super::log_records::LogRecords;
 use crate::protocol::produce::BatchIdempotence;
+use crate::protocol::records::SharedRecords;
 use crate::record::{
     NewRecord, ProducerStamp, RECORD_BATCH_OVERHEAD, Record, TransactionResult, TxnRole,
 };
@@ -35,7 +39,7 @@ use crate::units::{LeaderEpoch, Millis, Offset, ProducerEpoch, ProducerId, Seque
 /// One partition's records, offsets, segments and leader epochs.
 #[derive(Clone, Debug)]
 pub struct PartitionLog {
-    pub(super) records: Vec<Record>,
+    pub(super) records: LogRecords,
     pub(super) log_start: Offset,
     pub(super) log_end: Offset,
     pub(super) high_watermark: Offset,
@@ -157,7 +161,7 @@ impl PartitionLog {
     /// An empty log whose active segment rolls by `roll`, created at `now`.
     pub fn with_roll(roll: RollConfig, now: SimTime) -> PartitionLog {
         PartitionLog {
-            records: Vec::new(),
+            records: LogRecords::default(),
             log_start: Offset(0),
             log_end: Offset(0),
             high_watermark: Offset(0),
@@ -185,8 +189,8 @@ impl PartitionLog {
         self.high_watermark
     }
 
-    /// Records currently held (after any compaction or deletion).
-    pub fn records(&self) -> &[Record] {
+    /// Records currently held (after any compaction or deletion), as shared chunks.
+    pub fn records(&self) -> &LogRecords {
         &self.records
     }
 
@@ -250,7 +254,7 @@ impl PartitionLog {
         idempotence: Option<BatchIdempotence>,
     ) -> AppendInfo {
         let base_offset = self.log_end;
-        let first = self.records.len();
+        let mut chunk = Vec::new();
         let mut count = 0u32;
         let mut bytes = RECORD_BATCH_OVERHEAD;
         let mut max_ts = SimTime::ZERO;
@@ -276,14 +280,15 @@ impl PartitionLog {
             };
             bytes += record.size_bytes();
             max_ts = max_ts.max(record.timestamp);
-            self.records.push(record);
+            chunk.push(record);
             self.log_end = self.log_end.next();
             count += 1;
         }
         assert!(count > 0, "appending an empty batch");
-        if let Some(stamp) = self.records.last_mut().and_then(|r| r.stamp.as_mut()) {
+        if let Some(stamp) = chunk.last_mut().and_then(|r| r.stamp.as_mut()) {
             stamp.last_in_batch = true;
         }
+        self.records.push_batch(chunk);
         self.size_bytes += bytes - RECORD_BATCH_OVERHEAD;
         // The roll is decided before the batch goes in; the batch then opens the new segment.
         let rolled = self.maybe_roll(now, base_offset, bytes, max_ts);
@@ -291,7 +296,6 @@ impl PartitionLog {
             .last_mut()
             .expect("a log has a segment")
             .add_batch(bytes, max_ts);
-        debug_assert_eq!(self.records.len() - first, count as usize);
         AppendInfo {
             base_offset,
             last_offset: Offset(self.log_end.0 - 1),
@@ -363,7 +367,7 @@ impl PartitionLog {
                 .expect("a log has a segment")
                 .add_batch(bytes, max_ts);
             self.size_bytes += bytes - RECORD_BATCH_OVERHEAD;
-            self.records.extend(batch.iter().cloned());
+            self.records.push_batch(batch.to_vec());
             self.log_end = batch.last().expect("non-empty").offset.next();
             batch_start = i + 1;
         }
@@ -430,8 +434,21 @@ impl PartitionLog {
         from: Offset,
         max_records: usize,
         max_bytes: u64,
-    ) -> Result<&[Record], FetchError> {
+    ) -> Result<SharedRecords, FetchError> {
         self.read(from, self.high_watermark, max_records, max_bytes)
+    }
+
+    /// The first record [`PartitionLog::fetch`] from `from` would return, without building
+    /// a response (a parked fetch asks it at every append).
+    pub fn first_fetchable(&self, from: Offset) -> Option<&Record> {
+        if from < self.log_start || from > self.log_end {
+            return None;
+        }
+        let i = self.records.index_of(from);
+        self.records
+            .range(i..i + 1)
+            .next()
+            .filter(|r| r.offset < self.high_watermark)
     }
 
     /// [`PartitionLog::fetch`], with the bytes of the records returned (their v2 sizes).
@@ -440,7 +457,7 @@ impl PartitionLog {
         from: Offset,
         max_records: usize,
         max_bytes: u64,
-    ) -> Result<(&[Record], u64), FetchError> {
+    ) -> Result<(SharedRecords, u64), FetchError> {
         self.read_sized(from, self.high_watermark, max_records, max_bytes)
     }
 
@@ -452,7 +469,7 @@ impl PartitionLog {
         upper: Offset,
         max_records: usize,
         max_bytes: u64,
-    ) -> Result<&[Record], FetchError> {
+    ) -> Result<SharedRecords, FetchError> {
         self.read_sized(from, upper, max_records, max_bytes)
             .map(|(records, _)| records)
     }
@@ -464,7 +481,7 @@ impl PartitionLog {
         upper: Offset,
         max_records: usize,
         max_bytes: u64,
-    ) -> Result<(&[Record], u64), FetchError> {
+    ) -> Result<(SharedRecords, u64), FetchError> {
         if from < self.log_start || from > self.log_end {
             return Err(FetchError::OffsetOutOfRange {
                 requested: from,
@@ -472,20 +489,21 @@ impl PartitionLog {
                 log_end: self.log_end,
             });
         }
-        let start = self.records.partition_point(|r| r.offset < from);
-        let visible = self.records[start..].partition_point(|r| r.offset < upper);
-        let candidates = &self.records[start..start + visible.min(max_records)];
+        let start = self.records.index_of(from);
+        let visible = self.records.index_of(upper).max(start) - start;
+        let end = start + visible.min(max_records);
         let mut bytes = 0;
-        let mut take = 0;
-        for r in candidates {
+        let mut take = 0u64;
+        let records = self.records.share_while(start, end, |r| {
             let size = r.size_bytes();
             if take > 0 && bytes + size > max_bytes {
-                break;
+                return false;
             }
             bytes += size;
             take += 1;
-        }
-        Ok((&candidates[..take], bytes))
+            true
+        });
+        Ok((records, bytes))
     }
 
     /// Drops every record below `offset` and moves the log start there (`DeleteRecords`, a
@@ -496,9 +514,9 @@ impl PartitionLog {
         if offset <= self.log_start {
             return;
         }
-        let cut = self.records.partition_point(|r| r.offset < offset);
-        let removed: u64 = self.records[..cut].iter().map(Record::size_bytes).sum();
-        self.records.drain(..cut);
+        let cut = self.records.index_of(offset);
+        let removed: u64 = self.records.range(0..cut).map(Record::size_bytes).sum();
+        self.records.drain_front(cut);
         self.size_bytes -= removed;
         self.log_start = offset;
         let keep = self
@@ -518,9 +536,13 @@ impl PartitionLog {
             return 0;
         }
         let offset = offset.max(self.log_start);
-        let cut = self.records.partition_point(|r| r.offset < offset);
+        let cut = self.records.index_of(offset);
         let removed = (self.records.len() - cut) as u64;
-        let bytes: u64 = self.records[cut..].iter().map(Record::size_bytes).sum();
+        let bytes: u64 = self
+            .records
+            .range(cut..self.records.len())
+            .map(Record::size_bytes)
+            .sum();
         self.records.truncate(cut);
         self.size_bytes -= bytes;
         self.log_end = offset;
@@ -532,9 +554,14 @@ impl PartitionLog {
         }
         // The truncated segment's bookkeeping is rebuilt from what it still holds.
         let base = self.segments.last().expect("segment").base_offset;
-        let from = self.records.partition_point(|r| r.offset < base);
+        let from = self.records.index_of(base);
+        let held: Vec<Record> = self
+            .records
+            .range(from..self.records.len())
+            .cloned()
+            .collect();
         let active = self.segments.last_mut().expect("segment");
-        active.rebuild(&self.records[from..]);
+        active.rebuild(&held);
         self.cleaner_checkpoint = self.cleaner_checkpoint.min(offset);
         self.delete_horizons.retain(|o, _| *o < offset);
         removed
@@ -567,8 +594,8 @@ impl PartitionLog {
             .segments
             .get(index + 1)
             .map_or(Offset(u64::MAX), |s| s.base_offset);
-        let from = self.records.partition_point(|r| r.offset < base);
-        let to = self.records.partition_point(|r| r.offset < end);
+        let from = self.records.index_of(base);
+        let to = self.records.index_of(end);
         from..to
     }
 
@@ -576,7 +603,10 @@ impl PartitionLog {
     pub fn check_invariants(&self) {
         assert!(self.log_start <= self.high_watermark && self.high_watermark <= self.log_end);
         assert!(
-            self.records.windows(2).all(|w| w[0].offset < w[1].offset),
+            self.records
+                .iter()
+                .zip(self.records.iter().skip(1))
+                .all(|(a, b)| a.offset < b.offset),
             "offsets increase"
         );
         if let (Some(first), Some(last)) = (self.records.first(), self.records.last()) {
@@ -689,7 +719,11 @@ mod tests {
         log.advance_high_watermark(Offset(6));
         assert_eq!(log.fetch(Offset(0), 100, u64::MAX).unwrap().len(), 6);
         assert_eq!(
-            log.fetch(Offset(4), 100, u64::MAX).unwrap()[0].offset,
+            log.fetch(Offset(4), 100, u64::MAX)
+                .unwrap()
+                .first()
+                .unwrap()
+                .offset,
             Offset(4)
         );
         assert_eq!(log.fetch(Offset(0), 3, u64::MAX).unwrap().len(), 3);

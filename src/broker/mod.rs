@@ -36,6 +36,7 @@ pub mod config;
 pub mod controller;
 pub mod coordinator;
 pub mod log;
+pub mod log_records;
 pub mod offsets_topic;
 pub mod producer_state;
 pub mod replica;

@@ -268,8 +268,8 @@ fn trace_append(
         );
     }
     if out.wants_records() {
-        let records = &log.records()[log.records().len() - count as usize..];
-        for r in records {
+        let all = log.records();
+        for r in all.range(all.len() - count as usize..all.len()) {
             out.trace_because(sent, record_appended(topic, partition, r, producer.clone()));
         }
     } else {

@@ -360,7 +360,7 @@ impl Replica {
     pub(super) fn rebuild_producers(&mut self) {
         let mut producers = ProducerStateManager::new();
         let mut txn = TxnPartitionState::new();
-        record_producer_batches(&mut producers, &mut txn, self.log.records());
+        record_producer_batches(&mut producers, &mut txn, &self.log.records().to_vec());
         self.producers = producers;
         self.txn = txn;
     }
@@ -464,7 +464,7 @@ mod tests {
         txn_batch(&mut leader, 7, 2, 1);
         let mut follower = Replica::new(&config, SimTime(0));
         let epochs = leader.log.epochs().to_vec();
-        follower.append_replicated(SimTime(2), leader.log.records(), &epochs);
+        follower.append_replicated(SimTime(2), &leader.log.records().to_vec(), &epochs);
         assert_eq!(follower.txn.aborted(), leader.txn.aborted());
         assert_eq!(follower.txn.first_undecided_offset(), Some(Offset(3)));
         follower.rebuild_producers();

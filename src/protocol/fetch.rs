@@ -1,8 +1,8 @@
 //! `Fetch` and `ListOffsets`.
 
 use crate::protocol::ErrorCode;
+use crate::protocol::records::SharedRecords;
 use crate::protocol::transaction::{AbortedTransaction, IsolationLevel};
-use crate::record::Record;
 use crate::units::{Millis, Offset, PartitionId, TopicName};
 
 /// A Fetch request: for each partition, where to read from.
@@ -53,8 +53,9 @@ pub struct FetchedPartition {
     pub high_watermark: Offset,
     /// The partition's log start offset.
     pub log_start_offset: Offset,
-    /// Records from the fetch offset on, below the high watermark.
-    pub records: Vec<Record>,
+    /// Records from the fetch offset on, below the high watermark: shared with the log's
+    /// chunks, never copied.
+    pub records: SharedRecords,
     /// The last stable offset (KIP-98): the high watermark, or the first offset of the
     /// earliest transaction still open or not yet replicated with its marker.
     pub last_stable_offset: Offset,

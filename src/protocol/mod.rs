@@ -8,6 +8,7 @@ pub mod consumer_group_heartbeat;
 pub mod fetch;
 pub mod metadata;
 pub mod produce;
+pub mod records;
 pub mod replication;
 pub mod transaction;
 

@@ -17,6 +17,7 @@ use kafka_protocol::records::{
 };
 
 use crate::protocol::produce::BatchIdempotence;
+use crate::protocol::records::SharedRecords;
 use crate::record::{Header, Key, NewRecord, Record, Value};
 use crate::units::{ProducerEpoch, ProducerId, Sequence, SimTime};
 
@@ -80,7 +81,7 @@ fn new_record(record: WireRecord, now: SimTime) -> NewRecord {
 /// Encodes fetched records as v2 batches, uncompressed; the encoder starts a new batch where
 /// the producer or the run of sequence numbers changes, as the log's own batches do.
 /// `epoch_ms` is the wall-clock time of virtual time zero.
-pub fn encode_records(records: &[Record], epoch_ms: i64) -> Result<Bytes, String> {
+pub fn encode_records(records: &SharedRecords, epoch_ms: i64) -> Result<Bytes, String> {
     let Some(first) = records.first() else {
         return Ok(Bytes::new());
     };
@@ -158,7 +159,11 @@ mod tests {
 
     #[test]
     fn fetched_records_decode_back() {
-        let bytes = encode_records(&[stored(3, "a"), stored(4, "b")], 1000).unwrap();
+        let bytes = encode_records(
+            &SharedRecords::from_vec(vec![stored(3, "a"), stored(4, "b")]),
+            1000,
+        )
+        .unwrap();
         let decoded = decode_batches(&bytes, SimTime(9)).unwrap();
         assert!(decoded.idempotence.is_none());
         let keys: Vec<String> = decoded

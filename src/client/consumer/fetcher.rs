@@ -219,7 +219,7 @@ impl Consumer {
             if self.fetches_in_flight.contains(&leader) {
                 continue;
             }
-            let next = s.buffered.back().map_or(p, |r| r.offset.next());
+            let next = s.buffered.last().map_or(p, |r| r.offset.next());
             let entry = (tp.clone(), s.epoch, next);
             match by_leader.iter_mut().find(|(b, _)| *b == leader) {
                 Some((_, list)) => list.push(entry),
@@ -266,7 +266,7 @@ impl Consumer {
             let Position::Known(position) = state.position else {
                 continue;
             };
-            let next = state.buffered.back().map_or(position, |r| r.offset.next());
+            let next = state.buffered.last().map_or(position, |r| r.offset.next());
             if next != offset {
                 continue;
             }
@@ -281,11 +281,8 @@ impl Consumer {
                         state.position = Position::Known(end);
                     }
                 }
-                // An empty buffer takes the response's records as they are (no copy).
-                ErrorCode::None if state.buffered.is_empty() => {
-                    state.buffered = VecDeque::from(records);
-                }
-                ErrorCode::None => state.buffered.extend(records),
+                // The buffer holds the response's runs over the log's chunks: no copy.
+                ErrorCode::None => state.buffered.append(records),
                 ErrorCode::OffsetOutOfRange => reset.push((tp, epoch)),
                 ErrorCode::NotLeaderOrFollower
                 | ErrorCode::UnknownTopicOrPartition
@@ -329,11 +326,7 @@ impl Consumer {
                 continue;
             }
             let n = (max - taken.len()).min(state.buffered.len());
-            if taken.is_empty() {
-                // Records for the batch: room for a full one at once, not partition by partition.
-                taken = Polled::with_capacity(max.min(64 * 1024));
-            }
-            taken.extend(&tp, state.buffered.drain(..n));
+            taken.extend(&tp, state.buffered.take_front(n));
             if state.buffered.is_empty() {
                 let moved = self.order.remove(visited).expect("present");
                 self.order.push_back(moved);
@@ -349,10 +342,10 @@ impl Consumer {
     pub(super) fn return_records(&mut self, records: Polled) {
         for (tp, run) in records.into_runs().into_iter().rev() {
             if let Some(state) = self.partitions.get_mut(&tp) {
-                for record in run.into_iter().rev() {
-                    state.position = Position::Known(record.offset);
-                    state.buffered.push_front(record);
+                if let Some(first) = run.first() {
+                    state.position = Position::Known(first.offset);
                 }
+                state.buffered.prepend(run);
             }
         }
     }

@@ -20,8 +20,8 @@
 use std::collections::BTreeSet;
 
 use crate::client::library::ClientLibrary;
+use crate::protocol::records::SharedRecords;
 use crate::protocol::transaction::{AbortedTransaction, IsolationLevel, TransactionResult};
-use crate::record::Record;
 use crate::units::{Offset, ProducerId};
 
 /// What the consumer needs to know of one fetched batch.
@@ -91,9 +91,9 @@ pub fn visible_batches(
 /// it came, without a copy.
 pub fn visible_records(
     level: IsolationLevel,
-    records: Vec<Record>,
+    records: SharedRecords,
     aborted: &[AbortedTransaction],
-) -> Vec<Record> {
+) -> SharedRecords {
     let has_control = records
         .iter()
         .any(|r| r.stamp.is_some_and(|s| s.control().is_some()));
@@ -114,17 +114,20 @@ pub fn visible_records(
         .iter()
         .map(|b| b.base_offset)
         .collect();
-    records
-        .into_iter()
-        .filter(|r| keep.contains(&r.offset))
-        .collect()
+    SharedRecords::from_vec(
+        records
+            .iter()
+            .filter(|r| keep.contains(&r.offset))
+            .cloned()
+            .collect(),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    use crate::record::TxnRole;
+    use crate::record::{Record, TxnRole};
 
     fn data(offset: u64, pid: i64, transactional: bool) -> FetchedBatch {
         FetchedBatch {
@@ -155,7 +158,7 @@ mod tests {
         r
     }
 
-    fn offsets(records: &[Record]) -> Vec<u64> {
+    fn offsets(records: &SharedRecords) -> Vec<u64> {
         records.iter().map(|r| r.offset.0).collect()
     }
 
@@ -174,6 +177,7 @@ mod tests {
             first_offset: Offset(0),
             last_offset: Offset(3),
         }];
+        let records = SharedRecords::from_vec(records);
         let committed = visible_records(IsolationLevel::ReadCommitted, records.clone(), &aborted);
         assert_eq!(offsets(&committed), [2, 4]);
         let uncommitted = visible_records(IsolationLevel::ReadUncommitted, records, &[]);
@@ -182,7 +186,7 @@ mod tests {
 
     #[test]
     fn a_fetch_without_transactions_is_returned_as_it_came() {
-        let records = vec![Record::at(Offset(0)), Record::at(Offset(1))];
+        let records = SharedRecords::from_vec(vec![Record::at(Offset(0)), Record::at(Offset(1))]);
         let seen = visible_records(IsolationLevel::ReadCommitted, records.clone(), &[]);
         assert_eq!(seen, records);
     }

@@ -44,8 +44,8 @@ use std::sync::Arc;
 use crate::effects::Effects;
 use crate::protocol::consumer_group::JoinedMember;
 use crate::protocol::metadata::MetadataRequest;
+use crate::protocol::records::SharedRecords;
 use crate::protocol::{Message, Request, Response};
-use crate::record::Record;
 use crate::rng::SimRng;
 use crate::trace::TraceSeq;
 use crate::units::{
@@ -240,7 +240,7 @@ struct PartitionState {
     epoch: u64,
     position: Position,
     /// Fetched records not yet handed to the application.
-    buffered: VecDeque<Record>,
+    buffered: SharedRecords,
     /// librdkafka: the offset stored for the next auto-commit (last handed-out offset + 1).
     stored: Option<Offset>,
     /// The last offset known committed.

@@ -122,8 +122,7 @@ impl Consumer {
     ) {
         // The position of each partition moves past the last of its records (they come in one
         // run per partition, in offset order).
-        for (tp, _, run) in records.runs_upto(records.len()) {
-            let last = run.last().expect("runs are not empty");
+        for (tp, _, last) in records.runs_upto(records.len()) {
             let state = self
                 .partitions
                 .get_mut(tp)
@@ -473,8 +472,7 @@ impl Consumer {
             .filter_map(|(tp, s)| s.stored.map(|o| (tp.clone(), o)))
             .collect();
         if let Activity::Processing(batch) | Activity::Committing(Some(batch)) = &self.activity {
-            for (tp, _, run) in batch.records.runs_upto(batch.handed_out_by(now)) {
-                let last = run.last().expect("runs are not empty");
+            for (tp, _, last) in batch.records.runs_upto(batch.handed_out_by(now)) {
                 if self.partitions.contains_key(tp) {
                     let o = stored.entry(tp.clone()).or_insert(last.offset.next());
                     *o = (*o).max(last.offset.next());
@@ -488,9 +486,8 @@ impl Consumer {
         if self.config.library != ClientLibrary::Librdkafka {
             return;
         }
-        for (tp, _, run) in batch.records.runs_upto(batch.handed_out_by(now)) {
+        for (tp, _, r) in batch.records.runs_upto(batch.handed_out_by(now)) {
             // Offsets rise within a partition's run of records: its last one stores the most.
-            let r = run.last().expect("runs are not empty");
             if let Some(state) = self.partitions.get_mut(tp) {
                 state.stored = Some(
                     state

@@ -1,38 +1,58 @@
 //! The records one `poll()` hands to the application: runs of records of one partition each,
 //! in poll order, as Kafka's `ConsumerRecords` groups them by partition.
 //!
-//! A run names its partition once, so that handing out a record costs a move, not a copy of
-//! its partition's name (a batch holds up to `max.poll.records` of them, every poll).
+//! A run names its partition once, so that handing out a record costs no copy of its
+//! partition's name (a batch holds up to `max.poll.records` of them, every poll), and the
+//! records stay in the log's shared chunks, so that handing them out copies none of them.
 
+use std::ops::Range;
+use std::rc::Rc;
+
+use crate::protocol::records::SharedRecords;
 use crate::record::Record;
 use crate::units::TopicPartition;
 
-/// Polled records: `runs[k]` is a partition and the end (exclusive) of its records in
-/// `records`; runs follow one another, each non-empty.
+/// Polled records: `runs[k]` is a partition and the end (exclusive) of its records; runs follow
+/// one another, each non-empty. The records stay in the log's shared chunks: `pieces` are
+/// ranges of them, in order (the poll walks them, it never copies a record).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Polled {
     runs: Vec<(TopicPartition, usize)>,
-    records: Vec<Record>,
+    pieces: Vec<Piece>,
+    len: usize,
+}
+
+/// Records `range` of `chunk`, the first being record `start` of the poll.
+#[derive(Clone, Debug)]
+struct Piece {
+    start: usize,
+    chunk: Rc<[Record]>,
+    range: Range<usize>,
+}
+
+impl Piece {
+    fn records(&self) -> &[Record] {
+        &self.chunk[self.range.clone()]
+    }
 }
 
 impl Polled {
-    /// No records, with room for `capacity`.
-    pub(crate) fn with_capacity(capacity: usize) -> Polled {
-        Polled {
-            runs: Vec::new(),
-            records: Vec::with_capacity(capacity),
-        }
-    }
-
     /// Adds `records` of `tp` after those already there (no run when empty).
-    pub(crate) fn extend(
-        &mut self,
-        tp: &TopicPartition,
-        records: impl IntoIterator<Item = Record>,
-    ) {
-        let before = self.records.len();
-        self.records.extend(records);
-        let end = self.records.len();
+    pub(crate) fn extend(&mut self, tp: &TopicPartition, records: SharedRecords) {
+        let before = self.len;
+        for (chunk, range) in records.runs() {
+            if range.is_empty() {
+                continue;
+            }
+            let n = range.len();
+            self.pieces.push(Piece {
+                start: self.len,
+                chunk: Rc::clone(chunk),
+                range,
+            });
+            self.len += n;
+        }
+        let end = self.len;
         if end == before {
             return;
         }
@@ -44,24 +64,35 @@ impl Polled {
 
     /// How many records.
     pub(crate) fn len(&self) -> usize {
-        self.records.len()
+        self.len
     }
 
     /// Whether there are none.
     pub(crate) fn is_empty(&self) -> bool {
-        self.records.is_empty()
+        self.len == 0
+    }
+
+    /// The piece holding record `index`, and its place in the piece.
+    fn locate(&self, index: usize) -> (usize, usize) {
+        let k = self.pieces.partition_point(|p| p.start <= index) - 1;
+        (k, index - self.pieces[k].start)
     }
 
     /// Record `index` and its partition.
     pub(crate) fn get(&self, index: usize) -> (&TopicPartition, &Record) {
         let run = self.runs.partition_point(|(_, end)| *end <= index);
-        (&self.runs[run].0, &self.records[index])
+        let (k, i) = self.locate(index);
+        (&self.runs[run].0, &self.pieces[k].records()[i])
     }
 
-    /// Record `index`, mutably (its partition stays).
+    /// Record `index`, mutably (its partition stays): its piece gets a chunk of its own.
     #[cfg(test)]
     pub(crate) fn record_mut(&mut self, index: usize) -> &mut Record {
-        &mut self.records[index]
+        let (k, i) = self.locate(index);
+        let piece = &mut self.pieces[k];
+        piece.chunk = piece.records().to_vec().into();
+        piece.range = 0..piece.chunk.len();
+        &mut Rc::get_mut(&mut piece.chunk).expect("just copied")[i]
     }
 
     /// Records `from..upto` with their partitions, in order.
@@ -70,36 +101,91 @@ impl Polled {
         from: usize,
         upto: usize,
     ) -> impl Iterator<Item = (&TopicPartition, &Record)> {
-        self.runs_upto(upto).flat_map(move |(tp, start, records)| {
-            let skip = from.saturating_sub(start);
-            records.iter().skip(skip).map(move |r| (tp, r))
-        })
+        let upto = upto.min(self.len);
+        let (k, i) = if from < upto {
+            self.locate(from)
+        } else {
+            (self.pieces.len(), 0)
+        };
+        let mut run = self.runs.partition_point(|(_, end)| *end <= from);
+        self.pieces[k..]
+            .iter()
+            .flat_map(Piece::records)
+            .skip(i)
+            .take(upto.saturating_sub(from))
+            .enumerate()
+            .map(move |(j, r)| {
+                while self.runs[run].1 <= from + j {
+                    run += 1;
+                }
+                (&self.runs[run].0, r)
+            })
     }
 
     /// Each run among records `..upto`: its partition, the index of its first record, and its
-    /// records (the last run cut at `upto`).
+    /// last record (the run cut at `upto`).
     pub(crate) fn runs_upto(
         &self,
         upto: usize,
-    ) -> impl Iterator<Item = (&TopicPartition, usize, &[Record])> {
-        let upto = upto.min(self.records.len());
+    ) -> impl Iterator<Item = (&TopicPartition, usize, &Record)> {
+        let upto = upto.min(self.len);
         let mut start = 0;
         self.runs.iter().map_while(move |(tp, end)| {
             if start >= upto {
                 return None;
             }
-            let run = (tp, start, &self.records[start..(*end).min(upto)]);
+            let last = self.get((*end).min(upto) - 1).1;
+            let run = (tp, start, last);
             start = *end;
             Some(run)
         })
     }
 
+    /// Records `from..to` as runs over their chunks.
+    fn shared(&self, from: usize, to: usize) -> SharedRecords {
+        let mut out = SharedRecords::new();
+        if from >= to {
+            return out;
+        }
+        let (mut k, mut i) = self.locate(from);
+        let mut left = to - from;
+        while left > 0 {
+            let p = &self.pieces[k];
+            let a = p.range.start + i;
+            let n = (p.range.len() - i).min(left);
+            out.push_run(&p.chunk, a..a + n);
+            left -= n;
+            k += 1;
+            i = 0;
+        }
+        out
+    }
+
     /// Keeps records `..at` and returns the rest, in order.
     pub(crate) fn split_off(&mut self, at: usize) -> Polled {
-        if at >= self.records.len() {
+        if at >= self.len {
             return Polled::default();
         }
-        let records = self.records.split_off(at);
+        let (k, i) = self.locate(at);
+        let mut rest_pieces = Vec::with_capacity(self.pieces.len() - k);
+        let mut tail = self.pieces.split_off(k);
+        if i > 0 {
+            let first = &mut tail[0];
+            let cut = first.range.start + i;
+            self.pieces.push(Piece {
+                start: first.start,
+                chunk: Rc::clone(&first.chunk),
+                range: first.range.start..cut,
+            });
+            first.start = at;
+            first.range.start = cut;
+        }
+        for mut p in tail {
+            p.start -= at;
+            rest_pieces.push(p);
+        }
+        let rest_len = self.len - at;
+        self.len = at;
         let first = self.runs.partition_point(|(_, end)| *end <= at);
         let mut runs: Vec<(TopicPartition, usize)> = self.runs[first..]
             .iter()
@@ -113,19 +199,21 @@ impl Polled {
             self.runs.clear();
         }
         runs.retain(|(_, end)| *end > 0);
-        Polled { runs, records }
+        Polled {
+            runs,
+            pieces: rest_pieces,
+            len: rest_len,
+        }
     }
 
     /// The runs, consumed: each partition with its records, in order.
-    pub(crate) fn into_runs(self) -> Vec<(TopicPartition, Vec<Record>)> {
-        let mut records = self.records;
-        let mut runs = self.runs;
-        let mut out = Vec::with_capacity(runs.len());
-        while let Some((tp, _)) = runs.pop() {
-            let start = runs.last().map_or(0, |(_, end)| *end);
-            out.push((tp, records.split_off(start)));
+    pub(crate) fn into_runs(self) -> Vec<(TopicPartition, SharedRecords)> {
+        let mut start = 0;
+        let mut out = Vec::with_capacity(self.runs.len());
+        for (tp, end) in &self.runs {
+            out.push((tp.clone(), self.shared(start, *end)));
+            start = *end;
         }
-        out.reverse();
         out
     }
 }
@@ -135,7 +223,7 @@ impl FromIterator<(TopicPartition, Record)> for Polled {
     fn from_iter<I: IntoIterator<Item = (TopicPartition, Record)>>(iter: I) -> Polled {
         let mut polled = Polled::default();
         for (tp, r) in iter {
-            polled.extend(&tp, [r]);
+            polled.extend(&tp, SharedRecords::from_vec(vec![r]));
         }
         polled
     }
@@ -154,13 +242,17 @@ mod tests {
         Record::at(Offset(o))
     }
 
+    fn shared(records: Vec<Record>) -> SharedRecords {
+        SharedRecords::from_vec(records)
+    }
+
     fn polled() -> Polled {
         // p0: 0 1 2, p1: 10 11, p0 again: 3
         let mut p = Polled::default();
-        p.extend(&tp(0), [record(0), record(1), record(2)]);
-        p.extend(&tp(1), [record(10), record(11)]);
-        p.extend(&tp(1), []);
-        p.extend(&tp(0), [record(3)]);
+        p.extend(&tp(0), shared(vec![record(0), record(1), record(2)]));
+        p.extend(&tp(1), shared(vec![record(10), record(11)]));
+        p.extend(&tp(1), SharedRecords::new());
+        p.extend(&tp(0), shared(vec![record(3)]));
         p
     }
 
@@ -182,11 +274,11 @@ mod tests {
         assert_eq!(p.get(5).1.offset.0, 3);
         let mid: Vec<u64> = p.range(2, 4).map(|(_, r)| r.offset.0).collect();
         assert_eq!(mid, vec![2, 10]);
-        let runs: Vec<(u32, usize, usize)> = p
+        let runs: Vec<(u32, usize, u64)> = p
             .runs_upto(4)
-            .map(|(tp, start, rs)| (tp.partition.0, start, rs.len()))
+            .map(|(tp, start, last)| (tp.partition.0, start, last.offset.0))
             .collect();
-        assert_eq!(runs, vec![(0, 0, 3), (1, 3, 1)]);
+        assert_eq!(runs, vec![(0, 0, 2), (1, 3, 10)]);
     }
 
     #[test]

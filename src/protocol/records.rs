@@ -1,0 +1,199 @@
+//! Records shared with the log: what a fetch response and a consumer's buffer hold.
+//!
+//! The log keeps each appended batch as one immutable shared chunk (Kafka stores a batch as one
+//! blob and a fetch hands out the file's bytes by reference, `FileRecords.slice`). A fetch
+//! response, and the consumer buffer it lands in, hold runs: a chunk and an index range in it.
+//! Cloning a run costs a reference count, never a copy of the records, so every group reading
+//! the same backlog shares one copy of it.
+
+use std::collections::VecDeque;
+use std::ops::Range;
+use std::rc::Rc;
+
+use crate::record::Record;
+
+/// Records `range` of a shared chunk (never empty).
+#[derive(Clone, Debug)]
+struct Run {
+    chunk: Rc<[Record]>,
+    range: Range<usize>,
+}
+
+impl Run {
+    fn records(&self) -> &[Record] {
+        &self.chunk[self.range.clone()]
+    }
+}
+
+/// A sequence of records held by reference to the log's chunks, in offset order.
+#[derive(Clone, Debug, Default)]
+pub struct SharedRecords {
+    runs: VecDeque<Run>,
+    len: usize,
+}
+
+impl SharedRecords {
+    /// No records.
+    pub fn new() -> SharedRecords {
+        SharedRecords::default()
+    }
+
+    /// Adds records `range` of `chunk` at the end (nothing when the range is empty).
+    pub fn push_run(&mut self, chunk: &Rc<[Record]>, range: Range<usize>) {
+        if range.is_empty() {
+            return;
+        }
+        assert!(range.end <= chunk.len(), "a run lies inside its chunk");
+        if let Some(last) = self.runs.back_mut()
+            && Rc::ptr_eq(&last.chunk, chunk)
+            && last.range.end == range.start
+        {
+            last.range.end = range.end;
+        } else {
+            self.runs.push_back(Run {
+                chunk: Rc::clone(chunk),
+                range: range.clone(),
+            });
+        }
+        self.len += range.len();
+    }
+
+    /// How many records.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The first record.
+    pub fn first(&self) -> Option<&Record> {
+        self.runs.front().map(|r| &r.records()[0])
+    }
+
+    /// The last record.
+    pub fn last(&self) -> Option<&Record> {
+        self.runs.back().and_then(|r| r.records().last())
+    }
+
+    /// The records, in order.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Record> + Clone {
+        self.runs.iter().flat_map(Run::records)
+    }
+
+    /// The records as contiguous slices, in order.
+    pub fn slices(&self) -> impl Iterator<Item = &[Record]> {
+        self.runs.iter().map(Run::records)
+    }
+
+    /// The runs: each chunk with the index range of its records held here.
+    pub fn runs(&self) -> impl Iterator<Item = (&Rc<[Record]>, Range<usize>)> {
+        self.runs.iter().map(|r| (&r.chunk, r.range.clone()))
+    }
+
+    /// Appends `other`'s records after these (they share the same chunks).
+    pub fn append(&mut self, other: SharedRecords) {
+        for run in other.runs {
+            self.push_run(&run.chunk, run.range);
+        }
+    }
+
+    /// Removes the first `n` records (at most all) and returns them.
+    pub fn take_front(&mut self, n: usize) -> SharedRecords {
+        let mut taken = SharedRecords::new();
+        while taken.len < n {
+            let Some(front) = self.runs.front_mut() else {
+                break;
+            };
+            let want = n - taken.len;
+            if front.range.len() <= want {
+                let run = self.runs.pop_front().expect("front");
+                self.len -= run.range.len();
+                taken.len += run.range.len();
+                taken.runs.push_back(run);
+            } else {
+                let cut = front.range.start + want;
+                taken.push_run(&front.chunk, front.range.start..cut);
+                front.range.start = cut;
+                self.len -= want;
+            }
+        }
+        taken
+    }
+
+    /// Puts `front`'s records before these.
+    pub fn prepend(&mut self, front: SharedRecords) {
+        let mut joined = front;
+        joined.append(std::mem::take(self));
+        *self = joined;
+    }
+
+    /// Forgets every record.
+    pub fn clear(&mut self) {
+        self.runs.clear();
+        self.len = 0;
+    }
+
+    /// Records held by no log (a test's or a follower's), as one chunk.
+    pub fn from_vec(records: Vec<Record>) -> SharedRecords {
+        let chunk: Rc<[Record]> = records.into();
+        let mut shared = SharedRecords::new();
+        shared.push_run(&chunk, 0..chunk.len());
+        shared
+    }
+
+    /// Copies of the records.
+    pub fn to_vec(&self) -> Vec<Record> {
+        self.iter().cloned().collect()
+    }
+}
+
+impl PartialEq for SharedRecords {
+    fn eq(&self, other: &SharedRecords) -> bool {
+        self.len == other.len && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for SharedRecords {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::units::Offset;
+
+    fn chunk(from: u64, to: u64) -> Rc<[Record]> {
+        (from..to).map(|o| Record::at(Offset(o))).collect()
+    }
+
+    fn offsets(s: &SharedRecords) -> Vec<u64> {
+        s.iter().map(|r| r.offset.0).collect()
+    }
+
+    #[test]
+    fn runs_share_chunks_and_split_without_copying() {
+        let a = chunk(0, 4);
+        let b = chunk(4, 6);
+        let mut s = SharedRecords::new();
+        s.push_run(&a, 1..3);
+        s.push_run(&a, 3..4);
+        s.push_run(&b, 0..0);
+        s.push_run(&b, 0..2);
+        assert_eq!((s.len(), s.runs.len()), (5, 2), "adjacent runs merge");
+        assert_eq!(offsets(&s), vec![1, 2, 3, 4, 5]);
+        assert_eq!(Rc::strong_count(&a), 2);
+        let front = s.take_front(2);
+        assert_eq!((offsets(&front), offsets(&s)), (vec![1, 2], vec![3, 4, 5]));
+        assert_eq!(
+            (s.first().unwrap().offset, s.last().unwrap().offset),
+            (Offset(3), Offset(5))
+        );
+        let mut rest = s.clone();
+        rest.prepend(front);
+        assert_eq!(offsets(&rest), vec![1, 2, 3, 4, 5]);
+        assert_eq!(rest, SharedRecords::from_vec(rest.to_vec()));
+        assert_eq!(offsets(&s.take_front(10)), vec![3, 4, 5]);
+        assert!(s.is_empty() && s.first().is_none());
+    }
+}
