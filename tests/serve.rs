@@ -301,3 +301,58 @@ fn a_non_loopback_address_needs_the_flag() {
     let refused = serve::bind(&config, &[BrokerId(1)]);
     assert!(matches!(refused, Err(serve::ServeError::NotLoopback(_))));
 }
+
+/// `kafka-sim serve SCENARIO --html FILE` (issue 20): SIGINT writes the session's page beside its
+/// trace, the page `kafka-sim run --html` writes, with the scenario's group and its lag.
+#[test]
+fn sigint_writes_the_served_sessions_page() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("serve-page");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (trace, page) = (dir.join("session.jsonl"), dir.join("session.html"));
+    let mut server = Command::new(env!("CARGO_BIN_EXE_kafka-sim"))
+        .args(["serve", "scenarios/consumer_group_scaling.toml"])
+        .args(["--variant", "3-consumers", "--listen", "127.0.0.1:0"])
+        .args(["--speed", "50", "--trace", trace.to_str().unwrap()])
+        .args(["--html", page.to_str().unwrap()])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
+    let listening = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .any(|l| l.starts_with("bootstrap.servers="));
+    assert!(listening, "it says where it listens");
+    // 40 s of virtual time at speed 50: the group is assigned and every record produced.
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    let signalled = Command::new("kill")
+        .args(["-INT", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(signalled.success());
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let status = server.wait().unwrap();
+    assert!(status.success(), "{rest:?}");
+    assert!(rest.iter().any(|l| l.starts_with("page: ")), "{rest:?}");
+    let html = std::fs::read_to_string(&page).unwrap();
+    let start = r#"<script id="page-data" type="application/json">"#;
+    let json = html
+        .split(start)
+        .nth(1)
+        .and_then(|s| s.split("</script>").next());
+    let data: serde_json::Value = serde_json::from_str(json.expect("the page's data")).unwrap();
+    let variant = &data["variants"][0];
+    assert_eq!(variant["groups"][0]["group"], "order-service-group");
+    let snapshots = variant["groups"][0]["snapshots"].as_array().unwrap();
+    assert!(snapshots.len() > 1, "the group's tables over time");
+    assert_eq!(variant["lag"][0]["group"], "order-service-group");
+    assert!(
+        !variant["lag"][0]["points"].as_array().unwrap().is_empty(),
+        "the group's lag"
+    );
+}

@@ -35,6 +35,10 @@ pub(crate) struct ServeArgs {
     /// Where the trace is written when the server stops (SIGINT).
     #[arg(long, default_value = "serve-trace.jsonl")]
     trace: PathBuf,
+    /// Also write the session's interactive page here when the server stops (the page
+    /// `kafka-sim run --html` writes: the groups' tables over time, the lag, the decisions).
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
     /// Allow a listener on an address other than loopback.
     #[arg(long)]
     allow_remote: bool,
@@ -103,13 +107,32 @@ pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     )?;
     world.finish(end, false);
     drop(world);
-    finish(&header(scenario.as_ref()), &sink.records, &args.trace)
+    finish(
+        &header(scenario.as_ref()),
+        &sink.records,
+        &args.trace,
+        args.html.as_deref(),
+    )
 }
 
-/// Writes the trace and prints every group's `kafka-consumer-groups --describe` table.
-fn finish(header: &TraceHeader, records: &[TraceRecord], path: &Path) -> anyhow::Result<ExitCode> {
+/// Writes the trace (and the page, if asked) and prints every group's
+/// `kafka-consumer-groups --describe` table.
+fn finish(
+    header: &TraceHeader,
+    records: &[TraceRecord],
+    path: &Path,
+    html: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
     fs::write(path, jsonl::to_string(header, records))
         .with_context(|| format!("writing {}", path.display()))?;
+    if let Some(page) = html {
+        // From the file just written, as `kafka-sim report` reads it: the page of a session is
+        // the page of its trace, whichever command wrote it.
+        println!(
+            "{}",
+            super::report::write_page(&[path.to_path_buf()], &[None], page)?
+        );
+    }
     let report = Report::from_trace(Some(header), records);
     for group in report.groups() {
         println!();
@@ -140,5 +163,5 @@ pub(crate) fn replay(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
     let end = replay::replay(&mut world, &session, serve::default_topics())?;
     world.finish(end, false);
     drop(world);
-    finish(&trace.header, &sink.records, &args.trace)
+    finish(&trace.header, &sink.records, &args.trace, None)
 }
