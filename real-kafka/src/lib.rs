@@ -21,6 +21,8 @@
 //! | [`monitor`] | the group's committed offsets and high watermarks: lag samples |
 //! | [`readback`] | reads every topic back after the run: what the logs really hold |
 //! | [`proxy`] | a Kafka-protocol proxy that drops produce acknowledgements (a lost ack) |
+//! | [`python`] | Python's `confluent_kafka`, installed by pip into a virtual environment |
+//! | [`python_bench`] | `kafka-sim bench`'s Python row: a producer via `serve` and the mock |
 //! | [`run`] | one run: topics, producers, members, timeline, read-back, trace |
 //!
 //! # Time
@@ -41,6 +43,8 @@ pub mod monitor;
 mod native;
 pub mod producer;
 pub mod proxy;
+pub mod python;
+pub mod python_bench;
 pub mod readback;
 pub mod recorder;
 pub mod run;

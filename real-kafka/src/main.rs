@@ -20,6 +20,7 @@ use kafka_sim_real::broker::Broker;
 use kafka_sim_real::broker::mock::MockBroker;
 use kafka_sim_real::broker::tansu::{self, TansuBroker};
 use kafka_sim_real::member::{self, MemberSpec};
+use kafka_sim_real::python_bench;
 use kafka_sim_real::run::{self, RunOptions};
 
 /// kafka-sim-real: a scenario against a real broker, recorded as a kafka-sim trace.
@@ -94,7 +95,11 @@ struct BenchArgs {
     /// Members of the consumer group.
     #[arg(long, default_value_t = 3)]
     members: u32,
-    /// Where tansu is cached and logs go.
+    /// Records of the Python producer's row (through `kafka-sim serve` and to the mock
+    /// cluster); 0 skips it.
+    #[arg(long, default_value_t = 100_000)]
+    python_records: u64,
+    /// Where tansu and the Python environment are cached and logs go.
     #[arg(long, default_value = "target/real-kafka")]
     cache: PathBuf,
 }
@@ -210,9 +215,12 @@ fn bench_command(args: &BenchArgs) -> anyhow::Result<()> {
         members: args.members,
     };
     let figures = bench::run_all(workload, &args.cache);
+    let python = (args.python_records > 0)
+        .then(|| python_bench::run(args.python_records, args.partitions, &args.cache));
     let json = serde_json::json!({
         "librdkafka": rdkafka::util::get_rdkafka_version().1,
         "brokers": figures,
+        "python": python,
     });
     println!("{json}");
     Ok(())

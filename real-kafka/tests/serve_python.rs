@@ -9,56 +9,9 @@ use std::process::Command;
 use kafka_sim::serve::ServeConfig;
 use kafka_sim::serve::inprocess;
 use kafka_sim::trace::TraceHeader;
+use kafka_sim_real::python::{self, VenvError};
 
 use crate::support::work_dir;
-
-/// The pinned client: librdkafka 2.x inside.
-const WHEEL: &str = "confluent-kafka==2.16.2";
-
-/// What pip prints when it cannot reach the index.
-const UNREACHABLE: &[&str] = &[
-    "NewConnectionError",
-    "Max retries exceeded",
-    "Temporary failure in name resolution",
-    "Name or service not known",
-    "Network is unreachable",
-    "ConnectTimeout",
-];
-
-/// The venv's python with `confluent_kafka`, or `None` (and why) when PyPI is unreachable.
-fn python() -> Result<PathBuf, String> {
-    let venv = work_dir().join("confluent-kafka-2.16.2");
-    let python = venv.join("bin/python");
-    if ok(Command::new(&python).args(["-c", "import confluent_kafka"])) {
-        return Ok(python);
-    }
-    let made = Command::new("python3")
-        .arg("-m")
-        .arg("venv")
-        .arg(&venv)
-        .output();
-    assert!(
-        made.as_ref().is_ok_and(|o| o.status.success()),
-        "python3 -m venv {}: {made:?}",
-        venv.display()
-    );
-    let pip = Command::new(venv.join("bin/pip"))
-        .args(["install", "--quiet", "--disable-pip-version-check", WHEEL])
-        .output()
-        .expect("pip runs");
-    if pip.status.success() {
-        return Ok(python);
-    }
-    let stderr = String::from_utf8_lossy(&pip.stderr).to_string();
-    if UNREACHABLE.iter().any(|m| stderr.contains(m)) {
-        return Err(stderr);
-    }
-    panic!("pip install {WHEEL} failed:\n{stderr}");
-}
-
-fn ok(command: &mut Command) -> bool {
-    command.output().is_ok_and(|o| o.status.success())
-}
 
 fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/serve_group.py")
@@ -66,12 +19,13 @@ fn script() -> PathBuf {
 
 #[test]
 fn confluent_kafka_producer_and_group_through_serve() {
-    let python = match python() {
+    let python = match python::confluent_kafka(&work_dir()) {
         Ok(p) => p,
-        Err(why) => {
-            eprintln!("SKIPPED: PyPI is unreachable, so {WHEEL} cannot be installed:\n{why}");
+        Err(why @ VenvError::Unreachable(_)) => {
+            eprintln!("SKIPPED: {why}");
             return;
         }
+        Err(e) => panic!("{e}"),
     };
     let served = inprocess::spawn(None, ServeConfig::loopback(1.0)).expect("serving");
     let out = Command::new(&python)
@@ -98,4 +52,22 @@ fn confluent_kafka_producer_and_group_through_serve() {
     let header = TraceHeader::new("serve", None, 0);
     let report = kafka_sim::report::Report::from_trace(Some(&header), &records);
     assert!(report.groups().contains("python-group"));
+}
+
+/// `kafka-sim bench`'s Python row (issue 20), small: the same producer script through `serve`
+/// and to the mock cluster, every record acknowledged on both, a rate for each.
+#[test]
+fn bench_python_row_measures_serve_and_the_mock_cluster() {
+    let figures = kafka_sim_real::python_bench::run(3_000, 3, &work_dir());
+    if let Some(why) = &figures.skipped {
+        assert!(why.contains("PyPI is unreachable"), "skipped: {why}");
+        eprintln!("SKIPPED: {why}");
+        return;
+    }
+    let brokers: Vec<&str> = figures.rows.iter().map(|r| r.broker.as_str()).collect();
+    assert_eq!(brokers, ["kafka-sim serve", "librdkafka mock cluster"]);
+    for row in &figures.rows {
+        assert_eq!(row.error, None, "{}", row.broker);
+        assert!(row.records_per_s.is_some_and(|r| r > 0.0), "{row:?}");
+    }
 }

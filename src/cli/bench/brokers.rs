@@ -20,6 +20,7 @@ use kafka_sim::scenario::ScenarioFile;
 use serde::{Deserialize, Serialize};
 
 use super::measure::{self, Stopwatch};
+use super::python::PythonFigures;
 use super::tally::Tally;
 
 /// The workload's size.
@@ -67,6 +68,9 @@ impl BrokerFigures {
 struct RealOutput {
     librdkafka: String,
     brokers: Vec<BrokerFigures>,
+    /// Absent from a `kafka-sim-real` older than the Python row.
+    #[serde(default)]
+    python: Option<PythonFigures>,
 }
 
 /// Both sides of the comparison.
@@ -79,6 +83,8 @@ pub(super) struct Comparison {
     pub(super) librdkafka: Option<String>,
     /// One entry per broker; one entry with an error when the brokers could not be asked.
     pub(super) brokers: Vec<BrokerFigures>,
+    /// A `confluent_kafka` producer through `kafka-sim serve` and to the mock cluster.
+    pub(super) python: Option<PythonFigures>,
 }
 
 /// When the simulated group starts: every record is written by then.
@@ -123,25 +129,33 @@ config = {{ "auto.offset.reset" = "earliest", "session.timeout.ms" = 6000 }}
     )
 }
 
-/// Runs the workload in the simulator, then asks `real` for the brokers' figures.
-pub(super) fn compare(w: Workload, real: Option<&Path>) -> anyhow::Result<Comparison> {
+/// Runs the workload in the simulator, then asks `real` for the brokers' figures (and the
+/// Python producer's, `python_records` records; 0: not asked).
+pub(super) fn compare(
+    w: Workload,
+    real: Option<&Path>,
+    python_records: u64,
+) -> anyhow::Result<Comparison> {
     let simulator = simulate(w)?;
-    let (real_binary, librdkafka, brokers) = match real {
+    let (real_binary, librdkafka, brokers, python) = match real {
         None => (
             "(none)".to_string(),
             None,
             vec![not_run("kafka-sim-real not found".to_string())],
+            None,
         ),
-        Some(path) => match ask(path, w) {
+        Some(path) => match ask(path, w, python_records) {
             Ok(out) => (
                 path.display().to_string(),
                 Some(out.librdkafka),
                 out.brokers,
+                out.python,
             ),
             Err(e) => (
                 path.display().to_string(),
                 None,
                 vec![not_run(format!("{e:#}"))],
+                None,
             ),
         },
     };
@@ -151,6 +165,7 @@ pub(super) fn compare(w: Workload, real: Option<&Path>) -> anyhow::Result<Compar
         real_binary,
         librdkafka,
         brokers,
+        python,
     })
 }
 
@@ -218,11 +233,12 @@ fn simulate(w: Workload) -> anyhow::Result<SimFigures> {
     })
 }
 
-fn ask(real: &Path, w: Workload) -> anyhow::Result<RealOutput> {
+fn ask(real: &Path, w: Workload, python_records: u64) -> anyhow::Result<RealOutput> {
     let out = Command::new(real)
         .args(["bench", "--records", &w.records.to_string()])
         .args(["--partitions", &w.partitions.to_string()])
         .args(["--members", &w.members.to_string()])
+        .args(["--python-records", &python_records.to_string()])
         .output()
         .with_context(|| format!("running {}", real.display()))?;
     anyhow::ensure!(

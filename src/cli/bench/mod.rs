@@ -8,6 +8,7 @@
 //! | time compression: Black Friday, a crash with a 45 s session timeout | `compression.rs` |
 //! | seeded runs per second, on one core and on all | `seeds.rs` |
 //! | the same workload on the simulator, the mock cluster and tansu | `brokers.rs` |
+//! | a Python producer through `kafka-sim serve` and to the mock cluster | `python.rs` |
 //! | the wall clock and peak memory (the one audited wall-clock use) | `measure.rs` |
 //! | a trace sink that counts | `tally.rs` |
 //!
@@ -25,6 +26,7 @@ mod brokers;
 mod compression;
 mod flood;
 mod measure;
+mod python;
 mod seeds;
 mod tally;
 
@@ -62,6 +64,10 @@ pub(crate) struct BenchArgs {
     /// Consumer group members of that workload.
     #[arg(long, default_value_t = 3)]
     broker_members: u32,
+    /// Records of the Python `confluent_kafka` producer run through `kafka-sim serve` and to
+    /// the mock cluster (0: not run).
+    #[arg(long, default_value_t = 100_000)]
+    python_records: u64,
     /// The `kafka-sim-real` binary (default: the one beside this binary).
     #[arg(long, value_name = "PATH")]
     real: Option<PathBuf>,
@@ -250,7 +256,7 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     } else {
         eprintln!("the same workload on the simulator, the mock cluster and tansu...");
         match brokers::find_real(args.real.as_deref()) {
-            Ok(real) => brokers::compare(workload, Some(&real))?,
+            Ok(real) => brokers::compare(workload, Some(&real), args.python_records)?,
             Err(why) => compare_without(workload, why)?,
         }
     };
@@ -480,7 +486,7 @@ fn compare_without(
     workload: brokers::Workload,
     why: String,
 ) -> anyhow::Result<brokers::Comparison> {
-    let mut c = brokers::compare(workload, None)?;
+    let mut c = brokers::compare(workload, None, 0)?;
     c.brokers = vec![brokers::not_run(why)];
     Ok(c)
 }
@@ -651,6 +657,7 @@ fn print_brokers(c: &brokers::Comparison) {
             )
         );
     }
+    python::print(c.python.as_ref());
 }
 
 fn machine(load_at_start: Option<String>) -> Machine {
