@@ -158,3 +158,72 @@ fn rdkafka_producer_and_group_through_serve() {
         "replay reaches the same decisions"
     );
 }
+
+/// ListOffsets by time through `serve` (issue 20): librdkafka's `offsets_for_times` gets the
+/// first offset whose timestamp is at or after the one asked, and the end (`-1`) past the last
+/// record, as Kafka's `LogSegment.findOffsetByTimestamp` answers.
+#[test]
+fn offsets_for_times_through_serve() {
+    const TIMES: &str = "times";
+    let served = inprocess::spawn(None, ServeConfig::loopback(1.0)).expect("serving");
+    let bootstrap = served.bootstrap().to_string();
+    Broker::External(bootstrap.clone())
+        .create_topic(TIMES, 1, 1)
+        .expect("created");
+    let producer: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", &bootstrap)
+        .create()
+        .expect("a producer");
+    for burst in 0..2 {
+        for i in 0..5 {
+            let value = format!("burst-{burst}-{i}");
+            producer
+                .send(BaseRecord::<(), _>::to(TIMES).payload(&value))
+                .expect("queued");
+        }
+        producer.flush(Duration::from_secs(10)).expect("flushed");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &bootstrap)
+        .set("group.id", "times")
+        .create()
+        .expect("a consumer");
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset(TIMES, 0, Offset::Beginning)
+        .expect("a partition");
+    consumer.assign(&tpl).expect("assigned");
+    let mut stamps = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while stamps.len() < 10 && Instant::now() < deadline {
+        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
+            stamps.push(m.timestamp().to_millis().expect("a timestamp"));
+        }
+    }
+    assert_eq!(stamps.len(), 10, "every record read back");
+    assert!(
+        stamps[5] > stamps[4],
+        "the second burst came later: {stamps:?}"
+    );
+    let at = |ts: i64| {
+        let mut asked = TopicPartitionList::new();
+        asked
+            .add_partition_offset(TIMES, 0, Offset::Offset(ts))
+            .expect("a partition");
+        let found = consumer
+            .offsets_for_times(asked, Duration::from_secs(10))
+            .expect("offsets for times");
+        found.elements()[0].offset()
+    };
+    assert_eq!(at(0), Offset::Offset(0), "a time before the first record");
+    assert_eq!(at(stamps[0]), Offset::Offset(0));
+    assert_eq!(
+        at(stamps[4] + 1),
+        Offset::Offset(5),
+        "the first at or after it"
+    );
+    assert_eq!(at(stamps[5]), Offset::Offset(5));
+    assert_eq!(at(stamps[9] + 1), Offset::End, "none at or after it: -1");
+    drop(consumer);
+    served.stop().expect("stopped");
+}

@@ -7,7 +7,7 @@
 use crate::effects::Effects;
 use crate::protocol::fetch::{
     FetchRequest, FetchResponse, FetchedPartition, ListOffsetsRequest, ListOffsetsResponse,
-    OffsetSpec,
+    ListedOffset, OffsetSpec,
 };
 use crate::protocol::records::SharedRecords;
 use crate::protocol::replication::ReplicaFetchRequest;
@@ -232,9 +232,11 @@ impl Broker {
             .partitions
             .iter()
             .map(|(topic, partition, spec)| {
-                let offset = self.leader_log(topic, *partition).map(|log| match spec {
-                    OffsetSpec::Earliest => log.log_start_offset(),
-                    OffsetSpec::Latest => log.high_watermark(),
+                let offset = self.leader_log(topic, *partition).map(|log| match *spec {
+                    OffsetSpec::Earliest => Some(ListedOffset::end(log.log_start_offset())),
+                    OffsetSpec::Latest => Some(ListedOffset::end(log.high_watermark())),
+                    OffsetSpec::Timestamp(at) => log.offset_for_timestamp(at),
+                    OffsetSpec::MaxTimestamp => log.offset_of_max_timestamp(),
                 });
                 (topic.clone(), *partition, offset)
             })

@@ -29,6 +29,7 @@
 use std::collections::BTreeMap;
 
 use super::log_records::LogRecords;
+use crate::protocol::fetch::ListedOffset;
 use crate::protocol::produce::BatchIdempotence;
 use crate::protocol::records::SharedRecords;
 use crate::record::{
@@ -451,6 +452,40 @@ impl PartitionLog {
             .filter(|r| r.offset < self.high_watermark)
     }
 
+    /// `ListOffsets` by time: the first record, in offset order, whose timestamp is at or after
+    /// `target` (Kafka's `LogSegment.findOffsetByTimestamp`: the first batch whose largest
+    /// timestamp reaches the target, then its first record that does, which is the same
+    /// record), or `None`. Only records below the high watermark count: Kafka hides an answer
+    /// at or past the last fetchable offset (`Partition.fetchOffsetForTimestamp`).
+    pub fn offset_for_timestamp(&self, target: SimTime) -> Option<ListedOffset> {
+        self.fetchable()
+            .find(|r| r.timestamp >= target)
+            .map(|r| ListedOffset {
+                offset: r.offset,
+                timestamp: Some(r.timestamp),
+            })
+    }
+
+    /// `ListOffsets` with the max-timestamp spec (KIP-734): the first record holding the
+    /// largest timestamp below the high watermark, or `None` in an empty log.
+    pub fn offset_of_max_timestamp(&self) -> Option<ListedOffset> {
+        let mut max: Option<&Record> = None;
+        for r in self.fetchable() {
+            if max.is_none_or(|m| r.timestamp > m.timestamp) {
+                max = Some(r);
+            }
+        }
+        max.map(|r| ListedOffset {
+            offset: r.offset,
+            timestamp: Some(r.timestamp),
+        })
+    }
+
+    fn fetchable(&self) -> impl Iterator<Item = &Record> {
+        let hw = self.high_watermark;
+        self.records.iter().take_while(move |r| r.offset < hw)
+    }
+
     /// [`PartitionLog::fetch`], with the bytes of the records returned (their v2 sizes).
     pub fn fetch_sized(
         &self,
@@ -709,6 +744,35 @@ mod tests {
         assert_eq!(log.log_end_offset(), Offset(3));
         assert_eq!(log.high_watermark(), Offset(0), "the caller moves the HW");
         log.check_invariants();
+    }
+
+    #[test]
+    fn a_lookup_by_time_finds_the_first_record_at_or_after_it_below_the_high_watermark() {
+        let mut log = PartitionLog::new();
+        // CreateTime need not grow with the offset: 10, 30, 20, 40.
+        let times = [10, 30, 20, 40];
+        log.append(SimTime(40), times.iter().map(|&t| rec_at("k", t)), None);
+        log.advance_high_watermark(Offset(3));
+        let at = |log: &PartitionLog, t| log.offset_for_timestamp(SimTime(t)).map(|l| l.offset.0);
+        assert_eq!(at(&log, 0), Some(0));
+        assert_eq!(
+            at(&log, 15),
+            Some(1),
+            "the first in offset order, not the closest in time"
+        );
+        assert_eq!(at(&log, 25), Some(1));
+        assert_eq!(
+            at(&log, 35),
+            None,
+            "offset 3 is not below the high watermark"
+        );
+        let max = log.offset_of_max_timestamp().unwrap();
+        assert_eq!((max.offset, max.timestamp), (Offset(1), Some(SimTime(30))));
+        log.advance_high_watermark(Offset(4));
+        assert_eq!(at(&log, 35), Some(3));
+        assert_eq!(at(&log, 41), None);
+        assert_eq!(log.offset_of_max_timestamp().unwrap().offset, Offset(3));
+        assert_eq!(PartitionLog::new().offset_of_max_timestamp(), None);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use crate::protocol::ErrorCode;
 use crate::protocol::records::SharedRecords;
 use crate::protocol::transaction::{AbortedTransaction, IsolationLevel};
-use crate::units::{Millis, Offset, PartitionId, TopicName};
+use crate::units::{Millis, Offset, PartitionId, SimTime, TopicName};
 
 /// A Fetch request: for each partition, where to read from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,13 +64,18 @@ pub struct FetchedPartition {
     pub aborted_transactions: Vec<AbortedTransaction>,
 }
 
-/// Which end of a partition `ListOffsets` asks for.
+/// What `ListOffsets` asks of a partition: one of its ends, or a record by its timestamp.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OffsetSpec {
-    /// The log start offset (`auto.offset.reset=earliest`).
+    /// The log start offset (`auto.offset.reset=earliest`; timestamp `-2` on the wire).
     Earliest,
-    /// The high watermark (`auto.offset.reset=latest`, and the LOG-END-OFFSET of lag).
+    /// The high watermark (`auto.offset.reset=latest`, and the LOG-END-OFFSET of lag; `-1`).
     Latest,
+    /// The first record whose timestamp is at or after this time (`offsetsForTimes`, a
+    /// timestamp `>= 0`): Kafka's `LogSegment.findOffsetByTimestamp`.
+    Timestamp(SimTime),
+    /// The first record with the largest timestamp (`OffsetSpec.maxTimestamp()`, `-3`, KIP-734).
+    MaxTimestamp,
 }
 
 /// A ListOffsets request.
@@ -80,9 +85,34 @@ pub struct ListOffsetsRequest {
     pub partitions: Vec<(TopicName, PartitionId, OffsetSpec)>,
 }
 
+/// What `ListOffsets` found in one partition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ListedOffset {
+    /// The offset.
+    pub offset: Offset,
+    /// The timestamp of the record found, for a lookup by time; `None` for an end of the log
+    /// (Kafka answers `-1` there too).
+    pub timestamp: Option<SimTime>,
+}
+
+impl ListedOffset {
+    /// An end of the log: an offset with no timestamp.
+    pub fn end(offset: Offset) -> ListedOffset {
+        ListedOffset {
+            offset,
+            timestamp: None,
+        }
+    }
+}
+
 /// A ListOffsets response.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ListOffsetsResponse {
-    /// Per requested partition: the offset, or the error.
-    pub partitions: Vec<(TopicName, PartitionId, Result<Offset, ErrorCode>)>,
+    /// Per requested partition: what was found (`None`: no record at or after the time asked,
+    /// offset and timestamp `-1` on the wire), or the error.
+    pub partitions: Vec<(
+        TopicName,
+        PartitionId,
+        Result<Option<ListedOffset>, ErrorCode>,
+    )>,
 }

@@ -1,8 +1,9 @@
 //! The APIs answered at the edge, from what the world holds, because the model has no request
 //! for them: CreateTopics, DeleteTopics, DescribeGroups, ListGroups, DescribeConfigs and
 //! FindCoordinator; and the preparation of Metadata (which topics "all" means, topics
-//! auto-created per `auto.create.topics.enable`) and of OffsetFetch (which partitions "all"
-//! means) before they go to the broker.
+//! auto-created per `auto.create.topics.enable`), of OffsetFetch (which partitions "all"
+//! means) and of ListOffsets (wall-clock timestamps, `list_offsets.rs`) before they go to the
+//! broker.
 //!
 //! Topics are created at the time the request arrived, as `kafka-topics --create` would at that
 //! moment; deletion is refused as a broker with `delete.topic.enable=false` refuses it
@@ -68,6 +69,10 @@ pub fn handle(
     let result = match frame.api {
         ApiKey::Metadata => metadata(frame, world, defaults).map(Edge::Model),
         ApiKey::OffsetFetch => prepare_offset_fetch(frame, world).map(Edge::Model),
+        // Its timestamps are wall-clock times, read against the served epoch.
+        ApiKey::ListOffsets => {
+            super::list_offsets::decode(frame, cluster.epoch_ms).map(Edge::Model)
+        }
         ApiKey::FindCoordinator => {
             find_coordinator(frame, world, cluster).and_then(|r| answer(cid, v, &r))
         }

@@ -19,6 +19,7 @@
 //! | `requests.rs` | wire requests to the model's requests |
 //! | `responses.rs`, `group_responses.rs` | the model's responses to the wire |
 //! | `admin.rs` | the APIs answered at the edge (CreateTopics, DescribeGroups, ...) |
+//! | `list_offsets.rs` | ListOffsets: an end of the log or a record by its timestamp |
 //! | `groups.rs` | the consumer protocol's subscription and assignment bytes |
 //! | `records.rs` | record batches v2 to and from the model's records |
 //! | `inprocess.rs` | serving on a thread of one's own program, stopped by a call (tests) |
@@ -31,6 +32,7 @@ pub mod engine;
 pub mod group_responses;
 pub mod groups;
 pub mod inprocess;
+pub mod list_offsets;
 pub mod listener;
 pub mod records;
 pub mod replay;

@@ -14,7 +14,7 @@ use crate::protocol::consumer_group::{
     GroupRequest, HeartbeatRequest, JoinGroupRequest, LeaveGroupRequest, OffsetCommitRequest,
     OffsetFetchRequest, SyncGroupRequest,
 };
-use crate::protocol::fetch::{FetchPartition, FetchRequest, ListOffsetsRequest, OffsetSpec};
+use crate::protocol::fetch::{FetchPartition, FetchRequest};
 use crate::protocol::produce::{Acks, InitProducerIdRequest, ProduceBatch, ProduceRequest};
 use crate::protocol::transaction::IsolationLevel;
 use crate::units::{
@@ -96,7 +96,6 @@ pub fn decode(frame: &Frame, client: u32, now: SimTime) -> Decoded {
         ApiKey::ApiVersions => Ok((Request::ApiVersions, Context::None)),
         ApiKey::Produce => produce(frame, client, now).map(|r| (r, Context::None)),
         ApiKey::Fetch => fetch(frame).map(|r| (r, Context::None)),
-        ApiKey::ListOffsets => list_offsets(frame).map(|r| (r, Context::None)),
         ApiKey::InitProducerId => init_producer_id(frame).map(|r| (r, Context::None)),
         ApiKey::JoinGroup => join_group(frame),
         ApiKey::SyncGroup => sync_group(frame),
@@ -171,29 +170,6 @@ fn fetch(frame: &Frame) -> Result<Request, String> {
             IsolationLevel::ReadUncommitted
         },
     }))
-}
-
-/// `-2` is the earliest offset; every other timestamp is answered with the latest (the model
-/// keeps no time index: `-1` latest and `-3` max-timestamp are what clients ask for).
-fn list_offsets(frame: &Frame) -> Result<Request, String> {
-    let req: wire::ListOffsetsRequest = body(frame)?;
-    let mut partitions = Vec::new();
-    for t in &req.topics {
-        let name = topic(t.name.0.as_str())?;
-        for p in &t.partitions {
-            let spec = if p.timestamp == -2 {
-                OffsetSpec::Earliest
-            } else {
-                OffsetSpec::Latest
-            };
-            partitions.push((
-                name.clone(),
-                partition(&name, p.partition_index)?.partition,
-                spec,
-            ));
-        }
-    }
-    Ok(Request::ListOffsets(ListOffsetsRequest { partitions }))
 }
 
 fn init_producer_id(frame: &Frame) -> Result<Request, String> {

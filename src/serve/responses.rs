@@ -60,7 +60,9 @@ pub fn encode(
         }
         (ApiKey::Produce, Response::Produce(r)) => response(cid, v, &produce(r)),
         (ApiKey::Fetch, Response::Fetch(r)) => response(cid, v, &fetch(r, cluster.epoch_ms)?),
-        (ApiKey::ListOffsets, Response::ListOffsets(r)) => response(cid, v, &list_offsets(r)),
+        (ApiKey::ListOffsets, Response::ListOffsets(r)) => {
+            response(cid, v, &super::list_offsets::encode(r, cluster.epoch_ms))
+        }
         (ApiKey::Metadata, Response::Metadata(r)) => response(cid, v, &metadata(r, cluster)),
         (ApiKey::InitProducerId, Response::InitProducerId(r)) => {
             let answer = wire::InitProducerIdResponse::default()
@@ -123,31 +125,6 @@ fn fetch(
         }
     }
     Ok(wire::FetchResponse::default().with_responses(topics))
-}
-
-fn list_offsets(r: crate::protocol::fetch::ListOffsetsResponse) -> wire::ListOffsetsResponse {
-    let mut topics: Vec<wire::list_offsets_response::ListOffsetsTopicResponse> = Vec::new();
-    for (t, p, result) in r.partitions {
-        let name = wire_topic(&t);
-        let (error, offset) = match result {
-            Ok(o) => (0, o.0 as i64),
-            Err(e) => (code(e), -1),
-        };
-        let part = wire::list_offsets_response::ListOffsetsPartitionResponse::default()
-            .with_partition_index(p.0 as i32)
-            .with_error_code(error)
-            .with_timestamp(-1)
-            .with_offset(offset);
-        match topics.iter_mut().find(|x| x.name == name) {
-            Some(x) => x.partitions.push(part),
-            None => topics.push(
-                wire::list_offsets_response::ListOffsetsTopicResponse::default()
-                    .with_name(name)
-                    .with_partitions(vec![part]),
-            ),
-        }
-    }
-    wire::ListOffsetsResponse::default().with_topics(topics)
 }
 
 fn metadata(

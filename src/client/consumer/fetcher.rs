@@ -26,7 +26,7 @@ use crate::effects::Effects;
 use crate::protocol::consumer_group::{GroupRequest, OffsetFetchRequest, OffsetFetchResponse};
 use crate::protocol::fetch::{
     FetchPartition, FetchRequest, FetchResponse, ListOffsetsRequest, ListOffsetsResponse,
-    OffsetSpec,
+    ListedOffset, OffsetSpec,
 };
 use crate::protocol::{ErrorCode, Request};
 use crate::trace::TraceEvent;
@@ -173,7 +173,9 @@ impl Consumer {
                 .find(|(t, p, _)| *t == tp.topic && *p == tp.partition)
                 .map(|(_, _, o)| *o);
             match found {
-                Some(Ok(offset)) if state.position == Position::AwaitingReset => {
+                Some(Ok(Some(ListedOffset { offset, .. })))
+                    if state.position == Position::AwaitingReset =>
+                {
                     state.position = Position::Known(offset);
                     out.trace(TraceEvent::PositionReset {
                         topic: tp.topic.as_arc().clone(),
