@@ -227,3 +227,58 @@ fn offsets_for_times_through_serve() {
     drop(consumer);
     served.stop().expect("stopped");
 }
+
+fn kip848_consumer(bootstrap: &str, group: &str) -> BaseConsumer {
+    // The consumer protocol refuses the classic group settings (session.timeout.ms and the
+    // assignment strategy belong to the coordinator now).
+    let c: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", group)
+        .set("group.protocol", "consumer")
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("a consumer");
+    c.subscribe(&[TOPIC]).expect("subscribed");
+    c
+}
+
+/// KIP-848 through `serve` (issue 20): two librdkafka consumers with `group.protocol=consumer`
+/// join by ConsumerGroupHeartbeat, share and consume every record, and the member left after
+/// the other closes owns all six partitions; the committed offsets add up.
+#[test]
+fn kip848_group_through_serve() {
+    const GROUP: &str = "serve-kip848";
+    let served = inprocess::spawn(None, ServeConfig::loopback(1.0)).expect("serving");
+    let bootstrap = served.bootstrap().to_string();
+    Broker::External(bootstrap.clone())
+        .create_topic(TOPIC, 6, 1)
+        .expect("created with the admin API");
+    produce(&bootstrap);
+    let (a, b) = (
+        kip848_consumer(&bootstrap, GROUP),
+        kip848_consumer(&bootstrap, GROUP),
+    );
+    consume_all(&[&a, &b]);
+    a.commit_consumer_state(CommitMode::Sync)
+        .expect("a commits");
+    b.commit_consumer_state(CommitMode::Sync)
+        .expect("b commits");
+    drop(a);
+    wait_for_all_partitions(&b);
+    assert_eq!(
+        committed_total(&b),
+        RECORDS as i64,
+        "the committed offsets add up"
+    );
+    drop(b);
+    let records = served.stop().expect("stopped");
+    let heartbeats = records
+        .iter()
+        .filter(|r| matches!(r.event, TraceEvent::ConsumerGroupHeartbeatAnswered(_)))
+        .count();
+    assert!(heartbeats >= 4, "the members heartbeat ({heartbeats})");
+    let header = TraceHeader::new("serve", None, 0);
+    let report = Report::from_trace(Some(&header), &records);
+    assert!(report.groups().contains(GROUP));
+}

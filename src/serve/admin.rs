@@ -73,6 +73,10 @@ pub fn handle(
         ApiKey::ListOffsets => {
             super::list_offsets::decode(frame, cluster.epoch_ms).map(Edge::Model)
         }
+        // Its partitions are named by topic id: the world knows the names.
+        ApiKey::ConsumerGroupHeartbeat => {
+            super::consumer_heartbeat::decode(frame, world).map(Edge::Model)
+        }
         ApiKey::FindCoordinator => {
             find_coordinator(frame, world, cluster).and_then(|r| answer(cid, v, &r))
         }
@@ -118,8 +122,12 @@ fn metadata(
         Some(ts) if ts.is_empty() && v == 0 => None,
         Some(ts) => Some(
             ts.iter()
-                .filter_map(|t| t.name.as_ref())
-                .map(|n| topic(n.0.as_str()))
+                .filter_map(|t| match &t.name {
+                    Some(n) => Some(topic(n.0.as_str())),
+                    // v10+: by id (KIP-516), as a KIP-848 member asks for an assigned topic
+                    // it does not know yet; an unknown id is left out.
+                    None => super::topic_ids::topic_named(world, t.topic_id).map(Ok),
+                })
                 .collect::<Result<_, _>>()?,
         ),
     };

@@ -45,6 +45,9 @@ pub fn encode(
                 });
             response(cid, version, &answer)
         }
+        (ApiKey::ConsumerGroupHeartbeat, GroupResponse::ConsumerGroupHeartbeat(r), _) => {
+            response(cid, version, &super::consumer_heartbeat::encode(r))
+        }
         (ApiKey::Heartbeat, GroupResponse::Heartbeat(r), _) => response(
             cid,
             version,

@@ -21,6 +21,8 @@
 //! | `admin.rs` | the APIs answered at the edge (CreateTopics, DescribeGroups, ...) |
 //! | `list_offsets.rs` | ListOffsets: an end of the log or a record by its timestamp |
 //! | `groups.rs` | the consumer protocol's subscription and assignment bytes |
+//! | `consumer_heartbeat.rs` | ConsumerGroupHeartbeat (KIP-848) to and from the model |
+//! | `topic_ids.rs` | topic ids (KIP-516) for Metadata v10+ and KIP-848 assignments |
 //! | `records.rs` | record batches v2 to and from the model's records |
 //! | `inprocess.rs` | serving on a thread of one's own program, stopped by a call (tests) |
 //! | `replay.rs` | a served session's trace handed to the same world again |
@@ -28,6 +30,7 @@
 pub mod admin;
 pub mod clock;
 pub mod codec;
+pub mod consumer_heartbeat;
 pub mod engine;
 pub mod group_responses;
 pub mod groups;
@@ -38,6 +41,7 @@ pub mod records;
 pub mod replay;
 pub mod requests;
 pub mod responses;
+pub mod topic_ids;
 pub mod versions;
 
 use std::collections::BTreeMap;

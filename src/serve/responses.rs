@@ -136,7 +136,9 @@ fn metadata(
         .topics
         .into_iter()
         .map(|(t, result)| {
-            let topic = MetadataResponseTopic::default().with_name(Some(wire_topic(&t)));
+            let topic = MetadataResponseTopic::default()
+                .with_name(Some(wire_topic(&t)))
+                .with_topic_id(super::topic_ids::topic_id(&t));
             match result {
                 Err(e) => topic.with_error_code(code(e)),
                 Ok(parts) => topic.with_partitions(

@@ -3,7 +3,9 @@
 //!
 //! Only what the simulator answers is listed. Fetch stops at v12 and DeleteTopics at v5 because
 //! later versions name topics by id (KIP-516), which the model does not carry; Produce stops at
-//! v9 for the same reason. librdkafka 2.x negotiates down to these.
+//! v9 for the same reason. librdkafka 2.x negotiates down to these. Metadata goes to v12, with
+//! topic ids (`topic_ids.rs`), because the KIP-848 consumer protocol names topics by id, and
+//! ConsumerGroupHeartbeat must list v1: librdkafka starts `group.protocol=consumer` only then.
 
 use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::api_versions_response::{ApiVersion, ApiVersionsResponse};
@@ -13,7 +15,7 @@ pub const SUPPORTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::Produce, 3, 9),
     (ApiKey::Fetch, 4, 12),
     (ApiKey::ListOffsets, 1, 7),
-    (ApiKey::Metadata, 0, 9),
+    (ApiKey::Metadata, 0, 12),
     (ApiKey::OffsetCommit, 2, 8),
     (ApiKey::OffsetFetch, 1, 7),
     (ApiKey::FindCoordinator, 0, 3),
@@ -28,6 +30,7 @@ pub const SUPPORTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::DeleteTopics, 1, 5),
     (ApiKey::InitProducerId, 0, 4),
     (ApiKey::DescribeConfigs, 1, 4),
+    (ApiKey::ConsumerGroupHeartbeat, 0, 1),
 ];
 
 /// True if `version` of `key` is served.
