@@ -21,6 +21,7 @@
 //! | `admin.rs` | the APIs answered at the edge (CreateTopics, DescribeGroups, ...) |
 //! | `groups.rs` | the consumer protocol's subscription and assignment bytes |
 //! | `records.rs` | record batches v2 to and from the model's records |
+//! | `txn.rs` | the transactional APIs; `TxnOffsetCommit`'s offsets pending until the commit |
 //! | `inprocess.rs` | serving on a thread of one's own program, stopped by a call (tests) |
 //! | `replay.rs` | a served session's trace handed to the same world again |
 
@@ -36,6 +37,7 @@ pub mod records;
 pub mod replay;
 pub mod requests;
 pub mod responses;
+pub mod txn;
 pub mod versions;
 
 use std::collections::BTreeMap;
