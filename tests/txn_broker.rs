@@ -318,6 +318,23 @@ fn the_coordinator_aborts_a_transaction_past_its_timeout() {
     assert!(h.seen(0, IsolationLevel::ReadCommitted).is_empty());
 }
 
+#[test]
+fn a_restarted_coordinator_checks_for_timed_out_transactions_again() {
+    let mut h = Harness::new();
+    let p = h.init();
+    h.txn(add(&p, &[0]));
+    h.broker.stop();
+    let mut out: Effects<BrokerTimer> = Effects::new(Detail::Records);
+    let mut rng = SimRng::for_component(0, "broker/1");
+    h.broker
+        .handle(SimTime(90_000), BrokerInput::Restarted, &mut rng, &mut out);
+    let armed = out
+        .timers
+        .iter()
+        .any(|t| format!("{t:?}").contains("TxnAbortCheck"));
+    assert!(armed, "{:?}", out.timers);
+}
+
 /// A cluster of three brokers in a world, driven through edge clients, one per broker, as a
 /// transactional producer talks to each partition's leader and to its coordinator (broker 1).
 mod three_brokers {

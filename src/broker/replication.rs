@@ -129,10 +129,10 @@ impl Broker {
             // The lag sampling stands for an operator's tool polling the broker: it resumes.
             out.set_timer(BrokerTimer::LagSample, now + interval);
         }
+        self.txn_after_restart(now, out);
         if self.cluster.is_none() {
             return;
         }
-        self.markers_after_restart(now, out);
         self.register(out);
         out.set_timer(
             BrokerTimer::Heartbeat,

@@ -218,6 +218,15 @@ impl Broker {
         Ok(())
     }
 
+    /// The broker restarted: the timers that fell while it was down are gone, so the
+    /// timed-out transactions check is armed again (if any transaction is known) and the
+    /// pending markers are sent again.
+    pub(super) fn txn_after_restart(&mut self, now: SimTime, out: &mut Effects<BrokerTimer>) {
+        self.txn_abort_check_armed = false;
+        self.arm_txn_abort_check(now, out);
+        self.markers_after_restart(now, out);
+    }
+
     /// Arms the timed-out transactions check once, when the first transaction opens.
     fn arm_txn_abort_check(&mut self, now: SimTime, out: &mut Effects<BrokerTimer>) {
         if !self.txn_abort_check_armed && self.transactions.transactions().next().is_some() {
