@@ -317,3 +317,238 @@ fn the_coordinator_aborts_a_transaction_past_its_timeout() {
     );
     assert!(h.seen(0, IsolationLevel::ReadCommitted).is_empty());
 }
+
+#[test]
+fn a_restarted_coordinator_checks_for_timed_out_transactions_again() {
+    let mut h = Harness::new();
+    let p = h.init();
+    h.txn(add(&p, &[0]));
+    h.broker.stop();
+    let mut out: Effects<BrokerTimer> = Effects::new(Detail::Records);
+    let mut rng = SimRng::for_component(0, "broker/1");
+    h.broker
+        .handle(SimTime(90_000), BrokerInput::Restarted, &mut rng, &mut out);
+    let armed = out
+        .timers
+        .iter()
+        .any(|t| format!("{t:?}").contains("TxnAbortCheck"));
+    assert!(armed, "{:?}", out.timers);
+}
+
+/// A cluster of three brokers in a world, driven through edge clients, one per broker, as a
+/// transactional producer talks to each partition's leader and to its coordinator (broker 1).
+mod three_brokers {
+    use std::collections::BTreeMap;
+
+    use kafka_sim::faults::{FaultKind, FaultPlan};
+    use kafka_sim::trace::{TraceRecord, VecSink};
+    use kafka_sim::world::{ClientCommand, EdgeOutput, World, WorldConfig};
+
+    use super::*;
+
+    struct Driver<'w, 't> {
+        world: &'w mut World<'t>,
+        edges: Vec<ClientId>,
+        next: u64,
+    }
+
+    impl Driver<'_, '_> {
+        /// Sends `request` to broker `b` and runs the world until it is answered.
+        fn call(&mut self, b: u32, request: Request) -> Response {
+            self.next += 1;
+            let client = self.edges[b as usize - 1];
+            let now = self.world.now();
+            let command = ClientCommand::Request {
+                correlation_id: self.next,
+                request,
+            };
+            self.world.schedule_command(now, client, command);
+            let deadline = now + Millis(60_000);
+            while self.world.step(deadline).expect("within the event limit") {
+                for (_, output) in self.world.drain_edge() {
+                    if let EdgeOutput::Response {
+                        correlation_id,
+                        response,
+                    } = output
+                        && correlation_id == self.next
+                    {
+                        return response;
+                    }
+                }
+            }
+            panic!("broker {b} did not answer request {}", self.next);
+        }
+
+        fn txn(&mut self, request: TxnCoordinatorRequest) -> ErrorCode {
+            match self.call(1, Request::Txn(request)) {
+                Response::Txn(r) => r.error,
+                other => panic!("answered {other:?}"),
+            }
+        }
+
+        fn run_for(&mut self, ms: u64) {
+            let until = self.world.now() + Millis(ms);
+            self.world.advance_until(until).expect("within the limit");
+        }
+
+        /// The coordinator's state of the transactional id.
+        fn state(&self) -> kafka_sim::broker::transaction::TransactionState {
+            let coordinator = self.world.broker(BrokerId(1)).transactions();
+            coordinator.metadata(TXN_ID).expect("initialised").state
+        }
+
+        /// The marker closing `partition`'s log on its current leader.
+        fn last_marker(&self, partition: u32) -> Option<TransactionResult> {
+            let leader = self
+                .world
+                .metadata()
+                .into_iter()
+                .find(|t| t.topic == topic())
+                .and_then(|t| t.leaders[partition as usize])?;
+            let log = self
+                .world
+                .broker(leader)
+                .log(&topic(), PartitionId(partition))?;
+            log.records().iter().last()?.stamp?.control()
+        }
+    }
+
+    /// Opens a transaction over the three partitions (each led by another broker at first:
+    /// partition p by broker p + 1), one record each.
+    fn open(d: &mut Driver<'_, '_>) -> TxnProducer {
+        let init = InitProducerIdRequest {
+            current: None,
+            transactional: Some((Arc::from(TXN_ID), Millis(60_000))),
+        };
+        let Response::InitProducerId(r) = d.call(1, Request::InitProducerId(init)) else {
+            panic!("InitProducerId answered otherwise")
+        };
+        let p = TxnProducer {
+            transactional_id: Arc::from(TXN_ID),
+            producer_id: r.producer_id,
+            producer_epoch: r.epoch,
+        };
+        assert_eq!(d.txn(add(&p, &[0, 1, 2])), ErrorCode::None);
+        for partition in 0..3 {
+            let batch = ProduceBatch {
+                topic: topic(),
+                partition: PartitionId(partition),
+                idempotence: Some(BatchIdempotence {
+                    producer_id: p.producer_id,
+                    epoch: p.producer_epoch,
+                    base_sequence: Sequence(0),
+                    transactional: true,
+                }),
+                records: Arc::from(vec![NewRecord {
+                    value: Some(Value::Bytes(Rc::from(&b"order"[..]))),
+                    ..NewRecord::default()
+                }]),
+                origin: None,
+            };
+            let request = Request::Produce(ProduceRequest {
+                acks: Acks::All,
+                timeout: Millis(30_000),
+                batches: vec![batch],
+            });
+            let Response::Produce(r) = d.call(partition + 1, request) else {
+                panic!("Produce answered otherwise")
+            };
+            assert_eq!(r.partitions[0].error, ErrorCode::None, "{partition}");
+        }
+        p
+    }
+
+    fn world_with(sink: &mut VecSink, replication: u32, run: impl FnOnce(&mut Driver<'_, '_>)) {
+        let mut world = World::new(WorldConfig::default(), sink);
+        for b in 1..=3 {
+            world.add_broker(BrokerId(b));
+        }
+        world
+            .create_topic(topic(), 3, replication, BTreeMap::new())
+            .expect("created");
+        world.advance_until(SimTime(2_000)).expect("elected");
+        let edges = (1..=3)
+            .map(|b| world.add_edge_client(&format!("edge/{b}"), BrokerId(b)))
+            .collect();
+        let mut driver = Driver {
+            world: &mut world,
+            edges,
+            next: 0,
+        };
+        run(&mut driver);
+    }
+
+    fn written(records: &[TraceRecord]) -> Vec<(String, u32)> {
+        records
+            .iter()
+            .filter_map(|r| match &r.event {
+                TraceEvent::TxnMarkerWritten(m) => Some((r.component.to_string(), m.partition)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn each_leader_writes_its_partitions_marker_before_the_commit_completes() {
+        use kafka_sim::broker::transaction::TransactionState::*;
+        let mut sink = VecSink::new(Detail::Records);
+        world_with(&mut sink, 1, |d| {
+            let p = open(d);
+            assert_eq!(d.txn(end(&p, TransactionResult::Commit)), ErrorCode::None);
+            assert_eq!(d.state(), PrepareCommit, "the remote markers are in flight");
+            d.run_for(1_000);
+            assert_eq!(d.state(), CompleteCommit);
+            for partition in 0..3 {
+                assert_eq!(d.last_marker(partition), Some(TransactionResult::Commit));
+            }
+        });
+        let records = sink.records;
+        let markers = written(&records);
+        assert_eq!(
+            markers,
+            [
+                ("broker/1".to_string(), 0),
+                ("broker/2".to_string(), 1),
+                ("broker/3".to_string(), 2)
+            ]
+        );
+        let last_marker = records
+            .iter()
+            .rposition(|r| matches!(r.event, TraceEvent::TxnMarkerWritten(_)))
+            .unwrap();
+        let complete = records
+            .iter()
+            .position(
+                |r| matches!(&r.event, TraceEvent::TxnStateChanged(t) if t.to == "CompleteCommit"),
+            )
+            .expect("completed");
+        assert!(complete > last_marker, "complete only after every marker");
+    }
+
+    #[test]
+    fn a_marker_for_a_dead_leader_is_retried_at_the_new_leader() {
+        use kafka_sim::broker::transaction::TransactionState::*;
+        let mut sink = VecSink::new(Detail::Records);
+        world_with(&mut sink, 3, |d| {
+            let p = open(d);
+            // Broker 2, partition 1's leader, stops just before the commit: its marker cannot
+            // be written until the controller fences it and broker 3 leads partition 1.
+            let now = d.world.now();
+            let plan = FaultPlan::new().with(now, None, "broker/2", FaultKind::BrokerDown);
+            d.world.add_faults(&plan).expect("a valid fault");
+            d.run_for(1);
+            assert_eq!(d.txn(end(&p, TransactionResult::Commit)), ErrorCode::None);
+            d.run_for(1_000);
+            assert_eq!(d.state(), PrepareCommit, "partition 1 has no marker yet");
+            d.run_for(20_000);
+            assert_eq!(d.state(), CompleteCommit);
+            assert_eq!(d.last_marker(1), Some(TransactionResult::Commit));
+        });
+        let markers = written(&sink.records);
+        assert!(
+            markers.contains(&("broker/3".to_string(), 1)),
+            "the new leader wrote it: {markers:?}"
+        );
+        assert!(!markers.iter().any(|(c, _)| c == "broker/2"));
+    }
+}

@@ -13,5 +13,7 @@ mod serve;
 mod serve_crosscheck;
 /// `kafka-sim serve` with a Python `confluent_kafka` program.
 mod serve_python;
+/// Transactions through `kafka-sim serve` with rdkafka.
+mod serve_txn;
 /// Brokers, runs, the simulated side.
 mod support;

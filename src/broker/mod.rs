@@ -22,7 +22,8 @@
 //! Transactions (KIP-98, KIP-447, KIP-890): [`transaction`] holds the transaction coordinator,
 //! each partition's transactional state (last stable offset, aborted-transaction index) and the
 //! offsets committed in a transaction, as pure state machines; `txn_routing.rs` answers the
-//! transactional requests with the coordinator and writes its markers.
+//! transactional requests with the coordinator, and `txn_markers.rs` has each partition's
+//! leader write its markers (`WriteTxnMarkers`).
 //!
 //! **A lone broker** (the default, one broker, no controller) leads every partition of its
 //! topics; its high watermark follows its log end at once, and nothing of replication runs.
@@ -49,6 +50,7 @@ mod produce;
 mod purgatory;
 mod replication;
 mod topic;
+mod txn_markers;
 mod txn_routing;
 
 pub use self::produce::record_appended;
@@ -99,6 +101,8 @@ pub struct Broker {
     transactions: TransactionCoordinator,
     /// The timed-out transactions check is armed (`txn_routing.rs`).
     txn_abort_check_armed: bool,
+    /// Markers of decided transactions not yet written by their leaders (`txn_markers.rs`).
+    markers: txn_markers::MarkerChannel,
     /// The time of the latest input (topic creation outside `handle` arms timers from it).
     now: SimTime,
 }
@@ -168,6 +172,8 @@ pub enum BrokerTimer {
     /// The transaction coordinator looks for transactions older than their
     /// `transaction.timeout.ms` (`transaction.abort.timed.out.transaction.cleanup.interval.ms`).
     TxnAbortCheck,
+    /// Markers a leader could not write yet are sent again (`txn_markers.rs`).
+    TxnMarkerRetry,
 }
 
 impl Broker {
@@ -197,6 +203,7 @@ impl Broker {
                 TRANSACTION_MAX_TIMEOUT,
             ),
             txn_abort_check_armed: false,
+            markers: txn_markers::MarkerChannel::default(),
             now: SimTime::ZERO,
         }
     }
@@ -324,6 +331,11 @@ impl Broker {
                 correlation_id,
                 request: Request::ReplicaFetch(req),
             } => self.handle_replica_fetch(now, from, correlation_id, req, out),
+            BrokerInput::PeerRequest {
+                from,
+                correlation_id,
+                request: Request::WriteTxnMarkers(req),
+            } => self.handle_write_txn_markers(now, from, correlation_id, req, out),
             BrokerInput::PeerRequest { request, .. } => panic!("a broker sent {request:?}"),
             BrokerInput::FromController(Request::UpdateMetadata(update)) => {
                 self.apply_metadata(now, update.partitions, update.fenced, out);
@@ -414,6 +426,7 @@ impl Broker {
             BrokerTimer::LogCleaner => self.run_cleaner(now, out),
             BrokerTimer::LogRetention => self.run_retention(now, out),
             BrokerTimer::TxnAbortCheck => self.txn_abort_check(now, out),
+            BrokerTimer::TxnMarkerRetry => self.marker_retry(now, out),
         }
     }
 

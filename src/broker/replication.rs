@@ -25,12 +25,14 @@
 //! `replica.lag.time.max.ms`.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::effects::Effects;
 use crate::protocol::replication::{
     AlterPartitionRequest, BrokerHeartbeatRequest, BrokerRegistrationRequest, PartitionState,
     ReplicaFetchPartition, ReplicaFetchRequest, ReplicaFetchResponse, ReplicaFetchedPartition,
 };
+use crate::protocol::transaction::TxnMarker;
 use crate::protocol::{ErrorCode, Message, Request, Response};
 use crate::trace::{SegmentRolled, TraceEvent};
 use crate::units::{BrokerId, LeaderEpoch, NodeId, Offset, PartitionId, SimTime, TopicName};
@@ -46,8 +48,8 @@ pub(super) struct ClusterState {
     broker_epoch: Option<u64>,
     /// The brokers the controller has fenced (they may not join an ISR).
     pub(super) fenced: Vec<BrokerId>,
-    next_correlation: u64,
-    in_flight: BTreeMap<u64, Outgoing>,
+    pub(super) next_correlation: u64,
+    pub(super) in_flight: BTreeMap<u64, Outgoing>,
     fetchers: BTreeMap<BrokerId, Fetcher>,
 }
 
@@ -61,15 +63,23 @@ impl ClusterState {
 }
 
 #[derive(Debug)]
-enum Outgoing {
-    Fetch { leader: BrokerId, asked: Vec<Asked> },
+pub(super) enum Outgoing {
+    Fetch {
+        leader: BrokerId,
+        asked: Vec<Asked>,
+    },
     Heartbeat,
     Registration,
+    /// Markers sent to a partition leader, each with its transactional id (`txn_markers.rs`).
+    TxnMarkers {
+        leader: BrokerId,
+        sent: Vec<(Arc<str>, TxnMarker)>,
+    },
 }
 
 /// One partition of a fetch in flight: what it was asked at.
 #[derive(Debug)]
-struct Asked {
+pub(super) struct Asked {
     topic: TopicName,
     partition: PartitionId,
     epoch: LeaderEpoch,
@@ -119,6 +129,7 @@ impl Broker {
             // The lag sampling stands for an operator's tool polling the broker: it resumes.
             out.set_timer(BrokerTimer::LagSample, now + interval);
         }
+        self.txn_after_restart(now, out);
         if self.cluster.is_none() {
             return;
         }
@@ -216,6 +227,9 @@ impl Broker {
                     self.register(out);
                 }
             }
+            (Outgoing::TxnMarkers { sent, .. }, Response::WriteTxnMarkers(r)) => {
+                self.on_markers_answer(now, sent, r, out);
+            }
             (outgoing, response) => panic!("{response:?} answers {outgoing:?}"),
         }
     }
@@ -233,12 +247,17 @@ impl Broker {
         let NodeId::Broker(leader) = peer else {
             cluster
                 .in_flight
-                .retain(|_, o| matches!(o, Outgoing::Fetch { .. }));
+                .retain(|_, o| matches!(o, Outgoing::Fetch { .. } | Outgoing::TxnMarkers { .. }));
             return;
         };
         cluster
             .in_flight
             .retain(|_, o| !matches!(o, Outgoing::Fetch { leader: l, .. } if *l == leader));
+        let lost = cluster.markers_to(leader);
+        self.markers_lost(now, lost, out);
+        let Some(cluster) = self.cluster.as_mut() else {
+            return;
+        };
         let fetcher = cluster.fetchers.entry(leader).or_default();
         fetcher.in_flight = None;
         if !fetcher.backing_off {

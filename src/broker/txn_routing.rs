@@ -3,12 +3,10 @@
 //! this broker leads, and the periodic abort of transactions older than their
 //! `transaction.timeout.ms`.
 //!
-//! Kafka's coordinator sends `WriteTxnMarkers` to each partition's leader and moves the
-//! transaction to CompleteCommit or CompleteAbort once every leader has answered. Here the
-//! coordinator's broker writes the markers itself, which is the same thing when it leads the
-//! partitions (a lone broker, or a transaction whose partitions it leads); a marker for a
-//! partition it does not lead (or for a `__consumer_offsets` partition, whose offsets the
-//! model keeps outside any log) is counted as written without a record.
+//! As Kafka's coordinator, it has each partition's leader write the transaction's marker and
+//! moves the transaction to CompleteCommit or CompleteAbort once every leader has: it writes
+//! those of the partitions it leads itself and sends `WriteTxnMarkers` to the other leaders,
+//! retrying where the leader moved (`txn_markers.rs`).
 //!
 //! The abort check runs every `transaction.abort.timed.out.transaction.cleanup.interval.ms`
 //! (10 s), armed with the first transaction: a run without transactions arms nothing.
@@ -144,8 +142,9 @@ impl Broker {
         }
     }
 
-    /// Traces the coordinator's transitions, writes the markers it asked for, then completes
-    /// each transaction whose markers are all written (PrepareCommit → CompleteCommit, ...).
+    /// Traces the coordinator's transitions, then has the markers of each decided transaction
+    /// written (`txn_markers.rs`), which completes it (PrepareCommit → CompleteCommit, ...) once
+    /// all are.
     fn apply_txn_reply(
         &mut self,
         now: SimTime,
@@ -153,45 +152,58 @@ impl Broker {
         transitions: Vec<Transition>,
         out: &mut Effects<BrokerTimer>,
     ) {
-        let mut decided = Vec::new();
+        let mut decided: Vec<Arc<str>> = Vec::new();
         for t in transitions {
             if matches!(
                 t.to,
                 TransactionState::PrepareCommit | TransactionState::PrepareAbort
             ) {
-                decided.push(t.transactional_id.clone());
+                decided.push(Arc::from(t.transactional_id.as_str()));
             }
             out.trace(state_event(&t));
         }
-        for marker in &markers {
-            self.write_marker(now, marker, out);
+        let mut markers = markers;
+        for id in decided {
+            let producer = self.transactions.metadata(&id).map(|m| m.producer_id);
+            let (own, rest) = markers
+                .into_iter()
+                .partition(|m| Some(m.producer_id) == producer);
+            markers = rest;
+            self.send_markers(now, &id, own, out);
         }
         self.wake_parked_fetches(now, out);
-        for id in decided {
-            if let Some(t) = self.transactions.markers_written(&id) {
-                out.trace(state_event(&t));
-            }
+    }
+
+    /// Every marker of `id`'s transaction is written: PrepareCommit → CompleteCommit,
+    /// PrepareAbort → CompleteAbort.
+    pub(super) fn complete_txn(&mut self, id: &str, out: &mut Effects<BrokerTimer>) {
+        if let Some(t) = self.transactions.markers_written(id) {
+            out.trace(state_event(&t));
         }
     }
 
-    /// Writes one marker if this broker leads its partition; the high watermark then moves as
-    /// after any append.
-    fn write_marker(&mut self, now: SimTime, marker: &TxnMarker, out: &mut Effects<BrokerTimer>) {
+    /// Writes one marker if this broker leads its partition (`NOT_LEADER_OR_FOLLOWER`
+    /// otherwise, or the partition's refusal of a stale epoch); the high watermark then moves
+    /// as after any append.
+    pub(super) fn write_marker(
+        &mut self,
+        now: SimTime,
+        marker: &TxnMarker,
+        out: &mut Effects<BrokerTimer>,
+    ) -> Result<(), ErrorCode> {
         let tp = &marker.partition;
         let index = tp.partition.0 as usize;
         let Some(topic) = self.topics.get_mut(&tp.topic) else {
-            return;
+            return Err(ErrorCode::UnknownTopicOrPartition);
         };
         let config = &topic.config;
         let Some(slot) = topic.partitions.get_mut(index) else {
-            return;
+            return Err(ErrorCode::UnknownTopicOrPartition);
         };
         let Some(replica) = slot.replica.as_mut().filter(|r| r.is_leader()) else {
-            return;
+            return Err(ErrorCode::NotLeaderOrFollower);
         };
-        let Ok(offset) = replica.write_marker(now, marker) else {
-            return;
-        };
+        let offset = replica.write_marker(now, marker)?;
         out.trace(TraceEvent::TxnMarkerWritten(TxnMarkerWritten {
             topic: tp.topic.as_arc().clone(),
             partition: tp.partition.0,
@@ -203,6 +215,16 @@ impl Broker {
         let fenced = self.cluster.as_ref().map_or(&[][..], |c| &c.fenced[..]);
         let lag_time_max = self.config.replica_lag_time_max;
         replica.maybe_increment_high_watermark(&slot.state, config, fenced, now, lag_time_max);
+        Ok(())
+    }
+
+    /// The broker restarted: the timers that fell while it was down are gone, so the
+    /// timed-out transactions check is armed again (if any transaction is known) and the
+    /// pending markers are sent again.
+    pub(super) fn txn_after_restart(&mut self, now: SimTime, out: &mut Effects<BrokerTimer>) {
+        self.txn_abort_check_armed = false;
+        self.arm_txn_abort_check(now, out);
+        self.markers_after_restart(now, out);
     }
 
     /// Arms the timed-out transactions check once, when the first transaction opens.

@@ -164,6 +164,8 @@ pub enum Request {
     UpdateMetadata(replication::UpdateMetadata),
     /// `AddPartitionsToTxn`, `AddOffsetsToTxn` or `EndTxn`, producer to transaction coordinator.
     Txn(transaction::TxnCoordinatorRequest),
+    /// `WriteTxnMarkers` (API key 27), transaction coordinator to partition leader.
+    WriteTxnMarkers(transaction::WriteTxnMarkersRequest),
 }
 
 impl Request {
@@ -200,6 +202,8 @@ pub enum Response {
     BrokerHeartbeat(replication::BrokerHeartbeatResponse),
     /// To a transactional request.
     Txn(transaction::TxnCoordinatorResponse),
+    /// To a `WriteTxnMarkers`.
+    WriteTxnMarkers(transaction::WriteTxnMarkersResponse),
 }
 
 /// Kafka's error codes (`org.apache.kafka.common.protocol.Errors`), the ones the model produces.

@@ -132,3 +132,21 @@ pub struct TxnCoordinatorResponse {
     /// `NONE` on success.
     pub error: ErrorCode,
 }
+
+/// `WriteTxnMarkers` (API key 27), transaction coordinator to a partition's leader: the markers
+/// of decided transactions for partitions that leader leads
+/// (`TransactionMarkerChannelManager`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WriteTxnMarkersRequest {
+    /// The markers, each for one partition.
+    pub markers: Vec<TxnMarker>,
+}
+
+/// The leader's answer to a [`WriteTxnMarkersRequest`]: per marker, in order, `NONE` once
+/// written, `NOT_LEADER_OR_FOLLOWER` if it no longer leads the partition (the coordinator
+/// retries at the new leader), or the stale epoch the partition refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WriteTxnMarkersResponse {
+    /// The partition and its error, per marker.
+    pub results: Vec<(TopicPartition, ErrorCode)>,
+}

@@ -239,6 +239,10 @@ fn find_coordinator(
     cluster: &Cluster,
 ) -> Result<wire::FindCoordinatorResponse, String> {
     let req: wire::FindCoordinatorRequest = body(frame)?;
+    // Key type 0 is a group, 1 a `transactional.id` (KIP-98). Both topics have 50 partitions
+    // placed the same way and the id's partition is found by the same hash, so the broker
+    // placed to lead the group's `__consumer_offsets` partition is the one placed to lead the
+    // id's `__transaction_state` partition.
     let broker = world.coordinator_for(req.key.as_str());
     let addr = cluster.listeners[&broker];
     Ok(wire::FindCoordinatorResponse::default()

@@ -24,6 +24,7 @@
 //! | `consumer_heartbeat.rs` | ConsumerGroupHeartbeat (KIP-848) to and from the model |
 //! | `topic_ids.rs` | topic ids (KIP-516) for Metadata v10+ and KIP-848 assignments |
 //! | `records.rs` | record batches v2 to and from the model's records |
+//! | `txn.rs` | the transactional APIs; `TxnOffsetCommit`'s offsets pending until the commit |
 //! | `inprocess.rs` | serving on a thread of one's own program, stopped by a call (tests) |
 //! | `replay.rs` | a served session's trace handed to the same world again |
 
@@ -42,6 +43,7 @@ pub mod replay;
 pub mod requests;
 pub mod responses;
 pub mod topic_ids;
+pub mod txn;
 pub mod versions;
 
 use std::collections::BTreeMap;

@@ -18,7 +18,7 @@ use kafka_protocol::records::{
 
 use crate::protocol::produce::BatchIdempotence;
 use crate::protocol::records::SharedRecords;
-use crate::record::{Header, Key, NewRecord, Record, Value};
+use crate::record::{Header, Key, NewRecord, Record, TransactionResult, Value};
 use crate::units::{ProducerEpoch, ProducerId, Sequence, SimTime};
 
 /// What a Produce request's `records` field held for one partition.
@@ -47,9 +47,9 @@ pub fn decode_batches(bytes: &Bytes, now: SimTime) -> Result<DecodedBatch, Strin
                     producer_id: ProducerId(record.producer_id),
                     epoch: ProducerEpoch(record.producer_epoch),
                     base_sequence: Sequence(record.sequence),
-                    // Served sessions have no transactional APIs (README): a batch is
-                    // idempotent at most.
-                    transactional: false,
+                    // The batch attributes' transactional bit (KIP-98): the batch belongs to
+                    // the producer's open transaction.
+                    transactional: record.transactional,
                 });
             }
             records.push(new_record(record, now));
@@ -79,8 +79,12 @@ fn new_record(record: WireRecord, now: SimTime) -> NewRecord {
 }
 
 /// Encodes fetched records as v2 batches, uncompressed; the encoder starts a new batch where
-/// the producer or the run of sequence numbers changes, as the log's own batches do.
-/// `epoch_ms` is the wall-clock time of virtual time zero.
+/// the producer, the run of sequence numbers or the transactional and control bits change, as
+/// the log's own batches do. A transaction marker goes out as Kafka writes it: a control batch
+/// of one record whose key is the `ControlRecordType` (version 0, ABORT 0 or COMMIT 1) and
+/// whose value is the `EndTransactionMarker` (version 0, the coordinator epoch), so that a
+/// `read_committed` client drops the aborted records it closes. `epoch_ms` is the wall-clock
+/// time of virtual time zero.
 pub fn encode_records(records: &SharedRecords, epoch_ms: i64) -> Result<Bytes, String> {
     let Some(first) = records.first() else {
         return Ok(Bytes::new());
@@ -99,7 +103,15 @@ pub fn encode_records(records: &SharedRecords, epoch_ms: i64) -> Result<Bytes, S
                     (-1, -1, (offset - plain_base) as i32 - 1)
                 }
             };
-            wire_record(r, offset, producer_id, producer_epoch, sequence, epoch_ms)
+            let mut record =
+                wire_record(r, offset, producer_id, producer_epoch, sequence, epoch_ms);
+            if let Some(stamp) = r.stamp {
+                record.transactional = stamp.transactional();
+                if let Some(result) = stamp.control() {
+                    control_record(&mut record, result);
+                }
+            }
+            record
         })
         .collect();
     let mut buf = BytesMut::new();
@@ -141,6 +153,26 @@ fn wire_record(
     }
 }
 
+/// Makes `record` the control record of a marker (`ControlRecordType`, `EndTransactionMarker`;
+/// the model keeps no coordinator epoch in the log: 0).
+fn control_record(record: &mut WireRecord, result: TransactionResult) {
+    let kind: i16 = match result {
+        TransactionResult::Abort => 0,
+        TransactionResult::Commit => 1,
+    };
+    let mut key = Vec::with_capacity(4);
+    key.extend_from_slice(&0i16.to_be_bytes());
+    key.extend_from_slice(&kind.to_be_bytes());
+    let mut value = Vec::with_capacity(6);
+    value.extend_from_slice(&0i16.to_be_bytes());
+    value.extend_from_slice(&0i32.to_be_bytes());
+    record.control = true;
+    record.sequence = -1;
+    record.key = Some(Bytes::from(key));
+    record.value = Some(Bytes::from(value));
+    record.headers = IndexMap::new();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,6 +187,42 @@ mod tests {
             headers: None,
             stamp: None,
         }
+    }
+
+    #[test]
+    fn a_transaction_goes_out_as_a_transactional_batch_and_a_control_batch() {
+        use crate::record::{ProducerStamp, TxnRole};
+        let stamp = |sequence, txn| ProducerStamp {
+            producer_id: ProducerId(500),
+            epoch: ProducerEpoch(0),
+            sequence: Sequence(sequence),
+            last_in_batch: true,
+            txn,
+        };
+        let mut data = stored(0, "a");
+        data.stamp = Some(stamp(0, TxnRole::Data));
+        let mut marker = stored(1, "ignored");
+        marker.stamp = Some(stamp(-1, TxnRole::Marker(TransactionResult::Commit)));
+        let bytes = encode_records(&SharedRecords::from_vec(vec![data, marker]), 0).unwrap();
+        let mut buf = bytes.clone();
+        let sets = RecordBatchDecoder::decode_all(&mut buf).unwrap();
+        assert_eq!(
+            sets.len(),
+            2,
+            "the data batch, then the marker's control batch"
+        );
+        assert!(sets[0].records[0].transactional && !sets[0].records[0].control);
+        let control = &sets[1].records[0];
+        assert!(control.transactional && control.control);
+        // ControlRecordType: version 0, COMMIT (1).
+        assert_eq!(control.key.as_deref(), Some(&[0, 0, 0, 1][..]));
+        let decoded = decode_batches(&bytes, SimTime(0)).unwrap();
+        assert_eq!(
+            decoded.records.len(),
+            1,
+            "a control record is never produced"
+        );
+        assert!(decoded.idempotence.unwrap().transactional);
     }
 
     #[test]

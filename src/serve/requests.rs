@@ -16,7 +16,7 @@ use crate::protocol::consumer_group::{
 };
 use crate::protocol::fetch::{FetchPartition, FetchRequest};
 use crate::protocol::produce::{Acks, InitProducerIdRequest, ProduceBatch, ProduceRequest};
-use crate::protocol::transaction::IsolationLevel;
+use crate::protocol::transaction::{IsolationLevel, TransactionResult};
 use crate::units::{
     Generation, MemberId, Millis, Offset, PartitionId, ProducerEpoch, ProducerId, SimTime,
     TopicName, TopicPartition,
@@ -65,6 +65,24 @@ pub enum Context {
         /// Member id and `group.instance.id`.
         member: (StrBytes, Option<StrBytes>),
     },
+    /// AddPartitionsToTxn: the partitions asked, per topic, as the response lists them.
+    AddPartitions {
+        /// Topic and partition indexes.
+        asked: Vec<(wire::TopicName, Vec<i32>)>,
+    },
+    /// EndTxn: whose transaction ends, and how (the edge's pending transactional offsets).
+    EndTxn {
+        /// `transactional.id`.
+        transactional_id: Arc<str>,
+        /// COMMIT or ABORT.
+        result: TransactionResult,
+    },
+    /// InitProducerId with a `transactional.id`: a new instance drops the offsets its
+    /// predecessor left pending.
+    InitTransactional {
+        /// `transactional.id`.
+        transactional_id: Arc<str>,
+    },
 }
 
 /// A decoded request.
@@ -84,7 +102,7 @@ pub(crate) fn topic(name: &str) -> Result<TopicName, String> {
     TopicName::new(name).map_err(|e| format!("topic {name:?}: {e}"))
 }
 
-fn partition(topic: &TopicName, index: i32) -> Result<TopicPartition, String> {
+pub(crate) fn partition(topic: &TopicName, index: i32) -> Result<TopicPartition, String> {
     u32::try_from(index)
         .map(|p| TopicPartition::new(topic.clone(), PartitionId(p)))
         .map_err(|_| format!("partition {index} of {topic}"))
@@ -96,7 +114,7 @@ pub fn decode(frame: &Frame, client: u32, now: SimTime) -> Decoded {
         ApiKey::ApiVersions => Ok((Request::ApiVersions, Context::None)),
         ApiKey::Produce => produce(frame, client, now).map(|r| (r, Context::None)),
         ApiKey::Fetch => fetch(frame).map(|r| (r, Context::None)),
-        ApiKey::InitProducerId => init_producer_id(frame).map(|r| (r, Context::None)),
+        ApiKey::InitProducerId => init_producer_id(frame),
         ApiKey::JoinGroup => join_group(frame),
         ApiKey::SyncGroup => sync_group(frame),
         ApiKey::Heartbeat => heartbeat(frame).map(|r| (r, Context::None)),
@@ -172,17 +190,29 @@ fn fetch(frame: &Frame) -> Result<Request, String> {
     }))
 }
 
-fn init_producer_id(frame: &Frame) -> Result<Request, String> {
+/// A `transactional.id` (v0+) goes to the broker's transaction coordinator with its
+/// `transaction.timeout.ms`, which bumps the epoch and so fences an older instance.
+fn init_producer_id(frame: &Frame) -> Result<(Request, Context), String> {
     let req: wire::InitProducerIdRequest = body(frame)?;
     let current = (req.producer_id.0 >= 0).then_some((
         ProducerId(req.producer_id.0),
         ProducerEpoch(req.producer_epoch),
     ));
-    // No transactional APIs are served, so a `transactional.id` is not passed on.
-    Ok(Request::InitProducerId(InitProducerIdRequest {
+    let transactional = req.transactional_id.as_ref().map(|id| {
+        let timeout = Millis(req.transaction_timeout_ms.max(0) as u64);
+        (text(&id.0), timeout)
+    });
+    let context = match &transactional {
+        Some((id, _)) => Context::InitTransactional {
+            transactional_id: id.clone(),
+        },
+        None => Context::None,
+    };
+    let request = Request::InitProducerId(InitProducerIdRequest {
         current,
-        transactional: None,
-    }))
+        transactional,
+    });
+    Ok((request, context))
 }
 
 fn member(id: &StrBytes) -> Option<MemberId> {

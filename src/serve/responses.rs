@@ -71,6 +71,7 @@ pub fn encode(
                 .with_producer_epoch(r.epoch.0);
             response(cid, v, &answer)
         }
+        (api, Response::Txn(r)) => super::txn::encode(api, v, cid, pending.context, r),
         (api, Response::Group(r)) => {
             super::group_responses::encode(api, v, cid, pending.context, r, groups)
         }
@@ -114,6 +115,7 @@ fn fetch(
             .with_last_stable_offset(p.last_stable_offset.0 as i64)
             .with_log_start_offset(p.log_start_offset.0 as i64)
             .with_preferred_read_replica(WireBroker(-1))
+            .with_aborted_transactions(aborted(&p.aborted_transactions))
             .with_records(Some(records));
         match topics.iter_mut().find(|t| t.topic == name) {
             Some(t) => t.partitions.push(part),
@@ -125,6 +127,22 @@ fn fetch(
         }
     }
     Ok(wire::FetchResponse::default().with_responses(topics))
+}
+
+/// A `read_committed` fetch's aborted transactions (KIP-98), which the client uses with the
+/// ABORT markers to drop aborted records; null when there are none, as for `read_uncommitted`.
+fn aborted(
+    list: &[crate::protocol::transaction::AbortedTransaction],
+) -> Option<Vec<wire::fetch_response::AbortedTransaction>> {
+    (!list.is_empty()).then(|| {
+        list.iter()
+            .map(|a| {
+                wire::fetch_response::AbortedTransaction::default()
+                    .with_producer_id(wire::ProducerId(a.producer_id.0))
+                    .with_first_offset(a.first_offset.0 as i64)
+            })
+            .collect()
+    })
 }
 
 fn metadata(

@@ -3,9 +3,11 @@
 //!
 //! Only what the simulator answers is listed. Fetch stops at v12 and DeleteTopics at v5 because
 //! later versions name topics by id (KIP-516), which the model does not carry; Produce stops at
-//! v9 for the same reason. librdkafka 2.x negotiates down to these. Metadata goes to v12, with
-//! topic ids (`topic_ids.rs`), because the KIP-848 consumer protocol names topics by id, and
-//! ConsumerGroupHeartbeat must list v1: librdkafka starts `group.protocol=consumer` only then.
+//! v9 for the same reason; AddPartitionsToTxn stops at v3 (v4 batches transactions for the
+//! brokers' KIP-890 verification) and EndTxn at v3 (v5 is transaction protocol v2). librdkafka
+//! 2.x negotiates down to these. Metadata goes to v12, with topic ids (`topic_ids.rs`), because
+//! the KIP-848 consumer protocol names topics by id, and ConsumerGroupHeartbeat must list v1:
+//! librdkafka starts `group.protocol=consumer` only then.
 
 use kafka_protocol::messages::ApiKey;
 use kafka_protocol::messages::api_versions_response::{ApiVersion, ApiVersionsResponse};
@@ -29,6 +31,10 @@ pub const SUPPORTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::CreateTopics, 2, 5),
     (ApiKey::DeleteTopics, 1, 5),
     (ApiKey::InitProducerId, 0, 4),
+    (ApiKey::AddPartitionsToTxn, 0, 3),
+    (ApiKey::AddOffsetsToTxn, 0, 3),
+    (ApiKey::EndTxn, 0, 3),
+    (ApiKey::TxnOffsetCommit, 0, 3),
     (ApiKey::DescribeConfigs, 1, 4),
     (ApiKey::ConsumerGroupHeartbeat, 0, 1),
 ];

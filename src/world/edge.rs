@@ -79,7 +79,8 @@ impl EdgeClient {
                 correlation_id,
                 response,
             }),
-            ClientEvent::ConnectionClosed { .. } if self.open => {
+            // Every client hears of a stopped broker; only this connection's broker closes it.
+            ClientEvent::ConnectionClosed { broker, .. } if self.open && broker == self.broker => {
                 self.open = false;
                 out.output(EdgeOutput::Closed);
             }

@@ -32,8 +32,9 @@ use crate::units::{
     Millis, PartitionId, ProducerEpoch, ProducerId, SimTime, TopicName, TopicPartition,
 };
 
+use super::OFFSETS_TOPIC_PARTITIONS;
 use super::state::TransactionState;
-use super::{OFFSETS_TOPIC_PARTITIONS, transaction_state_partition};
+use crate::broker::offsets_topic;
 
 /// `transaction.max.timeout.ms`'s default: 15 minutes.
 pub const TRANSACTION_MAX_TIMEOUT: Millis = Millis(900_000);
@@ -399,10 +400,11 @@ impl TransactionCoordinator {
     }
 }
 
-/// The `__consumer_offsets` partition of `group_id` (`GroupCoordinator.partitionFor`).
+/// The `__consumer_offsets` partition of `group_id` (`GroupCoordinator.partitionFor`), the one
+/// the group coordinator's placement uses.
 pub fn offsets_partition(group_id: &str) -> TopicPartition {
     let topic = TopicName::new("__consumer_offsets").expect("a valid topic name");
-    let partition = transaction_state_partition(group_id, OFFSETS_TOPIC_PARTITIONS);
+    let partition = offsets_topic::partition_for(group_id, OFFSETS_TOPIC_PARTITIONS);
     TopicPartition::new(topic, PartitionId(partition))
 }
 

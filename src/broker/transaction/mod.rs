@@ -30,16 +30,19 @@ pub use self::offsets::TxnOffsets;
 pub use self::partition::TxnPartitionState;
 pub use self::state::TransactionState;
 
+use crate::broker::offsets_topic;
+
 /// `transaction.state.log.num.partitions`'s default: `__transaction_state` has 50 partitions.
 pub const TRANSACTION_STATE_PARTITIONS: u32 = 50;
 
 /// `offsets.topic.num.partitions`'s default: `__consumer_offsets` has 50 partitions.
-pub const OFFSETS_TOPIC_PARTITIONS: u32 = 50;
+pub const OFFSETS_TOPIC_PARTITIONS: u32 = offsets_topic::OFFSETS_TOPIC_NUM_PARTITIONS;
 
 /// The partition of `__transaction_state` that holds `transactional_id`, whose leader is its
 /// coordinator: `abs(transactionalId.hashCode()) % transaction.state.log.num.partitions`
-/// (`TransactionStateManager.partitionFor`). The same formula, over
-/// `offsets.topic.num.partitions`, places a group in `__consumer_offsets`.
+/// (`TransactionStateManager.partitionFor`). It is the formula that places a group in
+/// `__consumer_offsets` (`GroupMetadataManager.partitionFor`), so both call the one in
+/// [`offsets_topic`].
 ///
 /// ```
 /// use kafka_sim::broker::transaction::transaction_state_partition;
@@ -48,20 +51,7 @@ pub const OFFSETS_TOPIC_PARTITIONS: u32 = 50;
 /// ```
 pub fn transaction_state_partition(transactional_id: &str, partitions: u32) -> u32 {
     assert!(partitions > 0, "a topic has at least one partition");
-    java_abs(java_string_hash(transactional_id)) % partitions
-}
-
-/// Java's `String.hashCode`: `h = 31 * h + c` over the UTF-16 code units (unsigned 16-bit
-/// `char`s), wrapping at 32 bits.
-fn java_string_hash(s: &str) -> i32 {
-    s.encode_utf16().fold(0i32, |h, unit| {
-        h.wrapping_mul(31).wrapping_add(i32::from(unit))
-    })
-}
-
-/// Kafka's `Utils.abs`: the absolute value, with `i32::MIN` mapped to 0 (not to itself).
-fn java_abs(n: i32) -> u32 {
-    if n == i32::MIN { 0 } else { n.unsigned_abs() }
+    offsets_topic::partition_for(transactional_id, partitions)
 }
 
 #[cfg(test)]
@@ -71,13 +61,12 @@ mod tests {
     #[test]
     fn placement_follows_the_java_hash() {
         // "order-service".hashCode() computed by hand with Java's rule.
-        let h = java_string_hash("order-service");
+        let h = offsets_topic::java_string_hash("order-service");
         assert_eq!(
             transaction_state_partition("order-service", 50),
             h.unsigned_abs() % 50
         );
-        assert_eq!(java_abs(i32::MIN), 0);
-        // Characters above 0x7fff are unsigned in Java.
-        assert_eq!(java_string_hash("\u{ffff}"), 0xffff);
+        // "polygenelubricants".hashCode() is Integer.MIN_VALUE: Utils.abs makes it 0.
+        assert_eq!(transaction_state_partition("polygenelubricants", 50), 0);
     }
 }
