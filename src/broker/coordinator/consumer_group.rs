@@ -102,7 +102,8 @@ pub(crate) struct ConsumerMember {
 #[derive(Clone, Debug)]
 pub(crate) struct ConsumerGroup {
     pub(crate) id: Arc<str>,
-    component: Arc<str>,
+    /// `group/<group.id>`, the trace component.
+    pub(crate) component: Arc<str>,
     pub(crate) state: ConsumerGroupState,
     pub(crate) group_epoch: i32,
     pub(crate) assignment_epoch: i32,

@@ -30,10 +30,7 @@ use crate::trace::TraceEvent;
 use crate::units::{Generation, Millis, SimTime, TopicPartition};
 
 use super::config::{ConsumerConfig, GroupProtocol};
-use super::{
-    CommitPurpose, Consumer, ConsumerOutput, ConsumerTimer, MemberState, PartitionState, Pending,
-    Position, names,
-};
+use super::{CommitPurpose, Consumer, ConsumerOutput, ConsumerTimer, MemberState, Pending, names};
 use crate::client::library::ClientLibrary;
 
 /// The KIP-848 membership of one consumer.
@@ -269,22 +266,6 @@ impl Consumer {
         }
         self.kip848().left = false;
         self.send_consumer_heartbeat(out);
-    }
-
-    fn add_partitions(&mut self, added: &[TopicPartition]) {
-        for tp in added {
-            let state = PartitionState {
-                epoch: self.next_epoch,
-                position: Position::Unknown,
-                buffered: Default::default(),
-                stored: None,
-                committed: None,
-                leader: self.leaders.get(tp).copied().flatten(),
-            };
-            self.next_epoch += 1;
-            self.partitions.insert(tp.clone(), state);
-            self.order.push_back(tp.clone());
-        }
     }
 
     /// What follows an assignment: Java restarts its auto-commit timer; librdkafka its
