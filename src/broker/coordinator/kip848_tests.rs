@@ -195,3 +195,35 @@ fn a_regex_subscription_is_resolved_against_the_topics() {
     );
     assert!(tp(0).topic.as_str() == "orders");
 }
+
+#[test]
+fn a_group_moved_to_another_coordinator_keeps_its_epochs_mid_reconciliation() {
+    let mut h = Harness::new();
+    let (a, owned) = h.join();
+    let (b, _) = h.join();
+    let r = h.heartbeat(request(Some(&a), 1, &owned));
+    let kept = r.assignment.unwrap();
+    // The leadership of the group's partition moves while a still owes two partitions.
+    let group = h.coordinator.unload("g").expect("the group was here");
+    assert_eq!(h.coordinator.consumer_group_state("g"), None);
+    let mut new = Harness::new();
+    new.now = SimTime::ZERO + Millis(37_000);
+    let mut out = Effects::new(Detail::Records);
+    new.coordinator.load(new.now, group, &mut out);
+    let sessions = out
+        .timers
+        .iter()
+        .filter(|op| matches!(op, crate::effects::TimerOp::Set(_, at) if *at == SimTime(82_000)))
+        .count();
+    assert_eq!(
+        sessions, 2,
+        "every member's session starts again from the load"
+    );
+    assert_eq!(new.state(), ConsumerGroupState::Reconciling);
+    // Both carry on with their member id and epoch: nobody is fenced or rejoins.
+    let r = new.heartbeat(request(Some(&a), 1, &kept));
+    assert_eq!((r.error, r.member_epoch), (ErrorCode::None, 2));
+    let r = new.heartbeat(request(Some(&b), 2, &[]));
+    assert_eq!((r.error, r.assignment.unwrap().len()), (ErrorCode::None, 2));
+    assert_eq!(new.state(), ConsumerGroupState::Stable);
+}

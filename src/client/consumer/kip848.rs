@@ -14,6 +14,16 @@
 //! - **Fenced** (`FENCED_MEMBER_EPOCH`, `UNKNOWN_MEMBER_ID`): the partitions are lost
 //!   (`onPartitionsLost`) and the member rejoins with epoch 0 and the same member id.
 //! - **Leave**: `close()` and an expired `max.poll.interval.ms` send epoch -1.
+//! - **A moved coordinator** (`NOT_COORDINATOR`, `COORDINATOR_NOT_AVAILABLE`, or no answer: a
+//!   lost connection, `request.timeout.ms`): the coordinator is marked unknown and found again
+//!   with FindCoordinator, as for the classic protocol (`connections.rs`), and the next
+//!   heartbeat goes as soon as a refused one can go again or a new coordinator is found, with
+//!   the same member id and member epoch (a lost one waits its interval). Java's
+//!   `ConsumerHeartbeatRequestManager` marks the coordinator unknown and resets its heartbeat
+//!   timer, leaving the membership alone; librdkafka's cgrp re-queries the coordinator and
+//!   expedites the next heartbeat when it changes ("coordinator changed"). The new coordinator
+//!   loaded the group with every member's epoch and assignment (`coordinator/load.rs`), so it
+//!   accepts them: nothing is revoked, lost or rejoined with epoch 0.
 //!
 //! While a member uses this protocol, the classic `Membership` keeps only what OffsetCommit
 //! needs: the member id, the member epoch as the generation, and `Stable` while in the group.
@@ -73,13 +83,15 @@ impl Consumer {
             .expect("group.protocol=consumer")
     }
 
-    /// Sends a heartbeat now, or right after the one in flight.
+    /// Sends a heartbeat now, or right after the one in flight, or once the coordinator is
+    /// found again.
     pub(super) fn send_consumer_heartbeat(&mut self, out: &mut Out) {
+        let unknown = self.coordinator_unknown;
         let member = self.kip848();
         if member.left {
             return;
         }
-        if member.in_flight {
+        if member.in_flight || unknown {
             member.send_next = true;
             return;
         }
@@ -106,12 +118,29 @@ impl Consumer {
         self.send_consumer_heartbeat(out);
     }
 
-    /// A heartbeat got no answer: try again after the interval.
+    /// A heartbeat got no answer (its connection was lost): the coordinator is looked for
+    /// again, and the heartbeat is tried again after the interval, or as soon as another
+    /// coordinator is found. Java backs a failed heartbeat off (`retry.backoff.ms` up to
+    /// `retry.backoff.max.ms`) rather than retrying at once, so a broker that refuses
+    /// connections is not asked again and again while it still leads the group's partition.
     pub(super) fn consumer_heartbeat_failed(&mut self, now: SimTime, out: &mut Out) {
         let member = self.kip848();
         member.in_flight = false;
         let interval = member.interval;
         out.set_timer(ConsumerTimer::Heartbeat, now + interval);
+        self.coordinator_lost(now, out);
+    }
+
+    /// FindCoordinator named the coordinator: a heartbeat that waited for it goes now, and so
+    /// does the next one if the coordinator changed (librdkafka expedites it: "coordinator
+    /// changed").
+    pub(super) fn consumer_coordinator_found(&mut self, changed: bool, out: &mut Out) {
+        let member = self.kip848();
+        if member.in_flight || !(member.send_next || changed) {
+            return;
+        }
+        out.cancel_timer(ConsumerTimer::Heartbeat);
+        self.send_consumer_heartbeat(out);
     }
 
     pub(super) fn on_consumer_heartbeat(
@@ -139,6 +168,12 @@ impl Consumer {
             }
             ErrorCode::FencedMemberEpoch | ErrorCode::UnknownMemberId => {
                 self.fenced(r.error, out);
+                return;
+            }
+            ErrorCode::NotCoordinator | ErrorCode::CoordinatorNotAvailable => {
+                // The member id and epoch are kept for the coordinator found next.
+                self.kip848().send_next = true;
+                self.coordinator_lost(now, out);
                 return;
             }
             ErrorCode::UnsupportedAssignor => {
