@@ -8,13 +8,15 @@ use crate::effects::Effects;
 use crate::protocol::consumer_group::{GroupRequest, GroupResponse};
 use crate::protocol::consumer_group_heartbeat::*;
 use crate::protocol::{Message, Response};
-use crate::trace::Detail;
+use crate::trace::{Detail, TraceSeq};
 use crate::units::{ClientId, PartitionId};
 
 struct Harness {
     coordinator: GroupCoordinator,
     rng: SimRng,
     now: SimTime,
+    /// The seq the next traced event gets: causes refer to events of earlier inputs.
+    next_seq: u64,
 }
 
 fn tp(p: u32) -> TopicPartition {
@@ -43,13 +45,20 @@ impl Harness {
             coordinator,
             rng: SimRng::for_component(7, "broker/1"),
             now: SimTime::ZERO,
+            next_seq: 0,
         }
     }
 
+    /// An effects buffer whose traces follow every earlier one.
+    fn out(&mut self) -> Effects<CoordinatorTimer> {
+        Effects::caused(Detail::Records, TraceSeq(self.next_seq), None)
+    }
+
     fn input(&mut self, input: CoordinatorInput) -> Effects<CoordinatorTimer> {
-        let mut out = Effects::new(Detail::Records);
+        let mut out = self.out();
         self.coordinator
             .handle(self.now, input, &mut self.rng, &mut out);
+        self.next_seq = out.next_seq().0;
         out
     }
 
@@ -208,8 +217,10 @@ fn a_group_moved_to_another_coordinator_keeps_its_epochs_mid_reconciliation() {
     assert_eq!(h.coordinator.consumer_group_state("g"), None);
     let mut new = Harness::new();
     new.now = SimTime::ZERO + Millis(37_000);
-    let mut out = Effects::new(Detail::Records);
+    new.next_seq = h.next_seq;
+    let mut out = new.out();
     new.coordinator.load(new.now, group, &mut out);
+    new.next_seq = out.next_seq().0;
     let sessions = out
         .timers
         .iter()

@@ -36,7 +36,7 @@ use crate::protocol::consumer_group_heartbeat::{
     ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse, JOIN_EPOCH, LEAVE_EPOCH,
 };
 use crate::protocol::{ErrorCode, Request};
-use crate::trace::TraceEvent;
+use crate::trace::{TraceEvent, TraceSeq};
 use crate::units::{Generation, Millis, SimTime, TopicPartition};
 
 use super::config::{ConsumerConfig, GroupProtocol};
@@ -48,8 +48,10 @@ use crate::client::library::ClientLibrary;
 pub(super) struct ConsumerProtocolMember {
     /// The member epoch: 0 until the coordinator gives one.
     epoch: i32,
-    /// An assignment received and not yet reconciled (applied at the next `poll()`).
-    pending: Option<Vec<TopicPartition>>,
+    /// An assignment received and not yet reconciled (applied at the next `poll()`), with
+    /// the coordinator's answer that carried it (`ConsumerGroupHeartbeatAnswered`), which the
+    /// revocations and the new partitions follow from.
+    pending: Option<(Vec<TopicPartition>, Option<TraceSeq>)>,
     /// A heartbeat is in flight (one at a time).
     in_flight: bool,
     /// A heartbeat must go as soon as the one in flight is answered: an acknowledgement.
@@ -160,7 +162,7 @@ impl Consumer {
             ErrorCode::None => {
                 member.epoch = r.member_epoch;
                 if let Some(assignment) = r.assignment {
-                    member.pending = Some(assignment);
+                    member.pending = Some((assignment, out.cause_in()));
                 }
                 self.member.member_id = r.member_id;
                 self.member.generation = Some(Generation(r.member_epoch));
@@ -193,11 +195,13 @@ impl Consumer {
     fn fenced(&mut self, error: ErrorCode, out: &mut Out) {
         let owned: Vec<TopicPartition> = self.partitions.keys().cloned().collect();
         if !owned.is_empty() {
-            out.trace(TraceEvent::PartitionsLost {
+            // The coordinator's fencing answer is what the loss follows from.
+            let event = TraceEvent::PartitionsLost {
                 group: self.group(),
                 partitions: names(&owned),
                 reason: error.name().to_string(),
-            });
+            };
+            out.trace_because(out.cause_in(), event);
             self.drop_partitions(&owned);
         }
         let member = self.kip848();
@@ -244,7 +248,7 @@ impl Consumer {
         if self.member.rejoin.take().is_some() && self.kip848().left && !self.closing {
             self.rejoin_after_leaving(out);
         }
-        let Some(target) = self.kip848().pending.take() else {
+        let Some((target, cause)) = self.kip848().pending.take() else {
             return;
         };
         let target: BTreeSet<TopicPartition> = target.into_iter().collect();
@@ -265,12 +269,13 @@ impl Consumer {
             if self.config.enable_auto_commit {
                 self.commit_consumed(CommitPurpose::Auto, out);
             }
-            out.trace(TraceEvent::PartitionsRevoked {
+            let event = TraceEvent::PartitionsRevoked {
                 group: self.group(),
                 member_id: member_id.clone(),
                 generation: epoch,
                 partitions: names(&revoked),
-            });
+            };
+            out.trace_because(cause, event);
             self.drop_partitions(&revoked);
         }
         let added: Vec<TopicPartition> = target
@@ -278,12 +283,13 @@ impl Consumer {
             .filter(|tp| !self.partitions.contains_key(tp))
             .collect();
         self.add_partitions(&added);
-        out.trace(TraceEvent::PartitionsAssigned {
+        let event = TraceEvent::PartitionsAssigned {
             group: self.group(),
             member_id,
             generation: epoch,
             partitions: names(&added),
-        });
+        };
+        out.trace_because(cause, event);
         self.after_assignment(now, out);
         self.send_consumer_heartbeat(out);
     }
