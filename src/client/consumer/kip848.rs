@@ -325,3 +325,136 @@ impl Consumer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::client::consumer::{Application, ConsumerInput};
+    use crate::protocol::consumer_group::{FindCoordinatorResponse, GroupResponse};
+    use crate::protocol::{Message, Response};
+    use crate::rng::SimRng;
+    use crate::trace::Detail;
+    use crate::units::{BrokerId, MemberId, NodeId, PartitionId, TopicName};
+
+    /// A KIP-848 consumer driven with hand-made responses; what it sent, to which broker.
+    struct Harness {
+        consumer: Consumer,
+        rng: SimRng,
+        now: SimTime,
+        sent: Vec<(BrokerId, u64, Request)>,
+        traces: Vec<TraceEvent>,
+    }
+
+    impl Harness {
+        fn new() -> Harness {
+            let settings = [("group.id", "g"), ("group.protocol", "consumer")];
+            let config = ConsumerConfig::parse(ClientLibrary::Java4, settings).unwrap();
+            let topics = vec![TopicName::new("orders").unwrap()];
+            let consumer = Consumer::new(config, Application::default(), topics, BrokerId(1));
+            let mut h = Harness {
+                consumer,
+                rng: SimRng::for_component(1, "consumer/g/a"),
+                now: SimTime::ZERO,
+                sent: Vec::new(),
+                traces: Vec::new(),
+            };
+            h.input(ConsumerInput::Start);
+            h
+        }
+
+        fn input(&mut self, input: ConsumerInput) {
+            let mut out = Effects::new(Detail::Batches);
+            self.consumer
+                .handle(self.now, input, &mut self.rng, &mut out);
+            for (to, message) in out.sends {
+                if let (
+                    NodeId::Broker(b),
+                    Message::Request {
+                        correlation_id,
+                        request,
+                    },
+                ) = (to, message)
+                {
+                    self.sent.push((b, correlation_id, request));
+                }
+            }
+            self.traces.extend(out.traces.into_iter().map(|(_, e)| e));
+        }
+
+        fn respond(&mut self, correlation_id: u64, response: Response) {
+            self.now += Millis(1);
+            let input = ConsumerInput::Response {
+                correlation_id,
+                response,
+            };
+            self.input(input);
+        }
+
+        /// The last heartbeat sent: its broker, correlation id and request.
+        fn last_heartbeat(&self) -> (BrokerId, u64, ConsumerGroupHeartbeatRequest) {
+            self.sent
+                .iter()
+                .rev()
+                .find_map(|(b, c, r)| match r {
+                    Request::Group(GroupRequest::ConsumerGroupHeartbeat(h)) => {
+                        Some((*b, *c, h.clone()))
+                    }
+                    _ => None,
+                })
+                .expect("a heartbeat was sent")
+        }
+
+        fn answer_heartbeat(&mut self, error: ErrorCode, assignment: Option<Vec<TopicPartition>>) {
+            let (_, correlation_id, _) = self.last_heartbeat();
+            let response = ConsumerGroupHeartbeatResponse {
+                error,
+                member_id: Some(MemberId(Arc::from("m"))),
+                member_epoch: 1,
+                heartbeat_interval: Millis(5_000),
+                assignment,
+            };
+            let response = Response::Group(GroupResponse::ConsumerGroupHeartbeat(response));
+            self.respond(correlation_id, response);
+        }
+    }
+
+    #[test]
+    fn not_coordinator_finds_the_new_one_and_heartbeats_there_with_the_same_epoch() {
+        let mut h = Harness::new();
+        let tp = TopicPartition::new(TopicName::new("orders").unwrap(), PartitionId(0));
+        h.answer_heartbeat(ErrorCode::None, Some(vec![tp.clone()]));
+        assert_eq!(h.consumer.assignment(), std::slice::from_ref(&tp));
+        // The acknowledgement is refused: the group's partition moved to another leader.
+        let refused = ConsumerGroupHeartbeatResponse::error(ErrorCode::NotCoordinator, Millis(0));
+        let (_, ack, _) = h.last_heartbeat();
+        let response = Response::Group(GroupResponse::ConsumerGroupHeartbeat(refused));
+        h.respond(ack, response);
+        assert_eq!(h.consumer.assignment(), [tp], "nothing is lost or revoked");
+        let find = |(_, _, r): &&(BrokerId, u64, Request)| matches!(r, Request::FindCoordinator(_));
+        assert!(!h.sent.iter().any(|s| find(&s)), "after retry.backoff.ms");
+        h.now += Millis(100);
+        h.input(ConsumerInput::Timer(ConsumerTimer::CoordinatorRetry));
+        let (_, correlation_id, _) = h.sent.iter().rev().find(find).cloned().unwrap();
+        let found = FindCoordinatorResponse {
+            error: ErrorCode::None,
+            node: Some(BrokerId(2)),
+        };
+        h.respond(correlation_id, Response::FindCoordinator(found));
+        let (broker, _, heartbeat) = h.last_heartbeat();
+        assert_eq!(broker, BrokerId(2), "at once, to the coordinator found");
+        assert_eq!(
+            (heartbeat.member_id, heartbeat.member_epoch),
+            (Some(MemberId(Arc::from("m"))), 1),
+            "the same member id and epoch: no rejoin with epoch 0"
+        );
+        assert!(
+            !h.traces
+                .iter()
+                .any(|e| matches!(e, TraceEvent::PartitionsLost { .. })),
+            "{:?}",
+            h.traces
+        );
+    }
+}
