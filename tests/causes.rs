@@ -119,6 +119,60 @@ fn a_survivors_assignment_leads_back_to_the_dead_members_last_heartbeat() {
     assert!(!later_heartbeat, "it is the member's last heartbeat");
 }
 
+/// KIP-848 (issue 19): the survivor's partitions after a kill lead back, through the
+/// coordinator's answer, the member's reconciliation, the target assignment and the group epoch
+/// bump, to the expiry of the dead member's session and its last heartbeat answered.
+#[test]
+fn a_kip848_survivors_assignment_leads_back_through_the_epoch_bump_to_the_dead_heartbeat() {
+    let records = run("consumer_protocol_kip848.toml", "consumer-kill");
+    let crash = records
+        .iter()
+        .find(|r| matches!(r.event, TraceEvent::ClientCrashed {}))
+        .expect("pod 2 is killed");
+    let dead = &crash.component;
+    let assigned = records
+        .iter()
+        .find(|r| {
+            r.seq > crash.seq
+                && &r.component != dead
+                && matches!(r.event, TraceEvent::PartitionsAssigned { .. })
+        })
+        .expect("the survivor gets pod 2's partitions");
+    let chain = chain(&records, assigned.seq);
+    assert_eq!(
+        names(&chain),
+        [
+            "PartitionsAssigned",
+            "ConsumerGroupHeartbeatAnswered",
+            "MemberEpochUpdated",
+            "TargetAssignmentComputed",
+            "GroupEpochBumped",
+            "MemberExpired",
+            "ConsumerGroupHeartbeatAnswered",
+        ],
+        "{chain:#?}"
+    );
+    let (expired, heartbeat) = (chain[5], chain[6]);
+    let TraceEvent::ConsumerGroupHeartbeatAnswered(answered) = &heartbeat.event else {
+        unreachable!()
+    };
+    let TraceEvent::MemberExpired {
+        member_id,
+        timeout_ms,
+        ..
+    } = &expired.event
+    else {
+        unreachable!()
+    };
+    assert_eq!(answered.member_id.as_ref(), Some(member_id));
+    assert_eq!(
+        expired.t_ms,
+        heartbeat.t_ms + timeout_ms,
+        "group.consumer.session.timeout.ms after the last heartbeat"
+    );
+    assert!(heartbeat.t_ms <= crash.t_ms);
+}
+
 #[test]
 fn a_close_leads_the_rebalance_back_to_the_leave_group() {
     let records = run("crash_vs_close.toml", "close");

@@ -119,8 +119,8 @@ fn refusal(request: &GroupRequest, error: ErrorCode) -> GroupResponse {
             error,
             offsets: Vec::new(),
         }),
-        // The member retries after its interval, as it does on any retriable error (the
-        // KIP-848 client does not yet look for the new coordinator: see its module).
+        // The member looks for the coordinator again and heartbeats there at once
+        // (`client/consumer/kip848.rs`); the interval is only a default.
         GroupRequest::ConsumerGroupHeartbeat(_) => GroupResponse::ConsumerGroupHeartbeat(
             ConsumerGroupHeartbeatResponse::error(error, CONSUMER_RETRY),
         ),

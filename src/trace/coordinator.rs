@@ -27,9 +27,9 @@ pub struct CoordinatorMoved {
 pub struct GroupLoaded {
     /// `group.id`.
     pub group: Arc<str>,
-    /// Its state once loaded: `Stable` or `Empty`.
+    /// Its state once loaded: `Stable` or `Empty` (a KIP-848 group: any of its states).
     pub state: Arc<str>,
-    /// Its generation.
+    /// Its generation (a KIP-848 group: its group epoch).
     pub generation: i32,
     /// Members loaded, each with a fresh session.
     pub members: u32,

@@ -21,8 +21,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use crate::trace::TraceEvent;
 use crate::trace::kip848::MemberEpochUpdated;
+use crate::trace::{TraceEvent, TraceSeq};
 use crate::units::{MemberId, Offset, TopicName, TopicPartition};
 
 use super::Context;
@@ -96,13 +96,17 @@ pub(crate) struct ConsumerMember {
     pub(crate) pending_revocation: BTreeSet<TopicPartition>,
     /// The assignment the last response carried: the next one carries it again only if changed.
     pub(crate) sent: Option<BTreeSet<TopicPartition>>,
+    /// The trace event of its last heartbeat answered: what an expiry of its session follows
+    /// from.
+    pub(crate) last_heartbeat: Option<TraceSeq>,
 }
 
 /// One KIP-848 consumer group.
 #[derive(Clone, Debug)]
 pub(crate) struct ConsumerGroup {
     pub(crate) id: Arc<str>,
-    component: Arc<str>,
+    /// `group/<group.id>`, the trace component.
+    pub(crate) component: Arc<str>,
     pub(crate) state: ConsumerGroupState,
     pub(crate) group_epoch: i32,
     pub(crate) assignment_epoch: i32,
@@ -114,6 +118,9 @@ pub(crate) struct ConsumerGroup {
     pub(crate) owners: BTreeMap<TopicPartition, MemberId>,
     /// Committed offsets.
     pub(crate) offsets: BTreeMap<TopicPartition, Offset>,
+    /// The trace event of the current target assignment (`TargetAssignmentComputed`): what
+    /// every member's reconciliation towards it follows from.
+    pub(crate) target_cause: Option<TraceSeq>,
 }
 
 impl ConsumerGroup {
@@ -129,12 +136,25 @@ impl ConsumerGroup {
             members: BTreeMap::new(),
             owners: BTreeMap::new(),
             offsets: BTreeMap::new(),
+            target_cause: None,
         }
     }
 
     /// Writes `event` as this group's.
-    pub(crate) fn trace(&self, context: &mut Context<'_>, event: TraceEvent) {
-        context.out.trace_as(self.component.clone(), event);
+    pub(crate) fn trace(&self, context: &mut Context<'_>, event: TraceEvent) -> TraceSeq {
+        context.out.trace_as(self.component.clone(), event)
+    }
+
+    /// Writes `event` as this group's, following from `cause`.
+    pub(crate) fn trace_because(
+        &self,
+        context: &mut Context<'_>,
+        cause: Option<TraceSeq>,
+        event: TraceEvent,
+    ) -> TraceSeq {
+        context
+            .out
+            .trace_as_because(self.component.clone(), cause, event)
     }
 
     /// The state the epochs imply (Kafka's `maybeUpdateGroupState`).
@@ -221,8 +241,9 @@ impl ConsumerGroup {
             || before_pending != member.pending_revocation
     }
 
-    /// Traces where `member_id`'s reconciliation stands.
-    pub(crate) fn trace_member(&self, member_id: &MemberId, context: &mut Context<'_>) {
+    /// Traces where `member_id`'s reconciliation stands, as following from the target
+    /// assignment it moves towards.
+    pub(crate) fn trace_member(&self, member_id: &MemberId, context: &mut Context<'_>) -> TraceSeq {
         let member = &self.members[member_id];
         let event = TraceEvent::MemberEpochUpdated(MemberEpochUpdated {
             group: self.id.clone(),
@@ -232,7 +253,7 @@ impl ConsumerGroup {
             assigned: names(&member.assigned),
             pending_revocation: names(&member.pending_revocation),
         });
-        self.trace(context, event);
+        self.trace_because(context, self.target_cause, event)
     }
 
     /// The invariants Kafka's coordinator keeps: every held partition is held by exactly one
@@ -283,6 +304,7 @@ mod tests {
             assigned: BTreeSet::new(),
             pending_revocation: BTreeSet::new(),
             sent: None,
+            last_heartbeat: None,
         }
     }
 

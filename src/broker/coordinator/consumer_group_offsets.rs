@@ -10,14 +10,13 @@ use std::sync::Arc;
 
 use crate::protocol::ErrorCode;
 use crate::protocol::consumer_group::{
-    GroupResponse, OffsetCommitRequest, OffsetCommitResponse, OffsetFetchRequest,
-    OffsetFetchResponse,
+    GroupResponse, OffsetCommitRequest, OffsetFetchRequest, OffsetFetchResponse,
 };
-use crate::trace::TraceEvent;
 
 use super::Context;
 use super::classic_group::Reply;
 use super::consumer_group::{ConsumerGroup, ConsumerGroupState};
+use super::offset_commit::answer_commit;
 
 /// Handles an OffsetCommit to a consumer group.
 pub(super) fn offset_commit(
@@ -26,36 +25,11 @@ pub(super) fn offset_commit(
     req: OffsetCommitRequest,
     context: &mut Context<'_>,
 ) {
-    let error = match validate(group, &req) {
-        Ok(()) => {
-            for (tp, offset) in &req.offsets {
-                group.offsets.insert(tp.clone(), *offset);
-                let event = TraceEvent::OffsetCommitted {
-                    group: group.id.clone(),
-                    member_id: req.member_id.as_ref().map(|m| m.0.clone()),
-                    generation: req.generation.map(|g| g.0),
-                    topic: tp.topic.as_arc().clone(),
-                    partition: tp.partition.0,
-                    offset: offset.0,
-                };
-                group.trace(context, event);
-            }
-            ErrorCode::None
-        }
-        Err(error) => {
-            let event = TraceEvent::OffsetCommitRejected {
-                group: group.id.clone(),
-                member_id: req.member_id.as_ref().map(|m| m.0.clone()),
-                generation: req.generation.map(|g| g.0),
-                error: Arc::from(error.name()),
-            };
-            group.trace(context, event);
-            error
-        }
+    let verdict = match validate(group, &req) {
+        Ok(()) => Ok((&group.component, &mut group.offsets)),
+        Err(error) => Err((group.component.clone(), error)),
     };
-    let partitions = req.offsets.into_iter().map(|(tp, _)| (tp, error)).collect();
-    let response = OffsetCommitResponse { partitions };
-    reply.send(context, GroupResponse::OffsetCommit(response));
+    answer_commit(verdict, reply, req, context);
 }
 
 fn validate(group: &ConsumerGroup, req: &OffsetCommitRequest) -> Result<(), ErrorCode> {

@@ -30,7 +30,7 @@ use crate::rng::SimRng;
 use crate::trace::kip848::{
     ConsumerGroupHeartbeatAnswered, GroupEpochBumped, MemberFenced, TargetAssignmentComputed,
 };
-use crate::trace::{MemberAssignment, TraceEvent};
+use crate::trace::{MemberAssignment, TraceEvent, TraceSeq};
 use crate::units::{Generation, MemberId, TopicName, TopicPartition};
 
 use super::Context;
@@ -66,13 +66,16 @@ pub(super) fn heartbeat(
             .or_insert_with(|| ConsumerGroup::new(req.group_id.clone()))),
         None => Err(ErrorCode::UnknownMemberId),
     };
-    let response = match group {
+    let (response, cause) = match group {
         Ok(group) => {
-            let response = member_heartbeat(group, metadata, &req, rng, context);
+            let answer = member_heartbeat(group, metadata, &req, rng, context);
             group.check_invariants();
-            response
+            answer
         }
-        Err(error) => ConsumerGroupHeartbeatResponse::error(error, interval(context)),
+        Err(error) => (
+            ConsumerGroupHeartbeatResponse::error(error, interval(context)),
+            None,
+        ),
     };
     let event = TraceEvent::ConsumerGroupHeartbeatAnswered(ConsumerGroupHeartbeatAnswered {
         group: req.group_id.clone(),
@@ -82,25 +85,40 @@ pub(super) fn heartbeat(
         error: Arc::from(response.error.name()),
         assignment: response.assignment.as_ref().map(names),
     });
-    context
-        .out
-        .trace_as(Arc::from(format!("group/{}", req.group_id)), event);
-    reply.send(context, GroupResponse::ConsumerGroupHeartbeat(response));
+    let component = Arc::from(format!("group/{}", req.group_id));
+    let answered = context.out.trace_as_because(component, cause, event);
+    if let Some(member) = groups
+        .get_mut(&req.group_id)
+        .zip(response.member_id.as_ref())
+        .and_then(|(group, id)| group.members.get_mut(id))
+    {
+        member.last_heartbeat = Some(answered);
+    }
+    // The member's reconciliation (its revocations, its new partitions) follows from this.
+    reply.send_because(
+        context,
+        Some(answered),
+        GroupResponse::ConsumerGroupHeartbeat(response),
+    );
 }
 
-/// A heartbeat to an existing (or just created) group.
+/// A heartbeat to an existing (or just created) group, and the event its answer follows from
+/// (the member's reconciliation, its fencing, its departure).
 fn member_heartbeat(
     group: &mut ConsumerGroup,
     metadata: &TopicCounts,
     req: &ConsumerGroupHeartbeatRequest,
     rng: &mut SimRng,
     context: &mut Context<'_>,
-) -> ConsumerGroupHeartbeatResponse {
-    let member_id = match req.member_epoch {
+) -> (ConsumerGroupHeartbeatResponse, Option<TraceSeq>) {
+    let (member_id, joined) = match req.member_epoch {
         LEAVE_EPOCH => return leave(group, metadata, req, context),
-        JOIN_EPOCH => join(group, req, rng, context),
+        JOIN_EPOCH => {
+            let (id, joined) = join(group, req, rng, context);
+            (id, Some(joined))
+        }
         _ => match validate_epoch(group, req) {
-            Ok(id) => id,
+            Ok(id) => (id, None),
             Err(error) => return fenced(group, req, error, context),
         },
     };
@@ -110,7 +128,7 @@ fn member_heartbeat(
             JOIN_EPOCH => format!("member {member_id} joined"),
             _ => format!("member {member_id} updated its subscription"),
         };
-        bump(group, reason, context);
+        bump(group, reason, joined, context);
     }
     let session = context.config.consumer_session_timeout;
     let timer = CoordinatorTimer::ConsumerSession {
@@ -119,9 +137,9 @@ fn member_heartbeat(
     };
     context.out.set_timer(timer, context.now + session);
     refresh_target(group, metadata, context);
-    if group.reconcile(&member_id, req.owned_partitions.as_deref()) {
-        group.trace_member(&member_id, context);
-    }
+    let reconciled = group
+        .reconcile(&member_id, req.owned_partitions.as_deref())
+        .then(|| group.trace_member(&member_id, context));
     let member = group.members.get_mut(&member_id).expect("just handled");
     let changed = member.sent.as_ref() != Some(&member.assigned);
     let assignment = (changed || req.member_epoch == JOIN_EPOCH).then(|| {
@@ -135,8 +153,8 @@ fn member_heartbeat(
         heartbeat_interval: interval(context),
         assignment,
     };
-    update_state(group, None, context);
-    response
+    update_state(group, None, reconciled, context);
+    (response, reconciled)
 }
 
 fn interval(context: &Context<'_>) -> crate::units::Millis {
@@ -149,7 +167,7 @@ fn join(
     req: &ConsumerGroupHeartbeatRequest,
     rng: &mut SimRng,
     context: &mut Context<'_>,
-) -> MemberId {
+) -> (MemberId, TraceSeq) {
     let member_id = req
         .member_id
         .clone()
@@ -168,6 +186,7 @@ fn join(
         assigned: BTreeSet::new(),
         pending_revocation: BTreeSet::new(),
         sent: None,
+        last_heartbeat: None,
     };
     group.members.insert(member_id.clone(), member);
     let event = TraceEvent::MemberJoined {
@@ -179,8 +198,8 @@ fn join(
         rebalance_timeout_ms: req.rebalance_timeout.0,
         protocols: req.server_assignor.iter().cloned().collect(),
     };
-    group.trace(context, event);
-    member_id
+    let joined = group.trace(context, event);
+    (member_id, joined)
 }
 
 /// Kafka's `throwIfMemberEpochIsInvalid`.
@@ -207,17 +226,18 @@ fn fenced(
     req: &ConsumerGroupHeartbeatRequest,
     error: ErrorCode,
     context: &mut Context<'_>,
-) -> ConsumerGroupHeartbeatResponse {
-    if let Some(member_id) = &req.member_id {
+) -> (ConsumerGroupHeartbeatResponse, Option<TraceSeq>) {
+    let fenced = req.member_id.as_ref().map(|member_id| {
         let event = TraceEvent::MemberFenced(MemberFenced {
             group: group.id.clone(),
             member_id: member_id.0.clone(),
             request_epoch: req.member_epoch,
             error: Arc::from(error.name()),
         });
-        group.trace(context, event);
-    }
-    ConsumerGroupHeartbeatResponse::error(error, interval(context))
+        group.trace(context, event)
+    });
+    let response = ConsumerGroupHeartbeatResponse::error(error, interval(context));
+    (response, fenced)
 }
 
 /// Epoch -1: the member leaves; its partitions are free at once.
@@ -226,32 +246,32 @@ fn leave(
     metadata: &TopicCounts,
     req: &ConsumerGroupHeartbeatRequest,
     context: &mut Context<'_>,
-) -> ConsumerGroupHeartbeatResponse {
+) -> (ConsumerGroupHeartbeatResponse, Option<TraceSeq>) {
     let Some(member_id) = req
         .member_id
         .clone()
         .filter(|m| group.members.contains_key(m))
     else {
-        return ConsumerGroupHeartbeatResponse::error(
-            ErrorCode::UnknownMemberId,
-            interval(context),
-        );
+        let response =
+            ConsumerGroupHeartbeatResponse::error(ErrorCode::UnknownMemberId, interval(context));
+        return (response, None);
     };
     let event = TraceEvent::MemberLeft {
         group: group.id.clone(),
         member_id: member_id.0.clone(),
         reason: "the consumer left the group (member epoch -1)".to_string(),
     };
-    group.trace(context, event);
+    let left = group.trace(context, event);
     let reason = format!("member {member_id} left the group");
-    remove_member(group, metadata, &member_id, reason, context);
-    ConsumerGroupHeartbeatResponse {
+    remove_member(group, metadata, &member_id, (reason, left), context);
+    let response = ConsumerGroupHeartbeatResponse {
         error: ErrorCode::None,
         member_id: Some(member_id),
         member_epoch: LEAVE_EPOCH,
         heartbeat_interval: interval(context),
         assignment: None,
-    }
+    };
+    (response, Some(left))
 }
 
 /// `group.consumer.session.timeout.ms` ran out for `member_id`.
@@ -275,17 +295,20 @@ pub(super) fn session_expired(
         timeout_ms: context.config.consumer_session_timeout.0,
         pending: false,
     };
-    group.trace(context, event);
+    // The member's last heartbeat is what its session ran out after.
+    let last = group.members[member_id].last_heartbeat;
+    let expired = group.trace_because(context, last, event);
     let reason = format!("member {member_id}'s session expired");
-    remove_member(group, metadata, member_id, reason, context);
+    remove_member(group, metadata, member_id, (reason, expired), context);
     group.check_invariants();
 }
 
+/// Removes a member; `why` is the reason for the new group epoch and the event it follows.
 fn remove_member(
     group: &mut ConsumerGroup,
     metadata: &TopicCounts,
     member_id: &MemberId,
-    reason: String,
+    (reason, cause): (String, TraceSeq),
     context: &mut Context<'_>,
 ) {
     group.members.remove(member_id);
@@ -295,9 +318,9 @@ fn remove_member(
         group: group.id.clone(),
         member: member_id.clone(),
     });
-    bump(group, reason, context);
+    bump(group, reason, Some(cause), context);
     refresh_target(group, metadata, context);
-    update_state(group, None, context);
+    update_state(group, None, group.target_cause, context);
 }
 
 /// Stores what the heartbeat says of the subscription; true if it changed.
@@ -326,19 +349,27 @@ fn update_subscription(
     changed
 }
 
-/// Bumps the group epoch; the group is `Assigning` (or `Empty`) until the target follows.
-fn bump(group: &mut ConsumerGroup, reason: String, context: &mut Context<'_>) {
+/// Bumps the group epoch, following from `cause` (the member that joined, left or expired);
+/// the group is `Assigning` (or `Empty`) until the target follows.
+fn bump(
+    group: &mut ConsumerGroup,
+    reason: String,
+    cause: Option<TraceSeq>,
+    context: &mut Context<'_>,
+) {
     group.group_epoch += 1;
     let event = TraceEvent::GroupEpochBumped(GroupEpochBumped {
         group: group.id.clone(),
         group_epoch: group.group_epoch,
         reason: reason.clone(),
     });
-    group.trace(context, event);
-    update_state(group, Some(reason), context);
+    let bumped = group.trace_because(context, cause, event);
+    group.target_cause = Some(bumped);
+    update_state(group, Some(reason), Some(bumped), context);
 }
 
-/// Recomputes the target assignment if the group epoch moved past it.
+/// Recomputes the target assignment if the group epoch moved past it, following from the
+/// epoch's bump (held in `target_cause` until the target replaces it).
 fn refresh_target(group: &mut ConsumerGroup, metadata: &TopicCounts, context: &mut Context<'_>) {
     if group.group_epoch <= group.assignment_epoch {
         return;
@@ -360,7 +391,7 @@ fn refresh_target(group: &mut ConsumerGroup, metadata: &TopicCounts, context: &m
         assignor,
         assignments,
     });
-    group.trace(context, event);
+    group.target_cause = Some(group.trace_because(context, group.target_cause, event));
 }
 
 /// Kafka's `ConsumerGroup.computePreferredServerAssignor`: the assignor most members ask for
@@ -436,8 +467,13 @@ fn resolve_subscription(member: &ConsumerMember, metadata: &TopicCounts) -> Vec<
 }
 
 /// Moves the group to the state its epochs imply, traced with why (`bump_reason` for a new
-/// group epoch).
-fn update_state(group: &mut ConsumerGroup, bump_reason: Option<String>, context: &mut Context<'_>) {
+/// group epoch) and what it follows from (`cause`).
+fn update_state(
+    group: &mut ConsumerGroup,
+    bump_reason: Option<String>,
+    cause: Option<TraceSeq>,
+    context: &mut Context<'_>,
+) {
     let next = group.derived_state();
     if next == group.state {
         return;
@@ -458,5 +494,5 @@ fn update_state(group: &mut ConsumerGroup, bump_reason: Option<String>, context:
         reason,
     };
     group.state = next;
-    group.trace(context, event);
+    group.trace_because(context, cause, event);
 }

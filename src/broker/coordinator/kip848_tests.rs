@@ -8,13 +8,15 @@ use crate::effects::Effects;
 use crate::protocol::consumer_group::{GroupRequest, GroupResponse};
 use crate::protocol::consumer_group_heartbeat::*;
 use crate::protocol::{Message, Response};
-use crate::trace::Detail;
+use crate::trace::{Detail, TraceSeq};
 use crate::units::{ClientId, PartitionId};
 
 struct Harness {
     coordinator: GroupCoordinator,
     rng: SimRng,
     now: SimTime,
+    /// The seq the next traced event gets: causes refer to events of earlier inputs.
+    next_seq: u64,
 }
 
 fn tp(p: u32) -> TopicPartition {
@@ -43,13 +45,20 @@ impl Harness {
             coordinator,
             rng: SimRng::for_component(7, "broker/1"),
             now: SimTime::ZERO,
+            next_seq: 0,
         }
     }
 
+    /// An effects buffer whose traces follow every earlier one.
+    fn out(&mut self) -> Effects<CoordinatorTimer> {
+        Effects::caused(Detail::Records, TraceSeq(self.next_seq), None)
+    }
+
     fn input(&mut self, input: CoordinatorInput) -> Effects<CoordinatorTimer> {
-        let mut out = Effects::new(Detail::Records);
+        let mut out = self.out();
         self.coordinator
             .handle(self.now, input, &mut self.rng, &mut out);
+        self.next_seq = out.next_seq().0;
         out
     }
 
@@ -194,4 +203,38 @@ fn a_regex_subscription_is_resolved_against_the_topics() {
         ["orders".to_string(), "orders.eu".to_string()].into()
     );
     assert!(tp(0).topic.as_str() == "orders");
+}
+
+#[test]
+fn a_group_moved_to_another_coordinator_keeps_its_epochs_mid_reconciliation() {
+    let mut h = Harness::new();
+    let (a, owned) = h.join();
+    let (b, _) = h.join();
+    let r = h.heartbeat(request(Some(&a), 1, &owned));
+    let kept = r.assignment.unwrap();
+    // The leadership of the group's partition moves while a still owes two partitions.
+    let group = h.coordinator.unload("g").expect("the group was here");
+    assert_eq!(h.coordinator.consumer_group_state("g"), None);
+    let mut new = Harness::new();
+    new.now = SimTime::ZERO + Millis(37_000);
+    new.next_seq = h.next_seq;
+    let mut out = new.out();
+    new.coordinator.load(new.now, group, &mut out);
+    new.next_seq = out.next_seq().0;
+    let sessions = out
+        .timers
+        .iter()
+        .filter(|op| matches!(op, crate::effects::TimerOp::Set(_, at) if *at == SimTime(82_000)))
+        .count();
+    assert_eq!(
+        sessions, 2,
+        "every member's session starts again from the load"
+    );
+    assert_eq!(new.state(), ConsumerGroupState::Reconciling);
+    // Both carry on with their member id and epoch: nobody is fenced or rejoins.
+    let r = new.heartbeat(request(Some(&a), 1, &kept));
+    assert_eq!((r.error, r.member_epoch), (ErrorCode::None, 2));
+    let r = new.heartbeat(request(Some(&b), 2, &[]));
+    assert_eq!((r.error, r.assignment.unwrap().len()), (ErrorCode::None, 2));
+    assert_eq!(new.state(), ConsumerGroupState::Stable);
 }

@@ -15,6 +15,18 @@
 //! survives (Kafka keeps one whose answer was lost in the crash only if a follower had fetched
 //! it). A group caught mid-rebalance is loaded as its last stored state would be, approximated
 //! as Empty with its offsets: its members get `UNKNOWN_MEMBER_ID` and join again.
+//!
+//! A KIP-848 consumer group (`group.protocol=consumer`) is stored record by record as it
+//! changes, in Kafka 4's records: `ConsumerGroupMetadata` (the group epoch), one
+//! `ConsumerGroupMemberMetadata` per member (its subscription, client, assignor),
+//! `ConsumerGroupTargetAssignmentMetadata` (the assignment epoch) with one
+//! `ConsumerGroupTargetAssignmentMember` per member (its target), and one
+//! `ConsumerGroupCurrentMemberAssignment` per member (its epoch, previous epoch, state, assigned
+//! partitions and partitions pending revocation). So it is loaded whole, mid-reconciliation or
+//! not, and no member needs to rejoin with epoch 0. Every member's session starts again from
+//! the load (`GroupMetadataManager.onLoaded` schedules `group.consumer.session.timeout.ms` for
+//! each), and the members carry on with their member id and epoch once they have found the new
+//! coordinator.
 
 use std::sync::Arc;
 
@@ -23,16 +35,70 @@ use crate::trace::{GroupLoaded, TraceEvent};
 use crate::units::SimTime;
 
 use super::classic_group::ClassicGroup;
+use super::consumer_group::ConsumerGroup;
 use super::{CoordinatorTimer, GroupCoordinator, GroupState};
+
+/// A group on its way from one coordinator to another.
+#[derive(Debug)]
+pub(crate) enum LoadedGroup {
+    /// A classic group (JoinGroup / SyncGroup).
+    Classic(ClassicGroup),
+    /// A KIP-848 consumer group (ConsumerGroupHeartbeat).
+    Consumer(ConsumerGroup),
+}
 
 impl GroupCoordinator {
     /// The group leaves this coordinator (`onResignation`): it is returned for the new one.
-    pub(crate) fn unload(&mut self, group: &str) -> Option<ClassicGroup> {
-        self.groups.remove(group)
+    pub(crate) fn unload(&mut self, group: &str) -> Option<LoadedGroup> {
+        if let Some(group) = self.consumer_groups.remove(group) {
+            return Some(LoadedGroup::Consumer(group));
+        }
+        self.groups.remove(group).map(LoadedGroup::Classic)
     }
 
-    /// The group arrives (`onGroupLoaded`): every member's session starts again from `now`.
+    /// The group arrives (`onLoaded`): every member's session starts again from `now`.
     pub(crate) fn load(
+        &mut self,
+        now: SimTime,
+        group: LoadedGroup,
+        out: &mut Effects<CoordinatorTimer>,
+    ) {
+        match group {
+            LoadedGroup::Classic(group) => self.load_classic(now, group, out),
+            LoadedGroup::Consumer(group) => self.load_consumer(now, group, out),
+        }
+    }
+
+    /// A KIP-848 group: loaded as it was stored, each member's session started again.
+    fn load_consumer(
+        &mut self,
+        now: SimTime,
+        group: ConsumerGroup,
+        out: &mut Effects<CoordinatorTimer>,
+    ) {
+        let session = self.config.consumer_session_timeout;
+        for member in group.members.keys() {
+            let timer = CoordinatorTimer::ConsumerSession {
+                group: group.id.clone(),
+                member: member.clone(),
+            };
+            out.set_timer(timer, now + session);
+        }
+        out.trace_as(
+            group.component.clone(),
+            TraceEvent::GroupLoaded(GroupLoaded {
+                group: group.id.clone(),
+                state: Arc::from(group.state.name()),
+                generation: group.group_epoch,
+                members: group.members.len() as u32,
+                offsets: group.offsets.len() as u32,
+            }),
+        );
+        self.consumer_groups.insert(group.id.clone(), group);
+    }
+
+    /// A classic group: a Stable or Empty one as it was, one caught mid-rebalance as Empty.
+    fn load_classic(
         &mut self,
         now: SimTime,
         mut group: ClassicGroup,
@@ -124,7 +190,7 @@ mod tests {
         let mut c = GroupCoordinator::default();
         let mut out = Effects::new(Detail::Records);
         let g = group(&[PreparingRebalance, CompletingRebalance, Stable]);
-        c.load(SimTime(37_000), g, &mut out);
+        c.load(SimTime(37_000), LoadedGroup::Classic(g), &mut out);
         let d = c.describe("g").unwrap();
         assert_eq!(
             (d.state, d.generation, d.members.len()),
@@ -152,7 +218,7 @@ mod tests {
         let mut out = Effects::new(Detail::Records);
         c.load(
             SimTime(0),
-            group(&[GroupState::PreparingRebalance]),
+            LoadedGroup::Classic(group(&[GroupState::PreparingRebalance])),
             &mut out,
         );
         let d = c.describe("g").unwrap();

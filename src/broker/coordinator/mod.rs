@@ -62,10 +62,9 @@ use crate::units::{
 
 use self::classic_group::{ClassicGroup, Reply};
 
-/// A group on its way from one coordinator to another (`load.rs`).
-pub(crate) type LoadedGroup = ClassicGroup;
 use self::consumer_group::{ConsumerGroup, ConsumerGroupState};
 pub use self::join::generate_member_id;
+pub(crate) use self::load::LoadedGroup;
 pub use self::state::GroupState;
 pub use self::timers::CoordinatorTimer;
 
@@ -440,9 +439,12 @@ impl GroupCoordinator {
         })
     }
 
-    /// The ids of every group, sorted.
+    /// The ids of every group, classic and KIP-848, sorted.
     pub fn group_ids(&self) -> Vec<Arc<str>> {
-        self.groups.keys().cloned().collect()
+        let mut ids: Vec<Arc<str>> = self.groups.keys().cloned().collect();
+        ids.extend(self.consumer_groups.keys().cloned());
+        ids.sort();
+        ids
     }
 }
 

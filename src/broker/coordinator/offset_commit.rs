@@ -19,7 +19,7 @@ use crate::protocol::consumer_group::{
     OffsetFetchResponse,
 };
 use crate::trace::TraceEvent;
-use crate::units::Generation;
+use crate::units::{Generation, Offset, TopicPartition};
 
 use super::Context;
 use super::classic_group::{ClassicGroup, Reply};
@@ -42,31 +42,57 @@ pub(super) fn offset_commit(
         // OffsetCommit before v9 answers ILLEGAL_GENERATION for a group that does not exist.
         None => Err(ErrorCode::IllegalGeneration),
     };
-    let error = match verdict {
+    match verdict {
         Ok(()) => {
             let group = groups.get_mut(&req.group_id).expect("exists or created");
+            let target = (&group.component, &mut group.offsets);
+            answer_commit(Ok(target), reply, req, context);
+        }
+        Err(error) => {
+            let component = Arc::from(format!("group/{}", req.group_id));
+            answer_commit(Err((component, error)), reply, req, context);
+        }
+    }
+}
+
+/// Where an accepted commit goes: the group's trace component and its committed offsets.
+pub(super) type CommitTarget<'a> = (&'a Arc<str>, &'a mut BTreeMap<TopicPartition, Offset>);
+
+/// Applies an OffsetCommit's verdict, for either protocol (Kafka's `OffsetMetadataManager`
+/// stores offsets alike for classic and consumer groups; only the validation differs): every
+/// partition accepted is stored and traced, or the refusal traced once with its error; every
+/// partition of the request gets the same error in the response.
+pub(super) fn answer_commit(
+    verdict: Result<CommitTarget<'_>, (Arc<str>, ErrorCode)>,
+    reply: Reply,
+    req: OffsetCommitRequest,
+    context: &mut Context<'_>,
+) {
+    let member_id = req.member_id.as_ref().map(|m| m.0.clone());
+    let generation = req.generation.map(|g| g.0);
+    let error = match verdict {
+        Ok((component, offsets)) => {
             for (tp, offset) in &req.offsets {
-                group.offsets.insert(tp.clone(), *offset);
+                offsets.insert(tp.clone(), *offset);
                 let event = TraceEvent::OffsetCommitted {
-                    group: group.id.clone(),
-                    member_id: req.member_id.as_ref().map(|m| m.0.clone()),
-                    generation: req.generation.map(|g| g.0),
+                    group: req.group_id.clone(),
+                    member_id: member_id.clone(),
+                    generation,
                     topic: tp.topic.as_arc().clone(),
                     partition: tp.partition.0,
                     offset: offset.0,
                 };
-                group.trace(context, event);
+                context.out.trace_as(component.clone(), event);
             }
             ErrorCode::None
         }
-        Err(error) => {
+        Err((component, error)) => {
             let event = TraceEvent::OffsetCommitRejected {
                 group: req.group_id.clone(),
-                member_id: req.member_id.as_ref().map(|m| m.0.clone()),
-                generation: req.generation.map(|g| g.0),
+                member_id,
+                generation,
                 error: Arc::from(error.name()),
             };
-            let component = Arc::from(format!("group/{}", req.group_id));
             context.out.trace_as(component, event);
             error
         }

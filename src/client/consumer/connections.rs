@@ -102,10 +102,7 @@ impl Consumer {
             Pending::Heartbeat(_) | Pending::Leave | Pending::FindCoordinator => {
                 self.coordinator_lost(now, out);
             }
-            Pending::ConsumerHeartbeat(_) => {
-                self.consumer_heartbeat_failed(now, out);
-                self.coordinator_lost(now, out);
-            }
+            Pending::ConsumerHeartbeat(_) => self.consumer_heartbeat_failed(now, out),
             Pending::Join | Pending::Sync => {
                 if matches!(
                     self.member.state,
@@ -252,7 +249,8 @@ impl Consumer {
             self.coordinator_lost(now, out);
             return;
         };
-        if node != self.broker {
+        let changed = node != self.broker;
+        if changed {
             out.trace(TraceEvent::CoordinatorFound(CoordinatorFound {
                 group: self.group(),
                 previous: self.broker.0,
@@ -261,6 +259,9 @@ impl Consumer {
             self.broker = node;
         }
         self.coordinator_unknown = false;
+        if self.consumer_protocol.is_some() {
+            self.consumer_coordinator_found(changed, out);
+        }
     }
 }
 

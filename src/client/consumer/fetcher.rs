@@ -34,7 +34,9 @@ use crate::units::{BrokerId, Offset, TopicPartition};
 
 use super::config::OffsetReset;
 use super::polled::Polled;
-use super::{Consumer, ConsumerOutput, ConsumerTimer, MemberState, Pending, Position};
+use super::{
+    Consumer, ConsumerOutput, ConsumerTimer, MemberState, PartitionState, Pending, Position,
+};
 use crate::client::consumer::isolation::visible_records;
 use crate::client::library::ClientLibrary;
 
@@ -349,6 +351,27 @@ impl Consumer {
                 }
                 state.buffered.prepend(run);
             }
+        }
+    }
+
+    /// Takes on newly assigned partitions, in the order given, at the end of the poll order.
+    /// Their position is unknown until the committed offset (or `auto.offset.reset`) gives one,
+    /// and each gets a fresh assignment epoch, so that an answer asked for under an earlier
+    /// assignment of the same partition is ignored. Both protocols assign through here (the
+    /// classic `onJoinComplete`, KIP-848's reconciliation).
+    pub(super) fn add_partitions(&mut self, added: &[TopicPartition]) {
+        for tp in added {
+            let state = PartitionState {
+                epoch: self.next_epoch,
+                position: Position::Unknown,
+                buffered: Default::default(),
+                stored: None,
+                committed: None,
+                leader: self.leaders.get(tp).copied().flatten(),
+            };
+            self.next_epoch += 1;
+            self.partitions.insert(tp.clone(), state);
+            self.order.push_back(tp.clone());
         }
     }
 

@@ -14,6 +14,16 @@
 //! - **Fenced** (`FENCED_MEMBER_EPOCH`, `UNKNOWN_MEMBER_ID`): the partitions are lost
 //!   (`onPartitionsLost`) and the member rejoins with epoch 0 and the same member id.
 //! - **Leave**: `close()` and an expired `max.poll.interval.ms` send epoch -1.
+//! - **A moved coordinator** (`NOT_COORDINATOR`, `COORDINATOR_NOT_AVAILABLE`, or no answer: a
+//!   lost connection, `request.timeout.ms`): the coordinator is marked unknown and found again
+//!   with FindCoordinator, as for the classic protocol (`connections.rs`), and the next
+//!   heartbeat goes as soon as a refused one can go again or a new coordinator is found, with
+//!   the same member id and member epoch (a lost one waits its interval). Java's
+//!   `ConsumerHeartbeatRequestManager` marks the coordinator unknown and resets its heartbeat
+//!   timer, leaving the membership alone; librdkafka's cgrp re-queries the coordinator and
+//!   expedites the next heartbeat when it changes ("coordinator changed"). The new coordinator
+//!   loaded the group with every member's epoch and assignment (`coordinator/load.rs`), so it
+//!   accepts them: nothing is revoked, lost or rejoined with epoch 0.
 //!
 //! While a member uses this protocol, the classic `Membership` keeps only what OffsetCommit
 //! needs: the member id, the member epoch as the generation, and `Stable` while in the group.
@@ -26,14 +36,11 @@ use crate::protocol::consumer_group_heartbeat::{
     ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse, JOIN_EPOCH, LEAVE_EPOCH,
 };
 use crate::protocol::{ErrorCode, Request};
-use crate::trace::TraceEvent;
+use crate::trace::{TraceEvent, TraceSeq};
 use crate::units::{Generation, Millis, SimTime, TopicPartition};
 
 use super::config::{ConsumerConfig, GroupProtocol};
-use super::{
-    CommitPurpose, Consumer, ConsumerOutput, ConsumerTimer, MemberState, PartitionState, Pending,
-    Position, names,
-};
+use super::{CommitPurpose, Consumer, ConsumerOutput, ConsumerTimer, MemberState, Pending, names};
 use crate::client::library::ClientLibrary;
 
 /// The KIP-848 membership of one consumer.
@@ -41,8 +48,10 @@ use crate::client::library::ClientLibrary;
 pub(super) struct ConsumerProtocolMember {
     /// The member epoch: 0 until the coordinator gives one.
     epoch: i32,
-    /// An assignment received and not yet reconciled (applied at the next `poll()`).
-    pending: Option<Vec<TopicPartition>>,
+    /// An assignment received and not yet reconciled (applied at the next `poll()`), with
+    /// the coordinator's answer that carried it (`ConsumerGroupHeartbeatAnswered`), which the
+    /// revocations and the new partitions follow from.
+    pending: Option<(Vec<TopicPartition>, Option<TraceSeq>)>,
     /// A heartbeat is in flight (one at a time).
     in_flight: bool,
     /// A heartbeat must go as soon as the one in flight is answered: an acknowledgement.
@@ -76,13 +85,15 @@ impl Consumer {
             .expect("group.protocol=consumer")
     }
 
-    /// Sends a heartbeat now, or right after the one in flight.
+    /// Sends a heartbeat now, or right after the one in flight, or once the coordinator is
+    /// found again.
     pub(super) fn send_consumer_heartbeat(&mut self, out: &mut Out) {
+        let unknown = self.coordinator_unknown;
         let member = self.kip848();
         if member.left {
             return;
         }
-        if member.in_flight {
+        if member.in_flight || unknown {
             member.send_next = true;
             return;
         }
@@ -109,12 +120,29 @@ impl Consumer {
         self.send_consumer_heartbeat(out);
     }
 
-    /// A heartbeat got no answer: try again after the interval.
+    /// A heartbeat got no answer (its connection was lost): the coordinator is looked for
+    /// again, and the heartbeat is tried again after the interval, or as soon as another
+    /// coordinator is found. Java backs a failed heartbeat off (`retry.backoff.ms` up to
+    /// `retry.backoff.max.ms`) rather than retrying at once, so a broker that refuses
+    /// connections is not asked again and again while it still leads the group's partition.
     pub(super) fn consumer_heartbeat_failed(&mut self, now: SimTime, out: &mut Out) {
         let member = self.kip848();
         member.in_flight = false;
         let interval = member.interval;
         out.set_timer(ConsumerTimer::Heartbeat, now + interval);
+        self.coordinator_lost(now, out);
+    }
+
+    /// FindCoordinator named the coordinator: a heartbeat that waited for it goes now, and so
+    /// does the next one if the coordinator changed (librdkafka expedites it: "coordinator
+    /// changed").
+    pub(super) fn consumer_coordinator_found(&mut self, changed: bool, out: &mut Out) {
+        let member = self.kip848();
+        if member.in_flight || !(member.send_next || changed) {
+            return;
+        }
+        out.cancel_timer(ConsumerTimer::Heartbeat);
+        self.send_consumer_heartbeat(out);
     }
 
     pub(super) fn on_consumer_heartbeat(
@@ -134,7 +162,7 @@ impl Consumer {
             ErrorCode::None => {
                 member.epoch = r.member_epoch;
                 if let Some(assignment) = r.assignment {
-                    member.pending = Some(assignment);
+                    member.pending = Some((assignment, out.cause_in()));
                 }
                 self.member.member_id = r.member_id;
                 self.member.generation = Some(Generation(r.member_epoch));
@@ -142,6 +170,12 @@ impl Consumer {
             }
             ErrorCode::FencedMemberEpoch | ErrorCode::UnknownMemberId => {
                 self.fenced(r.error, out);
+                return;
+            }
+            ErrorCode::NotCoordinator | ErrorCode::CoordinatorNotAvailable => {
+                // The member id and epoch are kept for the coordinator found next.
+                self.kip848().send_next = true;
+                self.coordinator_lost(now, out);
                 return;
             }
             ErrorCode::UnsupportedAssignor => {
@@ -161,11 +195,13 @@ impl Consumer {
     fn fenced(&mut self, error: ErrorCode, out: &mut Out) {
         let owned: Vec<TopicPartition> = self.partitions.keys().cloned().collect();
         if !owned.is_empty() {
-            out.trace(TraceEvent::PartitionsLost {
+            // The coordinator's fencing answer is what the loss follows from.
+            let event = TraceEvent::PartitionsLost {
                 group: self.group(),
                 partitions: names(&owned),
                 reason: error.name().to_string(),
-            });
+            };
+            out.trace_because(out.cause_in(), event);
             self.drop_partitions(&owned);
         }
         let member = self.kip848();
@@ -212,7 +248,7 @@ impl Consumer {
         if self.member.rejoin.take().is_some() && self.kip848().left && !self.closing {
             self.rejoin_after_leaving(out);
         }
-        let Some(target) = self.kip848().pending.take() else {
+        let Some((target, cause)) = self.kip848().pending.take() else {
             return;
         };
         let target: BTreeSet<TopicPartition> = target.into_iter().collect();
@@ -233,12 +269,13 @@ impl Consumer {
             if self.config.enable_auto_commit {
                 self.commit_consumed(CommitPurpose::Auto, out);
             }
-            out.trace(TraceEvent::PartitionsRevoked {
+            let event = TraceEvent::PartitionsRevoked {
                 group: self.group(),
                 member_id: member_id.clone(),
                 generation: epoch,
                 partitions: names(&revoked),
-            });
+            };
+            out.trace_because(cause, event);
             self.drop_partitions(&revoked);
         }
         let added: Vec<TopicPartition> = target
@@ -246,12 +283,13 @@ impl Consumer {
             .filter(|tp| !self.partitions.contains_key(tp))
             .collect();
         self.add_partitions(&added);
-        out.trace(TraceEvent::PartitionsAssigned {
+        let event = TraceEvent::PartitionsAssigned {
             group: self.group(),
             member_id,
             generation: epoch,
             partitions: names(&added),
-        });
+        };
+        out.trace_because(cause, event);
         self.after_assignment(now, out);
         self.send_consumer_heartbeat(out);
     }
@@ -271,22 +309,6 @@ impl Consumer {
         self.send_consumer_heartbeat(out);
     }
 
-    fn add_partitions(&mut self, added: &[TopicPartition]) {
-        for tp in added {
-            let state = PartitionState {
-                epoch: self.next_epoch,
-                position: Position::Unknown,
-                buffered: Default::default(),
-                stored: None,
-                committed: None,
-                leader: self.leaders.get(tp).copied().flatten(),
-            };
-            self.next_epoch += 1;
-            self.partitions.insert(tp.clone(), state);
-            self.order.push_back(tp.clone());
-        }
-    }
-
     /// What follows an assignment: Java restarts its auto-commit timer; librdkafka its
     /// `max.poll.interval.ms` check.
     fn after_assignment(&mut self, now: SimTime, out: &mut Out) {
@@ -301,5 +323,138 @@ impl Consumer {
             ClientLibrary::Java3 | ClientLibrary::Java4 => {}
             ClientLibrary::Librdkafka => self.max_poll_tick_base = now,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::client::consumer::{Application, ConsumerInput};
+    use crate::protocol::consumer_group::{FindCoordinatorResponse, GroupResponse};
+    use crate::protocol::{Message, Response};
+    use crate::rng::SimRng;
+    use crate::trace::Detail;
+    use crate::units::{BrokerId, MemberId, NodeId, PartitionId, TopicName};
+
+    /// A KIP-848 consumer driven with hand-made responses; what it sent, to which broker.
+    struct Harness {
+        consumer: Consumer,
+        rng: SimRng,
+        now: SimTime,
+        sent: Vec<(BrokerId, u64, Request)>,
+        traces: Vec<TraceEvent>,
+    }
+
+    impl Harness {
+        fn new() -> Harness {
+            let settings = [("group.id", "g"), ("group.protocol", "consumer")];
+            let config = ConsumerConfig::parse(ClientLibrary::Java4, settings).unwrap();
+            let topics = vec![TopicName::new("orders").unwrap()];
+            let consumer = Consumer::new(config, Application::default(), topics, BrokerId(1));
+            let mut h = Harness {
+                consumer,
+                rng: SimRng::for_component(1, "consumer/g/a"),
+                now: SimTime::ZERO,
+                sent: Vec::new(),
+                traces: Vec::new(),
+            };
+            h.input(ConsumerInput::Start);
+            h
+        }
+
+        fn input(&mut self, input: ConsumerInput) {
+            let mut out = Effects::new(Detail::Batches);
+            self.consumer
+                .handle(self.now, input, &mut self.rng, &mut out);
+            for (to, message) in out.sends {
+                if let (
+                    NodeId::Broker(b),
+                    Message::Request {
+                        correlation_id,
+                        request,
+                    },
+                ) = (to, message)
+                {
+                    self.sent.push((b, correlation_id, request));
+                }
+            }
+            self.traces.extend(out.traces.into_iter().map(|(_, e)| e));
+        }
+
+        fn respond(&mut self, correlation_id: u64, response: Response) {
+            self.now += Millis(1);
+            let input = ConsumerInput::Response {
+                correlation_id,
+                response,
+            };
+            self.input(input);
+        }
+
+        /// The last heartbeat sent: its broker, correlation id and request.
+        fn last_heartbeat(&self) -> (BrokerId, u64, ConsumerGroupHeartbeatRequest) {
+            self.sent
+                .iter()
+                .rev()
+                .find_map(|(b, c, r)| match r {
+                    Request::Group(GroupRequest::ConsumerGroupHeartbeat(h)) => {
+                        Some((*b, *c, h.clone()))
+                    }
+                    _ => None,
+                })
+                .expect("a heartbeat was sent")
+        }
+
+        fn answer_heartbeat(&mut self, error: ErrorCode, assignment: Option<Vec<TopicPartition>>) {
+            let (_, correlation_id, _) = self.last_heartbeat();
+            let response = ConsumerGroupHeartbeatResponse {
+                error,
+                member_id: Some(MemberId(Arc::from("m"))),
+                member_epoch: 1,
+                heartbeat_interval: Millis(5_000),
+                assignment,
+            };
+            let response = Response::Group(GroupResponse::ConsumerGroupHeartbeat(response));
+            self.respond(correlation_id, response);
+        }
+    }
+
+    #[test]
+    fn not_coordinator_finds_the_new_one_and_heartbeats_there_with_the_same_epoch() {
+        let mut h = Harness::new();
+        let tp = TopicPartition::new(TopicName::new("orders").unwrap(), PartitionId(0));
+        h.answer_heartbeat(ErrorCode::None, Some(vec![tp.clone()]));
+        assert_eq!(h.consumer.assignment(), std::slice::from_ref(&tp));
+        // The acknowledgement is refused: the group's partition moved to another leader.
+        let refused = ConsumerGroupHeartbeatResponse::error(ErrorCode::NotCoordinator, Millis(0));
+        let (_, ack, _) = h.last_heartbeat();
+        let response = Response::Group(GroupResponse::ConsumerGroupHeartbeat(refused));
+        h.respond(ack, response);
+        assert_eq!(h.consumer.assignment(), [tp], "nothing is lost or revoked");
+        let find = |(_, _, r): &&(BrokerId, u64, Request)| matches!(r, Request::FindCoordinator(_));
+        assert!(!h.sent.iter().any(|s| find(&s)), "after retry.backoff.ms");
+        h.now += Millis(100);
+        h.input(ConsumerInput::Timer(ConsumerTimer::CoordinatorRetry));
+        let (_, correlation_id, _) = h.sent.iter().rev().find(find).cloned().unwrap();
+        let found = FindCoordinatorResponse {
+            error: ErrorCode::None,
+            node: Some(BrokerId(2)),
+        };
+        h.respond(correlation_id, Response::FindCoordinator(found));
+        let (broker, _, heartbeat) = h.last_heartbeat();
+        assert_eq!(broker, BrokerId(2), "at once, to the coordinator found");
+        assert_eq!(
+            (heartbeat.member_id, heartbeat.member_epoch),
+            (Some(MemberId(Arc::from("m"))), 1),
+            "the same member id and epoch: no rejoin with epoch 0"
+        );
+        assert!(
+            !h.traces
+                .iter()
+                .any(|e| matches!(e, TraceEvent::PartitionsLost { .. })),
+            "{:?}",
+            h.traces
+        );
     }
 }

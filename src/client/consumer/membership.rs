@@ -29,8 +29,8 @@ use crate::trace::{TraceEvent, TraceSeq};
 use crate::units::{Generation, MemberId, SimTime, TopicName, TopicPartition};
 
 use super::{
-    Activity, Consumer, ConsumerOutput, ConsumerTimer, MemberState, PartitionState, Pending,
-    PendingAssignment, Position, names,
+    Activity, Consumer, ConsumerOutput, ConsumerTimer, MemberState, Pending, PendingAssignment,
+    names,
 };
 use crate::client::library::ClientLibrary;
 
@@ -391,19 +391,7 @@ impl Consumer {
             .into_iter()
             .filter(|tp| !self.partitions.contains_key(tp))
             .collect();
-        for tp in &added {
-            let state = PartitionState {
-                epoch: self.next_epoch,
-                position: Position::Unknown,
-                buffered: Default::default(),
-                stored: None,
-                committed: None,
-                leader: self.leaders.get(tp).copied().flatten(),
-            };
-            self.next_epoch += 1;
-            self.partitions.insert(tp.clone(), state);
-            self.order.push_back(tp.clone());
-        }
+        self.add_partitions(&added);
         let event = TraceEvent::PartitionsAssigned {
             group: self.group(),
             member_id,
