@@ -7,7 +7,10 @@
 use std::collections::BTreeMap;
 
 use super::{Context, Entry, Message, list, n, text, tp};
-use crate::trace::{TraceEvent, TraceRecord};
+use crate::trace::{
+    BrokerFenced, IsrExpanded, IsrShrunk, LeaderElected, LeaderEpochStarted, LogTruncated,
+    RecordsReplicated, TraceEvent, TraceRecord,
+};
 
 /// How far back (in records) to look for an election's fence, a truncation's election.
 const LOOK_BACK: usize = 20_000;
@@ -30,23 +33,23 @@ impl Cluster {
                 offset,
                 ..
             } => Some((tp(topic, *partition), offset + 1)),
-            TraceEvent::RecordsReplicated {
+            TraceEvent::RecordsReplicated(RecordsReplicated {
                 topic,
                 partition,
                 last_offset,
                 ..
-            } => Some((tp(topic, *partition), last_offset + 1)),
-            TraceEvent::LogTruncated {
+            }) => Some((tp(topic, *partition), last_offset + 1)),
+            TraceEvent::LogTruncated(LogTruncated {
                 topic,
                 partition,
                 to_offset,
                 ..
-            } => {
+            }) => {
                 let id = (r.component.to_string(), tp(topic, *partition));
                 self.log_end.insert(id, *to_offset);
                 None
             }
-            TraceEvent::LeaderEpochStarted { .. } => {
+            TraceEvent::LeaderEpochStarted(_) => {
                 return self.epoch_started(ctx, i).into_iter().collect();
             }
             _ => None,
@@ -65,13 +68,13 @@ impl Cluster {
     /// gone, acknowledged or not (`acks=1` acknowledges what the leader alone wrote).
     fn epoch_started(&self, ctx: &Context<'_>, i: usize) -> Option<Entry> {
         let r = &ctx.records[i];
-        let TraceEvent::LeaderEpochStarted {
+        let TraceEvent::LeaderEpochStarted(LeaderEpochStarted {
             topic,
             partition,
             leader_epoch,
             start_offset,
             ..
-        } = &r.event
+        }) = &r.event
         else {
             return None;
         };
@@ -112,14 +115,14 @@ fn previous_leader<'a>(
     let mut at = i;
     let mut elected = None;
     while let Some((j, x)) = ctx.find_back(at, LOOK_BACK, |x| {
-        matches!(&x.event, TraceEvent::LeaderElected { topic: t, partition: p, .. }
-            if &t[..] == topic && *p == partition)
+        matches!(&x.event, TraceEvent::LeaderElected(e)
+            if &e.topic[..] == topic && e.partition == partition)
     }) {
-        let TraceEvent::LeaderElected {
+        let TraceEvent::LeaderElected(LeaderElected {
             leader,
             previous_leader,
             ..
-        } = &x.event
+        }) = &x.event
         else {
             return None;
         };
@@ -141,11 +144,11 @@ fn previous_leader<'a>(
 fn on(ctx: &Context<'_>, i: usize) -> Vec<Entry> {
     let r = &ctx.records[i];
     let e = match &r.event {
-        TraceEvent::BrokerFenced {
+        TraceEvent::BrokerFenced(BrokerFenced {
             broker,
             reason,
             last_heartbeat_ms,
-        } => {
+        }) => {
             let m = Message::new(
                 "explain-fenced",
                 vec![
@@ -162,9 +165,9 @@ fn on(ctx: &Context<'_>, i: usize) -> Vec<Entry> {
             e.subjects.brokers.push(*broker);
             Some(e)
         }
-        TraceEvent::LeaderElected { .. } => election(ctx, i),
-        TraceEvent::IsrShrunk { .. } | TraceEvent::IsrExpanded { .. } => isr(r),
-        TraceEvent::LogTruncated { .. } => truncated(ctx, i),
+        TraceEvent::LeaderElected(_) => election(ctx, i),
+        TraceEvent::IsrShrunk(_) | TraceEvent::IsrExpanded(_) => isr(r),
+        TraceEvent::LogTruncated(_) => truncated(ctx, i),
         _ => None,
     };
     e.into_iter().collect()
@@ -176,7 +179,7 @@ fn broker_name(b: Option<u32>) -> String {
 
 fn election(ctx: &Context<'_>, i: usize) -> Option<Entry> {
     let r = &ctx.records[i];
-    let TraceEvent::LeaderElected {
+    let TraceEvent::LeaderElected(LeaderElected {
         topic,
         partition,
         leader,
@@ -185,7 +188,7 @@ fn election(ctx: &Context<'_>, i: usize) -> Option<Entry> {
         isr,
         election,
         reason,
-    } = &r.event
+    }) = &r.event
     else {
         return None;
     };
@@ -210,7 +213,7 @@ fn election(ctx: &Context<'_>, i: usize) -> Option<Entry> {
         ctx.find_back(
             i,
             LOOK_BACK,
-            |x| matches!(x.event, TraceEvent::BrokerFenced { broker, .. } if broker == b),
+            |x| matches!(&x.event, TraceEvent::BrokerFenced(f) if f.broker == b),
         )
     });
     let mut e = Entry::at(r, "election", m)
@@ -225,14 +228,14 @@ fn election(ctx: &Context<'_>, i: usize) -> Option<Entry> {
 
 fn isr(r: &TraceRecord) -> Option<Entry> {
     let (topic, partition, isr, changed, id, reason) = match &r.event {
-        TraceEvent::IsrShrunk {
+        TraceEvent::IsrShrunk(IsrShrunk {
             topic,
             partition,
             isr,
             removed,
             reason,
             ..
-        } => (
+        }) => (
             topic,
             partition,
             isr,
@@ -240,13 +243,13 @@ fn isr(r: &TraceRecord) -> Option<Entry> {
             "explain-isr-shrunk",
             reason.clone(),
         ),
-        TraceEvent::IsrExpanded {
+        TraceEvent::IsrExpanded(IsrExpanded {
             topic,
             partition,
             isr,
             added,
             ..
-        } => (
+        }) => (
             topic,
             partition,
             isr,
@@ -275,19 +278,19 @@ fn isr(r: &TraceRecord) -> Option<Entry> {
 
 fn truncated(ctx: &Context<'_>, i: usize) -> Option<Entry> {
     let r = &ctx.records[i];
-    let TraceEvent::LogTruncated {
+    let TraceEvent::LogTruncated(LogTruncated {
         topic,
         partition,
         to_offset,
         removed,
         reason,
-    } = &r.event
+    }) = &r.event
     else {
         return None;
     };
     let unclean = ctx.find_back(i, LOOK_BACK, |x| {
-        matches!(&x.event, TraceEvent::LeaderElected { topic: t, partition: p, election, .. }
-            if t == topic && p == partition && election == "unclean")
+        matches!(&x.event, TraceEvent::LeaderElected(e)
+            if e.topic == *topic && e.partition == *partition && e.election == "unclean")
     });
     let id = match (unclean, *removed) {
         (_, 0) => "explain-truncated-nothing",
