@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Context, Entry, Message, list, n, text, tp};
+use super::{Context, Entry, list, n, text, tp};
 use crate::trace::{
     BrokerFenced, IsrExpanded, IsrShrunk, LeaderElected, LeaderEpochStarted, LogTruncated,
     RecordsReplicated, TraceEvent, TraceRecord,
@@ -82,23 +82,24 @@ impl Cluster {
         let old = format!("broker/{previous}");
         let held = *self.log_end.get(&(old.clone(), tp(topic, *partition)))?;
         let lost = held.checked_sub(*start_offset).filter(|n| *n > 0)?;
-        let m = Message::new(
-            "explain-loss-failover",
-            vec![
-                ("partition", text(tp(topic, *partition))),
-                ("leader", text(&r.component[..])),
-                ("epoch", (*leader_epoch).into()),
-                ("start", (*start_offset).into()),
-                ("previous", text(old)),
-                ("held", held.into()),
-                ("lost", lost.into()),
-            ],
-        );
         Some(
-            Entry::at(r, "loss", m)
-                .partition(tp(topic, *partition))
-                .numbers(&[("start_offset", n(*start_offset)), ("lost", n(lost))])
-                .derived(vec![elected.seq]),
+            Entry::at(
+                r,
+                "loss",
+                "explain-loss-failover",
+                vec![
+                    ("partition", text(tp(topic, *partition))),
+                    ("leader", text(&r.component[..])),
+                    ("epoch", (*leader_epoch).into()),
+                    ("start", (*start_offset).into()),
+                    ("previous", text(old)),
+                    ("held", held.into()),
+                    ("lost", lost.into()),
+                ],
+            )
+            .partition(tp(topic, *partition))
+            .numbers(&[("start_offset", n(*start_offset)), ("lost", n(lost))])
+            .derived(vec![elected.seq]),
         )
     }
 }
@@ -149,7 +150,9 @@ fn on(ctx: &Context<'_>, i: usize) -> Vec<Entry> {
             reason,
             last_heartbeat_ms,
         }) => {
-            let m = Message::new(
+            let e = Entry::at(
+                r,
+                "fenced",
                 "explain-fenced",
                 vec![
                     ("broker", (*broker).into()),
@@ -157,12 +160,12 @@ fn on(ctx: &Context<'_>, i: usize) -> Vec<Entry> {
                     ("last", (*last_heartbeat_ms).into()),
                     ("after", r.t_ms.saturating_sub(*last_heartbeat_ms).into()),
                 ],
-            );
-            let mut e = Entry::at(r, "fenced", m).numbers(&[
+            )
+            .numbers(&[
                 ("last_heartbeat_ms", n(*last_heartbeat_ms)),
                 ("after_ms", n(r.t_ms.saturating_sub(*last_heartbeat_ms))),
-            ]);
-            e.subjects.brokers.push(*broker);
+            ])
+            .brokers([*broker]);
             Some(e)
         }
         TraceEvent::LeaderElected(_) => election(ctx, i),
@@ -198,7 +201,16 @@ fn election(ctx: &Context<'_>, i: usize) -> Option<Entry> {
         _ => "explain-election-clean",
     };
     let isr: Vec<String> = isr.iter().map(u32::to_string).collect();
-    let m = Message::new(
+    let fenced = previous_leader.and_then(|b| {
+        ctx.find_back(
+            i,
+            LOOK_BACK,
+            |x| matches!(&x.event, TraceEvent::BrokerFenced(f) if f.broker == b),
+        )
+    });
+    let e = Entry::at(
+        r,
+        "election",
         id,
         vec![
             ("partition", text(tp(topic, *partition))),
@@ -208,21 +220,11 @@ fn election(ctx: &Context<'_>, i: usize) -> Option<Entry> {
             ("isr", list(&isr)),
             ("reason", text(reason)),
         ],
-    );
-    let fenced = previous_leader.and_then(|b| {
-        ctx.find_back(
-            i,
-            LOOK_BACK,
-            |x| matches!(&x.event, TraceEvent::BrokerFenced(f) if f.broker == b),
-        )
-    });
-    let mut e = Entry::at(r, "election", m)
-        .partition(tp(topic, *partition))
-        .numbers(&[("leader_epoch", i64::from(*leader_epoch))])
-        .derived(fenced.map(|(_, f)| f.seq).into_iter().collect());
-    e.subjects
-        .brokers
-        .extend(leader.iter().chain(previous_leader));
+    )
+    .partition(tp(topic, *partition))
+    .numbers(&[("leader_epoch", i64::from(*leader_epoch))])
+    .derived(fenced.map(|(_, f)| f.seq).into_iter().collect())
+    .brokers(leader.iter().chain(previous_leader).copied());
     Some(e)
 }
 
@@ -260,7 +262,9 @@ fn isr(r: &TraceRecord) -> Option<Entry> {
         _ => return None,
     };
     let show = |v: &[u32]| v.iter().map(u32::to_string).collect::<Vec<_>>();
-    let m = Message::new(
+    let e = Entry::at(
+        r,
+        "isr",
         id,
         vec![
             ("partition", text(tp(topic, *partition))),
@@ -268,11 +272,10 @@ fn isr(r: &TraceRecord) -> Option<Entry> {
             ("brokers", list(&show(changed))),
             ("reason", text(reason)),
         ],
-    );
-    let mut e = Entry::at(r, "isr", m)
-        .partition(tp(topic, *partition))
-        .numbers(&[("isr_size", n(isr.len() as u64))]);
-    e.subjects.brokers.extend(changed.iter().copied());
+    )
+    .partition(tp(topic, *partition))
+    .numbers(&[("isr_size", n(isr.len() as u64))])
+    .brokers(changed.iter().copied());
     Some(e)
 }
 
@@ -297,21 +300,22 @@ fn truncated(ctx: &Context<'_>, i: usize) -> Option<Entry> {
         (Some(_), _) => "explain-truncated-unclean",
         (None, _) => "explain-truncated",
     };
-    let m = Message::new(
-        id,
-        vec![
-            ("component", text(&r.component[..])),
-            ("partition", text(tp(topic, *partition))),
-            ("offset", (*to_offset).into()),
-            ("removed", (*removed).into()),
-            ("reason", text(reason)),
-        ],
-    );
     let kind = if *removed > 0 { "loss" } else { "truncation" };
     Some(
-        Entry::at(r, kind, m)
-            .partition(tp(topic, *partition))
-            .numbers(&[("to_offset", n(*to_offset)), ("removed", n(*removed))])
-            .derived(unclean.map(|(_, u)| u.seq).into_iter().collect()),
+        Entry::at(
+            r,
+            kind,
+            id,
+            vec![
+                ("component", text(&r.component[..])),
+                ("partition", text(tp(topic, *partition))),
+                ("offset", (*to_offset).into()),
+                ("removed", (*removed).into()),
+                ("reason", text(reason)),
+            ],
+        )
+        .partition(tp(topic, *partition))
+        .numbers(&[("to_offset", n(*to_offset)), ("removed", n(*removed))])
+        .derived(unclean.map(|(_, u)| u.seq).into_iter().collect()),
     )
 }
