@@ -256,7 +256,7 @@ fn a_new_leader_leads_back_to_the_broker_crash() {
         let started = records
             .iter()
             .find(|r| {
-                matches!(r.event, TraceEvent::LeaderEpochStarted { .. })
+                matches!(r.event, TraceEvent::LeaderEpochStarted(_))
                     && records[..r.seq as usize]
                         .iter()
                         .any(|e| matches!(e.event, TraceEvent::FaultStarted { .. }))

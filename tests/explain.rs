@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use kafka_sim::client::partitioner::{KeyRoute, Partitioner, route};
-use kafka_sim::trace::{TraceEvent, TraceRecord, jsonl};
+use kafka_sim::trace::{LogTruncated, TraceEvent, TraceRecord, jsonl};
 use serde_json::Value;
 
 use crate::support::{data_json, kafka_sim, stderr, stdout};
@@ -398,7 +398,7 @@ fn an_unclean_election_loses_what_the_new_leader_lacked() {
     let removed: u64 = records(&trace)
         .iter()
         .map(|r| match r.event {
-            TraceEvent::LogTruncated { removed, .. } => removed,
+            TraceEvent::LogTruncated(LogTruncated { removed, .. }) => removed,
             _ => 0,
         })
         .sum();

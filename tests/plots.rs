@@ -6,9 +6,12 @@
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
+use kafka_sim::i18n::Lang;
 use kafka_sim::plot::{self, Chart, DEFAULT_SIZE, Kind, Size};
 use kafka_sim::report::Report;
-use kafka_sim::report::series::{Flow, LagSample, Mark, Ownership, OwnershipChange, RunSeries};
+use kafka_sim::report::series::{
+    Flow, LagSample, Mark, MarkKind, Ownership, OwnershipChange, RunSeries,
+};
 use kafka_sim::trace::{Detail, jsonl};
 
 use crate::support::{engine_trace, kafka_sim, stderr, stdout};
@@ -138,11 +141,16 @@ fn black_friday(variant: &str, consumers: u64) -> RunSeries {
     run.marks = vec![
         Mark {
             t_ms: 0,
-            label: "rebalance analytics".into(),
+            what: MarkKind::Rebalance {
+                group: "analytics".into(),
+            },
         },
         Mark {
             t_ms: 3_000,
-            label: "generation 1 analytics".into(),
+            what: MarkKind::Generation {
+                generation: 1,
+                group: "analytics".into(),
+            },
         },
     ];
     run
@@ -179,10 +187,8 @@ fn crash_and_rebalance(cooperative: bool) -> RunSeries {
         ownership.push(change(43_000, 1, Ownership::Assigned(parts(&[0, 1, 2]))));
         ownership.push(change(43_000, 2, Ownership::Assigned(parts(&[3, 4, 5]))));
     }
-    let mark = |t_ms: u64, label: &str| Mark {
-        t_ms,
-        label: label.into(),
-    };
+    let mark = |t_ms: u64, what: MarkKind| Mark { t_ms, what };
+    let group = || "analytics".to_string();
     RunSeries {
         label: variant.into(),
         source: format!("crash variant {variant}"),
@@ -192,9 +198,20 @@ fn crash_and_rebalance(cooperative: bool) -> RunSeries {
         ended_at_ms: 60_000,
         ownership,
         marks: vec![
-            mark(30_000, "crash consumer/analytics/3"),
-            mark(40_000, "rebalance analytics"),
-            mark(43_000, "generation 2 analytics"),
+            mark(
+                30_000,
+                MarkKind::Crash {
+                    component: "consumer/analytics/3".into(),
+                },
+            ),
+            mark(40_000, MarkKind::Rebalance { group: group() }),
+            mark(
+                43_000,
+                MarkKind::Generation {
+                    generation: 2,
+                    group: group(),
+                },
+            ),
         ],
         ..RunSeries::default()
     }
@@ -208,10 +225,10 @@ fn lag_plot_has_one_curve_per_variant() {
         unreachable!()
     };
     assert_eq!(
-        lag.title,
+        lag.title.text(Lang::En),
         "black_friday · consumer lag · 1p1c vs 3p3c · seed 42"
     );
-    let labels: Vec<_> = lag.curves.iter().map(|c| c.label.as_str()).collect();
+    let labels: Vec<_> = lag.curves.iter().map(|c| c.label.text(Lang::En)).collect();
     assert_eq!(labels, ["1p1c", "3p3c"]);
     let peak = |i: usize| {
         lag.curves[i]
@@ -236,7 +253,10 @@ fn lag_plot_has_one_curve_per_variant() {
         "3 consumers drain it 3 times faster"
     );
     assert_eq!(lag.markers.len(), 4);
-    assert_eq!(lag.markers[3].label, "generation 1 analytics (3p3c)");
+    assert_eq!(
+        lag.markers[3].label.text(Lang::En),
+        "generation 1 analytics (3p3c)"
+    );
     assert_writes(
         Chart::Lag(lag),
         "lag.png",
@@ -287,7 +307,11 @@ fn throughput_plot_shows_produced_and_processed() {
         unreachable!()
     };
     assert_eq!(chart.bucket_ms, 1_000);
-    let labels: Vec<_> = chart.curves.iter().map(|c| c.label.as_str()).collect();
+    let labels: Vec<_> = chart
+        .curves
+        .iter()
+        .map(|c| c.label.text(Lang::En))
+        .collect();
     assert_eq!(labels, ["produced to payments", "processed by analytics"]);
     assert_eq!(
         chart.curves[0].counts[..11],
@@ -321,7 +345,10 @@ fn partitions_and_throughput_from_an_engine_trace() {
         let expected: Vec<u64> = report.partitions.values().map(|s| s.records).collect();
         assert_eq!(bars.series[0].records, expected, "{detail:?}");
         assert_eq!(expected.iter().sum::<u64>(), 200);
-        assert_eq!(bars.title, "engine-load · records per partition · seed 42");
+        assert_eq!(
+            bars.title.text(Lang::En),
+            "engine-load · records per partition · seed 42"
+        );
         let Chart::Throughput(rates) = plot::chart(Kind::Throughput, &[run]).unwrap() else {
             unreachable!()
         };

@@ -16,7 +16,7 @@ use kafka_sim::client::producer::{KeySpec, Pacing, Workload};
 use kafka_sim::faults::{FaultKind, FaultPlan};
 use kafka_sim::record::ValueTemplate;
 use kafka_sim::report::Report;
-use kafka_sim::trace::{Detail, TraceEvent, TraceRecord, VecSink};
+use kafka_sim::trace::{Detail, IsrShrunk, TraceEvent, TraceRecord, VecSink};
 use kafka_sim::units::{BrokerId, Millis, NodeId, SimTime, TopicName};
 use kafka_sim::world::{ClientMachine, World, WorldConfig};
 
@@ -350,7 +350,7 @@ fn a_slow_follower_leaves_the_isr_after_replica_lag_time_max_ms() {
     run(world, 120_000);
     let trace = sink.records;
     let shrunk = named(&trace, "IsrShrunk");
-    let TraceEvent::IsrShrunk { isr, reason, .. } = &shrunk[0].event else {
+    let TraceEvent::IsrShrunk(IsrShrunk { isr, reason, .. }) = &shrunk[0].event else {
         unreachable!()
     };
     assert_eq!(isr, &vec![1, 2]);

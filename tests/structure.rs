@@ -360,13 +360,6 @@ fn no_import_circle_between_top_level_modules() {
 /// The longest a source file may run before its tests (`#[cfg(test)]`).
 const FILE_LINES_MAX: usize = 800;
 
-/// The one file allowed past [`FILE_LINES_MAX`], and its own ceiling: the trace schema is one
-/// serde enum (`TraceEvent`, internally tagged by `event`), whose variants cannot live in several
-/// files without changing the JSON or every match on it. Its newer families are newtype
-/// variants over payload structs kept in their own files (retention, coordinator, kip848,
-/// transaction, edge), two lines per event; the ceiling may only come down.
-const SCHEMA_FILE: (&str, usize) = ("src/trace/event.rs", 840);
-
 #[test]
 fn no_source_file_over_800_lines_before_its_tests() {
     let mut long = Vec::new();
@@ -377,12 +370,7 @@ fn no_source_file_over_800_lines_before_its_tests() {
                 .lines()
                 .take_while(|l| !l.starts_with("#[cfg(test)]"))
                 .count();
-            let max = if file.ends_with(SCHEMA_FILE.0) {
-                SCHEMA_FILE.1
-            } else {
-                FILE_LINES_MAX
-            };
-            if lines > max {
+            if lines > FILE_LINES_MAX {
                 long.push(format!("{}: {lines} lines", file.display()));
             }
         }

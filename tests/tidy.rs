@@ -90,19 +90,32 @@ fn the_core_does_no_io() {
     assert!(found.is_empty(), "{}", found.join("\n"));
 }
 
+/// The variants of `TraceEvent`, read from its source: the lines of the enum's body indented once
+/// that start with a capital (`TopicCreated {`, `SegmentRolled(SegmentRolled),`).
+fn trace_event_names() -> Vec<String> {
+    let source = fs::read_to_string(root().join("src/trace/event.rs")).unwrap();
+    let body = source
+        .split_once("pub enum TraceEvent {\n")
+        .and_then(|(_, rest)| rest.split_once("\n}\n"))
+        .map(|(body, _)| body)
+        .expect("src/trace/event.rs declares `pub enum TraceEvent {`");
+    body.lines()
+        .filter_map(|l| l.strip_prefix("    "))
+        .filter(|l| l.starts_with(|c: char| c.is_ascii_uppercase()))
+        .map(|l| {
+            l.split(|c: char| !c.is_ascii_alphanumeric())
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
 /// Every trace event has a section in the format specification.
 #[test]
 fn every_trace_event_is_documented() {
-    let source = fs::read_to_string(root().join("src/trace/mod.rs")).unwrap();
     let spec = fs::read_to_string(root().join("sim-traces/README.md")).unwrap();
-    let names: Vec<&str> = source
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("TraceEvent::"))
-        .filter_map(|l| {
-            l.split_once(" => \"")
-                .map(|(_, rest)| rest.trim_end_matches("\","))
-        })
-        .collect();
+    let names = trace_event_names();
     assert!(names.len() >= 4, "found {names:?}");
     let missing: Vec<_> = names
         .iter()
@@ -112,6 +125,27 @@ fn every_trace_event_is_documented() {
         missing.is_empty(),
         "undocumented in sim-traces/README.md: {missing:?}"
     );
+}
+
+/// `TraceEvent::name` (the variant's name) is the `event` tag written in the trace, for every
+/// line of every golden trace: a serde rename would break readers that match on `name()`.
+#[test]
+fn every_event_name_is_its_trace_tag() {
+    let mut checked = 0;
+    for entry in fs::read_dir(root().join("sim-traces")).unwrap() {
+        let path = entry.unwrap().path();
+        if !path.to_string_lossy().ends_with(".trace.jsonl") {
+            continue;
+        }
+        let text = fs::read_to_string(&path).unwrap();
+        let (_, records) = kafka_sim::trace::jsonl::read(text.as_bytes()).unwrap();
+        for (record, line) in records.iter().zip(text.lines().skip(1)) {
+            let json: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert_eq!(json["event"], record.event.name(), "{}", path.display());
+            checked += 1;
+        }
+    }
+    assert!(checked > 1000, "only {checked} events in the golden traces");
 }
 
 /// Every scenario file has a row in the scenario index.

@@ -1,6 +1,6 @@
 # The PNG charts: axes, legends, the marker key. The `plot-title-*`, `plot-mark-*` and
-# `plot-series-*` messages are the words of the chart builders (report/series.rs), which name
-# scenarios, groups and variants; a French chart rewrites them with the French messages.
+# `plot-series-*` messages are the words around the names of scenarios, groups, variants and
+# components in titles, legends and markers (src/plot/label.rs renders them).
 
 plot-axis-time = virtual time (s)
 plot-axis-lag = lag (records)
@@ -25,3 +25,4 @@ plot-series-processed-by = processed by { $name }
 plot-mark-crash = crash { $what }
 plot-mark-rebalance = rebalance { $what }
 plot-mark-generation = generation { $generation } { $what }
+plot-mark-of = { $label } ({ $runs })

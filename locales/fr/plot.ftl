@@ -24,3 +24,4 @@ plot-series-processed-by = traités par { $name }
 plot-mark-crash = panne { $what }
 plot-mark-rebalance = rééquilibrage { $what }
 plot-mark-generation = génération { $generation } { $what }
+plot-mark-of = { $label } ({ $runs })

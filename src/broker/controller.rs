@@ -39,7 +39,10 @@ use crate::protocol::replication::{
     UpdateMetadata,
 };
 use crate::protocol::{ErrorCode, Message, Request, Response};
-use crate::trace::{TraceEvent, TraceSeq};
+use crate::trace::{
+    BrokerFenced, BrokerRegistered, BrokerUnfenced, IsrExpanded, IsrShrunk, LeaderElected,
+    TraceEvent, TraceSeq,
+};
 use crate::units::{BrokerId, LeaderEpoch, Millis, NodeId, PartitionId, SimTime, TopicName};
 
 /// The controller.
@@ -279,7 +282,9 @@ impl Controller {
         if reg.fenced {
             // The broker has caught up with the metadata it was sent at registration.
             reg.fenced = false;
-            let unfenced = out.trace(TraceEvent::BrokerUnfenced { broker: broker.0 });
+            let unfenced = out.trace(TraceEvent::BrokerUnfenced(BrokerUnfenced {
+                broker: broker.0,
+            }));
             let leaderless: Vec<_> = self
                 .partitions
                 .iter()
@@ -316,10 +321,10 @@ impl Controller {
                 last_contact: now,
             },
         );
-        out.trace(TraceEvent::BrokerRegistered {
+        out.trace(TraceEvent::BrokerRegistered(BrokerRegistered {
             broker: broker.0,
             broker_epoch: epoch,
-        });
+        }));
         BrokerRegistrationResponse {
             broker_epoch: epoch,
             partitions: self.partitions.values().cloned().collect(),
@@ -363,11 +368,11 @@ impl Controller {
         reg.fenced = true;
         let fenced = out.trace_because(
             cause,
-            TraceEvent::BrokerFenced {
+            TraceEvent::BrokerFenced(BrokerFenced {
                 broker: broker.0,
                 reason: reason.to_string(),
                 last_heartbeat_ms: reg.last_contact.0,
-            },
+            }),
         );
         let affected: Vec<_> = self
             .partitions
@@ -415,14 +420,14 @@ impl Controller {
             if election != Election::Unclean && !removed.is_empty() {
                 let shrunk = out.trace_because(
                     cause,
-                    TraceEvent::IsrShrunk {
+                    TraceEvent::IsrShrunk(IsrShrunk {
                         topic: key.0.as_arc().clone(),
                         partition: key.1.0,
                         leader: state.leader.filter(|l| Some(*l) != remove).map(|b| b.0),
                         isr: isr.iter().map(|b| b.0).collect(),
                         removed,
                         reason: reason.to_string(),
-                    },
+                    }),
                 );
                 first_shrink = first_shrink.or(Some(shrunk));
             }
@@ -431,7 +436,7 @@ impl Controller {
                 let why = election_reason(reason, election, unclean, leader, &isr);
                 let elected = out.trace_because(
                     cause,
-                    TraceEvent::LeaderElected {
+                    TraceEvent::LeaderElected(LeaderElected {
                         topic: key.0.as_arc().clone(),
                         partition: key.1.0,
                         leader: leader.map(|b| b.0),
@@ -440,7 +445,7 @@ impl Controller {
                         isr: isr.iter().map(|b| b.0).collect(),
                         election: election.name().to_string(),
                         reason: why,
-                    },
+                    }),
                 );
                 first_election = first_election.or(Some(elected));
             }
@@ -494,23 +499,23 @@ impl Controller {
         next.partition_epoch += 1;
         let isr: Vec<u32> = next.isr.iter().map(|b| b.0).collect();
         if !removed.is_empty() {
-            out.trace(TraceEvent::IsrShrunk {
+            out.trace(TraceEvent::IsrShrunk(IsrShrunk {
                 topic: key.0.as_arc().clone(),
                 partition: key.1.0,
                 leader: Some(from.0),
                 isr: isr.clone(),
                 removed,
                 reason: r.reason,
-            });
+            }));
         }
         if !added.is_empty() {
-            out.trace(TraceEvent::IsrExpanded {
+            out.trace(TraceEvent::IsrExpanded(IsrExpanded {
                 topic: key.0.as_arc().clone(),
                 partition: key.1.0,
                 leader: Some(from.0),
                 isr,
                 added: added.iter().map(|b| b.0).collect(),
-            });
+            }));
         }
         self.partitions.insert(key, next.clone());
         self.broadcast(vec![next], None, out);

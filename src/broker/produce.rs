@@ -15,7 +15,7 @@ use crate::protocol::produce::{
 use crate::protocol::replication::PartitionState;
 use crate::protocol::{ErrorCode, Response};
 use crate::record::{NewRecord, Record};
-use crate::trace::{SegmentRolled, TraceBytes, TraceEvent, TraceSeq};
+use crate::trace::{ProduceRefused, SegmentRolled, TraceBytes, TraceEvent, TraceSeq};
 use crate::units::{
     BrokerId, ClientId, Offset, PartitionId, ProducerEpoch, ProducerId, Sequence, SimTime,
 };
@@ -221,13 +221,13 @@ fn refused_event(
     error: ErrorCode,
     reason: String,
 ) -> TraceEvent {
-    TraceEvent::ProduceRefused {
+    TraceEvent::ProduceRefused(ProduceRefused {
         topic: topic.clone(),
         partition: partition.0,
         producer,
         error: error.name().to_string(),
         reason,
-    }
+    })
 }
 
 /// Traces an append: the segment it rolled, if any, then each record (`RecordAppended`) when the

@@ -34,7 +34,9 @@ use crate::protocol::replication::{
 };
 use crate::protocol::transaction::TxnMarker;
 use crate::protocol::{ErrorCode, Message, Request, Response};
-use crate::trace::{SegmentRolled, TraceEvent};
+use crate::trace::{
+    LeaderEpochStarted, LogTruncated, RecordsReplicated, SegmentRolled, TraceEvent,
+};
 use crate::units::{BrokerId, LeaderEpoch, NodeId, Offset, PartitionId, SimTime, TopicName};
 
 use super::fetch::ParkedFetch;
@@ -329,13 +331,13 @@ impl Broker {
                     let cause = out.cause_in();
                     out.trace_because(
                         cause,
-                        TraceEvent::LeaderEpochStarted {
+                        TraceEvent::LeaderEpochStarted(LeaderEpochStarted {
                             topic: state.topic.as_arc().clone(),
                             partition: state.partition.0,
                             leader_epoch: state.leader_epoch.0,
                             start_offset: replica.log.log_end_offset().0,
                             high_watermark: replica.log.high_watermark().0,
-                        },
+                        }),
                     );
                 }
             }
@@ -694,7 +696,7 @@ fn restart_at_log_start(
     let removed = replica.log.truncate_to(replica.log.log_start_offset(), now);
     replica.log.reset_to(fetched.log_start_offset, now);
     replica.rebuild_producers();
-    out.trace(TraceEvent::LogTruncated {
+    out.trace(TraceEvent::LogTruncated(LogTruncated {
         topic: asked.topic.as_arc().clone(),
         partition: asked.partition.0,
         to_offset: fetched.log_start_offset.0,
@@ -703,7 +705,7 @@ fn restart_at_log_start(
             "fetch offset {} is below leader {leader}'s log start offset {}",
             asked.fetch_offset, fetched.log_start_offset
         ),
-    });
+    }));
 }
 
 /// A follower whose log diverges from the leader's (KIP-279: the leader answered with the
@@ -724,7 +726,7 @@ fn truncate_diverging(
     let to = end.min(own);
     let removed = replica.log.truncate_to(to, now);
     replica.rebuild_producers();
-    out.trace(TraceEvent::LogTruncated {
+    out.trace(TraceEvent::LogTruncated(LogTruncated {
         topic: asked.topic.as_arc().clone(),
         partition: asked.partition.0,
         to_offset: to.0,
@@ -732,7 +734,7 @@ fn truncate_diverging(
         reason: format!(
             "its log diverges from leader {leader}'s: epoch {epoch} ends at offset {end} there"
         ),
-    });
+    }));
 }
 
 /// A follower appends what it fetched (`appendAsFollower`), then takes the leader's high
@@ -757,14 +759,14 @@ fn append_fetched(
                 reason: rolled.reason.name().to_string(),
             }));
         }
-        out.trace(TraceEvent::RecordsReplicated {
+        out.trace(TraceEvent::RecordsReplicated(RecordsReplicated {
             topic: topic.clone(),
             partition: asked.partition.0,
             leader: leader.0,
             base_offset: base,
             last_offset: last,
             records: count,
-        });
+        }));
     }
     replica.log.follow_high_watermark(fetched.high_watermark);
     if fetched.log_start_offset > replica.log.log_start_offset() {

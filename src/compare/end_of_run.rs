@@ -3,27 +3,21 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Comparison, Status, deterministic, same_or_differs};
+use super::{Comparison, Row, Status, deterministic, same_or_differs};
 use crate::report::Report;
 
 /// A broker whose explained shift assigns later (`later_ms` > 0) leaves its run of the same
 /// length less time after each rebalance: fewer distinct records processed or a lag not yet
-/// drained at the end follows from the shift, not from a disagreement, so those rows are shown
+/// drained at the end follows from the shift, not from a disagreement, so such a row is shown
 /// for information. More records processed, or a drain in the real run only, still differs.
-pub(super) fn excuse_the_shorter_tail(out: &mut Comparison, from: usize, later_ms: i64) {
-    if later_ms <= 0 {
-        return;
-    }
-    for row in out.rows[from..].iter_mut() {
-        let fewer = row.sim.parse::<u64>().ok() > row.real.parse::<u64>().ok();
-        let undrained = row.real == "never" && row.sim != "never";
-        if row.status == Status::Differs && (fewer || undrained) {
-            row.status = Status::Info;
-            row.note = format!(
-                "{}; the broker's explained shift (+{later_ms} ms) left its run less time",
-                row.note
-            );
-        }
+/// `shorter` is what the row's builder read from its numbers: the real run did less.
+pub(super) fn excuse_the_shorter_tail(row: &mut Row, shorter: bool, later_ms: i64) {
+    if later_ms > 0 && shorter && row.status == Status::Differs {
+        row.status = Status::Info;
+        row.note = format!(
+            "{}; the broker's explained shift (+{later_ms} ms) left its run less time",
+            row.note
+        );
     }
 }
 
@@ -51,7 +45,14 @@ pub(super) fn largest_lag_row(out: &mut Comparison, group: &str, sim: &Report, r
 
 /// Distinct records the group processed, when both traces say (a real run's members report
 /// each record they finish).
-pub(super) fn processed_row(out: &mut Comparison, group: &str, sim: &Report, real: &Report) {
+/// With a later broker (`later_ms`), fewer records processed in the real run are excused
+/// ([`excuse_the_shorter_tail`]).
+pub(super) fn processed_row(
+    out: &mut Comparison,
+    group: &str,
+    (sim, real): (&Report, &Report),
+    later_ms: i64,
+) {
     let has = |r: &Report| r.processed.iter().any(|p| p.group == group);
     if !has(sim) || !has(real) {
         return;
@@ -67,6 +68,8 @@ pub(super) fn processed_row(out: &mut Comparison, group: &str, sim: &Report, rea
             s.reprocessed, r.reprocessed
         ),
     );
+    let row = out.rows.last_mut().expect("the row just pushed");
+    excuse_the_shorter_tail(row, r.distinct < s.distinct, later_ms);
 }
 
 /// The high watermark of each partition at the last lag sample: what
@@ -131,41 +134,27 @@ mod tests {
 
     #[test]
     fn a_later_broker_is_excused_fewer_records_and_no_drain_but_not_more() {
-        let mut out = Comparison::default();
-        let differs = Status::Differs;
-        out.push(
-            "processed".into(),
-            "1000".into(),
-            "985".into(),
-            differs,
-            String::new(),
+        let row = |status| Row {
+            fact: "processed".into(),
+            sim: "1000".into(),
+            real: "985".into(),
+            status,
+            note: "n".into(),
+        };
+        let mut r = row(Status::Differs);
+        excuse_the_shorter_tail(&mut r, true, 0);
+        assert_eq!(r.status, Status::Differs, "no shift, no excuse");
+        excuse_the_shorter_tail(&mut r, false, 6054);
+        assert_eq!(
+            r.status,
+            Status::Differs,
+            "the real run did more: no excuse"
         );
-        out.push(
-            "drained".into(),
-            "116000 ms".into(),
-            "never".into(),
-            differs,
-            String::new(),
-        );
-        out.push(
-            "more".into(),
-            "985".into(),
-            "1000".into(),
-            differs,
-            String::new(),
-        );
-        excuse_the_shorter_tail(&mut out, 0, 0);
-        assert!(
-            out.rows.iter().all(|r| r.status == Status::Differs),
-            "no shift, no excuse"
-        );
-        excuse_the_shorter_tail(&mut out, 0, 6054);
-        let statuses: Vec<Status> = out.rows.iter().map(|r| r.status).collect();
-        assert_eq!(statuses, [Status::Info, Status::Info, Status::Differs]);
-        assert!(
-            out.rows[0].note.contains("+6054 ms"),
-            "{}",
-            out.rows[0].note
-        );
+        let mut same = row(Status::Same);
+        excuse_the_shorter_tail(&mut same, true, 6054);
+        assert_eq!(same.status, Status::Same, "only a difference is excused");
+        excuse_the_shorter_tail(&mut r, true, 6054);
+        assert_eq!(r.status, Status::Info);
+        assert!(r.note.contains("+6054 ms"), "{}", r.note);
     }
 }

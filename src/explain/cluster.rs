@@ -6,8 +6,11 @@
 
 use std::collections::BTreeMap;
 
-use super::{Context, Entry, Message, list, n, text, tp};
-use crate::trace::{TraceEvent, TraceRecord};
+use super::{Context, Entry, list, n, text, tp};
+use crate::trace::{
+    BrokerFenced, IsrExpanded, IsrShrunk, LeaderElected, LeaderEpochStarted, LogTruncated,
+    RecordsReplicated, TraceEvent, TraceRecord,
+};
 
 /// How far back (in records) to look for an election's fence, a truncation's election.
 const LOOK_BACK: usize = 20_000;
@@ -30,23 +33,23 @@ impl Cluster {
                 offset,
                 ..
             } => Some((tp(topic, *partition), offset + 1)),
-            TraceEvent::RecordsReplicated {
+            TraceEvent::RecordsReplicated(RecordsReplicated {
                 topic,
                 partition,
                 last_offset,
                 ..
-            } => Some((tp(topic, *partition), last_offset + 1)),
-            TraceEvent::LogTruncated {
+            }) => Some((tp(topic, *partition), last_offset + 1)),
+            TraceEvent::LogTruncated(LogTruncated {
                 topic,
                 partition,
                 to_offset,
                 ..
-            } => {
+            }) => {
                 let id = (r.component.to_string(), tp(topic, *partition));
                 self.log_end.insert(id, *to_offset);
                 None
             }
-            TraceEvent::LeaderEpochStarted { .. } => {
+            TraceEvent::LeaderEpochStarted(_) => {
                 return self.epoch_started(ctx, i).into_iter().collect();
             }
             _ => None,
@@ -65,13 +68,13 @@ impl Cluster {
     /// gone, acknowledged or not (`acks=1` acknowledges what the leader alone wrote).
     fn epoch_started(&self, ctx: &Context<'_>, i: usize) -> Option<Entry> {
         let r = &ctx.records[i];
-        let TraceEvent::LeaderEpochStarted {
+        let TraceEvent::LeaderEpochStarted(LeaderEpochStarted {
             topic,
             partition,
             leader_epoch,
             start_offset,
             ..
-        } = &r.event
+        }) = &r.event
         else {
             return None;
         };
@@ -79,23 +82,24 @@ impl Cluster {
         let old = format!("broker/{previous}");
         let held = *self.log_end.get(&(old.clone(), tp(topic, *partition)))?;
         let lost = held.checked_sub(*start_offset).filter(|n| *n > 0)?;
-        let m = Message::new(
-            "explain-loss-failover",
-            vec![
-                ("partition", text(tp(topic, *partition))),
-                ("leader", text(&r.component[..])),
-                ("epoch", (*leader_epoch).into()),
-                ("start", (*start_offset).into()),
-                ("previous", text(old)),
-                ("held", held.into()),
-                ("lost", lost.into()),
-            ],
-        );
         Some(
-            Entry::at(r, "loss", m)
-                .partition(tp(topic, *partition))
-                .numbers(&[("start_offset", n(*start_offset)), ("lost", n(lost))])
-                .derived(vec![elected.seq]),
+            Entry::at(
+                r,
+                "loss",
+                "explain-loss-failover",
+                vec![
+                    ("partition", text(tp(topic, *partition))),
+                    ("leader", text(&r.component[..])),
+                    ("epoch", (*leader_epoch).into()),
+                    ("start", (*start_offset).into()),
+                    ("previous", text(old)),
+                    ("held", held.into()),
+                    ("lost", lost.into()),
+                ],
+            )
+            .partition(tp(topic, *partition))
+            .numbers(&[("start_offset", n(*start_offset)), ("lost", n(lost))])
+            .derived(vec![elected.seq]),
         )
     }
 }
@@ -112,14 +116,14 @@ fn previous_leader<'a>(
     let mut at = i;
     let mut elected = None;
     while let Some((j, x)) = ctx.find_back(at, LOOK_BACK, |x| {
-        matches!(&x.event, TraceEvent::LeaderElected { topic: t, partition: p, .. }
-            if &t[..] == topic && *p == partition)
+        matches!(&x.event, TraceEvent::LeaderElected(e)
+            if &e.topic[..] == topic && e.partition == partition)
     }) {
-        let TraceEvent::LeaderElected {
+        let TraceEvent::LeaderElected(LeaderElected {
             leader,
             previous_leader,
             ..
-        } = &x.event
+        }) = &x.event
         else {
             return None;
         };
@@ -141,12 +145,14 @@ fn previous_leader<'a>(
 fn on(ctx: &Context<'_>, i: usize) -> Vec<Entry> {
     let r = &ctx.records[i];
     let e = match &r.event {
-        TraceEvent::BrokerFenced {
+        TraceEvent::BrokerFenced(BrokerFenced {
             broker,
             reason,
             last_heartbeat_ms,
-        } => {
-            let m = Message::new(
+        }) => {
+            let e = Entry::at(
+                r,
+                "fenced",
                 "explain-fenced",
                 vec![
                     ("broker", (*broker).into()),
@@ -154,17 +160,17 @@ fn on(ctx: &Context<'_>, i: usize) -> Vec<Entry> {
                     ("last", (*last_heartbeat_ms).into()),
                     ("after", r.t_ms.saturating_sub(*last_heartbeat_ms).into()),
                 ],
-            );
-            let mut e = Entry::at(r, "fenced", m).numbers(&[
+            )
+            .numbers(&[
                 ("last_heartbeat_ms", n(*last_heartbeat_ms)),
                 ("after_ms", n(r.t_ms.saturating_sub(*last_heartbeat_ms))),
-            ]);
-            e.subjects.brokers.push(*broker);
+            ])
+            .brokers([*broker]);
             Some(e)
         }
-        TraceEvent::LeaderElected { .. } => election(ctx, i),
-        TraceEvent::IsrShrunk { .. } | TraceEvent::IsrExpanded { .. } => isr(r),
-        TraceEvent::LogTruncated { .. } => truncated(ctx, i),
+        TraceEvent::LeaderElected(_) => election(ctx, i),
+        TraceEvent::IsrShrunk(_) | TraceEvent::IsrExpanded(_) => isr(r),
+        TraceEvent::LogTruncated(_) => truncated(ctx, i),
         _ => None,
     };
     e.into_iter().collect()
@@ -176,7 +182,7 @@ fn broker_name(b: Option<u32>) -> String {
 
 fn election(ctx: &Context<'_>, i: usize) -> Option<Entry> {
     let r = &ctx.records[i];
-    let TraceEvent::LeaderElected {
+    let TraceEvent::LeaderElected(LeaderElected {
         topic,
         partition,
         leader,
@@ -185,7 +191,7 @@ fn election(ctx: &Context<'_>, i: usize) -> Option<Entry> {
         isr,
         election,
         reason,
-    } = &r.event
+    }) = &r.event
     else {
         return None;
     };
@@ -195,7 +201,16 @@ fn election(ctx: &Context<'_>, i: usize) -> Option<Entry> {
         _ => "explain-election-clean",
     };
     let isr: Vec<String> = isr.iter().map(u32::to_string).collect();
-    let m = Message::new(
+    let fenced = previous_leader.and_then(|b| {
+        ctx.find_back(
+            i,
+            LOOK_BACK,
+            |x| matches!(&x.event, TraceEvent::BrokerFenced(f) if f.broker == b),
+        )
+    });
+    let e = Entry::at(
+        r,
+        "election",
         id,
         vec![
             ("partition", text(tp(topic, *partition))),
@@ -205,34 +220,24 @@ fn election(ctx: &Context<'_>, i: usize) -> Option<Entry> {
             ("isr", list(&isr)),
             ("reason", text(reason)),
         ],
-    );
-    let fenced = previous_leader.and_then(|b| {
-        ctx.find_back(
-            i,
-            LOOK_BACK,
-            |x| matches!(x.event, TraceEvent::BrokerFenced { broker, .. } if broker == b),
-        )
-    });
-    let mut e = Entry::at(r, "election", m)
-        .partition(tp(topic, *partition))
-        .numbers(&[("leader_epoch", i64::from(*leader_epoch))])
-        .derived(fenced.map(|(_, f)| f.seq).into_iter().collect());
-    e.subjects
-        .brokers
-        .extend(leader.iter().chain(previous_leader));
+    )
+    .partition(tp(topic, *partition))
+    .numbers(&[("leader_epoch", i64::from(*leader_epoch))])
+    .derived(fenced.map(|(_, f)| f.seq).into_iter().collect())
+    .brokers(leader.iter().chain(previous_leader).copied());
     Some(e)
 }
 
 fn isr(r: &TraceRecord) -> Option<Entry> {
     let (topic, partition, isr, changed, id, reason) = match &r.event {
-        TraceEvent::IsrShrunk {
+        TraceEvent::IsrShrunk(IsrShrunk {
             topic,
             partition,
             isr,
             removed,
             reason,
             ..
-        } => (
+        }) => (
             topic,
             partition,
             isr,
@@ -240,13 +245,13 @@ fn isr(r: &TraceRecord) -> Option<Entry> {
             "explain-isr-shrunk",
             reason.clone(),
         ),
-        TraceEvent::IsrExpanded {
+        TraceEvent::IsrExpanded(IsrExpanded {
             topic,
             partition,
             isr,
             added,
             ..
-        } => (
+        }) => (
             topic,
             partition,
             isr,
@@ -257,7 +262,9 @@ fn isr(r: &TraceRecord) -> Option<Entry> {
         _ => return None,
     };
     let show = |v: &[u32]| v.iter().map(u32::to_string).collect::<Vec<_>>();
-    let m = Message::new(
+    let e = Entry::at(
+        r,
+        "isr",
         id,
         vec![
             ("partition", text(tp(topic, *partition))),
@@ -265,50 +272,50 @@ fn isr(r: &TraceRecord) -> Option<Entry> {
             ("brokers", list(&show(changed))),
             ("reason", text(reason)),
         ],
-    );
-    let mut e = Entry::at(r, "isr", m)
-        .partition(tp(topic, *partition))
-        .numbers(&[("isr_size", n(isr.len() as u64))]);
-    e.subjects.brokers.extend(changed.iter().copied());
+    )
+    .partition(tp(topic, *partition))
+    .numbers(&[("isr_size", n(isr.len() as u64))])
+    .brokers(changed.iter().copied());
     Some(e)
 }
 
 fn truncated(ctx: &Context<'_>, i: usize) -> Option<Entry> {
     let r = &ctx.records[i];
-    let TraceEvent::LogTruncated {
+    let TraceEvent::LogTruncated(LogTruncated {
         topic,
         partition,
         to_offset,
         removed,
         reason,
-    } = &r.event
+    }) = &r.event
     else {
         return None;
     };
     let unclean = ctx.find_back(i, LOOK_BACK, |x| {
-        matches!(&x.event, TraceEvent::LeaderElected { topic: t, partition: p, election, .. }
-            if t == topic && p == partition && election == "unclean")
+        matches!(&x.event, TraceEvent::LeaderElected(e)
+            if e.topic == *topic && e.partition == *partition && e.election == "unclean")
     });
     let id = match (unclean, *removed) {
         (_, 0) => "explain-truncated-nothing",
         (Some(_), _) => "explain-truncated-unclean",
         (None, _) => "explain-truncated",
     };
-    let m = Message::new(
-        id,
-        vec![
-            ("component", text(&r.component[..])),
-            ("partition", text(tp(topic, *partition))),
-            ("offset", (*to_offset).into()),
-            ("removed", (*removed).into()),
-            ("reason", text(reason)),
-        ],
-    );
     let kind = if *removed > 0 { "loss" } else { "truncation" };
     Some(
-        Entry::at(r, kind, m)
-            .partition(tp(topic, *partition))
-            .numbers(&[("to_offset", n(*to_offset)), ("removed", n(*removed))])
-            .derived(unclean.map(|(_, u)| u.seq).into_iter().collect()),
+        Entry::at(
+            r,
+            kind,
+            id,
+            vec![
+                ("component", text(&r.component[..])),
+                ("partition", text(tp(topic, *partition))),
+                ("offset", (*to_offset).into()),
+                ("removed", (*removed).into()),
+                ("reason", text(reason)),
+            ],
+        )
+        .partition(tp(topic, *partition))
+        .numbers(&[("to_offset", n(*to_offset)), ("removed", n(*removed))])
+        .derived(unclean.map(|(_, u)| u.seq).into_iter().collect()),
     )
 }

@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Context, Entry, Message, n, text, tp};
+use super::{Context, Entry, n, text, tp};
 use crate::trace::{TraceEvent, TraceRecord};
 
 /// How far back (in records) to look for a retry's attempts and lost answers.
@@ -110,7 +110,9 @@ fn duplicate(ctx: &Context<'_>, i: usize) -> Option<Entry> {
         (None, _) => "explain-duplicate-resent",
     };
     let (attempt, error) = retry.unwrap_or((1, String::new()));
-    let m = Message::new(
+    let e = Entry::at(
+        r,
+        "duplicate",
         id,
         vec![
             ("partition", text(tp(topic, *partition))),
@@ -119,13 +121,12 @@ fn duplicate(ctx: &Context<'_>, i: usize) -> Option<Entry> {
             ("attempt", attempt.into()),
             ("error", text(error)),
         ],
-    );
-    let mut e = Entry::at(r, "duplicate", m)
-        .partition(tp(topic, *partition))
-        .numbers(&[("offset", n(*offset)), ("attempt", i64::from(attempt))])
-        .derived(causes);
-    e.subjects.key = key.as_ref().map(ToString::to_string);
-    e.subjects.producer = Some(producer.to_string());
+    )
+    .partition(tp(topic, *partition))
+    .numbers(&[("offset", n(*offset)), ("attempt", i64::from(attempt))])
+    .derived(causes)
+    .key(key.as_ref().map(ToString::to_string))
+    .producer(producer);
     Some(e)
 }
 
@@ -186,7 +187,9 @@ fn recognised(ctx: &Context<'_>, i: usize) -> Option<Entry> {
     let producer = producer.as_deref().unwrap_or("-");
     let mut causes = Vec::new();
     let _ = retry_of(ctx, i, producer, topic, *partition, &mut causes);
-    let m = Message::new(
+    let e = Entry::at(
+        r,
+        "duplicate-ignored",
         "explain-duplicate-recognised",
         vec![
             ("partition", text(tp(topic, *partition))),
@@ -197,16 +200,15 @@ fn recognised(ctx: &Context<'_>, i: usize) -> Option<Entry> {
             ("last", text(last_sequence.to_string())),
             ("offset", (*base_offset).into()),
         ],
-    );
-    let mut e = Entry::at(r, "duplicate-ignored", m)
-        .partition(tp(topic, *partition))
-        .numbers(&[
-            ("producer_id", *producer_id),
-            ("first_sequence", i64::from(*first_sequence)),
-            ("base_offset", n(*base_offset)),
-        ])
-        .derived(causes);
-    e.subjects.producer = Some(producer.to_string());
+    )
+    .partition(tp(topic, *partition))
+    .numbers(&[
+        ("producer_id", *producer_id),
+        ("first_sequence", i64::from(*first_sequence)),
+        ("base_offset", n(*base_offset)),
+    ])
+    .derived(causes)
+    .producer(producer);
     Some(e)
 }
 
@@ -218,16 +220,17 @@ fn acks_zero_loss(ctx: &Context<'_>, r: &TraceRecord) -> Option<Entry> {
     };
     let info = ctx.producer(from).filter(|p| p.acks == "0")?;
     let _ = info;
-    let m = Message::new(
+    let e = Entry::at(
+        r,
+        "loss",
         "explain-loss-acks0",
         vec![
             ("producer", text(&from[..])),
             ("to", text(&to[..])),
             ("reason", text(reason)),
         ],
-    );
-    let mut e = Entry::at(r, "loss", m);
-    e.subjects.producer = Some(from.to_string());
+    )
+    .producer(from);
     Some(e)
 }
 
@@ -254,7 +257,9 @@ fn reread(
         Some(TraceEvent::ClientCrashed {}) => "explain-reread-crash",
         _ => "explain-reread",
     };
-    let m = Message::new(
+    Entry::at(
+        r,
+        "reprocessed",
         id,
         vec![
             ("component", text(&r.component[..])),
@@ -265,13 +270,12 @@ fn reread(
             ("before", text(before)),
             ("at", stopped.map_or(0, |s| s.t_ms).into()),
         ],
-    );
-    Entry::at(r, "reprocessed", m)
-        .group(group)
-        .member(&r.component)
-        .partition(partition.to_string())
-        .numbers(&[("first_offset", n(first)), ("records", n(again))])
-        .derived(stopped.map(|s| s.seq).into_iter().collect())
+    )
+    .group(group)
+    .member(&r.component)
+    .partition(partition.to_string())
+    .numbers(&[("first_offset", n(first)), ("records", n(again))])
+    .derived(stopped.map(|s| s.seq).into_iter().collect())
 }
 
 fn dead_letter(ctx: &Context<'_>, i: usize) -> Option<Entry> {
@@ -296,21 +300,22 @@ fn dead_letter(ctx: &Context<'_>, i: usize) -> Option<Entry> {
         Some(TraceEvent::ProcessingFailed { error, .. }) => error.clone(),
         _ => "-".to_string(),
     };
-    let m = Message::new(
-        "explain-dead-letter",
-        vec![
-            ("partition", text(tp(topic, *partition))),
-            ("offset", (*offset).into()),
-            ("attempts", (*attempts).into()),
-            ("error", text(error)),
-            ("dlt", text(&dead_letter_topic[..])),
-        ],
-    );
     Some(
-        Entry::at(r, "dead-letter", m)
-            .group(group)
-            .partition(tp(topic, *partition))
-            .numbers(&[("offset", n(*offset)), ("attempts", i64::from(*attempts))])
-            .derived(failed.map(|(_, f)| f.seq).into_iter().collect()),
+        Entry::at(
+            r,
+            "dead-letter",
+            "explain-dead-letter",
+            vec![
+                ("partition", text(tp(topic, *partition))),
+                ("offset", (*offset).into()),
+                ("attempts", (*attempts).into()),
+                ("error", text(error)),
+                ("dlt", text(&dead_letter_topic[..])),
+            ],
+        )
+        .group(group)
+        .partition(tp(topic, *partition))
+        .numbers(&[("offset", n(*offset)), ("attempts", i64::from(*attempts))])
+        .derived(failed.map(|(_, f)| f.seq).into_iter().collect()),
     )
 }

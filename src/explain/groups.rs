@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 
 use super::{Context, Entry, Message, list, n, text};
+use crate::i18n::Arg;
 use crate::trace::{MemberAssignment, TraceEvent, TraceRecord};
 
 /// How far back (in records) the builders look for a trigger's own causes.
@@ -79,7 +80,9 @@ impl Groups {
         let protocol = generation_protocol(ctx, i, group);
         let cooperative = protocol.contains("cooperative");
         let owned = owners(&before);
-        let head = Message::new(
+        let mut e = Entry::at(
+            r,
+            "assignment",
             "explain-assign-head",
             vec![
                 ("group", text(&group[..])),
@@ -88,10 +91,9 @@ impl Groups {
                 ("count", assignments.len().into()),
                 ("topics", list(&topics_of(assignments))),
             ],
-        );
-        let mut e = Entry::at(r, "assignment", head)
-            .group(group)
-            .numbers(&[("generation", i64::from(*generation))]);
+        )
+        .group(group)
+        .numbers(&[("generation", i64::from(*generation))]);
         let inputs = self.members.get(&group[..]).cloned().unwrap_or_default();
         e = input_output(ctx, e, &inputs, &before, assignments);
         let moves = moved(ctx, &owned, assignments);
@@ -165,16 +167,16 @@ fn input_output(
         ));
     }
     for a in assignments {
-        e = e.member(&a.member_id).line(Message::new(
-            "explain-assign-output",
-            vec![
-                ("member", text(ctx.label(&a.member_id))),
-                ("partitions", list(&a.partitions)),
-            ],
-        ));
-        for p in &a.partitions {
-            e = e.partition(p.to_string());
-        }
+        e = e
+            .member(&a.member_id)
+            .line(Message::new(
+                "explain-assign-output",
+                vec![
+                    ("member", text(ctx.label(&a.member_id))),
+                    ("partitions", list(&a.partitions)),
+                ],
+            ))
+            .partitions(&a.partitions);
     }
     e
 }
@@ -260,7 +262,9 @@ fn generation_entry(ctx: &Context<'_>, r: &TraceRecord) -> Option<Entry> {
         return None;
     };
     let labels: Vec<String> = members.iter().map(|m| ctx.label(m)).collect();
-    let m = Message::new(
+    let mut e = Entry::at(
+        r,
+        "generation",
         "explain-generation",
         vec![
             ("group", text(&group[..])),
@@ -273,8 +277,9 @@ fn generation_entry(ctx: &Context<'_>, r: &TraceRecord) -> Option<Entry> {
             ),
             ("members", list(&labels)),
         ],
-    );
-    let mut e = Entry::at(r, "generation", m).group(group).numbers(&[
+    )
+    .group(group)
+    .numbers(&[
         ("generation", i64::from(*generation)),
         ("members", n(members.len() as u64)),
     ]);
@@ -287,85 +292,83 @@ fn generation_entry(ctx: &Context<'_>, r: &TraceRecord) -> Option<Entry> {
 /// The rebalance that `GroupStateChanged -> PreparingRebalance` at `i` begins, with its trigger.
 fn rebalance(ctx: &Context<'_>, i: usize, group: &str, from: &str, generation: i32) -> Entry {
     let r = &ctx.records[i];
-    let head = Message::new(
+    let e = Entry::at(
+        r,
+        "rebalance",
         "explain-rebalance",
         vec![
             ("group", text(group)),
             ("from", text(from)),
             ("generation", text(generation.to_string())),
         ],
-    );
-    let e = Entry::at(r, "rebalance", head)
-        .group(group)
-        .numbers(&[("generation", i64::from(generation))]);
+    )
+    .group(group)
+    .numbers(&[("generation", i64::from(generation))]);
     super::groups_why::trigger(ctx, i, group, e)
 }
 
 /// Entries for members lost and for clients' own acts: expiries, departures, removals, poll
 /// timeouts, partitions lost, crashes, restarts and closes.
 fn simple(ctx: &Context<'_>, r: &TraceRecord) -> Option<Entry> {
-    let c = &r.component[..];
     let e = match &r.event {
         TraceEvent::MemberExpired {
             group,
             member_id,
             timeout_ms,
             ..
-        } => Entry::at(
-            r,
-            "expired",
-            Message::new(
-                "explain-member-expired",
-                vec![
-                    ("group", text(&group[..])),
-                    ("member", text(ctx.label(member_id))),
-                    ("timeout", (*timeout_ms).into()),
-                    ("last", r.t_ms.saturating_sub(*timeout_ms).into()),
-                ],
-            ),
-        )
-        .group(group)
-        .member(member_id)
-        .numbers(&[("session_timeout_ms", n(*timeout_ms))]),
+        } => {
+            let last = r.t_ms.saturating_sub(*timeout_ms);
+            let more = vec![("timeout", (*timeout_ms).into()), ("last", last.into())];
+            member_entry(ctx, r, "expired", group, member_id, more)
+                .numbers(&[("session_timeout_ms", n(*timeout_ms))])
+        }
         TraceEvent::MemberLeft {
             group,
             member_id,
             reason,
-        } => Entry::at(
+        } => member_entry(
+            ctx,
             r,
             "left",
-            Message::new(
-                "explain-member-left",
-                vec![
-                    ("group", text(&group[..])),
-                    ("member", text(ctx.label(member_id))),
-                    ("reason", text(reason)),
-                ],
-            ),
-        )
-        .group(group)
-        .member(member_id),
+            group,
+            member_id,
+            vec![("reason", text(reason))],
+        ),
         TraceEvent::MemberRemoved {
             group,
             member_id,
             reason,
-        } => Entry::at(
+        } => member_entry(
+            ctx,
             r,
             "removed",
-            Message::new(
-                "explain-member-removed",
-                vec![
-                    ("group", text(&group[..])),
-                    ("member", text(ctx.label(member_id))),
-                    ("reason", text(reason)),
-                ],
-            ),
-        )
-        .group(group)
-        .member(member_id),
-        _ => return client_entry(r, c),
+            group,
+            member_id,
+            vec![("reason", text(reason))],
+        ),
+        _ => return client_entry(r, &r.component),
     };
     Some(e)
+}
+
+/// A member the coordinator lost (`kind` `expired`, `left` or `removed`, message
+/// `explain-member-<kind>`): the group and the member first, then `more`.
+fn member_entry(
+    ctx: &Context<'_>,
+    r: &TraceRecord,
+    kind: &'static str,
+    group: &str,
+    member: &str,
+    more: Vec<(&'static str, Arg)>,
+) -> Entry {
+    let id = match kind {
+        "expired" => "explain-member-expired",
+        "left" => "explain-member-left",
+        _ => "explain-member-removed",
+    };
+    let mut args = vec![("group", text(group)), ("member", text(ctx.label(member)))];
+    args.extend(more);
+    Entry::at(r, kind, id, args).group(group).member(member)
 }
 
 /// What a client did or suffered.
@@ -390,14 +393,12 @@ fn consumer_entry(r: &TraceRecord, c: &str) -> Option<Entry> {
         } => Entry::at(
             r,
             "poll-timeout",
-            Message::new(
-                "explain-poll-timeout",
-                vec![
-                    component(),
-                    ("limit", (*max_poll_interval_ms).into()),
-                    ("last", (*last_poll_ms).into()),
-                ],
-            ),
+            "explain-poll-timeout",
+            vec![
+                component(),
+                ("limit", (*max_poll_interval_ms).into()),
+                ("last", (*last_poll_ms).into()),
+            ],
         )
         .group(group)
         .member(member_id)
@@ -409,25 +410,18 @@ fn consumer_entry(r: &TraceRecord, c: &str) -> Option<Entry> {
             group,
             partitions,
             reason,
-        } => {
-            let mut e = Entry::at(
-                r,
-                "lost",
-                Message::new(
-                    "explain-partitions-lost",
-                    vec![
-                        component(),
-                        ("partitions", list(partitions)),
-                        ("reason", text(reason)),
-                    ],
-                ),
-            )
-            .group(group);
-            for p in partitions {
-                e = e.partition(p.to_string());
-            }
-            e
-        }
+        } => Entry::at(
+            r,
+            "lost",
+            "explain-partitions-lost",
+            vec![
+                component(),
+                ("partitions", list(partitions)),
+                ("reason", text(reason)),
+            ],
+        )
+        .group(group)
+        .partitions(partitions),
         _ => return None,
     };
     Some(e)
@@ -437,21 +431,17 @@ fn consumer_entry(r: &TraceRecord, c: &str) -> Option<Entry> {
 fn process_entry(r: &TraceRecord, c: &str) -> Option<Entry> {
     let component = || ("component", text(c));
     let e = match &r.event {
-        TraceEvent::ClientCrashed {} => {
-            Entry::at(r, "crash", Message::new("explain-crash", vec![component()]))
+        TraceEvent::ClientCrashed {} => Entry::at(r, "crash", "explain-crash", vec![component()]),
+        TraceEvent::ClientRestarted {} => {
+            Entry::at(r, "restart", "explain-restart", vec![component()])
         }
-        TraceEvent::ClientRestarted {} => Entry::at(
-            r,
-            "restart",
-            Message::new("explain-restart", vec![component()]),
-        ),
         TraceEvent::ConsumerClosed { group, left_group } => {
             let id = if *left_group {
                 "explain-close-leave"
             } else {
                 "explain-close-static"
             };
-            Entry::at(r, "close", Message::new(id, vec![component()])).group(group)
+            Entry::at(r, "close", id, vec![component()]).group(group)
         }
         _ => return None,
     };

@@ -239,19 +239,9 @@ fn by_reason(ctx: &Context<'_>, i: usize, e: Entry) -> Entry {
 mod tests {
     use std::sync::Arc;
 
-    use crate::explain::{CauseSource, explain, render};
+    use crate::explain::{CauseSource, explain, rec, render};
     use crate::i18n::Lang;
-    use crate::trace::{TraceEvent, TraceRecord};
-
-    fn rec(seq: u64, t_ms: u64, component: &str, event: TraceEvent) -> TraceRecord {
-        TraceRecord {
-            t_ms,
-            seq,
-            component: Arc::from(component),
-            cause: None,
-            event,
-        }
-    }
+    use crate::trace::TraceEvent;
 
     /// A consumer too slow to poll: its client leaves the group, the coordinator rebalances.
     #[test]

@@ -172,11 +172,12 @@ fn keyed(
         KeyRoute::RandomEach => base("explain-key-random", vec![]),
         KeyRoute::RoundRobin => base("explain-key-round-robin", vec![]),
     };
-    let mut e = Entry::at(r, "key", headline)
+    let Message { id, args } = headline;
+    let e = Entry::at(r, "key", id, args)
         .numbers(&numbers)
-        .partition(tp(topic, partition));
-    e.subjects.key = Some(key.to_string());
-    e.subjects.producer = Some(producer.to_string());
+        .partition(tp(topic, partition))
+        .key(Some(key.to_string()))
+        .producer(producer);
     Some(e)
 }
 
@@ -210,9 +211,7 @@ fn hashed_message(
 }
 
 fn sticky_subjects(e: Entry, producer: &str, topic: &str, partition: u32) -> Entry {
-    let mut e = e.partition(tp(topic, partition));
-    e.subjects.producer = Some(producer.to_string());
-    e
+    e.partition(tp(topic, partition)).producer(producer)
 }
 
 fn first_sticky(
@@ -223,7 +222,9 @@ fn first_sticky(
     partition: u32,
 ) -> Entry {
     let partitioner = partitioner_of(ctx.producer(producer));
-    let m = Message::new(
+    let e = Entry::at(
+        r,
+        "sticky",
         "explain-sticky-first",
         vec![
             ("producer", text(producer)),
@@ -231,8 +232,8 @@ fn first_sticky(
             ("topic", text(topic)),
             ("partition", partition.into()),
         ],
-    );
-    let e = Entry::at(r, "sticky", m).numbers(&[("partition", i64::from(partition))]);
+    )
+    .numbers(&[("partition", i64::from(partition))]);
     sticky_subjects(e, producer, topic, partition)
 }
 
@@ -250,17 +251,6 @@ fn switched(
     let linger = info.map_or(0, |p| p.linger_ms);
     let batch_size = info.map_or(0, |p| p.batch_size);
     let sticky_ms = librdkafka_sticky_linger(Millis(linger)).0;
-    let m = Message::new(
-        "explain-sticky-switch",
-        vec![
-            ("producer", text(producer)),
-            ("topic", text(topic)),
-            ("from", previous.partition.into()),
-            ("partition", partition.into()),
-            ("records", previous.records.into()),
-            ("ms", lasted.into()),
-        ],
-    );
     let (why, numbers) = match partitioner {
         Partitioner::Java => ("explain-sticky-why-java", ("batch_size", n(batch_size))),
         Partitioner::JavaLegacy => ("explain-sticky-why-legacy", ("linger_ms", n(linger))),
@@ -278,16 +268,28 @@ fn switched(
             ("sticky", sticky_ms.into()),
         ],
     );
-    let e = Entry::at(r, "sticky", m)
-        .line(reason)
-        .numbers(&[
-            ("from_partition", i64::from(previous.partition)),
-            ("partition", i64::from(partition)),
-            ("records", n(previous.records)),
-            ("lasted_ms", n(lasted)),
-            numbers,
-        ])
-        .derived(vec![previous.seq]);
+    let e = Entry::at(
+        r,
+        "sticky",
+        "explain-sticky-switch",
+        vec![
+            ("producer", text(producer)),
+            ("topic", text(topic)),
+            ("from", previous.partition.into()),
+            ("partition", partition.into()),
+            ("records", previous.records.into()),
+            ("ms", lasted.into()),
+        ],
+    )
+    .line(reason)
+    .numbers(&[
+        ("from_partition", i64::from(previous.partition)),
+        ("partition", i64::from(partition)),
+        ("records", n(previous.records)),
+        ("lasted_ms", n(lasted)),
+        numbers,
+    ])
+    .derived(vec![previous.seq]);
     sticky_subjects(e, producer, topic, partition).partition(tp(topic, previous.partition))
 }
 
@@ -296,19 +298,9 @@ mod tests {
     use std::sync::Arc;
 
     use crate::client::partitioner::librdkafka_sticky_linger;
-    use crate::explain::explain;
-    use crate::trace::{TraceBytes, TraceEvent, TraceRecord};
+    use crate::explain::{explain, rec};
+    use crate::trace::{TraceBytes, TraceEvent};
     use crate::units::Millis;
-
-    fn rec(seq: u64, t_ms: u64, component: &str, event: TraceEvent) -> TraceRecord {
-        TraceRecord {
-            t_ms,
-            seq,
-            component: Arc::from(component),
-            cause: None,
-            event,
-        }
-    }
 
     fn configured(partitioner: &str) -> TraceEvent {
         TraceEvent::ProducerConfigured {

@@ -128,8 +128,15 @@ impl Message {
 }
 
 impl Entry {
-    /// An entry read from `r`, with no subject but its component yet.
-    pub fn at(r: &TraceRecord, kind: &'static str, headline: Message) -> Entry {
+    /// The one builder of every entry: the decision read from `r`, its kind and its headline
+    /// (message `id` of `explain.ftl` with `args`), with no subject but its component yet; the
+    /// methods below add the rest.
+    pub fn at(
+        r: &TraceRecord,
+        kind: &'static str,
+        id: &'static str,
+        args: Vec<(&'static str, Arg)>,
+    ) -> Entry {
         Entry {
             t_ms: r.t_ms,
             seq: r.seq,
@@ -139,7 +146,7 @@ impl Entry {
                 ..Subjects::default()
             },
             numbers: BTreeMap::new(),
-            lines: vec![headline],
+            lines: vec![Message::new(id, args)],
             causes: Vec::new(),
             cause_source: CauseSource::None,
         }
@@ -176,6 +183,30 @@ impl Entry {
         if !self.subjects.partitions.contains(&tp) {
             self.subjects.partitions.push(tp);
         }
+        self
+    }
+
+    /// Adds partitions (`topic-partition`).
+    pub fn partitions<S: ToString>(self, tps: impl IntoIterator<Item = S>) -> Entry {
+        tps.into_iter()
+            .fold(self, |e, tp| e.partition(tp.to_string()))
+    }
+
+    /// Adds brokers.
+    pub fn brokers(mut self, brokers: impl IntoIterator<Item = u32>) -> Entry {
+        self.subjects.brokers.extend(brokers);
+        self
+    }
+
+    /// Sets the producer's component.
+    pub fn producer(mut self, producer: &str) -> Entry {
+        self.subjects.producer = Some(producer.to_string());
+        self
+    }
+
+    /// Sets the record key, as the trace writes it (none for a null key).
+    pub fn key(mut self, key: Option<String>) -> Entry {
+        self.subjects.key = key;
         self
     }
 
@@ -240,4 +271,16 @@ pub fn list<S: AsRef<str>>(items: &[S]) -> Arg {
     }
     let v: Vec<&str> = items.iter().map(AsRef::as_ref).collect();
     Arg::Text(v.join(", "))
+}
+
+/// A record for the builders' unit tests: `event` at `t_ms`, emitted by `component`.
+#[cfg(test)]
+fn rec(seq: u64, t_ms: u64, component: &str, event: crate::trace::TraceEvent) -> TraceRecord {
+    TraceRecord {
+        t_ms,
+        seq,
+        component: std::sync::Arc::from(component),
+        cause: None,
+        event,
+    }
 }

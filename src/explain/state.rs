@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::{Context, Message, list, text, tp};
 use crate::i18n::Lang;
-use crate::trace::{MemberAssignment, TraceEvent};
+use crate::trace::{LeaderElected, MemberAssignment, TraceEvent};
 
 #[derive(Debug, Default)]
 struct Group<'a> {
@@ -30,13 +30,13 @@ pub fn at(ctx: &Context<'_>, at: u64, group: Option<&str>, lang: Lang) -> String
             TraceEvent::AssignmentStored {
                 group, assignments, ..
             } => groups.entry(group).or_default().assignments = assignments,
-            TraceEvent::LeaderElected {
+            TraceEvent::LeaderElected(LeaderElected {
                 topic,
                 partition,
                 leader,
                 isr,
                 ..
-            } => {
+            }) => {
                 let isr: Vec<String> = isr.iter().map(u32::to_string).collect();
                 let leader = leader.map_or_else(|| "none".into(), |l| l.to_string());
                 leaders.insert(tp(topic, *partition), (leader, isr.join(",")));

@@ -12,15 +12,15 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
-    Area, LegendEntry, Marker, Swatch, Theme, colour, draw_markers, draw_mesh, frame, marker_head,
-    marker_key, seconds, text_on, time_axes, y_top,
+    Area, LegendEntry, Marker, Swatch, Theme, Title, colour, draw_markers, draw_mesh, frame,
+    marker_head, marker_key, seconds, text_on, time_axes, y_top,
 };
 
 /// Partition ownership over time.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AssignmentGantt {
     /// Names the scenario, the variants and the seed.
-    pub title: String,
+    pub title: Title,
     /// One row per partition (per group and variant, when there are several), top to bottom.
     pub rows: Vec<GanttRow>,
     /// The end of the time axis: the end of the run.
@@ -78,7 +78,7 @@ pub(super) fn draw(
         .map(|(i, m)| LegendEntry::new(*m, colour(i), Swatch::Block))
         .collect();
     let root = &marker_key(root, theme, &chart.markers)?;
-    let area = frame(root, theme, &chart.title, &legend)?;
+    let area = frame(root, theme, &chart.title.text(theme.lang), &legend)?;
     let n = chart.rows.len().max(1);
     let row_font = theme.tick;
     let theme = &widened_for_row_labels(&area, theme, chart)?;

@@ -8,10 +8,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{
-    AssignmentGantt, BarSeries, Chart, Curve, FlowKind, GanttRow, Kind, LagChart, Marker,
-    PartitionBars, RateCurve, Span, ThroughputChart,
+    AssignmentGantt, BarSeries, Chart, Curve, FlowKind, GanttRow, Kind, Label, LagChart, Marker,
+    PartitionBars, RateCurve, Span, ThroughputChart, Title,
 };
-use crate::report::series::{Flow, LagSample, Ownership, OwnershipChange, RunSeries};
+use crate::i18n::Lang;
+use crate::report::series::{Flow, LagSample, MarkKind, Ownership, OwnershipChange, RunSeries};
 
 /// A plot asked of a run that lacks the facts it draws.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -44,7 +45,7 @@ pub fn chart(kind: Kind, runs: &[RunSeries]) -> Result<Chart, MissingData> {
 /// with the run's rebalances and crashes marked in its curve's colour.
 pub fn lag_chart(runs: &[RunSeries]) -> Result<LagChart, MissingData> {
     let mut chart = LagChart {
-        title: title("consumer lag", runs),
+        title: title(Kind::Lag, runs),
         ..LagChart::default()
     };
     for run in runs {
@@ -61,9 +62,9 @@ pub fn lag_chart(runs: &[RunSeries]) -> Result<LagChart, MissingData> {
         let several = per_group.len() > 1;
         for (group, points) in per_group {
             let label = match (runs.len() > 1, several) {
-                (true, false) => run.label.clone(),
-                (true, true) => format!("{}: group {group}", run.label),
-                (false, _) => format!("group {group}"),
+                (true, false) => Label::Name(run.label.clone()),
+                (true, true) => Label::Run(run.label.clone(), Box::new(Label::Group(group))),
+                (false, _) => Label::Group(group),
             };
             chart.curves.push(Curve { label, points });
         }
@@ -85,9 +86,9 @@ pub fn partitions_chart(runs: &[RunSeries]) -> Result<PartitionBars, MissingData
     let keys: BTreeSet<&(String, u32)> = runs.iter().flat_map(|r| r.partitions.keys()).collect();
     let series = runs.iter().map(|run| BarSeries {
         label: if runs.len() > 1 {
-            run.label.clone()
+            Label::Name(run.label.clone())
         } else {
-            "records appended".to_string()
+            Label::RecordsAppended
         },
         records: keys
             .iter()
@@ -95,7 +96,7 @@ pub fn partitions_chart(runs: &[RunSeries]) -> Result<PartitionBars, MissingData
             .collect(),
     });
     Ok(PartitionBars {
-        title: title("records per partition", runs),
+        title: title(Kind::Partitions, runs),
         partitions: keys.iter().map(|(t, p)| format!("{t}-{p}")).collect(),
         series: series.collect(),
     })
@@ -105,7 +106,7 @@ pub fn partitions_chart(runs: &[RunSeries]) -> Result<PartitionBars, MissingData
 /// owner; marks in grey (colours belong to members), one per moment and label.
 pub fn assignments_chart(runs: &[RunSeries]) -> Result<AssignmentGantt, MissingData> {
     let mut chart = AssignmentGantt {
-        title: title("partition assignments", runs),
+        title: title(Kind::Assignments, runs),
         end_ms: runs.iter().map(|r| r.ended_at_ms).max().unwrap_or(0),
         ..AssignmentGantt::default()
     };
@@ -143,7 +144,7 @@ pub fn throughput_chart(runs: &[RunSeries]) -> Result<ThroughputChart, MissingDa
     let bucket = bucket_ms(end_ms);
     let buckets = (end_ms / bucket + 1) as usize;
     let mut chart = ThroughputChart {
-        title: title("throughput", runs),
+        title: title(Kind::Throughput, runs),
         bucket_ms: bucket,
         ..ThroughputChart::default()
     };
@@ -158,15 +159,18 @@ pub fn throughput_chart(runs: &[RunSeries]) -> Result<ThroughputChart, MissingDa
         }
         let first = chart.curves.len();
         let sides = [
-            (FlowKind::Produced, &run.produced, "produced to"),
-            (FlowKind::Processed, &run.processed, "processed by"),
+            (FlowKind::Produced, &run.produced),
+            (FlowKind::Processed, &run.processed),
         ];
-        for (kind, flows, verb) in sides {
+        for (kind, flows) in sides {
             let names: BTreeSet<&str> = flows.iter().map(|f| f.name.as_str()).collect();
             for name in names {
-                let mut label = format!("{verb} {name}");
+                let mut label = match kind {
+                    FlowKind::Produced => Label::ProducedTo(name.to_string()),
+                    FlowKind::Processed => Label::ProcessedBy(name.to_string()),
+                };
                 if runs.len() > 1 {
-                    label = format!("{}: {label}", run.label);
+                    label = Label::Run(run.label.clone(), Box::new(label));
                 }
                 let counts = per_bucket(flows, name, bucket, buckets);
                 chart.curves.push(RateCurve {
@@ -302,61 +306,60 @@ fn markers(run: &RunSeries, runs: usize, colour: Option<usize>) -> Vec<Marker> {
         .map(|m| Marker {
             t_ms: m.t_ms,
             label: if runs > 1 {
-                format!("{} ({})", m.label, run.label)
+                Label::Of(Box::new(Label::Mark(m.what.clone())), run.label.clone())
             } else {
-                m.label.clone()
+                Label::Mark(m.what.clone())
             },
             colour,
         })
         .collect()
 }
 
-/// Every run's marks as grey markers, one per (time, label): a mark that only some runs have
-/// names them.
+/// Every run's marks as grey markers, one per (time, mark), in the order of time and English
+/// label: a mark that only some runs have names them.
 fn merged_markers(runs: &[RunSeries]) -> Vec<Marker> {
-    let mut by_mark: BTreeMap<(u64, &str), Vec<&str>> = BTreeMap::new();
+    let mut by_mark: BTreeMap<(u64, String), (&MarkKind, Vec<&str>)> = BTreeMap::new();
     for run in runs {
         for m in &run.marks {
-            by_mark
-                .entry((m.t_ms, &m.label))
-                .or_default()
-                .push(&run.label);
+            let key = (m.t_ms, Label::Mark(m.what.clone()).text(Lang::En));
+            let entry = by_mark.entry(key).or_insert((&m.what, Vec::new()));
+            entry.1.push(&run.label);
         }
     }
     (by_mark.into_iter())
-        .map(|((t_ms, label), names)| Marker {
-            t_ms,
-            label: if names.len() >= runs.len() {
-                label.to_string()
-            } else {
-                format!("{label} ({})", names.join(", "))
-            },
-            colour: None,
+        .map(|((t_ms, _), (what, names))| {
+            let label = Label::Mark(what.clone());
+            Marker {
+                t_ms,
+                label: if names.len() >= runs.len() {
+                    label
+                } else {
+                    Label::Of(Box::new(label), names.join(", "))
+                },
+                colour: None,
+            }
         })
         .collect()
 }
 
 /// The chart title: the scenario, what is drawn, the variants compared and the seed, e.g.
 /// `black_friday · consumer lag · 1p1c vs 3p3c · seed 42`.
-fn title(what: &str, runs: &[RunSeries]) -> String {
-    let mut parts: Vec<String> = Vec::new();
+fn title(kind: Kind, runs: &[RunSeries]) -> Title {
     let scenarios: BTreeSet<&str> = runs.iter().filter_map(|r| r.scenario.as_deref()).collect();
-    if !scenarios.is_empty() {
-        parts.push(scenarios.into_iter().collect::<Vec<_>>().join(", "));
+    let compared = runs.len() > 1 || runs.iter().any(|r| r.variant.is_some());
+    let labels: Vec<&str> = runs.iter().map(|r| r.label.as_str()).collect();
+    Title {
+        scenarios: (!scenarios.is_empty())
+            .then(|| scenarios.into_iter().collect::<Vec<_>>().join(", ")),
+        kind,
+        runs: compared.then(|| labels.join(" vs ")),
+        seeds: runs
+            .iter()
+            .filter_map(|r| r.seed)
+            .collect::<BTreeSet<u64>>()
+            .into_iter()
+            .collect(),
     }
-    parts.push(what.to_string());
-    if runs.len() > 1 || runs.iter().any(|r| r.variant.is_some()) {
-        let labels: Vec<&str> = runs.iter().map(|r| r.label.as_str()).collect();
-        parts.push(labels.join(" vs "));
-    }
-    let seeds: BTreeSet<u64> = runs.iter().filter_map(|r| r.seed).collect();
-    let seeds: Vec<String> = seeds.iter().map(u64::to_string).collect();
-    match seeds.len() {
-        0 => {}
-        1 => parts.push(format!("seed {}", seeds[0])),
-        _ => parts.push(format!("seeds {}", seeds.join(", "))),
-    }
-    parts.join(" · ")
 }
 
 fn missing(kind: Kind, trace: &str, lacks: &'static str, needs: &'static str) -> MissingData {
@@ -453,11 +456,11 @@ mod tests {
         );
         let chart = partitions_chart(&[skewed, even]).unwrap();
         assert_eq!(chart.partitions, ["orders-0", "orders-1", "orders-2"]);
-        assert_eq!(chart.series[0].label, "keyed");
+        assert_eq!(chart.series[0].label, Label::from("keyed"));
         assert_eq!(chart.series[0].records, [2, 0, 7]);
         assert_eq!(chart.series[1].records, [3, 3, 0]);
         assert_eq!(
-            chart.title,
+            chart.title.text(Lang::En),
             "black_friday · records per partition · keyed vs round-robin · seed 42"
         );
     }
@@ -482,8 +485,8 @@ mod tests {
         assert_eq!(chart.bucket_ms, 20);
         let curve = &chart.curves[0];
         assert_eq!(
-            (curve.label.as_str(), curve.kind),
-            ("produced to orders", FlowKind::Produced)
+            (&curve.label, curve.kind),
+            (&Label::ProducedTo("orders".into()), FlowKind::Produced)
         );
         assert_eq!(curve.counts.len(), 2_500 / 20 + 1);
         assert_eq!(curve.counts.iter().sum::<u64>(), 20);
@@ -525,13 +528,13 @@ mod tests {
         let labels: Vec<_> = chart
             .curves
             .iter()
-            .map(|c| (c.label.as_str(), c.kind))
+            .map(|c| (c.label.text(Lang::En), c.kind))
             .collect();
         assert_eq!(
             labels,
             [
-                ("produced to orders", FlowKind::Produced),
-                ("processed by analytics", FlowKind::Processed)
+                ("produced to orders".to_string(), FlowKind::Produced),
+                ("processed by analytics".to_string(), FlowKind::Processed)
             ]
         );
         assert_eq!(chart.curves[1].counts[60], 2);
@@ -578,33 +581,33 @@ mod tests {
         fast.lag = (0..3).map(|p| lag(60_000, "analytics", p, 40)).collect();
         fast.marks = vec![Mark {
             t_ms: 30_000,
-            label: "rebalance analytics".into(),
+            what: MarkKind::Rebalance {
+                group: "analytics".into(),
+            },
         }];
         let chart = lag_chart(&[slow, fast]).unwrap();
         assert_eq!(
-            chart.title,
+            chart.title.text(Lang::En),
             "black_friday · consumer lag · 1p1c vs 3p3c · seed 42"
         );
         let curves: Vec<_> = chart
             .curves
             .iter()
-            .map(|c| (c.label.as_str(), &c.points[..]))
+            .map(|c| (c.label.text(Lang::En), &c.points[..]))
             .collect();
         assert_eq!(
             curves,
             [
-                ("1p1c", &[(0, 0), (60_000, 400)][..]),
-                ("3p3c", &[(60_000, 120)][..])
+                ("1p1c".to_string(), &[(0, 0), (60_000, 400)][..]),
+                ("3p3c".to_string(), &[(60_000, 120)][..])
             ]
         );
+        let marker = &chart.markers[..];
         assert_eq!(
-            chart.markers,
-            [Marker {
-                t_ms: 30_000,
-                label: "rebalance analytics (3p3c)".into(),
-                colour: Some(1),
-            }]
+            (marker.len(), marker[0].t_ms, marker[0].colour),
+            (1, 30_000, Some(1))
         );
+        assert_eq!(marker[0].label.text(Lang::En), "rebalance analytics (3p3c)");
     }
 
     #[test]
@@ -714,7 +717,9 @@ mod tests {
         eager.label = "eager".into();
         let crash = |t_ms: u64| Mark {
             t_ms,
-            label: "crash consumer/analytics/3".into(),
+            what: MarkKind::Crash {
+                component: "consumer/analytics/3".into(),
+            },
         };
         eager.marks = vec![crash(5_000)];
         coop.marks = vec![crash(5_000), crash(6_000)];
@@ -722,13 +727,16 @@ mod tests {
         let marks: Vec<_> = chart
             .markers
             .iter()
-            .map(|m| (m.t_ms, m.label.as_str()))
+            .map(|m| (m.t_ms, m.label.text(Lang::En)))
             .collect();
         assert_eq!(
             marks,
             [
-                (5_000, "crash consumer/analytics/3"),
-                (6_000, "crash consumer/analytics/3 (cooperative)")
+                (5_000, "crash consumer/analytics/3".to_string()),
+                (
+                    6_000,
+                    "crash consumer/analytics/3 (cooperative)".to_string()
+                )
             ]
         );
     }
@@ -742,11 +750,13 @@ mod tests {
             one.marks,
             [Mark {
                 t_ms: 7_000,
-                label: "crash consumer/analytics/1".into()
+                what: MarkKind::Crash {
+                    component: "consumer/analytics/1".into()
+                }
             }]
         );
         assert_eq!(
-            markers(&one, 1, None)[0].label,
+            markers(&one, 1, None)[0].label.text(Lang::En),
             "crash consumer/analytics/1"
         );
     }

@@ -7,7 +7,7 @@ use std::error::Error;
 
 use super::style::{draw_curve, stroke};
 use super::{
-    Area, Curve, LegendEntry, Marker, Swatch, Theme, colour, draw_markers, draw_mesh, frame,
+    Area, Curve, LegendEntry, Marker, Swatch, Theme, Title, colour, draw_markers, draw_mesh, frame,
     marker_head, marker_key, seconds, time_axes, y_top,
 };
 
@@ -15,7 +15,7 @@ use super::{
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LagChart {
     /// Names the scenario, the variants and the seed.
-    pub title: String,
+    pub title: Title,
     /// One curve per (variant, group): total lag of the group, in records, at each sample.
     pub curves: Vec<Curve>,
     /// Rebalances and crashes; `colour` is the index of the curve they belong to.
@@ -49,11 +49,11 @@ pub(super) fn draw(chart: &LagChart, root: &Area<'_>, theme: &Theme) -> Result<(
     let legend: Vec<_> = (chart.curves.iter().enumerate())
         .map(|(i, c)| {
             let stroke = Swatch::Stroke(stroke(i, theme.line));
-            LegendEntry::new(c.label.as_str(), colour(i), stroke)
+            LegendEntry::new(c.label.text(theme.lang), colour(i), stroke)
         })
         .collect();
     let root = &marker_key(root, theme, &chart.markers)?;
-    let area = frame(root, theme, &chart.title, &legend)?;
+    let area = frame(root, theme, &chart.title.text(theme.lang), &legend)?;
     let head = marker_head(theme, &chart.markers);
     let y_high = y_top(&area, theme, chart.max_lag().max(1) as f64, head);
     let mut cc = time_axes(&area, theme, chart.end_ms(), y_high)?;
@@ -84,7 +84,7 @@ mod tests {
     #[test]
     fn extent_covers_curves_and_markers() {
         let chart = LagChart {
-            title: "t".into(),
+            title: Title::default(),
             curves: vec![Curve {
                 label: "1p1c".into(),
                 points: vec![(0, 0), (1000, 40), (2000, 10)],

@@ -24,8 +24,8 @@
 
 mod assignments;
 mod charts;
+mod label;
 mod lag;
-mod locale;
 mod partitions;
 mod style;
 mod throughput;
@@ -49,6 +49,7 @@ pub use self::charts::{
     MissingData, assignments_chart, bucket_ms, chart, group_lag, lag_chart, ownership_spans,
     partitions_chart, per_bucket, throughput_chart,
 };
+pub use self::label::{Label, Title};
 pub use self::lag::LagChart;
 pub use self::partitions::{BarSeries, PartitionBars};
 pub use self::style::{Dash, Stroke, curve_stroke};
@@ -154,7 +155,7 @@ impl fmt::Display for Size {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Curve {
     /// The legend entry.
-    pub label: String,
+    pub label: Label,
     /// (virtual time in ms, value), in time order.
     pub points: Vec<(u64, u64)>,
 }
@@ -164,8 +165,8 @@ pub struct Curve {
 pub struct Marker {
     /// Virtual time in ms.
     pub t_ms: u64,
-    /// The text beside the line, e.g. `rebalance (generation 2)` or `crash consumer/g/1`.
-    pub label: String,
+    /// The text beside the line, e.g. `rebalance g` or `crash consumer/g/1`.
+    pub label: Label,
     /// Draw it in the colour of this curve (or series), so the marker reads with its variant;
     /// `None` draws it in grey.
     pub colour: Option<usize>,
@@ -196,7 +197,7 @@ impl Chart {
     }
 
     /// The title drawn above the chart.
-    pub fn title(&self) -> &str {
+    pub fn title(&self) -> &Title {
         match self {
             Chart::Lag(c) => &c.title,
             Chart::Partitions(c) => &c.title,
@@ -230,11 +231,10 @@ impl Chart {
             lang,
             ..Theme::for_size(size)
         };
-        let chart = locale::translated(self, lang);
         let drawn = (|| {
             let root = BitMapBackend::new(path, (w, h)).into_drawing_area();
             root.fill(&WHITE)?;
-            match chart.as_ref() {
+            match self {
                 Chart::Lag(c) => lag::draw(c, &root, &theme)?,
                 Chart::Partitions(c) => partitions::draw(c, &root, &theme)?,
                 Chart::Assignments(c) => assignments::draw(c, &root, &theme)?,

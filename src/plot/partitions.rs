@@ -10,14 +10,15 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use crate::i18n::Lang;
 
 use super::{
-    Area, LegendEntry, Swatch, Theme, TimeChart, axes, colour, draw_mesh, frame, tick, y_top,
+    Area, Label, LegendEntry, Swatch, Theme, TimeChart, Title, axes, colour, draw_mesh, frame,
+    tick, y_top,
 };
 
 /// Records per partition.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PartitionBars {
     /// Names the scenario, the variants and the seed.
-    pub title: String,
+    pub title: Title,
     /// The partitions along the x axis, in Kafka's `topic-partition` form (`orders-0`).
     pub partitions: Vec<String>,
     /// One series per variant; `records[i]` belongs to `partitions[i]`.
@@ -28,7 +29,7 @@ pub struct PartitionBars {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BarSeries {
     /// The legend entry.
-    pub label: String,
+    pub label: Label,
     /// Records appended to each partition.
     pub records: Vec<u64>,
 }
@@ -49,14 +50,14 @@ pub(super) fn draw(
     let n = chart.partitions.len().max(1);
     let shares = even_shares(chart, theme.lang);
     let mut legend: Vec<_> = (chart.series.iter().enumerate())
-        .map(|(i, s)| LegendEntry::new(s.label.as_str(), colour(i), Swatch::Block))
+        .map(|(i, s)| LegendEntry::new(s.label.text(theme.lang), colour(i), Swatch::Block))
         .collect();
     legend.extend(
         shares
             .iter()
             .map(|(label, _, c)| LegendEntry::new(label, *c, Swatch::Dashes)),
     );
-    let area = frame(root, theme, &chart.title, &legend)?;
+    let area = frame(root, theme, &chart.title.text(theme.lang), &legend)?;
     let highest = chart.series.iter().flat_map(|s| s.records.iter()).max();
     let top = highest.copied().unwrap_or(0).max(1) as f64;
     let y_high = y_top(&area, theme, top, theme.tick * 2);
@@ -125,7 +126,7 @@ fn even_shares(chart: &PartitionBars, lang: Lang) -> Vec<(String, f64, RGBColor)
                 lang.fmt(
                     "plot-even-share-of",
                     &[
-                        ("label", (&s.label).into()),
+                        ("label", s.label.text(lang).into()),
                         ("share", tick(mean.round()).into()),
                     ],
                 ),

@@ -15,6 +15,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{Area, GREY, Marker, Size, Theme, TimeChart, colour, duration, seconds};
+use crate::i18n::Lang;
 
 /// The dash pattern of a curve.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,10 +80,11 @@ pub(super) fn draw_curve(
     Ok(s)
 }
 
-/// The markers in the order they are numbered (from 1): by time, then label.
-fn numbered(markers: &[Marker]) -> Vec<&Marker> {
+/// The markers in the order they are numbered (from 1): by time, then label as drawn in
+/// `lang`.
+fn numbered(markers: &[Marker], lang: Lang) -> Vec<&Marker> {
     let mut order: Vec<&Marker> = markers.iter().collect();
-    order.sort_by(|a, b| (a.t_ms, &a.label).cmp(&(b.t_ms, &b.label)));
+    order.sort_by_cached_key(|m| (m.t_ms, m.label.text(lang)));
     order
 }
 
@@ -101,12 +103,12 @@ pub(super) fn marker_key<'b>(
         return Ok(root.clone());
     }
     let font = theme.font(theme.note);
-    let lines: Vec<(String, RGBColor)> = (numbered(markers).into_iter().enumerate())
+    let lines: Vec<(String, RGBColor)> = (numbered(markers, theme.lang).into_iter().enumerate())
         .map(|(i, m)| {
             let args = [
                 ("n", (i + 1).into()),
                 ("t", duration(m.t_ms, theme.lang).into()),
-                ("label", m.label.as_str().into()),
+                ("label", m.label.text(theme.lang).into()),
             ];
             (theme.lang.fmt("plot-key-entry", &args), marker_colour(m))
         })
@@ -142,7 +144,7 @@ pub(super) fn draw_markers(
 ) -> Result<(), Box<dyn Error>> {
     let (x_end, y_high) = (chart.x_range().end, chart.y_range().end);
     let plot_w = chart.plotting_area().dim_in_pixel().0 as i32;
-    let order = numbered(markers);
+    let order = numbered(markers, theme.lang);
     draw_marker_lines(chart, theme, &order, y_high)?;
     let px = |m: &Marker| (seconds(m.t_ms) / x_end * f64::from(plot_w)) as i32;
     let clusters = clusters(&order, px, theme.note as i32);
@@ -263,9 +265,9 @@ mod tests {
             colour: None,
         };
         let markers = [m(6_000, "b"), m(0, "z"), m(6_000, "a")];
-        let labels: Vec<&str> = numbered(&markers)
+        let labels: Vec<String> = numbered(&markers, Lang::En)
             .iter()
-            .map(|m| m.label.as_str())
+            .map(|m| m.label.text(Lang::En))
             .collect();
         assert_eq!(labels, ["z", "a", "b"]);
     }

@@ -7,15 +7,15 @@ use std::error::Error;
 use plotters::prelude::*;
 
 use super::{
-    Area, LegendEntry, Marker, Swatch, Theme, colour, draw_markers, draw_mesh, duration, frame,
-    marker_head, marker_key, seconds, time_axes, y_top,
+    Area, Label, LegendEntry, Marker, Swatch, Theme, Title, colour, draw_markers, draw_mesh,
+    duration, frame, marker_head, marker_key, seconds, time_axes, y_top,
 };
 
 /// Records per second over time.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ThroughputChart {
     /// Names the scenario, the variants and the seed.
-    pub title: String,
+    pub title: Title,
     /// The width of one time bucket: counts are per bucket, the axis shows records per second.
     pub bucket_ms: u64,
     /// One curve per (variant, topic) produced to and per (variant, group) processing.
@@ -28,7 +28,7 @@ pub struct ThroughputChart {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RateCurve {
     /// The legend entry (`produced to orders`, `processed by analytics`).
-    pub label: String,
+    pub label: Label,
     /// Produced (solid) or processed (dashed).
     pub kind: FlowKind,
     /// `counts[i]` records in `[i * bucket_ms, (i + 1) * bucket_ms)`.
@@ -81,10 +81,10 @@ pub(super) fn draw(
         FlowKind::Processed => Swatch::Dashes,
     };
     let legend: Vec<_> = (chart.curves.iter().enumerate())
-        .map(|(i, c)| LegendEntry::new(c.label.as_str(), colour(i), swatch(c)))
+        .map(|(i, c)| LegendEntry::new(c.label.text(theme.lang), colour(i), swatch(c)))
         .collect();
     let root = &marker_key(root, theme, &chart.markers)?;
-    let area = frame(root, theme, &chart.title, &legend)?;
+    let area = frame(root, theme, &chart.title.text(theme.lang), &legend)?;
     let steps: Vec<_> = chart.curves.iter().map(|c| chart.steps(c)).collect();
     let highest = steps.iter().flatten().map(|p| p.1).fold(0.0, f64::max);
     let head = marker_head(theme, &chart.markers);

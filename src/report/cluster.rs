@@ -17,7 +17,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::trace::{LogCleaned, SegmentDeleted, TraceEvent, TraceRecord};
+use crate::trace::{
+    BrokerFenced, BrokerUnfenced, IsrExpanded, IsrShrunk, LogCleaned, LogTruncated, ProduceRefused,
+    SegmentDeleted, TraceEvent, TraceRecord,
+};
 
 /// What a trace says about the cluster.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -107,50 +110,41 @@ impl ClusterFacts {
                 };
                 self.topic_created(r.t_ms, topic, facts, replicas, broker);
             }
-            TraceEvent::LeaderElected {
-                topic,
-                partition,
-                leader,
-                isr,
-                election,
-                reason,
-                ..
-            } => {
-                self.change(r.t_ms, topic, *partition, |v| {
-                    v.leader = *leader;
-                    v.isr = isr.clone();
+            TraceEvent::LeaderElected(e) => {
+                self.change(r.t_ms, &e.topic, e.partition, |v| {
+                    v.leader = e.leader;
+                    v.isr = e.isr.clone();
                 });
                 self.elections.push(Election {
                     t_ms: r.t_ms,
-                    topic: topic.to_string(),
-                    partition: *partition,
-                    leader: *leader,
-                    election: election.clone(),
-                    reason: reason.clone(),
+                    topic: e.topic.to_string(),
+                    partition: e.partition,
+                    leader: e.leader,
+                    election: e.election.clone(),
+                    reason: e.reason.clone(),
                 });
             }
-            TraceEvent::IsrShrunk {
+            TraceEvent::IsrShrunk(IsrShrunk {
                 topic,
                 partition,
                 isr,
                 ..
+            })
+            | TraceEvent::IsrExpanded(IsrExpanded {
+                topic,
+                partition,
+                isr,
+                ..
+            }) => self.change(r.t_ms, topic, *partition, |v| v.isr = isr.clone()),
+            TraceEvent::BrokerFenced(BrokerFenced { broker, .. }) => {
+                self.fencing.push((r.t_ms, *broker, true))
             }
-            | TraceEvent::IsrExpanded {
-                topic,
-                partition,
-                isr,
-                ..
-            } => self.change(r.t_ms, topic, *partition, |v| v.isr = isr.clone()),
-            TraceEvent::BrokerFenced { broker, .. } => self.fencing.push((r.t_ms, *broker, true)),
-            TraceEvent::BrokerUnfenced { broker } => self.fencing.push((r.t_ms, *broker, false)),
-            TraceEvent::LeaderEpochStarted {
-                topic,
-                partition,
-                start_offset,
-                ..
-            } => {
-                if let Some(log) = self.log.get_mut(&(topic.to_string(), *partition)) {
-                    log.retain(|o, _| o < start_offset);
+            TraceEvent::BrokerUnfenced(BrokerUnfenced { broker }) => {
+                self.fencing.push((r.t_ms, *broker, false))
+            }
+            TraceEvent::LeaderEpochStarted(e) => {
+                if let Some(log) = self.log.get_mut(&(e.topic.to_string(), e.partition)) {
+                    log.retain(|o, _| *o < e.start_offset);
                 }
             }
             _ => return self.add_log_fact(r, broker),
@@ -208,7 +202,7 @@ impl ClusterFacts {
                 // RecordAppended is also a record fact: the caller goes on with it.
                 return false;
             }
-            TraceEvent::ProduceRefused { topic, error, .. } => {
+            TraceEvent::ProduceRefused(ProduceRefused { topic, error, .. }) => {
                 *self
                     .refused
                     .entry((topic.to_string(), error.clone()))
@@ -233,12 +227,12 @@ impl ClusterFacts {
                 let list = self.removed.entry(key).or_default();
                 list.extend(removed_offsets.iter().map(|[a, b]| (*a, *b)));
             }
-            TraceEvent::LogTruncated {
+            TraceEvent::LogTruncated(LogTruncated {
                 topic,
                 partition,
                 removed,
                 ..
-            } => {
+            }) => {
                 let key = (topic.to_string(), *partition, broker.unwrap_or(0));
                 *self.truncated.entry(key).or_default() += removed;
             }
@@ -396,6 +390,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
+    use crate::trace::LeaderElected;
 
     fn rec(t: u64, component: &str, event: TraceEvent) -> TraceRecord {
         TraceRecord {
@@ -425,19 +420,19 @@ mod tests {
         f.add(&rec(
             39_000,
             "controller",
-            TraceEvent::IsrShrunk {
+            TraceEvent::IsrShrunk(IsrShrunk {
                 topic: Arc::from("orders"),
                 partition: 0,
                 leader: None,
                 isr: vec![2, 3],
                 removed: vec![1],
                 reason: "broker 1 fenced".into(),
-            },
+            }),
         ));
         f.add(&rec(
             39_000,
             "controller",
-            TraceEvent::LeaderElected {
+            TraceEvent::LeaderElected(LeaderElected {
                 topic: Arc::from("orders"),
                 partition: 0,
                 leader: Some(2),
@@ -446,7 +441,7 @@ mod tests {
                 isr: vec![2, 3],
                 election: "clean".into(),
                 reason: "broker 1 fenced".into(),
-            },
+            }),
         ));
         let end = f.describe(None);
         let lines: Vec<&str> = end.lines().collect();

@@ -66,8 +66,30 @@ pub enum Ownership {
 pub struct Mark {
     /// Virtual time in ms.
     pub t_ms: u64,
-    /// What happened, briefly: `rebalance analytics`, `crash consumer/analytics/1`.
-    pub label: String,
+    /// What happened; a chart words it in its language.
+    pub what: MarkKind,
+}
+
+/// What a [`Mark`] marks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MarkKind {
+    /// A group entered `PreparingRebalance`.
+    Rebalance {
+        /// `group.id`.
+        group: String,
+    },
+    /// A group's rebalance completed with this generation.
+    Generation {
+        /// The new generation.
+        generation: i32,
+        /// `group.id`.
+        group: String,
+    },
+    /// A client process crashed.
+    Crash {
+        /// Its component, e.g. `consumer/analytics/1`.
+        component: String,
+    },
 }
 
 /// Every `LagSampled` fact, in trace order: one per (group, topic, partition) and sample time.
@@ -124,19 +146,24 @@ pub fn processed(report: &Report) -> Vec<Flow> {
 }
 
 /// Rebalances worth a vertical line on the time charts: a group entering `PreparingRebalance`
-/// (`rebalance analytics`) and completing it (`generation 2 analytics`). Crashes are marked
+/// and completing it (a new generation). Crashes are marked
 /// already, from [`Report::crashes`].
 pub fn rebalance_marks(report: &Report) -> Vec<Mark> {
     let mut marks = Vec::new();
     for rb in &report.rebalances {
         marks.push(Mark {
             t_ms: rb.started_at_ms,
-            label: format!("rebalance {}", rb.group),
+            what: MarkKind::Rebalance {
+                group: rb.group.clone(),
+            },
         });
         if let (Some(done), Some(generation)) = (rb.completed_at_ms, rb.generation) {
             marks.push(Mark {
                 t_ms: done,
-                label: format!("generation {generation} {}", rb.group),
+                what: MarkKind::Generation {
+                    generation,
+                    group: rb.group.clone(),
+                },
             });
         }
     }

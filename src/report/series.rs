@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-pub use super::group_series::{Flow, LagSample, Mark, Ownership, OwnershipChange};
+pub use super::group_series::{Flow, LagSample, Mark, MarkKind, Ownership, OwnershipChange};
 use super::{Report, group_series};
 
 /// What one run contributes to the plots.
@@ -50,7 +50,9 @@ impl RunSeries {
         let mut marks = group_series::rebalance_marks(report);
         marks.extend(report.crashes.iter().map(|(t_ms, component)| Mark {
             t_ms: *t_ms,
-            label: format!("crash {component}"),
+            what: MarkKind::Crash {
+                component: component.clone(),
+            },
         }));
         marks.sort_by_key(|m| m.t_ms);
         RunSeries {

@@ -4,7 +4,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use strum_macros::IntoStaticStr;
 
+use super::cluster::{
+    BrokerFenced, BrokerRegistered, BrokerUnfenced, IsrExpanded, IsrShrunk, LeaderElected,
+    LeaderEpochStarted, LogTruncated, ProduceRefused, RecordsReplicated,
+};
 use super::coordinator::{CoordinatorFound, CoordinatorMoved, GroupLoaded};
 use super::edge::{EdgeConnected, EdgeDisconnected, EdgeRequest, ServeStarted};
 use super::kip848::{
@@ -18,8 +23,9 @@ use super::transaction::{
 use super::{MemberAssignment, RecordHeader, TraceBytes};
 
 /// Everything a run can report. Variants are past-tense facts; fields use Kafka's vocabulary.
-/// Adding a variant means documenting it in `sim-traces/README.md` (a test checks).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Adding a variant means documenting it in `sim-traces/README.md` (a test checks); its name
+/// ([`TraceEvent::name`]) comes with it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, IntoStaticStr)]
 #[serde(tag = "event")]
 pub enum TraceEvent {
     // Log: topics and appends.
@@ -623,134 +629,27 @@ pub enum TraceEvent {
         value: Option<TraceBytes>,
     },
 
-    // Cluster: controller, leaders, ISR and replication.
-    /// A broker registered with the controller (at its start or restart); it stays fenced until
-    /// its first heartbeat.
-    BrokerRegistered {
-        /// The broker.
-        broker: u32,
-        /// The epoch of this incarnation.
-        broker_epoch: u64,
-    },
-    /// The controller fenced a broker: its heartbeats stopped for `broker.session.timeout.ms`,
-    /// or it re-registered. Its partitions get new leaders and it leaves every ISR.
-    BrokerFenced {
-        /// The broker.
-        broker: u32,
-        /// Why.
-        reason: String,
-        /// When its last heartbeat reached the controller.
-        last_heartbeat_ms: u64,
-    },
+    // Cluster: controller, leaders, ISR and replication (payloads in `cluster.rs`).
+    /// A broker registered with the controller.
+    BrokerRegistered(BrokerRegistered),
+    /// The controller fenced a broker.
+    BrokerFenced(BrokerFenced),
     /// A fenced broker heartbeated again and is back in service.
-    BrokerUnfenced {
-        /// The broker.
-        broker: u32,
-    },
+    BrokerUnfenced(BrokerUnfenced),
     /// The controller changed a partition's leader (or left it without one).
-    LeaderElected {
-        /// Topic name.
-        topic: Arc<str>,
-        /// Partition number.
-        partition: u32,
-        /// The new leader; null when no replica can lead (`Leader: none`).
-        leader: Option<u32>,
-        /// The leader before.
-        previous_leader: Option<u32>,
-        /// The new leader epoch.
-        leader_epoch: u32,
-        /// The ISR after the change.
-        isr: Vec<u32>,
-        /// `clean` (from the ISR), `unclean` (outside the ISR: acknowledged records may be
-        /// lost) or `none`.
-        election: String,
-        /// Why it happened.
-        reason: String,
-    },
-    /// A partition's ISR lost members (the controller committed it).
-    IsrShrunk {
-        /// Topic name.
-        topic: Arc<str>,
-        /// Partition number.
-        partition: u32,
-        /// The leader.
-        leader: Option<u32>,
-        /// The ISR after.
-        isr: Vec<u32>,
-        /// The brokers removed.
-        removed: Vec<u32>,
-        /// Why: a fenced broker, or `replica.lag.time.max.ms`.
-        reason: String,
-    },
-    /// A follower caught up and joined a partition's ISR (the controller committed it).
-    IsrExpanded {
-        /// Topic name.
-        topic: Arc<str>,
-        /// Partition number.
-        partition: u32,
-        /// The leader.
-        leader: Option<u32>,
-        /// The ISR after.
-        isr: Vec<u32>,
-        /// The brokers added.
-        added: Vec<u32>,
-    },
-    /// A broker became a partition's leader: its epoch starts at its log end.
-    LeaderEpochStarted {
-        /// Topic name.
-        topic: Arc<str>,
-        /// Partition number.
-        partition: u32,
-        /// The epoch.
-        leader_epoch: u32,
-        /// Its log end offset, where the epoch starts: whatever a previous leader appended at or
-        /// after it and this replica lacks is gone.
-        start_offset: u64,
-        /// Its high watermark then.
-        high_watermark: u64,
-    },
-    /// A follower copied records from its leader (one event per partition and fetch).
-    RecordsReplicated {
-        /// Topic name.
-        topic: Arc<str>,
-        /// Partition number.
-        partition: u32,
-        /// The leader fetched from.
-        leader: u32,
-        /// First offset copied.
-        base_offset: u64,
-        /// Last offset copied.
-        last_offset: u64,
-        /// Records copied.
-        records: u32,
-    },
+    LeaderElected(LeaderElected),
+    /// A partition's ISR lost members.
+    IsrShrunk(IsrShrunk),
+    /// A follower caught up and joined a partition's ISR.
+    IsrExpanded(IsrExpanded),
+    /// A broker became a partition's leader.
+    LeaderEpochStarted(LeaderEpochStarted),
+    /// A follower copied records from its leader.
+    RecordsReplicated(RecordsReplicated),
     /// A replica removed the end of its log where it diverged from the leader's.
-    LogTruncated {
-        /// Topic name.
-        topic: Arc<str>,
-        /// Partition number.
-        partition: u32,
-        /// Its new log end offset.
-        to_offset: u64,
-        /// Records removed.
-        removed: u64,
-        /// Why.
-        reason: String,
-    },
-    /// The leader refused a batch before appending it (`NOT_ENOUGH_REPLICAS`,
-    /// `INVALID_RECORD`).
-    ProduceRefused {
-        /// Topic name.
-        topic: Arc<str>,
-        /// Partition number.
-        partition: u32,
-        /// The producer, if known.
-        producer: Option<Arc<str>>,
-        /// The error code's name.
-        error: String,
-        /// Why, in Kafka's words.
-        reason: String,
-    },
+    LogTruncated(LogTruncated),
+    /// The leader refused a batch before appending it.
+    ProduceRefused(ProduceRefused),
 
     // Log retention and compaction (payloads in `retention.rs`: same JSON, fields inline).
     /// A replica's active segment rolled: a new one starts.

@@ -18,7 +18,7 @@
 //! every imbalanced partition at each run.
 
 use crate::effects::Effects;
-use crate::trace::TraceEvent;
+use crate::trace::{LeaderElected, TraceEvent};
 use crate::units::{LeaderEpoch, Millis, PartitionId, SimTime, TopicName};
 
 use super::{Controller, ControllerTimer, Election};
@@ -101,7 +101,7 @@ impl Controller {
             next.leader = Some(preferred);
             next.leader_epoch = LeaderEpoch(state.leader_epoch.0 + 1);
             next.partition_epoch += 1;
-            let seq = out.trace(TraceEvent::LeaderElected {
+            let seq = out.trace(TraceEvent::LeaderElected(LeaderElected {
                 topic: key.0.as_arc().clone(),
                 partition: key.1.0,
                 leader: Some(preferred.0),
@@ -113,7 +113,7 @@ impl Controller {
                     "preferred replica {preferred} is in the ISR again \
                      (auto.leader.rebalance.enable)"
                 ),
-            });
+            }));
             first_election.get_or_insert(seq);
             self.partitions.insert(key, next.clone());
             changed.push(next);
@@ -181,7 +181,7 @@ mod tests {
         assert_eq!(s.leader_epoch, LeaderEpoch(1));
         assert!(out.traces.iter().any(|(_, e)| matches!(
             e,
-            TraceEvent::LeaderElected { election, .. } if election == "preferred"
+            TraceEvent::LeaderElected(LeaderElected { election, .. }) if election == "preferred"
         )));
         assert_eq!(armed(&out), None, "balanced: nothing more to check");
     }
