@@ -121,6 +121,14 @@ fn refusal(request: &GroupRequest, error: ErrorCode) -> GroupResponse {
         }),
         // The member retries after its interval, as it does on any retriable error (the
         // KIP-848 client does not yet look for the new coordinator: see its module).
+        GroupRequest::TxnOffsetCommit(r) => GroupResponse::OffsetCommit(OffsetCommitResponse {
+            partitions: r
+                .commit
+                .offsets
+                .iter()
+                .map(|(tp, _)| (tp.clone(), error))
+                .collect(),
+        }),
         GroupRequest::ConsumerGroupHeartbeat(_) => GroupResponse::ConsumerGroupHeartbeat(
             ConsumerGroupHeartbeatResponse::error(error, CONSUMER_RETRY),
         ),

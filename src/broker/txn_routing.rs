@@ -178,6 +178,15 @@ impl Broker {
     /// after any append.
     fn write_marker(&mut self, now: SimTime, marker: &TxnMarker, out: &mut Effects<BrokerTimer>) {
         let tp = &marker.partition;
+        if tp.topic == offsets_partition("").topic {
+            // The group's offsets partition: its coordinator settles the pending offsets.
+            let mut sub = out.sub();
+            let (id, result) = (marker.producer_id, marker.result);
+            self.coordinator
+                .complete_txn_offsets(now, id, result, &mut sub);
+            out.absorb(sub, BrokerTimer::Coordinator);
+            return;
+        }
         let index = tp.partition.0 as usize;
         let Some(topic) = self.topics.get_mut(&tp.topic) else {
             return;
