@@ -620,7 +620,8 @@ impl Producer {
             .connections
             .iter()
             .find(|(_, c)| c.in_flight.iter().any(|r| r.correlation_id == id))
-            .map(|(b, _)| *b);
+            .map(|(b, _)| *b)
+            .or_else(|| self.txn_request_broker(id));
         if let Some(broker) = broker {
             // The answer never came: if the network lost it, that loss is why.
             let lost = out.lost_reply(id);

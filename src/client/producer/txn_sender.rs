@@ -407,6 +407,15 @@ impl Producer {
                 request,
             },
         );
+        // Unanswered, it closes the connection as any request does (then it is retried).
+        let timeout = now + self.config.response_timeout();
+        out.set_timer(ProducerTimer::RequestTimeout(id), timeout);
+    }
+
+    /// The broker of the transactional request `id` in flight, if it is one.
+    pub(super) fn txn_request_broker(&self, id: u64) -> Option<BrokerId> {
+        let (c, broker, _) = self.txn.as_deref()?.in_flight.as_ref()?;
+        (*c == id).then_some(*broker)
     }
 
     fn txn_request(&self, call: &Call) -> Request {
@@ -479,6 +488,7 @@ impl Producer {
         let Some((_, _, call)) = txn.in_flight.take_if(|(c, ..)| *c == id) else {
             return;
         };
+        out.cancel_timer(ProducerTimer::RequestTimeout(id));
         let retry = |txn: &mut TxnDriver, call: Call| {
             txn.retry = Some(call);
             txn.retry_at = retry_at;
