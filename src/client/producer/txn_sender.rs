@@ -592,3 +592,171 @@ fn ok_or(error: ErrorCode) -> Result<(), ErrorCode> {
         error => Err(error),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::library::ClientLibrary;
+    use crate::client::producer::{ProducerConfig, ProducerInput, SendRequest};
+    use crate::protocol::consumer_group::FindCoordinatorResponse;
+    use crate::protocol::metadata::TopicMetadata;
+    use crate::protocol::produce::{PartitionProduceResponse, ProduceResponse};
+    use crate::protocol::transaction::TxnCoordinatorResponse;
+    use crate::rng::SimRng;
+    use crate::trace::{Detail, TraceSeq};
+    use crate::units::{Offset, TopicName};
+
+    struct Harness {
+        producer: Producer,
+        rng: SimRng,
+        now: u64,
+        /// The next trace sequence number, across steps (causes must be earlier events).
+        seq: TraceSeq,
+    }
+
+    impl Harness {
+        fn new() -> Harness {
+            let settings = [("transactional.id", "order-service")];
+            let config = ProducerConfig::parse_transactional(ClientLibrary::Java4, settings);
+            let topic = TopicName::new("orders").unwrap();
+            let metadata = vec![TopicMetadata::led_by(topic, 2, BrokerId(1))];
+            Harness {
+                producer: Producer::new(config.unwrap(), metadata, None).unwrap(),
+                rng: SimRng::for_component(1, "producer"),
+                now: 0,
+                seq: TraceSeq(0),
+            }
+        }
+
+        /// One input: the requests sent and the outputs written.
+        fn step(&mut self, input: ProducerInput) -> (Vec<(u64, Request)>, Vec<ProducerOutput>) {
+            self.now += 1;
+            let mut out = ProducerEffects::caused(Detail::Records, self.seq, None);
+            let now = SimTime(self.now);
+            self.producer.handle(now, input, &mut self.rng, &mut out);
+            self.seq = out.next_seq();
+            let sent = out.sends.into_iter().filter_map(|(_, m)| match m {
+                Message::Request {
+                    correlation_id,
+                    request,
+                } => Some((correlation_id, request)),
+                _ => None,
+            });
+            (sent.collect(), out.outputs)
+        }
+
+        fn answer(
+            &mut self,
+            id: u64,
+            response: Response,
+        ) -> (Vec<(u64, Request)>, Vec<ProducerOutput>) {
+            self.step(ProducerInput::Response {
+                correlation_id: id,
+                response,
+            })
+        }
+    }
+
+    fn only(sent: Vec<(u64, Request)>) -> (u64, Request) {
+        assert_eq!(sent.len(), 1, "one request expected: {sent:?}");
+        sent.into_iter().next().unwrap()
+    }
+
+    fn txn_ok() -> Response {
+        Response::Txn(TxnCoordinatorResponse {
+            error: ErrorCode::None,
+        })
+    }
+
+    /// Start, FindCoordinator, InitProducerId: the producer is ready.
+    fn ready() -> Harness {
+        let mut h = Harness::new();
+        let (id, _) = only(h.step(ProducerInput::Start).0);
+        let (id, find) = only(h.answer(id, Response::ApiVersions).0);
+        assert!(matches!(find, Request::FindCoordinator(ref r) if &*r.key == "order-service"));
+        let found = Response::FindCoordinator(FindCoordinatorResponse {
+            error: ErrorCode::None,
+            node: Some(BrokerId(1)),
+        });
+        let (id, init) = only(h.answer(id, found).0);
+        let Request::InitProducerId(r) = init else {
+            panic!("InitProducerId expected: {init:?}")
+        };
+        assert_eq!(
+            r.transactional,
+            Some((Arc::from("order-service"), Millis(60_000)))
+        );
+        let granted = Response::InitProducerId(InitProducerIdResponse {
+            error: ErrorCode::None,
+            producer_id: ProducerId(7),
+            epoch: ProducerEpoch(0),
+        });
+        assert!(h.answer(id, granted).0.is_empty());
+        h
+    }
+
+    #[test]
+    fn a_transaction_adds_its_partition_before_the_first_batch_then_commits() {
+        let mut h = ready();
+        let topic = TopicName::new("orders").unwrap();
+        let record = SendRequest::new(&topic, Some("k"), "order-0");
+        let (sent, _) = h.step(ProducerInput::Send(vec![record]));
+        let (id, add) = only(sent);
+        assert!(h.step(ProducerInput::CommitTransaction(None)).0.is_empty());
+        let Request::Txn(TxnCoordinatorRequest::AddPartitions { partitions, .. }) = add else {
+            panic!("AddPartitionsToTxn before any Produce: {add:?}")
+        };
+        assert_eq!(partitions.len(), 1);
+        let (id, produce) = only(h.answer(id, txn_ok()).0);
+        let Request::Produce(p) = produce else {
+            panic!("the batch goes once its partition is added: {produce:?}")
+        };
+        let batch = &p.batches[0];
+        assert!(batch.idempotence.is_some_and(|i| i.transactional));
+        let acked = Response::Produce(ProduceResponse {
+            partitions: vec![PartitionProduceResponse {
+                topic: batch.topic.clone(),
+                partition: batch.partition,
+                error: ErrorCode::None,
+                base_offset: Some(Offset(0)),
+            }],
+        });
+        let (id, end) = only(h.answer(id, acked).0);
+        assert!(matches!(
+            end,
+            Request::Txn(TxnCoordinatorRequest::EndTxn {
+                result: TransactionResult::Commit,
+                ..
+            })
+        ));
+        let (sent, outputs) = h.answer(id, txn_ok());
+        assert!(sent.is_empty());
+        assert_eq!(
+            outputs,
+            vec![ProducerOutput::TransactionEnded(TxnOutcome::Committed)]
+        );
+    }
+
+    #[test]
+    fn a_fenced_producer_reports_fatal_once_and_refuses_to_commit() {
+        let mut h = ready();
+        let topic = TopicName::new("orders").unwrap();
+        let record = SendRequest::new(&topic, Some("k"), "order-0");
+        let (sent, _) = h.step(ProducerInput::Send(vec![record]));
+        let (id, _) = only(sent);
+        let fenced = Response::Txn(TxnCoordinatorResponse {
+            error: ErrorCode::ProducerFenced,
+        });
+        let (_, outputs) = h.answer(id, fenced);
+        assert_eq!(
+            outputs,
+            vec![ProducerOutput::TransactionEnded(TxnOutcome::Fatal)]
+        );
+        let (sent, outputs) = h.step(ProducerInput::CommitTransaction(None));
+        assert!(sent.is_empty(), "nothing more is sent: {sent:?}");
+        assert_eq!(
+            outputs,
+            vec![ProducerOutput::TransactionEnded(TxnOutcome::Fatal)]
+        );
+    }
+}
