@@ -22,7 +22,8 @@ use crate::protocol::transaction::{
 };
 use crate::protocol::{ErrorCode, Response};
 use crate::trace::{
-    ProducerFenced, TraceEvent, TxnEnded, TxnMarkerWritten, TxnPartitionsAdded, TxnStateChanged,
+    ProducerFenced, TraceEvent, TraceSeq, TxnEnded, TxnMarkerWritten, TxnPartitionsAdded,
+    TxnStateChanged,
 };
 use crate::units::{ClientId, Millis, ProducerEpoch, ProducerId, SimTime};
 
@@ -57,7 +58,8 @@ impl Broker {
     ) -> InitProducerIdResponse {
         let reply = self.transactions.init_producer_id(&id, timeout);
         let result = reply.result;
-        self.apply_txn_reply(now, reply.markers, reply.transitions, out);
+        let cause = out.cause_in();
+        self.apply_txn_reply(now, (reply.markers, reply.transitions), cause, out);
         match result {
             Ok((producer_id, epoch)) => {
                 out.trace(TraceEvent::ProducerIdAllocated {
@@ -90,11 +92,12 @@ impl Broker {
     ) {
         let (reply, event) = self.run_txn_request(now, &request);
         let error = reply.result.err().unwrap_or(ErrorCode::None);
+        let mut cause = out.cause_in();
         if error == ErrorCode::ProducerFenced {
-            out.trace(fenced_event(&request));
+            cause = Some(out.trace_because(cause, fenced_event(&request)));
         }
-        out.trace(event(error.name().to_string()));
-        self.apply_txn_reply(now, reply.markers, reply.transitions, out);
+        let answered = out.trace_because(cause, event(error.name().to_string()));
+        self.apply_txn_reply(now, (reply.markers, reply.transitions), Some(answered), out);
         self.arm_txn_abort_check(now, out);
         let response = Response::Txn(TxnCoordinatorResponse { error });
         respond(out, from, correlation_id, response);
@@ -146,11 +149,12 @@ impl Broker {
 
     /// Traces the coordinator's transitions, writes the markers it asked for, then completes
     /// each transaction whose markers are all written (PrepareCommit → CompleteCommit, ...).
+    /// Each event cites the one before it: the request's, the decision, then the markers.
     fn apply_txn_reply(
         &mut self,
         now: SimTime,
-        markers: Vec<TxnMarker>,
-        transitions: Vec<Transition>,
+        (markers, transitions): (Vec<TxnMarker>, Vec<Transition>),
+        mut cause: Option<TraceSeq>,
         out: &mut Effects<BrokerTimer>,
     ) {
         let mut decided = Vec::new();
@@ -161,22 +165,28 @@ impl Broker {
             ) {
                 decided.push(t.transactional_id.clone());
             }
-            out.trace(state_event(&t));
+            cause = Some(out.trace_because(cause, state_event(&t)));
         }
         for marker in &markers {
-            self.write_marker(now, marker, out);
+            self.write_marker(now, marker, cause, out);
         }
         self.wake_parked_fetches(now, out);
         for id in decided {
             if let Some(t) = self.transactions.markers_written(&id) {
-                out.trace(state_event(&t));
+                out.trace_because(cause, state_event(&t));
             }
         }
     }
 
     /// Writes one marker if this broker leads its partition; the high watermark then moves as
     /// after any append.
-    fn write_marker(&mut self, now: SimTime, marker: &TxnMarker, out: &mut Effects<BrokerTimer>) {
+    fn write_marker(
+        &mut self,
+        now: SimTime,
+        marker: &TxnMarker,
+        cause: Option<TraceSeq>,
+        out: &mut Effects<BrokerTimer>,
+    ) {
         let tp = &marker.partition;
         if tp.topic == offsets_partition("").topic {
             // The group's offsets partition: its coordinator settles the pending offsets.
@@ -201,14 +211,15 @@ impl Broker {
         let Ok(offset) = replica.write_marker(now, marker) else {
             return;
         };
-        out.trace(TraceEvent::TxnMarkerWritten(TxnMarkerWritten {
+        let event = TraceEvent::TxnMarkerWritten(TxnMarkerWritten {
             topic: tp.topic.as_arc().clone(),
             partition: tp.partition.0,
             offset: offset.0,
             producer_id: marker.producer_id.0,
             producer_epoch: marker.producer_epoch.0,
             result: marker.result.name().to_string(),
-        }));
+        });
+        out.trace_because(cause, event);
         let fenced = self.cluster.as_ref().map_or(&[][..], |c| &c.fenced[..]);
         let lag_time_max = self.config.replica_lag_time_max;
         replica.maybe_increment_high_watermark(&slot.state, config, fenced, now, lag_time_max);
@@ -226,7 +237,7 @@ impl Broker {
     /// `transaction.timeout.ms` is aborted with an epoch bump, then the check runs again.
     pub(super) fn txn_abort_check(&mut self, now: SimTime, out: &mut Effects<BrokerTimer>) {
         let reply = self.transactions.abort_timed_out(now);
-        self.apply_txn_reply(now, reply.markers, reply.transitions, out);
+        self.apply_txn_reply(now, (reply.markers, reply.transitions), None, out);
         out.set_timer(BrokerTimer::TxnAbortCheck, now + TXN_ABORT_CHECK_INTERVAL);
     }
 }
