@@ -216,6 +216,13 @@ impl TxnDriver {
         }
     }
 
+    /// `NOT_COORDINATOR`: the coordinator moved; find it again before the retry.
+    fn note_moved_coordinator(&mut self, response: &Response) {
+        if matches!(response, Response::Txn(r) if r.error == ErrorCode::NotCoordinator) {
+            self.coordinator = None;
+        }
+    }
+
     /// The coordinator's answer to InitProducerId: the id and epoch once granted.
     fn on_init_producer_id(
         &mut self,
@@ -489,6 +496,7 @@ impl Producer {
             return;
         };
         out.cancel_timer(ProducerTimer::RequestTimeout(id));
+        txn.note_moved_coordinator(&response);
         let retry = |txn: &mut TxnDriver, call: Call| {
             txn.retry = Some(call);
             txn.retry_at = retry_at;
