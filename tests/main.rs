@@ -11,6 +11,9 @@ mod causes;
 mod cli;
 /// The same seed gives the same bytes; another seed changes what is seeded.
 mod determinism;
+/// Exactly-once in whole-world runs: the scenario on 20 seeds, a transactional service crashed
+/// at random points (each order once to `read_committed`, markers on all partitions or none).
+mod exactly_once;
 /// `kafka-sim explain`: decisions with their causes and numbers, filters, French, JSON.
 mod explain;
 /// The fault plan: each fault kind and its effect in the trace.

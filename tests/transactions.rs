@@ -3,8 +3,8 @@
 //! (`broker::transaction::TransactionCoordinator`), the producers' client-side state
 //! (`client::producer::transaction_manager`), each partition's producer state and
 //! transactional state (LSO, aborted index), the transactional offsets, and the consumer's
-//! `read_committed` filter. Runs of the whole world do not drive a transactional producer yet;
-//! these check the pieces' contract with each other.
+//! `read_committed` filter. These check the pieces' contract with each other; whole-world runs
+//! of a transactional service are checked in `exactly_once.rs`.
 //!
 //! - a `read_committed` reader never sees a record of an aborted transaction;
 //! - a committed transaction's records are visible on all its partitions, an aborted one's on

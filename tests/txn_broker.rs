@@ -9,6 +9,9 @@ use std::sync::Arc;
 use kafka_sim::broker::{Broker, BrokerInput, BrokerTimer};
 use kafka_sim::client::consumer::isolation::visible_records;
 use kafka_sim::effects::Effects;
+use kafka_sim::protocol::consumer_group::{
+    GroupRequest, GroupResponse, OffsetCommitRequest, OffsetFetchRequest, TxnOffsetCommitRequest,
+};
 use kafka_sim::protocol::fetch::{FetchPartition, FetchRequest, FetchedPartition};
 use kafka_sim::protocol::produce::{
     Acks, BatchIdempotence, InitProducerIdRequest, ProduceBatch, ProduceRequest,
@@ -551,4 +554,76 @@ mod three_brokers {
         );
         assert!(!markers.iter().any(|(c, _)| c == "broker/2"));
     }
+}
+
+/// The group's committed offset of partition 0, as OffsetFetch answers it.
+fn fetch_committed(h: &mut Harness, group: &str) -> Option<Offset> {
+    let request = Request::Group(GroupRequest::OffsetFetch(OffsetFetchRequest {
+        group_id: Arc::from(group),
+        partitions: vec![tp(0)],
+    }));
+    let (Response::Group(GroupResponse::OffsetFetch(r)), _) = h.call(request) else {
+        panic!("OffsetFetch answered otherwise")
+    };
+    r.offsets[0].1
+}
+
+fn commit_request(group: &str, offset: u64) -> OffsetCommitRequest {
+    OffsetCommitRequest {
+        group_id: Arc::from(group),
+        generation: None,
+        member_id: None,
+        group_instance_id: None,
+        offsets: vec![(tp(0), Offset(offset))],
+    }
+}
+
+/// KIP-447's sendOffsetsToTransaction: AddOffsetsToTxn, then TxnOffsetCommit to the group.
+fn send_offsets(h: &mut Harness, p: &TxnProducer, group: &str, offset: u64) {
+    let add = TxnCoordinatorRequest::AddOffsets {
+        producer: p.clone(),
+        group_id: Arc::from(group),
+    };
+    assert_eq!(h.txn(add), ErrorCode::None);
+    let request = Request::Group(GroupRequest::TxnOffsetCommit(TxnOffsetCommitRequest {
+        commit: commit_request(group, offset),
+        producer: p.clone(),
+    }));
+    let (Response::Group(GroupResponse::OffsetCommit(r)), _) = h.call(request) else {
+        panic!("TxnOffsetCommit answered otherwise")
+    };
+    assert_eq!(r.partitions, vec![(tp(0), ErrorCode::None)]);
+}
+
+#[test]
+fn transactional_offsets_are_pending_until_the_marker_commit_applies_them_abort_drops_them() {
+    let mut h = Harness::new();
+    const GROUP: &str = "order-service-group";
+    // A group that exists, with offset 0 committed outside any transaction.
+    let plain = Request::Group(GroupRequest::OffsetCommit(commit_request(GROUP, 0)));
+    h.call(plain);
+    let p = h.init();
+    assert_eq!(h.txn(add(&p, &[0])), ErrorCode::None);
+    assert_eq!(h.produce(&p, 0, 0, &[0, 1]), ErrorCode::None);
+    send_offsets(&mut h, &p, GROUP, 5);
+    assert_eq!(
+        fetch_committed(&mut h, GROUP),
+        Some(Offset(0)),
+        "pending in the open transaction"
+    );
+    assert_eq!(h.txn(end(&p, TransactionResult::Commit)), ErrorCode::None);
+    assert_eq!(
+        fetch_committed(&mut h, GROUP),
+        Some(Offset(5)),
+        "at the COMMIT marker"
+    );
+    assert_eq!(h.txn(add(&p, &[0])), ErrorCode::None);
+    assert_eq!(h.produce(&p, 0, 2, &[2]), ErrorCode::None);
+    send_offsets(&mut h, &p, GROUP, 9);
+    assert_eq!(h.txn(end(&p, TransactionResult::Abort)), ErrorCode::None);
+    assert_eq!(
+        fetch_committed(&mut h, GROUP),
+        Some(Offset(5)),
+        "an abort drops them: the input is read again"
+    );
 }

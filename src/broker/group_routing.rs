@@ -119,6 +119,14 @@ fn refusal(request: &GroupRequest, error: ErrorCode) -> GroupResponse {
             error,
             offsets: Vec::new(),
         }),
+        GroupRequest::TxnOffsetCommit(r) => GroupResponse::OffsetCommit(OffsetCommitResponse {
+            partitions: r
+                .commit
+                .offsets
+                .iter()
+                .map(|(tp, _)| (tp.clone(), error))
+                .collect(),
+        }),
         // The member looks for the coordinator again and heartbeats there at once
         // (`client/consumer/kip848.rs`); the interval is only a default.
         GroupRequest::ConsumerGroupHeartbeat(_) => GroupResponse::ConsumerGroupHeartbeat(

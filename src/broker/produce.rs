@@ -335,7 +335,7 @@ fn idempotence_verdict(
         first_offset: log_end,
         last_offset: Offset(log_end.0 + u64::from(count) - 1),
         timestamp: SimTime::ZERO,
-        transactional: false,
+        transactional: idempotence.transactional,
     };
     states
         .check_data_batch(AppendOrigin::Client, idempotence.producer_id, &header)

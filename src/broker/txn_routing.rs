@@ -20,7 +20,8 @@ use crate::protocol::transaction::{
 };
 use crate::protocol::{ErrorCode, Response};
 use crate::trace::{
-    ProducerFenced, TraceEvent, TxnEnded, TxnMarkerWritten, TxnPartitionsAdded, TxnStateChanged,
+    ProducerFenced, TraceEvent, TraceSeq, TxnEnded, TxnMarkerWritten, TxnPartitionsAdded,
+    TxnStateChanged,
 };
 use crate::units::{ClientId, Millis, ProducerEpoch, ProducerId, SimTime};
 
@@ -55,7 +56,8 @@ impl Broker {
     ) -> InitProducerIdResponse {
         let reply = self.transactions.init_producer_id(&id, timeout);
         let result = reply.result;
-        self.apply_txn_reply(now, reply.markers, reply.transitions, out);
+        let cause = out.cause_in();
+        self.apply_txn_reply(now, (reply.markers, reply.transitions), cause, out);
         match result {
             Ok((producer_id, epoch)) => {
                 out.trace(TraceEvent::ProducerIdAllocated {
@@ -88,11 +90,12 @@ impl Broker {
     ) {
         let (reply, event) = self.run_txn_request(now, &request);
         let error = reply.result.err().unwrap_or(ErrorCode::None);
+        let mut cause = out.cause_in();
         if error == ErrorCode::ProducerFenced {
-            out.trace(fenced_event(&request));
+            cause = Some(out.trace_because(cause, fenced_event(&request)));
         }
-        out.trace(event(error.name().to_string()));
-        self.apply_txn_reply(now, reply.markers, reply.transitions, out);
+        let answered = out.trace_because(cause, event(error.name().to_string()));
+        self.apply_txn_reply(now, (reply.markers, reply.transitions), Some(answered), out);
         self.arm_txn_abort_check(now, out);
         let response = Response::Txn(TxnCoordinatorResponse { error });
         respond(out, from, correlation_id, response);
@@ -144,12 +147,12 @@ impl Broker {
 
     /// Traces the coordinator's transitions, then has the markers of each decided transaction
     /// written (`txn_markers.rs`), which completes it (PrepareCommit → CompleteCommit, ...) once
-    /// all are.
+    /// all are. Each state change cites the one before it, the first the request's answer.
     fn apply_txn_reply(
         &mut self,
         now: SimTime,
-        markers: Vec<TxnMarker>,
-        transitions: Vec<Transition>,
+        (markers, transitions): (Vec<TxnMarker>, Vec<Transition>),
+        mut cause: Option<TraceSeq>,
         out: &mut Effects<BrokerTimer>,
     ) {
         let mut decided: Vec<Arc<str>> = Vec::new();
@@ -160,7 +163,7 @@ impl Broker {
             ) {
                 decided.push(Arc::from(t.transactional_id.as_str()));
             }
-            out.trace(state_event(&t));
+            cause = Some(out.trace_because(cause, state_event(&t)));
         }
         let mut markers = markers;
         for id in decided {
@@ -192,6 +195,15 @@ impl Broker {
         out: &mut Effects<BrokerTimer>,
     ) -> Result<(), ErrorCode> {
         let tp = &marker.partition;
+        if tp.topic == offsets_partition("").topic {
+            // The group's offsets partition: its coordinator settles the pending offsets.
+            let mut sub = out.sub();
+            let (id, result) = (marker.producer_id, marker.result);
+            self.coordinator
+                .complete_txn_offsets(now, id, result, &mut sub);
+            out.absorb(sub, BrokerTimer::Coordinator);
+            return Ok(());
+        }
         let index = tp.partition.0 as usize;
         let Some(topic) = self.topics.get_mut(&tp.topic) else {
             return Err(ErrorCode::UnknownTopicOrPartition);
@@ -239,7 +251,7 @@ impl Broker {
     /// `transaction.timeout.ms` is aborted with an epoch bump, then the check runs again.
     pub(super) fn txn_abort_check(&mut self, now: SimTime, out: &mut Effects<BrokerTimer>) {
         let reply = self.transactions.abort_timed_out(now);
-        self.apply_txn_reply(now, reply.markers, reply.transitions, out);
+        self.apply_txn_reply(now, (reply.markers, reply.transitions), None, out);
         out.set_timer(BrokerTimer::TxnAbortCheck, now + TXN_ABORT_CHECK_INTERVAL);
     }
 }

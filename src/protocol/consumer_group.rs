@@ -26,6 +26,9 @@ pub enum GroupRequest {
     OffsetFetch(OffsetFetchRequest),
     /// ConsumerGroupHeartbeat (API key 68, KIP-848): the new consumer group protocol.
     ConsumerGroupHeartbeat(ConsumerGroupHeartbeatRequest),
+    /// TxnOffsetCommit (API key 28, KIP-98 and KIP-447): offsets committed inside a
+    /// transaction, answered like an OffsetCommit.
+    TxnOffsetCommit(TxnOffsetCommitRequest),
 }
 
 impl GroupRequest {
@@ -39,6 +42,7 @@ impl GroupRequest {
             GroupRequest::OffsetCommit(r) => &r.group_id,
             GroupRequest::OffsetFetch(r) => &r.group_id,
             GroupRequest::ConsumerGroupHeartbeat(r) => &r.group_id,
+            GroupRequest::TxnOffsetCommit(r) => &r.commit.group_id,
         }
     }
 }
@@ -244,4 +248,20 @@ pub struct OffsetFetchResponse {
     pub error: ErrorCode,
     /// Per partition, the committed offset or `None` if there is none.
     pub offsets: Vec<(TopicPartition, Option<Offset>)>,
+}
+
+/// `TxnOffsetCommit` (API key 28): `sendOffsetsToTransaction()`'s second request, from the
+/// producer to the group's coordinator, after `AddOffsetsToTxn`. The offsets stay pending until
+/// the transaction's marker reaches the group's `__consumer_offsets` partition: a COMMIT makes
+/// them the group's committed offsets, an ABORT drops them (Kafka's `GroupMetadata`
+/// pending transactional offsets). Since KIP-447 it carries the consumer's member id and
+/// generation, which the coordinator checks as for an OffsetCommit, so that a member kicked out
+/// of the group cannot commit offsets for partitions now owned by another. The answer is an
+/// OffsetCommit response (`GroupResponse::OffsetCommit`): one error per partition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TxnOffsetCommitRequest {
+    /// The group, the member and generation (KIP-447), and the offsets: the next to read.
+    pub commit: OffsetCommitRequest,
+    /// The transactional producer sending it.
+    pub producer: crate::protocol::transaction::TxnProducer,
 }

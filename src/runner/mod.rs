@@ -318,7 +318,7 @@ fn member_process(
         },
         on_failure: g.on_failure.clone(),
     };
-    let consumer = Consumer::new(config, app, g.topics.clone(), coordinator);
+    let mut consumer = Consumer::new(config, app, g.topics.clone(), coordinator);
     let producer = if service::needs_producer(g) {
         let empty = Configs::default();
         let configs = g.output.as_ref().map_or(&empty, |o| &o.config);
@@ -326,6 +326,10 @@ fn member_process(
             .map_err(|e| config_error(configs, map, "output.config", e.to_string()))?;
         let producer = Producer::new(config, world.metadata(), None)
             .map_err(|e| map.error(None, "output.topic", e.to_string()))?;
+        if producer.config().transactional.is_some() {
+            // The consume-transform-produce loop: offsets go into the transactions.
+            consumer.commit_in_transactions();
+        }
         Some(producer)
     } else {
         None

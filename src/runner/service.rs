@@ -105,14 +105,17 @@ pub fn producer_name(group: &str, member: u32) -> String {
 }
 
 /// The producer settings of the group's members: the group's client library, with the output's
-/// `config` (none for a group that only dead-letters: the client's defaults).
+/// `config` (none for a group that only dead-letters: the client's defaults). A
+/// `transactional.id` there makes the members run the consume-transform-produce loop in
+/// transactions (KIP-98, KIP-447): every member uses that same id, as instances of one
+/// service deployed with one configuration do, so a newer instance fences an older one.
 pub fn producer_config(spec: &GroupSpec) -> Result<ProducerConfig, ConfigError> {
     let settings: Vec<(&str, &str)> = spec
         .output
         .iter()
         .flat_map(|output| output.config.iter())
         .collect();
-    ProducerConfig::parse(spec.client, settings)
+    ProducerConfig::parse_transactional(spec.client, settings)
 }
 
 /// The components of one member process.
@@ -146,6 +149,13 @@ pub fn add_member(
         spec.group_id
     );
     let output = spec.output.as_ref().map(ServiceOutput::from_spec);
+    if producer
+        .as_ref()
+        .is_some_and(|p| p.config().transactional.is_some())
+    {
+        // Its offsets go into the producer's transactions, never committed by the consumer.
+        consumer.commit_in_transactions();
+    }
     if output.is_some() {
         consumer.report_each_record();
     }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use crate::broker::controller::{ControllerInput, ControllerTimer};
 use crate::broker::{BrokerInput, BrokerTimer};
 use crate::client::consumer::ConsumerOutput;
+use crate::client::producer::ProducerOutput;
 use crate::effects::{Effects, TimerOp};
 use crate::scheduler::{TimerTable, TimerToken};
 use crate::trace::{TraceEvent, TraceSeq};
@@ -192,6 +193,15 @@ impl Outputs for ConsumerOutput {
             unreachable!("only consumers write consumer outputs")
         };
         world.serve_consumer(now, client.0 as usize, outputs);
+    }
+}
+
+impl Outputs for ProducerOutput {
+    fn route(world: &mut World<'_>, now: SimTime, from: NodeId, outputs: Vec<Self>) {
+        let NodeId::Client(client) = from else {
+            unreachable!("only producers write producer outputs")
+        };
+        world.serve_producer(now, client.0 as usize, outputs);
     }
 }
 

@@ -85,6 +85,11 @@ pub enum ClientCommand {
         /// The records.
         records: Vec<SendRequest>,
     },
+    /// A transactional producer's application sends these offsets to its transaction and
+    /// commits it (a consumer of its process finished a batch).
+    CommitTransaction(crate::protocol::consumer_group::OffsetCommitRequest),
+    /// A consumer's application learns how its process's transaction ended.
+    TransactionEnded(crate::client::producer::TxnOutcome),
     /// A producer's application starts (`Some(share)`) or stops (`None`) sending a share of
     /// malformed records: the poison-pill fault.
     Poison {
@@ -137,6 +142,9 @@ pub(super) fn producer_input(event: ClientEvent) -> Option<ProducerInput> {
         ClientEvent::Command(ClientCommand::Close) => ProducerInput::Close,
         ClientEvent::Command(ClientCommand::Produce { records }) => ProducerInput::Send(records),
         ClientEvent::Command(ClientCommand::Poison { ratio }) => ProducerInput::Poison(ratio),
+        ClientEvent::Command(ClientCommand::CommitTransaction(offsets)) => {
+            ProducerInput::CommitTransaction(Some(offsets))
+        }
         ClientEvent::Command(_) => return None,
     })
 }
@@ -165,6 +173,9 @@ pub(super) fn consumer_input(event: ClientEvent) -> Option<ConsumerInput> {
             response,
         }),
         ClientEvent::Command(ClientCommand::Close) => Some(ConsumerInput::Close),
+        ClientEvent::Command(ClientCommand::TransactionEnded(outcome)) => {
+            Some(ConsumerInput::TransactionEnded(outcome))
+        }
         ClientEvent::ConnectionClosed { broker, .. } => {
             Some(ConsumerInput::ConnectionClosed { broker })
         }

@@ -3,6 +3,7 @@
 //! its fate), and what a consumer hands its process ([`ConsumerOutput`]).
 
 use crate::client::consumer::{ConsumerInput, ConsumerOutput};
+use crate::client::producer::{ProducerOutput, TxnOutcome};
 use crate::effects::Effects;
 use crate::trace::{TraceEvent, TraceSeq};
 use crate::units::{ClientId, Millis, NodeId, SimTime};
@@ -203,11 +204,13 @@ impl World<'_> {
         let mut processed = Vec::new();
         let mut dead = Vec::new();
         let mut died = None;
+        let mut commit = None;
         for output in outputs {
             match output {
                 ConsumerOutput::Processed(record) => processed.push(record),
                 ConsumerOutput::DeadLettered(letter) => dead.push(letter),
                 ConsumerOutput::ApplicationDied(failed) => died = Some(failed),
+                ConsumerOutput::CommitTransaction(offsets) => commit = Some(offsets),
             }
         }
         match self.services.partner(index) {
@@ -220,6 +223,12 @@ impl World<'_> {
                     .expect("a linked consumer");
                 if !records.is_empty() {
                     let event = ClientEvent::Command(ClientCommand::Produce { records });
+                    self.scheduler
+                        .schedule_at(now, Scheduled::ClientEvent { client, event });
+                }
+                if let Some(offsets) = commit {
+                    // After the batch's outputs: sendOffsetsToTransaction, commitTransaction.
+                    let event = ClientEvent::Command(ClientCommand::CommitTransaction(offsets));
                     self.scheduler
                         .schedule_at(now, Scheduled::ClientEvent { client, event });
                 }
@@ -238,6 +247,38 @@ impl World<'_> {
             // The crash follows from the pill's failure.
             self.cause_in = failed;
             self.crash_process(now, index);
+        }
+    }
+
+    /// Routes what producer `index` handed its process ([`ProducerOutput`]): the end of a
+    /// transaction goes to the consumer of its process, whose application was waiting in
+    /// `commitTransaction()`; a fatal producer (fenced) ends the process: the application closes
+    /// its consumer and its producer, as a Java application does on `ProducerFencedException`.
+    pub(super) fn serve_producer(
+        &mut self,
+        now: SimTime,
+        index: usize,
+        outputs: Vec<ProducerOutput>,
+    ) {
+        for ProducerOutput::TransactionEnded(outcome) in outputs {
+            let Some(consumer) = self.services.partner(index) else {
+                continue;
+            };
+            let event = ClientEvent::Command(ClientCommand::TransactionEnded(outcome));
+            self.scheduler.schedule_at(
+                now,
+                Scheduled::ClientEvent {
+                    client: consumer,
+                    event,
+                },
+            );
+            if outcome == TxnOutcome::Fatal {
+                for client in [consumer, index] {
+                    let event = ClientEvent::Command(ClientCommand::Close);
+                    self.scheduler
+                        .schedule_at(now, Scheduled::ClientEvent { client, event });
+                }
+            }
         }
     }
 }

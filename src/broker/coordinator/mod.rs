@@ -47,6 +47,7 @@ pub mod state;
 mod sync;
 pub mod timers;
 mod topic_regex;
+mod txn_offset_commit;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -134,6 +135,8 @@ pub struct GroupCoordinator {
     /// Partition counts of the cluster's topics, as the broker last passed them
     /// ([`GroupCoordinator::observe_topics`]): what KIP-848 groups assign.
     topics: BTreeMap<TopicName, u32>,
+    /// Offsets committed in open transactions (TxnOffsetCommit), until their marker.
+    txn_offsets: txn_offset_commit::PendingTxnOffsets,
 }
 
 /// What a handler needs besides its group: the time, the settings and the effects buffer.
@@ -182,6 +185,7 @@ impl GroupCoordinator {
             groups: BTreeMap::new(),
             consumer_groups: BTreeMap::new(),
             topics: BTreeMap::new(),
+            txn_offsets: BTreeMap::new(),
         }
     }
 
@@ -279,7 +283,12 @@ impl GroupCoordinator {
         rng: &mut SimRng,
         out: &mut Effects<CoordinatorTimer>,
     ) {
-        let GroupCoordinator { config, groups, .. } = self;
+        let GroupCoordinator {
+            config,
+            groups,
+            txn_offsets,
+            ..
+        } = self;
         let mut context = Context { now, config, out };
         match input {
             CoordinatorInput::Request {
@@ -307,6 +316,15 @@ impl GroupCoordinator {
                     }
                     GroupRequest::OffsetFetch(r) => {
                         offset_commit::offset_fetch(groups, reply, r, &mut context);
+                    }
+                    GroupRequest::TxnOffsetCommit(r) => {
+                        txn_offset_commit::txn_offset_commit(
+                            groups,
+                            txn_offsets,
+                            reply,
+                            r,
+                            &mut context,
+                        );
                     }
                     GroupRequest::ConsumerGroupHeartbeat(_) => {
                         unreachable!("handled by handle_consumer_group")

@@ -135,7 +135,10 @@ pub(super) fn offset_fetch(
 
 impl ClassicGroup {
     /// Kafka's `ClassicGroup.validateOffsetCommit` for a non-transactional commit.
-    fn validate_offset_commit(&self, req: &OffsetCommitRequest) -> Result<(), ErrorCode> {
+    pub(super) fn validate_offset_commit(
+        &self,
+        req: &OffsetCommitRequest,
+    ) -> Result<(), ErrorCode> {
         if self.state() == GroupState::Dead {
             return Err(ErrorCode::CoordinatorNotAvailable);
         }

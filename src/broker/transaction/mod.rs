@@ -17,8 +17,8 @@
 //!
 //! These are pure state machines: they return what they decided (responses, markers to write,
 //! transitions with their reasons). The broker drives them (`broker/txn_routing.rs`: the
-//! requests answered, the markers written, the timeout check); the producer client of a run does
-//! not send transactional requests yet.
+//! requests answered, the markers written, the timeout check); a service's transactional
+//! producer sends the requests in a run (`client/producer/txn_sender.rs`).
 
 pub mod coordinator;
 pub mod offsets;

@@ -27,9 +27,9 @@
 //! `max.partition.fetch.bytes` 1048576, `fetch.max.bytes` 52428800.
 //!
 //! `isolation.level` travels in every Fetch (a `read_committed` one stops at the last stable
-//! offset, and `isolation.rs` drops aborted and control records), but changes nothing in today's
-//! runs: they write no transactions, so the last stable offset is the high watermark and no
-//! record is aborted; both levels read the same records.
+//! offset, and `isolation.rs` drops aborted and control records). It matters in runs whose
+//! services write transactions (`scenarios/exactly_once.toml`); elsewhere the last stable offset
+//! is the high watermark and no record is aborted, so both levels read the same records.
 
 use std::sync::Arc;
 

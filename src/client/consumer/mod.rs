@@ -37,6 +37,7 @@ mod kip848;
 mod membership;
 mod poll;
 pub(crate) mod polled;
+mod txn;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
@@ -111,6 +112,8 @@ pub enum ConsumerInput {
         /// How long.
         duration: Millis,
     },
+    /// Its process's producer ended the transaction of the last batch (`txn.rs`).
+    TransactionEnded(crate::client::producer::TxnOutcome),
 }
 
 /// What a consumer hands the rest of its process ([`Effects::outputs`]), in the order it
@@ -131,6 +134,9 @@ pub enum ConsumerOutput {
     /// `ClientCommand::Crash` does (no LeaveGroup), after routing the outputs before this one.
     /// It carries the pill's last `ProcessingFailed`, which the crash follows from.
     ApplicationDied(Option<TraceSeq>),
+    /// The application processed a batch whose offsets go into its producer's transaction
+    /// (`sendOffsetsToTransaction`, then `commitTransaction()`): it waits for the end.
+    CommitTransaction(crate::protocol::consumer_group::OffsetCommitRequest),
 }
 
 /// A consumer subscribed to some topics in a group.
@@ -190,6 +196,8 @@ pub struct Consumer {
     report_each_record: bool,
     /// The time of the input being handled (read where a batch's schedule must be consulted).
     now: SimTime,
+    /// Its offsets go into its process's transactions (`txn.rs`).
+    transactional: bool,
 }
 
 /// The client side of the group protocol.
@@ -372,6 +380,7 @@ impl Consumer {
             keep_processed: false,
             report_each_record: false,
             now: SimTime::ZERO,
+            transactional: false,
         }
     }
 
@@ -436,6 +445,7 @@ impl Consumer {
                 self.connection_lost(now, broker, rng, out);
             }
             ConsumerInput::Close => self.closing = true,
+            ConsumerInput::TransactionEnded(outcome) => self.transaction_ended(outcome),
         }
         self.cut_batch_if_polling_is_needed(now, out);
         if matches!(self.activity, Activity::Polling) {

@@ -247,6 +247,9 @@ impl Consumer {
             "the batch ends with its last record"
         );
         self.store_handed_out(&batch, now);
+        if self.transactional {
+            return self.commit_batch_in_transaction(&batch, out);
+        }
         if self.app.commit == ManualCommit::PerBatch {
             self.activity = Activity::Committing(None);
             if !self.commit_consumed(CommitPurpose::Batch, out) {

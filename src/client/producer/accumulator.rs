@@ -37,6 +37,9 @@ struct PartitionQueue {
     /// `max.in.flight.requests.per.connection = 1`: a partition with a batch in flight sends
     /// nothing else.
     muted: bool,
+    /// A transactional producer's partition not yet added to the transaction
+    /// (AddPartitionsToTxn unanswered): its batches wait (`isSendToPartitionAllowed`).
+    held: bool,
 }
 
 #[derive(Debug)]
@@ -346,7 +349,10 @@ impl Accumulator {
                 let Some(first) = q.deque.front() else {
                     return false;
                 };
-                !q.muted && !first.backing_off(now) && self.sendable(q, first, now, flushing)
+                !q.muted
+                    && !q.held
+                    && !first.backing_off(now)
+                    && self.sendable(q, first, now, flushing)
             })
         })
     }
@@ -378,7 +384,7 @@ impl Accumulator {
                     continue;
                 };
                 consider(first.created + delivery_timeout);
-                if q.muted {
+                if q.muted || q.held {
                     continue;
                 }
                 if first.backing_off(now) {
@@ -417,7 +423,11 @@ impl Accumulator {
             i = (i + 1) % len;
             let t = &mut self.topics[tp.topic as usize];
             let q = &mut t.queues[tp.partition.0 as usize];
-            if let Some(first) = q.deque.front().filter(|f| !q.muted && !f.backing_off(now)) {
+            if let Some(first) = q
+                .deque
+                .front()
+                .filter(|f| !q.muted && !q.held && !f.backing_off(now))
+            {
                 if size + first.size > max_request_size && !ready.is_empty() {
                     break;
                 }
@@ -490,6 +500,11 @@ impl Accumulator {
     /// Mutes or unmutes a partition (`max.in.flight.requests.per.connection = 1`).
     pub(crate) fn set_muted(&mut self, tp: TopicPartitionIndex, muted: bool) {
         self.queue_mut(tp).muted = muted;
+    }
+
+    /// Holds or releases a partition's batches (a transaction's partition until added).
+    pub(crate) fn set_held(&mut self, tp: TopicPartitionIndex, held: bool) {
+        self.queue_mut(tp).held = held;
     }
 
     /// The queued batches of `tp`, for an epoch bump that rewrites their sequences.

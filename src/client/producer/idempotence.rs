@@ -67,6 +67,8 @@ pub(crate) struct Idempotence {
     bump_required: bool,
     to_rewrite: BTreeSet<TopicPartitionIndex>,
     partitions: BTreeMap<TopicPartitionIndex, PartitionSequences>,
+    /// The batches carry the transactional bit (a transactional producer's id and epoch).
+    transactional: bool,
 }
 
 /// An epoch bump to apply: the new epoch and the partitions whose sequences restart at 0.
@@ -87,6 +89,27 @@ impl Idempotence {
             bump_required: false,
             to_rewrite: BTreeSet::new(),
             partitions: BTreeMap::new(),
+            transactional: false,
+        }
+    }
+
+    /// A transactional producer's id and epoch, as its coordinator granted them
+    /// (`InitProducerId` with the `transactional.id`): sequences start again at 0.
+    pub(crate) fn transactional(id: ProducerId, epoch: ProducerEpoch) -> Idempotence {
+        Idempotence {
+            state: PidState::Ready { id, epoch },
+            transactional: true,
+            ..Idempotence::new()
+        }
+    }
+
+    /// A transactional producer before its coordinator answered: it never asks any broker for
+    /// a plain idempotent id.
+    pub(crate) fn awaiting_transactional_id() -> Idempotence {
+        Idempotence {
+            state: PidState::Initializing,
+            transactional: true,
+            ..Idempotence::new()
         }
     }
 
@@ -226,7 +249,7 @@ impl Idempotence {
                 producer_id: id,
                 epoch,
                 base_sequence: next,
-                transactional: false,
+                transactional: self.transactional,
             });
             b.sequence_reset = true;
             next = next.plus(b.count);
@@ -275,7 +298,7 @@ impl Sequencer for Idempotence {
             producer_id: id,
             epoch,
             base_sequence: p.next,
-            transactional: false,
+            transactional: self.transactional,
         });
         p.next = p.next.plus(batch.count);
         p.in_flight.insert(batch.id);

@@ -16,6 +16,9 @@
 //! - `sender`: connections, in-flight requests (`max.in.flight.requests.per.connection`),
 //!   `acks`, `request.timeout.ms`, retries with backoff, `delivery.timeout.ms`;
 //! - `idempotence`: producer id, epoch and sequence numbers (KIP-98, KIP-360);
+//! - `txn_sender`: a transactional producer's requests (InitProducerId with the
+//!   `transactional.id`, AddPartitionsToTxn, AddOffsetsToTxn, TxnOffsetCommit, EndTxn) and the
+//!   end of each transaction handed to its process ([`ProducerOutput`]);
 //! - [`backoff`]: exponential backoff with seeded jitter (KIP-580);
 //! - [`workload`]: records on a schedule, keys from a pattern.
 //!
@@ -33,6 +36,7 @@ mod idempotence;
 mod sender;
 pub mod transaction_manager;
 pub mod transactional;
+mod txn_sender;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
@@ -49,9 +53,23 @@ use self::accumulator::{Accumulator, AppendError, PartitionChoice};
 use self::batch::ProducerBatch;
 use self::idempotence::Idempotence;
 use self::sender::{Connection, MetadataRefresh};
+use self::txn_sender::TxnDriver;
 use self::workload::WorkloadState;
+use crate::protocol::consumer_group::OffsetCommitRequest;
 
 pub use self::config::{ConfigError, ProducerConfig};
+pub use self::txn_sender::TxnOutcome;
+
+/// The effects buffer of a producer: its timers, and what it hands its process.
+pub type ProducerEffects = Effects<ProducerTimer, ProducerOutput>;
+
+/// What a producer hands the rest of its process ([`Effects::outputs`]): a transactional
+/// producer's application learns that `commitTransaction()` (or the abort) returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProducerOutput {
+    /// The open transaction ended this way (`Fatal`: the producer is fenced, reported once).
+    TransactionEnded(TxnOutcome),
+}
 pub use self::workload::{KeyChoice, KeySpec, Pacing, Workload};
 
 /// One record the application hands to `send()`.
@@ -121,6 +139,10 @@ pub enum ProducerInput {
     Poison(Option<Ratio>),
     /// `close()`: send everything queued now, without waiting for `linger.ms`.
     Close,
+    /// A transactional producer's application calls `sendOffsetsToTransaction()` with these
+    /// offsets (a consume-transform-produce loop), then `commitTransaction()`, after the sends
+    /// it already made.
+    CommitTransaction(Option<OffsetCommitRequest>),
 }
 
 /// The producer's keyed timers.
@@ -133,6 +155,8 @@ pub enum ProducerTimer {
     RequestTimeout(u64),
     /// The workload's next record is due.
     Workload,
+    /// A transactional request's retry backoff ends.
+    Transaction,
 }
 
 /// Where a record goes and how the application waits for it.
@@ -192,6 +216,8 @@ pub struct Producer {
     closing: bool,
     sender_timer: Option<SimTime>,
     stats: ProducerStats,
+    /// A transactional producer's requests and transaction (`txn_sender`).
+    txn: Option<Box<TxnDriver>>,
 }
 
 impl Producer {
@@ -228,8 +254,17 @@ impl Producer {
         let acc = Accumulator::new(&config, &metadata);
         let init_broker = acc.brokers().next().unwrap_or(BrokerId(0));
         let refresh = MetadataRefresh::new(&metadata);
+        let txn = config
+            .transactional
+            .as_ref()
+            .map(|t| Box::new(TxnDriver::new(&t.transactional_id, t.transaction_timeout)));
+        let idempotence = match txn {
+            Some(_) => Some(Idempotence::awaiting_transactional_id()),
+            None => config.idempotent().then(Idempotence::new),
+        };
         Ok(Producer {
-            idempotence: config.idempotent().then(Idempotence::new),
+            idempotence,
+            txn,
             config,
             acc,
             topics,
@@ -273,7 +308,7 @@ impl Producer {
         now: SimTime,
         input: ProducerInput,
         rng: &mut SimRng,
-        out: &mut Effects<ProducerTimer>,
+        out: &mut ProducerEffects,
     ) {
         match input {
             ProducerInput::Start => {
@@ -286,6 +321,10 @@ impl Producer {
             ProducerInput::Send(records) => self.queue.extend(records),
             ProducerInput::Timer(ProducerTimer::Sender) => self.sender_timer = None,
             ProducerInput::Timer(ProducerTimer::Workload) => self.workload_timer = None,
+            ProducerInput::Timer(ProducerTimer::Transaction) => {}
+            ProducerInput::CommitTransaction(offsets) => {
+                self.txn_commit_requested(offsets, out);
+            }
             ProducerInput::Timer(ProducerTimer::RequestTimeout(id)) => {
                 self.request_timed_out(now, id, rng, out);
             }
@@ -303,6 +342,7 @@ impl Producer {
         loop {
             self.run_application(now, rng, out);
             self.run_sender(now, out);
+            self.run_txn(now, out);
             if !std::mem::take(&mut self.unblocked) {
                 break;
             }
@@ -312,14 +352,10 @@ impl Producer {
 
     /// The application sends what it can: queued sends first, then due workload records, until
     /// a synchronous send blocks it.
-    fn run_application(
-        &mut self,
-        now: SimTime,
-        rng: &mut SimRng,
-        out: &mut Effects<ProducerTimer>,
-    ) {
-        while self.blocked == 0 {
+    fn run_application(&mut self, now: SimTime, rng: &mut SimRng, out: &mut ProducerEffects) {
+        while self.blocked == 0 && self.txn_allows_send() {
             if let Some(req) = self.queue.pop_front() {
+                self.txn_took_send();
                 self.send_request(now, req, rng, out);
                 continue;
             }
@@ -356,7 +392,7 @@ impl Producer {
         now: SimTime,
         req: SendRequest,
         rng: &mut SimRng,
-        out: &mut Effects<ProducerTimer>,
+        out: &mut ProducerEffects,
     ) {
         let record = NewRecord {
             timestamp: now,
@@ -395,7 +431,7 @@ impl Producer {
         to: Destination,
         mut record: NewRecord,
         rng: &mut SimRng,
-        out: &mut Effects<ProducerTimer>,
+        out: &mut ProducerEffects,
     ) {
         let Destination {
             topic,
@@ -415,6 +451,7 @@ impl Producer {
         self.stats.sent += 1;
         match self.acc.append(now, topic, choice, record, sync, rng) {
             Ok(tp) => {
+                self.txn_appended(tp);
                 self.blocked += u32::from(sync);
                 if let Some(value) = value {
                     out.trace(TraceEvent::PoisonPillProduced {
@@ -461,7 +498,7 @@ impl Producer {
         partition: Option<PartitionId>,
         record: &NewRecord,
         error: &str,
-        out: &mut Effects<ProducerTimer>,
+        out: &mut ProducerEffects,
     ) {
         self.stats.failed += 1;
         if out.wants_records() {
@@ -487,12 +524,15 @@ impl Producer {
         batch: &ProducerBatch,
         base_offset: Option<Offset>,
         error: Option<&str>,
-        out: &mut Effects<ProducerTimer>,
+        out: &mut ProducerEffects,
     ) {
         let count = u64::from(batch.count);
         match error {
             None => self.stats.acked += count,
-            Some(_) => self.stats.failed += count,
+            Some(error) => {
+                self.stats.failed += count;
+                self.txn_batch_failed(error);
+            }
         }
         if out.wants_records() {
             let topic = self.acc.topic(batch.tp.topic).topic.as_arc().clone();
@@ -515,7 +555,7 @@ impl Producer {
     }
 
     /// Arms the sender's and the workload's timers for their next deadlines.
-    fn arm_timers(&mut self, now: SimTime, out: &mut Effects<ProducerTimer>) {
+    fn arm_timers(&mut self, now: SimTime, out: &mut ProducerEffects) {
         if let Some(at) = self.next_sender_deadline(now)
             && self.sender_timer != Some(at)
         {

@@ -35,8 +35,7 @@ use std::mem;
 use crate::client::producer::backoff;
 use crate::client::producer::batch::{ProducerBatch, Sequencer};
 use crate::client::producer::idempotence::{Bump, PidState};
-use crate::client::producer::{Producer, ProducerTimer};
-use crate::effects::Effects;
+use crate::client::producer::{Producer, ProducerEffects, ProducerTimer};
 use crate::protocol::metadata::{MetadataRequest, MetadataResponse, TopicMetadata};
 use crate::protocol::produce::{
     Acks, InitProducerIdRequest, PartitionProduceResponse, ProduceBatch, ProduceRequest,
@@ -53,7 +52,7 @@ pub(crate) const DELIVERY_TIMEOUT: &str = "DELIVERY_TIMEOUT";
 /// One connection to a broker.
 #[derive(Debug, Default)]
 pub(crate) struct Connection {
-    state: ConnState,
+    pub(super) state: ConnState,
     /// Failed attempts since the last ready connection (for the reconnection backoff).
     failed_attempts: u32,
     /// No new attempt before this.
@@ -62,7 +61,7 @@ pub(crate) struct Connection {
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-enum ConnState {
+pub(super) enum ConnState {
     #[default]
     Disconnected,
     /// `ApiVersions` sent at `since`.
@@ -130,12 +129,7 @@ enum RequestKind {
 
 impl Producer {
     /// Opens a connection to `broker`: the first request on it is `ApiVersions`.
-    pub(super) fn connect(
-        &mut self,
-        now: SimTime,
-        broker: BrokerId,
-        out: &mut Effects<ProducerTimer>,
-    ) {
+    pub(super) fn connect(&mut self, now: SimTime, broker: BrokerId, out: &mut ProducerEffects) {
         if self
             .connections
             .get(&broker)
@@ -163,7 +157,7 @@ impl Producer {
         );
     }
 
-    fn correlation(&mut self) -> u64 {
+    pub(super) fn correlation(&mut self) -> u64 {
         let id = self.next_correlation;
         self.next_correlation += 1;
         id
@@ -171,7 +165,7 @@ impl Producer {
 
     /// One pass of the sender thread (`Sender.sendProducerData`): idempotence housekeeping,
     /// expiry, then as many requests to each broker as it can take.
-    pub(super) fn run_sender(&mut self, now: SimTime, out: &mut Effects<ProducerTimer>) {
+    pub(super) fn run_sender(&mut self, now: SimTime, out: &mut ProducerEffects) {
         if let Some(idempotence) = self.idempotence.as_mut() {
             idempotence.resolve_sequences();
             if let Some(bump) = idempotence.take_bump() {
@@ -199,7 +193,7 @@ impl Producer {
 
     /// Sends a Metadata request to the least loaded broker if a refresh is wanted (Java's
     /// `DefaultMetadataUpdater.maybeUpdate` and `leastLoadedNode`).
-    fn maybe_refresh_metadata(&mut self, now: SimTime, out: &mut Effects<ProducerTimer>) {
+    fn maybe_refresh_metadata(&mut self, now: SimTime, out: &mut ProducerEffects) {
         let m = &self.metadata;
         if !m.needed || m.in_flight.is_some() || now < m.next_attempt {
             return;
@@ -280,7 +274,7 @@ impl Producer {
             )
     }
 
-    fn send_to(&mut self, now: SimTime, broker: BrokerId, out: &mut Effects<ProducerTimer>) {
+    fn send_to(&mut self, now: SimTime, broker: BrokerId, out: &mut ProducerEffects) {
         let wants_id = self.wants_producer_id(now, broker);
         let conn = self.connections.entry(broker).or_default();
         match conn.state {
@@ -300,7 +294,7 @@ impl Producer {
         }
         loop {
             let in_flight = self.connections[&broker].in_flight.len();
-            if in_flight >= max || !self.acc.ready(now, broker, self.closing) {
+            if in_flight >= max || !self.acc.ready(now, broker, self.flushing()) {
                 break;
             }
             let batches = self.acc.drain(
@@ -323,7 +317,7 @@ impl Producer {
         now: SimTime,
         broker: BrokerId,
         id: u64,
-        out: &mut Effects<ProducerTimer>,
+        out: &mut ProducerEffects,
     ) {
         let idempotence = self.idempotence.as_mut().expect("idempotent");
         idempotence.state = PidState::Initializing;
@@ -358,7 +352,7 @@ impl Producer {
         now: SimTime,
         broker: BrokerId,
         mut batches: Vec<ProducerBatch>,
-        out: &mut Effects<ProducerTimer>,
+        out: &mut ProducerEffects,
     ) {
         let id = self.correlation();
         let mut wire = Vec::with_capacity(batches.len());
@@ -437,11 +431,11 @@ impl Producer {
         id: u64,
         response: Response,
         rng: &mut SimRng,
-        out: &mut Effects<ProducerTimer>,
+        out: &mut ProducerEffects,
     ) {
         // A response to a request of a closed connection is ignored: it was already failed.
         let Some((broker, request)) = self.take_in_flight(id) else {
-            return;
+            return self.on_txn_response(now, id, response, out);
         };
         out.cancel_timer(ProducerTimer::RequestTimeout(id));
         match (request.kind, response) {
@@ -488,7 +482,7 @@ impl Producer {
         error: ErrorCode,
         base_offset: Option<Offset>,
         rng: &mut SimRng,
-        out: &mut Effects<ProducerTimer>,
+        out: &mut ProducerEffects,
     ) {
         if self.config.max_in_flight == 1 {
             self.acc.set_muted(batch.tp, false);
@@ -532,7 +526,7 @@ impl Producer {
         mut batch: ProducerBatch,
         error: ErrorCode,
         rng: &mut SimRng,
-        out: &mut Effects<ProducerTimer>,
+        out: &mut ProducerEffects,
     ) {
         let c = &self.config;
         let wait = backoff::exponential(c.retry_backoff, c.retry_backoff_max, batch.attempts, rng);
@@ -553,7 +547,7 @@ impl Producer {
         &mut self,
         batch: &ProducerBatch,
         base_offset: Option<Offset>,
-        out: &mut Effects<ProducerTimer>,
+        out: &mut ProducerEffects,
     ) {
         if let Some(idempotence) = self.idempotence.as_mut() {
             idempotence.completed(batch);
@@ -570,7 +564,7 @@ impl Producer {
         self.report(batch, base_offset, None, out);
     }
 
-    fn fail(&mut self, batch: &ProducerBatch, error: &str, out: &mut Effects<ProducerTimer>) {
+    fn fail(&mut self, batch: &ProducerBatch, error: &str, out: &mut ProducerEffects) {
         let event = TraceEvent::BatchFailed {
             topic: self.acc.topic(batch.tp.topic).topic.as_arc().clone(),
             partition: batch.tp.partition.0,
@@ -585,7 +579,7 @@ impl Producer {
 
     /// Fails what `delivery.timeout.ms` has caught: queued batches, and batches whose request is
     /// still in flight (their late answer is then ignored).
-    fn expire(&mut self, now: SimTime, out: &mut Effects<ProducerTimer>) {
+    fn expire(&mut self, now: SimTime, out: &mut ProducerEffects) {
         let timeout = self.config.delivery_timeout;
         for batch in self.acc.expire(now, timeout) {
             if let Some(idempotence) = self.idempotence.as_mut() {
@@ -620,13 +614,14 @@ impl Producer {
         now: SimTime,
         id: u64,
         rng: &mut SimRng,
-        out: &mut Effects<ProducerTimer>,
+        out: &mut ProducerEffects,
     ) {
         let broker = self
             .connections
             .iter()
             .find(|(_, c)| c.in_flight.iter().any(|r| r.correlation_id == id))
-            .map(|(b, _)| *b);
+            .map(|(b, _)| *b)
+            .or_else(|| self.txn_request_broker(id));
         if let Some(broker) = broker {
             // The answer never came: if the network lost it, that loss is why.
             let lost = out.lost_reply(id);
@@ -640,7 +635,7 @@ impl Producer {
         broker: BrokerId,
         at: SimTime,
         rng: &mut SimRng,
-        out: &mut Effects<ProducerTimer>,
+        out: &mut ProducerEffects,
     ) {
         let Some(conn) = self.connections.get(&broker) else {
             return;
@@ -664,7 +659,7 @@ impl Producer {
         error: ErrorCode,
         cause: Option<TraceSeq>,
         rng: &mut SimRng,
-        out: &mut Effects<ProducerTimer>,
+        out: &mut ProducerEffects,
     ) {
         let c = &self.config;
         let conn = self.connections.get_mut(&broker).expect("known");
@@ -691,6 +686,7 @@ impl Producer {
         let closed = out.trace_because(cause, event);
         // A broken connection may mean a moved leader (`handleServerDisconnect`).
         self.metadata.needed = true;
+        self.txn_connection_closed(now, broker);
         if broker == self.init_broker
             && let Some(next) = self
                 .metadata
@@ -726,7 +722,7 @@ impl Producer {
 
     /// Applies an epoch bump: the partitions with a gap restart their in-flight batches'
     /// sequences at 0 under the new epoch.
-    fn apply_bump(&mut self, bump: Bump, out: &mut Effects<ProducerTimer>) {
+    fn apply_bump(&mut self, bump: Bump, out: &mut ProducerEffects) {
         let names = bump
             .partitions
             .iter()

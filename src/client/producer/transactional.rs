@@ -17,13 +17,14 @@
 //! after the idempotence conflicts, which is why a conflicting `acks=1` with idempotence unset
 //! is reported as a missing idempotence. librdkafka: `rd_kafka_conf_finalize`.
 //!
-//! The simulator's runs do not drive a transactional producer yet: [`ProducerConfig::parse`]
-//! checks the settings as the client would, then refuses a valid transactional configuration
-//! as not modelled, so a scenario never silently runs a non-transactional producer in its
-//! place. The transaction coordinator, the markers, the last stable offset and the
-//! `read_committed` filter are modelled (`broker::transaction`, driven by the broker's
-//! `txn_routing.rs`; `client::consumer::isolation`, applied to every fetch); what is missing is
-//! this client sending the transactional requests in a run.
+//! In a run, a service's output producer (a consumer group's `output.config`) with a valid
+//! `transactional.id` drives transactions (`txn_sender.rs`): the consume-transform-produce loop,
+//! one transaction per polled batch, against the transaction coordinator, the markers, the last
+//! stable offset and the `read_committed` filter (`broker::transaction`, `txn_routing.rs`,
+//! `client::consumer::isolation`). [`ProducerConfig::parse`], used for a producer of its own,
+//! checks the settings as the client would, then refuses a valid transactional configuration:
+//! such a producer has no transaction boundaries to follow, and must not silently run without
+//! transactions.
 
 use crate::client::library::ClientLibrary;
 use crate::units::Millis;
@@ -33,7 +34,10 @@ use super::config::{ConfigError, ProducerConfig, TransactionalConfig};
 impl ProducerConfig {
     /// Parses `settings` (Kafka names, string values) over the defaults of `library`, then
     /// applies the client's conflict rules. A valid `transactional.id` is refused after its
-    /// checks: runs do not model the transactional producer yet.
+    /// checks: only a service's output producer (a consumer group's `output.config`) runs
+    /// transactions, in its consume-transform-produce loop
+    /// ([`ProducerConfig::parse_transactional`]); a producer of its own has no transaction
+    /// boundaries to follow.
     pub fn parse<K, V>(
         library: ClientLibrary,
         settings: impl IntoIterator<Item = (K, V)>,
@@ -46,9 +50,9 @@ impl ProducerConfig {
         if config.transactional.is_some() {
             return Err(ConfigError::Unsupported {
                 key: "transactional.id".to_string(),
-                why: "its settings are valid, but runs do not drive a transactional producer yet \
-                      (the coordinator, markers and read_committed are modelled as state \
-                      machines only); remove it",
+                why: "its settings are valid, but only a service's output producer runs \
+                      transactions (put it in a consumer_group's output.config); a producer \
+                      of its own has no transaction boundaries to follow: remove it",
             });
         }
         Ok(config)
@@ -240,11 +244,11 @@ mod tests {
     }
 
     #[test]
-    fn runs_refuse_a_valid_transactional_producer_rather_than_ignore_it() {
+    fn a_producer_of_its_own_refuses_a_valid_transactional_id_rather_than_ignore_it() {
         let e = ProducerConfig::parse(ClientLibrary::Java4, [TXN]).unwrap_err();
         assert!(
             e.to_string()
-                .contains("runs do not drive a transactional producer")
+                .contains("only a service's output producer runs transactions")
         );
     }
 }

@@ -1,0 +1,146 @@
+//! Exactly-once in whole-world runs (issue 18): `scenarios/exactly_once.toml` on 20 seeds, and a
+//! consume-transform-produce service crashed at random points, checked on its trace.
+//!
+//! - every expectation of every variant holds on seeds 0 to 19;
+//! - whatever the crash and restart times, a `read_committed` reader sees each order exactly
+//!   once, and no payment is lost;
+//! - every transaction ends with a marker on each partition it added (all or none): a
+//!   committed transaction's records become visible on all its partitions together.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use kafka_sim::expect;
+use kafka_sim::report::Report;
+use kafka_sim::rng::SimRng;
+use kafka_sim::runner;
+use kafka_sim::scenario::ScenarioFile;
+use kafka_sim::trace::{TraceEvent, TraceRecord, VecSink};
+
+use crate::support::root;
+
+const SEEDS: u64 = 20;
+
+fn scenario_text() -> String {
+    std::fs::read_to_string(root().join("scenarios/exactly_once.toml")).unwrap()
+}
+
+fn run(text: &str, variant: &str, seed: u64) -> (Vec<TraceRecord>, Report, Vec<expect::Outcome>) {
+    let path = Path::new("exactly_once.toml");
+    let parsed = ScenarioFile::parse(path, text.to_string()).unwrap_or_else(|e| panic!("{e}"));
+    let scenario = parsed
+        .resolve(Some(variant))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut sink = VecSink::new(scenario.detail);
+    runner::run(&scenario, seed, &mut sink, |_| {}).unwrap();
+    let report = Report::from_trace(None, &sink.records);
+    let outcomes = expect::evaluate(&report, &scenario.expectations).unwrap();
+    (sink.records, report, outcomes)
+}
+
+#[test]
+fn the_exactly_once_scenario_holds_on_20_seeds() {
+    let text = scenario_text();
+    let parsed = ScenarioFile::parse(Path::new("exactly_once.toml"), text.clone()).unwrap();
+    let mut failures = Vec::new();
+    for variant in parsed.variants() {
+        for seed in 0..SEEDS {
+            let (_, _, outcomes) = run(&text, &variant, seed);
+            for o in outcomes.iter().filter(|o| !o.passed) {
+                failures.push(format!("{variant} seed {seed}: {}: {}", o.name, o.detail));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The values `group` processed, with how many times each.
+fn processed_values(trace: &[TraceRecord], group: &str) -> BTreeMap<String, u32> {
+    let mut seen = BTreeMap::new();
+    for r in trace {
+        if let TraceEvent::RecordProcessed {
+            group: g, value, ..
+        } = &r.event
+            && &**g == group
+        {
+            *seen.entry(format!("{value:?}")).or_insert(0) += 1;
+        }
+    }
+    seen
+}
+
+/// Every transaction that completed wrote a marker on each data partition it added.
+fn markers_on_all_partitions(trace: &[TraceRecord]) -> Result<u32, String> {
+    let mut added: BTreeSet<String> = BTreeSet::new();
+    let mut marked: BTreeSet<String> = BTreeSet::new();
+    let mut completed = 0;
+    for r in trace {
+        match &r.event {
+            TraceEvent::TxnPartitionsAdded(a) if a.error == "NONE" => {
+                added.extend(
+                    a.partitions
+                        .iter()
+                        .filter(|p| !p.starts_with("__consumer_offsets"))
+                        .cloned(),
+                );
+            }
+            TraceEvent::TxnMarkerWritten(m) => {
+                marked.insert(format!("{}-{}", m.topic, m.partition));
+            }
+            TraceEvent::TxnStateChanged(t) if t.to.starts_with("Complete") => {
+                if added != marked {
+                    return Err(format!(
+                        "at {} ms ({}): partitions added {added:?}, markers on {marked:?}",
+                        r.t_ms, t.to
+                    ));
+                }
+                completed += 1;
+                added.clear();
+                marked.clear();
+            }
+            _ => {}
+        }
+    }
+    Ok(completed)
+}
+
+#[test]
+fn a_service_crashed_at_random_points_yields_each_order_once_to_read_committed() {
+    // Orders over three partitions, so that a transaction spans several.
+    let base = scenario_text().replace(
+        "name = \"orders\"\npartitions = 1",
+        "name = \"orders\"\npartitions = 3",
+    );
+    assert!(base.contains("name = \"orders\"\npartitions = 3"));
+    let mut rng = SimRng::for_component(18, "exactly-once-property");
+    let mut aborted_somewhere = false;
+    for case in 0..SEEDS {
+        let crash = 2_500 + rng.below(10_000);
+        let restart = crash + 100 + rng.below(5_000);
+        let text = base
+            .replacen("at_ms = 5_000", &format!("at_ms = {crash}"), 1)
+            .replacen("at_ms = 6_000", &format!("at_ms = {restart}"), 1);
+        let label = format!("case {case}: crash at {crash} ms, restart at {restart} ms");
+        let (trace, report, _) = run(&text, "crash", case);
+        let orders = processed_values(&trace, "shipping");
+        assert_eq!(
+            orders.len(),
+            40,
+            "{label}: every payment's order, none lost"
+        );
+        let twice: Vec<_> = orders.iter().filter(|(_, n)| **n > 1).collect();
+        assert!(twice.is_empty(), "{label}: orders read twice: {twice:?}");
+        let skipped = expect::metric(&report, "skipped[order-service]").unwrap();
+        assert!(
+            matches!(skipped, Some(expect::MetricValue::Number(n)) if n == 0.0),
+            "{label}: payments skipped: {skipped:?}"
+        );
+        let completed =
+            markers_on_all_partitions(&trace).unwrap_or_else(|e| panic!("{label}: {e}"));
+        assert!(completed > 0, "{label}: transactions completed");
+        aborted_somewhere |= trace
+            .iter()
+            .any(|r| matches!(&r.event, TraceEvent::TxnMarkerWritten(m) if m.result == "ABORT"));
+    }
+    assert!(aborted_somewhere, "some crash fell inside a transaction");
+}
