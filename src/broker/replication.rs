@@ -27,6 +27,7 @@
 use std::collections::BTreeMap;
 
 use crate::effects::Effects;
+use crate::protocol::records::SharedRecords;
 use crate::protocol::replication::{
     AlterPartitionRequest, BrokerHeartbeatRequest, BrokerRegistrationRequest, PartitionState,
     ReplicaFetchPartition, ReplicaFetchRequest, ReplicaFetchResponse, ReplicaFetchedPartition,
@@ -581,7 +582,7 @@ impl Broker {
                 high_watermark: Offset(0),
                 log_start_offset: Offset(0),
                 diverging_epoch: None,
-                records: Vec::new(),
+                records: SharedRecords::new(),
                 epochs: Vec::new(),
             };
             let slot = self
@@ -617,7 +618,7 @@ impl Broker {
                                 .copied()
                                 .collect();
                         }
-                        answer.records = records.to_vec();
+                        answer.records = records;
                     }
                     Err(_) => answer.error = ErrorCode::OffsetOutOfRange,
                 }
