@@ -289,7 +289,8 @@ impl PartitionLog {
         if let Some(stamp) = chunk.last_mut().and_then(|r| r.stamp.as_mut()) {
             stamp.last_in_batch = true;
         }
-        self.records.push_batch(chunk);
+        self.records
+            .push_sized(chunk.into(), bytes - RECORD_BATCH_OVERHEAD);
         self.size_bytes += bytes - RECORD_BATCH_OVERHEAD;
         // The roll is decided before the batch goes in; the batch then opens the new segment.
         let rolled = self.maybe_roll(now, base_offset, bytes, max_ts);
@@ -328,15 +329,16 @@ impl PartitionLog {
 
     /// Appends records a follower fetched from the leader, keeping their offsets (which may
     /// have gaps where the leader compacted) and the leader's epochs. Each producer batch, or
-    /// each plain record, counts as a batch for the roll decision.
+    /// each plain record, counts as a batch for the roll decision. The records are kept as the
+    /// fetch shared them: a leader's whole chunk becomes the follower's chunk too, never a copy.
     pub fn append_replicated(
         &mut self,
         now: SimTime,
-        records: &[Record],
+        records: &SharedRecords,
         epochs: &[(LeaderEpoch, Offset)],
     ) -> Vec<Rolled> {
         let mut rolls = Vec::new();
-        let Some(first) = records.first() else {
+        let (Some(first), Some(last)) = (records.first(), records.last()) else {
             return rolls;
         };
         assert!(
@@ -346,21 +348,24 @@ impl PartitionLog {
             self.log_end
         );
         for &(epoch, start) in epochs {
-            let last = records.last().expect("non-empty").offset;
-            if start <= last {
+            if start <= last.offset {
                 self.assign_epoch(epoch, start.max(first.offset));
             }
         }
-        let mut batch_start = 0;
-        for (i, r) in records.iter().enumerate() {
-            let ends_batch = r.stamp.is_none_or(|s| s.last_in_batch) || i + 1 == records.len();
+        // The segments' bookkeeping, batch by batch (a fetch may end inside a batch: its
+        // part counts as one); the records then go in run by run.
+        let mut batch: Option<(Offset, u64, SimTime)> = None;
+        let mut all = records.iter().peekable();
+        while let Some(r) = all.next() {
+            let (base, bytes, max_ts) = batch.get_or_insert((r.offset, 0, r.timestamp));
+            *bytes += r.size_bytes();
+            *max_ts = (*max_ts).max(r.timestamp);
+            let ends_batch = r.stamp.is_none_or(|s| s.last_in_batch) || all.peek().is_none();
             if !ends_batch {
                 continue;
             }
-            let batch = &records[batch_start..=i];
-            let bytes = RECORD_BATCH_OVERHEAD + batch.iter().map(Record::size_bytes).sum::<u64>();
-            let max_ts = batch.iter().map(|r| r.timestamp).max().expect("non-empty");
-            if let Some(r) = self.maybe_roll(now, batch[0].offset, bytes, max_ts) {
+            let (base, bytes, max_ts) = (*base, RECORD_BATCH_OVERHEAD + *bytes, *max_ts);
+            if let Some(r) = self.maybe_roll(now, base, bytes, max_ts) {
                 rolls.push(r);
             }
             self.segments
@@ -368,10 +373,12 @@ impl PartitionLog {
                 .expect("a log has a segment")
                 .add_batch(bytes, max_ts);
             self.size_bytes += bytes - RECORD_BATCH_OVERHEAD;
-            self.records.push_batch(batch.to_vec());
-            self.log_end = batch.last().expect("non-empty").offset.next();
-            batch_start = i + 1;
+            batch = None;
         }
+        for (chunk, range) in records.runs() {
+            self.records.push_run(chunk, range);
+        }
+        self.log_end = last.offset.next();
         rolls
     }
 
@@ -445,10 +452,11 @@ impl PartitionLog {
         if from < self.log_start || from > self.log_end {
             return None;
         }
-        let i = self.records.index_of(from);
+        if from >= self.high_watermark {
+            return None;
+        }
         self.records
-            .range(i..i + 1)
-            .next()
+            .get(self.records.index_of(from))
             .filter(|r| r.offset < self.high_watermark)
     }
 
@@ -527,18 +535,7 @@ impl PartitionLog {
         let start = self.records.index_of(from);
         let visible = self.records.index_of(upper).max(start) - start;
         let end = start + visible.min(max_records);
-        let mut bytes = 0;
-        let mut take = 0u64;
-        let records = self.records.share_while(start, end, |r| {
-            let size = r.size_bytes();
-            if take > 0 && bytes + size > max_bytes {
-                return false;
-            }
-            bytes += size;
-            take += 1;
-            true
-        });
-        Ok((records, bytes))
+        Ok(self.records.share_sized(start, end, max_bytes))
     }
 
     /// Drops every record below `offset` and moves the log start there (`DeleteRecords`, a

@@ -6,6 +6,13 @@
 //! of the backlog. The rare operations that rewrite the log (truncation, retention, compaction)
 //! rebuild only the chunks they cut; indexes are positions in the log's record order, as if the
 //! chunks were one list.
+//!
+//! Each chunk's byte size (the v2 sizes of its records) is computed once, when it is appended,
+//! as Kafka knows a stored batch's size from its header: a fetch then takes every chunk that
+//! fits its byte limit whole and sizes records one by one only in the chunk where the limit
+//! falls. The chunks' first indexes and last offsets are kept in dense vectors of their own, so
+//! that finding an offset (every fetch, every parked fetch at every append) is a binary search
+//! over plain integers rather than one pointer chase per probe.
 
 use std::ops::Range;
 use std::rc::Rc;
@@ -20,7 +27,16 @@ pub struct LogRecords {
     chunks: Vec<Rc<[Record]>>,
     /// The index of each chunk's first record.
     starts: Vec<usize>,
+    /// Each chunk's last offset.
+    last_offsets: Vec<Offset>,
+    /// Each chunk's bytes: the sum of its records' [`Record::size_bytes`].
+    bytes: Vec<u64>,
     len: usize,
+}
+
+/// The sum of the records' v2 sizes.
+fn size_of(records: &[Record]) -> u64 {
+    records.iter().map(Record::size_bytes).sum()
 }
 
 impl LogRecords {
@@ -45,7 +61,8 @@ impl LogRecords {
     }
 
     /// The last record, to change in place: a transaction marker is appended as a record and
-    /// then given its control role. The newest chunk is normally not shared yet; if it is,
+    /// then given its control role (nothing its size or offset depends on, which the chunk's
+    /// stored bytes and indexes keep). The newest chunk is normally not shared yet; if it is,
     /// it is copied first so that readers keep what they saw.
     pub fn last_mut(&mut self) -> Option<&mut Record> {
         let chunk = self.chunks.last_mut()?;
@@ -81,13 +98,30 @@ impl LogRecords {
 
     /// The index of the first record at or after `offset` (the length if none).
     pub fn index_of(&self, offset: Offset) -> usize {
-        let c = self
-            .chunks
-            .partition_point(|c| c.last().expect("non-empty").offset < offset);
+        let c = self.last_offsets.partition_point(|&last| last < offset);
         match self.chunks.get(c) {
-            Some(chunk) => self.starts[c] + chunk.partition_point(|r| r.offset < offset),
+            // Offsets are contiguous within a chunk unless compaction cut it: then search.
+            Some(chunk) => {
+                let first = chunk[0].offset;
+                let local = (offset.0.saturating_sub(first.0)) as usize;
+                let local = if chunk.get(local).is_some_and(|r| r.offset == offset) {
+                    local
+                } else {
+                    chunk.partition_point(|r| r.offset < offset)
+                };
+                self.starts[c] + local
+            }
             None => self.len,
         }
+    }
+
+    /// Record `index`, if there is one.
+    pub fn get(&self, index: usize) -> Option<&Record> {
+        if index >= self.len {
+            return None;
+        }
+        let (c, local) = self.locate(index);
+        self.chunks[c].get(local)
     }
 
     /// Which chunk holds record `index`, and where in it.
@@ -98,25 +132,42 @@ impl LogRecords {
 
     /// Appends a batch as one chunk (nothing when empty).
     pub fn push_batch(&mut self, batch: Vec<Record>) {
-        if batch.is_empty() {
-            return;
-        }
-        self.starts.push(self.len);
-        self.len += batch.len();
-        self.chunks.push(batch.into());
+        let bytes = size_of(&batch);
+        self.push_sized(batch.into(), bytes);
     }
 
-    /// Records from index `start` on, walked chunk by chunk while `take` says yes; returns them
-    /// by reference.
-    pub fn share_while(
-        &self,
-        start: usize,
-        end: usize,
-        mut take: impl FnMut(&Record) -> bool,
-    ) -> SharedRecords {
+    /// Appends a chunk whose records' sizes sum to `bytes` (the caller sized them already),
+    /// sharing it (nothing when empty).
+    pub fn push_sized(&mut self, chunk: Rc<[Record]>, bytes: u64) {
+        let Some(last) = chunk.last() else {
+            return;
+        };
+        debug_assert_eq!(bytes, size_of(&chunk), "a chunk's bytes are its records'");
+        self.starts.push(self.len);
+        self.last_offsets.push(last.offset);
+        self.bytes.push(bytes);
+        self.len += chunk.len();
+        self.chunks.push(chunk);
+    }
+
+    /// Appends records `range` of another log's chunk (a follower's copy of what it fetched):
+    /// the chunk itself when the range is all of it, a copy of the range otherwise.
+    pub fn push_run(&mut self, chunk: &Rc<[Record]>, range: Range<usize>) {
+        if range.len() == chunk.len() {
+            self.push_sized(Rc::clone(chunk), size_of(chunk));
+        } else {
+            self.push_batch(chunk[range].to_vec());
+        }
+    }
+
+    /// Records from index `start` to `end`, at most `max_bytes` of them by their v2 sizes
+    /// except that the first is always taken (KIP-74); returns them by reference with their
+    /// bytes. A chunk that fits whole is taken by its stored size, without sizing its records.
+    pub fn share_sized(&self, start: usize, end: usize, max_bytes: u64) -> (SharedRecords, u64) {
         let mut shared = SharedRecords::new();
+        let mut bytes = 0;
         if start >= end {
-            return shared;
+            return (shared, bytes);
         }
         let (mut c, mut local) = self.locate(start);
         let mut left = end - start;
@@ -124,20 +175,24 @@ impl LogRecords {
             let chunk = &self.chunks[c];
             let from = local;
             let upto = (from + left).min(chunk.len());
-            let mut i = from;
-            while i < upto {
-                if !take(&chunk[i]) {
-                    shared.push_run(chunk, from..i);
-                    break 'chunks;
+            if from == 0 && upto == chunk.len() && bytes + self.bytes[c] <= max_bytes {
+                bytes += self.bytes[c];
+            } else {
+                for i in from..upto {
+                    let size = chunk[i].size_bytes();
+                    if (!shared.is_empty() || i > from) && bytes + size > max_bytes {
+                        shared.push_run(chunk, from..i);
+                        break 'chunks;
+                    }
+                    bytes += size;
                 }
-                i += 1;
             }
             shared.push_run(chunk, from..upto);
             left -= upto - from;
             c += 1;
             local = 0;
         }
-        shared
+        (shared, bytes)
     }
 
     /// Removes records `..cut`.
@@ -151,8 +206,10 @@ impl LogRecords {
         }
         let (c, local) = self.locate(cut);
         self.chunks.drain(..c);
+        self.bytes.drain(..c);
         if local > 0 {
             self.chunks[0] = self.chunks[0][local..].into();
+            self.bytes[0] = size_of(&self.chunks[0]);
         }
         self.reindex();
     }
@@ -168,10 +225,13 @@ impl LogRecords {
         }
         let (c, local) = self.locate(cut);
         self.chunks.truncate(c + 1);
+        self.bytes.truncate(c + 1);
         if local == 0 {
             self.chunks.pop();
+            self.bytes.pop();
         } else {
             self.chunks[c] = self.chunks[c][..local].into();
+            self.bytes[c] = size_of(&self.chunks[c]);
         }
         self.reindex();
     }
@@ -180,10 +240,12 @@ impl LogRecords {
     /// shared.
     pub fn retain(&mut self, mut keep: impl FnMut(&Record) -> bool) {
         let mut chunks = Vec::with_capacity(self.chunks.len());
-        for chunk in self.chunks.drain(..) {
+        let mut sizes = Vec::with_capacity(self.chunks.len());
+        for (chunk, bytes) in self.chunks.drain(..).zip(self.bytes.drain(..)) {
             let flags: Vec<bool> = chunk.iter().map(&mut keep).collect();
             if flags.iter().all(|&k| k) {
                 chunks.push(chunk);
+                sizes.push(bytes);
             } else if flags.iter().any(|&k| k) {
                 let kept: Vec<Record> = chunk
                     .iter()
@@ -191,10 +253,12 @@ impl LogRecords {
                     .filter(|(_, k)| *k)
                     .map(|(r, _)| r.clone())
                     .collect();
+                sizes.push(size_of(&kept));
                 chunks.push(kept.into());
             }
         }
         self.chunks = chunks;
+        self.bytes = sizes;
         self.reindex();
     }
 
@@ -202,17 +266,23 @@ impl LogRecords {
     pub fn clear(&mut self) {
         self.chunks.clear();
         self.starts.clear();
+        self.last_offsets.clear();
+        self.bytes.clear();
         self.len = 0;
     }
 
+    /// Recomputes the dense indexes after chunks were cut (`bytes` is kept by the caller).
     fn reindex(&mut self) {
         self.starts.clear();
+        self.last_offsets.clear();
         let mut len = 0;
         for c in &self.chunks {
             self.starts.push(len);
+            self.last_offsets.push(c.last().expect("non-empty").offset);
             len += c.len();
         }
         self.len = len;
+        debug_assert_eq!(self.bytes.len(), self.chunks.len());
     }
 }
 
@@ -228,6 +298,48 @@ mod tests {
         l
     }
 
+    fn sized(key: &str, offsets: Range<u64>) -> Vec<Record> {
+        offsets
+            .map(|o| Record {
+                key: Some(crate::record::Key::utf8(key)),
+                ..Record::at(Offset(o))
+            })
+            .collect()
+    }
+
+    /// A fetch's byte limit judged record by record, as Kafka's per-batch sizes would be,
+    /// whether a chunk is taken whole or cut; the first record always goes (KIP-74).
+    #[test]
+    fn byte_limits_take_whole_chunks_and_cut_the_last() {
+        let mut l = LogRecords::default();
+        l.push_batch(sized("k", 0..3));
+        l.push_batch(sized("k", 3..6));
+        let one = l.get(0).expect("a record").size_bytes();
+        fn walk(l: &LogRecords, from: usize, max: u64) -> (Vec<u64>, u64) {
+            let (shared, bytes) = l.share_sized(from, l.len(), max);
+            (offsets(shared.iter()), bytes)
+        }
+        assert_eq!(walk(&l, 0, u64::MAX), ((0..6).collect(), 6 * one));
+        assert_eq!(walk(&l, 0, 4 * one), ((0..4).collect(), 4 * one));
+        assert_eq!(walk(&l, 1, 3 * one), (vec![1, 2, 3], 3 * one));
+        assert_eq!(
+            walk(&l, 2, 1),
+            (vec![2], one),
+            "the first record always goes"
+        );
+        assert_eq!(walk(&l, 6, 1), (vec![], 0));
+        l.retain(|r| r.offset.0 != 4);
+        assert_eq!(walk(&l, 0, u64::MAX), (vec![0, 1, 2, 3, 5], 5 * one));
+        assert_eq!(
+            l.index_of(Offset(4)),
+            4,
+            "a compacted offset finds the next record"
+        );
+        l.drain_front(1);
+        l.truncate(3);
+        assert_eq!(walk(&l, 0, u64::MAX), (vec![1, 2, 3], 3 * one));
+    }
+
     fn offsets<'a>(it: impl Iterator<Item = &'a Record>) -> Vec<u64> {
         it.map(|r| r.offset.0).collect()
     }
@@ -240,8 +352,8 @@ mod tests {
             (9, 4, 9)
         );
         assert_eq!(offsets(l.range(2..6)), vec![2, 3, 4, 5]);
-        let shared = l.share_while(1, 8, |r| r.offset.0 < 7);
-        assert_eq!(offsets(shared.iter()), vec![1, 2, 3, 4, 5, 6]);
+        assert_eq!(l.get(4).map(|r| r.offset), Some(Offset(4)));
+        assert!(l.get(9).is_none());
         l.drain_front(4);
         assert_eq!(offsets(l.iter()), vec![4, 5, 6, 7, 8]);
         l.truncate(3);

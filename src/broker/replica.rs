@@ -26,6 +26,7 @@ use crate::broker::producer_state::{AppendOrigin, DataBatch, ProducerStateManage
 use crate::broker::transaction::TxnPartitionState;
 use crate::protocol::ErrorCode;
 use crate::protocol::produce::BatchIdempotence;
+use crate::protocol::records::SharedRecords;
 use crate::protocol::replication::PartitionState;
 use crate::protocol::transaction::TxnMarker;
 use crate::record::{NewRecord, Record};
@@ -347,11 +348,11 @@ impl Replica {
     pub(super) fn append_replicated(
         &mut self,
         now: SimTime,
-        records: &[Record],
+        records: &SharedRecords,
         epochs: &[(LeaderEpoch, Offset)],
     ) -> Vec<crate::broker::log::Rolled> {
         let rolls = self.log.append_replicated(now, records, epochs);
-        record_producer_batches(&mut self.producers, &mut self.txn, records);
+        record_producer_batches(&mut self.producers, &mut self.txn, records.iter());
         rolls
     }
 
@@ -360,7 +361,7 @@ impl Replica {
     pub(super) fn rebuild_producers(&mut self) {
         let mut producers = ProducerStateManager::new();
         let mut txn = TxnPartitionState::new();
-        record_producer_batches(&mut producers, &mut txn, &self.log.records().to_vec());
+        record_producer_batches(&mut producers, &mut txn, self.log.records().iter());
         self.producers = producers;
         self.txn = txn;
     }
@@ -369,13 +370,14 @@ impl Replica {
 /// Feeds the producer batches found in `records` (split where a stamp ends its batch) to the
 /// producers' state, as replicated appends, and the transactional batches and markers to the
 /// partition's transactional state.
-fn record_producer_batches(
+fn record_producer_batches<'a>(
     producers: &mut ProducerStateManager,
     txn: &mut TxnPartitionState,
-    records: &[Record],
+    records: impl Iterator<Item = &'a Record>,
 ) {
-    let mut start: Option<usize> = None;
-    for (i, r) in records.iter().enumerate() {
+    let mut start: Option<&Record> = None;
+    let mut records = records.peekable();
+    while let Some(r) = records.next() {
         let Some(stamp) = r.stamp else {
             start = None;
             continue;
@@ -393,15 +395,14 @@ fn record_producer_batches(
             start = None;
             continue;
         }
-        let first = *start.get_or_insert(i);
+        let head = *start.get_or_insert(r);
         let next_differs = records
-            .get(i + 1)
+            .peek()
             .and_then(|n| n.stamp)
             .is_none_or(|n| n.producer_id != stamp.producer_id || n.epoch != stamp.epoch);
         if !(stamp.last_in_batch || next_differs) {
             continue;
         }
-        let head = &records[first];
         let head_stamp = head.stamp.expect("stamped");
         let batch = DataBatch {
             epoch: stamp.epoch,
@@ -464,7 +465,8 @@ mod tests {
         txn_batch(&mut leader, 7, 2, 1);
         let mut follower = Replica::new(&config, SimTime(0));
         let epochs = leader.log.epochs().to_vec();
-        follower.append_replicated(SimTime(2), &leader.log.records().to_vec(), &epochs);
+        let fetched = SharedRecords::from_vec(leader.log.records().to_vec());
+        follower.append_replicated(SimTime(2), &fetched, &epochs);
         assert_eq!(follower.txn.aborted(), leader.txn.aborted());
         assert_eq!(follower.txn.first_undecided_offset(), Some(Offset(3)));
         follower.rebuild_producers();

@@ -28,6 +28,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::effects::Effects;
+use crate::protocol::records::SharedRecords;
 use crate::protocol::replication::{
     AlterPartitionRequest, BrokerHeartbeatRequest, BrokerRegistrationRequest, PartitionState,
     ReplicaFetchPartition, ReplicaFetchRequest, ReplicaFetchResponse, ReplicaFetchedPartition,
@@ -602,7 +603,7 @@ impl Broker {
                 high_watermark: Offset(0),
                 log_start_offset: Offset(0),
                 diverging_epoch: None,
-                records: Vec::new(),
+                records: SharedRecords::new(),
                 epochs: Vec::new(),
             };
             let slot = self
@@ -638,7 +639,7 @@ impl Broker {
                                 .copied()
                                 .collect();
                         }
-                        answer.records = records.to_vec();
+                        answer.records = records;
                     }
                     Err(_) => answer.error = ErrorCode::OffsetOutOfRange,
                 }

@@ -5,6 +5,10 @@
 //! response, and the consumer buffer it lands in, hold runs: a chunk and an index range in it.
 //! Cloning a run costs a reference count, never a copy of the records, so every group reading
 //! the same backlog shares one copy of it.
+//!
+//! Invariant: a control record (a transaction marker) is alone in its chunk, as Kafka writes
+//! each marker as a control batch of one record; so whether a fetch holds one is a question
+//! about its runs, not a walk over every record it holds.
 
 use std::collections::VecDeque;
 use std::ops::Range;
@@ -44,6 +48,10 @@ impl SharedRecords {
             return;
         }
         assert!(range.end <= chunk.len(), "a run lies inside its chunk");
+        debug_assert!(
+            chunk.len() == 1 || !chunk[range.clone()].iter().any(is_control),
+            "a control record is a chunk of its own"
+        );
         if let Some(last) = self.runs.back_mut()
             && Rc::ptr_eq(&last.chunk, chunk)
             && last.range.end == range.start
@@ -76,6 +84,13 @@ impl SharedRecords {
     /// The last record.
     pub fn last(&self) -> Option<&Record> {
         self.runs.back().and_then(|r| r.records().last())
+    }
+
+    /// Whether a control record is among these (by the invariant above: a one-record run).
+    pub fn has_control(&self) -> bool {
+        self.runs
+            .iter()
+            .any(|r| r.chunk.len() == 1 && is_control(&r.chunk[0]))
     }
 
     /// The records, in order.
@@ -136,18 +151,37 @@ impl SharedRecords {
         self.len = 0;
     }
 
-    /// Records held by no log (a test's or a follower's), as one chunk.
+    /// Records held by no log (a test's or a filtered fetch's), as one chunk, each control
+    /// record in a chunk of its own.
     pub fn from_vec(records: Vec<Record>) -> SharedRecords {
-        let chunk: Rc<[Record]> = records.into();
         let mut shared = SharedRecords::new();
-        shared.push_run(&chunk, 0..chunk.len());
+        let mut pending = Vec::new();
+        for r in records {
+            if is_control(&r) {
+                shared.push_chunk(std::mem::take(&mut pending));
+                shared.push_chunk(vec![r]);
+            } else {
+                pending.push(r);
+            }
+        }
+        shared.push_chunk(pending);
         shared
+    }
+
+    fn push_chunk(&mut self, records: Vec<Record>) {
+        let chunk: Rc<[Record]> = records.into();
+        self.push_run(&chunk, 0..chunk.len());
     }
 
     /// Copies of the records.
     pub fn to_vec(&self) -> Vec<Record> {
         self.iter().cloned().collect()
     }
+}
+
+/// A transaction marker.
+fn is_control(record: &Record) -> bool {
+    record.stamp.is_some_and(|s| s.control().is_some())
 }
 
 impl PartialEq for SharedRecords {

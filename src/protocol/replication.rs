@@ -16,7 +16,7 @@
 //!   response), and hands a (re)registering broker the whole state.
 
 use crate::protocol::ErrorCode;
-use crate::record::Record;
+use crate::protocol::records::SharedRecords;
 use crate::units::{BrokerId, LeaderEpoch, Millis, Offset, PartitionId, TopicName};
 
 /// A follower's fetch.
@@ -75,8 +75,8 @@ pub struct ReplicaFetchedPartition {
     pub log_start_offset: Offset,
     /// The follower's log diverges: truncate to where this epoch ended on the leader.
     pub diverging_epoch: Option<(LeaderEpoch, Offset)>,
-    /// Records from the fetch offset on, up to the leader's log end.
-    pub records: Vec<Record>,
+    /// Records from the fetch offset on, up to the leader's log end, shared with its log.
+    pub records: SharedRecords,
     /// The leader's epoch-cache entries covering the records.
     pub epochs: Vec<(LeaderEpoch, Offset)>,
 }

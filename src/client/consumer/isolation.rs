@@ -94,10 +94,7 @@ pub fn visible_records(
     records: SharedRecords,
     aborted: &[AbortedTransaction],
 ) -> SharedRecords {
-    let has_control = records
-        .iter()
-        .any(|r| r.stamp.is_some_and(|s| s.control().is_some()));
-    if aborted.is_empty() && !has_control {
+    if aborted.is_empty() && !records.has_control() {
         return records;
     }
     let batches: Vec<FetchedBatch> = records

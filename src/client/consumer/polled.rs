@@ -5,6 +5,7 @@
 //! partition's name (a batch holds up to `max.poll.records` of them, every poll), and the
 //! records stay in the log's shared chunks, so that handing them out copies none of them.
 
+use std::cell::Cell;
 use std::ops::Range;
 use std::rc::Rc;
 
@@ -20,6 +21,10 @@ pub(crate) struct Polled {
     runs: Vec<(TopicPartition, usize)>,
     pieces: Vec<Piece>,
     len: usize,
+    /// The run and piece of the last record [`Polled::get`] found: the processing schedule
+    /// asks for records in order, so the next is almost always there or in the next piece.
+    /// Only a hint, checked at every use.
+    hint: Cell<(usize, usize)>,
 }
 
 /// Records `range` of `chunk`, the first being record `start` of the poll.
@@ -80,8 +85,28 @@ impl Polled {
 
     /// Record `index` and its partition.
     pub(crate) fn get(&self, index: usize) -> (&TopicPartition, &Record) {
-        let run = self.runs.partition_point(|(_, end)| *end <= index);
-        let (k, i) = self.locate(index);
+        let (run_hint, piece_hint) = self.hint.get();
+        let in_run = |r: usize| {
+            self.runs.get(r).is_some_and(|(_, end)| index < *end)
+                && (r == 0 || self.runs[r - 1].1 <= index)
+        };
+        let run = match [run_hint, run_hint + 1].into_iter().find(|&r| in_run(r)) {
+            Some(r) => r,
+            None => self.runs.partition_point(|(_, end)| *end <= index),
+        };
+        let in_piece = |k: usize| {
+            self.pieces
+                .get(k)
+                .is_some_and(|p| p.start <= index && index < p.start + p.range.len())
+        };
+        let (k, i) = match [piece_hint, piece_hint + 1]
+            .into_iter()
+            .find(|&k| in_piece(k))
+        {
+            Some(k) => (k, index - self.pieces[k].start),
+            None => self.locate(index),
+        };
+        self.hint.set((run, k));
         (&self.runs[run].0, &self.pieces[k].records()[i])
     }
 
@@ -203,6 +228,7 @@ impl Polled {
             runs,
             pieces: rest_pieces,
             len: rest_len,
+            hint: Cell::default(),
         }
     }
 
@@ -279,6 +305,23 @@ mod tests {
             .map(|(tp, start, last)| (tp.partition.0, start, last.offset.0))
             .collect();
         assert_eq!(runs, vec![(0, 0, 2), (1, 3, 10)]);
+    }
+
+    /// `get` in order, backwards and by jumps finds what `range` walks, whatever its hint.
+    #[test]
+    fn get_agrees_with_the_walk_in_any_order() {
+        let p = polled();
+        let all = flat(&p);
+        for order in [
+            vec![0, 1, 2, 3, 4, 5],
+            vec![5, 4, 3, 2, 1, 0],
+            vec![2, 5, 0, 3, 1, 4],
+        ] {
+            for i in order {
+                let (tp, r) = p.get(i);
+                assert_eq!((tp.partition.0, r.offset.0), all[i], "record {i}");
+            }
+        }
     }
 
     #[test]
