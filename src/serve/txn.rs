@@ -2,10 +2,11 @@
 //! `AddOffsetsToTxn` and `EndTxn` go to the broker's transaction coordinator
 //! (`broker/txn_routing.rs`); `TxnOffsetCommit` is answered here.
 //!
-//! The group coordinator of the model has no `TxnOffsetCommit` yet, so the edge keeps a
-//! transaction's offsets pending, as Kafka's group coordinator keeps them until the marker
-//! reaches the group's `__consumer_offsets` partition (`GroupMetadata.pendingTxnOffsetCommits`):
-//! they become the group's committed offsets only when the transaction commits. On a successful
+//! Served clients' offsets are kept pending here, at the edge, as Kafka's group coordinator keeps
+//! them until the marker reaches the group's `__consumer_offsets` partition
+//! (`GroupMetadata.pendingTxnOffsetCommits`); the simulated clients' `TxnOffsetCommit` goes to
+//! the model's group coordinator (`broker/coordinator/txn_offset_commit.rs`), which the edge
+//! could use too (it came later; not switched). They become the group's committed offsets only when the transaction commits. On a successful
 //! `EndTxn(commit)` the edge sends them to the group's coordinator as an `OffsetCommit` (with
 //! the generation and member the `TxnOffsetCommit` carried, which KIP-447 validates the same
 //! way), on the connection the `TxnOffsetCommit` came on, before the producer learns the
