@@ -627,3 +627,17 @@ fn transactional_offsets_are_pending_until_the_marker_commit_applies_them_abort_
         "an abort drops them: the input is read again"
     );
 }
+
+#[test]
+fn a_transactional_commit_outside_the_group_protocol_creates_a_simple_group() {
+    let mut h = Harness::new();
+    const GROUP: &str = "assigns-itself";
+    let p = h.init();
+    assert_eq!(h.txn(add(&p, &[0])), ErrorCode::None);
+    assert_eq!(h.produce(&p, 0, 0, &[0]), ErrorCode::None);
+    // No generation, no member: the group does not exist yet and is created.
+    send_offsets(&mut h, &p, GROUP, 42);
+    assert_eq!(fetch_committed(&mut h, GROUP), None, "pending");
+    assert_eq!(h.txn(end(&p, TransactionResult::Commit)), ErrorCode::None);
+    assert_eq!(fetch_committed(&mut h, GROUP), Some(Offset(42)));
+}

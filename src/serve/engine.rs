@@ -16,9 +16,6 @@ use std::sync::Arc;
 use bytes::Bytes;
 use kafka_protocol::messages::ApiKey;
 
-use crate::protocol::consumer_group::GroupResponse;
-use crate::protocol::transaction::TransactionResult;
-use crate::protocol::{ErrorCode, Response};
 use crate::scheduler::EventLimitExceeded;
 use crate::trace::{EdgeConnected, EdgeDisconnected, EdgeRequest, TraceEvent};
 use crate::units::{BrokerId, ClientId, SimTime};
@@ -29,11 +26,6 @@ use super::codec::{self, Frame, Parsed};
 use super::groups::GroupBytes;
 use super::requests::{self, Context, Decoded, Pending};
 use super::responses::{self, Cluster};
-use super::txn::PendingOffsets;
-
-/// Correlation ids from here up are the edge's own requests (a transaction's offsets sent at its
-/// commit, `txn.rs`): a client's are 32-bit.
-const EDGE_CORRELATION: u64 = 1 << 32;
 
 /// Something that happened on the sockets.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -97,8 +89,6 @@ pub struct Engine {
     sessions: BTreeMap<u32, Session>,
     by_client: BTreeMap<ClientId, u32>,
     groups: GroupBytes,
-    txn_offsets: PendingOffsets,
-    edge_requests: u64,
     out: Vec<Outbound>,
 }
 
@@ -111,8 +101,6 @@ impl Engine {
             sessions: BTreeMap::new(),
             by_client: BTreeMap::new(),
             groups: GroupBytes::default(),
-            txn_offsets: PendingOffsets::default(),
-            edge_requests: 0,
             out: Vec::new(),
         }
     }
@@ -241,14 +229,6 @@ impl Engine {
                 continue;
             };
             match output {
-                EdgeOutput::Response {
-                    correlation_id,
-                    response,
-                } if correlation_id >= EDGE_CORRELATION => {
-                    if let Some(line) = edge_answer(conn, &response) {
-                        self.out.push(Outbound::Log(line));
-                    }
-                }
                 EdgeOutput::Response { response, .. } => {
                     let Some(pending) = self
                         .sessions
@@ -257,7 +237,6 @@ impl Engine {
                     else {
                         continue;
                     };
-                    self.after_txn_answer(world, &pending.context, &response);
                     match responses::encode(pending, response, &self.cluster, &mut self.groups) {
                         Ok(bytes) => self.out.push(Outbound::Frame { conn, bytes }),
                         Err(e) => self
@@ -308,47 +287,7 @@ impl Engine {
         self.close(world, conn, true);
     }
 
-    /// What a transaction's end means for the offsets it left pending at the edge: a commit
-    /// sends them to the group's coordinator before the producer hears of it; an abort, a
-    /// fenced producer or a new instance drops them.
-    fn after_txn_answer(&mut self, world: &mut World<'_>, context: &Context, answer: &Response) {
-        let (id, result) = match (context, answer) {
-            (
-                Context::EndTxn {
-                    transactional_id,
-                    result,
-                },
-                Response::Txn(r),
-            ) => match r.error {
-                ErrorCode::None => (transactional_id, *result),
-                ErrorCode::ProducerFenced => (transactional_id, TransactionResult::Abort),
-                _ => return,
-            },
-            (Context::InitTransactional { transactional_id }, Response::InitProducerId(r))
-                if r.error == ErrorCode::None =>
-            {
-                (transactional_id, TransactionResult::Abort)
-            }
-            _ => return,
-        };
-        for (client, request) in self.txn_offsets.end(id, result) {
-            let correlation_id = EDGE_CORRELATION + self.edge_requests;
-            self.edge_requests += 1;
-            let command = ClientCommand::Request {
-                correlation_id,
-                request,
-            };
-            world.schedule_command(world.now(), client, command);
-        }
-    }
-
     fn request(&mut self, world: &mut World<'_>, conn: u32, client: ClientId, frame: Frame) {
-        if frame.api == ApiKey::TxnOffsetCommit {
-            return match self.txn_offsets.txn_offset_commit(&frame, client) {
-                Ok(bytes) => self.out.push(Outbound::Frame { conn, bytes }),
-                Err(reason) => self.refuse(world, conn, reason),
-            };
-        }
         let (request, context) = match admin::handle(&frame, world, &self.cluster, &self.defaults) {
             Some(Edge::Answer(bytes)) => return self.out.push(Outbound::Frame { conn, bytes }),
             Some(Edge::Bad(reason)) => return self.refuse(world, conn, reason),
@@ -357,6 +296,12 @@ impl Engine {
                 Ok((request, context)) => (request, context),
                 Err(reason) => return self.refuse(world, conn, reason),
             },
+            None if frame.api == ApiKey::TxnOffsetCommit => {
+                match super::txn::txn_offset_commit(&frame) {
+                    Ok(request) => (request, Context::None),
+                    Err(reason) => return self.refuse(world, conn, reason),
+                }
+            }
             None => match requests::decode(&frame, client.0, world.now()) {
                 Decoded::Model(request, context) => (request, context),
                 Decoded::Bad(reason) => return self.refuse(world, conn, reason),
@@ -386,25 +331,6 @@ impl Engine {
         };
         world.schedule_command(world.now(), client, command);
     }
-}
-
-/// A log line for an edge request the broker refused (a transaction's offsets not committed).
-fn edge_answer(conn: u32, answer: &Response) -> Option<String> {
-    let Response::Group(GroupResponse::OffsetCommit(r)) = answer else {
-        return None;
-    };
-    let refused: Vec<String> = r
-        .partitions
-        .iter()
-        .filter(|(_, e)| *e != ErrorCode::None)
-        .map(|(tp, e)| format!("{tp}: {}", e.name()))
-        .collect();
-    (!refused.is_empty()).then(|| {
-        format!(
-            "connection {conn}: a committed transaction's offsets were refused ({})",
-            refused.join(", ")
-        )
-    })
 }
 
 /// Bytes as lowercase hex, as the trace keeps frames.

@@ -1,6 +1,6 @@
 //! The group coordinator's answers on the wire: JoinGroup, SyncGroup, Heartbeat, LeaveGroup,
-//! OffsetCommit, OffsetFetch. The consumer protocol bytes members sent are handed back as sent
-//! ([`GroupBytes`]).
+//! OffsetCommit, TxnOffsetCommit, OffsetFetch. The consumer protocol bytes members sent are
+//! handed back as sent ([`GroupBytes`]).
 
 use bytes::Bytes;
 use kafka_protocol::messages::{self as wire, ApiKey};
@@ -73,6 +73,9 @@ pub fn encode(
         }
         (ApiKey::OffsetCommit, GroupResponse::OffsetCommit(r), _) => {
             response(cid, version, &offset_commit(r))
+        }
+        (ApiKey::TxnOffsetCommit, GroupResponse::OffsetCommit(r), _) => {
+            response(cid, version, &txn_offset_commit(r))
         }
         (ApiKey::OffsetFetch, GroupResponse::OffsetFetch(r), _) => {
             response(cid, version, &offset_fetch(r))
@@ -147,6 +150,39 @@ fn offset_commit(
         })
         .collect();
     wire::OffsetCommitResponse::default().with_topics(topics)
+}
+
+/// The group coordinator's answer to a `TxnOffsetCommit` (an OffsetCommit answer in the model:
+/// one error per partition), in the wire's own response shape.
+fn txn_offset_commit(
+    r: crate::protocol::consumer_group::OffsetCommitResponse,
+) -> wire::TxnOffsetCommitResponse {
+    use wire::txn_offset_commit_response::{
+        TxnOffsetCommitResponsePartition, TxnOffsetCommitResponseTopic,
+    };
+    let items = r
+        .partitions
+        .into_iter()
+        .map(|(tp, e)| (tp.topic, (tp.partition, e)))
+        .collect();
+    let topics = by_topic(items)
+        .into_iter()
+        .map(|(t, parts)| {
+            TxnOffsetCommitResponseTopic::default()
+                .with_name(wire_topic(&t))
+                .with_partitions(
+                    parts
+                        .into_iter()
+                        .map(|(p, e)| {
+                            TxnOffsetCommitResponsePartition::default()
+                                .with_partition_index(p.0 as i32)
+                                .with_error_code(e.code())
+                        })
+                        .collect(),
+                )
+        })
+        .collect();
+    wire::TxnOffsetCommitResponse::default().with_topics(topics)
 }
 
 fn offset_fetch(r: OffsetFetchResponse) -> wire::OffsetFetchResponse {

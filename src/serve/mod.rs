@@ -24,7 +24,7 @@
 //! | `consumer_heartbeat.rs` | ConsumerGroupHeartbeat (KIP-848) to and from the model |
 //! | `topic_ids.rs` | topic ids (KIP-516) for Metadata v10+ and KIP-848 assignments |
 //! | `records.rs` | record batches v2 to and from the model's records |
-//! | `txn.rs` | the transactional APIs; `TxnOffsetCommit`'s offsets pending until the commit |
+//! | `txn.rs` | the transactional APIs (`TxnOffsetCommit` goes to the group coordinator) |
 //! | `inprocess.rs` | serving on a thread of one's own program, stopped by a call (tests) |
 //! | `replay.rs` | a served session's trace handed to the same world again |
 

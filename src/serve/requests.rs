@@ -16,7 +16,7 @@ use crate::protocol::consumer_group::{
 };
 use crate::protocol::fetch::{FetchPartition, FetchRequest};
 use crate::protocol::produce::{Acks, InitProducerIdRequest, ProduceBatch, ProduceRequest};
-use crate::protocol::transaction::{IsolationLevel, TransactionResult};
+use crate::protocol::transaction::IsolationLevel;
 use crate::units::{
     Generation, MemberId, Millis, Offset, PartitionId, ProducerEpoch, ProducerId, SimTime,
     TopicName, TopicPartition,
@@ -69,19 +69,6 @@ pub enum Context {
     AddPartitions {
         /// Topic and partition indexes.
         asked: Vec<(wire::TopicName, Vec<i32>)>,
-    },
-    /// EndTxn: whose transaction ends, and how (the edge's pending transactional offsets).
-    EndTxn {
-        /// `transactional.id`.
-        transactional_id: Arc<str>,
-        /// COMMIT or ABORT.
-        result: TransactionResult,
-    },
-    /// InitProducerId with a `transactional.id`: a new instance drops the offsets its
-    /// predecessor left pending.
-    InitTransactional {
-        /// `transactional.id`.
-        transactional_id: Arc<str>,
     },
 }
 
@@ -202,17 +189,11 @@ fn init_producer_id(frame: &Frame) -> Result<(Request, Context), String> {
         let timeout = Millis(req.transaction_timeout_ms.max(0) as u64);
         (text(&id.0), timeout)
     });
-    let context = match &transactional {
-        Some((id, _)) => Context::InitTransactional {
-            transactional_id: id.clone(),
-        },
-        None => Context::None,
-    };
     let request = Request::InitProducerId(InitProducerIdRequest {
         current,
         transactional,
     });
-    Ok((request, context))
+    Ok((request, Context::None))
 }
 
 fn member(id: &StrBytes) -> Option<MemberId> {

@@ -1,34 +1,29 @@
 //! The transactional APIs on the wire (KIP-98, KIP-447): `AddPartitionsToTxn`,
 //! `AddOffsetsToTxn` and `EndTxn` go to the broker's transaction coordinator
-//! (`broker/txn_routing.rs`); `TxnOffsetCommit` is answered here.
+//! (`broker/txn_routing.rs`), `TxnOffsetCommit` to the group's coordinator.
 //!
-//! Served clients' offsets are kept pending here, at the edge, as Kafka's group coordinator keeps
-//! them until the marker reaches the group's `__consumer_offsets` partition
-//! (`GroupMetadata.pendingTxnOffsetCommits`); the simulated clients' `TxnOffsetCommit` goes to
-//! the model's group coordinator (`broker/coordinator/txn_offset_commit.rs`), which the edge
-//! could use too (it came later; not switched). They become the group's committed offsets only when the transaction commits. On a successful
-//! `EndTxn(commit)` the edge sends them to the group's coordinator as an `OffsetCommit` (with
-//! the generation and member the `TxnOffsetCommit` carried, which KIP-447 validates the same
-//! way), on the connection the `TxnOffsetCommit` came on, before the producer learns the
-//! commit succeeded; an abort, or a new instance's `InitProducerId`, drops them. A consumer
-//! therefore never reads back the offsets of an aborted transaction.
+//! `TxnOffsetCommit` goes to the model's group coordinator as the simulated clients send it
+//! ([`txn_offset_commit`]; `broker/coordinator/txn_offset_commit.rs`): it checks the member and
+//! generation as for an OffsetCommit (KIP-447), keeps the offsets pending per producer, as
+//! Kafka's `GroupMetadata` keeps its pending transactional offsets, and applies them when the
+//! transaction coordinator writes the COMMIT marker on the group's `__consumer_offsets`
+//! partition (the group joined the transaction with `AddOffsetsToTxn`); an ABORT marker drops
+//! them. A consumer therefore never reads back the offsets of an aborted transaction, and the
+//! offsets do not depend on the connection that sent them staying open.
 //!
 //! Versions: librdkafka 2.x sends `AddPartitionsToTxn` and `AddOffsetsToTxn` v0, `EndTxn` up to
 //! v1 and `TxnOffsetCommit` up to v3; v4 of `AddPartitionsToTxn` (batched, broker to broker) and
 //! transaction protocol v2 (KIP-890 part 2, `EndTxn` v5) are not served.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
-
 use bytes::Bytes;
 use kafka_protocol::messages::{self as wire, ApiKey};
 
-use crate::protocol::consumer_group::{GroupRequest, OffsetCommitRequest};
+use crate::protocol::Request;
+use crate::protocol::consumer_group::{GroupRequest, OffsetCommitRequest, TxnOffsetCommitRequest};
 use crate::protocol::transaction::{
     TransactionResult, TxnCoordinatorRequest, TxnCoordinatorResponse, TxnProducer,
 };
-use crate::protocol::{ErrorCode, Request};
-use crate::units::{ClientId, Generation, MemberId, Offset, ProducerEpoch, ProducerId};
+use crate::units::{Generation, MemberId, Offset, ProducerEpoch, ProducerId};
 
 use super::codec::{Frame, body, response};
 use super::requests::{Context, partition, text, topic};
@@ -84,11 +79,10 @@ pub fn decode(frame: &Frame) -> Result<(Request, Context), String> {
             } else {
                 TransactionResult::Abort
             };
-            let context = Context::EndTxn {
-                transactional_id: producer.transactional_id.clone(),
-                result,
-            };
-            (TxnCoordinatorRequest::EndTxn { producer, result }, context)
+            (
+                TxnCoordinatorRequest::EndTxn { producer, result },
+                Context::None,
+            )
         }
         other => return Err(format!("{other:?} is not a transactional API")),
     };
@@ -153,144 +147,88 @@ pub fn encode(
     }
 }
 
-/// Offsets of open transactions, per transactional id and group, until their `EndTxn`.
-#[derive(Debug, Default)]
-pub struct PendingOffsets {
-    pending: BTreeMap<(Arc<str>, Arc<str>), Pending>,
-}
-
-/// One transaction's offsets for one group, and the connection's client that sent them.
-#[derive(Debug)]
-struct Pending {
-    client: ClientId,
-    commit: OffsetCommitRequest,
-}
-
-impl PendingOffsets {
-    /// `TxnOffsetCommit`: keeps the offsets pending (a later commit of the same partition in
-    /// the same transaction replaces the earlier one) and returns the answer, every partition
-    /// `NONE`.
-    pub fn txn_offset_commit(&mut self, frame: &Frame, client: ClientId) -> Result<Bytes, String> {
-        use wire::txn_offset_commit_response::{
-            TxnOffsetCommitResponsePartition, TxnOffsetCommitResponseTopic,
-        };
-        let req: wire::TxnOffsetCommitRequest = body(frame)?;
-        let key = (text(&req.transactional_id.0), text(&req.group_id.0));
-        let mut offsets = Vec::new();
-        let mut topics = Vec::new();
-        for t in &req.topics {
-            let name = topic(t.name.0.as_str())?;
-            let mut answered = Vec::new();
-            for p in &t.partitions {
-                offsets.push((
-                    partition(&name, p.partition_index)?,
-                    Offset(p.committed_offset.max(0) as u64),
-                ));
-                answered.push(
-                    TxnOffsetCommitResponsePartition::default()
-                        .with_partition_index(p.partition_index)
-                        .with_error_code(ErrorCode::None.code()),
-                );
-            }
-            topics.push(
-                TxnOffsetCommitResponseTopic::default()
-                    .with_name(t.name.clone())
-                    .with_partitions(answered),
-            );
+/// `TxnOffsetCommit` as the model's group request: the group coordinator keeps the offsets
+/// pending per producer until the transaction's marker reaches the group's `__consumer_offsets`
+/// partition (`broker/coordinator/txn_offset_commit.rs`); it answers as for an OffsetCommit,
+/// which `group_responses.rs` encodes as the wire `TxnOffsetCommitResponse`.
+pub fn txn_offset_commit(frame: &Frame) -> Result<Request, String> {
+    let req: wire::TxnOffsetCommitRequest = body(frame)?;
+    let mut offsets = Vec::new();
+    for t in &req.topics {
+        let name = topic(t.name.0.as_str())?;
+        for p in &t.partitions {
+            offsets.push((
+                partition(&name, p.partition_index)?,
+                Offset(p.committed_offset.max(0) as u64),
+            ));
         }
-        let generation = req.generation_id;
-        let entry = self.pending.entry(key.clone()).or_insert_with(|| Pending {
-            client,
-            commit: OffsetCommitRequest {
-                group_id: key.1.clone(),
-                generation: None,
-                member_id: None,
-                group_instance_id: None,
-                offsets: Vec::new(),
-            },
-        });
-        entry.client = client;
-        entry.commit.generation = (generation >= 0).then_some(Generation(generation));
-        entry.commit.member_id =
-            (!req.member_id.is_empty()).then(|| MemberId(text(&req.member_id)));
-        entry.commit.group_instance_id = req.group_instance_id.as_ref().map(text);
-        for (tp, offset) in offsets {
-            entry.commit.offsets.retain(|(known, _)| *known != tp);
-            entry.commit.offsets.push((tp, offset));
-        }
-        let body = wire::TxnOffsetCommitResponse::default().with_topics(topics);
-        response(
-            frame.header.correlation_id,
-            frame.header.request_api_version,
-            &body,
-        )
     }
-
-    /// The transaction of `transactional_id` ended with `result` (or was fenced: an abort):
-    /// for a commit, the `OffsetCommit`s to send, each with the client to send it on.
-    pub fn end(
-        &mut self,
-        transactional_id: &str,
-        result: TransactionResult,
-    ) -> Vec<(ClientId, Request)> {
-        let keys: Vec<_> = self
-            .pending
-            .keys()
-            .filter(|(id, _)| &**id == transactional_id)
-            .cloned()
-            .collect();
-        let mut commits = Vec::new();
-        for key in keys {
-            let pending = self.pending.remove(&key).expect("listed");
-            if result == TransactionResult::Commit {
-                let request = Request::Group(GroupRequest::OffsetCommit(pending.commit));
-                commits.push((pending.client, request));
-            }
-        }
-        commits
-    }
+    let generation = req.generation_id;
+    let commit = OffsetCommitRequest {
+        group_id: text(&req.group_id.0),
+        generation: (generation >= 0).then_some(Generation(generation)),
+        member_id: (!req.member_id.is_empty()).then(|| MemberId(text(&req.member_id))),
+        group_instance_id: req.group_instance_id.as_ref().map(text),
+        offsets,
+    };
+    let producer = producer(&req.transactional_id, req.producer_id, req.producer_epoch);
+    Ok(Request::Group(GroupRequest::TxnOffsetCommit(
+        TxnOffsetCommitRequest { commit, producer },
+    )))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::units::{PartitionId, TopicName, TopicPartition};
-
-    fn pending_for(offsets: &mut PendingOffsets, id: &str, offset: u64) {
-        let tp = TopicPartition::new(TopicName::new("payments").unwrap(), PartitionId(0));
-        offsets.pending.insert(
-            (Arc::from(id), Arc::from("g")),
-            Pending {
-                client: ClientId(3),
-                commit: OffsetCommitRequest {
-                    group_id: Arc::from("g"),
-                    generation: None,
-                    member_id: None,
-                    group_instance_id: None,
-                    offsets: vec![(tp, Offset(offset))],
-                },
-            },
-        );
-    }
+    use crate::serve::codec::{self, Parsed};
+    use bytes::BytesMut;
+    use kafka_protocol::messages::RequestHeader;
+    use kafka_protocol::protocol::{Encodable, StrBytes};
 
     #[test]
-    fn offsets_become_a_commit_only_when_the_transaction_commits() {
-        let mut offsets = PendingOffsets::default();
-        pending_for(&mut offsets, "t", 5);
-        assert!(offsets.end("t", TransactionResult::Abort).is_empty());
-        assert!(
-            offsets.end("t", TransactionResult::Commit).is_empty(),
-            "dropped"
-        );
-        pending_for(&mut offsets, "t", 7);
-        pending_for(&mut offsets, "other", 9);
-        let commits = offsets.end("t", TransactionResult::Commit);
-        assert_eq!(commits.len(), 1);
-        let (client, Request::Group(GroupRequest::OffsetCommit(commit))) = &commits[0] else {
-            panic!("an OffsetCommit");
+    fn a_txn_offset_commit_goes_to_the_group_coordinator() {
+        use wire::txn_offset_commit_request::{
+            TxnOffsetCommitRequestPartition, TxnOffsetCommitRequestTopic,
         };
-        assert_eq!(*client, ClientId(3));
-        assert_eq!(commit.offsets[0].1, Offset(7));
-        assert_eq!(offsets.pending.len(), 1, "the other transaction's stay");
+        let version = 3;
+        let header = RequestHeader::default()
+            .with_request_api_key(ApiKey::TxnOffsetCommit as i16)
+            .with_request_api_version(version)
+            .with_correlation_id(7);
+        let req = wire::TxnOffsetCommitRequest::default()
+            .with_transactional_id(wire::TransactionalId(StrBytes::from_static_str("t")))
+            .with_group_id(wire::GroupId(StrBytes::from_static_str("g")))
+            .with_producer_id(wire::ProducerId(4))
+            .with_producer_epoch(1)
+            .with_generation_id(-1)
+            .with_topics(vec![
+                TxnOffsetCommitRequestTopic::default()
+                    .with_name(wire::TopicName(StrBytes::from_static_str("payments")))
+                    .with_partitions(vec![
+                        TxnOffsetCommitRequestPartition::default()
+                            .with_partition_index(0)
+                            .with_committed_offset(42),
+                    ]),
+            ]);
+        let mut buf = BytesMut::new();
+        header
+            .encode(
+                &mut buf,
+                ApiKey::TxnOffsetCommit.request_header_version(version),
+            )
+            .unwrap();
+        req.encode(&mut buf, version).unwrap();
+        let Parsed::Request(frame) = codec::parse(buf.freeze()) else {
+            panic!("a request");
+        };
+        let Request::Group(GroupRequest::TxnOffsetCommit(r)) = txn_offset_commit(&frame).unwrap()
+        else {
+            panic!("a TxnOffsetCommit");
+        };
+        assert_eq!(r.producer.producer_id, ProducerId(4));
+        assert_eq!(&*r.commit.group_id, "g");
+        assert_eq!(r.commit.generation, None, "outside the group protocol");
+        assert_eq!(r.commit.member_id, None);
+        assert_eq!(r.commit.offsets[0].1, Offset(42));
     }
 }

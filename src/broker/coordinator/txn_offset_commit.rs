@@ -4,7 +4,8 @@
 //! A transactional producer commits its consumer's offsets inside the transaction
 //! (`sendOffsetsToTransaction`). The coordinator checks the member and generation as for an
 //! OffsetCommit (KIP-447: a member kicked out of the group is refused, `ILLEGAL_GENERATION`,
-//! and its producer must abort), then keeps the offsets **pending**, per producer id: they are
+//! and its producer must abort; without a generation, a group that does not exist is created,
+//! a "simple" group), then keeps the offsets **pending**, per producer id: they are
 //! not the group's committed offsets yet, and OffsetFetch does not return them. The
 //! transaction's marker on the group's `__consumer_offsets` partition decides
 //! ([`GroupCoordinator::complete_txn_offsets`]): COMMIT makes them committed (traced as
@@ -34,7 +35,7 @@ pub(crate) type PendingTxnOffsets =
 
 /// Handles a TxnOffsetCommit: validated like an OffsetCommit, then pending.
 pub(super) fn txn_offset_commit(
-    groups: &BTreeMap<Arc<str>, ClassicGroup>,
+    groups: &mut BTreeMap<Arc<str>, ClassicGroup>,
     pending: &mut PendingTxnOffsets,
     reply: Reply,
     req: TxnOffsetCommitRequest,
@@ -42,6 +43,14 @@ pub(super) fn txn_offset_commit(
 ) {
     let verdict = match groups.get(&req.commit.group_id) {
         Some(group) => group.validate_offset_commit(&req.commit),
+        // From outside the group protocol (no generation: a producer whose consumer assigns
+        // its partitions itself) a group that does not exist is created, a "simple" group, as
+        // for an OffsetCommit (Kafka's `OffsetMetadataManager.validateTransactionalOffsetCommit`).
+        None if req.commit.generation.is_none() => {
+            let group = ClassicGroup::new(req.commit.group_id.clone());
+            groups.insert(req.commit.group_id.clone(), group);
+            Ok(())
+        }
         None => Err(ErrorCode::IllegalGeneration),
     };
     let error = match verdict {
