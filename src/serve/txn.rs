@@ -6,7 +6,8 @@
 //! them until the marker reaches the group's `__consumer_offsets` partition
 //! (`GroupMetadata.pendingTxnOffsetCommits`); the simulated clients' `TxnOffsetCommit` goes to
 //! the model's group coordinator (`broker/coordinator/txn_offset_commit.rs`), which the edge
-//! could use too (it came later; not switched). They become the group's committed offsets only when the transaction commits. On a successful
+//! could use too (it came later; not switched). They become the group's committed offsets
+//! only when the transaction commits. On a successful
 //! `EndTxn(commit)` the edge sends them to the group's coordinator as an `OffsetCommit` (with
 //! the generation and member the `TxnOffsetCommit` carried, which KIP-447 validates the same
 //! way), on the connection the `TxnOffsetCommit` came on, before the producer learns the
