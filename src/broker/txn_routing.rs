@@ -23,11 +23,15 @@ use crate::trace::{
     ProducerFenced, TraceEvent, TraceSeq, TxnEnded, TxnMarkerWritten, TxnPartitionsAdded,
     TxnStateChanged,
 };
-use crate::units::{ClientId, Millis, ProducerEpoch, ProducerId, SimTime};
+use crate::units::{BrokerId, ClientId, Millis, ProducerEpoch, ProducerId, SimTime};
 
+use super::offsets_topic::replicas;
 use super::transaction::coordinator::offsets_partition;
 use super::transaction::coordinator::{Reply, Transition};
-use super::transaction::{TransactionCoordinator, TransactionState};
+use super::transaction::{
+    TRANSACTION_STATE_PARTITIONS, TransactionCoordinator, TransactionState,
+    transaction_state_partition,
+};
 use super::{Broker, BrokerTimer, respond};
 
 /// `transaction.abort.timed.out.transaction.cleanup.interval.ms`'s default.
@@ -40,6 +44,24 @@ pub(super) fn first_transactional_producer_id(broker: u32) -> ProducerId {
 }
 
 impl Broker {
+    /// The cluster's brokers, in the order that places `__consumer_offsets`
+    /// (`offsets_topic.rs`), which places `__transaction_state` too: partition `p` is led by
+    /// the `p mod n`-th broker.
+    pub fn set_transaction_state_brokers(&mut self, brokers: Vec<BrokerId>) {
+        self.transaction_state_brokers = brokers;
+    }
+
+    /// The coordinator of `transactional_id`: the leader of its `__transaction_state`
+    /// partition (`TransactionStateManager.partitionFor`), this broker when alone.
+    pub fn transaction_coordinator(&self, transactional_id: &str) -> BrokerId {
+        let partition = transaction_state_partition(transactional_id, TRANSACTION_STATE_PARTITIONS);
+        // The first replica leads; it does not depend on the replication factor.
+        replicas(partition, &self.transaction_state_brokers, 1)
+            .first()
+            .copied()
+            .unwrap_or(self.id)
+    }
+
     /// The transaction coordinator hosted here.
     pub fn transactions(&self) -> &TransactionCoordinator {
         &self.transactions
