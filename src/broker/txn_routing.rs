@@ -62,6 +62,14 @@ impl Broker {
             .unwrap_or(self.id)
     }
 
+    /// `NOT_COORDINATOR` for a transactional id another broker coordinates, as Kafka's
+    /// `TransactionCoordinator` answers a request for an id whose partition this broker does
+    /// not lead (`TransactionStateManager.getTransactionState`).
+    fn refuse_transactional_id(&self, transactional_id: &str) -> Option<ErrorCode> {
+        (self.transaction_coordinator(transactional_id) != self.id)
+            .then_some(ErrorCode::NotCoordinator)
+    }
+
     /// The transaction coordinator hosted here.
     pub fn transactions(&self) -> &TransactionCoordinator {
         &self.transactions
@@ -76,6 +84,13 @@ impl Broker {
         (id, timeout): (Arc<str>, Millis),
         out: &mut Effects<BrokerTimer>,
     ) -> InitProducerIdResponse {
+        if let Some(error) = self.refuse_transactional_id(&id) {
+            return InitProducerIdResponse {
+                error,
+                producer_id: ProducerId(-1),
+                epoch: ProducerEpoch(-1),
+            };
+        }
         let reply = self.transactions.init_producer_id(&id, timeout);
         let result = reply.result;
         let cause = out.cause_in();
@@ -101,7 +116,8 @@ impl Broker {
         }
     }
 
-    /// `AddPartitionsToTxn`, `AddOffsetsToTxn` and `EndTxn`, answered and traced.
+    /// `AddPartitionsToTxn`, `AddOffsetsToTxn` and `EndTxn`, answered and traced; refused
+    /// untraced (as a group request is) where another broker coordinates the id.
     pub(super) fn handle_txn_request(
         &mut self,
         now: SimTime,
@@ -110,6 +126,11 @@ impl Broker {
         request: TxnCoordinatorRequest,
         out: &mut Effects<BrokerTimer>,
     ) {
+        if let Some(error) = self.refuse_transactional_id(&producer_of(&request).transactional_id) {
+            let response = Response::Txn(TxnCoordinatorResponse { error });
+            respond(out, from, correlation_id, response);
+            return;
+        }
         let (reply, event) = self.run_txn_request(now, &request);
         let error = reply.result.err().unwrap_or(ErrorCode::None);
         let mut cause = out.cause_in();
@@ -293,6 +314,15 @@ fn added_event(
             error,
         })
     })
+}
+
+/// The sender of `request`.
+fn producer_of(request: &TxnCoordinatorRequest) -> &TxnProducer {
+    match request {
+        TxnCoordinatorRequest::AddPartitions { producer, .. }
+        | TxnCoordinatorRequest::AddOffsets { producer, .. }
+        | TxnCoordinatorRequest::EndTxn { producer, .. } => producer,
+    }
 }
 
 /// The `ProducerFenced` event of a request refused for its stale epoch.
