@@ -10,6 +10,22 @@
 //!
 //! The abort check runs every `transaction.abort.timed.out.transaction.cleanup.interval.ms`
 //! (10 s), armed with the first transaction: a run without transactions arms nothing.
+//!
+//! **Placement.** A transactional id's coordinator is the leader of its `__transaction_state`
+//! partition (`TransactionStateManager.partitionFor`, `transaction.state.log.num.partitions`
+//! 50), placed as `__consumer_offsets` is (`offsets_topic.rs`): partition `p` is led by the
+//! `p mod n`-th broker; the replication factor, capped by the broker count, does not change
+//! the leader. FindCoordinator with key type TRANSACTION names it from any broker; any other
+//! broker answers the id's InitProducerId, AddPartitionsToTxn, AddOffsetsToTxn and EndTxn
+//! with `NOT_COORDINATOR`, and the producer looks for the coordinator again. A lone broker
+//! coordinates every id.
+//!
+//! **Not modelled: failover.** The placement is fixed when the cluster starts. In Kafka the
+//! new leader of a `__transaction_state` partition loads its transactions from the log
+//! (`TransactionStateManager.loadTransactionsForTxnTopicPartition`, answering
+//! `COORDINATOR_LOAD_IN_PROGRESS` meanwhile) and completes those it finds decided; here the
+//! topic has no log and its leadership never moves, so a dead coordinator's ids stay
+//! unreachable until that broker is back (with the state it kept).
 
 use std::sync::Arc;
 
@@ -347,4 +363,65 @@ fn state_event(t: &Transition) -> TraceEvent {
         to: t.to.name().to_string(),
         reason: t.reason.to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::broker::BrokerInput;
+    use crate::protocol::consumer_group::{CoordinatorType, FindCoordinatorRequest};
+    use crate::protocol::produce::InitProducerIdRequest;
+    use crate::protocol::{Message, Request};
+    use crate::rng::SimRng;
+    use crate::trace::Detail;
+
+    fn ask(broker: &mut Broker, request: Request) -> Response {
+        let mut rng = SimRng::for_component(1, "broker/1");
+        let mut out = Effects::new(Detail::Records);
+        let input = BrokerInput::Request {
+            from: ClientId(0),
+            correlation_id: 7,
+            request,
+        };
+        broker.handle(SimTime(0), input, &mut rng, &mut out);
+        match out.sends.pop() {
+            Some((_, Message::Response { response, .. })) => response,
+            other => panic!("no response: {other:?}"),
+        }
+    }
+
+    fn init(id: &str) -> Request {
+        Request::InitProducerId(InitProducerIdRequest {
+            current: None,
+            transactional: Some((Arc::from(id), Millis(60_000))),
+        })
+    }
+
+    #[test]
+    fn an_id_placed_on_another_broker_is_found_there_and_refused_here() {
+        // "a".hashCode() is 97: partition 47, led by the (47 mod 3)-th broker, broker 3.
+        let mut broker = Broker::new(BrokerId(1));
+        let Response::InitProducerId(alone) = ask(&mut broker, init("a")) else {
+            panic!("InitProducerId answered otherwise")
+        };
+        assert_eq!(
+            alone.error,
+            ErrorCode::None,
+            "a lone broker coordinates every id"
+        );
+        broker.set_transaction_state_brokers([1, 2, 3].map(BrokerId).to_vec());
+        let find = Request::FindCoordinator(FindCoordinatorRequest {
+            key: Arc::from("a"),
+            key_type: CoordinatorType::Transaction,
+        });
+        let Response::FindCoordinator(found) = ask(&mut broker, find) else {
+            panic!("FindCoordinator answered otherwise")
+        };
+        assert_eq!(found.node, Some(BrokerId(3)));
+        let Response::InitProducerId(refused) = ask(&mut broker, init("a")) else {
+            panic!("InitProducerId answered otherwise")
+        };
+        assert_eq!(refused.error, ErrorCode::NotCoordinator);
+        assert_eq!(refused.producer_id, ProducerId(-1));
+    }
 }
