@@ -339,9 +339,15 @@ fn a_restarted_coordinator_checks_for_timed_out_transactions_again() {
 }
 
 /// A cluster of three brokers in a world, driven through edge clients, one per broker, as a
-/// transactional producer talks to each partition's leader and to its coordinator (broker 1).
+/// transactional producer talks to each partition's leader and to its coordinator, the leader
+/// of the id's `__transaction_state` partition (26 for "order-service": broker 3), found with
+/// FindCoordinator.
 mod three_brokers {
     use std::collections::BTreeMap;
+
+    use kafka_sim::protocol::consumer_group::{
+        CoordinatorType, FindCoordinatorRequest, FindCoordinatorResponse,
+    };
 
     use kafka_sim::faults::{FaultKind, FaultPlan};
     use kafka_sim::trace::{TraceRecord, VecSink};
@@ -353,6 +359,8 @@ mod three_brokers {
         world: &'w mut World<'t>,
         edges: Vec<ClientId>,
         next: u64,
+        /// The transaction coordinator, once FindCoordinator named it.
+        coordinator: u32,
     }
 
     impl Driver<'_, '_> {
@@ -382,11 +390,51 @@ mod three_brokers {
             panic!("broker {b} did not answer request {}", self.next);
         }
 
-        fn txn(&mut self, request: TxnCoordinatorRequest) -> ErrorCode {
-            match self.call(1, Request::Txn(request)) {
+        /// Broker `b`'s FindCoordinator answer for `key`.
+        fn find(
+            &mut self,
+            b: u32,
+            key: &str,
+            key_type: CoordinatorType,
+        ) -> FindCoordinatorResponse {
+            let request = FindCoordinatorRequest {
+                key: Arc::from(key),
+                key_type,
+            };
+            match self.call(b, Request::FindCoordinator(request)) {
+                Response::FindCoordinator(r) => r,
+                other => panic!("answered {other:?}"),
+            }
+        }
+
+        /// Asks broker 1 for the transactional id's coordinator, which the requests go to.
+        fn find_txn_coordinator(&mut self) -> u32 {
+            let found = self.find(1, TXN_ID, CoordinatorType::Transaction);
+            assert_eq!(found.error, ErrorCode::None);
+            self.coordinator = found.node.expect("a coordinator").0;
+            self.coordinator
+        }
+
+        fn txn_to(&mut self, b: u32, request: TxnCoordinatorRequest) -> ErrorCode {
+            match self.call(b, Request::Txn(request)) {
                 Response::Txn(r) => r.error,
                 other => panic!("answered {other:?}"),
             }
+        }
+
+        fn txn(&mut self, request: TxnCoordinatorRequest) -> ErrorCode {
+            self.txn_to(self.coordinator, request)
+        }
+
+        fn init_to(&mut self, b: u32) -> kafka_sim::protocol::produce::InitProducerIdResponse {
+            let init = InitProducerIdRequest {
+                current: None,
+                transactional: Some((Arc::from(TXN_ID), Millis(60_000))),
+            };
+            let Response::InitProducerId(r) = self.call(b, Request::InitProducerId(init)) else {
+                panic!("InitProducerId answered otherwise")
+            };
+            r
         }
 
         fn run_for(&mut self, ms: u64) {
@@ -396,7 +444,7 @@ mod three_brokers {
 
         /// The coordinator's state of the transactional id.
         fn state(&self) -> kafka_sim::broker::transaction::TransactionState {
-            let coordinator = self.world.broker(BrokerId(1)).transactions();
+            let coordinator = self.world.broker(BrokerId(self.coordinator)).transactions();
             coordinator.metadata(TXN_ID).expect("initialised").state
         }
 
@@ -419,13 +467,9 @@ mod three_brokers {
     /// Opens a transaction over the three partitions (each led by another broker at first:
     /// partition p by broker p + 1), one record each.
     fn open(d: &mut Driver<'_, '_>) -> TxnProducer {
-        let init = InitProducerIdRequest {
-            current: None,
-            transactional: Some((Arc::from(TXN_ID), Millis(60_000))),
-        };
-        let Response::InitProducerId(r) = d.call(1, Request::InitProducerId(init)) else {
-            panic!("InitProducerId answered otherwise")
-        };
+        let coordinator = d.find_txn_coordinator();
+        let r = d.init_to(coordinator);
+        assert_eq!(r.error, ErrorCode::None);
         let p = TxnProducer {
             transactional_id: Arc::from(TXN_ID),
             producer_id: r.producer_id,
@@ -477,6 +521,7 @@ mod three_brokers {
             world: &mut world,
             edges,
             next: 0,
+            coordinator: 0,
         };
         run(&mut driver);
     }
@@ -506,7 +551,8 @@ mod three_brokers {
             }
         });
         let records = sink.records;
-        let markers = written(&records);
+        let mut markers = written(&records);
+        markers.sort();
         assert_eq!(
             markers,
             [
@@ -553,6 +599,40 @@ mod three_brokers {
             "the new leader wrote it: {markers:?}"
         );
         assert!(!markers.iter().any(|(c, _)| c == "broker/2"));
+    }
+
+    #[test]
+    fn the_coordinator_is_the_placements_broker_and_another_refuses_with_not_coordinator() {
+        use kafka_sim::broker::transaction::{
+            TRANSACTION_STATE_PARTITIONS, transaction_state_partition,
+        };
+        let mut sink = VecSink::new(Detail::Records);
+        world_with(&mut sink, 3, |d| {
+            // Partition p of `__transaction_state` is led by the (p mod 3)-th broker.
+            let partition = transaction_state_partition(TXN_ID, TRANSACTION_STATE_PARTITIONS);
+            let placed = partition % 3 + 1;
+            assert_eq!((partition, placed), (26, 3));
+            for b in 1..=3 {
+                let found = d.find(b, TXN_ID, CoordinatorType::Transaction);
+                assert_eq!(found.node, Some(BrokerId(placed)), "broker {b}'s answer");
+            }
+            let other = 1;
+            assert_eq!(d.init_to(other).error, ErrorCode::NotCoordinator);
+            let p = open(d);
+            assert_eq!(d.coordinator, placed);
+            let refused = d.txn_to(other, end(&p, TransactionResult::Commit));
+            assert_eq!(refused, ErrorCode::NotCoordinator);
+            let refused = d.txn_to(other, add(&p, &[0]));
+            assert_eq!(refused, ErrorCode::NotCoordinator);
+            assert!(
+                d.world
+                    .broker(BrokerId(other))
+                    .transactions()
+                    .metadata(TXN_ID)
+                    .is_none()
+            );
+            assert_eq!(d.txn(end(&p, TransactionResult::Commit)), ErrorCode::None);
+        });
     }
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::effects::Effects;
 use crate::protocol::consumer_group::{
-    FindCoordinatorRequest, FindCoordinatorResponse, GroupRequest, GroupResponse,
+    CoordinatorType, FindCoordinatorRequest, FindCoordinatorResponse, GroupRequest, GroupResponse,
     HeartbeatResponse, JoinGroupResponse, LeaveGroupResponse, OffsetCommitResponse,
     OffsetFetchResponse, SyncGroupResponse,
 };
@@ -26,8 +26,15 @@ impl Broker {
         self.group_coordinators = coordinators;
     }
 
-    /// `KafkaApis.handleFindCoordinatorRequest`: the leader of the group's partition.
+    /// `KafkaApis.handleFindCoordinatorRequest`: the leader of the group's partition, or of
+    /// the transactional id's (`txn_routing.rs`).
     pub(super) fn find_coordinator(&self, r: &FindCoordinatorRequest) -> FindCoordinatorResponse {
+        if r.key_type == CoordinatorType::Transaction {
+            return FindCoordinatorResponse {
+                error: ErrorCode::None,
+                node: Some(self.transaction_coordinator(&r.key)),
+            };
+        }
         match self.group_coordinators.get(&r.key) {
             Some(None) => FindCoordinatorResponse {
                 error: ErrorCode::CoordinatorNotAvailable,
@@ -178,6 +185,7 @@ mod tests {
         let find = || {
             Request::FindCoordinator(FindCoordinatorRequest {
                 key: Arc::from("g"),
+                key_type: CoordinatorType::Group,
             })
         };
         let answer =

@@ -97,8 +97,12 @@ pub struct Broker {
     /// The log cleaner's and the retention task's timers are running.
     cleaner_running: bool,
     retention_running: bool,
-    /// The transaction coordinator of the transactional ids this broker is sent.
+    /// The transaction coordinator of the transactional ids whose `__transaction_state`
+    /// partition this broker leads (`txn_routing.rs`).
     transactions: TransactionCoordinator,
+    /// The cluster's brokers, which place `__transaction_state`'s leaders; empty
+    /// for a lone broker, which coordinates every transactional id.
+    transaction_state_brokers: Vec<BrokerId>,
     /// The timed-out transactions check is armed (`txn_routing.rs`).
     txn_abort_check_armed: bool,
     /// Markers of decided transactions not yet written by their leaders (`txn_markers.rs`).
@@ -202,6 +206,7 @@ impl Broker {
                 txn_routing::first_transactional_producer_id(id.0),
                 TRANSACTION_MAX_TIMEOUT,
             ),
+            transaction_state_brokers: Vec::new(),
             txn_abort_check_armed: false,
             markers: txn_markers::MarkerChannel::default(),
             now: SimTime::ZERO,

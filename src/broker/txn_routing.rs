@@ -10,6 +10,22 @@
 //!
 //! The abort check runs every `transaction.abort.timed.out.transaction.cleanup.interval.ms`
 //! (10 s), armed with the first transaction: a run without transactions arms nothing.
+//!
+//! **Placement.** A transactional id's coordinator is the leader of its `__transaction_state`
+//! partition (`TransactionStateManager.partitionFor`, `transaction.state.log.num.partitions`
+//! 50), placed as `__consumer_offsets` is (`offsets_topic.rs`): partition `p` is led by the
+//! `p mod n`-th broker; the replication factor, capped by the broker count, does not change
+//! the leader. FindCoordinator with key type TRANSACTION names it from any broker; any other
+//! broker answers the id's InitProducerId, AddPartitionsToTxn, AddOffsetsToTxn and EndTxn
+//! with `NOT_COORDINATOR`, and the producer looks for the coordinator again. A lone broker
+//! coordinates every id.
+//!
+//! **Not modelled: failover.** The placement is fixed when the cluster starts. In Kafka the
+//! new leader of a `__transaction_state` partition loads its transactions from the log
+//! (`TransactionStateManager.loadTransactionsForTxnTopicPartition`, answering
+//! `COORDINATOR_LOAD_IN_PROGRESS` meanwhile) and completes those it finds decided; here the
+//! topic has no log and its leadership never moves, so a dead coordinator's ids stay
+//! unreachable until that broker is back (with the state it kept).
 
 use std::sync::Arc;
 
@@ -23,11 +39,15 @@ use crate::trace::{
     ProducerFenced, TraceEvent, TraceSeq, TxnEnded, TxnMarkerWritten, TxnPartitionsAdded,
     TxnStateChanged,
 };
-use crate::units::{ClientId, Millis, ProducerEpoch, ProducerId, SimTime};
+use crate::units::{BrokerId, ClientId, Millis, ProducerEpoch, ProducerId, SimTime};
 
+use super::offsets_topic::replicas;
 use super::transaction::coordinator::offsets_partition;
 use super::transaction::coordinator::{Reply, Transition};
-use super::transaction::{TransactionCoordinator, TransactionState};
+use super::transaction::{
+    TRANSACTION_STATE_PARTITIONS, TransactionCoordinator, TransactionState,
+    transaction_state_partition,
+};
 use super::{Broker, BrokerTimer, respond};
 
 /// `transaction.abort.timed.out.transaction.cleanup.interval.ms`'s default.
@@ -40,6 +60,32 @@ pub(super) fn first_transactional_producer_id(broker: u32) -> ProducerId {
 }
 
 impl Broker {
+    /// The cluster's brokers, in the order that places `__consumer_offsets`
+    /// (`offsets_topic.rs`), which places `__transaction_state` too: partition `p` is led by
+    /// the `p mod n`-th broker.
+    pub fn set_transaction_state_brokers(&mut self, brokers: Vec<BrokerId>) {
+        self.transaction_state_brokers = brokers;
+    }
+
+    /// The coordinator of `transactional_id`: the leader of its `__transaction_state`
+    /// partition (`TransactionStateManager.partitionFor`), this broker when alone.
+    pub fn transaction_coordinator(&self, transactional_id: &str) -> BrokerId {
+        let partition = transaction_state_partition(transactional_id, TRANSACTION_STATE_PARTITIONS);
+        // The first replica leads; it does not depend on the replication factor.
+        replicas(partition, &self.transaction_state_brokers, 1)
+            .first()
+            .copied()
+            .unwrap_or(self.id)
+    }
+
+    /// `NOT_COORDINATOR` for a transactional id another broker coordinates, as Kafka's
+    /// `TransactionCoordinator` answers a request for an id whose partition this broker does
+    /// not lead (`TransactionStateManager.getTransactionState`).
+    fn refuse_transactional_id(&self, transactional_id: &str) -> Option<ErrorCode> {
+        (self.transaction_coordinator(transactional_id) != self.id)
+            .then_some(ErrorCode::NotCoordinator)
+    }
+
     /// The transaction coordinator hosted here.
     pub fn transactions(&self) -> &TransactionCoordinator {
         &self.transactions
@@ -54,6 +100,13 @@ impl Broker {
         (id, timeout): (Arc<str>, Millis),
         out: &mut Effects<BrokerTimer>,
     ) -> InitProducerIdResponse {
+        if let Some(error) = self.refuse_transactional_id(&id) {
+            return InitProducerIdResponse {
+                error,
+                producer_id: ProducerId(-1),
+                epoch: ProducerEpoch(-1),
+            };
+        }
         let reply = self.transactions.init_producer_id(&id, timeout);
         let result = reply.result;
         let cause = out.cause_in();
@@ -79,7 +132,8 @@ impl Broker {
         }
     }
 
-    /// `AddPartitionsToTxn`, `AddOffsetsToTxn` and `EndTxn`, answered and traced.
+    /// `AddPartitionsToTxn`, `AddOffsetsToTxn` and `EndTxn`, answered and traced; refused
+    /// untraced (as a group request is) where another broker coordinates the id.
     pub(super) fn handle_txn_request(
         &mut self,
         now: SimTime,
@@ -88,6 +142,11 @@ impl Broker {
         request: TxnCoordinatorRequest,
         out: &mut Effects<BrokerTimer>,
     ) {
+        if let Some(error) = self.refuse_transactional_id(&producer_of(&request).transactional_id) {
+            let response = Response::Txn(TxnCoordinatorResponse { error });
+            respond(out, from, correlation_id, response);
+            return;
+        }
         let (reply, event) = self.run_txn_request(now, &request);
         let error = reply.result.err().unwrap_or(ErrorCode::None);
         let mut cause = out.cause_in();
@@ -273,6 +332,15 @@ fn added_event(
     })
 }
 
+/// The sender of `request`.
+fn producer_of(request: &TxnCoordinatorRequest) -> &TxnProducer {
+    match request {
+        TxnCoordinatorRequest::AddPartitions { producer, .. }
+        | TxnCoordinatorRequest::AddOffsets { producer, .. }
+        | TxnCoordinatorRequest::EndTxn { producer, .. } => producer,
+    }
+}
+
 /// The `ProducerFenced` event of a request refused for its stale epoch.
 fn fenced_event(request: &TxnCoordinatorRequest) -> TraceEvent {
     let (producer, name) = match request {
@@ -295,4 +363,65 @@ fn state_event(t: &Transition) -> TraceEvent {
         to: t.to.name().to_string(),
         reason: t.reason.to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::broker::BrokerInput;
+    use crate::protocol::consumer_group::{CoordinatorType, FindCoordinatorRequest};
+    use crate::protocol::produce::InitProducerIdRequest;
+    use crate::protocol::{Message, Request};
+    use crate::rng::SimRng;
+    use crate::trace::Detail;
+
+    fn ask(broker: &mut Broker, request: Request) -> Response {
+        let mut rng = SimRng::for_component(1, "broker/1");
+        let mut out = Effects::new(Detail::Records);
+        let input = BrokerInput::Request {
+            from: ClientId(0),
+            correlation_id: 7,
+            request,
+        };
+        broker.handle(SimTime(0), input, &mut rng, &mut out);
+        match out.sends.pop() {
+            Some((_, Message::Response { response, .. })) => response,
+            other => panic!("no response: {other:?}"),
+        }
+    }
+
+    fn init(id: &str) -> Request {
+        Request::InitProducerId(InitProducerIdRequest {
+            current: None,
+            transactional: Some((Arc::from(id), Millis(60_000))),
+        })
+    }
+
+    #[test]
+    fn an_id_placed_on_another_broker_is_found_there_and_refused_here() {
+        // "a".hashCode() is 97: partition 47, led by the (47 mod 3)-th broker, broker 3.
+        let mut broker = Broker::new(BrokerId(1));
+        let Response::InitProducerId(alone) = ask(&mut broker, init("a")) else {
+            panic!("InitProducerId answered otherwise")
+        };
+        assert_eq!(
+            alone.error,
+            ErrorCode::None,
+            "a lone broker coordinates every id"
+        );
+        broker.set_transaction_state_brokers([1, 2, 3].map(BrokerId).to_vec());
+        let find = Request::FindCoordinator(FindCoordinatorRequest {
+            key: Arc::from("a"),
+            key_type: CoordinatorType::Transaction,
+        });
+        let Response::FindCoordinator(found) = ask(&mut broker, find) else {
+            panic!("FindCoordinator answered otherwise")
+        };
+        assert_eq!(found.node, Some(BrokerId(3)));
+        let Response::InitProducerId(refused) = ask(&mut broker, init("a")) else {
+            panic!("InitProducerId answered otherwise")
+        };
+        assert_eq!(refused.error, ErrorCode::NotCoordinator);
+        assert_eq!(refused.producer_id, ProducerId(-1));
+    }
 }

@@ -47,12 +47,34 @@ impl GroupRequest {
     }
 }
 
-/// FindCoordinator (key type GROUP): any broker answers from its metadata, with the leader of
-/// the group's `__consumer_offsets` partition (`KafkaApis.handleFindCoordinatorRequest`).
+/// FindCoordinator: any broker answers from its metadata, with the leader of the key's
+/// partition: of `__consumer_offsets` for a group, of `__transaction_state` for a
+/// `transactional.id` (`KafkaApis.handleFindCoordinatorRequest`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FindCoordinatorRequest {
-    /// The `group.id`.
+    /// The `group.id` or the `transactional.id`, as `key_type` says.
     pub key: Arc<str>,
+    /// What the key names.
+    pub key_type: CoordinatorType,
+}
+
+/// FindCoordinator's `key_type` (Kafka's `CoordinatorType`; KIP-98 added the transaction one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CoordinatorType {
+    /// 0: a consumer group's coordinator.
+    Group,
+    /// 1: a `transactional.id`'s transaction coordinator.
+    Transaction,
+}
+
+impl CoordinatorType {
+    /// The wire code: 0 for a group, 1 for a transaction.
+    pub fn code(self) -> i8 {
+        match self {
+            CoordinatorType::Group => 0,
+            CoordinatorType::Transaction => 1,
+        }
+    }
 }
 
 /// The answer to a [`FindCoordinatorRequest`].

@@ -181,6 +181,9 @@ impl<'t> World<'t> {
             component: Arc::from("controller"),
             timers: TimerTable::default(),
         });
+        for node in &mut self.brokers {
+            node.broker.set_transaction_state_brokers(ids.clone());
+        }
         for id in ids {
             self.with_broker(id, |broker, out| broker.join_cluster(now, out));
         }

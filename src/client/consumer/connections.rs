@@ -27,7 +27,7 @@ use std::sync::Arc;
 
 use crate::effects::Effects;
 use crate::protocol::consumer_group::{
-    FindCoordinatorRequest, FindCoordinatorResponse, OffsetCommitResponse,
+    CoordinatorType, FindCoordinatorRequest, FindCoordinatorResponse, OffsetCommitResponse,
 };
 use crate::protocol::metadata::MetadataRequest;
 use crate::protocol::{ErrorCode, Request};
@@ -233,7 +233,10 @@ impl Consumer {
             .copied()
             .find(|broker| !self.down.contains(broker))
             .unwrap_or(self.broker);
-        let request = FindCoordinatorRequest { key: self.group() };
+        let request = FindCoordinatorRequest {
+            key: self.group(),
+            key_type: CoordinatorType::Group,
+        };
         let pending = Pending::FindCoordinator;
         self.send_to(broker, Request::FindCoordinator(request), pending, out);
     }

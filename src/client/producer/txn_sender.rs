@@ -37,7 +37,7 @@ use crate::client::producer::transaction_manager::{
 };
 use crate::client::producer::{Producer, ProducerEffects, ProducerOutput, ProducerTimer};
 use crate::protocol::consumer_group::{
-    FindCoordinatorRequest, GroupRequest, GroupResponse, OffsetCommitRequest,
+    CoordinatorType, FindCoordinatorRequest, GroupRequest, GroupResponse, OffsetCommitRequest,
     TxnOffsetCommitRequest,
 };
 use crate::protocol::produce::{InitProducerIdRequest, InitProducerIdResponse};
@@ -442,9 +442,11 @@ impl Producer {
         match call {
             Call::FindCoordinator => Request::FindCoordinator(FindCoordinatorRequest {
                 key: txn.id.clone(),
+                key_type: CoordinatorType::Transaction,
             }),
             Call::FindGroupCoordinator => Request::FindCoordinator(FindCoordinatorRequest {
                 key: offsets().group_id,
+                key_type: CoordinatorType::Group,
             }),
             Call::InitProducerId => Request::InitProducerId(InitProducerIdRequest {
                 current: None,
@@ -681,7 +683,11 @@ mod tests {
         let mut h = Harness::new();
         let (id, _) = only(h.step(ProducerInput::Start).0);
         let (id, find) = only(h.answer(id, Response::ApiVersions).0);
-        assert!(matches!(find, Request::FindCoordinator(ref r) if &*r.key == "order-service"));
+        let Request::FindCoordinator(find) = find else {
+            panic!("FindCoordinator expected: {find:?}")
+        };
+        assert_eq!(&*find.key, "order-service");
+        assert_eq!(find.key_type, CoordinatorType::Transaction);
         let found = Response::FindCoordinator(FindCoordinatorResponse {
             error: ErrorCode::None,
             node: Some(BrokerId(1)),
