@@ -20,7 +20,8 @@
 //! its records are buffered. librdkafka's fetcher runs on its own: it fetches again as soon as a
 //! response arrives, while a partition has fewer than `queued.min.messages` (100000) buffered.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
 
 use crate::effects::Effects;
 use crate::protocol::consumer_group::{GroupRequest, OffsetFetchRequest, OffsetFetchResponse};
@@ -29,13 +30,13 @@ use crate::protocol::fetch::{
     ListedOffset, OffsetSpec,
 };
 use crate::protocol::{ErrorCode, Request};
-use crate::trace::TraceEvent;
+use crate::trace::{TraceEvent, TraceSeq};
 use crate::units::{BrokerId, Offset, TopicPartition};
 
 use super::config::OffsetReset;
 use super::polled::Polled;
 use super::{
-    Consumer, ConsumerOutput, ConsumerTimer, MemberState, PartitionState, Pending, Position,
+    Consumer, ConsumerOutput, ConsumerTimer, MemberState, PartitionState, Pending, Position, names,
 };
 use crate::client::consumer::isolation::visible_records;
 use crate::client::library::ClientLibrary;
@@ -354,13 +355,25 @@ impl Consumer {
         }
     }
 
-    /// Takes on newly assigned partitions, in the order given, at the end of the poll order.
-    /// Their position is unknown until the committed offset (or `auto.offset.reset`) gives one,
-    /// and each gets a fresh assignment epoch, so that an answer asked for under an earlier
-    /// assignment of the same partition is ignored. Both protocols assign through here (the
-    /// classic `onJoinComplete`, KIP-848's reconciliation).
-    pub(super) fn add_partitions(&mut self, added: &[TopicPartition]) {
-        for tp in added {
+    /// Takes on the partitions of `assigned` not owned yet, in order, at the end of the poll
+    /// order, and traces them as `PartitionsAssigned` under `generation` (the classic
+    /// generation, or KIP-848's member epoch), following from `cause`. Their position is
+    /// unknown until the committed offset (or `auto.offset.reset`) gives one, and each gets a
+    /// fresh assignment epoch, so that an answer asked for under an earlier assignment of the
+    /// same partition is ignored. Both protocols assign through here (the classic
+    /// `onJoinComplete`, KIP-848's reconciliation).
+    pub(super) fn take_on_partitions(
+        &mut self,
+        assigned: BTreeSet<TopicPartition>,
+        (member_id, generation): (Arc<str>, i32),
+        cause: Option<TraceSeq>,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
+    ) {
+        let added: Vec<TopicPartition> = assigned
+            .into_iter()
+            .filter(|tp| !self.partitions.contains_key(tp))
+            .collect();
+        for tp in &added {
             let state = PartitionState {
                 epoch: self.next_epoch,
                 position: Position::Unknown,
@@ -373,6 +386,13 @@ impl Consumer {
             self.partitions.insert(tp.clone(), state);
             self.order.push_back(tp.clone());
         }
+        let event = TraceEvent::PartitionsAssigned {
+            group: self.group(),
+            member_id,
+            generation,
+            partitions: names(&added),
+        };
+        out.trace_because(cause, event);
     }
 
     /// Forgets partitions: their positions, buffers and poll order.

@@ -278,18 +278,7 @@ impl Consumer {
             out.trace_because(cause, event);
             self.drop_partitions(&revoked);
         }
-        let added: Vec<TopicPartition> = target
-            .into_iter()
-            .filter(|tp| !self.partitions.contains_key(tp))
-            .collect();
-        self.add_partitions(&added);
-        let event = TraceEvent::PartitionsAssigned {
-            group: self.group(),
-            member_id,
-            generation: epoch,
-            partitions: names(&added),
-        };
-        out.trace_because(cause, event);
+        self.take_on_partitions(target, (member_id, epoch), cause, out);
         self.after_assignment(now, out);
         self.send_consumer_heartbeat(out);
     }

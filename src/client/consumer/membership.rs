@@ -387,18 +387,7 @@ impl Consumer {
             self.member.rejoin = Some(Arc::from("need to revoke partitions and re-join"));
             self.member.rejoin_cause = Some(revocation);
         }
-        let added: Vec<TopicPartition> = assigned
-            .into_iter()
-            .filter(|tp| !self.partitions.contains_key(tp))
-            .collect();
-        self.add_partitions(&added);
-        let event = TraceEvent::PartitionsAssigned {
-            group: self.group(),
-            member_id,
-            generation,
-            partitions: names(&added),
-        };
-        out.trace_because(cause, event);
+        self.take_on_partitions(assigned, (member_id, generation), cause, out);
         match self.config.library {
             ClientLibrary::Java3 | ClientLibrary::Java4 if self.config.enable_auto_commit => {
                 // ConsumerCoordinator restarts the auto-commit timer after every join.
