@@ -127,28 +127,19 @@ fn offset_commit(
     r: crate::protocol::consumer_group::OffsetCommitResponse,
 ) -> wire::OffsetCommitResponse {
     use wire::offset_commit_response::{OffsetCommitResponsePartition, OffsetCommitResponseTopic};
-    let items = r
-        .partitions
-        .into_iter()
-        .map(|(tp, e)| (tp.topic, (tp.partition, e)))
-        .collect();
-    let topics = by_topic(items)
-        .into_iter()
-        .map(|(t, parts)| {
+    let topics = commit_topics(
+        r,
+        |name, partitions| {
             OffsetCommitResponseTopic::default()
-                .with_name(wire_topic(&t))
-                .with_partitions(
-                    parts
-                        .into_iter()
-                        .map(|(p, e)| {
-                            OffsetCommitResponsePartition::default()
-                                .with_partition_index(p.0 as i32)
-                                .with_error_code(e.code())
-                        })
-                        .collect(),
-                )
-        })
-        .collect();
+                .with_name(name)
+                .with_partitions(partitions)
+        },
+        |index, error| {
+            OffsetCommitResponsePartition::default()
+                .with_partition_index(index)
+                .with_error_code(error)
+        },
+    );
     wire::OffsetCommitResponse::default().with_topics(topics)
 }
 
@@ -160,29 +151,44 @@ fn txn_offset_commit(
     use wire::txn_offset_commit_response::{
         TxnOffsetCommitResponsePartition, TxnOffsetCommitResponseTopic,
     };
+    let topics = commit_topics(
+        r,
+        |name, partitions| {
+            TxnOffsetCommitResponseTopic::default()
+                .with_name(name)
+                .with_partitions(partitions)
+        },
+        |index, error| {
+            TxnOffsetCommitResponsePartition::default()
+                .with_partition_index(index)
+                .with_error_code(error)
+        },
+    );
+    wire::TxnOffsetCommitResponse::default().with_topics(topics)
+}
+
+/// A commit answer's errors grouped by topic, in the shape of the wire response the two
+/// callbacks build (OffsetCommit and TxnOffsetCommit answer alike, in their own types).
+fn commit_topics<T, P>(
+    r: crate::protocol::consumer_group::OffsetCommitResponse,
+    topic: impl Fn(wire::TopicName, Vec<P>) -> T,
+    partition: impl Fn(i32, i16) -> P,
+) -> Vec<T> {
     let items = r
         .partitions
         .into_iter()
         .map(|(tp, e)| (tp.topic, (tp.partition, e)))
         .collect();
-    let topics = by_topic(items)
+    by_topic(items)
         .into_iter()
         .map(|(t, parts)| {
-            TxnOffsetCommitResponseTopic::default()
-                .with_name(wire_topic(&t))
-                .with_partitions(
-                    parts
-                        .into_iter()
-                        .map(|(p, e)| {
-                            TxnOffsetCommitResponsePartition::default()
-                                .with_partition_index(p.0 as i32)
-                                .with_error_code(e.code())
-                        })
-                        .collect(),
-                )
+            let parts = parts
+                .into_iter()
+                .map(|(p, e)| partition(p.0 as i32, e.code()))
+                .collect();
+            topic(wire_topic(&t), parts)
         })
-        .collect();
-    wire::TxnOffsetCommitResponse::default().with_topics(topics)
+        .collect()
 }
 
 fn offset_fetch(r: OffsetFetchResponse) -> wire::OffsetFetchResponse {
