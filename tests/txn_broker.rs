@@ -641,6 +641,7 @@ fn fetch_committed(h: &mut Harness, group: &str) -> Option<Offset> {
     let request = Request::Group(GroupRequest::OffsetFetch(OffsetFetchRequest {
         group_id: Arc::from(group),
         partitions: vec![tp(0)],
+        require_stable: false,
     }));
     let (Response::Group(GroupResponse::OffsetFetch(r)), _) = h.call(request) else {
         panic!("OffsetFetch answered otherwise")
