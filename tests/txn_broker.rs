@@ -10,7 +10,8 @@ use kafka_sim::broker::{Broker, BrokerInput, BrokerTimer};
 use kafka_sim::client::consumer::isolation::visible_records;
 use kafka_sim::effects::Effects;
 use kafka_sim::protocol::consumer_group::{
-    GroupRequest, GroupResponse, OffsetCommitRequest, OffsetFetchRequest, TxnOffsetCommitRequest,
+    GroupRequest, GroupResponse, OffsetCommitRequest, OffsetFetchRequest, OffsetFetchResponse,
+    TxnOffsetCommitRequest,
 };
 use kafka_sim::protocol::fetch::{FetchPartition, FetchRequest, FetchedPartition};
 use kafka_sim::protocol::produce::{
@@ -638,14 +639,20 @@ mod three_brokers {
 
 /// The group's committed offset of partition 0, as OffsetFetch answers it.
 fn fetch_committed(h: &mut Harness, group: &str) -> Option<Offset> {
+    fetch_offsets(h, group, false).offsets[0].1
+}
+
+/// OffsetFetch of partition 0, with `require_stable` (KIP-447) or not.
+fn fetch_offsets(h: &mut Harness, group: &str, require_stable: bool) -> OffsetFetchResponse {
     let request = Request::Group(GroupRequest::OffsetFetch(OffsetFetchRequest {
         group_id: Arc::from(group),
         partitions: vec![tp(0)],
+        require_stable,
     }));
     let (Response::Group(GroupResponse::OffsetFetch(r)), _) = h.call(request) else {
         panic!("OffsetFetch answered otherwise")
     };
-    r.offsets[0].1
+    r
 }
 
 fn commit_request(group: &str, offset: u64) -> OffsetCommitRequest {
@@ -691,7 +698,14 @@ fn transactional_offsets_are_pending_until_the_marker_commit_applies_them_abort_
         Some(Offset(0)),
         "pending in the open transaction"
     );
+    let stable = fetch_offsets(&mut h, GROUP, true);
+    assert_eq!(
+        (stable.offsets, stable.unstable),
+        (vec![(tp(0), None)], vec![tp(0)]),
+        "KIP-447: a require_stable fetch is answered UNSTABLE_OFFSET_COMMIT meanwhile"
+    );
     assert_eq!(h.txn(end(&p, TransactionResult::Commit)), ErrorCode::None);
+    assert!(fetch_offsets(&mut h, GROUP, true).unstable.is_empty());
     assert_eq!(
         fetch_committed(&mut h, GROUP),
         Some(Offset(5)),

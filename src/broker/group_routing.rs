@@ -125,6 +125,7 @@ fn refusal(request: &GroupRequest, error: ErrorCode) -> GroupResponse {
         GroupRequest::OffsetFetch(_) => GroupResponse::OffsetFetch(OffsetFetchResponse {
             error,
             offsets: Vec::new(),
+            unstable: Vec::new(),
         }),
         GroupRequest::TxnOffsetCommit(r) => GroupResponse::OffsetCommit(OffsetCommitResponse {
             partitions: r

@@ -261,6 +261,10 @@ pub struct OffsetFetchRequest {
     pub group_id: Arc<str>,
     /// The partitions whose committed offsets are wanted.
     pub partitions: Vec<TopicPartition>,
+    /// `require_stable` (KIP-447, v7+): answer `UNSTABLE_OFFSET_COMMIT` for a partition whose
+    /// offset an open transaction may still move, instead of the last committed one. Sent by
+    /// a `read_committed` consumer (Java's and librdkafka's follow `isolation.level`).
+    pub require_stable: bool,
 }
 
 /// OffsetFetch response.
@@ -270,6 +274,9 @@ pub struct OffsetFetchResponse {
     pub error: ErrorCode,
     /// Per partition, the committed offset or `None` if there is none.
     pub offsets: Vec<(TopicPartition, Option<Offset>)>,
+    /// The partitions answered `UNSTABLE_OFFSET_COMMIT` (a `require_stable` fetch while a
+    /// transaction holds a pending offset for them); their entry in `offsets` is `None`.
+    pub unstable: Vec<TopicPartition>,
 }
 
 /// `TxnOffsetCommit` (API key 28): `sendOffsetsToTransaction()`'s second request, from the

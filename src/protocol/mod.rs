@@ -272,6 +272,9 @@ pub enum ErrorCode {
     FencedInstanceId,
     /// 87: the record is invalid for this topic (a null key on a compacted topic).
     InvalidRecord,
+    /// 88: KIP-447: a `require_stable` OffsetFetch for a partition whose offset an open
+    /// transaction holds pending: retry after `retry.backoff.ms`.
+    UnstableOffsetCommit,
     /// 90: a newer producer with the same `transactional.id` bumped the epoch (Java's
     /// `ProducerFencedException`, fatal: the producer must be closed).
     ProducerFenced,
@@ -319,6 +322,7 @@ impl ErrorCode {
             ErrorCode::StaleBrokerEpoch => 77,
             ErrorCode::FencedInstanceId => 82,
             ErrorCode::InvalidRecord => 87,
+            ErrorCode::UnstableOffsetCommit => 88,
             ErrorCode::ProducerFenced => 90,
             ErrorCode::FencedMemberEpoch => 110,
             ErrorCode::UnsupportedAssignor => 112,
@@ -360,6 +364,7 @@ impl ErrorCode {
             ErrorCode::StaleBrokerEpoch => "STALE_BROKER_EPOCH",
             ErrorCode::FencedInstanceId => "FENCED_INSTANCE_ID",
             ErrorCode::InvalidRecord => "INVALID_RECORD",
+            ErrorCode::UnstableOffsetCommit => "UNSTABLE_OFFSET_COMMIT",
             ErrorCode::ProducerFenced => "PRODUCER_FENCED",
             ErrorCode::FencedMemberEpoch => "FENCED_MEMBER_EPOCH",
             ErrorCode::UnsupportedAssignor => "UNSUPPORTED_ASSIGNOR",
@@ -381,6 +386,7 @@ impl ErrorCode {
                 | ErrorCode::NotEnoughReplicas
                 | ErrorCode::NotEnoughReplicasAfterAppend
                 | ErrorCode::ConcurrentTransactions
+                | ErrorCode::UnstableOffsetCommit
         )
     }
 }

@@ -264,7 +264,7 @@ fn prepare_offset_fetch(frame: &Frame, world: &World<'_>) -> Result<Request, Str
                 .unwrap_or_default()
         }
     };
-    Ok(offset_fetch(group, partitions))
+    Ok(offset_fetch(group, partitions, req.require_stable))
 }
 
 fn describe_groups(

@@ -6,6 +6,7 @@ use bytes::Bytes;
 use kafka_protocol::messages::{self as wire, ApiKey};
 use kafka_protocol::protocol::StrBytes;
 
+use crate::protocol::ErrorCode;
 use crate::protocol::consumer_group::{GroupResponse, JoinGroupResponse, OffsetFetchResponse};
 use crate::units::TopicName;
 
@@ -196,7 +197,14 @@ fn offset_fetch(r: OffsetFetchResponse) -> wire::OffsetFetchResponse {
     let items = r
         .offsets
         .into_iter()
-        .map(|(tp, o)| (tp.topic, (tp.partition, o)))
+        .map(|(tp, o)| {
+            let error = if r.unstable.contains(&tp) {
+                ErrorCode::UnstableOffsetCommit
+            } else {
+                ErrorCode::None
+            };
+            (tp.topic, (tp.partition, o, error))
+        })
         .collect();
     let topics = by_topic(items)
         .into_iter()
@@ -206,9 +214,10 @@ fn offset_fetch(r: OffsetFetchResponse) -> wire::OffsetFetchResponse {
                 .with_partitions(
                     parts
                         .into_iter()
-                        .map(|(p, o)| {
+                        .map(|(p, o, error)| {
                             OffsetFetchResponsePartition::default()
                                 .with_partition_index(p.0 as i32)
+                                .with_error_code(error.code())
                                 .with_committed_offset(o.map_or(-1, |o| o.0 as i64))
                                 .with_committed_leader_epoch(-1)
                                 .with_metadata(Some(StrBytes::from_static_str("")))

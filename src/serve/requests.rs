@@ -318,11 +318,17 @@ fn offset_commit(frame: &Frame) -> Result<Request, String> {
     )))
 }
 
-/// OffsetFetch for `partitions` (the edge lists them when the client asked for all).
-pub fn offset_fetch(group: Arc<str>, partitions: Vec<TopicPartition>) -> Request {
+/// OffsetFetch for `partitions` (the edge lists them when the client asked for all), with the
+/// client's `require_stable` (KIP-447).
+pub fn offset_fetch(
+    group: Arc<str>,
+    partitions: Vec<TopicPartition>,
+    require_stable: bool,
+) -> Request {
     Request::Group(GroupRequest::OffsetFetch(OffsetFetchRequest {
         group_id: group,
         partitions,
+        require_stable,
     }))
 }
 

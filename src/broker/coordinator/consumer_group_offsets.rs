@@ -69,6 +69,7 @@ pub(super) fn offset_fetch(
     let response = OffsetFetchResponse {
         error: ErrorCode::None,
         offsets,
+        unstable: Vec::new(),
     };
     reply.send(context, GroupResponse::OffsetFetch(response));
 }

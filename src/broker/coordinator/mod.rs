@@ -315,7 +315,7 @@ impl GroupCoordinator {
                         offset_commit::offset_commit(groups, reply, r, &mut context);
                     }
                     GroupRequest::OffsetFetch(r) => {
-                        offset_commit::offset_fetch(groups, reply, r, &mut context);
+                        offset_commit::offset_fetch(groups, txn_offsets, reply, r, &mut context);
                     }
                     GroupRequest::TxnOffsetCommit(r) => {
                         txn_offset_commit::txn_offset_commit(

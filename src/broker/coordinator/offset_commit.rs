@@ -104,9 +104,12 @@ pub(super) fn answer_commit(
     );
 }
 
-/// Handles an OffsetFetch: the committed offset of each partition, or none.
+/// Handles an OffsetFetch: the committed offset of each partition, or none; with
+/// `require_stable`, `UNSTABLE_OFFSET_COMMIT` for a partition with a pending transactional
+/// offset ([`super::txn_offset_commit::has_pending`]).
 pub(super) fn offset_fetch(
     groups: &BTreeMap<Arc<str>, ClassicGroup>,
+    txn_offsets: &super::txn_offset_commit::PendingTxnOffsets,
     reply: Reply,
     req: OffsetFetchRequest,
     context: &mut Context<'_>,
@@ -116,18 +119,31 @@ pub(super) fn offset_fetch(
         OffsetFetchResponse {
             error: ErrorCode::GroupIdNotFound,
             offsets: Vec::new(),
+            unstable: Vec::new(),
         }
     } else {
+        let unstable: Vec<TopicPartition> = if req.require_stable {
+            req.partitions
+                .iter()
+                .filter(|tp| super::txn_offset_commit::has_pending(txn_offsets, &req.group_id, tp))
+                .cloned()
+                .collect()
+        } else {
+            Vec::new()
+        };
         OffsetFetchResponse {
             error: ErrorCode::None,
             offsets: req
                 .partitions
                 .into_iter()
                 .map(|tp| {
-                    let committed = group.and_then(|g| g.offsets.get(&tp).copied());
+                    let committed = group
+                        .filter(|_| !unstable.contains(&tp))
+                        .and_then(|g| g.offsets.get(&tp).copied());
                     (tp, committed)
                 })
                 .collect(),
+            unstable,
         }
     };
     reply.send(context, GroupResponse::OffsetFetch(response));

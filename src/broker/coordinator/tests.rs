@@ -246,11 +246,16 @@ impl Harness {
     }
 
     fn fetch_offsets(&mut self) -> OffsetFetchResponse {
+        self.fetch_offsets_stable(false)
+    }
+
+    fn fetch_offsets_stable(&mut self, require_stable: bool) -> OffsetFetchResponse {
         let c = self.send(
             0,
             GroupRequest::OffsetFetch(OffsetFetchRequest {
                 group_id: Arc::from(GROUP),
                 partitions: vec![tp(0), tp(1)],
+                require_stable,
             }),
         );
         match self.response(c) {
@@ -749,4 +754,47 @@ fn a_session_timeout_outside_the_brokers_bounds_is_refused() {
     let j = h.send(1, GroupRequest::JoinGroup(req));
     assert_eq!(h.error_of(j), ErrorCode::InvalidSessionTimeout);
     assert!(h.coordinator.describe(GROUP).is_none());
+}
+
+#[test]
+fn a_require_stable_fetch_is_answered_unstable_while_a_transaction_holds_the_offset() {
+    use crate::protocol::transaction::{TransactionResult, TxnProducer};
+    use crate::units::{ProducerEpoch, ProducerId};
+    let mut h = Harness::new();
+    assert_eq!(h.commit(None, None), ErrorCode::None);
+    let c = h.send(
+        0,
+        GroupRequest::TxnOffsetCommit(TxnOffsetCommitRequest {
+            commit: OffsetCommitRequest {
+                group_id: Arc::from(GROUP),
+                generation: None,
+                member_id: None,
+                group_instance_id: None,
+                offsets: vec![(tp(0), Offset(50))],
+            },
+            producer: TxnProducer {
+                transactional_id: Arc::from("copier"),
+                producer_id: ProducerId(7),
+                producer_epoch: ProducerEpoch(0),
+            },
+        }),
+    );
+    assert_eq!(h.error_of(c), ErrorCode::None);
+    let plain = h.fetch_offsets();
+    assert_eq!(
+        (plain.offsets[0].clone(), plain.unstable),
+        ((tp(0), Some(Offset(42))), Vec::new()),
+        "without require_stable: the last committed offset"
+    );
+    let stable = h.fetch_offsets_stable(true);
+    assert_eq!(stable.error, ErrorCode::None);
+    assert_eq!(stable.unstable, vec![tp(0)], "only the pending partition");
+    assert_eq!(stable.offsets, vec![(tp(0), None), (tp(1), None)]);
+    let mut out = h.effects();
+    h.coordinator
+        .complete_txn_offsets(h.now, ProducerId(7), TransactionResult::Commit, &mut out);
+    h.apply(out);
+    let stable = h.fetch_offsets_stable(true);
+    assert!(stable.unstable.is_empty());
+    assert_eq!(stable.offsets[0], (tp(0), Some(Offset(50))));
 }

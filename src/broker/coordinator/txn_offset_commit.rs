@@ -12,9 +12,13 @@
 //! `OffsetCommitted`, as Kafka writes them then), ABORT drops them. So an aborted transaction
 //! leaves the group where the last committed one left it, and its input is read again.
 //!
-//! Not modelled: `require_stable` OffsetFetch (`UNSTABLE_OFFSET_COMMIT`, KIP-447). Here a
-//! transaction's markers are written as its EndTxn is answered, so pending offsets never wait
-//! on a decided transaction.
+//! While an offset is pending, an OffsetFetch with `require_stable` (KIP-447, what a
+//! `read_committed` consumer sends) gets `UNSTABLE_OFFSET_COMMIT` for that partition instead
+//! of the last committed offset ([`has_pending`]; Kafka's `OffsetMetadataManager.fetchOffsets`,
+//! formerly `GroupMetadataManager.getOffsets`), and the consumer asks again after
+//! `retry.backoff.ms`: a consumer taking over a partition from a transactional producer does
+//! not start from an offset the open transaction is about to move. Without `require_stable`
+//! the last committed offset is returned.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -32,6 +36,18 @@ use super::{Context, GroupCoordinator};
 /// Offsets pending in open transactions, per producer id: the commit request as it came.
 pub(crate) type PendingTxnOffsets =
     BTreeMap<ProducerId, Vec<crate::protocol::consumer_group::OffsetCommitRequest>>;
+
+/// True while an open transaction holds a pending offset of `group` for `partition`
+/// (Kafka's `hasPendingTransactionalOffsets`).
+pub(super) fn has_pending(
+    pending: &PendingTxnOffsets,
+    group: &str,
+    partition: &crate::units::TopicPartition,
+) -> bool {
+    pending.values().flatten().any(|commit| {
+        &*commit.group_id == group && commit.offsets.iter().any(|(tp, _)| tp == partition)
+    })
+}
 
 /// Handles a TxnOffsetCommit: validated like an OffsetCommit, then pending.
 pub(super) fn txn_offset_commit(

@@ -6,8 +6,10 @@
 //! input yields its outputs exactly once downstream (`read_committed`).
 //!
 //! While offsets are pending, an `OffsetFetch` with `require_stable` (KIP-447, what a
-//! transactional consumer sends) answers `UNSTABLE_OFFSET_COMMIT` and the consumer retries
-//! ([`TxnOffsets::is_stable`]).
+//! `read_committed` consumer sends) answers `UNSTABLE_OFFSET_COMMIT` and the consumer retries
+//! after `retry.backoff.ms`: [`TxnOffsets::is_stable`] is that rule on this model. The group
+//! coordinator keeps its own pending offsets and applies the same rule to its OffsetFetch
+//! (`coordinator::txn_offset_commit`).
 
 use std::collections::BTreeMap;
 

@@ -27,7 +27,8 @@
 //! `max.partition.fetch.bytes` 1048576, `fetch.max.bytes` 52428800.
 //!
 //! `isolation.level` travels in every Fetch (a `read_committed` one stops at the last stable
-//! offset, and `isolation.rs` drops aborted and control records). It matters in runs whose
+//! offset, and `isolation.rs` drops aborted and control records), and a `read_committed`
+//! consumer's OffsetFetch asks `require_stable` (KIP-447, `fetcher.rs`). It matters in runs whose
 //! services write transactions (`scenarios/exactly_once.toml`); elsewhere the last stable offset
 //! is the high watermark and no record is aborted, so both levels read the same records.
 

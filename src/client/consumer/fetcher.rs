@@ -29,6 +29,7 @@ use crate::protocol::fetch::{
     FetchPartition, FetchRequest, FetchResponse, ListOffsetsRequest, ListOffsetsResponse,
     ListedOffset, OffsetSpec,
 };
+use crate::protocol::transaction::IsolationLevel;
 use crate::protocol::{ErrorCode, Request};
 use crate::trace::{TraceEvent, TraceSeq};
 use crate::units::{BrokerId, Offset, TopicPartition};
@@ -48,8 +49,15 @@ type Wanted = (TopicPartition, u64, Offset);
 const LIBRDKAFKA_QUEUED_MIN_MESSAGES: usize = 100_000;
 
 impl Consumer {
-    /// Asks for the committed offset of every partition whose position is unknown.
+    /// Asks for the committed offset of every partition whose position is unknown. A
+    /// `read_committed` consumer asks with `require_stable` (KIP-447: Java's
+    /// `ConsumerCoordinator` and librdkafka's `rd_kafka_OffsetFetchRequest` both derive it from
+    /// `isolation.level`), so that it never starts from an offset an open transaction is
+    /// about to move; after an `UNSTABLE_OFFSET_COMMIT` it waits `retry.backoff.ms`.
     pub(super) fn resolve_positions(&mut self, out: &mut Effects<ConsumerTimer, ConsumerOutput>) {
+        if self.now < self.offset_fetch_next {
+            return;
+        }
         let unknown: Vec<(TopicPartition, u64)> = self
             .partitions
             .iter_mut()
@@ -65,6 +73,7 @@ impl Consumer {
         let request = OffsetFetchRequest {
             group_id: self.group(),
             partitions: unknown.iter().map(|(tp, _)| tp.clone()).collect(),
+            require_stable: self.config.isolation_level == IsolationLevel::ReadCommitted,
         };
         self.send(
             Request::Group(GroupRequest::OffsetFetch(request)),
@@ -85,6 +94,14 @@ impl Consumer {
                 continue;
             };
             if state.position != Position::AwaitingCommitted {
+                continue;
+            }
+            if r.error == ErrorCode::None && r.unstable.contains(&tp) {
+                // KIP-447: Java raises `UnstableOffsetCommitException` (retriable) and the
+                // fetch is asked again after `retry.backoff.ms`; librdkafka likewise.
+                state.position = Position::Unknown;
+                self.offset_fetch_next = self.now + self.config.retry_backoff;
+                out.set_timer(ConsumerTimer::OffsetFetchRetry, self.offset_fetch_next);
                 continue;
             }
             let committed = if r.error == ErrorCode::None {

@@ -74,6 +74,9 @@ pub enum ConsumerTimer {
     RequestTimeout,
     /// `retry.backoff.ms` after losing the coordinator: try the group again.
     CoordinatorRetry,
+    /// `retry.backoff.ms` after an OffsetFetch answered `UNSTABLE_OFFSET_COMMIT` (KIP-447):
+    /// the committed offsets may be asked for again.
+    OffsetFetchRetry,
     /// `retry.backoff.ms` after a metadata refresh: another may go.
     MetadataRetry,
 }
@@ -158,6 +161,8 @@ pub struct Consumer {
     /// A metadata refresh is wanted; none goes before `metadata_next`.
     metadata_wanted: bool,
     metadata_next: SimTime,
+    /// No OffsetFetch before this: one answered `UNSTABLE_OFFSET_COMMIT` (KIP-447).
+    offset_fetch_next: SimTime,
     /// When the request-timeout timer is armed for.
     request_timer: Option<SimTime>,
     /// After losing the coordinator, no group request before this.
@@ -353,6 +358,7 @@ impl Consumer {
             down: BTreeSet::new(),
             metadata_wanted: false,
             metadata_next: SimTime::ZERO,
+            offset_fetch_next: SimTime::ZERO,
             request_timer: None,
             coordinator_backoff: None,
             coordinator_unknown: false,
@@ -430,7 +436,9 @@ impl Consumer {
                     self.find_coordinator(out);
                 }
             }
-            ConsumerInput::Timer(ConsumerTimer::MetadataRetry) => {}
+            ConsumerInput::Timer(
+                ConsumerTimer::MetadataRetry | ConsumerTimer::OffsetFetchRetry,
+            ) => {}
             ConsumerInput::Response {
                 correlation_id,
                 response,

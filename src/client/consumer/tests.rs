@@ -297,3 +297,56 @@ fn the_leader_assigns_without_a_topic_the_broker_does_not_know() {
         ]
     );
 }
+
+#[test]
+fn a_read_committed_consumer_asks_again_after_an_unstable_offset_commit() {
+    use crate::protocol::consumer_group::OffsetFetchResponse;
+    use crate::protocol::transaction::IsolationLevel;
+    let offset_fetches = |h: &Harness| -> Vec<(u64, bool)> {
+        h.sent
+            .iter()
+            .filter_map(|(c, r)| match r {
+                Request::Group(GroupRequest::OffsetFetch(f)) => Some((*c, f.require_stable)),
+                _ => None,
+            })
+            .collect()
+    };
+    let mut h = Harness::new("range");
+    h.consumer.config.isolation_level = IsolationLevel::ReadCommitted;
+    metadata(&mut h);
+    h.rebalance(1, vec![tp(0)]);
+    let fetches = offset_fetches(&h);
+    assert_eq!(fetches.len(), 1);
+    let (first, require_stable) = fetches[0];
+    assert!(require_stable, "read_committed sends require_stable");
+    let unstable = OffsetFetchResponse {
+        error: ErrorCode::None,
+        offsets: vec![(tp(0), None)],
+        unstable: vec![tp(0)],
+    };
+    h.respond(first, Response::Group(GroupResponse::OffsetFetch(unstable)));
+    assert_eq!(offset_fetches(&h).len(), 1, "not before retry.backoff.ms");
+    assert!(
+        !h.sent
+            .iter()
+            .any(|(_, r)| matches!(r, Request::ListOffsets(_))),
+        "an unstable offset is not a missing one: no auto.offset.reset"
+    );
+    h.now += h.consumer.config.retry_backoff;
+    h.input(ConsumerInput::Timer(ConsumerTimer::OffsetFetchRetry));
+    let fetches = offset_fetches(&h);
+    assert_eq!(fetches.len(), 2, "asked again after retry.backoff.ms");
+    let stable = OffsetFetchResponse {
+        error: ErrorCode::None,
+        offsets: vec![(tp(0), Some(Offset(5)))],
+        unstable: Vec::new(),
+    };
+    h.respond(
+        fetches[1].0,
+        Response::Group(GroupResponse::OffsetFetch(stable)),
+    );
+    assert_eq!(
+        h.consumer.partitions[&tp(0)].position,
+        Position::Known(Offset(5))
+    );
+}
