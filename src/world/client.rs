@@ -176,8 +176,8 @@ pub(super) fn consumer_input(event: ClientEvent) -> Option<ConsumerInput> {
         ClientEvent::Command(ClientCommand::TransactionEnded(outcome)) => {
             Some(ConsumerInput::TransactionEnded(outcome))
         }
-        ClientEvent::ConnectionClosed { broker, .. } => {
-            Some(ConsumerInput::ConnectionClosed { broker })
+        ClientEvent::ConnectionClosed { broker, at } => {
+            Some(ConsumerInput::ConnectionClosed { broker, at })
         }
         ClientEvent::Timer(_) | ClientEvent::Command(_) => None,
     }

@@ -106,6 +106,11 @@ pub struct ConsumerConfig {
     pub request_timeout: Millis,
     /// `retry.backoff.ms` (100): the wait before asking again (metadata, a lost coordinator).
     pub retry_backoff: Millis,
+    /// `reconnect.backoff.ms` (50, both clients): after a connection to a broker closed, no fetch
+    /// goes to that broker before this long (Java's `ClusterConnectionStates.isBlackedOut`, which
+    /// the `Fetcher` asks before picking a node). Fixed: `reconnect.backoff.max.ms`'s exponential
+    /// growth is not modelled on the consumer side.
+    pub reconnect_backoff: Millis,
     /// `group.protocol`: `classic` (the default of Java 4 and librdkafka 2.12) or `consumer`
     /// (KIP-848, ConsumerGroupHeartbeat; see `kip848.rs`).
     pub group_protocol: GroupProtocol,
@@ -219,6 +224,7 @@ impl ConsumerConfig {
                 ClientLibrary::Librdkafka => Millis(60_000),
             },
             retry_backoff: Millis(100),
+            reconnect_backoff: Millis(50),
             group_protocol: GroupProtocol::Classic,
             group_remote_assignor: None,
         }
@@ -331,6 +337,7 @@ impl ConsumerConfig {
             "request.timeout.ms" if java => self.request_timeout = millis(key, value)?,
             "socket.timeout.ms" if !java => self.request_timeout = millis(key, value)?,
             "retry.backoff.ms" => self.retry_backoff = millis(key, value)?,
+            "reconnect.backoff.ms" => self.reconnect_backoff = millis(key, value)?,
             "fetch.wait.max.ms" if !java => self.fetch_max_wait = millis(key, value)?,
             "max.poll.records" => {
                 self.max_poll_records = u32::try_from(positive(key, value)?)

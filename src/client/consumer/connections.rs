@@ -6,10 +6,16 @@
 //!   closed it. A JoinGroup may wait the rebalance timeout plus 5 s
 //!   (`AbstractCoordinator.joinGroupTimeoutMs`), so it is exempt. This is what frees a consumer
 //!   waiting on a broker that vanished without closing anything.
-//! - **A lost connection** fails every request in flight on it. Fetches and ListOffsets are
-//!   asked again after a metadata refresh; the group's requests wait `retry.backoff.ms`
-//!   before the consumer tries the coordinator again (a lost JoinGroup or SyncGroup rejoins; a
-//!   lost commit fails with `COORDINATOR_NOT_AVAILABLE`).
+//! - **A lost connection** fails every request in flight on it, and only those: a close
+//!   reported for a connection that was already replaced (a request sent after the close opened
+//!   a new one, as `NetworkClient.processDisconnection` only fails the requests of the
+//!   connection that went) fails nothing, since that later request learns of its own close.
+//!   No fetch goes to that broker again before `reconnect.backoff.ms`
+//!   (`ClusterConnectionStates.isBlackedOut`, asked by the `Fetcher` before it picks a node),
+//!   so a dead leader is fetched from once per backoff, by one fetch loop. Fetches and
+//!   ListOffsets are asked again after a metadata refresh; the group's requests wait
+//!   `retry.backoff.ms` before the consumer tries the coordinator again (a lost JoinGroup or
+//!   SyncGroup rejoins; a lost commit fails with `COORDINATOR_NOT_AVAILABLE`).
 //! - **A lost coordinator** (its connection lost, or `NOT_COORDINATOR` /
 //!   `COORDINATOR_NOT_AVAILABLE` in a group response) is marked unknown, as the Java client's
 //!   `AbstractCoordinator.markCoordinatorUnknown` and librdkafka's `rd_kafka_cgrp_coord_dead`
@@ -38,7 +44,28 @@ use crate::units::{BrokerId, SimTime};
 use super::{Consumer, ConsumerOutput, ConsumerTimer, InFlight, MemberState, Pending, Position};
 
 impl Consumer {
-    /// The connection to `broker` closed: everything in flight on it failed.
+    /// The other end closed the connection to `broker` at `at`: if it is the connection open
+    /// now (opened at or before `at`), everything in flight on it failed; otherwise it is an
+    /// older one, already closed, and nothing is.
+    pub(super) fn connection_closed(
+        &mut self,
+        now: SimTime,
+        broker: BrokerId,
+        at: SimTime,
+        rng: &mut SimRng,
+        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
+    ) {
+        if self
+            .connections
+            .get(&broker)
+            .is_none_or(|since| *since > at)
+        {
+            return;
+        }
+        self.connection_lost(now, broker, rng, out);
+    }
+
+    /// The connection to `broker` is lost: everything in flight on it failed.
     pub(super) fn connection_lost(
         &mut self,
         now: SimTime,
@@ -47,6 +74,12 @@ impl Consumer {
         out: &mut Effects<ConsumerTimer, ConsumerOutput>,
     ) {
         self.down.insert(broker);
+        self.connections.remove(&broker);
+        let until = now + self.config.reconnect_backoff;
+        self.reconnect_at.insert(broker, until);
+        self.reconnect_at.retain(|_, at| *at > now);
+        let next = self.reconnect_at.values().min().copied().unwrap_or(until);
+        out.set_timer(ConsumerTimer::Reconnect, next);
         let lost: Vec<u64> = self
             .in_flight
             .iter()

@@ -241,6 +241,13 @@ impl Consumer {
             if self.fetches_in_flight.contains(&leader) {
                 continue;
             }
+            if self
+                .reconnect_at
+                .get(&leader)
+                .is_some_and(|at| self.now < *at)
+            {
+                continue;
+            }
             let next = s.buffered.last().map_or(p, |r| r.offset.next());
             let entry = (tp.clone(), s.epoch, next);
             match by_leader.iter_mut().find(|(b, _)| *b == leader) {

@@ -79,6 +79,8 @@ pub enum ConsumerTimer {
     OffsetFetchRetry,
     /// `retry.backoff.ms` after a metadata refresh: another may go.
     MetadataRetry,
+    /// `reconnect.backoff.ms` after a lost connection: a fetch may go to its broker again.
+    Reconnect,
 }
 
 /// What a consumer reacts to: its own input type, which the world converts from the
@@ -99,11 +101,14 @@ pub enum ConsumerInput {
     },
     /// The application calls `close()`.
     Close,
-    /// The connection to `broker` closed (it went down, or a proxy cut it): every request in
-    /// flight on it failed.
+    /// The connection to `broker` closed at `at` (it went down, or a proxy cut it): every
+    /// request in flight on it failed. A close at `at` is of the connection open then: one
+    /// opened after it (to send a later request) is not the one that closed.
     ConnectionClosed {
         /// The broker.
         broker: BrokerId,
+        /// When the other end closed it.
+        at: SimTime,
     },
     /// The process crashed (the world has already marked it dead): the records its application
     /// finished before the crash are reported; nothing else happens, no request is sent. A poison
@@ -158,6 +163,13 @@ pub struct Consumer {
     known_brokers: BTreeSet<BrokerId>,
     /// Brokers whose connection closed and that have not answered since.
     down: BTreeSet<BrokerId>,
+    /// The connection open to each broker: when it was opened (the first request sent after the
+    /// last close). A close says when it happened; one from before `since` is of an older
+    /// connection, whose requests have failed already.
+    connections: BTreeMap<BrokerId, SimTime>,
+    /// Brokers whose connection closed: no fetch goes to them before this time
+    /// (`reconnect.backoff.ms`).
+    reconnect_at: BTreeMap<BrokerId, SimTime>,
     /// A metadata refresh is wanted; none goes before `metadata_next`.
     metadata_wanted: bool,
     metadata_next: SimTime,
@@ -356,6 +368,8 @@ impl Consumer {
             leaders: BTreeMap::new(),
             known_brokers: BTreeSet::from([broker]),
             down: BTreeSet::new(),
+            connections: BTreeMap::new(),
+            reconnect_at: BTreeMap::new(),
             metadata_wanted: false,
             metadata_next: SimTime::ZERO,
             offset_fetch_next: SimTime::ZERO,
@@ -437,7 +451,9 @@ impl Consumer {
                 }
             }
             ConsumerInput::Timer(
-                ConsumerTimer::MetadataRetry | ConsumerTimer::OffsetFetchRetry,
+                ConsumerTimer::MetadataRetry
+                | ConsumerTimer::OffsetFetchRetry
+                | ConsumerTimer::Reconnect,
             ) => {}
             ConsumerInput::Response {
                 correlation_id,
@@ -449,8 +465,8 @@ impl Consumer {
                 self.down.remove(&sent.broker);
                 self.on_response(now, sent.broker, sent.pending, response, rng, out);
             }
-            ConsumerInput::ConnectionClosed { broker } => {
-                self.connection_lost(now, broker, rng, out);
+            ConsumerInput::ConnectionClosed { broker, at } => {
+                self.connection_closed(now, broker, at, rng, out);
             }
             ConsumerInput::Close => self.closing = true,
             ConsumerInput::TransactionEnded(outcome) => self.transaction_ended(outcome),
@@ -648,6 +664,7 @@ impl Consumer {
             pending,
         };
         self.in_flight.insert(correlation_id, sent);
+        self.connections.entry(broker).or_insert(self.now);
         out.send_because(
             cause,
             NodeId::Broker(broker),

@@ -350,3 +350,45 @@ fn a_read_committed_consumer_asks_again_after_an_unstable_offset_commit() {
         Position::Known(Offset(5))
     );
 }
+
+/// A close fails what was in flight on the connection that closed, once: a second close of that
+/// same connection (another request met the dead host) fails nothing sent after the first one,
+/// as Kafka's `NetworkClient` fails only the requests of the connection that went.
+#[test]
+fn a_close_fails_only_the_requests_of_the_connection_that_closed() {
+    let mut h = Harness::new("range");
+    let first: Vec<u64> = h.consumer.in_flight.keys().copied().collect();
+    assert!(!first.is_empty(), "the consumer asks the broker at start");
+    h.now = SimTime::ZERO + Millis(2);
+    let closed = ConsumerInput::ConnectionClosed {
+        broker: BrokerId(1),
+        at: SimTime::ZERO + Millis(1),
+    };
+    h.input(closed.clone());
+    assert!(
+        first
+            .iter()
+            .all(|id| !h.consumer.in_flight.contains_key(id))
+    );
+    // What it sent after learning of the close went on a new connection.
+    let second: Vec<u64> = h.consumer.in_flight.keys().copied().collect();
+    assert!(!second.is_empty(), "a metadata refresh goes at once");
+    h.now = SimTime::ZERO + Millis(3);
+    h.input(closed);
+    let now: Vec<u64> = h.consumer.in_flight.keys().copied().collect();
+    assert_eq!(
+        now, second,
+        "the old connection's second close fails nothing new"
+    );
+    // The new connection's own close fails its requests.
+    h.now = SimTime::ZERO + Millis(4);
+    h.input(ConsumerInput::ConnectionClosed {
+        broker: BrokerId(1),
+        at: SimTime::ZERO + Millis(3),
+    });
+    assert!(
+        second
+            .iter()
+            .all(|id| !h.consumer.in_flight.contains_key(id))
+    );
+}
