@@ -408,6 +408,25 @@ impl Batch {
             .map(|f| f.index)
     }
 
+    /// Counts records `from..upto` into `ranges` in bulk, one run at a time, if no pill is among
+    /// them (then no record has anything to say alone); returns whether it did.
+    pub(crate) fn count_runs_unless_pill(
+        &self,
+        from: usize,
+        upto: usize,
+        ranges: &mut Vec<(TopicPartition, Offset, Offset, u32, bool)>,
+    ) -> bool {
+        if self
+            .failures
+            .iter()
+            .any(|f| (from..upto).contains(&f.index))
+        {
+            return false;
+        }
+        self.records.count_runs(from, upto, ranges);
+        true
+    }
+
     /// The failure of record `index`, if it is a pill.
     pub(crate) fn failure(&self, index: usize) -> Option<&Failure> {
         self.failures.iter().find(|f| f.index == index)

@@ -11,7 +11,7 @@ use std::rc::Rc;
 
 use crate::protocol::records::SharedRecords;
 use crate::record::Record;
-use crate::units::TopicPartition;
+use crate::units::{Offset, TopicPartition};
 
 /// Polled records: `runs[k]` is a partition and the end (exclusive) of its records; runs follow
 /// one another, each non-empty. The records stay in the log's shared chunks: `pieces` are
@@ -170,6 +170,36 @@ impl Polled {
             start = *end;
             Some(run)
         })
+    }
+
+    /// Counts records `from..upto` into `ranges` (partition, first offset, last offset, count,
+    /// still open), one run of a partition at a time: each joins its partition's last open
+    /// range, as counting them one record at a time would (no record among them is a pill).
+    pub(crate) fn count_runs(
+        &self,
+        from: usize,
+        upto: usize,
+        ranges: &mut Vec<(TopicPartition, Offset, Offset, u32, bool)>,
+    ) {
+        let upto = upto.min(self.len);
+        let mut start = 0;
+        for (tp, end) in &self.runs {
+            let (a, b) = (start.max(from), (*end).min(upto));
+            start = *end;
+            if a >= b {
+                continue;
+            }
+            let (first, last) = (self.get(a).1.offset, self.get(b - 1).1.offset);
+            let open = (ranges.iter_mut().rev())
+                .find(|(t, .., open)| *open && t.partition == tp.partition && t.topic == tp.topic);
+            match open {
+                Some(range) => {
+                    range.2 = last;
+                    range.3 += (b - a) as u32;
+                }
+                None => ranges.push((tp.clone(), first, last, (b - a) as u32, true)),
+            }
+        }
     }
 
     /// Records `from..to` as runs over their chunks.
