@@ -325,6 +325,23 @@ mod tests {
     }
 
     #[test]
+    fn runs_are_counted_in_bulk_as_record_by_record() {
+        let p = polled();
+        let offsets: Vec<u64> = p.records().map(|r| r.offset.0).collect();
+        assert_eq!(offsets, [0, 1, 2, 10, 11, 3]);
+        let mut ranges = Vec::new();
+        p.count_runs(1, 6, &mut ranges);
+        // p0's second run joins its open range, as record-by-record counting does.
+        assert_eq!(
+            ranges,
+            [
+                (tp(0), Offset(1), Offset(3), 3, true),
+                (tp(1), Offset(10), Offset(11), 2, true),
+            ]
+        );
+    }
+
+    #[test]
     fn records_keep_their_partition_and_order() {
         let p = polled();
         assert_eq!(p.len(), 6);
