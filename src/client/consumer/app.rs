@@ -332,20 +332,28 @@ impl Batch {
         rng: &mut SimRng,
     ) -> Batch {
         assert!(!records.is_empty() && group > 0);
-        let records_len = records.len();
-        let mut batch = Batch {
+        // One pass over the records' slices, each record starting when the one before it ends:
+        // the same draws in the same order as scheduling them one at a time, without finding
+        // each record again by its index.
+        let mut done = Vec::with_capacity(records.len());
+        let mut failures = Vec::new();
+        let mut end = now;
+        for (index, record) in records.records().enumerate() {
+            let (finish, failure) = app.schedule(end, record, rng);
+            if let Some(failure) = failure {
+                failures.push(Failure { index, ..failure });
+            }
+            done.push(finish);
+            end = finish;
+        }
+        Batch {
             records,
             started: now,
             group,
-            done: Vec::with_capacity(records_len),
+            done,
             reported: 0,
-            failures: Vec::new(),
-        };
-        while !batch.fully_scheduled() {
-            let start = batch.end();
-            batch.schedule_next(start, app, rng);
+            failures,
         }
-        batch
     }
 
     /// A batch whose records are scheduled one at a time with [`Batch::schedule_next`].
@@ -398,6 +406,25 @@ impl Batch {
             .iter()
             .find(|f| f.index < upto && f.verdict == Verdict::Crash)
             .map(|f| f.index)
+    }
+
+    /// Counts records `from..upto` into `ranges` in bulk, one run at a time, if no pill is among
+    /// them (then no record has anything to say alone); returns whether it did.
+    pub(crate) fn count_runs_unless_pill(
+        &self,
+        from: usize,
+        upto: usize,
+        ranges: &mut Vec<(TopicPartition, Offset, Offset, u32, bool)>,
+    ) -> bool {
+        if self
+            .failures
+            .iter()
+            .any(|f| (from..upto).contains(&f.index))
+        {
+            return false;
+        }
+        self.records.count_runs(from, upto, ranges);
+        true
     }
 
     /// The failure of record `index`, if it is a pill.

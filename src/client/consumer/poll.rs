@@ -363,7 +363,9 @@ impl Consumer {
         // (partition, first, last, count, still open): a pill closes its partition's run.
         let mut ranges: Vec<(TopicPartition, Offset, Offset, u32, bool)> = Vec::new();
         let mut dead = Vec::new();
-        for (index, (tp, record)) in (from..upto).zip(batch.records.range(from, upto)) {
+        let bulk = !self.keep_processed && batch.count_runs_unless_pill(from, upto, &mut ranges);
+        let walk = if bulk { from } else { upto };
+        for (index, (tp, record)) in (from..walk).zip(batch.records.range(from, walk)) {
             // Records come in runs per partition: the open range is nearly always the last.
             let open = ranges
                 .iter_mut()

@@ -11,7 +11,7 @@ use std::rc::Rc;
 
 use crate::protocol::records::SharedRecords;
 use crate::record::Record;
-use crate::units::TopicPartition;
+use crate::units::{Offset, TopicPartition};
 
 /// Polled records: `runs[k]` is a partition and the end (exclusive) of its records; runs follow
 /// one another, each non-empty. The records stay in the log's shared chunks: `pieces` are
@@ -120,6 +120,12 @@ impl Polled {
         &mut Rc::get_mut(&mut piece.chunk).expect("just copied")[i]
     }
 
+    /// Every record, in order, without its partition: the processing schedule walks the
+    /// chunks' slices straight through, with no lookup per record.
+    pub(crate) fn records(&self) -> impl Iterator<Item = &Record> {
+        self.pieces.iter().flat_map(Piece::records)
+    }
+
     /// Records `from..upto` with their partitions, in order.
     pub(crate) fn range(
         &self,
@@ -164,6 +170,36 @@ impl Polled {
             start = *end;
             Some(run)
         })
+    }
+
+    /// Counts records `from..upto` into `ranges` (partition, first offset, last offset, count,
+    /// still open), one run of a partition at a time: each joins its partition's last open
+    /// range, as counting them one record at a time would (no record among them is a pill).
+    pub(crate) fn count_runs(
+        &self,
+        from: usize,
+        upto: usize,
+        ranges: &mut Vec<(TopicPartition, Offset, Offset, u32, bool)>,
+    ) {
+        let upto = upto.min(self.len);
+        let mut start = 0;
+        for (tp, end) in &self.runs {
+            let (a, b) = (start.max(from), (*end).min(upto));
+            start = *end;
+            if a >= b {
+                continue;
+            }
+            let (first, last) = (self.get(a).1.offset, self.get(b - 1).1.offset);
+            let open = (ranges.iter_mut().rev())
+                .find(|(t, .., open)| *open && t.partition == tp.partition && t.topic == tp.topic);
+            match open {
+                Some(range) => {
+                    range.2 = last;
+                    range.3 += (b - a) as u32;
+                }
+                None => ranges.push((tp.clone(), first, last, (b - a) as u32, true)),
+            }
+        }
     }
 
     /// Records `from..to` as runs over their chunks.
@@ -286,6 +322,23 @@ mod tests {
         p.range(0, p.len())
             .map(|(tp, r)| (tp.partition.0, r.offset.0))
             .collect()
+    }
+
+    #[test]
+    fn runs_are_counted_in_bulk_as_record_by_record() {
+        let p = polled();
+        let offsets: Vec<u64> = p.records().map(|r| r.offset.0).collect();
+        assert_eq!(offsets, [0, 1, 2, 10, 11, 3]);
+        let mut ranges = Vec::new();
+        p.count_runs(1, 6, &mut ranges);
+        // p0's second run joins its open range, as record-by-record counting does.
+        assert_eq!(
+            ranges,
+            [
+                (tp(0), Offset(1), Offset(3), 3, true),
+                (tp(1), Offset(10), Offset(11), 2, true),
+            ]
+        );
     }
 
     #[test]
