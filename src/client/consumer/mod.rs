@@ -404,6 +404,14 @@ impl Consumer {
         }
     }
 
+    /// `retry.backoff.ms` after losing the coordinator is over: look for it again if still unknown.
+    fn coordinator_retry_due(&mut self, out: &mut Effects<ConsumerTimer, ConsumerOutput>) {
+        self.coordinator_backoff = None;
+        if self.coordinator_unknown {
+            self.find_coordinator(out);
+        }
+    }
+
     /// Handles one input at `now`. After the input itself: a batch cut short if the group needs
     /// a `poll()`, the poll loop if the application is in `poll()`, a metadata refresh if one is
     /// due, and the request timer; a crash or a pause is only the input itself.
@@ -445,10 +453,7 @@ impl Consumer {
                 self.expire_requests(now, rng, out);
             }
             ConsumerInput::Timer(ConsumerTimer::CoordinatorRetry) => {
-                self.coordinator_backoff = None;
-                if self.coordinator_unknown {
-                    self.find_coordinator(out);
-                }
+                self.coordinator_retry_due(out)
             }
             ConsumerInput::Timer(
                 ConsumerTimer::MetadataRetry
