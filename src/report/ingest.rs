@@ -9,7 +9,7 @@ use super::{
     HeldAssignmentEvent, LagRow, OwnershipEvent, OwnershipKind, ProcessedRange, ProcessedValue,
     Rebalance, Report,
 };
-use crate::trace::{MemberAssignment, TraceEvent, TraceHeader, TraceRecord};
+use crate::trace::{MemberAssignment, TraceEvent, TraceHeader, TraceRecord, TxnMarkerWritten};
 
 /// How many times each (topic, value) was appended so far: a second copy is a duplicate.
 type SeenValues = BTreeMap<(String, String), u64>;
@@ -41,6 +41,7 @@ impl Report {
         match &r.event {
             TraceEvent::TopicCreated { .. } | TraceEvent::BatchAppended { .. } => self.log_fact(r),
             TraceEvent::RecordAppended { .. } => self.record_appended(r, seen_values),
+            TraceEvent::TxnMarkerWritten(marker) => self.marker_written(marker),
             TraceEvent::LagSampled { .. }
             | TraceEvent::RecordsProcessed { .. }
             | TraceEvent::RecordProcessed { .. } => self.processing_fact(r),
@@ -109,6 +110,17 @@ impl Report {
                 });
             }
             _ => {}
+        }
+    }
+
+    /// A transaction marker (KIP-98): a control record that takes an offset, so the log end
+    /// offset counts it, as `kafka-consumer-groups`' LOG-END-OFFSET does; the record count does
+    /// not. Markers on internal topics (`__consumer_offsets`) are not among the report's
+    /// partitions and stay out.
+    fn marker_written(&mut self, marker: &TxnMarkerWritten) {
+        let key = (marker.topic[..].to_string(), marker.partition);
+        if let Some(stats) = self.partitions.get_mut(&key) {
+            stats.log_end_offset = stats.log_end_offset.max(marker.offset + 1);
         }
     }
 
