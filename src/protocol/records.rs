@@ -15,6 +15,7 @@ use std::ops::Range;
 use std::rc::Rc;
 
 use crate::record::Record;
+use crate::units::Offset;
 
 /// Records `range` of a shared chunk (never empty).
 #[derive(Clone, Debug)]
@@ -91,6 +92,15 @@ impl SharedRecords {
         self.runs
             .iter()
             .any(|r| r.chunk.len() == 1 && is_control(&r.chunk[0]))
+    }
+
+    /// The offset of the last control record (a transaction marker), if any.
+    pub fn last_control(&self) -> Option<Offset> {
+        self.runs
+            .iter()
+            .rev()
+            .find(|r| r.chunk.len() == 1 && is_control(&r.chunk[0]))
+            .map(|r| r.chunk[0].offset)
     }
 
     /// The records, in order.
@@ -229,5 +239,33 @@ mod tests {
         assert_eq!(rest, SharedRecords::from_vec(rest.to_vec()));
         assert_eq!(offsets(&s.take_front(10)), vec![3, 4, 5]);
         assert!(s.is_empty() && s.first().is_none());
+    }
+
+    #[test]
+    fn last_control_finds_the_last_marker_among_data_records() {
+        use crate::protocol::transaction::TransactionResult;
+        use crate::record::{ProducerStamp, TxnRole};
+        use crate::units::{ProducerEpoch, ProducerId, Sequence};
+        let stamped = |offset: u64, txn: TxnRole| {
+            let mut r = Record::at(Offset(offset));
+            r.stamp = Some(ProducerStamp {
+                producer_id: ProducerId(7),
+                epoch: ProducerEpoch(0),
+                sequence: Sequence(0),
+                last_in_batch: true,
+                txn,
+            });
+            r
+        };
+        let commit = TxnRole::Marker(TransactionResult::Commit);
+        let data: Rc<[Record]> = (0..3).map(|o| stamped(o, TxnRole::Data)).collect();
+        let mut s = SharedRecords::new();
+        s.push_run(&data, 0..3);
+        assert_eq!(s.last_control(), None);
+        let marker: Rc<[Record]> = Rc::from(vec![stamped(3, commit)]);
+        s.push_run(&marker, 0..1);
+        let after: Rc<[Record]> = Rc::from(vec![stamped(4, TxnRole::Data)]);
+        s.push_run(&after, 0..1);
+        assert_eq!(s.last_control(), Some(Offset(3)));
     }
 }

@@ -37,7 +37,8 @@ use crate::units::{BrokerId, Offset, TopicPartition};
 use super::config::OffsetReset;
 use super::polled::Polled;
 use super::{
-    Consumer, ConsumerOutput, ConsumerTimer, MemberState, PartitionState, Pending, Position, names,
+    Activity, Consumer, ConsumerOutput, ConsumerTimer, MemberState, PartitionState, Pending,
+    Position, names,
 };
 use crate::client::consumer::isolation::visible_records;
 use crate::client::library::ClientLibrary;
@@ -278,6 +279,21 @@ impl Consumer {
         }
     }
 
+    /// librdkafka hands a control record to no one, but the application's consume call that
+    /// reaches it stores its offset + 1 (`rd_kafka_op_handle_std` calls
+    /// `rd_kafka_fetch_op_app_prepare`, which updates the app position and, with
+    /// `enable.auto.offset.store`, the stored offset): so an auto-commit steps over a trailing
+    /// transaction marker and a drained partition shows a LAG of 0 (librdkafka PR #2743). The
+    /// marker waits in the queue behind the records fetched before it: it is served by the
+    /// application's next consume call, at once if the application is already waiting in one.
+    pub(super) fn serve_passed_control(&mut self) {
+        for state in self.partitions.values_mut() {
+            if let Some(end) = state.passed_control.take() {
+                state.stored = state.stored.max(Some(end));
+            }
+        }
+    }
+
     pub(super) fn on_fetch(
         &mut self,
         leader: BrokerId,
@@ -300,6 +316,7 @@ impl Consumer {
                 continue;
             }
             let fetched_end = fetched.records.last().map(|r| r.offset.next());
+            let last_control = fetched.records.last_control().map(|o| o.next());
             let level = self.config.isolation_level;
             let records = visible_records(level, fetched.records, &fetched.aborted_transactions);
             match fetched.error {
@@ -308,6 +325,13 @@ impl Consumer {
                 ErrorCode::None if state.buffered.is_empty() && records.is_empty() => {
                     if let Some(end) = fetched_end {
                         state.position = Position::Known(end);
+                    }
+                    if self.config.library == ClientLibrary::Librdkafka {
+                        if matches!(self.activity, Activity::Polling) {
+                            state.stored = state.stored.max(last_control);
+                        } else {
+                            state.passed_control = state.passed_control.max(last_control);
+                        }
                     }
                 }
                 // The buffer holds the response's runs over the log's chunks: no copy.
@@ -403,6 +427,7 @@ impl Consumer {
                 position: Position::Unknown,
                 buffered: Default::default(),
                 stored: None,
+                passed_control: None,
                 committed: None,
                 leader: self.leaders.get(tp).copied().flatten(),
             };

@@ -268,6 +268,9 @@ struct PartitionState {
     buffered: SharedRecords,
     /// librdkafka: the offset stored for the next auto-commit (last handed-out offset + 1).
     stored: Option<Offset>,
+    /// librdkafka: past the last transaction marker the fetcher skipped while the application
+    /// was busy, stored at its next consume call (`serve_passed_control`).
+    passed_control: Option<Offset>,
     /// The last offset known committed.
     committed: Option<Offset>,
     /// Its leader as the last Metadata response said (`None`: unknown or none).

@@ -60,6 +60,7 @@ impl Consumer {
     ) {
         debug_assert!(matches!(self.activity, Activity::Polling));
         self.last_poll = now;
+        self.serve_passed_control();
         out.cancel_timer(ConsumerTimer::MaxPoll);
         if self.closing {
             self.begin_close(out);
