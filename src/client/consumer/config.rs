@@ -106,6 +106,9 @@ pub struct ConsumerConfig {
     pub request_timeout: Millis,
     /// `retry.backoff.ms` (100): the wait before asking again (metadata, a lost coordinator).
     pub retry_backoff: Millis,
+    /// `retry.backoff.max.ms` (1000): the cap of the KIP-848 heartbeat's exponential backoff
+    /// after failed attempts (KIP-580).
+    pub retry_backoff_max: Millis,
     /// `reconnect.backoff.ms` (50, both clients): after a connection to a broker closed, no fetch
     /// goes to that broker before this long (Java's `ClusterConnectionStates.isBlackedOut`, which
     /// the `Fetcher` asks before picking a node). Fixed: `reconnect.backoff.max.ms`'s exponential
@@ -224,6 +227,7 @@ impl ConsumerConfig {
                 ClientLibrary::Librdkafka => Millis(60_000),
             },
             retry_backoff: Millis(100),
+            retry_backoff_max: Millis(1_000),
             reconnect_backoff: Millis(50),
             group_protocol: GroupProtocol::Classic,
             group_remote_assignor: None,
@@ -337,6 +341,7 @@ impl ConsumerConfig {
             "request.timeout.ms" if java => self.request_timeout = millis(key, value)?,
             "socket.timeout.ms" if !java => self.request_timeout = millis(key, value)?,
             "retry.backoff.ms" => self.retry_backoff = millis(key, value)?,
+            "retry.backoff.max.ms" => self.retry_backoff_max = millis(key, value)?,
             "reconnect.backoff.ms" => self.reconnect_backoff = millis(key, value)?,
             "fetch.wait.max.ms" if !java => self.fetch_max_wait = millis(key, value)?,
             "max.poll.records" => {

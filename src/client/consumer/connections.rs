@@ -135,7 +135,7 @@ impl Consumer {
             Pending::Heartbeat(_) | Pending::Leave | Pending::FindCoordinator => {
                 self.coordinator_lost(now, out);
             }
-            Pending::ConsumerHeartbeat(_) => self.consumer_heartbeat_failed(now, out),
+            Pending::ConsumerHeartbeat(_) => self.consumer_heartbeat_failed(now, rng, out),
             Pending::Join | Pending::Sync => {
                 if matches!(
                     self.member.state,

@@ -41,7 +41,9 @@ use crate::units::{Generation, Millis, SimTime, TopicPartition};
 
 use super::config::{ConsumerConfig, GroupProtocol};
 use super::{CommitPurpose, Consumer, ConsumerOutput, ConsumerTimer, MemberState, Pending, names};
+use crate::client::backoff;
 use crate::client::library::ClientLibrary;
+use crate::rng::SimRng;
 
 /// The KIP-848 membership of one consumer.
 #[derive(Clone, Debug)]
@@ -58,6 +60,9 @@ pub(super) struct ConsumerProtocolMember {
     send_next: bool,
     /// The interval from the last response.
     interval: Millis,
+    /// Heartbeats failed in a row (no answer): the exponent of Java's backoff, back to 0 on an
+    /// answer (`RequestState.onFailedAttempt` / `onSuccessfulAttempt`).
+    failed_attempts: u32,
     /// The member has left (closing): no more heartbeats.
     left: bool,
 }
@@ -71,6 +76,7 @@ impl ConsumerProtocolMember {
             in_flight: false,
             send_next: false,
             interval: Millis(5_000),
+            failed_attempts: 0,
             left: false,
         })
     }
@@ -120,16 +126,32 @@ impl Consumer {
         self.send_consumer_heartbeat(out);
     }
 
-    /// A heartbeat got no answer (its connection was lost): the coordinator is looked for
-    /// again, and the heartbeat is tried again after the interval, or as soon as another
-    /// coordinator is found. Java backs a failed heartbeat off (`retry.backoff.ms` up to
-    /// `retry.backoff.max.ms`) rather than retrying at once, so a broker that refuses
-    /// connections is not asked again and again while it still leads the group's partition.
-    pub(super) fn consumer_heartbeat_failed(&mut self, now: SimTime, out: &mut Out) {
+    /// A heartbeat got no answer (its connection was lost, or `request.timeout.ms`): the
+    /// coordinator is looked for again, and the heartbeat is tried again after a backoff, sent as
+    /// soon as the coordinator is known then. Java's `AbstractHeartbeatRequestManager.onFailure`
+    /// resets the heartbeat timer to 0 and backs off exponentially (`HeartbeatRequestState`, a
+    /// `RequestState` with `retry.backoff.ms` doubling up to `retry.backoff.max.ms`, jitter 0.2,
+    /// KIP-580): 100, 200, 400, 800, 1000 ms... while a dead coordinator is still named, so the
+    /// new one is found within a second of its election. librdkafka waits its interval (its
+    /// KIP-848 retry timing is not checked here).
+    pub(super) fn consumer_heartbeat_failed(
+        &mut self,
+        now: SimTime,
+        rng: &mut SimRng,
+        out: &mut Out,
+    ) {
+        let (initial, max) = (self.config.retry_backoff, self.config.retry_backoff_max);
+        let java = self.config.library.is_java();
         let member = self.kip848();
         member.in_flight = false;
-        let interval = member.interval;
-        out.set_timer(ConsumerTimer::Heartbeat, now + interval);
+        let wait = if java {
+            let wait = backoff::exponential(initial, max, member.failed_attempts, rng);
+            member.failed_attempts += 1;
+            wait
+        } else {
+            member.interval
+        };
+        out.set_timer(ConsumerTimer::Heartbeat, now + wait);
         self.coordinator_lost(now, out);
     }
 
@@ -158,6 +180,11 @@ impl Consumer {
         }
         member.in_flight = false;
         member.interval = r.heartbeat_interval;
+        // An answer: Java's backoff starts again from `retry.backoff.ms` (on success, and on a
+        // coordinator or fencing error, which call `RequestState.reset()` so that the next
+        // heartbeat goes as soon as it can). COORDINATOR_LOAD_IN_PROGRESS, which Java backs
+        // off, waits the interval here.
+        member.failed_attempts = 0;
         match r.error {
             ErrorCode::None => {
                 member.epoch = r.member_epoch;
@@ -444,6 +471,64 @@ mod tests {
                 .any(|e| matches!(e, TraceEvent::PartitionsLost { .. })),
             "{:?}",
             h.traces
+        );
+    }
+
+    /// When the next heartbeat may go after a heartbeat that got no answer at `h.now`.
+    fn retry_after_a_lost_heartbeat(h: &mut Harness) -> u64 {
+        let mut out = Effects::new(Detail::Batches);
+        h.consumer
+            .consumer_heartbeat_failed(h.now, &mut h.rng, &mut out);
+        let at = out
+            .timers
+            .iter()
+            .find_map(|t| match t {
+                crate::effects::TimerOp::Set(ConsumerTimer::Heartbeat, at) => Some(*at),
+                _ => None,
+            })
+            .expect("the heartbeat is tried again");
+        at.as_millis() - h.now.as_millis()
+    }
+
+    #[test]
+    fn a_lost_heartbeat_backs_off_exponentially_and_an_answer_resets_the_backoff() {
+        let mut h = Harness::new();
+        h.answer_heartbeat(ErrorCode::None, None);
+        // retry.backoff.ms (100) doubled per failure up to retry.backoff.max.ms (1000), each
+        // within the 20 % jitter (Java's HeartbeatRequestState, KIP-580); not the 5 s interval.
+        for base in [100u64, 200, 400, 800, 1000, 1000] {
+            let wait = retry_after_a_lost_heartbeat(&mut h);
+            assert!(
+                wait * 10 >= base * 8 && wait * 10 < base * 12,
+                "{wait} ms for {base}"
+            );
+            assert!(wait <= 1000);
+        }
+        // The coordinator is found again: the waiting heartbeat goes, and is answered.
+        h.input(ConsumerInput::Timer(ConsumerTimer::Heartbeat));
+        h.input(ConsumerInput::Timer(ConsumerTimer::CoordinatorRetry));
+        let (_, find, _) = h
+            .sent
+            .iter()
+            .rev()
+            .find(|(_, _, r)| matches!(r, Request::FindCoordinator(_)))
+            .cloned()
+            .expect("FindCoordinator after the lost heartbeat");
+        let found = FindCoordinatorResponse {
+            error: ErrorCode::None,
+            node: Some(BrokerId(1)),
+        };
+        let sent = h.sent.len();
+        h.respond(find, Response::FindCoordinator(found));
+        assert!(
+            h.sent.len() > sent,
+            "the heartbeat goes once the coordinator is known"
+        );
+        h.answer_heartbeat(ErrorCode::None, None);
+        let wait = retry_after_a_lost_heartbeat(&mut h);
+        assert!(
+            (80..120).contains(&wait),
+            "back to retry.backoff.ms: {wait}"
         );
     }
 }

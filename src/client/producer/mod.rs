@@ -26,7 +26,7 @@
 //! `BatchFailed` per batch; `DeliveryReported` per record when the trace wants records;
 //! `ConnectionEstablished` / `ConnectionClosed` per connection; `ProducerEpochBumped`.
 
-pub mod backoff;
+pub use crate::client::backoff;
 pub mod config;
 pub mod workload;
 

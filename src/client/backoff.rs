@@ -7,7 +7,7 @@
 //! than `max`. When `max <= initial` the wait is a constant `min(initial, max)` without jitter.
 //!
 //! Java draws the factor from `ThreadLocalRandom` each time it checks a backoff; the model draws
-//! it once per retry from the producer's seeded stream, in parts per million, so that a run is
+//! it once per retry from the client's own seeded stream, in parts per million, so that a run is
 //! reproducible and floats decide nothing.
 
 use crate::rng::SimRng;
@@ -19,7 +19,7 @@ pub const JITTER_PPM: (u64, u64) = (800_000, 1_200_000);
 /// The wait before attempt `attempts + 1`, i.e. after `attempts` earlier backoffs.
 ///
 /// ```
-/// use kafka_sim::client::producer::backoff::exponential;
+/// use kafka_sim::client::backoff::exponential;
 /// use kafka_sim::rng::SimRng;
 /// use kafka_sim::units::Millis;
 /// let mut rng = SimRng::for_component(1, "producer/doc");
