@@ -19,13 +19,9 @@ use crate::units::BrokerId;
 /// `offsets.topic.num.partitions` (50).
 pub const OFFSETS_TOPIC_NUM_PARTITIONS: u32 = 50;
 
-/// Java's `String.hashCode`: `s[0]·31^(n-1) + ... + s[n-1]` over UTF-16 code units (unsigned
-/// 16-bit `char`s), with 32-bit overflow.
-pub fn java_string_hash(s: &str) -> i32 {
-    s.encode_utf16().fold(0i32, |hash, unit| {
-        hash.wrapping_mul(31).wrapping_add(i32::from(unit))
-    })
-}
+/// Java's `String.hashCode`, as `GroupCoordinator.partitionFor` hashes the group id: the one
+/// the client's assignors use to mimic Java's `HashMap` order.
+pub use crate::client::assignor::java_hash_map::java_string_hash;
 
 /// Kafka's `Utils.abs`: the absolute value, 0 for `Integer.MIN_VALUE`.
 pub fn kafka_abs(n: i32) -> i32 {
