@@ -385,7 +385,7 @@ impl Broker {
             }
             Request::InitProducerId(req) => {
                 let response = match req.transactional {
-                    Some(txn) => self.init_transactional_id(now, from, txn, out),
+                    Some(txn) => self.init_transactional_id(now, from, txn, req.current, out),
                     None => self.init_producer_id(from, req, out),
                 };
                 respond(

@@ -92,12 +92,14 @@ impl Broker {
     }
 
     /// `InitProducerId` with a `transactional.id`: the coordinator's answer (a bumped epoch,
-    /// which fences an older instance), after aborting the fenced instance's open transaction.
+    /// which fences an older instance), after aborting the fenced instance's open transaction;
+    /// `current` is the producer's id and epoch when it asks for the bump itself (KIP-360).
     pub(super) fn init_transactional_id(
         &mut self,
         now: SimTime,
         from: ClientId,
         (id, timeout): (Arc<str>, Millis),
+        current: Option<(ProducerId, ProducerEpoch)>,
         out: &mut Effects<BrokerTimer>,
     ) -> InitProducerIdResponse {
         if let Some(error) = self.refuse_transactional_id(&id) {
@@ -107,7 +109,9 @@ impl Broker {
                 epoch: ProducerEpoch(-1),
             };
         }
-        let reply = self.transactions.init_producer_id(&id, timeout);
+        let reply = self
+            .transactions
+            .init_producer_id_from(&id, timeout, current);
         let result = reply.result;
         let cause = out.cause_in();
         self.apply_txn_reply(now, (reply.markers, reply.transitions), cause, out);

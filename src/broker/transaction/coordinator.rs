@@ -57,6 +57,9 @@ pub struct TransactionMetadata {
     pub partitions: BTreeSet<TopicPartition>,
     /// When the open transaction's first partition was added.
     pub txn_start: Option<SimTime>,
+    /// The epoch before the last InitProducerId bump (Kafka's `lastProducerEpoch`), so that a
+    /// retried bump is recognised; none after a fence, which no retry may undo.
+    pub last_producer_epoch: Option<ProducerEpoch>,
 }
 
 /// One state change, with the reason the coordinator made it (for the trace).
@@ -133,8 +136,41 @@ impl TransactionCoordinator {
         transactional_id: &str,
         timeout: Millis,
     ) -> Reply<(ProducerId, ProducerEpoch)> {
+        self.init_producer_id_from(transactional_id, timeout, None)
+    }
+
+    /// `InitProducerId` as [`TransactionCoordinator::init_producer_id`], with the producer id and
+    /// epoch the producer has (KIP-360): the epoch bump a transactional producer asks for when it
+    /// aborts after a failed batch. Another producer id, or an epoch that is neither the current
+    /// one nor the one just before it, is `PRODUCER_FENCED`; the epoch just before, on an idle id,
+    /// is a retry of a bump whose answer was lost, answered with the current id and epoch
+    /// unchanged (`TransactionMetadata.prepareIncrementProducerEpoch`, `lastProducerEpoch`).
+    pub fn init_producer_id_from(
+        &mut self,
+        transactional_id: &str,
+        timeout: Millis,
+        current: Option<(ProducerId, ProducerEpoch)>,
+    ) -> Reply<(ProducerId, ProducerEpoch)> {
         if timeout > self.max_timeout || timeout.0 == 0 {
             return Reply::error(ErrorCode::InvalidTransactionTimeout);
+        }
+        if let (Some((producer_id, epoch)), Some(meta)) = (current, self.txns.get(transactional_id))
+        {
+            let idle = matches!(
+                meta.state,
+                TransactionState::Empty
+                    | TransactionState::CompleteCommit
+                    | TransactionState::CompleteAbort
+            );
+            if producer_id != meta.producer_id {
+                return Reply::error(ErrorCode::ProducerFenced);
+            }
+            if idle && meta.last_producer_epoch == Some(epoch) {
+                return ok((meta.producer_id, meta.producer_epoch));
+            }
+            if epoch != meta.producer_epoch {
+                return Reply::error(ErrorCode::ProducerFenced);
+            }
         }
         let Some(meta) = self.txns.get(transactional_id) else {
             let producer_id = self.allocate_producer_id();
@@ -147,6 +183,7 @@ impl TransactionCoordinator {
                     state: TransactionState::Empty,
                     partitions: BTreeSet::new(),
                     txn_start: None,
+                    last_producer_epoch: None,
                 },
             );
             return ok((producer_id, ProducerEpoch(0)));
@@ -297,6 +334,7 @@ impl TransactionCoordinator {
             .get_mut(id)
             .expect("an open transaction has metadata");
         meta.producer_epoch = ProducerEpoch(meta.producer_epoch.0 + 1);
+        meta.last_producer_epoch = None;
         let fence = self.transition(id, TransactionState::PrepareEpochFence, why);
         let mut reply = self.prepare_end(id, TransactionResult::Abort, why);
         reply.transitions.insert(0, fence);
@@ -344,8 +382,12 @@ impl TransactionCoordinator {
             Some(producer_id) => {
                 meta.producer_id = producer_id;
                 meta.producer_epoch = ProducerEpoch(0);
+                meta.last_producer_epoch = None;
             }
-            None => meta.producer_epoch = ProducerEpoch(meta.producer_epoch.0 + 1),
+            None => {
+                meta.last_producer_epoch = Some(meta.producer_epoch);
+                meta.producer_epoch = ProducerEpoch(meta.producer_epoch.0 + 1);
+            }
         }
         meta.timeout = timeout;
         Reply {

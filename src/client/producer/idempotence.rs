@@ -12,8 +12,18 @@
 //!   refused as out of order) is closed by bumping the epoch locally (KIP-360): the sequences of
 //!   the affected partition restart at 0 with the new epoch, which the broker accepts.
 //!
-//! Not modelled: transactions, `UNKNOWN_PRODUCER_ID` recovery by log start offset, running out
-//! of epochs (32767 bumps).
+//! - A transactional producer never bumps locally: its epoch is its coordinator's. Where an
+//!   idempotent producer would bump, the gap is left for the abort to close (KIP-360 on a
+//!   transaction: `bumpIdempotentEpochAndResetIdIfNeeded` does nothing when transactional): the
+//!   batch that found it fails instead of being retried (`canRetry`), the transaction becomes
+//!   abortable, and the abort asks the coordinator for the new epoch
+//!   ([`Idempotence::take_abort_bump`], `transaction_manager.rs`).
+//!
+//! Not modelled: `UNKNOWN_PRODUCER_ID` recovery by log start offset, running out of epochs
+//! (32767 bumps), and a transactional producer's shifting of later sequences over a batch the
+//! broker surely refused (`adjustSequencesDueToFailedBatch`): the model bumps the epoch on abort
+//! instead, which leaves the broker with the same sequences (from 0, under a new epoch) for the
+//! next transaction.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -69,6 +79,8 @@ pub(crate) struct Idempotence {
     partitions: BTreeMap<TopicPartitionIndex, PartitionSequences>,
     /// The batches carry the transactional bit (a transactional producer's id and epoch).
     transactional: bool,
+    /// Transactional: a gap the abort must close with a coordinator epoch bump.
+    abort_bump: bool,
 }
 
 /// An epoch bump to apply: the new epoch and the partitions whose sequences restart at 0.
@@ -90,6 +102,7 @@ impl Idempotence {
             to_rewrite: BTreeSet::new(),
             partitions: BTreeMap::new(),
             transactional: false,
+            abort_bump: false,
         }
     }
 
@@ -136,6 +149,12 @@ impl Idempotence {
                     // An earlier batch is missing: retry and let it arrive first.
                     return true;
                 }
+                if self.transactional {
+                    // The gap is real and only the abort's epoch bump closes it: the batch
+                    // fails, which makes the transaction abortable.
+                    self.request_bump(tp);
+                    return false;
+                }
                 // This batch is the next one expected, so the gap is real: bump the epoch.
                 if p.unresolved.is_none_or(|next| next == seq.base_sequence) {
                     self.request_bump(tp);
@@ -144,7 +163,9 @@ impl Idempotence {
             }
             ErrorCode::UnknownProducerId => {
                 self.request_bump(tp);
-                true
+                // A transactional batch fails (abortable); an idempotent one is retried under
+                // the new epoch.
+                !self.transactional
             }
             other => other.is_retriable(),
         }
@@ -209,8 +230,19 @@ impl Idempotence {
     }
 
     fn request_bump(&mut self, tp: TopicPartitionIndex) {
+        if self.transactional {
+            self.abort_bump = true;
+            return;
+        }
         self.bump_required = true;
         self.to_rewrite.insert(tp);
+    }
+
+    /// Transactional: whether a gap was found since the last call, which the transaction's
+    /// abort must close by asking its coordinator for a new epoch (Java's `epochBumpRequired`
+    /// on a transactional producer).
+    pub(crate) fn take_abort_bump(&mut self) -> bool {
+        std::mem::take(&mut self.abort_bump)
     }
 
     /// `bumpIdempotentEpochAndResetIdIfNeeded`: the epoch goes up by one, locally; returns the

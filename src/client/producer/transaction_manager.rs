@@ -11,6 +11,7 @@
 //! | InTransaction | `commitTransaction()` (EndTxn commit) | CommittingTransaction |
 //! | InTransaction, AbortableError | `abortTransaction()` (EndTxn abort) | AbortingTransaction |
 //! | CommittingTransaction, AbortingTransaction | EndTxn answered | Ready |
+//! | AbortingTransaction | EndTxn answered, an epoch bump required | Initializing |
 //! | InTransaction, CommittingTransaction | an abortable error | AbortableError |
 //! | any | a fatal error | FatalError |
 //!
@@ -28,6 +29,16 @@
 //! - any other error of AddPartitionsToTxn, AddOffsetsToTxn or EndTxn (`INVALID_TXN_STATE`,
 //!   ...): fatal, as the Java handlers treat them (the authorization errors they make abortable
 //!   are not modelled).
+//!
+//! **KIP-360 on a transactional producer.** A failed batch leaves a gap in the partition's
+//! sequences that only a new epoch closes, but the epoch of a transactional id belongs to its
+//! coordinator: the producer may not bump it locally, as an idempotent producer does. The failure
+//! makes the transaction abortable and marks an epoch bump as required (Java's
+//! `epochBumpRequired`, set in `maybeTransitionToErrorState` and `maybeResolveSequences`); the
+//! abort then sends EndTxn(ABORT) and, once it is answered, `InitProducerId` with the current
+//! producer id and epoch ([`TransactionManager::bumping`]), from which the coordinator bumps
+//! the epoch; the new epoch's sequences start at 0 (`beginCompletingTransaction`,
+//! `InitProducerIdHandler` with `isEpochBump`).
 //!
 //! Java sends no EndTxn for a transaction that added no partition (`transactionStarted` false):
 //! such a commit or abort completes locally. librdkafka follows the same protocol with more
@@ -115,6 +126,8 @@ pub struct TransactionManager {
     partitions: BTreeSet<TopicPartition>,
     started: bool,
     last_error: Option<ErrorCode>,
+    /// The abort must be followed by an InitProducerId that bumps the epoch (KIP-360).
+    epoch_bump_required: bool,
 }
 
 impl Default for TransactionManager {
@@ -132,6 +145,7 @@ impl TransactionManager {
             partitions: BTreeSet::new(),
             started: false,
             last_error: None,
+            epoch_bump_required: false,
         }
     }
 
@@ -148,6 +162,18 @@ impl TransactionManager {
     /// The error that put the producer in an error state.
     pub fn last_error(&self) -> Option<ErrorCode> {
         self.last_error
+    }
+
+    /// A failed batch left the partition's sequences with a gap: the abort to come bumps the
+    /// epoch through the coordinator (Java's `epochBumpRequired`).
+    pub fn require_epoch_bump(&mut self) {
+        self.epoch_bump_required = true;
+    }
+
+    /// Whether the InitProducerId now due is the abort's epoch bump, sent with the current
+    /// producer id and epoch, rather than `initTransactions()`'s first one.
+    pub fn bumping(&self) -> bool {
+        self.state == TxnClientState::Initializing && self.epoch_bump_required
     }
 
     /// `initTransactions()`.
@@ -204,6 +230,8 @@ impl TransactionManager {
         match result {
             Ok(producer) => {
                 self.producer = Some(producer);
+                self.epoch_bump_required = false;
+                self.last_error = None;
                 self.move_to(TxnClientState::Ready);
                 None
             }
@@ -216,7 +244,8 @@ impl TransactionManager {
     }
 
     /// The answer to an AddPartitionsToTxn, AddOffsetsToTxn or EndTxn: the request to send
-    /// again if it is retried.
+    /// next, the same one if it is retried, or the InitProducerId of the epoch bump after an
+    /// abort that needs it.
     pub fn on_response(
         &mut self,
         request: &TxnRequest,
@@ -225,7 +254,7 @@ impl TransactionManager {
         let error = match result {
             Ok(()) => {
                 if let TxnRequest::EndTxn(_) = request {
-                    self.move_to(TxnClientState::Ready);
+                    return self.complete();
                 }
                 return None;
             }
@@ -246,6 +275,16 @@ impl TransactionManager {
     fn end(&mut self, result: TransactionResult) -> Option<TxnRequest> {
         if self.started {
             return Some(TxnRequest::EndTxn(result));
+        }
+        self.complete()
+    }
+
+    /// The transaction is over (`completeTransaction`): Ready, or Initializing for the epoch
+    /// bump an abort after a failed batch needs.
+    fn complete(&mut self) -> Option<TxnRequest> {
+        if self.epoch_bump_required && self.state == TxnClientState::AbortingTransaction {
+            self.move_to(TxnClientState::Initializing);
+            return Some(TxnRequest::InitProducerId);
         }
         self.move_to(TxnClientState::Ready);
         None
@@ -348,6 +387,34 @@ mod tests {
         assert!(tm.abort().is_err());
         assert!(tm.begin_transaction().is_err());
         assert_eq!(tm.last_error(), Some(ErrorCode::ProducerFenced));
+    }
+
+    #[test]
+    fn an_abort_after_a_sequence_gap_bumps_the_epoch_with_init_producer_id() {
+        let mut tm = ready();
+        tm.begin_transaction().unwrap();
+        let add = tm.send(&tp(0)).unwrap().unwrap();
+        tm.on_response(&add, Ok(()));
+        tm.on_produce_error(ErrorCode::OutOfOrderSequenceNumber);
+        tm.require_epoch_bump();
+        let end = tm.abort().unwrap().unwrap();
+        assert!(!tm.bumping(), "EndTxn goes first, with the current epoch");
+        let next = tm.on_response(&end, Ok(()));
+        assert_eq!(next, Some(TxnRequest::InitProducerId));
+        assert_eq!(tm.state(), TxnClientState::Initializing);
+        assert!(tm.bumping());
+        tm.on_init_producer_id(Ok((ProducerId(1), ProducerEpoch(1))));
+        assert_eq!(tm.state(), TxnClientState::Ready);
+        assert!(!tm.bumping());
+        assert_eq!(tm.last_error(), None);
+        // The next abort after a plain failure needs no bump.
+        tm.begin_transaction().unwrap();
+        let add = tm.send(&tp(0)).unwrap().unwrap();
+        tm.on_response(&add, Ok(()));
+        tm.on_produce_error(ErrorCode::InvalidProducerEpoch);
+        let end = tm.abort().unwrap().unwrap();
+        assert_eq!(tm.on_response(&end, Ok(())), None);
+        assert_eq!(tm.state(), TxnClientState::Ready);
     }
 
     #[test]

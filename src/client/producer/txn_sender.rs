@@ -19,6 +19,10 @@
 //!    id and generation (KIP-447) to the group coordinator; then `EndTxn(COMMIT)`.
 //! 5. A batch that failed, or a `TxnOffsetCommit` refused for its generation, makes the
 //!    transaction abortable: the application aborts (`EndTxn(ABORT)`) instead of committing.
+//!    A failed batch may leave a gap in its partition's sequences: the abort then ends with
+//!    `InitProducerId` carrying the current producer id and epoch, and the coordinator's bump
+//!    restarts the sequences at 0 (KIP-360; the idempotent producer's local bump never applies
+//!    to a transactional one, `idempotence.rs`, `transaction_manager.rs`).
 //!    A fenced producer (`PRODUCER_FENCED`, or a stale epoch after the coordinator aborted a
 //!    transaction older than `transaction.timeout.ms`) is fatal: it only closes.
 //!
@@ -185,6 +189,7 @@ impl TxnDriver {
         }
         if self.manager.state() == TxnClientState::AbortableError {
             return match self.manager.abort().expect("abortable") {
+                Some(TxnRequest::InitProducerId) => Action::Send(Call::InitProducerId),
                 Some(_) => Action::Send(Call::EndTxn(TransactionResult::Abort)),
                 None => Action::Ended(TxnOutcome::Aborted),
             };
@@ -223,12 +228,14 @@ impl TxnDriver {
         }
     }
 
-    /// The coordinator's answer to InitProducerId: the id and epoch once granted.
+    /// The coordinator's answer to InitProducerId: the id and epoch once granted, and whether it
+    /// was the epoch bump that ends an abort.
     fn on_init_producer_id(
         &mut self,
         r: &InitProducerIdResponse,
         retry_at: SimTime,
-    ) -> Option<(ProducerId, ProducerEpoch)> {
+    ) -> Option<((ProducerId, ProducerEpoch), bool)> {
+        let bump = self.manager.bumping();
         let result = match r.error {
             ErrorCode::None => Ok((r.producer_id, r.epoch)),
             error => Err(error),
@@ -241,7 +248,10 @@ impl TxnDriver {
             self.retry_at = retry_at;
             return None;
         }
-        self.manager.producer()
+        if self.manager.state() != TxnClientState::Ready {
+            return None;
+        }
+        self.manager.producer().map(|granted| (granted, bump))
     }
 
     /// The coordinator's answer to EndTxn: how the transaction ended, unless retried.
@@ -252,10 +262,19 @@ impl TxnDriver {
         retry_at: SimTime,
     ) -> Option<TxnOutcome> {
         let request = TxnRequest::EndTxn(result);
-        if self.manager.on_response(&request, ok_or(error)).is_some() {
-            self.retry = Some(Call::EndTxn(result));
-            self.retry_at = retry_at;
-            return None;
+        match self.manager.on_response(&request, ok_or(error)) {
+            // The abort's epoch bump (KIP-360), at once: the transaction ends with its answer.
+            Some(TxnRequest::InitProducerId) => {
+                self.retry = Some(Call::InitProducerId);
+                self.retry_at = SimTime::ZERO;
+                return None;
+            }
+            Some(_) => {
+                self.retry = Some(Call::EndTxn(result));
+                self.retry_at = retry_at;
+                return None;
+            }
+            None => {}
         }
         (self.manager.state() == TxnClientState::Ready).then_some(match result {
             TransactionResult::Commit => TxnOutcome::Committed,
@@ -263,9 +282,14 @@ impl TxnDriver {
         })
     }
 
-    /// The group coordinator's answer to TxnOffsetCommit: its first error, if any.
-    fn on_txn_offset_commit(&mut self, error: Option<ErrorCode>, retry_at: SimTime) {
-        match error {
+    /// The group coordinator's answer to TxnOffsetCommit (its partitions' errors): its first
+    /// error counts.
+    fn on_txn_offset_commit(
+        &mut self,
+        mut errors: impl Iterator<Item = ErrorCode>,
+        retry_at: SimTime,
+    ) {
+        match errors.find(|e| *e != ErrorCode::None) {
             None => self.set_step(Step::End),
             Some(error) if error.is_retriable() => {
                 self.group_coordinator = None;
@@ -337,6 +361,11 @@ impl Producer {
                 ErrorCode::InvalidProducerEpoch
             };
             txn.failed.get_or_insert(code);
+            // Java's `maybeTransitionToErrorState`: a failure before `commitTransaction()`
+            // (not while completing) requires the abort to bump the epoch.
+            if code != ErrorCode::ProducerFenced && txn.commit.is_none() {
+                txn.manager.require_epoch_bump();
+            }
         }
     }
 
@@ -377,6 +406,13 @@ impl Producer {
         let Some(txn) = self.txn.as_deref_mut() else {
             return;
         };
+        if self
+            .idempotence
+            .as_mut()
+            .is_some_and(|i| i.take_abort_bump())
+        {
+            txn.manager.require_epoch_bump();
+        }
         match txn.next_action(now, delivered) {
             Action::Wait => {}
             Action::Timer(at) => out.set_timer(ProducerTimer::Transaction, at),
@@ -449,7 +485,8 @@ impl Producer {
                 key_type: CoordinatorType::Group,
             }),
             Call::InitProducerId => Request::InitProducerId(InitProducerIdRequest {
-                current: None,
+                // KIP-360: the abort's epoch bump names the id and epoch it bumps.
+                current: txn.manager.producer().filter(|_| txn.manager.bumping()),
                 transactional: Some((txn.id.clone(), txn.timeout)),
             }),
             Call::AddPartitions(partitions) => {
@@ -514,14 +551,14 @@ impl Producer {
                 _ => retry(txn, Call::FindGroupCoordinator),
             },
             (Call::InitProducerId, Response::InitProducerId(r)) => {
-                if let Some((id, epoch)) = txn.on_init_producer_id(&r, retry_at) {
+                if let Some(((id, epoch), bump)) = txn.on_init_producer_id(&r, retry_at) {
+                    // New sequences from 0 under the granted epoch.
                     self.idempotence = Some(Idempotence::transactional(id, epoch));
+                    ended = bump.then_some(TxnOutcome::Aborted);
                 }
             }
             (Call::TxnOffsetCommit, Response::Group(GroupResponse::OffsetCommit(r))) => {
-                let mut errors = r.partitions.iter().map(|(_, e)| *e);
-                let first = errors.find(|e| *e != ErrorCode::None);
-                txn.on_txn_offset_commit(first, retry_at);
+                txn.on_txn_offset_commit(r.partitions.iter().map(|(_, e)| *e), retry_at);
             }
             (Call::AddPartitions(partitions), Response::Txn(r)) => {
                 let request = TxnRequest::AddPartitions(Vec::new());
@@ -749,6 +786,68 @@ mod tests {
             outputs,
             vec![ProducerOutput::TransactionEnded(TxnOutcome::Committed)]
         );
+    }
+
+    /// KIP-360 on a transactional producer: a gap in the sequences is not closed by a local
+    /// epoch bump (the coordinator owns the epoch) but by the abort's InitProducerId.
+    #[test]
+    fn a_sequence_gap_fails_the_batch_and_the_abort_bumps_the_epoch_through_the_coordinator() {
+        let mut h = ready();
+        let topic = TopicName::new("orders").unwrap();
+        let record = SendRequest::new(&topic, Some("k"), "order-0");
+        let (id, _) = only(h.step(ProducerInput::Send(vec![record])).0);
+        assert!(h.step(ProducerInput::CommitTransaction(None)).0.is_empty());
+        let (id, produce) = only(h.answer(id, txn_ok()).0);
+        let Request::Produce(p) = produce else {
+            panic!("Produce expected: {produce:?}")
+        };
+        let batch = &p.batches[0];
+        let refused = Response::Produce(ProduceResponse {
+            partitions: vec![PartitionProduceResponse {
+                topic: batch.topic.clone(),
+                partition: batch.partition,
+                error: ErrorCode::OutOfOrderSequenceNumber,
+                base_offset: None,
+            }],
+        });
+        // No local bump and no retry under a new epoch: the commit turns into an abort.
+        let (id, end) = only(h.answer(id, refused).0);
+        assert!(matches!(
+            end,
+            Request::Txn(TxnCoordinatorRequest::EndTxn {
+                result: TransactionResult::Abort,
+                producer: TxnProducer {
+                    producer_epoch: ProducerEpoch(0),
+                    ..
+                },
+            })
+        ));
+        let (sent, outputs) = h.answer(id, txn_ok());
+        assert!(outputs.is_empty(), "the abort waits for the bump");
+        let (id, init) = only(sent);
+        let Request::InitProducerId(r) = init else {
+            panic!("the abort's epoch bump expected: {init:?}")
+        };
+        assert_eq!(r.current, Some((ProducerId(7), ProducerEpoch(0))));
+        let bumped = Response::InitProducerId(InitProducerIdResponse {
+            error: ErrorCode::None,
+            producer_id: ProducerId(7),
+            epoch: ProducerEpoch(1),
+        });
+        let (_, outputs) = h.answer(id, bumped);
+        assert_eq!(
+            outputs,
+            vec![ProducerOutput::TransactionEnded(TxnOutcome::Aborted)]
+        );
+        let record = SendRequest::new(&topic, Some("k"), "order-0");
+        let (id, _) = only(h.step(ProducerInput::Send(vec![record])).0);
+        assert!(h.step(ProducerInput::CommitTransaction(None)).0.is_empty());
+        let (_, produce) = only(h.answer(id, txn_ok()).0);
+        let Request::Produce(p) = produce else {
+            panic!("Produce expected: {produce:?}")
+        };
+        let seq = p.batches[0].idempotence.expect("idempotent");
+        assert_eq!((seq.epoch, seq.base_sequence.0), (ProducerEpoch(1), 0));
     }
 
     #[test]

@@ -149,3 +149,41 @@ fn an_abort_of_an_empty_transaction_is_an_invalid_state_in_protocol_v1() {
         Err(ErrorCode::InvalidTxnState)
     );
 }
+
+/// KIP-360: the epoch bump a transactional producer asks for after aborting, with its current
+/// producer id and epoch; a retry of it, and a producer fenced meanwhile.
+#[test]
+fn init_producer_id_with_the_current_epoch_bumps_it_and_fences_a_stale_one() {
+    let mut c = coordinator();
+    let producer = init(&mut c);
+    c.add_partitions(SimTime(5), ID, producer, &[tp("orders", 0)]);
+    c.end_txn(ID, producer, TransactionResult::Abort);
+    let timeout = TRANSACTION_TIMEOUT_DEFAULT;
+    assert_eq!(
+        c.init_producer_id_from(ID, timeout, Some(producer)).result,
+        Err(ErrorCode::ConcurrentTransactions),
+        "while the abort's markers are written"
+    );
+    c.markers_written(ID);
+    let bumped = (producer.0, ProducerEpoch(1));
+    let reply = c.init_producer_id_from(ID, timeout, Some(producer));
+    assert_eq!(reply.result, Ok(bumped));
+    assert_eq!(
+        c.init_producer_id_from(ID, timeout, Some(producer)).result,
+        Ok(bumped),
+        "a retry whose answer was lost gets the same epoch"
+    );
+    let other = (ProducerId(999), ProducerEpoch(1));
+    assert_eq!(
+        c.init_producer_id_from(ID, timeout, Some(other)).result,
+        Err(ErrorCode::ProducerFenced)
+    );
+    // A timed-out transaction is fenced: no retry rule lets the old epoch bump again.
+    c.add_partitions(SimTime(10), ID, bumped, &[tp("orders", 0)]);
+    c.abort_timed_out(SimTime(10 + timeout.0));
+    c.markers_written(ID);
+    assert_eq!(
+        c.init_producer_id_from(ID, timeout, Some(bumped)).result,
+        Err(ErrorCode::ProducerFenced)
+    );
+}
