@@ -426,12 +426,51 @@ impl NewRecord {
     /// Kafka's v2 record size estimate: attributes, varint-framed deltas, key, value and headers,
     /// preceded by the varint body size. Used for `batch.size` and fetch byte limits.
     pub fn size_in_batch(&self, offset_delta: u32) -> u64 {
-        record_size(
-            offset_delta,
+        self.sizing().at(offset_delta)
+    }
+
+    /// The record's size wherever it lands in a batch: sized once, placed at any offset delta
+    /// (the producer asks both whether it fits and, once placed, how much its batch grew).
+    pub fn sizing(&self) -> RecordSizing {
+        RecordSizing::of(
             self.key.as_ref(),
             self.value.as_ref(),
             self.headers.as_deref(),
         )
+    }
+}
+
+/// A record's v2 size less the one field that depends on its place in the batch, the
+/// varint offset delta: [`RecordSizing::at`] adds it (and the varint length that frames it all).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordSizing {
+    /// The body's bytes but the offset delta's.
+    body: u64,
+}
+
+impl RecordSizing {
+    fn of(key: Option<&Key>, value: Option<&Value>, headers: Option<&[Header]>) -> RecordSizing {
+        let len_and = |len: Option<u64>| match len {
+            Some(l) => varint_len(l as i64) + l,
+            None => 1,
+        };
+        let mut body = 1 // attributes
+            + 1 // timestamp delta, 0 within a batch of one send instant
+            + len_and(key.map(|k| k.0.len() as u64))
+            + len_and(value.map(Value::size));
+        let headers = headers.unwrap_or_default();
+        body += varint_len(headers.len() as i64);
+        for h in headers {
+            body += len_and(Some(h.key.len() as u64));
+            body += len_and(h.value.as_ref().map(|v| v.len() as u64));
+        }
+        RecordSizing { body }
+    }
+
+    /// The record's size at `offset_delta` in its batch.
+    pub fn at(self, offset_delta: u32) -> u64 {
+        let body = self.body + varint_len(i64::from(offset_delta));
+        varint_len(body as i64) + body
     }
 }
 
@@ -479,22 +518,7 @@ fn record_size(
     value: Option<&Value>,
     headers: Option<&[Header]>,
 ) -> u64 {
-    let len_and = |len: Option<u64>| match len {
-        Some(l) => varint_len(l as i64) + l,
-        None => 1,
-    };
-    let mut body = 1 // attributes
-        + varint_len(i64::from(offset_delta))
-        + 1 // timestamp delta, 0 within a batch of one send instant
-        + len_and(key.map(|k| k.0.len() as u64))
-        + len_and(value.map(Value::size));
-    let headers = headers.unwrap_or_default();
-    body += varint_len(headers.len() as i64);
-    for h in headers {
-        body += len_and(Some(h.key.len() as u64));
-        body += len_and(h.value.as_ref().map(|v| v.len() as u64));
-    }
-    varint_len(body as i64) + body
+    RecordSizing::of(key, value, headers).at(offset_delta)
 }
 
 #[cfg(test)]

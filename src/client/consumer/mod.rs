@@ -29,6 +29,8 @@
 //! (`connections.rs`).
 
 pub mod app;
+mod close;
+mod commit;
 pub mod config;
 mod connections;
 mod fetcher;
@@ -37,6 +39,7 @@ mod kip848;
 mod membership;
 mod poll;
 pub(crate) mod polled;
+mod processed;
 mod txn;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};

@@ -1,18 +1,11 @@
-//! The application's poll loop: `poll()`, processing a batch, committing, `close()`.
+//! The application's poll loop: `poll()`, processing a batch, `max.poll.interval.ms`; its commits
+//! are in `commit.rs`, `close()` in `close.rs`, the report of processed records in `processed.rs`.
 //!
 //! One `poll()` (Kafka's `ClassicKafkaConsumer.poll` and `ConsumerCoordinator.poll`, in order):
 //! rejoin if needed (`onJoinPrepare` commits first with auto-commit); the Java auto-commit if
 //! `auto.commit.interval.ms` has passed; look up unknown positions; hand out buffered records (up
 //! to `max.poll.records`) and fetch more. With nothing to hand out, the application waits in
 //! `poll()` and everything that arrives is handled at once.
-//!
-//! **Auto-commit, two libraries.** The Java client commits inside `poll()` the positions of the
-//! records returned by *earlier* polls, which the application has finished by then: a crash
-//! makes the next owner redo at most what was processed since the last commit (duplicates). It
-//! never commits while the application is busy. librdkafka *stores* a record's offset when it
-//! hands the record out and a background timer commits the stored offsets every
-//! `auto.commit.interval.ms`, busy or not: a crash can lose records that were handed out,
-//! committed, and never finished (with `consume(num_messages=N)`, up to a whole batch).
 //!
 //! **`max.poll.interval.ms`.** A batch that keeps the application from calling `poll()` longer
 //! than that makes the client leave the group on its own (a dynamic member sends LeaveGroup); the
@@ -21,23 +14,17 @@
 //! Batches are scheduled, not stepped: one timer per batch (per record only when the application
 //! commits after each record, which costs a round trip per record in the real client too).
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::effects::Effects;
-use crate::protocol::consumer_group::{GroupRequest, OffsetCommitRequest, OffsetCommitResponse};
-use crate::protocol::{ErrorCode, Request};
-use crate::record::{Header, Record};
 use crate::rng::SimRng;
-use crate::trace::{RecordHeader, TraceBytes, TraceEvent};
-use crate::units::{Millis, Offset, SimTime, TopicName, TopicPartition};
+use crate::trace::TraceEvent;
+use crate::units::{Millis, SimTime};
 
-use super::app::{Batch, DeadLetter, MALFORMED_ERROR, ManualCommit, ProcessedRecord, Verdict};
-use super::names;
+use super::app::{Batch, MALFORMED_ERROR, ManualCommit, Verdict};
 use super::polled::Polled;
 use super::{
-    Activity, CommitPurpose, Consumer, ConsumerOutput, ConsumerTimer, MemberState, Pending,
-    Position,
+    Activity, CommitPurpose, Consumer, ConsumerOutput, ConsumerTimer, MemberState, Position,
 };
 use crate::client::library::ClientLibrary;
 
@@ -260,7 +247,7 @@ impl Consumer {
     }
 
     /// After a per-record commit: the next record of the batch, or back to `poll()`.
-    fn after_record_commit(
+    pub(super) fn after_record_commit(
         &mut self,
         now: SimTime,
         rng: &mut SimRng,
@@ -347,322 +334,6 @@ impl Consumer {
         self.return_records(rest);
     }
 
-    /// Reports records `batch.reported..upto`: the processed ones as one `RecordsProcessed` per
-    /// run of processed offsets of a partition (and one `RecordProcessed` per record when the
-    /// trace wants records); poison pills are never processed, and those given up to the
-    /// dead-letter topic become [`DeadLetter`]s for the member's producer.
-    pub(super) fn report(
-        &mut self,
-        batch: &mut Batch,
-        upto: usize,
-        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
-    ) {
-        let from = batch.reported;
-        if upto <= from {
-            return;
-        }
-        // (partition, first, last, count, still open): a pill closes its partition's run.
-        let mut ranges: Vec<(TopicPartition, Offset, Offset, u32, bool)> = Vec::new();
-        let mut dead = Vec::new();
-        let bulk = !self.keep_processed && batch.count_runs_unless_pill(from, upto, &mut ranges);
-        let walk = if bulk { from } else { upto };
-        for (index, (tp, record)) in (from..walk).zip(batch.records.range(from, walk)) {
-            // Records come in runs per partition: the open range is nearly always the last.
-            let open = ranges
-                .iter_mut()
-                .rev()
-                .find(|(t, .., open)| *open && t.partition == tp.partition && t.topic == tp.topic);
-            if let Some(failure) = batch.failure(index) {
-                if let Some(range) = open {
-                    range.4 = false;
-                }
-                if let Verdict::DeadLetter(topic) = &failure.verdict {
-                    let attempts = failure.attempts.len() as u32;
-                    let letter = dead_letter(topic, tp, record, attempts, batch.done[index]);
-                    dead.push((letter, failure.last_failed));
-                }
-                continue;
-            }
-            match open {
-                Some(range) => {
-                    range.2 = record.offset;
-                    range.3 += 1;
-                }
-                None => ranges.push((tp.clone(), record.offset, record.offset, 1, true)),
-            }
-            if !self.keep_processed {
-                continue;
-            }
-            out.output(ConsumerOutput::Processed(ProcessedRecord {
-                topic: tp.topic.clone(),
-                partition: tp.partition,
-                offset: record.offset,
-                key: record.key.clone(),
-                value: record.value.clone(),
-                processed_at: batch.done[index],
-            }));
-        }
-        for (tp, first, last, records, _) in ranges {
-            out.trace(TraceEvent::RecordsProcessed {
-                group: self.group(),
-                topic: tp.topic.as_arc().clone(),
-                partition: tp.partition.0,
-                first_offset: first.0,
-                last_offset: last.0,
-                records,
-            });
-        }
-        if out.wants_records() {
-            self.trace_each_record(batch, from, upto, out);
-        }
-        for (letter, failed) in dead {
-            out.trace_because(failed, self.dead_lettered(&letter));
-            out.output(ConsumerOutput::DeadLettered(letter));
-        }
-        batch.reported = upto;
-    }
-
-    /// One `RecordProcessed` per processed record of `batch.records[from..upto]` (a trace at
-    /// `records` detail): poison pills are never processed.
-    fn trace_each_record(
-        &self,
-        batch: &Batch,
-        from: usize,
-        upto: usize,
-        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
-    ) {
-        for (index, (tp, record)) in (from..upto).zip(batch.records.range(from, upto)) {
-            if batch.failure(index).is_some() {
-                continue;
-            }
-            out.trace(TraceEvent::RecordProcessed {
-                group: self.group(),
-                topic: tp.topic.as_arc().clone(),
-                partition: tp.partition.0,
-                offset: record.offset.0,
-                key: record
-                    .key
-                    .as_ref()
-                    .map(|k| TraceBytes::from_bytes(k.bytes())),
-                value: record
-                    .value
-                    .as_ref()
-                    .map(crate::trace::TraceBytes::from_value),
-                processed_at_ms: batch.done[index].0,
-            });
-        }
-    }
-
-    /// The trace of a record given up to its dead-letter topic.
-    fn dead_lettered(&self, letter: &DeadLetter) -> TraceEvent {
-        TraceEvent::RecordDeadLettered {
-            group: self.group(),
-            topic: letter.original.topic.as_arc().clone(),
-            partition: letter.original.partition.0,
-            offset: letter.offset.0,
-            dead_letter_topic: letter.topic.as_arc().clone(),
-            attempts: letter.attempts,
-            headers: letter
-                .headers
-                .iter()
-                .map(RecordHeader::from_header)
-                .collect(),
-        }
-    }
-
-    /// librdkafka: the offsets stored by `now` (each handed-out record's offset + 1).
-    fn stored_offsets(&self, now: SimTime) -> BTreeMap<TopicPartition, Offset> {
-        let mut stored: BTreeMap<TopicPartition, Offset> = self
-            .partitions
-            .iter()
-            .filter_map(|(tp, s)| s.stored.map(|o| (tp.clone(), o)))
-            .collect();
-        if let Activity::Processing(batch) | Activity::Committing(Some(batch)) = &self.activity {
-            for (tp, _, last) in batch.records.runs_upto(batch.handed_out_by(now)) {
-                if self.partitions.contains_key(tp) {
-                    let o = stored.entry(tp.clone()).or_insert(last.offset.next());
-                    *o = (*o).max(last.offset.next());
-                }
-            }
-        }
-        stored
-    }
-
-    fn store_handed_out(&mut self, batch: &Batch, now: SimTime) {
-        if self.config.library != ClientLibrary::Librdkafka {
-            return;
-        }
-        for (tp, _, r) in batch.records.runs_upto(batch.handed_out_by(now)) {
-            // Offsets rise within a partition's run of records: its last one stores the most.
-            if let Some(state) = self.partitions.get_mut(tp) {
-                state.stored = Some(
-                    state
-                        .stored
-                        .map_or(r.offset.next(), |s| s.max(r.offset.next())),
-                );
-            }
-        }
-    }
-
-    /// The `AutoCommit` timer: librdkafka commits its stored offsets now; the Java client's
-    /// commit waits for the application's next `poll()` (at once if it is waiting in one).
-    pub(super) fn auto_commit_due(
-        &mut self,
-        now: SimTime,
-        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
-    ) {
-        if self.config.library == ClientLibrary::Librdkafka {
-            out.set_timer(
-                ConsumerTimer::AutoCommit,
-                now + self.config.auto_commit_interval,
-            );
-            if self.member.state == MemberState::Stable {
-                self.commit_consumed(CommitPurpose::Auto, out);
-            }
-        }
-    }
-
-    /// Commits what the application has consumed: Java, every position (`allConsumed`);
-    /// librdkafka, the stored offsets beyond the committed ones (only those are committed, as in
-    /// its `rd_kafka_topic_partition_list_set_offsets`). False if nothing was
-    /// sent (nothing to commit, or not in a generation).
-    pub(super) fn commit_consumed(
-        &mut self,
-        purpose: CommitPurpose,
-        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
-    ) -> bool {
-        let offsets: Vec<(TopicPartition, Offset)> = match self.config.library {
-            ClientLibrary::Java3 | ClientLibrary::Java4 => self
-                .partitions
-                .iter()
-                .filter_map(|(tp, s)| match s.position {
-                    Position::Known(p) => Some((tp.clone(), p)),
-                    _ => None,
-                })
-                .collect(),
-            ClientLibrary::Librdkafka => self
-                .stored_offsets(self.now)
-                .into_iter()
-                .filter(|(tp, o)| self.partitions[tp].committed.is_none_or(|c| *o > c))
-                .collect(),
-        };
-        if offsets.is_empty() {
-            return false;
-        }
-        self.commit(purpose, offsets, out)
-    }
-
-    /// Sends an OffsetCommit with the member's generation. A consumer outside a generation
-    /// cannot commit (Kafka's `CommitFailedException`, or `RebalanceInProgressException` while
-    /// it rejoins): traced as `CommitFailed`, and false is returned.
-    pub(super) fn commit(
-        &mut self,
-        purpose: CommitPurpose,
-        offsets: Vec<(TopicPartition, Offset)>,
-        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
-    ) -> bool {
-        let stable = matches!(
-            self.member.state,
-            MemberState::Stable | MemberState::PreparingJoin
-        );
-        let (Some(generation), Some(member_id), true) = (
-            self.member.generation,
-            self.member.member_id.clone(),
-            stable,
-        ) else {
-            let error = if matches!(
-                self.member.state,
-                MemberState::Joining | MemberState::Syncing
-            ) {
-                "REBALANCE_IN_PROGRESS"
-            } else {
-                "not part of an active group"
-            };
-            out.trace(TraceEvent::CommitFailed {
-                group: self.group(),
-                error: Arc::from(error),
-                partitions: names(offsets.iter().map(|(tp, _)| tp)),
-            });
-            return false;
-        };
-        let request = OffsetCommitRequest {
-            group_id: self.group(),
-            generation: Some(generation),
-            member_id: Some(member_id),
-            group_instance_id: self.config.group_instance_id.clone(),
-            offsets: offsets.clone(),
-        };
-        self.send(
-            Request::Group(GroupRequest::OffsetCommit(request)),
-            Pending::Commit { purpose, offsets },
-            out,
-        );
-        true
-    }
-
-    pub(super) fn on_commit(
-        &mut self,
-        now: SimTime,
-        purpose: CommitPurpose,
-        offsets: Vec<(TopicPartition, Offset)>,
-        r: OffsetCommitResponse,
-        rng: &mut SimRng,
-        out: &mut Effects<ConsumerTimer, ConsumerOutput>,
-    ) {
-        let error = r
-            .partitions
-            .iter()
-            .map(|(_, e)| *e)
-            .find(|e| *e != ErrorCode::None)
-            .unwrap_or(ErrorCode::None);
-        if error == ErrorCode::None {
-            for (tp, offset) in &offsets {
-                if let Some(state) = self.partitions.get_mut(tp) {
-                    state.committed = Some(*offset);
-                }
-            }
-        } else {
-            out.trace(TraceEvent::CommitFailed {
-                group: self.group(),
-                error: Arc::from(error.name()),
-                partitions: names(offsets.iter().map(|(tp, _)| tp)),
-            });
-            match error {
-                // Under the consumer protocol the heartbeat learns of a fencing by itself.
-                _ if self.consumer_protocol.is_some() => {}
-                ErrorCode::UnknownMemberId | ErrorCode::IllegalGeneration
-                    if self.member.state == MemberState::Stable =>
-                {
-                    self.reset_generation(error == ErrorCode::UnknownMemberId);
-                    self.member.rejoin = Some(Arc::from(format!("commit failed: {error}")));
-                    out.cancel_timer(ConsumerTimer::Heartbeat);
-                }
-                ErrorCode::RebalanceInProgress if self.member.state == MemberState::Stable => {
-                    self.member.rejoin = Some(Arc::from("commit failed: REBALANCE_IN_PROGRESS"));
-                }
-                ErrorCode::NotCoordinator | ErrorCode::CoordinatorNotAvailable => {
-                    self.coordinator_lost(now, out);
-                }
-                _ => {}
-            }
-        }
-        match purpose {
-            CommitPurpose::Auto => {}
-            CommitPurpose::JoinPrepare => {
-                if self.member.state == MemberState::PreparingJoin {
-                    self.join(out);
-                }
-            }
-            CommitPurpose::Close => self.finish_close(out),
-            CommitPurpose::Record => self.after_record_commit(now, rng, out),
-            CommitPurpose::Batch => {
-                if matches!(self.activity, Activity::Committing(None)) {
-                    self.activity = Activity::Polling;
-                }
-            }
-        }
-    }
-
     /// `max.poll.interval.ms` ran out while the application was busy.
     pub(super) fn max_poll_expired(
         &mut self,
@@ -697,93 +368,5 @@ impl Consumer {
             }
             _ => self.last_poll,
         }
-    }
-
-    /// `close()`: with auto-commit, a last synchronous commit; then LeaveGroup (dynamic members).
-    fn begin_close(&mut self, out: &mut Effects<ConsumerTimer, ConsumerOutput>) {
-        self.activity = Activity::Closing;
-        if self.config.enable_auto_commit
-            && matches!(self.member.state, MemberState::Stable)
-            && self.commit_consumed(CommitPurpose::Close, out)
-        {
-            return;
-        }
-        self.finish_close(out);
-    }
-
-    fn finish_close(&mut self, out: &mut Effects<ConsumerTimer, ConsumerOutput>) {
-        let owned: Vec<TopicPartition> = self.partitions.keys().cloned().collect();
-        if !owned.is_empty() {
-            let event = match (self.member.generation, &self.member.member_id) {
-                (Some(generation), Some(member_id)) => TraceEvent::PartitionsRevoked {
-                    group: self.group(),
-                    member_id: member_id.0.clone(),
-                    generation: generation.0,
-                    partitions: names(&owned),
-                },
-                _ => TraceEvent::PartitionsLost {
-                    group: self.group(),
-                    partitions: names(&owned),
-                    reason: "the consumer is being closed outside a generation".to_string(),
-                },
-            };
-            out.trace(event);
-            self.drop_partitions(&owned);
-        }
-        // The LeaveGroup follows from the close, whose event is the next one traced here.
-        let closing = out.next_seq();
-        let left_group = self.leave_group("the consumer is being closed", Some(closing), out);
-        let closed = out.trace(TraceEvent::ConsumerClosed {
-            group: self.group(),
-            left_group,
-        });
-        debug_assert_eq!(closed, closing, "leaving traces nothing");
-        for timer in [
-            ConsumerTimer::Heartbeat,
-            ConsumerTimer::AutoCommit,
-            ConsumerTimer::ProcessingDone,
-            ConsumerTimer::MaxPoll,
-        ] {
-            out.cancel_timer(timer);
-        }
-        self.activity = Activity::Closed;
-    }
-
-    /// An error the application does not handle: it propagates out of `poll()`, and the
-    /// application's `finally` closes the consumer.
-    pub(super) fn fail(&mut self, error: &str, out: &mut Effects<ConsumerTimer, ConsumerOutput>) {
-        out.trace(TraceEvent::ConsumerFailed {
-            group: self.group(),
-            error: error.to_string(),
-        });
-        self.member.rejoin = None;
-        self.closing = true;
-        if matches!(self.activity, Activity::Polling) {
-            self.begin_close(out);
-        }
-    }
-}
-
-/// The dead-letter record for pill `r` of `tp`, given up at `at` after `attempts` attempts: its
-/// key and value as read, its headers followed by the dead-letter headers.
-fn dead_letter(
-    topic: &TopicName,
-    tp: &TopicPartition,
-    r: &Record,
-    attempts: u32,
-    at: SimTime,
-) -> DeadLetter {
-    let mut headers: Vec<Header> = r.headers.as_deref().unwrap_or_default().to_vec();
-    headers.extend(DeadLetter::headers(MALFORMED_ERROR, tp, r.offset));
-    DeadLetter {
-        topic: topic.clone(),
-        original: tp.clone(),
-        offset: r.offset,
-        key: r.key.clone(),
-        value: r.value.clone(),
-        headers: std::rc::Rc::from(headers),
-        error: Arc::from(MALFORMED_ERROR),
-        attempts,
-        at,
     }
 }

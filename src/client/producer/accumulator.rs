@@ -24,7 +24,7 @@ use crate::client::partitioner::{self, Candidates, KeyRoute, Partitioner, Sticky
 use crate::client::producer::batch::{Limits, ProducerBatch, Sequencer, TopicPartitionIndex};
 use crate::client::producer::config::ProducerConfig;
 use crate::protocol::metadata::TopicMetadata;
-use crate::record::{NewRecord, RECORD_BATCH_OVERHEAD};
+use crate::record::{NewRecord, RECORD_BATCH_OVERHEAD, RecordSizing};
 use crate::rng::SimRng;
 use crate::units::{BrokerId, Millis, PartitionId, SimTime};
 
@@ -220,13 +220,10 @@ impl Accumulator {
         let fixed = self.fixed_partition(topic, choice, &record, rng)?;
         let t = &mut self.topics[topic as usize];
         let n = t.meta.partitions;
-        // Only the legacy sticky partitioner asks whether the record fits (most records are
-        // hashed or sticky by bytes): size it only then.
-        let record_size = if self.partitioner == Partitioner::JavaLegacy {
-            record.size_in_batch(0)
-        } else {
-            0
-        };
+        // Sized once: the legacy sticky partitioner asks whether the record fits, and `push`
+        // places it at its offset delta.
+        let sizing = record.sizing();
+        let record_size = sizing.at(0);
         let p = match (fixed, self.partitioner) {
             (Some(p), Partitioner::JavaLegacy) => {
                 // KIP-480: a record needing a new batch in the sticky partition moves the
@@ -261,7 +258,7 @@ impl Accumulator {
             topic,
             partition: p,
         };
-        let appended = self.push(now, tp, record, sync);
+        let appended = self.push(now, tp, record, sizing, sync);
         if fixed.is_none() && self.partitioner == Partitioner::Java {
             let t = &mut self.topics[topic as usize];
             let full = t.all_full(p, &limits);
@@ -309,6 +306,7 @@ impl Accumulator {
         now: SimTime,
         tp: TopicPartitionIndex,
         record: NewRecord,
+        sizing: RecordSizing,
         sync: bool,
     ) -> u64 {
         let limits = self.limits;
@@ -319,14 +317,14 @@ impl Accumulator {
             t.created += 1;
         }
         if let Some(last) = q.deque.back_mut() {
-            let size = record.size_in_batch(last.count);
+            let size = sizing.at(last.count);
             if last.has_room(size, &limits) {
                 last.push(record, size, sync);
                 return size;
             }
             last.close();
         }
-        let size = RECORD_BATCH_OVERHEAD + record.size_in_batch(0);
+        let size = RECORD_BATCH_OVERHEAD + sizing.at(0);
         let batch = ProducerBatch::new(self.next_batch_id, tp, record, size, now, sync, &limits);
         q.deque.push_back(batch);
         self.next_batch_id += 1;
