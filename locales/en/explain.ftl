@@ -103,3 +103,12 @@ explain-state-at = State at { $at } ms:
 explain-state-group = group { $group }: { $state }, generation { $generation }
 explain-state-partition = { $partition }: leader { $leader }, ISR [{ $isr }]
 explain-state-member = { $member } <- { $partitions }
+
+# Transactions.
+explain-txn-commit = Transaction of { $id } committed (EndTxn): the coordinator writes a COMMIT marker to each of its partitions, and its records and offsets become visible to read_committed consumers.
+explain-txn-abort-app = Transaction of { $id } aborted by the application (EndTxn abort): ABORT markers follow; read_committed consumers skip its records.
+explain-txn-abort-timeout = Transaction of { $id } aborted by the coordinator: open longer than transaction.timeout.ms. It bumps the producer's epoch (PrepareEpochFence), so that requests with the old epoch are refused (PRODUCER_FENCED); ABORT markers follow.
+explain-txn-abort-fence = Transaction of { $id } aborted by a new instance's InitProducerId with the same transactional.id: the epoch is bumped (PrepareEpochFence), which fences the old instance; ABORT markers follow.
+explain-txn-abort-other = Transaction of { $id } aborted ({ $reason }).
+explain-txn-marker = { $result } marker written to { $partition } at offset { $offset } (producer id { $pid }, epoch { $epoch }): a control record, which takes an offset but is never handed to the application.
+explain-txn-fenced = { $id }: { $request } with epoch { $epoch } refused with PRODUCER_FENCED: a newer epoch of this transactional.id exists (a new instance, or the coordinator's abort on transaction.timeout.ms).

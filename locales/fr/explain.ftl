@@ -104,3 +104,12 @@ explain-state-at = État à { $at } ms :
 explain-state-group = groupe { $group } : { $state }, génération { $generation }
 explain-state-partition = { $partition } : leader { $leader }, ISR [{ $isr }]
 explain-state-member = { $member } <- { $partitions }
+
+# Les transactions.
+explain-txn-commit = Transaction de { $id } validée (EndTxn) : le coordinateur écrit un marqueur COMMIT sur chacune de ses partitions, et ses enregistrements et ses offsets deviennent visibles des consommateurs read_committed.
+explain-txn-abort-app = Transaction de { $id } annulée par l'application (EndTxn abort) : des marqueurs ABORT suivent ; les consommateurs read_committed sautent ses enregistrements.
+explain-txn-abort-timeout = Transaction de { $id } annulée par le coordinateur : ouverte plus longtemps que transaction.timeout.ms. Il incrémente l'époque du producteur (PrepareEpochFence), si bien que les requêtes à l'ancienne époque sont refusées (PRODUCER_FENCED) ; des marqueurs ABORT suivent.
+explain-txn-abort-fence = Transaction de { $id } annulée par l'InitProducerId d'une nouvelle instance au même transactional.id : l'époque est incrémentée (PrepareEpochFence), ce qui écarte l'ancienne instance ; des marqueurs ABORT suivent.
+explain-txn-abort-other = Transaction de { $id } annulée ({ $reason }).
+explain-txn-marker = Marqueur { $result } écrit sur { $partition } à l'offset { $offset } (producer id { $pid }, époque { $epoch }) : un enregistrement de contrôle, qui prend un offset mais n'est jamais remis à l'application.
+explain-txn-fenced = { $id } : { $request } à l'époque { $epoch } refusé avec PRODUCER_FENCED : une époque plus récente de ce transactional.id existe (une nouvelle instance, ou l'annulation du coordinateur sur transaction.timeout.ms).

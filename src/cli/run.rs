@@ -26,6 +26,8 @@ use kafka_sim::units::SimTime;
 
 use super::EXIT_FAILED;
 
+mod transactions;
+
 /// Arguments of `kafka-sim run`.
 #[derive(Debug, Args)]
 pub(crate) struct RunArgs {
@@ -409,7 +411,7 @@ fn print_cluster(out: &mut impl Write, report: &Report, lang: Lang) -> anyhow::R
 }
 
 /// What a run did, in the shape of Kafka's own tools: records produced, delivery reports (on
-/// request), the cluster's facts, rebalances, and each group's lag tables.
+/// request), transactions, the cluster's facts, rebalances, and each group's lag tables.
 fn print_details(out: &mut impl Write, r: &VariantRun, lang: Lang) -> anyhow::Result<()> {
     let report = &r.report;
     print_produced(out, report, lang)?;
@@ -420,6 +422,7 @@ fn print_details(out: &mut impl Write, r: &VariantRun, lang: Lang) -> anyhow::Re
         let n = [("duplicates", report.duplicates_appended.to_string().into())];
         writeln!(out, "  {}", lang.fmt("run-duplicates", &n))?;
     }
+    transactions::print_transactions(out, report, lang)?;
     print_cluster(out, report, lang)?;
     if !report.rebalances.is_empty() {
         writeln!(out, "{}", lang.msg("run-rebalances"))?;
@@ -452,6 +455,7 @@ fn print_produced(out: &mut impl Write, report: &Report, lang: Lang) -> anyhow::
             ("counts", counts.join(", ").into()),
         ];
         writeln!(out, "  {}", lang.fmt("run-topic-records", &args))?;
+        transactions::print_control_records(out, report, topic, *partitions, lang)?;
         let keys = report.key_partitions(topic);
         if !keys.is_empty() && keys.len() <= 20 {
             let shown: Vec<String> = keys
@@ -555,6 +559,7 @@ fn print_group(out: &mut impl Write, r: &VariantRun, g: &str, lang: Lang) -> any
             writeln!(out, "{w}")?;
         }
         write!(out, "{}", d.table)?;
+        transactions::print_lag_notes(out, report, g, t, lang)?;
     }
     Ok(())
 }

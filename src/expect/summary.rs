@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::Outcome;
 use crate::expect;
 use crate::report::Report;
+use crate::report::transactions::{EndCause, TransactionalId};
 
 /// Bumped when a field changes meaning or disappears.
 pub const SUMMARY_VERSION: u32 = 1;
@@ -44,6 +45,9 @@ pub struct VariantSummary {
     pub partitions: BTreeMap<String, PartitionSummary>,
     /// Records appended more than once (same topic and value).
     pub duplicates_appended: u64,
+    /// Per `transactional.id` (absent from a run without transactions).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub transactions: BTreeMap<String, TransactionSummary>,
     /// Each expectation.
     pub expectations: Vec<ExpectationSummary>,
 }
@@ -89,6 +93,70 @@ pub struct PartitionSummary {
     pub records: u64,
     /// Log end offset.
     pub log_end_offset: u64,
+    /// Transaction markers: control records, which take an offset (absent when none).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub control_records: u64,
+}
+
+/// One `transactional.id`'s transactions (KIP-98).
+#[derive(Debug, Serialize)]
+pub struct TransactionSummary {
+    /// The latest producer id.
+    pub producer_id: Option<i64>,
+    /// Every epoch seen, in order.
+    pub epochs: Vec<i16>,
+    /// Transactions committed.
+    pub committed: u64,
+    /// Transactions aborted by the application (`EndTxn(abort)`).
+    pub aborted_by_application: u64,
+    /// Transactions the coordinator aborted on `transaction.timeout.ms`.
+    pub aborted_on_timeout: u64,
+    /// Transactions aborted by a new instance's `InitProducerId` (the epoch fence).
+    pub aborted_on_fence: u64,
+    /// Requests refused with `PRODUCER_FENCED`: `[t_ms, request]`.
+    pub fenced: Vec<(u64, String)>,
+    /// Markers per `topic-partition`: `[COMMIT, ABORT]`.
+    pub markers: BTreeMap<String, [u64; 2]>,
+}
+
+impl TransactionSummary {
+    fn new(report: &Report, txn: &TransactionalId) -> TransactionSummary {
+        let ended = |cause: EndCause| {
+            txn.ends
+                .iter()
+                .filter(|e| !e.commit && e.cause == cause)
+                .count() as u64
+        };
+        TransactionSummary {
+            producer_id: txn.producer_id,
+            epochs: txn.epochs.iter().copied().collect(),
+            committed: txn.ends.iter().filter(|e| e.commit).count() as u64,
+            aborted_by_application: ended(EndCause::Application),
+            aborted_on_timeout: ended(EndCause::Timeout),
+            aborted_on_fence: ended(EndCause::Fence),
+            fenced: txn
+                .fenced
+                .iter()
+                .map(|f| (f.t_ms, f.request.clone()))
+                .collect(),
+            markers: report
+                .transactions
+                .markers_by_partition(txn.producer_id)
+                .into_iter()
+                .map(|((t, p), (commit, abort))| (format!("{t}-{p}"), [commit, abort]))
+                .collect(),
+        }
+    }
+}
+
+/// For `skip_serializing_if`: a field that is zero is left out, so that a run without
+/// transactions keeps the summary it had before they were reported.
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde passes a reference"
+)]
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// One expectation's outcome.
@@ -152,11 +220,18 @@ impl VariantSummary {
                     let summary = PartitionSummary {
                         records: s.records,
                         log_end_offset: s.log_end_offset,
+                        control_records: s.control_records,
                     };
                     (format!("{t}-{p}"), summary)
                 })
                 .collect(),
             duplicates_appended: report.duplicates_appended,
+            transactions: report
+                .transactions
+                .ids
+                .iter()
+                .map(|(id, txn)| (id.clone(), TransactionSummary::new(report, txn)))
+                .collect(),
             expectations: outcomes
                 .iter()
                 .map(|o| ExpectationSummary {

@@ -6,7 +6,8 @@
 //! it switched, a rebalance and what started it (a JoinGroup, a LeaveGroup on `close()`,
 //! `session.timeout.ms` run out so many ms after the last heartbeat, `max.poll.interval.ms`, a
 //! leader's re-join after a metadata change), the assignor's input and output and what moved, a
-//! duplicate or a loss and its mechanism, a fence, an election, an ISR change, a dead letter.
+//! duplicate or a loss and its mechanism, a fence, an election, an ISR change, a dead letter, a
+//! transaction committed or aborted (and by whom), its markers, a producer fenced.
 //!
 //! Causes come from two places. When the trace names them (the envelope's `cause`, the seq of
 //! the event this one follows from), the chain is followed back through the records
@@ -28,6 +29,7 @@
 //! | `groups_why.rs` | what started a rebalance |
 //! | `delivery.rs` | duplicates, duplicates recognised, losses, re-reads, dead letters |
 //! | `cluster.rs` | fences, elections, ISR changes, truncations, failover losses |
+//! | `transactions.rs` | transactions committed and aborted (by whom), markers, producers fenced |
 //! | `filter.rs` | the command's filters, the names a trace holds, the closest names |
 //! | `render.rs` | text (en, fr) and JSON |
 //! | `state.rs` | the state at one time (`--at`) |
@@ -42,6 +44,7 @@ mod groups_why;
 mod keys;
 pub mod render;
 pub mod state;
+mod transactions;
 
 use std::collections::BTreeMap;
 
@@ -231,6 +234,7 @@ pub fn explain(records: &[TraceRecord]) -> Vec<Entry> {
         out.extend(groups.on(&ctx, i));
         out.extend(delivery.on(&ctx, i));
         out.extend(cluster.on(&ctx, i));
+        out.extend(transactions::on(&ctx, i));
         for e in &mut out[before..] {
             settle_causes(&ctx, e);
         }

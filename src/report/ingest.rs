@@ -30,6 +30,7 @@ impl Report {
             report.add(r, &mut seen_values);
         }
         report.name_rebalance_members();
+        report.transactions.finish();
         report
     }
 
@@ -41,7 +42,12 @@ impl Report {
         match &r.event {
             TraceEvent::TopicCreated { .. } | TraceEvent::BatchAppended { .. } => self.log_fact(r),
             TraceEvent::RecordAppended { .. } => self.record_appended(r, seen_values),
-            TraceEvent::TxnMarkerWritten(marker) => self.marker_written(marker),
+            TraceEvent::TxnMarkerWritten(marker) => self.marker_written(r.t_ms, marker),
+            TraceEvent::ProducerIdAllocated { .. }
+            | TraceEvent::TxnPartitionsAdded(_)
+            | TraceEvent::TxnEnded(_)
+            | TraceEvent::TxnStateChanged(_)
+            | TraceEvent::ProducerFenced(_) => self.transactions.add(r),
             TraceEvent::LagSampled { .. }
             | TraceEvent::RecordsProcessed { .. }
             | TraceEvent::RecordProcessed { .. } => self.processing_fact(r),
@@ -115,13 +121,15 @@ impl Report {
 
     /// A transaction marker (KIP-98): a control record that takes an offset, so the log end
     /// offset counts it, as `kafka-consumer-groups`' LOG-END-OFFSET does; the record count does
-    /// not. Markers on internal topics (`__consumer_offsets`) are not among the report's
-    /// partitions and stay out.
-    fn marker_written(&mut self, marker: &TxnMarkerWritten) {
+    /// not, it counts apart as a control record. Markers on internal topics
+    /// (`__consumer_offsets`) are not among the report's partitions and stay out of both.
+    fn marker_written(&mut self, t_ms: u64, marker: &TxnMarkerWritten) {
         let key = (marker.topic[..].to_string(), marker.partition);
         if let Some(stats) = self.partitions.get_mut(&key) {
             stats.log_end_offset = stats.log_end_offset.max(marker.offset + 1);
+            stats.control_records += 1;
         }
+        self.transactions.marker(t_ms, marker);
     }
 
     /// One record appended (detail `records`): its partition's totals, a duplicate if its value
@@ -134,12 +142,17 @@ impl Report {
             key,
             value,
             producer,
+            producer_id,
             ..
         } = &r.event
         else {
             return;
         };
         self.has_records = true;
+        if let Some(pid) = producer_id {
+            self.transactions
+                .record(r.t_ms, topic, *partition, *offset, *pid);
+        }
         let stats = self
             .partitions
             .entry((topic[..].to_string(), *partition))

@@ -8,9 +8,10 @@
 //! The report is built in one pass over the trace (`ingest.rs`), into the rows of `rows.rs`. The
 //! questions asked of it live by concept, each in its own `impl Report`: `ownership.rs`
 //! (assignments, zombies, departures), `lag.rs`, `delivery.rs` (keys, partitions, acknowledged
-//! records lost) and `processing.rs` (repeats, skips, revenue). [`group_series`] and [`series`]
-//! hand its facts to the plots as plain numbers; [`describe`] renders it as Kafka's tools'
-//! tables (the summary JSON, which adds the expectations' verdicts, is `expect/summary.rs`).
+//! records lost), `processing.rs` (repeats, skips, revenue) and [`transactions`] (transactions
+//! committed and aborted, fencing, markers, what a lag is made of). [`group_series`] and
+//! [`series`] hand its facts to the plots as plain numbers; [`describe`] renders it as Kafka's
+//! tools' tables (the summary JSON, which adds the expectations' verdicts, is `expect/summary.rs`).
 
 pub mod cluster;
 mod delivery;
@@ -24,6 +25,7 @@ mod rows;
 pub mod series;
 #[cfg(test)]
 mod test_trace;
+pub mod transactions;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -94,6 +96,8 @@ pub struct Report {
     pub failures: Vec<FailedAttempt>,
     /// Records given up to a dead-letter topic: (time, group, dead-letter topic).
     pub dead_lettered: Vec<(u64, String, String)>,
+    /// Transactions per `transactional.id`, markers and transactional records.
+    pub transactions: transactions::TransactionFacts,
 }
 
 impl Report {

@@ -199,6 +199,9 @@ pub struct PartitionStats {
     pub records: u64,
     /// The offset after the last appended record.
     pub log_end_offset: u64,
+    /// Transaction markers written: control records, which take an offset but are no record
+    /// (KIP-98).
+    pub control_records: u64,
 }
 
 /// One appended record.
