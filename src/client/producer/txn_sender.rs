@@ -436,7 +436,14 @@ impl Producer {
         };
         if !self.connection_ready(broker) {
             self.txn.as_deref_mut().expect("transactional").parked = Some(call);
-            self.connect(now, broker, out);
+            // A broker that refused a connection is tried again after `reconnect.backoff.ms`.
+            let conn = self.connections.get(&broker);
+            let backoff =
+                conn.filter(|c| c.state == ConnState::Disconnected && now < c.next_attempt);
+            match backoff {
+                Some(c) => out.set_timer(ProducerTimer::Transaction, c.next_attempt),
+                None => self.connect(now, broker, out),
+            }
             return;
         }
         let request = self.txn_request(&call);
@@ -595,21 +602,35 @@ impl Producer {
     /// finding the coordinator again if it was the coordinator.
     pub(super) fn txn_connection_closed(&mut self, now: SimTime, broker: BrokerId) {
         let retry_at = now + self.config.retry_backoff;
+        let init_broker = self.init_broker;
         let Some(txn) = self.txn.as_deref_mut() else {
             return;
         };
-        if let Some((_, _, call)) = txn.in_flight.take_if(|(_, b, _)| *b == broker) {
+        // A request waiting for this connection fails as one in flight on it would.
+        let parked_here = txn.parked.as_ref().is_some_and(|call| match call {
+            Call::FindCoordinator | Call::FindGroupCoordinator => init_broker == broker,
+            Call::TxnOffsetCommit => txn.group_coordinator == Some(broker),
+            _ => txn.coordinator == Some(broker),
+        });
+        let lost = match parked_here {
+            true => txn.parked.take(),
+            false => txn
+                .in_flight
+                .take_if(|(_, b, _)| *b == broker)
+                .map(|(.., call)| call),
+        };
+        // The coordinator's broker is gone: find the coordinator again before the next request
+        // (Java's `lookupCoordinator` on a disconnect).
+        if txn.coordinator == Some(broker) {
+            txn.coordinator = None;
+        }
+        if let Some(call) = lost {
             let call = match call {
                 Call::TxnOffsetCommit => {
                     txn.group_coordinator = None;
                     Call::FindGroupCoordinator
                 }
-                call => {
-                    if txn.coordinator == Some(broker) {
-                        txn.coordinator = None;
-                    }
-                    call
-                }
+                call => call,
             };
             txn.retry = Some(call);
             txn.retry_at = retry_at;
