@@ -490,4 +490,53 @@ mod tests {
         assert_eq!(refused.error, ErrorCode::NotCoordinator);
         assert_eq!(refused.producer_id, ProducerId(-1));
     }
+
+    #[test]
+    fn a_moved_partition_is_refused_by_its_old_coordinator_and_served_by_the_new_one() {
+        // "a": partition 47, placed on broker 3.
+        let brokers = [1, 2, 3].map(BrokerId).to_vec();
+        let (mut old, mut new) = (Broker::new(BrokerId(3)), Broker::new(BrokerId(1)));
+        old.set_transaction_state_brokers(brokers.clone());
+        new.set_transaction_state_brokers(brokers);
+        let Response::InitProducerId(granted) = ask(&mut old, init("a")) else {
+            panic!("InitProducerId answered otherwise")
+        };
+        assert_eq!(granted.error, ErrorCode::None);
+        let loaded = old.unload_txn_partition(47);
+        assert_eq!(loaded.txns.len(), 1);
+        let view = BTreeMap::from([(47, Some(BrokerId(1)))]);
+        old.set_txn_coordinators(view.clone());
+        new.set_txn_coordinators(view);
+        let mut out = Effects::new(Detail::Records);
+        new.load_txn_partition(SimTime(0), loaded, 1, &mut out);
+        let Response::InitProducerId(refused) = ask(&mut old, init("a")) else {
+            panic!("InitProducerId answered otherwise")
+        };
+        assert_eq!(refused.error, ErrorCode::NotCoordinator);
+        let Response::InitProducerId(bumped) = ask(&mut new, init("a")) else {
+            panic!("InitProducerId answered otherwise")
+        };
+        assert_eq!(bumped.error, ErrorCode::None);
+        assert_eq!(
+            (bumped.producer_id, bumped.epoch),
+            (granted.producer_id, ProducerEpoch(granted.epoch.0 + 1)),
+            "the new coordinator knows the id: same producer id, next epoch"
+        );
+        assert_eq!(new.transactions().coordinator_epoch("a"), 1);
+        let find = || {
+            Request::FindCoordinator(FindCoordinatorRequest {
+                key: Arc::from("a"),
+                key_type: CoordinatorType::Transaction,
+            })
+        };
+        let Response::FindCoordinator(found) = ask(&mut old, find()) else {
+            panic!("FindCoordinator answered otherwise")
+        };
+        assert_eq!(found.node, Some(BrokerId(1)));
+        old.set_txn_coordinators(BTreeMap::from([(47, None)]));
+        let Response::FindCoordinator(none) = ask(&mut old, find()) else {
+            panic!("FindCoordinator answered otherwise")
+        };
+        assert_eq!(none.error, ErrorCode::CoordinatorNotAvailable);
+    }
 }

@@ -65,6 +65,9 @@ impl Report {
             | TraceEvent::MemberExpired { .. }
             | TraceEvent::MemberRemoved { .. }
             | TraceEvent::StaticMemberReplaced { .. } => self.membership_fact(r),
+            TraceEvent::TxnCoordinatorMoved(_)
+            | TraceEvent::TxnCoordinatorFound(_)
+            | TraceEvent::TxnStateChanged(_) => self.txn_coordinator_fact(r),
             TraceEvent::TargetAssignmentComputed(_) | TraceEvent::MemberEpochUpdated(_) => {
                 self.consumer_group_fact(r);
             }

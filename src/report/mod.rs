@@ -24,6 +24,7 @@ mod rows;
 pub mod series;
 #[cfg(test)]
 mod test_trace;
+mod txn_coordinators;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -34,6 +35,7 @@ pub use self::rows::{
     HeldAssignmentEvent, LagRow, OwnershipEvent, OwnershipKind, PartitionStats, ProcessedRange,
     ProcessedValue, Rebalance,
 };
+pub use self::txn_coordinators::{TxnCoordinatorFact, TxnCoordinatorFactKind};
 use crate::trace::TraceHeader;
 
 /// Everything the run report, the summary, expectations and plots need.
@@ -94,6 +96,8 @@ pub struct Report {
     pub failures: Vec<FailedAttempt>,
     /// Records given up to a dead-letter topic: (time, group, dead-letter topic).
     pub dead_lettered: Vec<(u64, String, String)>,
+    /// Transaction coordinator moves, finds and completions (`txn_coordinators.rs`).
+    pub txn_coordinators: Vec<TxnCoordinatorFact>,
 }
 
 impl Report {

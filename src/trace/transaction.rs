@@ -1,6 +1,7 @@
 //! The payloads of the transaction events (KIP-98): `TxnPartitionsAdded`, `TxnEnded`,
-//! `TxnMarkerWritten`, `TxnStateChanged`, `ProducerFenced`, `TxnCoordinatorMoved`. Each is a
-//! struct held by its `TraceEvent` variant; serde writes its fields inline after `"event"`.
+//! `TxnMarkerWritten`, `TxnStateChanged`, `ProducerFenced`, `TxnCoordinatorMoved`,
+//! `TxnCoordinatorFound`. Each is a struct held by its `TraceEvent` variant; serde writes its
+//! fields inline after `"event"`.
 
 use std::sync::Arc;
 
@@ -100,4 +101,16 @@ pub struct TxnCoordinatorMoved {
     pub coordinator_epoch: i32,
     /// Why the partition's leader changed, e.g. `broker 1 fenced`.
     pub reason: String,
+}
+
+/// A transactional producer found its transactional id's coordinator on another broker than
+/// the one it lost (FindCoordinator after `NOT_COORDINATOR` or a closed connection).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxnCoordinatorFound {
+    /// `transactional.id`.
+    pub transactional_id: Arc<str>,
+    /// The coordinator it used before.
+    pub previous: u32,
+    /// The coordinator now.
+    pub broker: u32,
 }
