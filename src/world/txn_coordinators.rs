@@ -12,8 +12,9 @@
 //! epoch (`broker/transaction/coordinator/load.rs`), writing again the markers of every
 //! transaction in PrepareCommit or PrepareAbort; every broker's metadata then names the new
 //! coordinator (FindCoordinator), and the old one answers `NOT_COORDINATOR` when it is back.
-//! Only the partitions that hold a transactional id are followed; they take no part in
-//! preferred leader election.
+//! Only the partitions that hold a transactional id are followed (so an id first used after
+//! its partition's placed leader died still waits for that broker); they take no part in
+//! preferred leader election. The move is traced without a cause, as the group side's is.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
