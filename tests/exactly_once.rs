@@ -144,3 +144,44 @@ fn a_service_crashed_at_random_points_yields_each_order_once_to_read_committed()
     }
     assert!(aborted_somewhere, "some crash fell inside a transaction");
 }
+
+/// `scenarios/exactly_once_coordinator_failover.toml` on 20 seeds: its expectations hold, and
+/// once the transactional id's coordinator moved, only the new coordinator answers EndTxn and
+/// writes the transaction's markers.
+#[test]
+fn the_coordinator_failover_scenario_holds_on_20_seeds() {
+    let name = "exactly_once_coordinator_failover.toml";
+    let text = std::fs::read_to_string(root().join("scenarios").join(name)).unwrap();
+    let parsed = ScenarioFile::parse(Path::new(name), text).unwrap_or_else(|e| panic!("{e}"));
+    let scenario = parsed.resolve(None).unwrap_or_else(|e| panic!("{e}"));
+    let mut failures = Vec::new();
+    for seed in 0..SEEDS {
+        let mut sink = VecSink::new(scenario.detail);
+        runner::run(&scenario, seed, &mut sink, |_| {}).unwrap();
+        let report = Report::from_trace(None, &sink.records);
+        let outcomes = expect::evaluate(&report, &scenario.expectations).unwrap();
+        for o in outcomes.iter().filter(|o| !o.passed) {
+            failures.push(format!("seed {seed}: {}: {}", o.name, o.detail));
+        }
+        let moved = sink.records.iter().find_map(|r| match &r.event {
+            TraceEvent::TxnCoordinatorMoved(m) => Some((r.seq, format!("broker/{}", m.to))),
+            _ => None,
+        });
+        let Some((moved_at, new)) = moved else {
+            failures.push(format!("seed {seed}: the coordinator never moved"));
+            continue;
+        };
+        let late = sink.records.iter().filter(|r| r.seq > moved_at);
+        for r in late {
+            let answered = match &r.event {
+                TraceEvent::TxnEnded(_) => true,
+                TraceEvent::TxnStateChanged(t) => &*t.transactional_id == "order-service",
+                _ => false,
+            };
+            if answered && *r.component != *new {
+                failures.push(format!("seed {seed}: {} acted after the move", r.component));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -30,9 +30,10 @@ impl Broker {
     /// the transactional id's (`txn_routing.rs`).
     pub(super) fn find_coordinator(&self, r: &FindCoordinatorRequest) -> FindCoordinatorResponse {
         if r.key_type == CoordinatorType::Transaction {
+            let node = self.transaction_coordinator(&r.key);
             return FindCoordinatorResponse {
-                error: ErrorCode::None,
-                node: Some(self.transaction_coordinator(&r.key)),
+                error: node.map_or(ErrorCode::CoordinatorNotAvailable, |_| ErrorCode::None),
+                node,
             };
         }
         match self.group_coordinators.get(&r.key) {

@@ -103,6 +103,9 @@ pub struct Broker {
     /// The cluster's brokers, which place `__transaction_state`'s leaders; empty
     /// for a lone broker, which coordinates every transactional id.
     transaction_state_brokers: Vec<BrokerId>,
+    /// The leaders of the `__transaction_state` partitions that moved (`None`: no leader), as
+    /// the world follows them (`world/txn_coordinators.rs`); the others stay where placed.
+    txn_coordinators: BTreeMap<u32, Option<BrokerId>>,
     /// The timed-out transactions check is armed (`txn_routing.rs`).
     txn_abort_check_armed: bool,
     /// Markers of decided transactions not yet written by their leaders (`txn_markers.rs`).
@@ -207,6 +210,7 @@ impl Broker {
                 TRANSACTION_MAX_TIMEOUT,
             ),
             transaction_state_brokers: Vec::new(),
+            txn_coordinators: BTreeMap::new(),
             txn_abort_check_armed: false,
             markers: txn_markers::MarkerChannel::default(),
             now: SimTime::ZERO,

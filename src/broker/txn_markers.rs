@@ -282,7 +282,7 @@ impl Broker {
                         partition: partition.clone(),
                         producer_id: meta.producer_id,
                         producer_epoch: meta.producer_epoch,
-                        coordinator_epoch: 0,
+                        coordinator_epoch: self.transactions.coordinator_epoch(id),
                         result,
                     },
                 ));
@@ -291,6 +291,13 @@ impl Broker {
         for (id, marker) in again {
             self.retry_marker(now, id, marker, out);
         }
+    }
+
+    /// The ids left this coordinator: their pending markers and retries are dropped (the new
+    /// coordinator writes them again); answers still in flight find nothing to complete.
+    pub(super) fn drop_markers_of(&mut self, ids: &BTreeSet<Arc<str>>) {
+        self.markers.pending.retain(|id, _| !ids.contains(id));
+        self.markers.retry.retain(|(id, _)| !ids.contains(id));
     }
 
     /// Completes `id`'s transaction if no marker of it is pending.

@@ -20,13 +20,15 @@
 //! with `NOT_COORDINATOR`, and the producer looks for the coordinator again. A lone broker
 //! coordinates every id.
 //!
-//! **Not modelled: failover.** The placement is fixed when the cluster starts. In Kafka the
-//! new leader of a `__transaction_state` partition loads its transactions from the log
-//! (`TransactionStateManager.loadTransactionsForTxnTopicPartition`, answering
-//! `COORDINATOR_LOAD_IN_PROGRESS` meanwhile) and completes those it finds decided; here the
-//! topic has no log and its leadership never moves, so a dead coordinator's ids stay
-//! unreachable until that broker is back (with the state it kept).
+//! **Failover.** When the leader of a `__transaction_state` partition moves (its broker fenced
+//! by the controller), the world hands the partition's ids from this coordinator to the new
+//! leader's ([`Broker::unload_txn_partition`], [`Broker::load_txn_partition`];
+//! `world/txn_coordinators.rs`, `transaction/coordinator/load.rs`), and every broker's view
+//! names the new coordinator ([`Broker::set_txn_coordinators`]): FindCoordinator answers it,
+//! and this broker answers `NOT_COORDINATOR` for those ids from then on, also once it is back.
+//! The load takes no time (no `COORDINATOR_LOAD_IN_PROGRESS`), as on the group side.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use crate::effects::Effects;
@@ -43,7 +45,7 @@ use crate::units::{BrokerId, ClientId, Millis, ProducerEpoch, ProducerId, SimTim
 
 use super::offsets_topic::replicas;
 use super::transaction::coordinator::offsets_partition;
-use super::transaction::coordinator::{Reply, Transition};
+use super::transaction::coordinator::{LoadedTransactions, Reply, Transition};
 use super::transaction::{
     TRANSACTION_STATE_PARTITIONS, TransactionCoordinator, TransactionState,
     transaction_state_partition,
@@ -67,23 +69,83 @@ impl Broker {
         self.transaction_state_brokers = brokers;
     }
 
+    /// The leaders of the `__transaction_state` partitions whose leadership moved, as the
+    /// cluster's metadata names them (`None`: the partition has no leader).
+    pub fn set_txn_coordinators(&mut self, coordinators: BTreeMap<u32, Option<BrokerId>>) {
+        self.txn_coordinators = coordinators;
+    }
+
     /// The coordinator of `transactional_id`: the leader of its `__transaction_state`
-    /// partition (`TransactionStateManager.partitionFor`), this broker when alone.
-    pub fn transaction_coordinator(&self, transactional_id: &str) -> BrokerId {
+    /// partition (`TransactionStateManager.partitionFor`), this broker when alone; `None` while
+    /// that partition has no leader (`COORDINATOR_NOT_AVAILABLE`).
+    pub fn transaction_coordinator(&self, transactional_id: &str) -> Option<BrokerId> {
         let partition = transaction_state_partition(transactional_id, TRANSACTION_STATE_PARTITIONS);
+        if let Some(leader) = self.txn_coordinators.get(&partition) {
+            return *leader;
+        }
         // The first replica leads; it does not depend on the replication factor.
-        replicas(partition, &self.transaction_state_brokers, 1)
+        let placed = replicas(partition, &self.transaction_state_brokers, 1)
             .first()
-            .copied()
-            .unwrap_or(self.id)
+            .copied();
+        Some(placed.unwrap_or(self.id))
     }
 
     /// `NOT_COORDINATOR` for a transactional id another broker coordinates, as Kafka's
     /// `TransactionCoordinator` answers a request for an id whose partition this broker does
-    /// not lead (`TransactionStateManager.getTransactionState`).
+    /// not lead (`TransactionStateManager.getTransactionState`); `COORDINATOR_NOT_AVAILABLE`
+    /// while the partition has no leader.
     fn refuse_transactional_id(&self, transactional_id: &str) -> Option<ErrorCode> {
-        (self.transaction_coordinator(transactional_id) != self.id)
-            .then_some(ErrorCode::NotCoordinator)
+        match self.transaction_coordinator(transactional_id) {
+            None => Some(ErrorCode::CoordinatorNotAvailable),
+            Some(node) => (node != self.id).then_some(ErrorCode::NotCoordinator),
+        }
+    }
+
+    /// This broker's coordinator resigns `__transaction_state` partition `partition`
+    /// (`onResignation`): its transactional ids leave, with their pending markers
+    /// (`removeMarkersForTxnTopicPartition`).
+    pub(crate) fn unload_txn_partition(&mut self, partition: u32) -> LoadedTransactions {
+        let loaded = self.transactions.unload_partition(partition);
+        let ids: BTreeSet<Arc<str>> = loaded
+            .txns
+            .iter()
+            .map(|(id, _)| Arc::from(id.as_str()))
+            .collect();
+        self.drop_markers_of(&ids);
+        loaded
+    }
+
+    /// This broker's coordinator leads `loaded.partition` from `coordinator_epoch` on
+    /// (`onElection`): it loads the ids as logged and writes again the markers of each decided
+    /// transaction, which completes it.
+    pub(crate) fn load_txn_partition(
+        &mut self,
+        now: SimTime,
+        loaded: LoadedTransactions,
+        coordinator_epoch: i32,
+        out: &mut Effects<BrokerTimer>,
+    ) {
+        let ids: Vec<Arc<str>> = loaded
+            .txns
+            .iter()
+            .map(|(id, _)| Arc::from(id.as_str()))
+            .collect();
+        let mut markers = self
+            .transactions
+            .load_partition(loaded, coordinator_epoch)
+            .markers;
+        for id in ids {
+            let producer = self.transactions.metadata(&id).map(|m| m.producer_id);
+            let (own, rest): (Vec<_>, Vec<_>) = markers
+                .into_iter()
+                .partition(|m| Some(m.producer_id) == producer);
+            markers = rest;
+            if !own.is_empty() {
+                self.send_markers(now, &id, own, out);
+            }
+        }
+        self.arm_txn_abort_check(now, out);
+        self.wake_parked_fetches(now, out);
     }
 
     /// The transaction coordinator hosted here.
@@ -427,5 +489,54 @@ mod tests {
         };
         assert_eq!(refused.error, ErrorCode::NotCoordinator);
         assert_eq!(refused.producer_id, ProducerId(-1));
+    }
+
+    #[test]
+    fn a_moved_partition_is_refused_by_its_old_coordinator_and_served_by_the_new_one() {
+        // "a": partition 47, placed on broker 3.
+        let brokers = [1, 2, 3].map(BrokerId).to_vec();
+        let (mut old, mut new) = (Broker::new(BrokerId(3)), Broker::new(BrokerId(1)));
+        old.set_transaction_state_brokers(brokers.clone());
+        new.set_transaction_state_brokers(brokers);
+        let Response::InitProducerId(granted) = ask(&mut old, init("a")) else {
+            panic!("InitProducerId answered otherwise")
+        };
+        assert_eq!(granted.error, ErrorCode::None);
+        let loaded = old.unload_txn_partition(47);
+        assert_eq!(loaded.txns.len(), 1);
+        let view = BTreeMap::from([(47, Some(BrokerId(1)))]);
+        old.set_txn_coordinators(view.clone());
+        new.set_txn_coordinators(view);
+        let mut out = Effects::new(Detail::Records);
+        new.load_txn_partition(SimTime(0), loaded, 1, &mut out);
+        let Response::InitProducerId(refused) = ask(&mut old, init("a")) else {
+            panic!("InitProducerId answered otherwise")
+        };
+        assert_eq!(refused.error, ErrorCode::NotCoordinator);
+        let Response::InitProducerId(bumped) = ask(&mut new, init("a")) else {
+            panic!("InitProducerId answered otherwise")
+        };
+        assert_eq!(bumped.error, ErrorCode::None);
+        assert_eq!(
+            (bumped.producer_id, bumped.epoch),
+            (granted.producer_id, ProducerEpoch(granted.epoch.0 + 1)),
+            "the new coordinator knows the id: same producer id, next epoch"
+        );
+        assert_eq!(new.transactions().coordinator_epoch("a"), 1);
+        let find = || {
+            Request::FindCoordinator(FindCoordinatorRequest {
+                key: Arc::from("a"),
+                key_type: CoordinatorType::Transaction,
+            })
+        };
+        let Response::FindCoordinator(found) = ask(&mut old, find()) else {
+            panic!("FindCoordinator answered otherwise")
+        };
+        assert_eq!(found.node, Some(BrokerId(1)));
+        old.set_txn_coordinators(BTreeMap::from([(47, None)]));
+        let Response::FindCoordinator(none) = ask(&mut old, find()) else {
+            panic!("FindCoordinator answered otherwise")
+        };
+        assert_eq!(none.error, ErrorCode::CoordinatorNotAvailable);
     }
 }

@@ -250,6 +250,22 @@ pub const METRICS: &[(&str, &str)] = &[
         "records the leader's log holds at the end (after retention and compaction)",
     ),
     (
+        "txn_coordinator_moved_at_ms[TRANSACTIONAL_ID]",
+        "when the id's transaction coordinator first moved (its __transaction_state leader)",
+    ),
+    (
+        "txn_loaded_state[TRANSACTIONAL_ID]",
+        "the state the new coordinator loaded the id in, e.g. \"Ongoing\"",
+    ),
+    (
+        "txn_coordinator_found_at_ms[TRANSACTIONAL_ID]",
+        "when the id's producer found the new coordinator (FindCoordinator)",
+    ),
+    (
+        "txn_completed_by_new_coordinator[TRANSACTIONAL_ID]",
+        "transactions of the id the new coordinator completed (committed or aborted)",
+    ),
+    (
         "values[TOPIC:KEY]",
         "the key's records in the final log as value@offset, e.g. \"V2@1,V3@2\"",
     ),
@@ -279,8 +295,28 @@ pub fn metric(report: &Report, name: &str) -> Result<Option<MetricValue>, Unknow
         .or_else(|| processing_metric(report, base, arg))
         .or_else(|| assignment_metric(report, base, arg))
         .or_else(|| client_metric(report, base, arg))
+        .or_else(|| txn_coordinator_metric(report, base, arg))
         .or_else(|| cluster_metrics::metric(report, base, arg));
     found.unwrap_or(Err(())).map_err(|()| unknown())
+}
+
+/// The transaction coordinator's failover, per transactional id.
+fn txn_coordinator_metric(report: &Report, base: &str, arg: Option<&str>) -> Lookup {
+    let id = arg?;
+    let moved = report.txn_coordinator_moved(id);
+    let at = |t: u64| Some(MetricValue::Number(t as f64));
+    Some(Ok(match base {
+        "txn_coordinator_moved_at_ms" => moved.and_then(|(t, ..)| at(t)),
+        "txn_loaded_state" => moved.map(|(.., state)| MetricValue::Text(state.to_string())),
+        "txn_coordinator_found_at_ms" => {
+            moved.and_then(|(_, to, _)| report.txn_coordinator_found(id, to).and_then(at))
+        }
+        "txn_completed_by_new_coordinator" => {
+            let n = moved.map_or(0, |(t, to, _)| report.txn_completed_by(id, to, t));
+            Some(MetricValue::Number(n as f64))
+        }
+        _ => return None,
+    }))
 }
 
 /// What a metric family answers: `None` if the name is not one of its metrics, `Some(Err(()))`

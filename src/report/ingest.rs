@@ -43,10 +43,13 @@ impl Report {
             TraceEvent::TopicCreated { .. } | TraceEvent::BatchAppended { .. } => self.log_fact(r),
             TraceEvent::RecordAppended { .. } => self.record_appended(r, seen_values),
             TraceEvent::TxnMarkerWritten(marker) => self.marker_written(r.t_ms, marker),
+            TraceEvent::TxnStateChanged(_) => {
+                self.transactions.add(r);
+                self.txn_coordinator_fact(r);
+            }
             TraceEvent::ProducerIdAllocated { .. }
             | TraceEvent::TxnPartitionsAdded(_)
             | TraceEvent::TxnEnded(_)
-            | TraceEvent::TxnStateChanged(_)
             | TraceEvent::ProducerFenced(_) => self.transactions.add(r),
             TraceEvent::LagSampled { .. }
             | TraceEvent::RecordsProcessed { .. }
@@ -71,6 +74,9 @@ impl Report {
             | TraceEvent::MemberExpired { .. }
             | TraceEvent::MemberRemoved { .. }
             | TraceEvent::StaticMemberReplaced { .. } => self.membership_fact(r),
+            TraceEvent::TxnCoordinatorMoved(_) | TraceEvent::TxnCoordinatorFound(_) => {
+                self.txn_coordinator_fact(r)
+            }
             TraceEvent::TargetAssignmentComputed(_) | TraceEvent::MemberEpochUpdated(_) => {
                 self.consumer_group_fact(r);
             }

@@ -26,6 +26,7 @@ pub mod series;
 #[cfg(test)]
 mod test_trace;
 pub mod transactions;
+mod txn_coordinators;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -36,6 +37,7 @@ pub use self::rows::{
     HeldAssignmentEvent, LagRow, OwnershipEvent, OwnershipKind, PartitionStats, ProcessedRange,
     ProcessedValue, Rebalance,
 };
+pub use self::txn_coordinators::{TxnCoordinatorFact, TxnCoordinatorFactKind};
 use crate::trace::TraceHeader;
 
 /// Everything the run report, the summary, expectations and plots need.
@@ -98,6 +100,8 @@ pub struct Report {
     pub dead_lettered: Vec<(u64, String, String)>,
     /// Transactions per `transactional.id`, markers and transactional records.
     pub transactions: transactions::TransactionFacts,
+    /// Transaction coordinator moves, finds and completions (`txn_coordinators.rs`).
+    pub txn_coordinators: Vec<TxnCoordinatorFact>,
 }
 
 impl Report {

@@ -18,7 +18,8 @@ use super::kip848::{
 };
 use super::retention::{LogCleaned, SegmentDeleted, SegmentRolled};
 use super::transaction::{
-    ProducerFenced, TxnEnded, TxnMarkerWritten, TxnPartitionsAdded, TxnStateChanged,
+    ProducerFenced, TxnCoordinatorFound, TxnCoordinatorMoved, TxnEnded, TxnMarkerWritten,
+    TxnPartitionsAdded, TxnStateChanged,
 };
 use super::{MemberAssignment, RecordHeader, TraceBytes};
 
@@ -689,6 +690,10 @@ pub enum TraceEvent {
     TxnStateChanged(TxnStateChanged),
     /// The coordinator refused a request with a stale epoch (`PRODUCER_FENCED`).
     ProducerFenced(ProducerFenced),
+    /// A `__transaction_state` partition's leader changed: its ids moved to a new coordinator.
+    TxnCoordinatorMoved(TxnCoordinatorMoved),
+    /// A transactional producer found its id's coordinator on another broker.
+    TxnCoordinatorFound(TxnCoordinatorFound),
     // A served session's sockets (payloads in `edge.rs`).
     /// `kafka-sim serve` began.
     ServeStarted(ServeStarted),

@@ -1,6 +1,7 @@
 //! The payloads of the transaction events (KIP-98): `TxnPartitionsAdded`, `TxnEnded`,
-//! `TxnMarkerWritten`, `TxnStateChanged` and `ProducerFenced`. Each is a struct held by its
-//! `TraceEvent` variant; serde writes its fields inline after `"event"`.
+//! `TxnMarkerWritten`, `TxnStateChanged`, `ProducerFenced`, `TxnCoordinatorMoved`,
+//! `TxnCoordinatorFound`. Each is a struct held by its `TraceEvent` variant; serde writes its
+//! fields inline after `"event"`.
 
 use std::sync::Arc;
 
@@ -80,4 +81,36 @@ pub struct ProducerFenced {
     pub producer_epoch: i16,
     /// The request refused: `AddPartitionsToTxn`, `AddOffsetsToTxn`, `EndTxn`.
     pub request: String,
+}
+
+/// The leader of a `__transaction_state` partition changed, and its transactional ids'
+/// coordinator with it: the new one loaded them (`loadTransactionsForTxnTopicPartition`) and
+/// writes again the markers of those it found decided.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxnCoordinatorMoved {
+    /// The `__transaction_state` partition: `abs(transactionalId.hashCode()) % 50`.
+    pub partition: u32,
+    /// Its transactional ids, in name order, with the state each was loaded in
+    /// (`order-service:Ongoing`).
+    pub transactional_ids: Vec<String>,
+    /// The broker that coordinated them.
+    pub from: u32,
+    /// The broker that coordinates them now.
+    pub to: u32,
+    /// The new coordinator epoch, which the markers carry (a partition refuses a lower one).
+    pub coordinator_epoch: i32,
+    /// Why the partition's leader changed, e.g. `broker 1 fenced`.
+    pub reason: String,
+}
+
+/// A transactional producer found its transactional id's coordinator on another broker than
+/// the one it lost (FindCoordinator after `NOT_COORDINATOR` or a closed connection).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxnCoordinatorFound {
+    /// `transactional.id`.
+    pub transactional_id: Arc<str>,
+    /// The coordinator it used before.
+    pub previous: u32,
+    /// The coordinator now.
+    pub broker: u32,
 }

@@ -25,6 +25,7 @@ impl World<'_> {
         node.controller.handle(now, input, &mut out);
         self.apply_effects(ControllerSlot, out);
         self.follow_group_coordinators(now);
+        self.follow_txn_coordinators(now);
     }
 
     pub(super) fn handle_broker(&mut self, now: SimTime, index: usize, input: BrokerInput) {

@@ -48,6 +48,7 @@ impl<'t> World<'t> {
             requests: BTreeMap::new(),
             next_wire_id: 0,
             group_coordinators: Default::default(),
+            txn_coordinators: Default::default(),
             edge_outbox: Vec::new(),
             next_seq: 0,
             cause_in: None,

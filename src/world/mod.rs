@@ -55,6 +55,7 @@ mod edge;
 mod faults;
 mod invariants;
 mod process;
+mod txn_coordinators;
 mod wire;
 
 use std::collections::BTreeMap;
@@ -248,6 +249,8 @@ pub struct World<'t> {
     next_wire_id: u64,
     /// Each group's `__consumer_offsets` leadership (`coordinators.rs`).
     group_coordinators: coordinators::GroupCoordinators,
+    /// Each followed `__transaction_state` partition's leadership (`txn_coordinators.rs`).
+    txn_coordinators: txn_coordinators::TxnCoordinators,
     /// What edge clients handed the edge, not yet drained ([`World::drain_edge`]).
     edge_outbox: Vec<(ClientId, EdgeOutput)>,
     /// The seq the sink will give the next event (sinks number every event they receive).

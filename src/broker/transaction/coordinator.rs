@@ -32,8 +32,8 @@ use crate::units::{
     Millis, PartitionId, ProducerEpoch, ProducerId, SimTime, TopicName, TopicPartition,
 };
 
-use super::OFFSETS_TOPIC_PARTITIONS;
 use super::state::TransactionState;
+use super::{OFFSETS_TOPIC_PARTITIONS, TRANSACTION_STATE_PARTITIONS, transaction_state_partition};
 use crate::broker::offsets_topic;
 
 /// `transaction.max.timeout.ms`'s default: 15 minutes.
@@ -96,12 +96,16 @@ impl<T> Reply<T> {
     }
 }
 
-/// The transaction coordinator of every transactional id (a lone coordinator: the model does
-/// not move `__transaction_state` leadership, so its epoch stays 0).
+/// The transaction coordinator of the transactional ids whose `__transaction_state` partition
+/// its broker leads (all of them for a lone broker). They move between coordinators with that
+/// leadership (`load.rs`).
 #[derive(Clone, Debug)]
 pub struct TransactionCoordinator {
     max_timeout: Millis,
-    coordinator_epoch: i32,
+    /// Per `__transaction_state` partition loaded here, the coordinator epoch: the leader epoch
+    /// of the partition when this coordinator loaded it (0 for a partition never moved). The
+    /// markers carry it, so a partition leader refuses those of a coordinator that lost it.
+    coordinator_epochs: BTreeMap<u32, i32>,
     next_producer_id: i64,
     txns: BTreeMap<String, TransactionMetadata>,
 }
@@ -112,7 +116,7 @@ impl TransactionCoordinator {
     pub fn new(first_producer_id: ProducerId, max_timeout: Millis) -> TransactionCoordinator {
         TransactionCoordinator {
             max_timeout,
-            coordinator_epoch: 0,
+            coordinator_epochs: BTreeMap::new(),
             next_producer_id: first_producer_id.0,
             txns: BTreeMap::new(),
         }
@@ -347,23 +351,38 @@ impl TransactionCoordinator {
             TransactionResult::Abort => TransactionState::PrepareAbort,
         };
         let transition = self.transition(id, next, why);
-        let meta = &self.txns[id];
-        let markers = meta
-            .partitions
-            .iter()
-            .map(|partition| TxnMarker {
-                partition: partition.clone(),
-                producer_id: meta.producer_id,
-                producer_epoch: meta.producer_epoch,
-                coordinator_epoch: self.coordinator_epoch,
-                result,
-            })
-            .collect();
+        let markers = self.markers_of(id, result);
         Reply {
             result: Ok(()),
             markers,
             transitions: vec![transition],
         }
+    }
+
+    /// One marker of `result` per partition of `id`'s transaction, with its producer's epoch and
+    /// this coordinator's epoch.
+    fn markers_of(&self, id: &str, result: TransactionResult) -> Vec<TxnMarker> {
+        let meta = &self.txns[id];
+        let coordinator_epoch = self.coordinator_epoch(id);
+        meta.partitions
+            .iter()
+            .map(|partition| TxnMarker {
+                partition: partition.clone(),
+                producer_id: meta.producer_id,
+                producer_epoch: meta.producer_epoch,
+                coordinator_epoch,
+                result,
+            })
+            .collect()
+    }
+
+    /// The epoch of this coordinator for `transactional_id`'s `__transaction_state` partition.
+    pub fn coordinator_epoch(&self, transactional_id: &str) -> i32 {
+        let partition = transaction_state_partition(transactional_id, TRANSACTION_STATE_PARTITIONS);
+        self.coordinator_epochs
+            .get(&partition)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// The epoch bump of InitProducerId on an idle transactional id; an epoch about to
@@ -457,6 +476,10 @@ fn ok<T>(value: T) -> Reply<T> {
         transitions: Vec::new(),
     }
 }
+
+mod load;
+
+pub use self::load::LoadedTransactions;
 
 #[cfg(test)]
 mod tests;

@@ -5,6 +5,7 @@
 //! |---|---|
 //! | `state.rs` | [`TransactionState`], its allowed transitions (`TransactionState`) |
 //! | `coordinator.rs` | [`TransactionCoordinator`]: the producer's requests, timeouts |
+//! | `coordinator/load.rs` | [`LoadedTransactions`]: ids moving with their partition's leader |
 //! | `partition.rs` | [`TxnPartitionState`]: open transactions, LSO, aborted index |
 //! | `offsets.rs` | [`TxnOffsets`]: offsets committed in a transaction, pending until its marker |
 //!
@@ -25,7 +26,7 @@ pub mod offsets;
 pub mod partition;
 pub mod state;
 
-pub use self::coordinator::TransactionCoordinator;
+pub use self::coordinator::{LoadedTransactions, TransactionCoordinator};
 pub use self::offsets::TxnOffsets;
 pub use self::partition::TxnPartitionState;
 pub use self::state::TransactionState;

@@ -56,7 +56,7 @@ pub(crate) struct Connection {
     /// Failed attempts since the last ready connection (for the reconnection backoff).
     failed_attempts: u32,
     /// No new attempt before this.
-    next_attempt: SimTime,
+    pub(super) next_attempt: SimTime,
     in_flight: Vec<InFlight>,
 }
 

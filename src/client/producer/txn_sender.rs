@@ -47,6 +47,7 @@ use crate::protocol::consumer_group::{
 use crate::protocol::produce::{InitProducerIdRequest, InitProducerIdResponse};
 use crate::protocol::transaction::{TransactionResult, TxnCoordinatorRequest, TxnProducer};
 use crate::protocol::{ErrorCode, Message, Request, Response};
+use crate::trace::{TraceEvent, TxnCoordinatorFound};
 use crate::units::{BrokerId, Millis, NodeId, ProducerEpoch, ProducerId, SimTime, TopicPartition};
 
 /// How a transaction ended, as the application learns it.
@@ -102,6 +103,8 @@ pub(crate) struct TxnDriver {
     timeout: Millis,
     manager: TransactionManager,
     coordinator: Option<BrokerId>,
+    /// The coordinator last lost, until FindCoordinator names one again.
+    lost_coordinator: Option<BrokerId>,
     group_coordinator: Option<BrokerId>,
     in_flight: Option<(u64, BrokerId, Call)>,
     /// A request waiting for its connection to be ready.
@@ -126,6 +129,7 @@ impl TxnDriver {
             timeout,
             manager: TransactionManager::new(),
             coordinator: None,
+            lost_coordinator: None,
             group_coordinator: None,
             in_flight: None,
             parked: None,
@@ -221,10 +225,29 @@ impl TxnDriver {
         }
     }
 
+    /// The coordinator is lost (moved, or its connection closed): FindCoordinator comes first.
+    fn lose_coordinator(&mut self) {
+        if let Some(lost) = self.coordinator.take() {
+            self.lost_coordinator = Some(lost);
+        }
+    }
+
+    /// FindCoordinator named `node`; a coordinator other than the one lost is traced.
+    fn found_coordinator(&mut self, node: BrokerId, out: &mut ProducerEffects) {
+        if let Some(previous) = self.lost_coordinator.take().filter(|&p| p != node) {
+            out.trace(TraceEvent::TxnCoordinatorFound(TxnCoordinatorFound {
+                transactional_id: self.id.clone(),
+                previous: previous.0,
+                broker: node.0,
+            }));
+        }
+        self.coordinator = Some(node);
+    }
+
     /// `NOT_COORDINATOR`: the coordinator moved; find it again before the retry.
     fn note_moved_coordinator(&mut self, response: &Response) {
         if matches!(response, Response::Txn(r) if r.error == ErrorCode::NotCoordinator) {
-            self.coordinator = None;
+            self.lose_coordinator();
         }
     }
 
@@ -241,7 +264,7 @@ impl TxnDriver {
             error => Err(error),
         };
         if r.error == ErrorCode::NotCoordinator {
-            self.coordinator = None;
+            self.lose_coordinator();
         }
         if self.manager.on_init_producer_id(result).is_some() {
             self.retry = Some(Call::InitProducerId);
@@ -436,7 +459,14 @@ impl Producer {
         };
         if !self.connection_ready(broker) {
             self.txn.as_deref_mut().expect("transactional").parked = Some(call);
-            self.connect(now, broker, out);
+            // A broker that refused a connection is tried again after `reconnect.backoff.ms`.
+            let conn = self.connections.get(&broker);
+            let backoff =
+                conn.filter(|c| c.state == ConnState::Disconnected && now < c.next_attempt);
+            match backoff {
+                Some(c) => out.set_timer(ProducerTimer::Transaction, c.next_attempt),
+                None => self.connect(now, broker, out),
+            }
             return;
         }
         let request = self.txn_request(&call);
@@ -543,7 +573,7 @@ impl Producer {
         let mut ended = None;
         match (call, response) {
             (Call::FindCoordinator, Response::FindCoordinator(r)) => match r.node {
-                Some(node) if r.error == ErrorCode::None => txn.coordinator = Some(node),
+                Some(node) if r.error == ErrorCode::None => txn.found_coordinator(node, out),
                 _ => retry(txn, Call::FindCoordinator),
             },
             (Call::FindGroupCoordinator, Response::FindCoordinator(r)) => match r.node {
@@ -595,21 +625,35 @@ impl Producer {
     /// finding the coordinator again if it was the coordinator.
     pub(super) fn txn_connection_closed(&mut self, now: SimTime, broker: BrokerId) {
         let retry_at = now + self.config.retry_backoff;
+        let init_broker = self.init_broker;
         let Some(txn) = self.txn.as_deref_mut() else {
             return;
         };
-        if let Some((_, _, call)) = txn.in_flight.take_if(|(_, b, _)| *b == broker) {
+        // A request waiting for this connection fails as one in flight on it would.
+        let parked_here = txn.parked.as_ref().is_some_and(|call| match call {
+            Call::FindCoordinator | Call::FindGroupCoordinator => init_broker == broker,
+            Call::TxnOffsetCommit => txn.group_coordinator == Some(broker),
+            _ => txn.coordinator == Some(broker),
+        });
+        let lost = match parked_here {
+            true => txn.parked.take(),
+            false => txn
+                .in_flight
+                .take_if(|(_, b, _)| *b == broker)
+                .map(|(.., call)| call),
+        };
+        // The coordinator's broker is gone: find the coordinator again before the next request
+        // (Java's `lookupCoordinator` on a disconnect).
+        if txn.coordinator == Some(broker) {
+            txn.lose_coordinator();
+        }
+        if let Some(call) = lost {
             let call = match call {
                 Call::TxnOffsetCommit => {
                     txn.group_coordinator = None;
                     Call::FindGroupCoordinator
                 }
-                call => {
-                    if txn.coordinator == Some(broker) {
-                        txn.coordinator = None;
-                    }
-                    call
-                }
+                call => call,
             };
             txn.retry = Some(call);
             txn.retry_at = retry_at;
