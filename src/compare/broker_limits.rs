@@ -290,6 +290,80 @@ mod tests {
         Report::from_trace(None, &out)
     }
 
+    /// A service `svc` that read `payments-0` and `payments-1` and wrote `orders`.
+    fn service(crash: bool) -> Report {
+        let mut report_records = Vec::new();
+        let mut push = |component: &str, event: TraceEvent| {
+            let seq = report_records.len() as u64;
+            report_records.push(TraceRecord {
+                t_ms: seq,
+                seq,
+                component: Arc::from(component),
+                cause: None,
+                event,
+            });
+        };
+        for partition in 0..2 {
+            push(
+                "group/svc",
+                TraceEvent::LagSampled {
+                    group: Arc::from("svc"),
+                    topic: Arc::from("payments"),
+                    partition,
+                    log_end_offset: 1,
+                    committed_offset: None,
+                    lag: 1,
+                },
+            );
+            if !crash || partition == 0 {
+                push(
+                    "consumer/svc/1",
+                    TraceEvent::RecordsProcessed {
+                        group: Arc::from("svc"),
+                        topic: Arc::from("payments"),
+                        partition,
+                        first_offset: 0,
+                        last_offset: 0,
+                        records: 1,
+                    },
+                );
+            }
+        }
+        push(
+            "broker/1",
+            TraceEvent::RecordAppended {
+                topic: Arc::from("orders"),
+                partition: 0,
+                offset: 0,
+                key: Some(TraceBytes::Utf8("k".into())),
+                value: Some(TraceBytes::Utf8("order".into())),
+                producer: Some(Arc::from("producer/svc/1")),
+                producer_id: None,
+                producer_epoch: None,
+                sequence: None,
+            },
+        );
+        if crash {
+            push("producer/svc/1", TraceEvent::ClientCrashed {});
+        }
+        Report::from_trace(None, &report_records)
+    }
+
+    /// A service's output depends on timing when its service interleaves partitions or its
+    /// producer crashed; a plain producer's keyed topic does not.
+    #[test]
+    fn a_services_output_is_timing_when_interleaved_or_crashed() {
+        assert_eq!(
+            service_timing(&service(false), "orders"),
+            Some(INTERLEAVED_SERVICE)
+        );
+        assert_eq!(
+            service_timing(&service(true), "orders"),
+            Some(CRASHED_SERVICE)
+        );
+        assert_eq!(service_timing(&log(true), "orders"), None);
+    }
+
     fn markers_row(real: &Report, broker: Option<BrokerModel>) -> (Status, String) {
         let mut t = Tolerances::default();
         if let Some(b) = broker {
