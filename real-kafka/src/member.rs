@@ -13,6 +13,10 @@
 //! partition of a successful commit. The parent ([`MemberProcess`]) stamps each with the run
 //! clock as it reads it (a pipe adds well under a millisecond); a commit is the coordinator's
 //! fact, recorded from `group/<group.id>` as the simulator's coordinator records it.
+//!
+//! A member of a service (a group with an `output`) also holds a producer in the same process
+//! ([`crate::service`]), transactional when the output has a `transactional.id`; its delivery
+//! reports are recorded as `producer/<group>/<n>`.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};

@@ -46,6 +46,10 @@ departure (see real-kafka/README.md, \"Why the timings differ\"):
 The shift is the middle of the broker's predicted window minus Kafka's value, the tolerance its
 half-width plus 300 ms of noise; a timing outside says by how much. --shift and --tolerance
 given too override the model.
+--broker alone (without --scenario) names the broker for its listed transaction limits: a
+fact it cannot reproduce is `excused`, with the limit and its source, only when the real
+numbers are what the limit predicts (mock: no transaction markers, read_committed ignored,
+TxnOffsetCommit not stored; tansu: no aborted-transaction list in Fetch).
 Exit status: 0 if every row agrees, 1 if a row differs, 2 on bad input.";
 
 /// Arguments of `kafka-sim compare`.
