@@ -24,8 +24,12 @@ use std::str::FromStr;
 
 use crate::report::{Appended, Departure, Report, SettledAssignment};
 
+mod broker_limits;
 mod end_of_run;
 pub mod known_shift;
+
+use broker_limits::{crashed, service_timing, transaction_rows};
+use known_shift::BrokerModel;
 
 use end_of_run::{
     TIMING_SPREAD, excuse_the_shorter_tail, largest_lag_row, log_end_rows, processed_row,
@@ -95,6 +99,9 @@ pub struct Allowance {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Tolerances {
     allowances: BTreeMap<Metric, Allowance>,
+    /// The broker the real trace was recorded on, when known: its listed limits excuse the
+    /// facts it cannot reproduce (`broker_limits`).
+    broker: Option<BrokerModel>,
 }
 
 impl Default for Tolerances {
@@ -114,6 +121,7 @@ impl Default for Tolerances {
                 (Metric::Reassignment, allow(3000)),
                 (Metric::Drain, allow(2000)),
             ]),
+            broker: None,
         }
     }
 }
@@ -129,6 +137,18 @@ impl Tolerances {
         shift(Metric::FirstAssignment)
             .max(shift(Metric::Reassignment))
             .max(0)
+    }
+
+    /// Names the broker the real trace was recorded on: the facts its known limits cannot
+    /// reproduce (transaction markers, isolation, transactional offsets on the mock cluster)
+    /// are then excused with the reason, when the numbers are what the limit predicts.
+    pub fn set_broker(&mut self, broker: BrokerModel) {
+        self.broker = Some(broker);
+    }
+
+    /// The broker named by [`Tolerances::set_broker`].
+    pub fn broker(&self) -> Option<BrokerModel> {
+        self.broker
     }
 
     /// The allowance for `metric`.
@@ -167,6 +187,9 @@ pub enum Status {
     Info,
     /// One of the traces cannot show this fact.
     Missing,
+    /// The broker cannot reproduce this fact (a listed limit, cited from its source), and the
+    /// real numbers are exactly what that limit predicts.
+    Excused,
 }
 
 impl Status {
@@ -178,6 +201,7 @@ impl Status {
             Status::Differs => "DIFFERS",
             Status::Info => "info",
             Status::Missing => "n/a",
+            Status::Excused => "excused",
         }
     }
 }
@@ -262,6 +286,7 @@ pub fn compare(sim: &Report, real: &Report, tolerances: &Tolerances) -> Comparis
             );
         }
     }
+    transaction_rows(&mut out, sim, real, tolerances.broker());
     out
 }
 
@@ -297,8 +322,11 @@ fn compare_topic(out: &mut Comparison, topic: &str, sim: &Report, real: &Report)
         return;
     }
     key_partitions(out, topic, sim, real);
+    let by_service = service_timing(sim, topic).or_else(|| service_timing(real, topic));
     let strictness = if !deterministic(sim, topic) || !deterministic(real, topic) {
         Strictness::Shape(TIMING_SPREAD)
+    } else if let Some(why) = by_service {
+        Strictness::Shape(why)
     } else if sent(sim, topic) != sent(real, topic) {
         Strictness::Shape(
             "the runs sent other records (a seeded draw, such as random key order, is not \
@@ -312,12 +340,21 @@ fn compare_topic(out: &mut Comparison, topic: &str, sim: &Report, real: &Report)
         partition_rows(out, topic, p, sim, real, strictness);
     }
     let (ds, dr) = (duplicates(sim, topic), duplicates(real, topic));
+    // A service that crashed mid-batch writes again what it wrote before the crash: how many
+    // depends on when the crash fell.
+    let (status, note) = match by_service {
+        Some(why) if ds != dr => (Status::Info, why),
+        _ => (
+            same_or_differs(ds == dr),
+            "copies of a value already in the topic",
+        ),
+    };
     out.push(
         format!("{topic}: duplicates appended"),
         ds.to_string(),
         dr.to_string(),
-        same_or_differs(ds == dr),
-        "copies of a value already in the topic".into(),
+        status,
+        note.into(),
     );
 }
 
@@ -514,8 +551,12 @@ fn compare_deliveries(out: &mut Comparison, producer: &str, sim: &Report, real: 
     };
     // Both kafka-sim and kafka-sim-real record every delivery report: a producer with reports
     // in one run and none in the other disagrees.
+    let died = crashed(sim, producer) || crashed(real, producer);
     let status = match (&s, &r) {
-        (Some(a), Some(b)) => same_or_differs(a.0 == b.0 && a.1 == b.1),
+        (Some(a), Some(b)) if a.0 == b.0 && a.1 == b.1 => Status::Same,
+        // How many it sent before its crash depends on when the crash fell.
+        (Some(_), Some(_)) if died => Status::Info,
+        (Some(_), Some(_)) => Status::Differs,
         _ => Status::Differs,
     };
     let errors = |d: &Option<(u64, u64, BTreeSet<String>)>| {
@@ -523,10 +564,13 @@ fn compare_deliveries(out: &mut Comparison, producer: &str, sim: &Report, real: 
             .map(|d| d.2.iter().cloned().collect::<Vec<_>>().join(", "))
             .unwrap_or_default()
     };
-    let note = match (errors(&s), errors(&r)) {
+    let mut note = match (errors(&s), errors(&r)) {
         (a, b) if a.is_empty() && b.is_empty() => String::new(),
         (a, b) => format!("errors: sim [{a}], real [{b}]"),
     };
+    if status == Status::Info {
+        note = "the producer crashed: what it sent before depends on when".into();
+    }
     out.push(
         format!("{producer}: delivery reports"),
         text(&s),

@@ -24,6 +24,7 @@
 //! | [`python`] | Python's `confluent_kafka`, installed by pip into a virtual environment |
 //! | [`python_bench`] | `kafka-sim bench`'s Python row: a producer via `serve` and the mock |
 //! | [`run`] | one run: topics, producers, members, timeline, read-back, trace |
+//! | [`service`] | a service member's output: one record per input, in transactions |
 //!
 //! # Time
 //!
@@ -48,6 +49,7 @@ pub mod python_bench;
 pub mod readback;
 pub mod recorder;
 pub mod run;
+pub mod service;
 pub mod workload;
 
 pub use error::Error;

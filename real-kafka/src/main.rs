@@ -22,6 +22,7 @@ use kafka_sim_real::broker::tansu::{self, TansuBroker};
 use kafka_sim_real::member::{self, MemberSpec};
 use kafka_sim_real::python_bench;
 use kafka_sim_real::run::{self, RunOptions};
+use kafka_sim_real::service::OutputSpec;
 
 /// kafka-sim-real: a scenario against a real broker, recorded as a kafka-sim trace.
 #[derive(Debug, Parser)]
@@ -122,6 +123,12 @@ struct MemberArgs {
     processing_ms: u64,
     #[arg(long, default_value = "auto")]
     commit: String,
+    #[arg(long)]
+    output_topic: Option<String>,
+    #[arg(long)]
+    output_value: Option<String>,
+    #[arg(long = "output-set", value_name = "NAME=VALUE")]
+    output_settings: Vec<String>,
 }
 
 fn main() -> ExitCode {
@@ -226,14 +233,27 @@ fn bench_command(args: &BenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn member_command(args: MemberArgs) -> anyhow::Result<()> {
+fn name_values(list: &[String]) -> anyhow::Result<Vec<(String, String)>> {
     let mut settings = Vec::new();
-    for s in &args.settings {
+    for s in list {
         let (k, v) = s
             .split_once('=')
             .with_context(|| format!("{s:?}: expected NAME=VALUE"))?;
         settings.push((k.to_string(), v.to_string()));
     }
+    Ok(settings)
+}
+
+fn member_command(args: MemberArgs) -> anyhow::Result<()> {
+    let settings = name_values(&args.settings)?;
+    let output = match args.output_topic {
+        Some(topic) => Some(OutputSpec {
+            topic,
+            value: args.output_value,
+            settings: name_values(&args.output_settings)?,
+        }),
+        None => None,
+    };
     let commit = member::parse_commit(&args.commit)
         .with_context(|| format!("unknown commit mode {:?}", args.commit))?;
     let spec = MemberSpec {
@@ -245,6 +265,7 @@ fn member_command(args: MemberArgs) -> anyhow::Result<()> {
         settings,
         processing_ms: args.processing_ms,
         commit,
+        output,
     };
     member::run_member(&spec)?;
     Ok(())

@@ -13,6 +13,10 @@
 //! partition of a successful commit. The parent ([`MemberProcess`]) stamps each with the run
 //! clock as it reads it (a pipe adds well under a millisecond); a commit is the coordinator's
 //! fact, recorded from `group/<group.id>` as the simulator's coordinator records it.
+//!
+//! A member of a service (a group with an `output`) also holds a producer in the same process
+//! ([`crate::service`]), transactional when the output has a `transactional.id`; its delivery
+//! reports are recorded as `producer/<group>/<n>`.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
@@ -36,6 +40,7 @@ use rdkafka::{ClientConfig, ClientContext, TopicPartitionList};
 use crate::error::{Error, Result};
 use crate::native;
 use crate::recorder::Recorder;
+use crate::service::{OutputSpec, Service, Verdict, producer_component};
 
 /// Everything a member process needs, passed on its command line.
 #[derive(Clone, Debug)]
@@ -56,6 +61,8 @@ pub struct MemberSpec {
     pub processing_ms: u64,
     /// When to commit.
     pub commit: CommitMode,
+    /// A service's output: one record per input, in transactions with `transactional.id`.
+    pub output: Option<OutputSpec>,
 }
 
 impl MemberSpec {
@@ -83,6 +90,18 @@ impl MemberSpec {
         for (k, v) in &self.settings {
             args.push("--set".into());
             args.push(format!("{k}={v}"));
+        }
+        if let Some(o) = &self.output {
+            args.push("--output-topic".into());
+            args.push(o.topic.clone());
+            if let Some(v) = &o.value {
+                args.push("--output-value".into());
+                args.push(v.clone());
+            }
+            for (k, v) in &o.settings {
+                args.push("--output-set".into());
+                args.push(format!("{k}={v}"));
+            }
         }
         args
     }
@@ -118,10 +137,7 @@ struct Emitter {
 
 impl Emitter {
     fn emit(&self, event: &TraceEvent) {
-        let line = serde_json::to_string(event).expect("events serialise");
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{line}");
-        let _ = out.flush();
+        crate::service::emit(event);
     }
 
     fn topic(&self, broker_topic: &str) -> Arc<str> {
@@ -225,6 +241,24 @@ impl ConsumerContext for Emitter {
 /// The child's main loop: subscribe, poll, process, commit; close on a `close` line or when
 /// stdin ends (the parent is gone: never outlive it).
 pub fn run_member(spec: &MemberSpec) -> Result<()> {
+    let consumer = subscribed_consumer(spec)?;
+    let service = match &spec.output {
+        Some(o) => Some(Service::start(
+            &spec.component,
+            &spec.group,
+            &spec.bootstrap,
+            &spec.suffix,
+            o,
+        )?),
+        None => None,
+    };
+    poll_loop(spec, &consumer, service);
+    drop(consumer);
+    Ok(())
+}
+
+/// The member's consumer, subscribed to its topics.
+fn subscribed_consumer(spec: &MemberSpec) -> Result<BaseConsumer<Emitter>> {
     let mut config = ClientConfig::new();
     config.set("bootstrap.servers", &spec.bootstrap);
     for (k, v) in &spec.settings {
@@ -247,6 +281,12 @@ pub fn run_member(spec: &MemberSpec) -> Result<()> {
     consumer
         .subscribe(&topics)
         .map_err(Error::kafka(format!("{}: subscribing", spec.component)))?;
+    Ok(consumer)
+}
+
+/// Poll, process, produce, commit, until stdin says `close` (an orderly close: a service
+/// commits its open transaction) or a fatal transactional error stops the service.
+fn poll_loop(spec: &MemberSpec, consumer: &BaseConsumer<Emitter>, mut service: Option<Service>) {
     let stop = watch_stdin();
     let mut uncommitted = false;
     while !stop.load(Ordering::SeqCst) {
@@ -263,6 +303,11 @@ pub fn run_member(spec: &MemberSpec) -> Result<()> {
                     last_offset: offset,
                     records: 1,
                 });
+                if let Some(s) = service.as_mut()
+                    && s.produce(&message) == Verdict::Stop
+                {
+                    break;
+                }
                 match spec.commit {
                     CommitMode::PerRecord => {
                         let _ = consumer.commit_message(&message, RdCommit::Sync);
@@ -272,19 +317,29 @@ pub fn run_member(spec: &MemberSpec) -> Result<()> {
                 }
             }
             Some(Err(e)) => eprintln!("{}: {e}", spec.component),
-            None if uncommitted => {
-                // The poll found nothing more: the end of a batch, as Java's poll loop sees it.
-                let _ = consumer.commit_consumer_state(RdCommit::Sync);
-                uncommitted = false;
+            None => {
+                // The poll found nothing more: the end of a batch, as Java's poll loop and
+                // confluent_kafka's consume(num_messages) see it.
+                if let Some(s) = service.as_mut()
+                    && s.end_batch(consumer) == Verdict::Stop
+                {
+                    break;
+                }
+                if uncommitted {
+                    let _ = consumer.commit_consumer_state(RdCommit::Sync);
+                    uncommitted = false;
+                }
             }
-            None => {}
         }
+    }
+    if let Some(s) = service.as_mut()
+        && stop.load(Ordering::SeqCst)
+    {
+        s.close(consumer);
     }
     if uncommitted {
         let _ = consumer.commit_consumer_state(RdCommit::Sync);
     }
-    drop(consumer);
-    Ok(())
 }
 
 /// A flag raised when stdin says `close` or ends, watched by a thread of its own.
@@ -303,6 +358,50 @@ fn watch_stdin() -> Arc<AtomicBool> {
         watcher.store(true, Ordering::SeqCst);
     });
     stop
+}
+
+/// Where a member's events are recorded: the coordinator's commits under `group/<id>`, its
+/// service producer's delivery reports under `producer/<group>/<n>`, the rest as the member.
+struct EventRoutes {
+    member: String,
+    coordinator: String,
+    producer: String,
+}
+
+/// Records each event line of a member process until its stdout closes.
+fn read_events(stdout: impl BufRead, recorder: &Recorder, names: &EventRoutes) {
+    for line in stdout.lines() {
+        let Ok(line) = line else { break };
+        match serde_json::from_str::<TraceEvent>(&line) {
+            Ok(event @ TraceEvent::OffsetCommitted { .. }) => {
+                recorder.record(&names.coordinator, event);
+            }
+            Ok(TraceEvent::DeliveryReported {
+                topic,
+                partition,
+                offset,
+                error,
+                key,
+                value,
+                sent_ms,
+            }) => {
+                // The child reports when it called produce() in Unix time.
+                let sent_ms = recorder.from_unix_ms(sent_ms as i64);
+                let event = TraceEvent::DeliveryReported {
+                    topic,
+                    partition,
+                    offset,
+                    error,
+                    key,
+                    value,
+                    sent_ms,
+                };
+                recorder.record(&names.producer, event);
+            }
+            Ok(event) => recorder.record(&names.member, event),
+            Err(e) => eprintln!("{}: unreadable event {line:?}: {e}", names.member),
+        }
+    }
 }
 
 /// The parent's handle on a member process.
@@ -342,19 +441,16 @@ impl MemberProcess {
         let stdin = child.stdin.take();
         let (component, recorder) = (spec.component.clone(), recorder.clone());
         let coordinator = format!("group/{}", spec.group);
+        let producer = producer_component(&spec.component);
         let reader = thread::Builder::new()
             .name(format!("{component} events"))
             .spawn(move || {
-                for line in BufReader::new(stdout).lines() {
-                    let Ok(line) = line else { break };
-                    match serde_json::from_str::<TraceEvent>(&line) {
-                        Ok(event @ TraceEvent::OffsetCommitted { .. }) => {
-                            recorder.record(&coordinator, event);
-                        }
-                        Ok(event) => recorder.record(&component, event),
-                        Err(e) => eprintln!("{component}: unreadable event {line:?}: {e}"),
-                    }
-                }
+                let names = EventRoutes {
+                    member: component,
+                    coordinator,
+                    producer,
+                };
+                read_events(BufReader::new(stdout), &recorder, &names);
             })
             .map_err(Error::io("starting a reader thread"))?;
         Ok(MemberProcess {
@@ -457,6 +553,7 @@ mod tests {
             settings: vec![("group.id".into(), "g".into())],
             processing_ms: 5,
             commit: CommitMode::PerRecord,
+            output: None,
         };
         let args = spec.to_args();
         assert_eq!(args[0], "member");

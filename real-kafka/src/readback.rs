@@ -6,6 +6,12 @@
 //! `RecordAppended`, timed by the delivery report of that offset when there is one, else by the
 //! record's CreateTime (a retry keeps its first attempt's timestamp), and attributed to its
 //! producer by the `kafka-sim-producer` header.
+//!
+//! The read-back reads uncommitted, so records of aborted transactions are read too. librdkafka
+//! hands out no control records: a partition whose last offsets are transaction markers never
+//! delivers an offset up to its high watermark, so once nothing has arrived for [`TAIL_QUIET`]
+//! the offsets left are taken to be markers (they show in the report as offsets without a
+//! record, between the last record and the log-end offset of a lag sample).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -22,6 +28,10 @@ use crate::recorder::Recorder;
 
 /// How long the read-back waits for more records after reaching the high watermarks.
 const QUIET: Duration = Duration::from_millis(1000);
+
+/// How long nothing must arrive before the offsets still missing are taken to be transaction
+/// markers (control records, which librdkafka never hands out).
+const TAIL_QUIET: Duration = Duration::from_millis(3000);
 
 /// (topic, partition, offset) -> when its delivery report arrived.
 pub type DeliveryTimes = BTreeMap<(String, u32, u64), u64>;
@@ -76,6 +86,10 @@ pub fn read_back(
     // Read to the high watermarks, then on until nothing has come for a second: tansu reports
     // a high watermark one past the *first* offset of the last batch, short of the real end.
     while !remaining.is_empty() || last_record.elapsed() < QUIET {
+        if last_record.elapsed() >= TAIL_QUIET {
+            remaining.clear();
+            continue;
+        }
         if Instant::now() > deadline {
             return Err(Error::Broker {
                 broker: bootstrap.to_string(),

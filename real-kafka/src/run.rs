@@ -27,6 +27,7 @@ use crate::monitor::{Monitor, MonitorSpec};
 use crate::producer::{self, ProducerRun};
 use crate::readback;
 use crate::recorder::Recorder;
+use crate::service::{OutputSpec, producer_component};
 use crate::workload;
 
 /// How to run, beyond the scenario.
@@ -99,8 +100,10 @@ pub fn check_supported(scenario: &Scenario, broker: BrokerKind) -> Result<()> {
                 "{who}: random processing times (use processing_ms)"
             ));
         }
-        if g.output.is_some() || g.on_failure != OnFailure::Crash {
-            return unsupported(format!("{who}: services (output, on_failure)"));
+        if g.on_failure != OnFailure::Crash {
+            return unsupported(format!(
+                "{who}: on_failure (the member crashes on an error)"
+            ));
         }
     }
     for a in &scenario.actions {
@@ -429,6 +432,19 @@ fn member_specs(
                 notes.extend(translated.notes);
             }
             let component = format!("consumer/{}/{n}", g.group_id);
+            let output = match (workload::output_config(g, n, suffix)?, &g.output) {
+                (Some(translated), Some(o)) => {
+                    if n == 1 {
+                        notes.extend(translated.notes);
+                    }
+                    Some(OutputSpec {
+                        topic: format!("{}{suffix}", o.topic),
+                        value: o.value.clone(),
+                        settings: translated.settings,
+                    })
+                }
+                _ => None,
+            };
             out.insert(
                 component.clone(),
                 MemberSpec {
@@ -440,6 +456,7 @@ fn member_specs(
                     settings: translated.settings,
                     processing_ms: processing_ms(g),
                     commit: g.commit,
+                    output,
                 },
             );
         }
@@ -520,13 +537,20 @@ fn step(live: &mut Live<'_>, op: Op) -> Result<()> {
     match op {
         Op::Start(who) => start(live, who)?,
         Op::Restart(who) => {
-            // A new process for the slot, as the simulator's timeline `restart`.
+            // A new process for the slot, as the simulator's timeline `restart`; a service's
+            // producer is in the same process (the simulator records it first).
+            if live.specs[&who].output.is_some() {
+                rec.record(&producer_component(&who), TraceEvent::ClientRestarted {});
+            }
             rec.record(&who, TraceEvent::ClientRestarted {});
             start(live, who)?;
         }
         Op::Crash(who) => {
             if let Some(mut m) = live.members.remove(&who) {
                 rec.record(&who, TraceEvent::ClientCrashed {});
+                if live.specs[&who].output.is_some() {
+                    rec.record(&producer_component(&who), TraceEvent::ClientCrashed {});
+                }
                 m.kill();
             }
         }

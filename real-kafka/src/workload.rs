@@ -226,7 +226,12 @@ pub fn member_config(group: &GroupSpec, group_id: &str, member: u32) -> Result<T
     if group.static_members {
         out.set("group.instance.id", &format!("{}-{member}", group.group_id));
     }
-    if group.commit != kafka_sim::scenario::CommitMode::Auto {
+    let transactional = group
+        .output
+        .as_ref()
+        .is_some_and(|o| o.config.get("transactional.id").is_some());
+    if group.commit != kafka_sim::scenario::CommitMode::Auto || transactional {
+        // A transactional service's offsets are committed by its transactions (KIP-447).
         out.set("enable.auto.commit", "false");
     }
     if group.client != ClientLibrary::Librdkafka && group.config.get("isolation.level").is_none() {
@@ -234,6 +239,26 @@ pub fn member_config(group: &GroupSpec, group_id: &str, member: u32) -> Result<T
         out.set("isolation.level", "read_uncommitted");
     }
     Ok(out)
+}
+
+/// A service member's producer config (without `bootstrap.servers`): the output's settings,
+/// its `client.id`, and its `transactional.id` with the run suffix, so that a run on a shared
+/// cluster fences nothing of the last one. Every member of the group shares the
+/// `transactional.id`, as the scenario's instances do.
+pub fn output_config(group: &GroupSpec, member: u32, suffix: &str) -> Result<Option<Translated>> {
+    let Some(output) = &group.output else {
+        return Ok(None);
+    };
+    let who = format!("producer/{}/{member}", group.group_id);
+    let mut out = translate_common(&output.config, &who)?;
+    out.set(
+        "client.id",
+        &format!("producer-{}-{member}", group.group_id),
+    );
+    if let Some(id) = output.config.get("transactional.id") {
+        out.set("transactional.id", &format!("{id}{suffix}"));
+    }
+    Ok(Some(out))
 }
 
 #[cfg(test)]

@@ -46,6 +46,10 @@ departure (see real-kafka/README.md, \"Why the timings differ\"):
 The shift is the middle of the broker's predicted window minus Kafka's value, the tolerance its
 half-width plus 300 ms of noise; a timing outside says by how much. --shift and --tolerance
 given too override the model.
+--broker alone (without --scenario) names the broker for its listed transaction limits: a
+fact it cannot reproduce is `excused`, with the limit and its source, only when the real
+numbers are what the limit predicts (mock: no transaction markers, read_committed ignored,
+TxnOffsetCommit not stored; tansu: no aborted-transaction list in Fetch).
 Exit status: 0 if every row agrees, 1 if a row differs, 2 on bad input.";
 
 /// Arguments of `kafka-sim compare`.
@@ -62,9 +66,11 @@ pub(crate) struct CompareArgs {
     /// Known deviation (expected real - sim) of a timing metric, e.g. `reassignment=5000`.
     #[arg(long, value_name = "METRIC=MS", allow_hyphen_values = true)]
     shift: Vec<String>,
-    /// The broker the real trace was recorded on (kafka, mock, tansu): its known timing shift,
-    /// from `--scenario`'s configs.
-    #[arg(long, requires = "scenario")]
+    /// The broker the real trace was recorded on (kafka, mock, tansu): its listed limits
+    /// (transaction markers, isolation, transactional offsets on the mock) excuse what it
+    /// cannot reproduce, and with `--scenario` its known timing shift, from the scenario's
+    /// configs.
+    #[arg(long)]
     broker: Option<String>,
     /// The scenario both traces ran (for `--broker`'s timing model).
     #[arg(long, requires = "broker")]
@@ -95,6 +101,11 @@ pub(crate) fn run(args: &CompareArgs) -> anyhow::Result<ExitCode> {
         }
         _ => Tolerances::default(),
     };
+    if let Some(broker) = &args.broker {
+        // Its listed limits (transaction markers, isolation on the mock) excuse what it
+        // cannot reproduce, with the reason.
+        tolerances.set_broker(broker.parse()?);
+    }
     for t in &args.tolerance {
         let (metric, ms) = metric_value(t)?;
         let ms = u64::try_from(ms).context("a tolerance is not negative")?;
@@ -201,12 +212,13 @@ fn print_table(sim: &Report, real: &Report, comparison: &Comparison) {
     }
     let count = |s: Status| comparison.rows.iter().filter(|r| r.status == s).count();
     println!(
-        "{} rows: {} same, {} within tolerance, {} differ, {} info, {} n/a",
+        "{} rows: {} same, {} within tolerance, {} differ, {} info, {} n/a, {} excused",
         comparison.rows.len(),
         count(Status::Same),
         count(Status::Within),
         count(Status::Differs),
         count(Status::Info),
-        count(Status::Missing)
+        count(Status::Missing),
+        count(Status::Excused)
     );
 }
