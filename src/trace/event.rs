@@ -18,7 +18,8 @@ use super::kip848::{
 };
 use super::retention::{LogCleaned, SegmentDeleted, SegmentRolled};
 use super::transaction::{
-    ProducerFenced, TxnEnded, TxnMarkerWritten, TxnPartitionsAdded, TxnStateChanged,
+    OffsetFetchUnstable, ProducerFenced, TxnEnded, TxnMarkerWritten, TxnPartitionsAdded,
+    TxnStateChanged,
 };
 use super::{MemberAssignment, RecordHeader, TraceBytes};
 
@@ -689,6 +690,8 @@ pub enum TraceEvent {
     TxnStateChanged(TxnStateChanged),
     /// The coordinator refused a request with a stale epoch (`PRODUCER_FENCED`).
     ProducerFenced(ProducerFenced),
+    /// A `require_stable` OffsetFetch got `UNSTABLE_OFFSET_COMMIT` (KIP-447).
+    OffsetFetchUnstable(OffsetFetchUnstable),
     // A served session's sockets (payloads in `edge.rs`).
     /// `kafka-sim serve` began.
     ServeStarted(ServeStarted),
