@@ -1,7 +1,7 @@
 //! The report's transaction texts (KIP-98): the `transactions:` block, the control records of
 //! the `produced:` block, and the line under a `kafka-consumer-groups` table that says what a
-//! lag made of markers and transactional records is. The table itself stays what the tool
-//! prints.
+//! lag made of markers and transactional records is (also on standard error after `kafka-sim
+//! describe --group`). The table itself stays what the tool prints.
 
 use std::io::Write;
 
@@ -192,7 +192,7 @@ fn end_line(end: &TxnEnd, lang: Lang) -> String {
 /// Below a group's table: one line per partition whose lag holds markers or transactional
 /// records, saying what its offsets are (`orders-0: LAG 1 = 1 transaction marker (control
 /// record), nothing left to read`).
-pub(super) fn print_lag_notes(
+pub(crate) fn print_lag_notes(
     out: &mut impl Write,
     report: &Report,
     group: &str,
