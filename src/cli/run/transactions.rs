@@ -207,32 +207,8 @@ pub(crate) fn print_lag_notes(
         let Some(note) = report.lag_note(tp, current, log_end, at_ms) else {
             continue;
         };
-        let mut parts = Vec::new();
-        let counted = [
-            ("run-lag-markers", note.markers),
-            ("run-lag-aborted", note.aborted),
-            ("run-lag-open", note.open),
-            ("run-lag-readable", note.readable),
-        ];
-        let lso = note
-            .last_stable_offset
-            .map_or_else(String::new, |o| o.to_string());
-        for (msg, n) in counted.into_iter().filter(|&(_, n)| n > 0) {
-            parts.push(lang.fmt(msg, &[("n", n.into()), ("lso", lso.clone().into())]));
-        }
-        let mut parts = parts.join(" + ");
-        if note.readable == 0 && note.open == 0 && note.aborted == 0 {
-            parts = format!("{parts}, {}", lang.msg("run-lag-nothing"));
-        }
-        let args = [
-            (
-                "partition",
-                format!("{}-{}", row.topic, row.partition).into(),
-            ),
-            ("lag", note.lag.to_string().into()),
-            ("parts", parts.into()),
-        ];
-        writeln!(out, "{}", lang.fmt("run-lag-note", &args))?;
+        let partition = format!("{}-{}", row.topic, row.partition);
+        writeln!(out, "{}", note.text(&partition, lang))?;
     }
     Ok(())
 }
