@@ -112,3 +112,4 @@ explain-txn-abort-fence = Transaction of { $id } aborted by a new instance's Ini
 explain-txn-abort-other = Transaction of { $id } aborted ({ $reason }).
 explain-txn-marker = { $result } marker written to { $partition } at offset { $offset } (producer id { $pid }, epoch { $epoch }): a control record, which takes an offset but is never handed to the application.
 explain-txn-fenced = { $id }: { $request } with epoch { $epoch } refused with PRODUCER_FENCED: a newer epoch of this transactional.id exists (a new instance, or the coordinator's abort on transaction.timeout.ms).
+explain-txn-unstable = Group { $group }: an OffsetFetch with require_stable got UNSTABLE_OFFSET_COMMIT for { $partitions }: the open transaction of producer id { $pids } holds a pending offset (TxnOffsetCommit) that its marker will commit or drop; the consumer asks again after retry.backoff.ms.

@@ -113,3 +113,4 @@ explain-txn-abort-fence = Transaction de { $id } annulée par l'InitProducerId d
 explain-txn-abort-other = Transaction de { $id } annulée ({ $reason }).
 explain-txn-marker = Marqueur { $result } écrit sur { $partition } à l'offset { $offset } (producer id { $pid }, époque { $epoch }) : un enregistrement de contrôle, qui prend un offset mais n'est jamais remis à l'application.
 explain-txn-fenced = { $id } : { $request } à l'époque { $epoch } refusé avec PRODUCER_FENCED : une époque plus récente de ce transactional.id existe (une nouvelle instance, ou l'annulation du coordinateur sur transaction.timeout.ms).
+explain-txn-unstable = Groupe { $group } : un OffsetFetch avec require_stable a reçu UNSTABLE_OFFSET_COMMIT pour { $partitions } : la transaction ouverte du producer id { $pids } tient un offset en attente (TxnOffsetCommit) que son marqueur validera ou abandonnera ; le consommateur redemande après retry.backoff.ms.

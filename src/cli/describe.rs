@@ -49,11 +49,15 @@ pub(crate) fn run(args: &DescribeArgs) -> anyhow::Result<ExitCode> {
     }
     let report = Report::from_trace(Some(&trace.header), &trace.records);
     if let Some(g) = &args.group {
-        let d = describe::consumer_group(&report, g, args.at.unwrap_or(report.ended_at_ms));
+        let at = args.at.unwrap_or(report.ended_at_ms);
+        let d = describe::consumer_group(&report, g, at);
         if let Some(w) = d.warning {
             eprintln!("{w}");
         }
         print!("{}", d.table);
+        // Standard output stays the tool's; a lag of markers is explained beside it.
+        let mut err = std::io::stderr();
+        super::run::transactions::print_lag_notes(&mut err, &report, g, at, args.lang)?;
         return Ok(ExitCode::SUCCESS);
     }
     let mut cluster = report.cluster;

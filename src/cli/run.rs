@@ -26,7 +26,7 @@ use kafka_sim::units::SimTime;
 
 use super::EXIT_FAILED;
 
-mod transactions;
+pub(crate) mod transactions;
 
 /// Arguments of `kafka-sim run`.
 #[derive(Debug, Args)]

@@ -2,36 +2,20 @@
 //! the application, on `transaction.timeout.ms`, or by a new instance's `InitProducerId`), each
 //! marker written, and each request refused with `PRODUCER_FENCED`. Who aborted is the reason
 //! the coordinator gives its move into `PrepareAbort`; the markers follow, one control record
-//! per partition of the transaction.
+//! per partition of the transaction. And an OffsetFetch answered `UNSTABLE_OFFSET_COMMIT`
+//! (KIP-447) because an open transaction holds the offset.
 
 use super::{Entry, tp};
-use crate::explain::{Context, text};
-use crate::trace::{ProducerFenced, TraceEvent, TxnMarkerWritten, TxnStateChanged};
+use crate::explain::{Context, list, text};
+use crate::trace::{
+    OffsetFetchUnstable, ProducerFenced, TraceEvent, TraceRecord, TxnMarkerWritten, TxnStateChanged,
+};
 
 /// The entries of record `i` (they need no memory).
 pub(super) fn on(ctx: &Context<'_>, i: usize) -> Option<Entry> {
     let r = &ctx.records[i];
     match &r.event {
-        TraceEvent::TxnStateChanged(TxnStateChanged {
-            transactional_id,
-            to,
-            reason,
-            ..
-        }) => {
-            let id = match (&to[..], &reason[..]) {
-                ("PrepareCommit", _) => "explain-txn-commit",
-                ("PrepareAbort", "EndTxn") => "explain-txn-abort-app",
-                ("PrepareAbort", "transaction.timeout.ms expired") => "explain-txn-abort-timeout",
-                ("PrepareAbort", "a new instance") => "explain-txn-abort-fence",
-                ("PrepareAbort", _) => "explain-txn-abort-other",
-                _ => return None,
-            };
-            let args = vec![
-                ("id", text(&transactional_id[..])),
-                ("reason", text(reason)),
-            ];
-            Some(Entry::at(r, "transaction", id, args))
-        }
+        TraceEvent::TxnStateChanged(change) => decided(r, change),
         TraceEvent::TxnMarkerWritten(TxnMarkerWritten {
             topic,
             partition,
@@ -64,8 +48,48 @@ pub(super) fn on(ctx: &Context<'_>, i: usize) -> Option<Entry> {
             ];
             Some(Entry::at(r, "producer-fenced", "explain-txn-fenced", args))
         }
+        TraceEvent::OffsetFetchUnstable(OffsetFetchUnstable {
+            group,
+            partitions,
+            producer_ids,
+        }) => {
+            let pids: Vec<String> = producer_ids.iter().map(ToString::to_string).collect();
+            let args = vec![
+                ("group", text(&group[..])),
+                ("partitions", list(partitions)),
+                ("pids", list(&pids)),
+            ];
+            let e = Entry::at(r, "unstable-offset", "explain-txn-unstable", args)
+                .group(group)
+                .partitions(partitions);
+            Some(e)
+        }
         _ => None,
     }
+}
+
+/// A transaction decided: committed, or aborted by whom (the reason of its move into
+/// `PrepareAbort`). Other moves are no decision.
+fn decided(r: &TraceRecord, change: &TxnStateChanged) -> Option<Entry> {
+    let TxnStateChanged {
+        transactional_id,
+        to,
+        reason,
+        ..
+    } = change;
+    let id = match (&to[..], &reason[..]) {
+        ("PrepareCommit", _) => "explain-txn-commit",
+        ("PrepareAbort", "EndTxn") => "explain-txn-abort-app",
+        ("PrepareAbort", "transaction.timeout.ms expired") => "explain-txn-abort-timeout",
+        ("PrepareAbort", "a new instance") => "explain-txn-abort-fence",
+        ("PrepareAbort", _) => "explain-txn-abort-other",
+        _ => return None,
+    };
+    let args = vec![
+        ("id", text(&transactional_id[..])),
+        ("reason", text(reason)),
+    ];
+    Some(Entry::at(r, "transaction", id, args))
 }
 
 #[cfg(test)]

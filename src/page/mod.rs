@@ -22,7 +22,7 @@ use crate::report::Report;
 use crate::trace::TraceRecord;
 
 pub use self::feed::{FeedEntry, feed};
-pub use self::snapshot::{GroupTimeline, PartitionRow, Snapshot, group_timelines};
+pub use self::snapshot::{GroupTimeline, LagNoteText, PartitionRow, Snapshot, group_timelines};
 
 /// One variant (or one trace) to show on the page.
 #[derive(Clone, Copy, Debug)]

@@ -150,6 +150,9 @@
         table.append(tr);
       }
       box.append(table);
+      for (const r of snap.rows) {
+        if (r.note) box.append(el("p", { class: "note lag-note" }, r.note[lang]));
+      }
       if (snap.rows.length === 0) box.append(el("p", { class: "note" }, str("no_rows")));
       box.append(el("h3", {}, str("lanes")));
       for (const r of snap.rows) {

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
+use crate::i18n::Lang;
 use crate::report::{Report, describe};
 
 /// One group's members and snapshots.
@@ -52,6 +53,19 @@ pub struct PartitionRow {
     pub log_end: String,
     /// LAG, or `-`.
     pub lag: String,
+    /// When the lag holds transaction markers or transactional records, the line `kafka-sim
+    /// run` prints below the table, in both languages (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<LagNoteText>,
+}
+
+/// The line that says what a lag is made of, in English and in French.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LagNoteText {
+    /// English.
+    pub en: String,
+    /// French.
+    pub fr: String,
 }
 
 /// The timeline of every group of the report.
@@ -148,6 +162,17 @@ fn snapshot(report: &Report, group: &str, t_ms: u64) -> Snapshot {
         .into_iter()
         .map(|r| {
             let lag = dash(r.lag());
+            let note = r
+                .current
+                .zip(r.log_end)
+                .and_then(|(c, e)| report.lag_note((&r.topic, r.partition), c, e, t_ms))
+                .map(|n| {
+                    let tp = format!("{}-{}", r.topic, r.partition);
+                    LagNoteText {
+                        en: n.text(&tp, Lang::En),
+                        fr: n.text(&tp, Lang::Fr),
+                    }
+                });
             let (owner, client) = r.consumer.unwrap_or_else(|| ("-".into(), "-".into()));
             PartitionRow {
                 partition: r.partition,
@@ -157,6 +182,7 @@ fn snapshot(report: &Report, group: &str, t_ms: u64) -> Snapshot {
                 owner,
                 client,
                 topic: r.topic,
+                note,
             }
         })
         .collect();

@@ -17,6 +17,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::Report;
+use crate::i18n::Lang;
 use crate::trace::{TraceEvent, TraceRecord, TxnMarkerWritten};
 
 /// The transactions of a trace.
@@ -149,6 +150,37 @@ pub struct LagNote {
     pub last_stable_offset: Option<u64>,
     /// Every other offset: records to read.
     pub readable: u64,
+}
+
+impl LagNote {
+    /// The line below a `kafka-consumer-groups` table, for `partition` (`orders-0`): `orders-0:
+    /// LAG 1 = 1 transaction marker (control record), nothing left to read`.
+    pub fn text(&self, partition: &str, lang: Lang) -> String {
+        let lso = self
+            .last_stable_offset
+            .map_or_else(String::new, |o| o.to_string());
+        let counted = [
+            ("run-lag-markers", self.markers),
+            ("run-lag-aborted", self.aborted),
+            ("run-lag-open", self.open),
+            ("run-lag-readable", self.readable),
+        ];
+        let parts: Vec<String> = counted
+            .into_iter()
+            .filter(|&(_, n)| n > 0)
+            .map(|(msg, n)| lang.fmt(msg, &[("n", n.into()), ("lso", lso.clone().into())]))
+            .collect();
+        let mut parts = parts.join(" + ");
+        if self.readable == 0 && self.open == 0 && self.aborted == 0 {
+            parts = format!("{parts}, {}", lang.msg("run-lag-nothing"));
+        }
+        let args = [
+            ("partition", partition.into()),
+            ("lag", self.lag.to_string().into()),
+            ("parts", parts.into()),
+        ];
+        lang.fmt("run-lag-note", &args)
+    }
 }
 
 impl TransactionFacts {
@@ -475,5 +507,15 @@ mod tests {
         assert_eq!(counts, (2, 2, 1, 1));
         assert_eq!(note.last_stable_offset, Some(5));
         assert_eq!(report.lag_note(("orders", 0), 6, 6, 50), None);
+        let marker = report.lag_note(("orders", 0), 4, 5, 35).unwrap();
+        assert_eq!(
+            marker.text("orders-0", Lang::En),
+            "orders-0: LAG 1 = 1 transaction marker (control record), nothing left to read"
+        );
+        assert_eq!(
+            marker.text("orders-0", Lang::Fr),
+            "orders-0 : LAG 1 = 1 marqueur de transaction (enregistrement de contrôle), plus rien \
+             à lire"
+        );
     }
 }

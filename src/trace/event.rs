@@ -18,8 +18,8 @@ use super::kip848::{
 };
 use super::retention::{LogCleaned, SegmentDeleted, SegmentRolled};
 use super::transaction::{
-    ProducerFenced, TxnCoordinatorFound, TxnCoordinatorMoved, TxnEnded, TxnMarkerWritten,
-    TxnPartitionsAdded, TxnStateChanged,
+    OffsetFetchUnstable, ProducerFenced, TxnCoordinatorFound, TxnCoordinatorMoved, TxnEnded,
+    TxnMarkerWritten, TxnPartitionsAdded, TxnStateChanged,
 };
 use super::{MemberAssignment, RecordHeader, TraceBytes};
 
@@ -694,6 +694,8 @@ pub enum TraceEvent {
     TxnCoordinatorMoved(TxnCoordinatorMoved),
     /// A transactional producer found its id's coordinator on another broker.
     TxnCoordinatorFound(TxnCoordinatorFound),
+    /// A `require_stable` OffsetFetch got `UNSTABLE_OFFSET_COMMIT` (KIP-447).
+    OffsetFetchUnstable(OffsetFetchUnstable),
     // A served session's sockets (payloads in `edge.rs`).
     /// `kafka-sim serve` began.
     ServeStarted(ServeStarted),

@@ -44,8 +44,8 @@ pub use self::header::{Detail, TraceHeader, TraceRecord, TraceSeq};
 pub use self::retention::{LogCleaned, SegmentDeleted, SegmentRolled};
 pub use self::sink::{CountingSink, TraceSink, VecSink};
 pub use self::transaction::{
-    ProducerFenced, TxnCoordinatorFound, TxnCoordinatorMoved, TxnEnded, TxnMarkerWritten,
-    TxnPartitionsAdded, TxnStateChanged,
+    OffsetFetchUnstable, ProducerFenced, TxnCoordinatorFound, TxnCoordinatorMoved, TxnEnded,
+    TxnMarkerWritten, TxnPartitionsAdded, TxnStateChanged,
 };
 
 /// The format name written in every trace header.

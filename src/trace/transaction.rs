@@ -1,6 +1,7 @@
 //! The payloads of the transaction events (KIP-98): `TxnPartitionsAdded`, `TxnEnded`,
 //! `TxnMarkerWritten`, `TxnStateChanged`, `ProducerFenced`, `TxnCoordinatorMoved`,
-//! `TxnCoordinatorFound`. Each is a struct held by its `TraceEvent` variant; serde writes its
+//! `TxnCoordinatorFound`, and (KIP-447) `OffsetFetchUnstable`. Each is a struct held by its
+//! `TraceEvent` variant; serde writes its
 //! fields inline after `"event"`.
 
 use std::sync::Arc;
@@ -113,4 +114,18 @@ pub struct TxnCoordinatorFound {
     pub previous: u32,
     /// The coordinator now.
     pub broker: u32,
+}
+
+/// The group coordinator answered an `OffsetFetch` with `require_stable` (KIP-447, what a
+/// `read_committed` consumer sends) with `UNSTABLE_OFFSET_COMMIT` for some partitions: an open
+/// transaction holds a pending offset for them (`TxnOffsetCommit`), which its marker will commit
+/// or drop. The consumer asks again after `retry.backoff.ms`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OffsetFetchUnstable {
+    /// `group.id`.
+    pub group: Arc<str>,
+    /// The partitions answered unstable, `topic-partition`, in request order.
+    pub partitions: Vec<String>,
+    /// The cause: the producer ids whose open transactions hold those offsets, in order.
+    pub producer_ids: Vec<i64>,
 }

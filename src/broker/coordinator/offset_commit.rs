@@ -18,7 +18,7 @@ use crate::protocol::consumer_group::{
     GroupResponse, OffsetCommitRequest, OffsetCommitResponse, OffsetFetchRequest,
     OffsetFetchResponse,
 };
-use crate::trace::TraceEvent;
+use crate::trace::{OffsetFetchUnstable, TraceEvent};
 use crate::units::{Generation, Offset, TopicPartition};
 
 use super::Context;
@@ -131,6 +131,10 @@ pub(super) fn offset_fetch(
         } else {
             Vec::new()
         };
+        if let (Some(group), false) = (group, unstable.is_empty()) {
+            let event = unstable_event(txn_offsets, &req.group_id, &unstable);
+            group.trace(context, event);
+        }
         OffsetFetchResponse {
             error: ErrorCode::None,
             offsets: req
@@ -147,6 +151,29 @@ pub(super) fn offset_fetch(
         }
     };
     reply.send(context, GroupResponse::OffsetFetch(response));
+}
+
+/// `OffsetFetchUnstable`: the partitions answered `UNSTABLE_OFFSET_COMMIT`, with their cause,
+/// the producers whose open transactions hold a pending offset for one of them.
+fn unstable_event(
+    txn_offsets: &super::txn_offset_commit::PendingTxnOffsets,
+    group_id: &Arc<str>,
+    unstable: &[TopicPartition],
+) -> TraceEvent {
+    let producer_ids = txn_offsets
+        .iter()
+        .filter(|(_, commits)| {
+            commits.iter().any(|c| {
+                c.group_id == *group_id && c.offsets.iter().any(|(tp, _)| unstable.contains(tp))
+            })
+        })
+        .map(|(pid, _)| pid.0)
+        .collect();
+    TraceEvent::OffsetFetchUnstable(OffsetFetchUnstable {
+        group: group_id.clone(),
+        partitions: unstable.iter().map(ToString::to_string).collect(),
+        producer_ids,
+    })
 }
 
 impl ClassicGroup {
@@ -174,5 +201,34 @@ impl ClassicGroup {
             return Err(ErrorCode::RebalanceInProgress);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::units::{PartitionId, ProducerId, TopicName};
+
+    #[test]
+    fn an_unstable_answer_names_the_transactions_that_hold_its_offsets() {
+        let tp = |p| TopicPartition::new(TopicName::new("payments").unwrap(), PartitionId(p));
+        let commit = |group: &str, p| OffsetCommitRequest {
+            group_id: Arc::from(group),
+            generation: None,
+            member_id: None,
+            group_instance_id: None,
+            offsets: vec![(tp(p), Offset(5))],
+        };
+        let mut pending = super::super::txn_offset_commit::PendingTxnOffsets::new();
+        pending.insert(ProducerId(7), vec![commit("g", 0)]);
+        pending.insert(ProducerId(8), vec![commit("g", 1)]);
+        pending.insert(ProducerId(9), vec![commit("other", 0)]);
+        let event = unstable_event(&pending, &Arc::from("g"), &[tp(0)]);
+        let expected = OffsetFetchUnstable {
+            group: Arc::from("g"),
+            partitions: vec!["payments-0".to_string()],
+            producer_ids: vec![7],
+        };
+        assert_eq!(event, TraceEvent::OffsetFetchUnstable(expected));
     }
 }

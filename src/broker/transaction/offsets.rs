@@ -7,9 +7,9 @@
 //!
 //! While offsets are pending, an `OffsetFetch` with `require_stable` (KIP-447, what a
 //! `read_committed` consumer sends) answers `UNSTABLE_OFFSET_COMMIT` and the consumer retries
-//! after `retry.backoff.ms`: [`TxnOffsets::is_stable`] is that rule on this model. The group
-//! coordinator keeps its own pending offsets and applies the same rule to its OffsetFetch
-//! (`coordinator::txn_offset_commit`).
+//! after `retry.backoff.ms`. That rule has one home, the group coordinator's own pending
+//! offsets (`has_pending` in `broker/coordinator/txn_offset_commit.rs`), which answer the
+//! OffsetFetch of a run; this model only commits and drops.
 
 use std::collections::BTreeMap;
 
@@ -63,12 +63,6 @@ impl TxnOffsets {
             .get(&(group.to_string(), partition.clone()))
             .copied()
     }
-
-    /// False while a transaction holds a pending offset for `group` on `partition`.
-    pub fn is_stable(&self, group: &str, partition: &TopicPartition) -> bool {
-        let key = (group.to_string(), partition.clone());
-        self.pending.values().all(|p| !p.contains_key(&key))
-    }
 }
 
 #[cfg(test)]
@@ -81,12 +75,15 @@ mod tests {
         let tp = TopicPartition::new(TopicName::new("payments").unwrap(), PartitionId(0));
         let mut offsets = TxnOffsets::new();
         offsets.txn_offset_commit(ProducerId(1), "orders", tp.clone(), Offset(5));
-        assert!(!offsets.is_stable("orders", &tp));
+        assert_eq!(
+            offsets.committed("orders", &tp),
+            None,
+            "pending, not committed"
+        );
         offsets.complete(ProducerId(1), TransactionResult::Commit);
         assert_eq!(offsets.committed("orders", &tp), Some(Offset(5)));
         offsets.txn_offset_commit(ProducerId(1), "orders", tp.clone(), Offset(9));
         offsets.complete(ProducerId(1), TransactionResult::Abort);
         assert_eq!(offsets.committed("orders", &tp), Some(Offset(5)));
-        assert!(offsets.is_stable("orders", &tp));
     }
 }

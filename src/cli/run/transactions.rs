@@ -1,7 +1,7 @@
 //! The report's transaction texts (KIP-98): the `transactions:` block, the control records of
 //! the `produced:` block, and the line under a `kafka-consumer-groups` table that says what a
-//! lag made of markers and transactional records is. The table itself stays what the tool
-//! prints.
+//! lag made of markers and transactional records is (also on standard error after `kafka-sim
+//! describe --group`). The table itself stays what the tool prints.
 
 use std::io::Write;
 
@@ -192,7 +192,7 @@ fn end_line(end: &TxnEnd, lang: Lang) -> String {
 /// Below a group's table: one line per partition whose lag holds markers or transactional
 /// records, saying what its offsets are (`orders-0: LAG 1 = 1 transaction marker (control
 /// record), nothing left to read`).
-pub(super) fn print_lag_notes(
+pub(crate) fn print_lag_notes(
     out: &mut impl Write,
     report: &Report,
     group: &str,
@@ -207,32 +207,8 @@ pub(super) fn print_lag_notes(
         let Some(note) = report.lag_note(tp, current, log_end, at_ms) else {
             continue;
         };
-        let mut parts = Vec::new();
-        let counted = [
-            ("run-lag-markers", note.markers),
-            ("run-lag-aborted", note.aborted),
-            ("run-lag-open", note.open),
-            ("run-lag-readable", note.readable),
-        ];
-        let lso = note
-            .last_stable_offset
-            .map_or_else(String::new, |o| o.to_string());
-        for (msg, n) in counted.into_iter().filter(|&(_, n)| n > 0) {
-            parts.push(lang.fmt(msg, &[("n", n.into()), ("lso", lso.clone().into())]));
-        }
-        let mut parts = parts.join(" + ");
-        if note.readable == 0 && note.open == 0 && note.aborted == 0 {
-            parts = format!("{parts}, {}", lang.msg("run-lag-nothing"));
-        }
-        let args = [
-            (
-                "partition",
-                format!("{}-{}", row.topic, row.partition).into(),
-            ),
-            ("lag", note.lag.to_string().into()),
-            ("parts", parts.into()),
-        ];
-        writeln!(out, "{}", lang.fmt("run-lag-note", &args))?;
+        let partition = format!("{}-{}", row.topic, row.partition);
+        writeln!(out, "{}", note.text(&partition, lang))?;
     }
     Ok(())
 }
