@@ -11,13 +11,9 @@
 //! The heap orders small entries (time, sequence, slot); the events themselves, which can be
 //! large (a fetch response is over a hundred bytes before its records), wait in a slab of slots
 //! reused as they free up, so that sifting the heap never moves them.
-//!
-//! An event due at the current instant (a zero-delay hop, a zero-time step) skips the heap: it
-//! waits in a FIFO of its own. Its order is still `(time, sequence)`: every heap entry due now was
-//! scheduled before time reached now, so it comes before the FIFO, which runs before time moves.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BinaryHeap, VecDeque};
+use std::collections::{BTreeMap, BinaryHeap};
 
 use crate::units::{Millis, SimTime};
 
@@ -31,9 +27,6 @@ pub struct Scheduler<E> {
     slots: Vec<Option<E>>,
     /// Free slots, reused before the slab grows.
     free: Vec<usize>,
-    /// The events scheduled for `now` while time was already `now`, in order: they come after
-    /// every heap entry due now (scheduled earlier) and before time moves on.
-    due_now: VecDeque<E>,
     popped: u64,
     limit: u64,
 }
@@ -86,7 +79,6 @@ impl<E> Scheduler<E> {
             heap: BinaryHeap::new(),
             slots: Vec::new(),
             free: Vec::new(),
-            due_now: VecDeque::new(),
             popped: 0,
             limit,
         }
@@ -104,7 +96,7 @@ impl<E> Scheduler<E> {
 
     /// Events still queued.
     pub fn pending(&self) -> usize {
-        self.heap.len() + self.due_now.len()
+        self.heap.len()
     }
 
     /// Queues `event` at `at`. Scheduling in the past is a programming error.
@@ -116,10 +108,6 @@ impl<E> Scheduler<E> {
         );
         let seq = self.next_seq;
         self.next_seq += 1;
-        if at == self.now {
-            self.due_now.push_back(event);
-            return;
-        }
         let slot = match self.free.pop() {
             Some(slot) => {
                 debug_assert!(self.slots[slot].is_none(), "a free slot is empty");
@@ -141,36 +129,21 @@ impl<E> Scheduler<E> {
 
     /// The time of the next event, if any.
     pub fn peek_time(&self) -> Option<SimTime> {
-        if self.due_now.is_empty() {
-            self.heap.peek().map(|entry| entry.at)
-        } else {
-            Some(self.now)
-        }
+        self.heap.peek().map(|entry| entry.at)
     }
 
     /// Advances time to the next event and returns it, or `None` if the queue is empty.
     pub fn pop(&mut self) -> Result<Option<(SimTime, E)>, EventLimitExceeded> {
-        let from_heap = self
-            .heap
-            .peek()
-            .is_some_and(|top| top.at == self.now || self.due_now.is_empty());
-        let at = match self.heap.peek() {
-            Some(top) if from_heap => top.at,
-            _ if !self.due_now.is_empty() => self.now,
-            _ => return Ok(None),
+        let Some(entry) = self.heap.pop() else {
+            return Ok(None);
         };
         if self.popped >= self.limit {
             return Err(EventLimitExceeded {
                 limit: self.limit,
-                at,
+                at: entry.at,
             });
         }
         self.popped += 1;
-        if !from_heap {
-            let event = self.due_now.pop_front().expect("an event due now");
-            return Ok(Some((at, event)));
-        }
-        let entry = self.heap.pop().expect("peeked");
         debug_assert!(entry.at >= self.now);
         self.now = entry.at;
         let event = self.slots[entry.slot]
@@ -264,28 +237,6 @@ mod tests {
             ]
         );
         assert_eq!(s.now(), SimTime(5));
-    }
-
-    #[test]
-    fn events_due_now_come_after_earlier_entries_for_now_and_before_time_moves() {
-        let mut s = Scheduler::new(100);
-        s.schedule_at(SimTime(0), "a0");
-        s.schedule_at(SimTime(5), "b");
-        s.schedule_at(SimTime(5), "c");
-        s.schedule_at(SimTime(6), "f");
-        assert_eq!(s.pending(), 4);
-        assert_eq!(s.pop().unwrap(), Some((SimTime(0), "a0")));
-        assert_eq!(s.pop().unwrap(), Some((SimTime(5), "b")));
-        // Scheduled at 5 while time is 5: after "c" (queued before), before 6.
-        s.schedule_at(SimTime(5), "d");
-        assert_eq!(s.peek_time(), Some(SimTime(5)));
-        assert_eq!(s.pop().unwrap(), Some((SimTime(5), "c")));
-        s.schedule_in(Millis(0), "e");
-        assert_eq!(s.pop().unwrap(), Some((SimTime(5), "d")));
-        assert_eq!(s.pop().unwrap(), Some((SimTime(5), "e")));
-        assert_eq!(s.pop().unwrap(), Some((SimTime(6), "f")));
-        assert_eq!(s.pop().unwrap(), None);
-        assert_eq!(s.processed(), 6);
     }
 
     #[test]
