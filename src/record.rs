@@ -79,6 +79,7 @@ impl Value {
     }
 
     /// True for a poison pill: a value the consumer's processing must fail on.
+    #[inline]
     pub fn is_malformed(&self) -> bool {
         match self {
             Value::Bytes(b) => b.starts_with(MALFORMED_PREFIX.as_bytes()),
@@ -155,6 +156,7 @@ impl Malformed {
     }
 
     /// True if record `n` is malformed.
+    #[inline]
     pub fn contains(&self, n: u64) -> bool {
         match self.ratio.ppm() {
             0 => self.records.contains(&n),

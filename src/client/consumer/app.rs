@@ -48,6 +48,7 @@ pub enum ProcessingTime {
 
 impl ProcessingTime {
     /// One record's processing time.
+    #[inline]
     pub fn draw(&self, rng: &mut SimRng) -> Millis {
         match *self {
             ProcessingTime::Constant(t) => t,
@@ -152,7 +153,9 @@ impl Default for Application {
 
 impl Application {
     /// Schedules one record starting at `start`: when it is done, and for a poison pill when
-    /// each attempt failed and what follows.
+    /// each attempt failed and what follows. Inlined into the batch's loop, which runs once per
+    /// record polled: the pill's path, rare, stays out of line.
+    #[inline]
     pub(crate) fn schedule(
         &self,
         start: SimTime,
@@ -163,6 +166,13 @@ impl Application {
         if !malformed {
             return (start + self.processing.draw(rng), None);
         }
+        self.schedule_pill(start, rng)
+    }
+
+    /// A poison pill's attempts from `start`: each one's end and backoff, then its verdict.
+    #[cold]
+    #[inline(never)]
+    fn schedule_pill(&self, start: SimTime, rng: &mut SimRng) -> (SimTime, Option<Failure>) {
         let (retries, backoff, verdict) = match &self.on_failure {
             OnFailure::Crash => (0, Millis(0), Verdict::Crash),
             OnFailure::Skip => (0, Millis(0), Verdict::Skip),
