@@ -53,6 +53,9 @@ mod topic;
 mod txn_markers;
 mod txn_routing;
 
+#[cfg(test)]
+pub(crate) mod test_support;
+
 pub use self::produce::record_appended;
 pub use self::topic::{Topic, TopicLayout};
 

@@ -434,27 +434,11 @@ fn state_event(t: &Transition) -> TraceEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::broker::BrokerInput;
+    use crate::broker::test_support::ask;
+    use crate::protocol::Request;
     use crate::protocol::consumer_group::{CoordinatorType, FindCoordinatorRequest};
     use crate::protocol::produce::InitProducerIdRequest;
-    use crate::protocol::{Message, Request};
-    use crate::rng::SimRng;
     use crate::trace::Detail;
-
-    fn ask(broker: &mut Broker, request: Request) -> Response {
-        let mut rng = SimRng::for_component(1, "broker/1");
-        let mut out = Effects::new(Detail::Records);
-        let input = BrokerInput::Request {
-            from: ClientId(0),
-            correlation_id: 7,
-            request,
-        };
-        broker.handle(SimTime(0), input, &mut rng, &mut out);
-        match out.sends.pop() {
-            Some((_, Message::Response { response, .. })) => response,
-            other => panic!("no response: {other:?}"),
-        }
-    }
 
     fn init(id: &str) -> Request {
         Request::InitProducerId(InitProducerIdRequest {
