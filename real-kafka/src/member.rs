@@ -376,26 +376,11 @@ fn read_events(stdout: impl BufRead, recorder: &Recorder, names: &EventRoutes) {
             Ok(event @ TraceEvent::OffsetCommitted { .. }) => {
                 recorder.record(&names.coordinator, event);
             }
-            Ok(TraceEvent::DeliveryReported {
-                topic,
-                partition,
-                offset,
-                error,
-                key,
-                value,
-                sent_ms,
-            }) => {
+            Ok(mut event @ TraceEvent::DeliveryReported { .. }) => {
                 // The child reports when it called produce() in Unix time.
-                let sent_ms = recorder.from_unix_ms(sent_ms as i64);
-                let event = TraceEvent::DeliveryReported {
-                    topic,
-                    partition,
-                    offset,
-                    error,
-                    key,
-                    value,
-                    sent_ms,
-                };
+                if let TraceEvent::DeliveryReported { sent_ms, .. } = &mut event {
+                    *sent_ms = recorder.from_unix_ms(*sent_ms as i64);
+                }
                 recorder.record(&names.producer, event);
             }
             Ok(event) => recorder.record(&names.member, event),
