@@ -89,9 +89,7 @@ impl SharedRecords {
 
     /// Whether a control record is among these (by the invariant above: a one-record run).
     pub fn has_control(&self) -> bool {
-        self.runs
-            .iter()
-            .any(|r| r.chunk.len() == 1 && is_control(&r.chunk[0]))
+        self.last_control().is_some()
     }
 
     /// The offset of the last control record (a transaction marker), if any.

@@ -316,7 +316,13 @@ impl Consumer {
                 continue;
             }
             let fetched_end = fetched.records.last().map(|r| r.offset.next());
-            let last_control = fetched.records.last_control().map(|o| o.next());
+            // librdkafka stores a passed marker's offset (below); Java needs no look.
+            let librdkafka = self.config.library == ClientLibrary::Librdkafka;
+            let last_control = if librdkafka && state.buffered.is_empty() {
+                fetched.records.last_control().map(|o| o.next())
+            } else {
+                None
+            };
             let level = self.config.isolation_level;
             let records = visible_records(level, fetched.records, &fetched.aborted_transactions);
             match fetched.error {
@@ -326,7 +332,7 @@ impl Consumer {
                     if let Some(end) = fetched_end {
                         state.position = Position::Known(end);
                     }
-                    if self.config.library == ClientLibrary::Librdkafka {
+                    if librdkafka {
                         if matches!(self.activity, Activity::Polling) {
                             state.stored = state.stored.max(last_control);
                         } else {
