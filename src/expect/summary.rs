@@ -121,16 +121,12 @@ pub struct TransactionSummary {
 
 impl TransactionSummary {
     fn new(report: &Report, txn: &TransactionalId) -> TransactionSummary {
-        let ended = |cause: EndCause| {
-            txn.ends
-                .iter()
-                .filter(|e| !e.commit && e.cause == cause)
-                .count() as u64
-        };
+        let by_cause = txn.aborted_by_cause();
+        let ended = |cause: EndCause| by_cause.get(&cause).copied().unwrap_or(0);
         TransactionSummary {
             producer_id: txn.producer_id,
             epochs: txn.epochs.iter().copied().collect(),
-            committed: txn.ends.iter().filter(|e| e.commit).count() as u64,
+            committed: txn.committed(),
             aborted_by_application: ended(EndCause::Application),
             aborted_on_timeout: ended(EndCause::Timeout),
             aborted_on_fence: ended(EndCause::Fence),

@@ -50,6 +50,22 @@ pub struct TransactionalId {
     pub open_since_ms: Option<u64>,
 }
 
+impl TransactionalId {
+    /// Transactions committed.
+    pub fn committed(&self) -> u64 {
+        self.ends.iter().filter(|e| e.commit).count() as u64
+    }
+
+    /// Transactions aborted, per cause.
+    pub fn aborted_by_cause(&self) -> BTreeMap<&EndCause, u64> {
+        let mut by_cause = BTreeMap::new();
+        for e in self.ends.iter().filter(|e| !e.commit) {
+            *by_cause.entry(&e.cause).or_default() += 1;
+        }
+        by_cause
+    }
+}
+
 /// One transaction decided by the coordinator.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TxnEnd {

@@ -131,11 +131,8 @@ fn print_open_records(out: &mut impl Write, report: &Report, lang: Lang) -> anyh
 /// `order-service: producer id 1500, epochs 0, 1, 2; 1 committed, 1 aborted (1 by ...)`.
 fn id_line(id: &str, txn: &TransactionalId, lang: Lang) -> String {
     let epochs: Vec<String> = txn.epochs.iter().map(ToString::to_string).collect();
-    let committed = txn.ends.iter().filter(|e| e.commit).count();
-    let mut by_cause: std::collections::BTreeMap<&EndCause, u64> = Default::default();
-    for e in txn.ends.iter().filter(|e| !e.commit) {
-        *by_cause.entry(&e.cause).or_default() += 1;
-    }
+    let committed = txn.committed();
+    let by_cause = txn.aborted_by_cause();
     let aborted: u64 = by_cause.values().sum();
     let causes: Vec<String> = by_cause
         .iter()
