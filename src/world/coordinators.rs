@@ -21,11 +21,55 @@ use crate::units::{BrokerId, SimTime};
 
 use super::World;
 
-/// Per group: the broker holding its state, and its partition's leader (`None`: no leader).
-#[derive(Debug, Default)]
-pub(super) struct GroupCoordinators {
-    holders: BTreeMap<Arc<str>, BrokerId>,
-    leaders: BTreeMap<Arc<str>, Option<BrokerId>>,
+/// Per group: the broker holding its state, and its partition's leader.
+pub(super) type GroupCoordinators = FollowedLeaders<Arc<str>>;
+
+/// Per key (a group, a `__transaction_state` partition): the broker holding its coordinator's
+/// state, and the leader of its partition (`None`: no leader), which the state follows.
+#[derive(Debug)]
+pub(super) struct FollowedLeaders<K> {
+    holders: BTreeMap<K, BrokerId>,
+    leaders: BTreeMap<K, Option<BrokerId>>,
+}
+
+impl<K> Default for FollowedLeaders<K> {
+    fn default() -> Self {
+        FollowedLeaders {
+            holders: BTreeMap::new(),
+            leaders: BTreeMap::new(),
+        }
+    }
+}
+
+impl<K: Ord + Clone> FollowedLeaders<K> {
+    /// `key`'s partition leader by the controller's rule (`PartitionChangeBuilder.electAnyLeader`):
+    /// the leader stays while it is unfenced, else the first unfenced of `replicas` leads. A key
+    /// seen for the first time is held by its first replica. Returns `(holder, new leader)` when
+    /// the state must move; [`FollowedLeaders::moved`] records it once it has.
+    pub(super) fn elect(
+        &mut self,
+        key: &K,
+        replicas: &[BrokerId],
+        alive: impl Fn(BrokerId) -> bool,
+    ) -> Option<(BrokerId, BrokerId)> {
+        let holder = *self.holders.entry(key.clone()).or_insert(replicas[0]);
+        let leader = match self.leaders.get(key).copied().unwrap_or(Some(holder)) {
+            Some(l) if alive(l) => Some(l),
+            _ => replicas.iter().copied().find(|&b| alive(b)),
+        };
+        self.leaders.insert(key.clone(), leader);
+        leader.filter(|&to| to != holder).map(|to| (holder, to))
+    }
+
+    /// `key`'s state now lives on `to`.
+    pub(super) fn moved(&mut self, key: K, to: BrokerId) {
+        self.holders.insert(key, to);
+    }
+
+    /// Every key's leader, as the brokers' metadata names the coordinators.
+    pub(super) fn leaders(&self) -> &BTreeMap<K, Option<BrokerId>> {
+        &self.leaders
+    }
 }
 
 impl World<'_> {
@@ -46,22 +90,15 @@ impl World<'_> {
         for group in groups {
             let partition = partition_for(&group, OFFSETS_TOPIC_NUM_PARTITIONS);
             let replicas = replicas(partition, &ids, rf);
-            let table = &mut self.group_coordinators;
-            let holder = *table.holders.entry(group.clone()).or_insert(replicas[0]);
-            let alive = |b: &BrokerId| !node.controller.is_fenced(*b);
-            let leader = match table.leaders.get(&group).copied().unwrap_or(Some(holder)) {
-                Some(l) if alive(&l) => Some(l),
-                _ => replicas.iter().copied().find(alive),
-            };
-            table.leaders.insert(group.clone(), leader);
-            if let Some(to) = leader.filter(|&to| to != holder) {
-                moves.push((group, partition, holder, to));
+            let alive = |b: BrokerId| !node.controller.is_fenced(b);
+            if let Some((from, to)) = self.group_coordinators.elect(&group, &replicas, alive) {
+                moves.push((group, partition, from, to));
             }
         }
         for (group, partition, from, to) in moves {
             self.move_group(now, &group, partition, (from, to));
         }
-        let view = self.group_coordinators.leaders.clone();
+        let view = self.group_coordinators.leaders().clone();
         for index in 0..self.brokers.len() {
             self.brokers[index]
                 .broker
@@ -90,7 +127,7 @@ impl World<'_> {
         self.record(now, &component, None, event);
         let index = self.broker_index(from);
         let state = self.brokers[index].broker.unload_group(group);
-        self.group_coordinators.holders.insert(group.clone(), to);
+        self.group_coordinators.moved(group.clone(), to);
         if let Some(state) = state {
             self.with_broker(to, |broker, out| broker.load_group(now, state, out));
         }

@@ -25,16 +25,16 @@ use crate::trace::{TraceEvent, TxnCoordinatorMoved};
 use crate::units::{BrokerId, SimTime};
 
 use super::World;
+use super::coordinators::FollowedLeaders;
 
 /// `transaction.state.log.replication.factor`'s default.
 const TRANSACTION_STATE_REPLICATION_FACTOR: u32 = 3;
 
-/// Per `__transaction_state` partition with transactional ids: the broker holding them, its
+/// Per `__transaction_state` partition with transactional ids: the broker holding them and its
 /// leader (`None`: no leader), and the coordinator epoch of its last load.
 #[derive(Debug, Default)]
 pub(super) struct TxnCoordinators {
-    holders: BTreeMap<u32, BrokerId>,
-    leaders: BTreeMap<u32, Option<BrokerId>>,
+    leaders: FollowedLeaders<u32>,
     epochs: BTreeMap<u32, i32>,
 }
 
@@ -55,27 +55,16 @@ impl World<'_> {
         let mut moves = Vec::new();
         for partition in partitions {
             let replicas = replicas(partition, &ids, TRANSACTION_STATE_REPLICATION_FACTOR);
-            let table = &mut self.txn_coordinators;
-            let holder = *table.holders.entry(partition).or_insert(replicas[0]);
-            let alive = |b: &BrokerId| !node.controller.is_fenced(*b);
-            let leader = match table
-                .leaders
-                .get(&partition)
-                .copied()
-                .unwrap_or(Some(holder))
-            {
-                Some(l) if alive(&l) => Some(l),
-                _ => replicas.iter().copied().find(alive),
-            };
-            table.leaders.insert(partition, leader);
-            if let Some(to) = leader.filter(|&to| to != holder) {
-                moves.push((partition, holder, to));
+            let alive = |b: BrokerId| !node.controller.is_fenced(b);
+            let table = &mut self.txn_coordinators.leaders;
+            if let Some((from, to)) = table.elect(&partition, &replicas, alive) {
+                moves.push((partition, from, to));
             }
         }
         for (partition, from, to) in moves {
             self.move_txn_partition(now, partition, (from, to));
         }
-        let view = self.txn_coordinators.leaders.clone();
+        let view = self.txn_coordinators.leaders.leaders().clone();
         for index in 0..self.brokers.len() {
             self.brokers[index]
                 .broker
@@ -99,7 +88,7 @@ impl World<'_> {
             .get(&partition)
             .map_or(1, |e| e + 1);
         self.txn_coordinators.epochs.insert(partition, epoch);
-        self.txn_coordinators.holders.insert(partition, to);
+        self.txn_coordinators.leaders.moved(partition, to);
         let component: Arc<str> = Arc::from(format!("__transaction_state-{partition}"));
         let transactional_ids = loaded
             .txns
