@@ -225,6 +225,16 @@ impl TxnDriver {
         }
     }
 
+    /// The broker `call` goes to: FindCoordinator to the bootstrap broker, TxnOffsetCommit to
+    /// the group coordinator, the rest to the transaction coordinator (`None`: not found yet).
+    fn broker_for(&self, call: &Call, init_broker: BrokerId) -> Option<BrokerId> {
+        match call {
+            Call::FindCoordinator | Call::FindGroupCoordinator => Some(init_broker),
+            Call::TxnOffsetCommit => self.group_coordinator,
+            _ => self.coordinator,
+        }
+    }
+
     /// The coordinator is lost (moved, or its connection closed): FindCoordinator comes first.
     fn lose_coordinator(&mut self) {
         if let Some(lost) = self.coordinator.take() {
@@ -452,11 +462,7 @@ impl Producer {
     /// Sends `call` to its broker once the connection there is ready (opening it if needed).
     fn send_txn(&mut self, now: SimTime, call: Call, out: &mut ProducerEffects) {
         let txn = self.txn.as_deref().expect("transactional");
-        let broker = match call {
-            Call::FindCoordinator | Call::FindGroupCoordinator => self.init_broker,
-            Call::TxnOffsetCommit => txn.group_coordinator.expect("found"),
-            _ => txn.coordinator.expect("found"),
-        };
+        let broker = txn.broker_for(&call, self.init_broker).expect("found");
         if !self.connection_ready(broker) {
             self.txn.as_deref_mut().expect("transactional").parked = Some(call);
             // A broker that refused a connection is tried again after `reconnect.backoff.ms`.
@@ -630,17 +636,16 @@ impl Producer {
             return;
         };
         // A request waiting for this connection fails as one in flight on it would.
-        let parked_here = txn.parked.as_ref().is_some_and(|call| match call {
-            Call::FindCoordinator | Call::FindGroupCoordinator => init_broker == broker,
-            Call::TxnOffsetCommit => txn.group_coordinator == Some(broker),
-            _ => txn.coordinator == Some(broker),
-        });
-        let lost = match parked_here {
-            true => txn.parked.take(),
-            false => txn
-                .in_flight
+        let parked_here = txn
+            .parked
+            .as_ref()
+            .is_some_and(|call| txn.broker_for(call, init_broker) == Some(broker));
+        let lost = if parked_here {
+            txn.parked.take()
+        } else {
+            txn.in_flight
                 .take_if(|(_, b, _)| *b == broker)
-                .map(|(.., call)| call),
+                .map(|(.., call)| call)
         };
         // The coordinator's broker is gone: find the coordinator again before the next request
         // (Java's `lookupCoordinator` on a disconnect).
