@@ -17,9 +17,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::keys::entry_of;
 use crate::trace::{
     BrokerFenced, BrokerUnfenced, IsrExpanded, IsrShrunk, LogCleaned, LogTruncated, ProduceRefused,
-    SegmentDeleted, TraceEvent, TraceRecord,
+    SegmentDeleted, TraceBytes, TraceEvent, TraceRecord,
 };
 
 /// What a trace says about the cluster.
@@ -192,13 +193,10 @@ impl ClusterFacts {
                 ..
             } => {
                 let entry = (
-                    key.as_ref().map(ToString::to_string),
-                    value.as_ref().map(ToString::to_string),
+                    key.as_ref().map(TraceBytes::to_text),
+                    value.as_ref().map(TraceBytes::to_text),
                 );
-                self.log
-                    .entry((topic.to_string(), *partition))
-                    .or_default()
-                    .insert(*offset, entry);
+                entry_of(&mut self.log, topic, *partition).insert(*offset, entry);
                 // RecordAppended is also a record fact: the caller goes on with it.
                 return false;
             }

@@ -4,44 +4,58 @@
 
 use std::collections::BTreeMap;
 
+use super::keys::{entry_of, get_mut_of, get_of};
 use super::{
     Appended, AppendedBatch, CommitRow, DeliveryRow, FailedAttempt, HeldAssignmentChange,
     HeldAssignmentEvent, LagRow, OwnershipEvent, OwnershipKind, ProcessedRange, ProcessedValue,
     Rebalance, Report,
 };
-use crate::trace::{MemberAssignment, TraceEvent, TraceHeader, TraceRecord, TxnMarkerWritten};
-
-/// How many times each (topic, value) was appended so far: a second copy is a duplicate.
-type SeenValues = BTreeMap<(String, String), u64>;
+use crate::trace::{
+    MemberAssignment, TraceBytes, TraceEvent, TraceHeader, TraceRecord, TxnMarkerWritten,
+};
 
 impl Report {
     /// Builds the report of a whole trace.
     ///
     /// Names are copied as `name[..].to_string()`: `str`'s own copy, where `to_string()` on an
     /// `Arc<str>` goes through `Display` and the formatter (ten times the instructions, ten
-    /// thousand times in a Black Friday variant).
+    /// thousand times in a Black Friday variant); keys and values likewise with
+    /// [`TraceBytes::to_text`].
     pub fn from_trace(header: Option<&TraceHeader>, records: &[TraceRecord]) -> Report {
         let mut report = Report {
             header: header.cloned(),
             ..Report::default()
         };
-        let mut seen_values = SeenValues::new();
         for r in records {
-            report.add(r, &mut seen_values);
+            report.add(r);
         }
+        report.duplicates_appended = report.count_duplicates();
         report.name_rebalance_members();
         report.transactions.finish();
         report
     }
 
+    /// Records appended more than once: the copies of each (topic, value) after its first,
+    /// counted once the trace is read (sorting the appended records' values) rather than in a
+    /// map that would own a second copy of every value.
+    fn count_duplicates(&self) -> u64 {
+        let mut values: Vec<(&str, &str)> = self
+            .appended
+            .iter()
+            .filter_map(|a| Some((a.topic.as_str(), a.value.as_deref()?)))
+            .collect();
+        values.sort_unstable();
+        values.windows(2).filter(|w| w[0] == w[1]).count() as u64
+    }
+
     /// Adds one trace event: the cluster facts see every event, then the family that records
     /// this kind of event gets it.
-    fn add(&mut self, r: &TraceRecord, seen_values: &mut SeenValues) {
+    fn add(&mut self, r: &TraceRecord) {
         self.ended_at_ms = self.ended_at_ms.max(r.t_ms);
         self.cluster.add(r);
         match &r.event {
             TraceEvent::TopicCreated { .. } | TraceEvent::BatchAppended { .. } => self.log_fact(r),
-            TraceEvent::RecordAppended { .. } => self.record_appended(r, seen_values),
+            TraceEvent::RecordAppended { .. } => self.record_appended(r),
             TraceEvent::TxnMarkerWritten(marker) => self.marker_written(r.t_ms, marker),
             TraceEvent::TxnStateChanged(_) => {
                 self.transactions.add(r);
@@ -108,10 +122,7 @@ impl Report {
                 records,
                 ..
             } => {
-                let stats = self
-                    .partitions
-                    .entry((topic[..].to_string(), *partition))
-                    .or_default();
+                let stats = entry_of(&mut self.partitions, topic, *partition);
                 stats.records += u64::from(*records);
                 stats.log_end_offset = stats.log_end_offset.max(last_offset + 1);
                 self.appended_batches.push(AppendedBatch {
@@ -130,17 +141,16 @@ impl Report {
     /// not, it counts apart as a control record. Markers on internal topics
     /// (`__consumer_offsets`) are not among the report's partitions and stay out of both.
     fn marker_written(&mut self, t_ms: u64, marker: &TxnMarkerWritten) {
-        let key = (marker.topic[..].to_string(), marker.partition);
-        if let Some(stats) = self.partitions.get_mut(&key) {
+        if let Some(stats) = get_mut_of(&mut self.partitions, &marker.topic, marker.partition) {
             stats.log_end_offset = stats.log_end_offset.max(marker.offset + 1);
             stats.control_records += 1;
         }
         self.transactions.marker(t_ms, marker);
     }
 
-    /// One record appended (detail `records`): its partition's totals, a duplicate if its value
-    /// was appended before, and the record itself.
-    fn record_appended(&mut self, r: &TraceRecord, seen_values: &mut SeenValues) {
+    /// One record appended (detail `records`): its partition's totals and the record itself
+    /// (duplicates are counted at the end, [`Report::count_duplicates`]).
+    fn record_appended(&mut self, r: &TraceRecord) {
         let TraceEvent::RecordAppended {
             topic,
             partition,
@@ -159,36 +169,22 @@ impl Report {
             self.transactions
                 .record(r.t_ms, topic, *partition, *offset, *pid);
         }
-        let stats = self
-            .partitions
-            .entry((topic[..].to_string(), *partition))
-            .or_default();
+        let stats = entry_of(&mut self.partitions, topic, *partition);
         stats.records += 1;
         stats.log_end_offset = stats.log_end_offset.max(offset + 1);
-        let value = value.as_ref().map(ToString::to_string);
-        if let Some(v) = &value {
-            let count = seen_values
-                .entry((topic[..].to_string(), v.clone()))
-                .or_default();
-            *count += 1;
-            if *count > 1 {
-                self.duplicates_appended += 1;
-            }
-        }
         self.appended.push(Appended {
             t_ms: r.t_ms,
             topic: topic[..].to_string(),
             partition: *partition,
             offset: *offset,
-            key: key.as_ref().map(ToString::to_string),
-            value,
-            producer: producer.as_ref().map(ToString::to_string),
+            key: key.as_ref().map(TraceBytes::to_text),
+            value: value.as_ref().map(TraceBytes::to_text),
+            producer: producer.as_ref().map(|p| p[..].to_string()),
         });
     }
 
     /// What consumers sampled and did with their records: lag, processed batches and values.
     fn processing_fact(&mut self, r: &TraceRecord) {
-        let member = r.component[..].to_string();
         match &r.event {
             TraceEvent::LagSampled {
                 group,
@@ -216,7 +212,7 @@ impl Report {
             } => {
                 self.processed.push(ProcessedRange {
                     t_ms: r.t_ms,
-                    member,
+                    member: r.component[..].to_string(),
                     group: group[..].to_string(),
                     topic: topic[..].to_string(),
                     partition: *partition,
@@ -233,9 +229,9 @@ impl Report {
             } => self.processed_records.push(ProcessedValue {
                 processed_at_ms: *processed_at_ms,
                 group: group[..].to_string(),
-                member,
+                member: r.component[..].to_string(),
                 topic: topic[..].to_string(),
-                value: value.as_ref().map(ToString::to_string),
+                value: value.as_ref().map(TraceBytes::to_text),
             }),
             _ => {}
         }
@@ -348,8 +344,8 @@ impl Report {
             partition: *partition,
             offset: *offset,
             error: error.clone(),
-            key: key.as_ref().map(ToString::to_string),
-            value: value.as_ref().map(ToString::to_string),
+            key: key.as_ref().map(TraceBytes::to_text),
+            value: value.as_ref().map(TraceBytes::to_text),
             sent_ms: *sent_ms,
         });
     }
@@ -366,12 +362,12 @@ impl Report {
                 ..
             } => {
                 // `partitions` is updated append by append, so it holds the log as of now.
-                let key = (topic[..].to_string(), *partition);
-                let high_watermark = self.partitions.get(&key).map_or(0, |s| s.log_end_offset);
+                let high_watermark =
+                    get_of(&self.partitions, topic, *partition).map_or(0, |s| s.log_end_offset);
                 self.commits.push(CommitRow {
                     t_ms: r.t_ms,
                     group: group[..].to_string(),
-                    topic: key.0,
+                    topic: topic[..].to_string(),
                     partition: *partition,
                     offset: *offset,
                     high_watermark,

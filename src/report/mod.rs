@@ -18,6 +18,7 @@ mod delivery;
 pub mod describe;
 pub mod group_series;
 mod ingest;
+mod keys;
 mod lag;
 mod ownership;
 mod processing;

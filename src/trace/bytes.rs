@@ -44,6 +44,21 @@ impl TraceBytes {
         }
     }
 
+    /// The text [`Display`](fmt::Display) writes (a UTF-8 value as it is, anything else as
+    /// `0x` and its hex digits), copied directly: `to_string()` goes through the formatter, and
+    /// reports copy every record's key and value.
+    pub fn to_text(&self) -> String {
+        match self {
+            TraceBytes::Utf8(s) => s.clone(),
+            TraceBytes::Hex { hex } => {
+                let mut text = String::with_capacity(hex.len() + 2);
+                text.push_str("0x");
+                text.push_str(hex);
+                text
+            }
+        }
+    }
+
     /// Decodes back to bytes (invalid hex digits decode as zero).
     pub fn to_bytes(&self) -> Vec<u8> {
         match self {
@@ -106,5 +121,8 @@ mod tests {
         assert_eq!(raw, TraceBytes::Hex { hex: "ff00".into() });
         assert_eq!(raw.to_bytes(), vec![0xff, 0x00]);
         assert_eq!(serde_json::to_string(&raw).unwrap(), r#"{"hex":"ff00"}"#);
+        assert_eq!(raw.to_text(), raw.to_string());
+        let text = TraceBytes::from_bytes(b"user123");
+        assert_eq!(text.to_text(), text.to_string());
     }
 }
