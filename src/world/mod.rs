@@ -297,8 +297,10 @@ impl<'t> World<'t> {
             Some(t) if t > end => return Ok(false),
             Some(_) => {}
         }
-        let (now, input) = self.scheduler.pop()?.expect("peeked");
+        let next = self.scheduler.pop_next()?.expect("peeked");
+        let now = next.at;
         self.cause_in = None;
+        let input = self.scheduler.take(next);
         self.dispatch(now, input);
         if self.config.check_invariants {
             self.check_invariants();
