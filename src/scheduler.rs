@@ -13,7 +13,7 @@
 //! reused as they free up, so that sifting the heap never moves them.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::BinaryHeap;
 
 use crate::units::{Millis, SimTime};
 
@@ -186,14 +186,18 @@ impl<E> Scheduler<E> {
 /// it back, [`TimerTable::fire`] says whether it is still the live one.
 #[derive(Debug, Clone)]
 pub struct TimerTable<K: Ord> {
-    live: BTreeMap<K, (u64, SimTime)>,
+    /// The armed keys in key order, each with its token and deadline. A machine arms a handful
+    /// of keys (a broker one more per parked request, whose ids only grow, so that a new one
+    /// goes at the end): a sorted vector searched by bisection, which allocates nothing as keys
+    /// come and go, where a tree allocated a node each time a table went from empty to armed.
+    live: Vec<(K, u64, SimTime)>,
     next_token: u64,
 }
 
 impl<K: Ord> Default for TimerTable<K> {
     fn default() -> Self {
         TimerTable {
-            live: BTreeMap::new(),
+            live: Vec::new(),
             next_token: 0,
         }
     }
@@ -204,17 +208,27 @@ impl<K: Ord> Default for TimerTable<K> {
 pub struct TimerToken(u64);
 
 impl<K: Ord> TimerTable<K> {
+    /// Where `key` is armed (`Ok`), or where it would go (`Err`).
+    fn find(&self, key: &K) -> Result<usize, usize> {
+        self.live.binary_search_by(|(armed, ..)| armed.cmp(key))
+    }
+
     /// Arms `key` at `at`, replacing any earlier deadline for it.
     pub fn set(&mut self, key: K, at: SimTime) -> TimerToken {
         let token = self.next_token;
         self.next_token += 1;
-        self.live.insert(key, (token, at));
+        match self.find(&key) {
+            Ok(i) => (self.live[i].1, self.live[i].2) = (token, at),
+            Err(i) => self.live.insert(i, (key, token, at)),
+        }
         TimerToken(token)
     }
 
     /// Disarms `key`; its pending firing becomes stale.
     pub fn cancel(&mut self, key: &K) {
-        self.live.remove(key);
+        if let Ok(i) = self.find(key) {
+            self.live.remove(i);
+        }
     }
 
     /// Disarms every key; their pending firings become stale (tokens keep increasing, so no
@@ -225,15 +239,15 @@ impl<K: Ord> TimerTable<K> {
 
     /// The deadline of `key`, if armed.
     pub fn deadline(&self, key: &K) -> Option<SimTime> {
-        self.live.get(key).map(|&(_, at)| at)
+        self.find(key).ok().map(|i| self.live[i].2)
     }
 
     /// Called when a timer event comes due: true (and disarmed) if `token` is the live setting of
     /// `key`, false if it was replaced or cancelled since.
     pub fn fire(&mut self, key: &K, token: TimerToken) -> bool {
-        match self.live.get(key) {
-            Some(&(live, _)) if live == token.0 => {
-                self.live.remove(key);
+        match self.find(key) {
+            Ok(i) if self.live[i].1 == token.0 => {
+                self.live.remove(i);
                 true
             }
             _ => false,
@@ -305,5 +319,23 @@ mod tests {
         let third = t.set("rebalance", SimTime(1));
         t.cancel(&"rebalance");
         assert!(!t.fire(&"rebalance", third));
+    }
+
+    #[test]
+    fn keys_armed_in_any_order_keep_their_own_deadlines() {
+        let mut t: TimerTable<u64> = TimerTable::default();
+        let tokens: Vec<_> = [5, 1, 9, 3]
+            .into_iter()
+            .map(|k| (k, t.set(k, SimTime(k * 10))))
+            .collect();
+        for &(k, _) in &tokens {
+            assert_eq!(t.deadline(&k), Some(SimTime(k * 10)));
+        }
+        assert_eq!(t.deadline(&4), None);
+        let (_, nine) = tokens[2];
+        assert!(!t.fire(&5, nine), "a token is its own key's");
+        assert!(t.fire(&9, nine));
+        t.clear();
+        assert!(tokens.iter().all(|&(k, token)| !t.fire(&k, token)));
     }
 }
