@@ -32,7 +32,7 @@ use std::rc::Rc;
 use super::log_records::LogRecords;
 use crate::protocol::fetch::ListedOffset;
 use crate::protocol::produce::BatchIdempotence;
-use crate::protocol::records::SharedRecords;
+use crate::protocol::records::{Chunk, SharedRecords, is_pill};
 use crate::record::{
     NewRecord, ProducerStamp, RECORD_BATCH_OVERHEAD, Record, TransactionResult, TxnRole,
 };
@@ -259,6 +259,7 @@ impl PartitionLog {
         let mut count = 0u32;
         let mut bytes = RECORD_BATCH_OVERHEAD;
         let mut max_ts = SimTime::ZERO;
+        let mut clean = true;
         let log_end = &mut self.log_end;
         // Collected straight into the shared chunk: for an iterator of known length (the
         // produce request's records, moved or cloned) that is one allocation written once,
@@ -287,6 +288,7 @@ impl PartitionLog {
                 };
                 bytes += record.size_bytes();
                 max_ts = max_ts.max(record.timestamp);
+                clean &= !is_pill(&record);
                 *log_end = log_end.next();
                 count += 1;
                 record
@@ -298,7 +300,7 @@ impl PartitionLog {
             stamp.last_in_batch = true;
         }
         self.records
-            .push_sized(chunk, bytes - RECORD_BATCH_OVERHEAD);
+            .push_sized(Chunk::known(chunk, clean), bytes - RECORD_BATCH_OVERHEAD);
         self.size_bytes += bytes - RECORD_BATCH_OVERHEAD;
         // The roll is decided before the batch goes in; the batch then opens the new segment.
         let rolled = self.maybe_roll(now, base_offset, bytes, max_ts);
