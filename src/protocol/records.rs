@@ -124,8 +124,25 @@ impl SharedRecords {
 
     /// Adds records `range` of `chunk` at the end (nothing when the range is empty).
     pub fn push_run(&mut self, chunk: &Chunk, range: Range<usize>) {
-        if range.is_empty() {
+        if self.joins_last(chunk, &range) {
             return;
+        }
+        self.push_new_run(chunk.clone(), range);
+    }
+
+    /// Adds `range` of `chunk` at the end, taking the chunk rather than sharing it once more.
+    fn push_owned_run(&mut self, chunk: Chunk, range: Range<usize>) {
+        if self.joins_last(&chunk, &range) {
+            return;
+        }
+        self.push_new_run(chunk, range);
+    }
+
+    /// Extends the last run with `range` when it continues it (or `range` is empty): true if
+    /// nothing more is to be added.
+    fn joins_last(&mut self, chunk: &Chunk, range: &Range<usize>) -> bool {
+        if range.is_empty() {
+            return true;
         }
         assert!(range.end <= chunk.len(), "a run lies inside its chunk");
         debug_assert!(
@@ -137,13 +154,15 @@ impl SharedRecords {
             && last.range.end == range.start
         {
             last.range.end = range.end;
-        } else {
-            self.runs.push_back(Run {
-                chunk: chunk.clone(),
-                range: range.clone(),
-            });
+            self.len += range.len();
+            return true;
         }
+        false
+    }
+
+    fn push_new_run(&mut self, chunk: Chunk, range: Range<usize>) {
         self.len += range.len();
+        self.runs.push_back(Run { chunk, range });
     }
 
     /// How many records.
@@ -195,10 +214,17 @@ impl SharedRecords {
         self.runs.iter().map(|r| (&r.chunk, r.range.clone()))
     }
 
+    /// The runs, consumed: each chunk with the index range of its records held here. Taking
+    /// them moves each chunk's reference instead of counting it up here and down at the drop
+    /// (the count lives beside records nobody else reads any more: a cache miss each).
+    pub fn into_runs(self) -> impl Iterator<Item = (Chunk, Range<usize>)> {
+        self.runs.into_iter().map(|r| (r.chunk, r.range))
+    }
+
     /// Appends `other`'s records after these (they share the same chunks).
     pub fn append(&mut self, other: SharedRecords) {
         for run in other.runs {
-            self.push_run(&run.chunk, run.range);
+            self.push_owned_run(run.chunk, run.range);
         }
     }
 

@@ -44,14 +44,14 @@ impl Polled {
     /// Adds `records` of `tp` after those already there (no run when empty).
     pub(crate) fn extend(&mut self, tp: &TopicPartition, records: SharedRecords) {
         let before = self.len;
-        for (chunk, range) in records.runs() {
+        for (chunk, range) in records.into_runs() {
             if range.is_empty() {
                 continue;
             }
             let n = range.len();
             self.pieces.push(Piece {
                 start: self.len,
-                chunk: chunk.clone(),
+                chunk,
                 range,
             });
             self.len += n;
