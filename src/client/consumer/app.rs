@@ -28,7 +28,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use super::polled::Polled;
-use crate::record::{Header, Key, Record, Value};
+use crate::record::{Header, Headers, Key, Record, Value};
 use crate::rng::SimRng;
 use crate::units::{Millis, Offset, PartitionId, SimTime, TopicName, TopicPartition};
 
@@ -238,7 +238,7 @@ pub struct DeadLetter {
     /// Its value, as read.
     pub value: Option<Value>,
     /// Its headers followed by the dead-letter headers.
-    pub headers: Rc<[Header]>,
+    pub headers: Headers,
     /// The error of the last attempt.
     pub error: Arc<str>,
     /// Attempts made.
