@@ -27,11 +27,12 @@
 //! start.
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use super::log_records::LogRecords;
 use crate::protocol::fetch::ListedOffset;
 use crate::protocol::produce::BatchIdempotence;
-use crate::protocol::records::SharedRecords;
+use crate::protocol::records::{Chunk, SharedRecords, is_pill};
 use crate::record::{
     NewRecord, ProducerStamp, RECORD_BATCH_OVERHEAD, Record, TransactionResult, TxnRole,
 };
@@ -255,42 +256,51 @@ impl PartitionLog {
         idempotence: Option<BatchIdempotence>,
     ) -> AppendInfo {
         let base_offset = self.log_end;
-        let mut chunk = Vec::new();
         let mut count = 0u32;
         let mut bytes = RECORD_BATCH_OVERHEAD;
         let mut max_ts = SimTime::ZERO;
-        for r in batch {
-            let stamp = idempotence.map(|i| ProducerStamp {
-                producer_id: i.producer_id,
-                epoch: i.epoch,
-                sequence: i.base_sequence.plus(count),
-                last_in_batch: false,
-                txn: if i.transactional {
-                    TxnRole::Data
-                } else {
-                    TxnRole::None
-                },
-            });
-            let record = Record {
-                offset: self.log_end,
-                timestamp: if r.timestamp > now { now } else { r.timestamp },
-                key: r.key,
-                value: r.value,
-                headers: r.headers,
-                stamp,
-            };
-            bytes += record.size_bytes();
-            max_ts = max_ts.max(record.timestamp);
-            chunk.push(record);
-            self.log_end = self.log_end.next();
-            count += 1;
-        }
+        let mut clean = true;
+        let log_end = &mut self.log_end;
+        // Collected straight into the shared chunk: for an iterator of known length (the
+        // produce request's records, moved or cloned) that is one allocation written once,
+        // where a growing `Vec` then copied into the chunk wrote every record up to three times.
+        let mut chunk: Rc<[Record]> = batch
+            .into_iter()
+            .map(|r| {
+                let stamp = idempotence.map(|i| ProducerStamp {
+                    producer_id: i.producer_id,
+                    epoch: i.epoch,
+                    sequence: i.base_sequence.plus(count),
+                    last_in_batch: false,
+                    txn: if i.transactional {
+                        TxnRole::Data
+                    } else {
+                        TxnRole::None
+                    },
+                });
+                let record = Record {
+                    offset: *log_end,
+                    timestamp: if r.timestamp > now { now } else { r.timestamp },
+                    key: r.key,
+                    value: r.value,
+                    headers: r.headers,
+                    stamp,
+                };
+                bytes += record.size_bytes();
+                max_ts = max_ts.max(record.timestamp);
+                clean &= !is_pill(&record);
+                *log_end = log_end.next();
+                count += 1;
+                record
+            })
+            .collect();
         assert!(count > 0, "appending an empty batch");
-        if let Some(stamp) = chunk.last_mut().and_then(|r| r.stamp.as_mut()) {
+        let fresh = Rc::get_mut(&mut chunk).expect("a chunk just built has no other owner");
+        if let Some(stamp) = fresh.last_mut().and_then(|r| r.stamp.as_mut()) {
             stamp.last_in_batch = true;
         }
         self.records
-            .push_sized(chunk.into(), bytes - RECORD_BATCH_OVERHEAD);
+            .push_sized(Chunk::known(chunk, clean), bytes - RECORD_BATCH_OVERHEAD);
         self.size_bytes += bytes - RECORD_BATCH_OVERHEAD;
         // The roll is decided before the batch goes in; the batch then opens the new segment.
         let rolled = self.maybe_roll(now, base_offset, bytes, max_ts);

@@ -15,16 +15,15 @@
 //! over plain integers rather than one pointer chase per probe.
 
 use std::ops::Range;
-use std::rc::Rc;
 
-use crate::protocol::records::SharedRecords;
+use crate::protocol::records::{Chunk, SharedRecords};
 use crate::record::Record;
 use crate::units::Offset;
 
 /// The records of a log, in offset order, as shared chunks (each non-empty).
 #[derive(Clone, Debug, Default)]
 pub struct LogRecords {
-    chunks: Vec<Rc<[Record]>>,
+    chunks: Vec<Chunk>,
     /// The index of each chunk's first record.
     starts: Vec<usize>,
     /// Each chunk's last offset.
@@ -66,10 +65,10 @@ impl LogRecords {
     /// it is copied first so that readers keep what they saw.
     pub fn last_mut(&mut self) -> Option<&mut Record> {
         let chunk = self.chunks.last_mut()?;
-        if Rc::get_mut(chunk).is_none() {
-            *chunk = chunk.iter().cloned().collect::<Vec<Record>>().into();
+        if Chunk::get_mut(chunk).is_none() {
+            *chunk = Chunk::from(&chunk[..]);
         }
-        Rc::get_mut(chunk).and_then(|c| c.last_mut())
+        Chunk::get_mut(chunk).and_then(|c| c.last_mut())
     }
 
     /// Every record, in order.
@@ -138,7 +137,7 @@ impl LogRecords {
 
     /// Appends a chunk whose records' sizes sum to `bytes` (the caller sized them already),
     /// sharing it (nothing when empty).
-    pub fn push_sized(&mut self, chunk: Rc<[Record]>, bytes: u64) {
+    pub fn push_sized(&mut self, chunk: Chunk, bytes: u64) {
         let Some(last) = chunk.last() else {
             return;
         };
@@ -152,9 +151,9 @@ impl LogRecords {
 
     /// Appends records `range` of another log's chunk (a follower's copy of what it fetched):
     /// the chunk itself when the range is all of it, a copy of the range otherwise.
-    pub fn push_run(&mut self, chunk: &Rc<[Record]>, range: Range<usize>) {
+    pub fn push_run(&mut self, chunk: &Chunk, range: Range<usize>) {
         if range.len() == chunk.len() {
-            self.push_sized(Rc::clone(chunk), size_of(chunk));
+            self.push_sized(chunk.clone(), size_of(chunk));
         } else {
             self.push_batch(chunk[range].to_vec());
         }
@@ -208,7 +207,7 @@ impl LogRecords {
         self.chunks.drain(..c);
         self.bytes.drain(..c);
         if local > 0 {
-            self.chunks[0] = self.chunks[0][local..].into();
+            self.chunks[0] = Chunk::from(&self.chunks[0][local..]);
             self.bytes[0] = size_of(&self.chunks[0]);
         }
         self.reindex();
@@ -230,7 +229,7 @@ impl LogRecords {
             self.chunks.pop();
             self.bytes.pop();
         } else {
-            self.chunks[c] = self.chunks[c][..local].into();
+            self.chunks[c] = Chunk::from(&self.chunks[c][..local]);
             self.bytes[c] = size_of(&self.chunks[c]);
         }
         self.reindex();

@@ -9,18 +9,97 @@
 //! Invariant: a control record (a transaction marker) is alone in its chunk, as Kafka writes
 //! each marker as a control batch of one record; so whether a fetch holds one is a question
 //! about its runs, not a walk over every record it holds.
+//!
+//! A chunk also knows, from when it was made, whether it is *clean*: none of its records is a
+//! poison pill ([`Value::is_malformed`]). Whether a record is a pill is a property of the record
+//! alone, so it is decided once per record where the record is written (and hot in the cache),
+//! and a consumer's processing schedule skips reading each record of a clean chunk, which every
+//! group would otherwise do for every record it polls, long after the record left the cache.
 
 use std::collections::VecDeque;
-use std::ops::Range;
+use std::ops::{Deref, Range};
 use std::rc::Rc;
 
-use crate::record::Record;
+use crate::record::{Record, Value};
 use crate::units::Offset;
+
+/// A shared chunk of records (one appended batch) and whether it is known to hold no poison
+/// pill. Derefs to its records.
+#[derive(Clone, Debug)]
+pub struct Chunk {
+    records: Rc<[Record]>,
+    /// True only if no record is a poison pill; false is always a safe answer.
+    clean: bool,
+}
+
+impl Chunk {
+    /// A chunk of `records`, looked through once for poison pills.
+    pub fn new(records: Rc<[Record]>) -> Chunk {
+        let clean = !records.iter().any(is_pill);
+        Chunk { records, clean }
+    }
+
+    /// A chunk whose maker already knows whether it is clean (it looked at each record as it
+    /// wrote it).
+    pub(crate) fn known(records: Rc<[Record]>, clean: bool) -> Chunk {
+        debug_assert_eq!(clean, !records.iter().any(is_pill), "a chunk's clean flag");
+        Chunk { records, clean }
+    }
+
+    /// Whether no record here is a poison pill (false when unknown).
+    pub fn is_clean(&self) -> bool {
+        self.clean
+    }
+
+    /// Whether both are the same shared chunk.
+    pub fn ptr_eq(a: &Chunk, b: &Chunk) -> bool {
+        Rc::ptr_eq(&a.records, &b.records)
+    }
+
+    /// How many owners share the records (the log and every fetch or buffer holding a run).
+    pub fn strong_count(chunk: &Chunk) -> usize {
+        Rc::strong_count(&chunk.records)
+    }
+
+    /// The records to change in place, if nobody else holds them. The chunk is no longer known
+    /// to be clean (the caller may change a value).
+    pub fn get_mut(chunk: &mut Chunk) -> Option<&mut [Record]> {
+        let records = Rc::get_mut(&mut chunk.records)?;
+        chunk.clean = false;
+        Some(records)
+    }
+}
+
+impl Deref for Chunk {
+    type Target = [Record];
+
+    fn deref(&self) -> &[Record] {
+        &self.records
+    }
+}
+
+impl From<Vec<Record>> for Chunk {
+    fn from(records: Vec<Record>) -> Chunk {
+        Chunk::new(records.into())
+    }
+}
+
+impl From<&[Record]> for Chunk {
+    fn from(records: &[Record]) -> Chunk {
+        Chunk::new(records.into())
+    }
+}
+
+/// Whether a record is a poison pill: its value is malformed.
+#[inline]
+pub(crate) fn is_pill(record: &Record) -> bool {
+    record.value.as_ref().is_some_and(Value::is_malformed)
+}
 
 /// Records `range` of a shared chunk (never empty).
 #[derive(Clone, Debug)]
 struct Run {
-    chunk: Rc<[Record]>,
+    chunk: Chunk,
     range: Range<usize>,
 }
 
@@ -44,9 +123,26 @@ impl SharedRecords {
     }
 
     /// Adds records `range` of `chunk` at the end (nothing when the range is empty).
-    pub fn push_run(&mut self, chunk: &Rc<[Record]>, range: Range<usize>) {
-        if range.is_empty() {
+    pub fn push_run(&mut self, chunk: &Chunk, range: Range<usize>) {
+        if self.joins_last(chunk, &range) {
             return;
+        }
+        self.push_new_run(chunk.clone(), range);
+    }
+
+    /// Adds `range` of `chunk` at the end, taking the chunk rather than sharing it once more.
+    fn push_owned_run(&mut self, chunk: Chunk, range: Range<usize>) {
+        if self.joins_last(&chunk, &range) {
+            return;
+        }
+        self.push_new_run(chunk, range);
+    }
+
+    /// Extends the last run with `range` when it continues it (or `range` is empty): true if
+    /// nothing more is to be added.
+    fn joins_last(&mut self, chunk: &Chunk, range: &Range<usize>) -> bool {
+        if range.is_empty() {
+            return true;
         }
         assert!(range.end <= chunk.len(), "a run lies inside its chunk");
         debug_assert!(
@@ -54,17 +150,19 @@ impl SharedRecords {
             "a control record is a chunk of its own"
         );
         if let Some(last) = self.runs.back_mut()
-            && Rc::ptr_eq(&last.chunk, chunk)
+            && Chunk::ptr_eq(&last.chunk, chunk)
             && last.range.end == range.start
         {
             last.range.end = range.end;
-        } else {
-            self.runs.push_back(Run {
-                chunk: Rc::clone(chunk),
-                range: range.clone(),
-            });
+            self.len += range.len();
+            return true;
         }
+        false
+    }
+
+    fn push_new_run(&mut self, chunk: Chunk, range: Range<usize>) {
         self.len += range.len();
+        self.runs.push_back(Run { chunk, range });
     }
 
     /// How many records.
@@ -112,14 +210,21 @@ impl SharedRecords {
     }
 
     /// The runs: each chunk with the index range of its records held here.
-    pub fn runs(&self) -> impl Iterator<Item = (&Rc<[Record]>, Range<usize>)> {
+    pub fn runs(&self) -> impl Iterator<Item = (&Chunk, Range<usize>)> {
         self.runs.iter().map(|r| (&r.chunk, r.range.clone()))
+    }
+
+    /// The runs, consumed: each chunk with the index range of its records held here. Taking
+    /// them moves each chunk's reference instead of counting it up here and down at the drop
+    /// (the count lives beside records nobody else reads any more: a cache miss each).
+    pub fn into_runs(self) -> impl Iterator<Item = (Chunk, Range<usize>)> {
+        self.runs.into_iter().map(|r| (r.chunk, r.range))
     }
 
     /// Appends `other`'s records after these (they share the same chunks).
     pub fn append(&mut self, other: SharedRecords) {
         for run in other.runs {
-            self.push_run(&run.chunk, run.range);
+            self.push_owned_run(run.chunk, run.range);
         }
     }
 
@@ -177,7 +282,7 @@ impl SharedRecords {
     }
 
     fn push_chunk(&mut self, records: Vec<Record>) {
-        let chunk: Rc<[Record]> = records.into();
+        let chunk = Chunk::from(records);
         self.push_run(&chunk, 0..chunk.len());
     }
 
@@ -205,8 +310,8 @@ mod tests {
     use super::*;
     use crate::units::Offset;
 
-    fn chunk(from: u64, to: u64) -> Rc<[Record]> {
-        (from..to).map(|o| Record::at(Offset(o))).collect()
+    fn chunk(from: u64, to: u64) -> Chunk {
+        Chunk::new((from..to).map(|o| Record::at(Offset(o))).collect())
     }
 
     fn offsets(s: &SharedRecords) -> Vec<u64> {
@@ -224,7 +329,7 @@ mod tests {
         s.push_run(&b, 0..2);
         assert_eq!((s.len(), s.runs.len()), (5, 2), "adjacent runs merge");
         assert_eq!(offsets(&s), vec![1, 2, 3, 4, 5]);
-        assert_eq!(Rc::strong_count(&a), 2);
+        assert_eq!(Chunk::strong_count(&a), 2);
         let front = s.take_front(2);
         assert_eq!((offsets(&front), offsets(&s)), (vec![1, 2], vec![3, 4, 5]));
         assert_eq!(
@@ -237,6 +342,28 @@ mod tests {
         assert_eq!(rest, SharedRecords::from_vec(rest.to_vec()));
         assert_eq!(offsets(&s.take_front(10)), vec![3, 4, 5]);
         assert!(s.is_empty() && s.first().is_none());
+    }
+
+    #[test]
+    fn a_chunk_is_clean_only_without_poison_pills() {
+        use crate::record::Value;
+        let mut records: Vec<Record> = (0..3).map(|o| Record::at(Offset(o))).collect();
+        assert!(Chunk::from(records.clone()).is_clean());
+        records[1].value = Some(Value::Bytes(Rc::from(&b"!malformed!x"[..])));
+        let mut pill = Chunk::from(records);
+        assert!(!pill.is_clean());
+        let mut clean = chunk(0, 2);
+        assert!(
+            Chunk::get_mut(&mut clean).is_some() && !clean.is_clean(),
+            "changed: unknown"
+        );
+        let mut s = SharedRecords::new();
+        s.push_run(&pill, 0..1);
+        assert!(
+            s.runs().all(|(c, _)| !c.is_clean()),
+            "a run keeps its chunk's flag"
+        );
+        assert!(Chunk::get_mut(&mut pill).is_none(), "shared");
     }
 
     #[test]
@@ -256,13 +383,17 @@ mod tests {
             r
         };
         let commit = TxnRole::Marker(TransactionResult::Commit);
-        let data: Rc<[Record]> = (0..3).map(|o| stamped(o, TxnRole::Data)).collect();
+        let data = Chunk::from(
+            (0..3)
+                .map(|o| stamped(o, TxnRole::Data))
+                .collect::<Vec<_>>(),
+        );
         let mut s = SharedRecords::new();
         s.push_run(&data, 0..3);
         assert_eq!(s.last_control(), None);
-        let marker: Rc<[Record]> = Rc::from(vec![stamped(3, commit)]);
+        let marker = Chunk::from(vec![stamped(3, commit)]);
         s.push_run(&marker, 0..1);
-        let after: Rc<[Record]> = Rc::from(vec![stamped(4, TxnRole::Data)]);
+        let after = Chunk::from(vec![stamped(4, TxnRole::Data)]);
         s.push_run(&after, 0..1);
         assert_eq!(s.last_control(), Some(Offset(3)));
     }

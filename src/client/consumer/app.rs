@@ -28,7 +28,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use super::polled::Polled;
-use crate::record::{Header, Key, Record, Value};
+use crate::record::{Header, Headers, Key, Record, Value};
 use crate::rng::SimRng;
 use crate::units::{Millis, Offset, PartitionId, SimTime, TopicName, TopicPartition};
 
@@ -238,7 +238,7 @@ pub struct DeadLetter {
     /// Its value, as read.
     pub value: Option<Value>,
     /// Its headers followed by the dead-letter headers.
-    pub headers: Rc<[Header]>,
+    pub headers: Headers,
     /// The error of the last attempt.
     pub error: Arc<str>,
     /// Attempts made.
@@ -344,17 +344,30 @@ impl Batch {
         assert!(!records.is_empty() && group > 0);
         // One pass over the records' slices, each record starting when the one before it ends:
         // the same draws in the same order as scheduling them one at a time, without finding
-        // each record again by its index.
+        // each record again by its index. A slice of a clean chunk (no poison pill) is
+        // scheduled without reading its records: each one's end is only its processing time.
         let mut done = Vec::with_capacity(records.len());
         let mut failures = Vec::new();
         let mut end = now;
-        for (index, record) in records.records().enumerate() {
-            let (finish, failure) = app.schedule(end, record, rng);
-            if let Some(failure) = failure {
-                failures.push(Failure { index, ..failure });
+        let mut index = 0;
+        for (slice, clean) in records.slices() {
+            if clean {
+                done.extend((0..slice.len()).map(|_| {
+                    end += app.processing.draw(rng);
+                    end
+                }));
+                index += slice.len();
+                continue;
             }
-            done.push(finish);
-            end = finish;
+            for record in slice {
+                let (finish, failure) = app.schedule(end, record, rng);
+                if let Some(failure) = failure {
+                    failures.push(Failure { index, ..failure });
+                }
+                done.push(finish);
+                end = finish;
+                index += 1;
+            }
         }
         Batch {
             records,

@@ -7,9 +7,8 @@
 
 use std::cell::Cell;
 use std::ops::Range;
-use std::rc::Rc;
 
-use crate::protocol::records::SharedRecords;
+use crate::protocol::records::{Chunk, SharedRecords};
 use crate::record::Record;
 use crate::units::{Offset, TopicPartition};
 
@@ -31,7 +30,7 @@ pub(crate) struct Polled {
 #[derive(Clone, Debug)]
 struct Piece {
     start: usize,
-    chunk: Rc<[Record]>,
+    chunk: Chunk,
     range: Range<usize>,
 }
 
@@ -45,14 +44,14 @@ impl Polled {
     /// Adds `records` of `tp` after those already there (no run when empty).
     pub(crate) fn extend(&mut self, tp: &TopicPartition, records: SharedRecords) {
         let before = self.len;
-        for (chunk, range) in records.runs() {
+        for (chunk, range) in records.into_runs() {
             if range.is_empty() {
                 continue;
             }
             let n = range.len();
             self.pieces.push(Piece {
                 start: self.len,
-                chunk: Rc::clone(chunk),
+                chunk,
                 range,
             });
             self.len += n;
@@ -115,15 +114,24 @@ impl Polled {
     pub(crate) fn record_mut(&mut self, index: usize) -> &mut Record {
         let (k, i) = self.locate(index);
         let piece = &mut self.pieces[k];
-        piece.chunk = piece.records().to_vec().into();
+        piece.chunk = Chunk::from(piece.records());
         piece.range = 0..piece.chunk.len();
-        &mut Rc::get_mut(&mut piece.chunk).expect("just copied")[i]
+        &mut Chunk::get_mut(&mut piece.chunk).expect("just copied")[i]
     }
 
-    /// Every record, in order, without its partition: the processing schedule walks the
-    /// chunks' slices straight through, with no lookup per record.
+    /// Every record, in order, without its partition.
+    #[cfg(test)]
     pub(crate) fn records(&self) -> impl Iterator<Item = &Record> {
         self.pieces.iter().flat_map(Piece::records)
+    }
+
+    /// Every record, in order, as the chunks' slices, each with whether its chunk is clean (no
+    /// poison pill among its records: [`Chunk::is_clean`]): the processing schedule walks them
+    /// straight through, with no lookup per record.
+    pub(crate) fn slices(&self) -> impl Iterator<Item = (&[Record], bool)> {
+        self.pieces
+            .iter()
+            .map(|p| (p.records(), p.chunk.is_clean()))
     }
 
     /// Records `from..upto` with their partitions, in order.
@@ -235,7 +243,7 @@ impl Polled {
             let cut = first.range.start + i;
             self.pieces.push(Piece {
                 start: first.start,
-                chunk: Rc::clone(&first.chunk),
+                chunk: first.chunk.clone(),
                 range: first.range.start..cut,
             });
             first.start = at;

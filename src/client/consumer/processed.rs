@@ -163,7 +163,7 @@ fn dead_letter(
     attempts: u32,
     at: SimTime,
 ) -> DeadLetter {
-    let mut headers: Vec<Header> = r.headers.as_deref().unwrap_or_default().to_vec();
+    let mut headers: Vec<Header> = r.headers.as_deref().map_or(&[][..], Vec::as_slice).to_vec();
     headers.extend(DeadLetter::headers(MALFORMED_ERROR, tp, r.offset));
     DeadLetter {
         topic: topic.clone(),

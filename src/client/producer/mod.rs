@@ -44,7 +44,7 @@ use std::rc::Rc;
 use crate::effects::Effects;
 use crate::protocol::Response;
 use crate::protocol::metadata::TopicMetadata;
-use crate::record::{Header, Key, Malformed, NewRecord, Value, ValueTemplate};
+use crate::record::{Headers, Key, Malformed, NewRecord, Value, ValueTemplate};
 use crate::rng::{Ratio, SimRng};
 use crate::trace::{TraceBytes, TraceEvent};
 use crate::units::{BrokerId, Offset, PartitionId, SimTime, TopicName};
@@ -82,7 +82,7 @@ pub struct SendRequest {
     /// The value; `None` is a tombstone.
     pub value: Option<Value>,
     /// Headers.
-    pub headers: Option<Rc<[Header]>>,
+    pub headers: Option<Headers>,
     /// An explicit partition (`new ProducerRecord(topic, partition, key, value)`).
     pub partition: Option<PartitionId>,
     /// `send(record).get()`: the application waits for this record's delivery report before it

@@ -369,10 +369,12 @@ impl Producer {
     /// `send()` inside the transaction: `beginTransaction()` first if none is open; a partition
     /// new to the transaction is held until added.
     pub(super) fn txn_appended(&mut self, tp: TopicPartitionIndex) {
-        let name = TopicPartition::new(self.acc.topic(tp.topic).topic.clone(), tp.partition);
+        // Without a transaction there is nothing to do: return before naming the partition
+        // (a shared name's count touched twice per record sent).
         let Some(txn) = self.txn.as_deref_mut() else {
             return;
         };
+        let name = TopicPartition::new(self.acc.topic(tp.topic).topic.clone(), tp.partition);
         if txn.manager.state() == TxnClientState::Ready {
             txn.manager.begin_transaction().expect("Ready begins");
             txn.failed = None;
