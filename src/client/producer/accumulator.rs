@@ -40,6 +40,9 @@ struct PartitionQueue {
     /// A transactional producer's partition not yet added to the transaction
     /// (AddPartitionsToTxn unanswered): its batches wait (`isSendToPartitionAllowed`).
     held: bool,
+    /// Records of the partition's last batch closed or drained: room for the next batch
+    /// ([`Limits::capacity`]).
+    last_batch_len: u32,
 }
 
 #[derive(Debug)]
@@ -323,9 +326,11 @@ impl Accumulator {
                 return size;
             }
             last.close();
+            q.last_batch_len = last.count;
         }
         let size = RECORD_BATCH_OVERHEAD + sizing.at(0);
-        let batch = ProducerBatch::new(self.next_batch_id, tp, record, size, now, sync, &limits);
+        let capacity = limits.capacity(size, q.last_batch_len);
+        let batch = ProducerBatch::new(self.next_batch_id, tp, record, size, now, sync, capacity);
         q.deque.push_back(batch);
         self.next_batch_id += 1;
         t.queue_lens[tp.partition.0 as usize] += 1;
@@ -436,6 +441,7 @@ impl Accumulator {
                     break;
                 }
                 let mut batch = q.deque.pop_front().expect("peeked");
+                q.last_batch_len = batch.count;
                 t.queue_lens[tp.partition.0 as usize] -= 1;
                 if let Some(sequencer) = sequencer.as_deref_mut()
                     && batch.sequence.is_none()

@@ -54,7 +54,8 @@ pub(crate) struct ProducerBatch {
 }
 
 impl ProducerBatch {
-    /// A new open batch holding `record`, of `size` bytes with the batch header.
+    /// A new open batch holding `record`, of `size` bytes with the batch header, with room for
+    /// `capacity` records before its vector grows ([`Limits::capacity`]).
     pub(super) fn new(
         id: u64,
         tp: TopicPartitionIndex,
@@ -62,12 +63,9 @@ impl ProducerBatch {
         size: u64,
         now: SimTime,
         sync: bool,
-        limits: &Limits,
+        capacity: usize,
     ) -> ProducerBatch {
-        let capacity = (limits.batch_size / size.max(1) + 1)
-            .min(u64::from(limits.max_records.unwrap_or(u32::MAX)))
-            .min(4096) as usize;
-        let mut open = Vec::with_capacity(capacity);
+        let mut open = Vec::with_capacity(capacity.max(1));
         open.push(record);
         ProducerBatch {
             id,
@@ -155,6 +153,26 @@ pub(super) struct Limits {
     pub(super) linger: Millis,
 }
 
+impl Limits {
+    /// Records a new batch makes room for, its first record being of `size` bytes: a quarter
+    /// more than the partition's previous batch held (`previous`, 0 for its first batch), so
+    /// that a steady stream allocates each batch once, near its size, and a batch of a few
+    /// records takes room for a few; at most what `batch.size` and `batch.num.messages` let a
+    /// batch hold, and at most 4096 for a partition's first batch. Room only: what a batch
+    /// holds is decided by [`ProducerBatch::has_room`], never by this.
+    pub(super) fn capacity(&self, size: u64, previous: u32) -> usize {
+        let fits = (self.batch_size / size.max(1) + 1)
+            .min(u64::from(self.max_records.unwrap_or(u32::MAX)));
+        let previous = u64::from(previous);
+        let hint = if previous == 0 {
+            4096
+        } else {
+            previous + previous / 4 + 4
+        };
+        fits.min(hint) as usize
+    }
+}
+
 /// What a drain asks of an idempotent producer (Kafka's `TransactionManager` as the
 /// `RecordAccumulator` consults it while draining).
 pub(crate) trait Sequencer {
@@ -164,4 +182,39 @@ pub(crate) trait Sequencer {
 
     /// Gives a batch drained for the first time its producer id, epoch and sequence.
     fn assign_sequence(&mut self, tp: TopicPartitionIndex, batch: &mut ProducerBatch);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits(batch_size: u64, max_records: Option<u32>) -> Limits {
+        Limits {
+            batch_size,
+            max_records,
+            linger: Millis(5),
+        }
+    }
+
+    #[test]
+    fn a_batch_makes_room_for_a_quarter_more_than_the_previous_one_within_its_limits() {
+        // librdkafka's defaults: batch.size 1000000, batch.num.messages 10000.
+        let rdkafka = limits(1_000_000, Some(10_000));
+        assert_eq!(rdkafka.capacity(60, 0), 4096, "a partition's first batch");
+        assert_eq!(
+            rdkafka.capacity(60, 1),
+            5,
+            "one record per batch: room for a few"
+        );
+        assert_eq!(
+            rdkafka.capacity(60, 8000),
+            10_000,
+            "batch.num.messages caps it"
+        );
+        // Java's batch.size 16384: a batch of 100-byte records holds at most 164 of them.
+        let java = limits(16_384, None);
+        assert_eq!(java.capacity(100, 0), 164);
+        assert_eq!(java.capacity(100, 40), 54);
+        assert_eq!(java.capacity(100, 160), 164);
+    }
 }
