@@ -495,6 +495,13 @@ impl Record {
         }
     }
 
+    /// True for a poison pill: its value is malformed ([`Value::is_malformed`]). The consumer's
+    /// processing fails on it, and a log chunk records at append whether it holds one.
+    #[inline]
+    pub fn is_poison_pill(&self) -> bool {
+        self.value.as_ref().is_some_and(Value::is_malformed)
+    }
+
     /// The record's size estimate, as in [`NewRecord::size_in_batch`] at offset delta 0.
     pub fn size_bytes(&self) -> u64 {
         record_size(

@@ -32,7 +32,7 @@ use std::rc::Rc;
 use super::log_records::LogRecords;
 use crate::protocol::fetch::ListedOffset;
 use crate::protocol::produce::BatchIdempotence;
-use crate::protocol::records::{Chunk, SharedRecords, is_pill};
+use crate::protocol::records::{Chunk, SharedRecords};
 use crate::record::{
     NewRecord, ProducerStamp, RECORD_BATCH_OVERHEAD, Record, TransactionResult, TxnRole,
 };
@@ -288,7 +288,7 @@ impl PartitionLog {
                 };
                 bytes += record.size_bytes();
                 max_ts = max_ts.max(record.timestamp);
-                clean &= !is_pill(&record);
+                clean &= !record.is_poison_pill();
                 *log_end = log_end.next();
                 count += 1;
                 record

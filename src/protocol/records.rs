@@ -11,7 +11,7 @@
 //! about its runs, not a walk over every record it holds.
 //!
 //! A chunk also knows, from when it was made, whether it is *clean*: none of its records is a
-//! poison pill ([`Value::is_malformed`]). Whether a record is a pill is a property of the record
+//! poison pill ([`Record::is_poison_pill`]). Whether a record is a pill is a property of the record
 //! alone, so it is decided once per record where the record is written (and hot in the cache),
 //! and a consumer's processing schedule skips reading each record of a clean chunk, which every
 //! group would otherwise do for every record it polls, long after the record left the cache.
@@ -20,7 +20,7 @@ use std::collections::VecDeque;
 use std::ops::{Deref, Range};
 use std::rc::Rc;
 
-use crate::record::{Record, Value};
+use crate::record::Record;
 use crate::units::Offset;
 
 /// A shared chunk of records (one appended batch) and whether it is known to hold no poison
@@ -35,14 +35,18 @@ pub struct Chunk {
 impl Chunk {
     /// A chunk of `records`, looked through once for poison pills.
     pub fn new(records: Rc<[Record]>) -> Chunk {
-        let clean = !records.iter().any(is_pill);
+        let clean = !records.iter().any(Record::is_poison_pill);
         Chunk { records, clean }
     }
 
     /// A chunk whose maker already knows whether it is clean (it looked at each record as it
     /// wrote it).
     pub(crate) fn known(records: Rc<[Record]>, clean: bool) -> Chunk {
-        debug_assert_eq!(clean, !records.iter().any(is_pill), "a chunk's clean flag");
+        debug_assert_eq!(
+            clean,
+            !records.iter().any(Record::is_poison_pill),
+            "a chunk's clean flag"
+        );
         Chunk { records, clean }
     }
 
@@ -88,12 +92,6 @@ impl From<&[Record]> for Chunk {
     fn from(records: &[Record]) -> Chunk {
         Chunk::new(records.into())
     }
-}
-
-/// Whether a record is a poison pill: its value is malformed.
-#[inline]
-pub(crate) fn is_pill(record: &Record) -> bool {
-    record.value.as_ref().is_some_and(Value::is_malformed)
 }
 
 /// Records `range` of a shared chunk (never empty).

@@ -162,8 +162,7 @@ impl Application {
         record: &Record,
         rng: &mut SimRng,
     ) -> (SimTime, Option<Failure>) {
-        let malformed = record.value.as_ref().is_some_and(Value::is_malformed);
-        if !malformed {
+        if !record.is_poison_pill() {
             return (start + self.processing.draw(rng), None);
         }
         self.schedule_pill(start, rng)
