@@ -698,7 +698,7 @@ mod tests {
     use crate::client::producer::{ProducerConfig, ProducerInput, SendRequest};
     use crate::protocol::consumer_group::FindCoordinatorResponse;
     use crate::protocol::metadata::TopicMetadata;
-    use crate::protocol::produce::{PartitionProduceResponse, ProduceResponse};
+    use crate::protocol::produce::{PartitionProduceResponse, ProduceRequest, ProduceResponse};
     use crate::protocol::transaction::TxnCoordinatorResponse;
     use crate::rng::SimRng;
     use crate::trace::{Detail, TraceSeq};
@@ -764,6 +764,20 @@ mod tests {
         Response::Txn(TxnCoordinatorResponse {
             error: ErrorCode::None,
         })
+    }
+
+    /// One record sent to `orders` and the transaction's commit asked for; once its partition
+    /// is added, the Produce request that carries it (and its correlation id).
+    fn send_and_commit(h: &mut Harness) -> (u64, ProduceRequest) {
+        let topic = TopicName::new("orders").unwrap();
+        let record = SendRequest::new(&topic, Some("k"), "order-0");
+        let (id, _) = only(h.step(ProducerInput::Send(vec![record])).0);
+        assert!(h.step(ProducerInput::CommitTransaction(None)).0.is_empty());
+        let (id, produce) = only(h.answer(id, txn_ok()).0);
+        let Request::Produce(p) = produce else {
+            panic!("Produce expected: {produce:?}")
+        };
+        (id, p)
     }
 
     /// Start, FindCoordinator, InitProducerId: the producer is ready.
@@ -844,14 +858,7 @@ mod tests {
     #[test]
     fn a_sequence_gap_fails_the_batch_and_the_abort_bumps_the_epoch_through_the_coordinator() {
         let mut h = ready();
-        let topic = TopicName::new("orders").unwrap();
-        let record = SendRequest::new(&topic, Some("k"), "order-0");
-        let (id, _) = only(h.step(ProducerInput::Send(vec![record])).0);
-        assert!(h.step(ProducerInput::CommitTransaction(None)).0.is_empty());
-        let (id, produce) = only(h.answer(id, txn_ok()).0);
-        let Request::Produce(p) = produce else {
-            panic!("Produce expected: {produce:?}")
-        };
+        let (id, p) = send_and_commit(&mut h);
         let batch = &p.batches[0];
         let refused = Response::Produce(ProduceResponse {
             partitions: vec![PartitionProduceResponse {
@@ -890,13 +897,7 @@ mod tests {
             outputs,
             vec![ProducerOutput::TransactionEnded(TxnOutcome::Aborted)]
         );
-        let record = SendRequest::new(&topic, Some("k"), "order-0");
-        let (id, _) = only(h.step(ProducerInput::Send(vec![record])).0);
-        assert!(h.step(ProducerInput::CommitTransaction(None)).0.is_empty());
-        let (_, produce) = only(h.answer(id, txn_ok()).0);
-        let Request::Produce(p) = produce else {
-            panic!("Produce expected: {produce:?}")
-        };
+        let (_, p) = send_and_commit(&mut h);
         let seq = p.batches[0].idempotence.expect("idempotent");
         assert_eq!((seq.epoch, seq.base_sequence.0), (ProducerEpoch(1), 0));
     }
