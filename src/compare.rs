@@ -769,44 +769,19 @@ fn opt(v: Option<u32>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
-    use crate::trace::{TraceBytes, TraceEvent, TraceRecord};
+    use crate::report::test_trace::{appended, at, topic_created};
 
     fn trace(records: &[(u32, u64, &str)]) -> Report {
-        let mut out = vec![TraceRecord {
-            t_ms: 0,
-            seq: 0,
-            component: Arc::from("broker/1"),
-            cause: None,
-            event: TraceEvent::TopicCreated {
-                topic: Arc::from("orders"),
-                partitions: 3,
-                replication_factor: 1,
-                topic_id: None,
-                configs: Default::default(),
-                replicas: Vec::new(),
-            },
-        }];
+        let mut out = vec![at(0, "broker/1", topic_created(3))];
         for (i, (partition, offset, key)) in records.iter().enumerate() {
-            out.push(TraceRecord {
-                t_ms: i as u64,
-                seq: i as u64 + 1,
-                component: Arc::from("broker/1"),
-                cause: None,
-                event: TraceEvent::RecordAppended {
-                    topic: Arc::from("orders"),
-                    partition: *partition,
-                    offset: *offset,
-                    key: Some(TraceBytes::Utf8(key.to_string())),
-                    value: Some(TraceBytes::Utf8(format!("v-{i}"))),
-                    producer: Some(Arc::from("p")),
-                    producer_id: None,
-                    producer_epoch: None,
-                    sequence: None,
-                },
-            });
+            out.push(appended(
+                i as u64 + 1,
+                *partition,
+                *offset,
+                key,
+                &format!("v-{i}"),
+            ));
         }
         Report::from_trace(None, &out)
     }

@@ -234,58 +234,25 @@ mod tests {
 
     use super::*;
     use crate::compare::{Tolerances, compare};
+    use crate::report::test_trace::{appended, at, topic_created};
     use crate::trace::{TraceBytes, TraceEvent, TraceRecord, TxnMarkerWritten};
 
     /// Two records on `orders-0`, then a COMMIT marker at offset 2 when `marker`.
     fn log(marker: bool) -> Report {
-        let mut out = vec![TraceRecord {
-            t_ms: 0,
-            seq: 0,
-            component: Arc::from("broker/1"),
-            cause: None,
-            event: TraceEvent::TopicCreated {
-                topic: Arc::from("orders"),
-                partitions: 1,
-                replication_factor: 1,
-                topic_id: None,
-                configs: Default::default(),
-                replicas: Vec::new(),
-            },
-        }];
+        let mut out = vec![at(0, "broker/1", topic_created(1))];
         for offset in 0..2 {
-            out.push(TraceRecord {
-                t_ms: offset + 1,
-                seq: offset + 1,
-                component: Arc::from("broker/1"),
-                cause: None,
-                event: TraceEvent::RecordAppended {
-                    topic: Arc::from("orders"),
-                    partition: 0,
-                    offset,
-                    key: Some(TraceBytes::Utf8("k".into())),
-                    value: Some(TraceBytes::Utf8(format!("v-{offset}"))),
-                    producer: Some(Arc::from("producer/p")),
-                    producer_id: None,
-                    producer_epoch: None,
-                    sequence: None,
-                },
-            });
+            out.push(appended(offset + 1, 0, offset, "k", &format!("v-{offset}")));
         }
         if marker {
-            out.push(TraceRecord {
-                t_ms: 3,
-                seq: 3,
-                component: Arc::from("broker/1"),
-                cause: None,
-                event: TraceEvent::TxnMarkerWritten(TxnMarkerWritten {
-                    topic: Arc::from("orders"),
-                    partition: 0,
-                    offset: 2,
-                    producer_id: 1,
-                    producer_epoch: 0,
-                    result: "COMMIT".into(),
-                }),
-            });
+            let commit = TxnMarkerWritten {
+                topic: Arc::from("orders"),
+                partition: 0,
+                offset: 2,
+                producer_id: 1,
+                producer_epoch: 0,
+                result: "COMMIT".into(),
+            };
+            out.push(at(3, "broker/1", TraceEvent::TxnMarkerWritten(commit)));
         }
         Report::from_trace(None, &out)
     }

@@ -378,6 +378,7 @@ mod tests {
     use super::*;
     use crate::report::Report;
     use crate::report::series::Mark;
+    use crate::report::test_trace::topic_created;
     use crate::trace::{TraceEvent, TraceHeader, TraceRecord};
 
     fn record(t_ms: u64, event: TraceEvent) -> TraceRecord {
@@ -405,17 +406,7 @@ mod tests {
     }
 
     fn topic(partitions: u32) -> TraceRecord {
-        record(
-            0,
-            TraceEvent::TopicCreated {
-                topic: Arc::from("orders"),
-                partitions,
-                replication_factor: 1,
-                topic_id: None,
-                configs: Default::default(),
-                replicas: Vec::new(),
-            },
-        )
+        record(0, topic_created(partitions))
     }
 
     fn run(variant: &str, trace: &[TraceRecord]) -> RunSeries {

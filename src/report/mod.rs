@@ -25,7 +25,7 @@ mod processing;
 mod rows;
 pub mod series;
 #[cfg(test)]
-mod test_trace;
+pub(crate) mod test_trace;
 pub mod transactions;
 mod txn_coordinators;
 

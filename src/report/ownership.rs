@@ -347,9 +347,7 @@ impl SettledAssignment {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
-    use super::super::test_trace::{assigned, at, ownership, revoked};
+    use super::super::test_trace::{assigned, at, ownership, revoked, topic_created};
     use super::*;
     use crate::trace::TraceEvent;
 
@@ -360,18 +358,7 @@ mod tests {
     fn settled_assignments_after_a_crash() {
         let (m1, m2, m3) = ("consumer/g/1", "consumer/g/2", "consumer/g/3");
         let trace = vec![
-            at(
-                0,
-                "broker/1",
-                TraceEvent::TopicCreated {
-                    topic: Arc::from("orders"),
-                    partitions: 3,
-                    replication_factor: 1,
-                    topic_id: None,
-                    configs: Default::default(),
-                    replicas: Vec::new(),
-                },
-            ),
+            at(0, "broker/1", topic_created(3)),
             at(6006, m1, assigned("a", 1, &["orders-0"])),
             at(6006, m3, assigned("c", 1, &["orders-1"])),
             at(6007, m2, assigned("b", 1, &["orders-2"])),

@@ -1,10 +1,11 @@
-//! Trace records for the report's unit tests.
+//! Trace records for the unit tests of the report and of what reads reports (the comparison,
+//! the plots).
 
 use std::sync::Arc;
 
 use crate::trace::{TraceBytes, TraceEvent, TraceRecord};
 
-pub(super) fn appended(t: u64, partition: u32, offset: u64, key: &str, value: &str) -> TraceRecord {
+pub(crate) fn appended(t: u64, partition: u32, offset: u64, key: &str, value: &str) -> TraceRecord {
     TraceRecord {
         t_ms: t,
         seq: t,
@@ -24,7 +25,19 @@ pub(super) fn appended(t: u64, partition: u32, offset: u64, key: &str, value: &s
     }
 }
 
-pub(super) fn at(t: u64, component: &str, event: TraceEvent) -> TraceRecord {
+/// `orders` created with `partitions` partitions, replication factor 1, no configs.
+pub(crate) fn topic_created(partitions: u32) -> TraceEvent {
+    TraceEvent::TopicCreated {
+        topic: Arc::from("orders"),
+        partitions,
+        replication_factor: 1,
+        topic_id: None,
+        configs: Default::default(),
+        replicas: Vec::new(),
+    }
+}
+
+pub(crate) fn at(t: u64, component: &str, event: TraceEvent) -> TraceRecord {
     TraceRecord {
         t_ms: t,
         seq: t,
@@ -34,7 +47,7 @@ pub(super) fn at(t: u64, component: &str, event: TraceEvent) -> TraceRecord {
     }
 }
 
-pub(super) fn assigned(member: &str, generation: i32, partitions: &[&str]) -> TraceEvent {
+pub(crate) fn assigned(member: &str, generation: i32, partitions: &[&str]) -> TraceEvent {
     TraceEvent::PartitionsAssigned {
         group: Arc::from("g"),
         member_id: Arc::from(member),
@@ -43,7 +56,7 @@ pub(super) fn assigned(member: &str, generation: i32, partitions: &[&str]) -> Tr
     }
 }
 
-pub(super) fn revoked(member: &str, generation: i32, partitions: &[&str]) -> TraceEvent {
+pub(crate) fn revoked(member: &str, generation: i32, partitions: &[&str]) -> TraceEvent {
     TraceEvent::PartitionsRevoked {
         group: Arc::from("g"),
         member_id: Arc::from(member),
@@ -52,7 +65,7 @@ pub(super) fn revoked(member: &str, generation: i32, partitions: &[&str]) -> Tra
     }
 }
 
-pub(super) fn ownership(t: u64, member: u32, assigned: bool, partitions: &[&str]) -> TraceRecord {
+pub(crate) fn ownership(t: u64, member: u32, assigned: bool, partitions: &[&str]) -> TraceRecord {
     let (group, member_id) = (Arc::from("g"), Arc::from(format!("m{member}")));
     let partitions = partitions.iter().map(|p| Arc::from(*p)).collect();
     let event = if assigned {
